@@ -1,0 +1,363 @@
+"""The Python API: ``derive(text, wrt)`` runs the pipeline and returns a ``Result``.
+
+    >>> from matcalc import derive
+    >>> r = derive("‖XWᵀ‖_F²", "W")
+    >>> print(r.text)
+    ∂f/∂W = 2WXᵀX    (k×m)
+    >>> r.check().ok
+    True
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, field
+
+from .differentiate import gradient
+from .errors import MatcalcError, UnsupportedError
+from .ir import (Commutation, D, Expr, Frob, Var, Zero, dim_mul, fmt_shape, is_scalar,
+                 substitute, walk)
+from .parse import Program, parse
+from .printers import ASCII_GREEK, to_ascii, to_latex, to_text
+from .report import render, render_steps
+from .simplify import cost, expand_definitions, fold_definitions, fold_powers, simplify, tidy
+
+
+@dataclass
+class Derivative:
+    """One derivative of f with respect to one variable X.
+
+    kind "gradient": ``expr`` is ∂f/∂X. kind "jacobian": ``expr`` is the vec form ∂vec F/∂vec X,
+    ``index`` the index form, ``map_expr`` the vector–Jacobian product in ``map_var`` (G).
+    kind "hessian": ``expr`` is ∂vec(∇f)/∂vec X, ``gradient`` is ∇f, ``map_expr`` the
+    Hessian–vector product in ``map_var`` (V).
+    """
+    kind: str
+    wrt: Var
+    expr: Expr
+    function: Expr             # f, over the names of `definitions`
+    definitions: dict          # the definitions in force (the variable's own is left out)
+    steps: list
+    notes: list = field(default_factory=list)
+    rules: list = field(default_factory=list)
+    fname: str = "f"
+    index: dict = field(default_factory=dict)     # style → IndexForm (Jacobians)
+    map_expr: Expr | None = None
+    map_var: Var | None = None
+    gradient: Expr | None = None                  # ∇f (Hessians)
+    differential: Expr | None = None              # dF in dX (Jacobians, Hessians)
+
+    @property
+    def symbol(self) -> str:
+        return f"∂{self.fname}/∂{self.wrt.name}"
+
+
+@dataclass
+class CheckReport:
+    """The numerical check: largest relative error per variable against central differences."""
+    errors: dict               # wrt name → relative error
+    tolerance: float = 1e-6
+
+    @property
+    def ok(self) -> bool:
+        return all(e <= self.tolerance for e in self.errors.values())
+
+    def __str__(self) -> str:
+        lines = [f"check ∂/∂{name}: relative error {err:.1e} against central finite differences"
+                 f" — {'ok' if err <= self.tolerance else 'FAILED'}"
+                 for name, err in self.errors.items()]
+        return "\n".join(lines)
+
+
+class Result:
+    """What ``derive`` returns. Text, LaTeX and NumPy forms, the derivation, and a check."""
+
+    def __init__(self, program: Program, derivatives: list[Derivative]):
+        self.program = program
+        self.derivatives = derivatives
+
+    # -- forms -------------------------------------------------------------------------------
+    def _render(self, style: str) -> str:
+        return "\n".join(line for d in self.derivatives for line in render(d, style))
+
+    @property
+    def text(self) -> str:
+        """The results in Unicode, with their shapes."""
+        return self._render("text")
+
+    @property
+    def ascii(self) -> str:
+        """The results in the ASCII dialect (matrixcalculus.org style)."""
+        return self._render("ascii")
+
+    @property
+    def latex(self) -> str:
+        """The results as LaTeX equations (amsmath), one per line."""
+        return self._render("latex")
+
+    @property
+    def numpy(self) -> str:
+        """A self-contained NumPy snippet: grad_/jac_/vjp_/hess_/hvp_ functions."""
+        from .codegen import generate
+        return generate(self)
+
+    def numpy_with_value(self) -> str:
+        """Like ``numpy``, but each gradient function returns ``(f, grad)``."""
+        from .codegen import generate
+        return generate(self, with_value=True)
+
+    @property
+    def steps(self) -> str:
+        """The derivations as text, one identity per line, each naming its rules."""
+        return "\n\n".join(render_steps(d, "text") for d in self.derivatives)
+
+    @property
+    def steps_ascii(self) -> str:
+        return "\n\n".join(render_steps(d, "ascii") for d in self.derivatives)
+
+    @property
+    def steps_latex(self) -> str:
+        """The derivations as LaTeX align* blocks."""
+        return "\n".join(render_steps(d, "latex") for d in self.derivatives)
+
+    @property
+    def notes(self) -> list[str]:
+        """How the input was read and what holds only almost everywhere."""
+        out = list(self.program.notes)
+        for d in self.derivatives:
+            out.extend(n for n in d.notes if n not in out)
+        return out
+
+    def to_json(self) -> str:
+        """One JSON object for editors and tools; the schema is in docs/json.md."""
+        return json.dumps({
+            "input": self.program.source,
+            "function": to_text(self.program.result),
+            "shapes": {v.name: fmt_shape(v.shape) for v in self.program.variables},
+            "derivatives": [{
+                "kind": d.kind,
+                "wrt": d.wrt.name,
+                "shape": fmt_shape(d.wrt.shape),
+                "result": {"text": to_text(d.expr), "ascii": to_ascii(d.expr),
+                           "latex": to_latex(d.expr)},
+                "text": render(d, "text"),
+                "ascii": render(d, "ascii"),
+                "latex": render(d, "latex"),
+                "steps_text": render_steps(d, "text").splitlines(),
+                "steps_latex": render_steps(d, "latex"),
+                "notes": d.notes,
+            } for d in self.derivatives],
+            "numpy": self.numpy,
+            "notes": self.notes,
+        }, ensure_ascii=False, indent=2)
+
+    def _repr_latex_(self) -> str:
+        return "$\\displaystyle " + self.latex.replace("\n", r" \qquad ") + "$"
+
+    def __repr__(self) -> str:
+        return self.text
+
+    # -- the numerical check ---------------------------------------------------------------
+    def check(self, seed: int = 0, tries: int = 20) -> CheckReport:
+        """Evaluate each result on random inputs suited to the expression (SPD where it takes an
+        inverse or a determinant, positive under log and sqrt, away from the kinks of relu and H)
+        and compare with central finite differences of f: the gradient, the vec-form Jacobian
+        and Hessian, and the map forms against the Jacobian applied to a random G or V."""
+        import numpy as np
+
+        from .evaluate import (assign_sizes, evaluate, finite_difference_jacobian, kink_margin,
+                               random_inputs, relative_error)
+        rng = np.random.default_rng(seed)
+        errors = {}
+        for d in self.derivatives:
+            named = dict(d.definitions)
+            if self.program.result_name:
+                named[self.program.result_name] = d.function
+            extra = [d.map_var] if d.map_var is not None else []
+            variables = list(dict.fromkeys([*self.program.variables, d.wrt, *extra]))
+            variables = [v for v in variables if v.name not in named]
+            sizes = assign_sizes([d.function, d.wrt, *named.values(), *variables])
+            for _ in range(tries):
+                env = random_inputs(d.function, variables, sizes, rng, named)
+                if kink_margin(d.function, env, sizes, named) > 1e-3:
+                    break
+
+            def value(e):
+                return evaluate(e, env, sizes, named)
+
+            x = env[d.wrt.name]
+            jac = finite_difference_jacobian(d.function, d.wrt, env, sizes, named)
+            if d.kind == "gradient":
+                err = relative_error(np.broadcast_to(value(d.expr), x.shape),
+                                     jac.reshape(x.shape, order="F"))
+            elif d.kind == "jacobian":
+                g = env[d.map_var.name]
+                vjp = (jac.T @ g.reshape(-1, order="F")).reshape(x.shape, order="F")
+                err = max(relative_error(value(d.expr), jac),
+                          relative_error(np.broadcast_to(value(d.map_expr), x.shape), vjp))
+            else:
+                hess = finite_difference_jacobian(d.gradient, d.wrt, env, sizes, named)
+                v = env[d.map_var.name]
+                hvp = (hess @ v.reshape(-1, order="F")).reshape(x.shape, order="F")
+                err = max(relative_error(value(d.gradient), jac.reshape(x.shape, order="F")),
+                          relative_error(value(d.expr), hess),
+                          relative_error(np.broadcast_to(value(d.map_expr), x.shape), hvp))
+            errors[d.wrt.name] = err
+        return CheckReport(errors)
+
+
+def _ascii_name(name: str) -> str:
+    from .printers import AsciiPrinter
+    return AsciiPrinter()._print_Var(Var(name, (1, 1)))
+
+
+def resolve_variable(program: Program, name: str) -> Var:
+    """The variable (or defined name) the user means by ``name`` ('lam' finds λ, 'W1' W₁)."""
+    candidates = {v.name: v for v in program.variables}
+    for defined, expr in program.definitions:
+        candidates.setdefault(defined, Var(defined, expr.shape))
+    spelled = _normalize_name(name)
+    if spelled in candidates:
+        return candidates[spelled]
+    close = difflib.get_close_matches(spelled, list(candidates), n=1)
+    known = ", ".join(candidates) or "none"
+    raise MatcalcError(
+        f"--wrt {name}: the expression has no variable '{name}'",
+        hint=(f"did you mean '{close[0]}'? " if close else "") + f"its variables are: {known}")
+
+
+def _normalize_name(name: str) -> str:
+    base = name.rstrip("0123456789").replace("_", "")
+    digits = name[len(name.rstrip("0123456789")):]
+    base = ASCII_GREEK.get(base, base)
+    if base.startswith("\\"):
+        base = ASCII_GREEK.get(base[1:], base)
+    return base + "".join("₀₁₂₃₄₅₆₇₈₉"[int(c)] for c in digits)
+
+
+def textbook_form(g: Expr, definitions: dict, function: Expr, result_name: str | None) -> Expr:
+    """The cheapest of: the gradient over the user's names, with every name expanded, and the
+    expanded form with the definitions (and the function's own name) folded back in."""
+    named = tidy(g)
+    if not definitions and not result_name:
+        return fold_powers(named)
+    expanded = tidy(expand_definitions(g, definitions))
+    values = {n: simplify(expand_definitions(e, definitions)) for n, e in definitions.items()}
+    if result_name:
+        values[result_name] = simplify(expand_definitions(function, definitions))
+    folded = tidy(fold_definitions(expanded, values))
+    named_folded = tidy(fold_definitions(named, values))
+    best = min([named, named_folded, folded, expanded], key=cost)
+    return fold_powers(best)
+
+
+def derive(text: str, wrt, shapes: dict | None = None, kind: str = "auto") -> Result:
+    """Parse ``text``, differentiate its (last) expression with respect to each name in ``wrt``
+    (a name or a list of names) and return the results.
+
+    ``kind`` is "gradient", "jacobian", "hessian" or "auto" (the gradient of a scalar, the
+    Jacobian of anything else).
+
+    >>> print(derive("‖Ax − b‖₂²", "x").text)
+    ∂f/∂x = 2Aᵀ(Ax − b)    (vector of length m)
+    """
+    program = parse(text, shapes)
+    names = [wrt] if isinstance(wrt, str) else list(wrt)
+    if not names:
+        raise MatcalcError("no variable to differentiate with respect to",
+                           hint="name one with --wrt, e.g. --wrt X")
+    if kind == "auto":
+        kind = "gradient" if is_scalar(program.result) else "jacobian"
+    if kind not in ("gradient", "jacobian", "hessian"):
+        raise MatcalcError(f"unknown kind of derivative '{kind}'",
+                           hint="gradient, jacobian or hessian")
+    derivatives = []
+    for name in names:
+        var = resolve_variable(program, name)
+        definitions = {n: e for n, e in program.definitions if n != var.name}
+        d = {"gradient": _gradient, "jacobian": _jacobian, "hessian": _hessian}[kind](
+            program, var, definitions)
+        if var.name in dict(program.definitions):
+            d.notes.insert(0, f"{var.name} is a defined name: it is held as an independent "
+                              f"variable (what it is defined from is held fixed)")
+        elif definitions:
+            d.notes.insert(0, "total derivative: it goes through the definitions of "
+                              + ", ".join(definitions))
+        derivatives.append(d)
+    return Result(program, derivatives)
+
+
+def _gradient(program: Program, var: Var, definitions: dict) -> Derivative:
+    g = gradient(program.result, var, definitions)
+    expr = textbook_form(g.expr, definitions, program.result, program.result_name)
+    notes = list(g.notes)
+    if var.symmetric:
+        notes.append(f"{var.name} is symmetric: this is the unstructured gradient G (every "
+                     "entry independent); the derivative over the independent entries is "
+                     "G + Gᵀ − Diag(diag G), the gradient in the symmetric matrices ½(G + Gᵀ)")
+    return Derivative("gradient", var, expr, program.result, definitions, g.steps, notes,
+                      g.rules, fname=program.result_name or "f")
+
+
+def _fresh(program: Program, preferred: str, shape) -> Var:
+    """A new variable name not used in the program (G for an upstream gradient, V a direction)."""
+    taken = {v.name for v in program.variables} | {n for n, _ in program.definitions}
+    for name in (preferred, preferred + "₁", preferred + "₂", "Γ", "Ω"):
+        if name not in taken:
+            return Var(name, shape)
+    raise MatcalcError(f"no free name for the {preferred} of the map form")
+
+
+def _jacobian(program: Program, var: Var, definitions: dict) -> Derivative:
+    from .jacobian import differential, index_form, vec_form
+    f = program.result
+    lin = differential(f, var, definitions)
+    if lin is None:
+        lin = Zero(*f.shape)
+    J = fold_powers(tidy(vec_form(lin, var))) if not isinstance(lin, Zero) else \
+        Zero(_size(f), _size(var))
+    fname = program.result_name or "F"
+    index = {style: index_form(lin, f.shape, var, fname, kind=style)
+             for style in ("text", "ascii", "latex")}
+    g = _fresh(program, "G", f.shape)
+    vjp = gradient(Frob(g, f), var, definitions)
+    map_expr = textbook_form(vjp.expr, definitions, f, None)
+    notes = list(vjp.notes)
+    if _mentions(J, Commutation):
+        notes.append("K is the commutation matrix: vec(Xᵀ) = K vec(X)")
+    d = Derivative("jacobian", var, J, f, definitions, vjp.steps, notes, vjp.rules,
+                   fname=fname, index=index, map_expr=map_expr, map_var=g)
+    d.differential = lin
+    return d
+
+
+def _hessian(program: Program, var: Var, definitions: dict) -> Derivative:
+    from .jacobian import differential, vec_form
+    if not is_scalar(program.result):
+        raise UnsupportedError("a Hessian needs a scalar function",
+                               hint="for a matrix-valued F ask for the Jacobian (--jacobian)")
+    g = gradient(program.result, var, definitions)
+    grad = textbook_form(g.expr, definitions, program.result, program.result_name)
+    lin = differential(grad, var, definitions)
+    if lin is None:
+        lin = Zero(*var.shape)
+    H = fold_powers(tidy(vec_form(lin, var))) if not isinstance(lin, Zero) else \
+        Zero(_size(var), _size(var))
+    v = _fresh(program, "V", var.shape)
+    hvp = fold_powers(tidy(substitute(lin, {D(var): v})))
+    notes = list(g.notes)
+    if _mentions(H, Commutation):
+        notes.append("K is the commutation matrix: vec(Xᵀ) = K vec(X); (A ⊗ B)K = K(B ⊗ A)")
+    d = Derivative("hessian", var, H, program.result, definitions, g.steps, notes, g.rules,
+                   fname=program.result_name or "f", map_expr=hvp, map_var=v, gradient=grad)
+    d.differential = lin
+    return d
+
+
+def _size(e: Expr):
+    return dim_mul(e.rows, e.cols)
+
+
+def _mentions(e: Expr, node_type) -> bool:
+    return any(isinstance(n, node_type) for n in walk(e))

@@ -1,0 +1,410 @@
+"""The rule engine: differentials and Frobenius-product identities.
+
+For a scalar f and a variable X, matcalc writes df = 1 : df and then repeatedly
+1. **linearizes** a term G : dE — replaces dE by the differential of E's operation, an
+   expression that is linear in the differentials of E's children (LINEARIZE, one rule per
+   operation, e.g. d(AB) = dA B + A dB), and
+2. **moves everything across the Frobenius product** — rewrites G : L(dC) as L*(G) : dC with the
+   adjoint L* of that linear map (ADJOINT, one rule per linear operation, e.g. the product's
+   two adjoints A : BC = BᵀA : C = ACᵀ : B),
+until every term reads Gᵢ : dX; then ∂f/∂X = ΣGᵢ. Nodes are visited parents-first (reverse
+topological order), so each node is expanded once with its whole adjoint — this is reverse-mode
+differentiation, written the way a textbook derives a gradient.
+
+Definitions (W = XXᵀ) are expanded when their name is met, so the derivative is total; a
+defined name that is itself the variable is held as an independent leaf ("X held fixed").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .errors import UnsupportedError
+from .ir import (Add, Broadcast, D, Det, Diag, DiagOf, Expr, Frob, Func, Hadamard,
+                 HadPow, Identity, Kron, LogDet, MatMul, Norm, Num, Ones, Power, Sum,
+                 Trace, Transpose, Unvec, Var, Vec, Zero, is_scalar)
+from .simplify import simplify
+
+# --- derivatives of the elementwise functions, f ↦ f′ ------------------------------------------
+# Each entry maps the argument A to f′(A); None means f′ = 0 almost everywhere.
+
+
+def _ones(a: Expr) -> Expr:
+    return Num(1) if is_scalar(a) else Broadcast(Num(1), *a.shape)
+
+
+def _one_minus(b: Expr) -> Expr:
+    return Add(_ones(b), MatMul(Num(-1), b))
+
+
+def _half(e: Expr) -> Expr:
+    return MatMul(Num(Fraction(1, 2)), e)
+
+
+FUNC_DERIVATIVE = {
+    "exp": lambda a: Func("exp", a),                                     # exp′ = exp
+    "log": lambda a: HadPow(a, Fraction(-1)),                            # log′ = 1 ⊘ A
+    "sin": lambda a: Func("cos", a),                                     # sin′ = cos
+    "cos": lambda a: MatMul(Num(-1), Func("sin", a)),                    # cos′ = −sin
+    "tan": lambda a: Add(_ones(a), HadPow(Func("tan", a), Fraction(2))),  # tan′ = 1 + tan²
+    "tanh": lambda a: _one_minus(HadPow(Func("tanh", a), Fraction(2))),   # tanh′ = 1 − tanh²
+    "sqrt": lambda a: _half(HadPow(Func("sqrt", a), Fraction(-1))),      # √′ = ½ ⊘ √A
+    "abs": lambda a: Func("sign", a),                                    # |x|′ = sign(x) a.e.
+    "sign": None,                                                        # sign′ = 0 a.e.
+    "sigmoid": lambda a: Hadamard(Func("sigmoid", a), _one_minus(Func("sigmoid", a))),  # σ′ = σ∘(1−σ)
+    "relu": lambda a: Func("heaviside", a),                              # relu′ = H a.e.
+    "softplus": lambda a: Func("sigmoid", a),                            # softplus′ = σ
+    "heaviside": None,                                                   # H′ = 0 a.e. (Dirac dropped)
+}
+
+# What is said when a derivative holds only almost everywhere.
+FUNC_NOTE = {
+    "abs": "|x|′ = sign(x) holds almost everywhere (not at 0)",
+    "sign": "sign′ = 0 almost everywhere: the Dirac term at 0 is dropped",
+    "relu": "relu′ = H holds almost everywhere (not at the kink 0)",
+    "heaviside": "H′ = 0 almost everywhere: the Dirac term δ at the step is dropped",
+}
+
+
+# --- linearization rules: dE in terms of the children's differentials -----------------------
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    law: str
+
+
+def _terms(parts) -> Expr | None:
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else Add(*parts)
+
+
+def _lin_matmul(e, d):
+    # d(AB) = dA B + A dB, one term per factor that varies
+    return _terms(MatMul(*e.args[:i], d(a), *e.args[i + 1:]) if d(a) else None
+                  for i, a in enumerate(e.args))
+
+
+def _lin_hadamard(e, d):
+    # d(A∘B) = dA∘B + A∘dB
+    return _terms(Hadamard(*e.args[:i], d(a), *e.args[i + 1:]) if d(a) else None
+                  for i, a in enumerate(e.args))
+
+
+def _lin_hadpow(e, d):
+    # d(A^∘k) = k A^∘(k−1) ∘ dA
+    k = e.exp
+    factor = e.arg if k == 2 else HadPow(e.arg, k - 1)
+    return Hadamard(MatMul(Num(k), factor), d(e.arg))
+
+
+def _lin_power(e, d):
+    x, k = e.arg, e.exp
+    if is_scalar(x):
+        # d(s^p) = p s^(p−1) ds
+        rest = [] if k == 1 else ([x] if k == 2 else [Power(x, k - 1)])
+        return MatMul(Num(k), *rest, d(x))
+    if k > 0:
+        # d(X^k) = Σᵢ X^i dX X^(k−1−i)
+        return _terms(MatMul(*_pow(x, i), d(x), *_pow(x, k - 1 - i)) for i in range(int(k)))
+    # d(X^−m) = −Σᵢ X^−i dX X^−(m+1−i), from d(X⁻¹) = −X⁻¹ dX X⁻¹
+    m = int(-k)
+    return _terms(MatMul(Num(-1), *_pow(x, -i), d(x), *_pow(x, -(m + 1 - i)))
+                  for i in range(1, m + 1))
+
+
+def _pow(x: Expr, k: int) -> list[Expr]:
+    return [] if k == 0 else ([x] if k == 1 else [Power(x, Fraction(k))])
+
+
+def _lin_func(e, d):
+    # d f(A) = f′(A) ∘ dA   (f′(a) da for a scalar a)
+    deriv = FUNC_DERIVATIVE[e.name]
+    if deriv is None:
+        return None
+    fprime = deriv(e.arg)
+    if is_scalar(e):
+        return MatMul(fprime, d(e.arg))
+    return Hadamard(fprime, d(e.arg))
+
+
+def _lin_norm(e, d):
+    x = e.arg
+    if e.kind == "1":
+        # d‖X‖₁ = sign(X) : dX   (a.e.)
+        return Frob(Func("sign", x), d(x))
+    # d‖X‖_F = (X/‖X‖_F) : dX
+    return Frob(MatMul(Power(e, Fraction(-1)), x), d(x))
+
+
+def _lin_norm_squared(e, d):
+    # d‖X‖_F² = 2X : dX
+    x = e.arg.arg
+    return Frob(MatMul(Num(2), x), d(x))
+
+
+def _lin_frob(e, d):
+    # d(A : B) = dA : B + A : dB
+    a, b = e.args
+    return _terms([Frob(d(a), b) if d(a) else None, Frob(a, d(b)) if d(b) else None])
+
+
+def _same_op(e, d):
+    # a linear operation commutes with d: d(L(A)) = L(dA)
+    return e.with_args(d(a) if d(a) else Zero(*a.shape) for a in e.args)
+
+
+LINEARIZE = {
+    Add: (Rule("sum rule", "d(A + B) = dA + dB"),
+          lambda e, d: _terms(d(a) for a in e.args)),
+    MatMul: (Rule("product rule", "d(AB) = dA B + A dB"), _lin_matmul),
+    Hadamard: (Rule("Hadamard product rule", "d(A∘B) = dA∘B + A∘dB"), _lin_hadamard),
+    HadPow: (Rule("elementwise power", "d(A^∘k) = kA^∘(k−1) ∘ dA"), _lin_hadpow),
+    Power: (Rule("power rule", "d(X^k) = Σᵢ Xⁱ dX X^(k−1−i); d(X⁻¹) = −X⁻¹ dX X⁻¹"),
+            _lin_power),
+    Kron: (Rule("Kronecker product rule", "d(A⊗B) = dA⊗B + A⊗dB"),
+           lambda e, d: _terms([Kron(d(e.args[0]), e.args[1]) if d(e.args[0]) else None,
+                                Kron(e.args[0], d(e.args[1])) if d(e.args[1]) else None])),
+    Transpose: (Rule("transpose", "d(Aᵀ) = (dA)ᵀ"), _same_op),
+    Func: (Rule("elementwise function", "d f(A) = f′(A) ∘ dA"), _lin_func),
+    Trace: (Rule("trace", "d tr(A) = tr(dA)"), _same_op),
+    Det: (Rule("determinant", "d det X = det X · tr(X⁻¹dX)  [Cookbook (46)]"),
+          lambda e, d: MatMul(e, Trace(MatMul(Power(e.arg, Fraction(-1)), d(e.arg))))),
+    LogDet: (Rule("log-determinant", "d log|det X| = tr(X⁻¹dX)  [Cookbook (57)]"),
+             lambda e, d: Trace(MatMul(Power(e.arg, Fraction(-1)), d(e.arg)))),
+    Norm: (Rule("norm", "d‖X‖_F = (X/‖X‖_F) : dX; d‖X‖₁ = sign(X) : dX"), _lin_norm),
+    Sum: (Rule("sum of entries", "d sum(A) = sum(dA)"), _same_op),
+    Frob: (Rule("Frobenius product rule", "d(A : B) = dA : B + A : dB"), _lin_frob),
+    Diag: (Rule("Diag", "d Diag(v) = Diag(dv)"), _same_op),
+    DiagOf: (Rule("diag", "d diag(A) = diag(dA)"), _same_op),
+    Vec: (Rule("vec", "d vec(A) = vec(dA)"), _same_op),
+    Unvec: (Rule("vec⁻¹", "d vec⁻¹(a) = vec⁻¹(da)"), _same_op),
+    Broadcast: (Rule("broadcast", "d(a𝟏ᵀ) = (da)𝟏ᵀ"), _same_op),
+}
+NORM_SQUARED = (Rule("squared norm", "d‖X‖_F² = d(X : X) = 2X : dX"), _lin_norm_squared)
+DEFINITION = Rule("definition", "dY = d(definition of Y)")
+
+
+def linearize_rule(e: Expr):
+    if isinstance(e, Power) and e.exp == 2 and isinstance(e.arg, Norm) and e.arg.kind == "F":
+        return NORM_SQUARED
+    return LINEARIZE[type(e)]
+
+
+# --- adjoints of the linear operations: G : L(dC) = L*(G) : dC -------------------------------
+
+def _adj_matmul(e: MatMul, g: Expr):
+    (i, lin), = [(i, a) for i, a in enumerate(e.args) if _is_linear(a)]
+    others = e.args[:i] + e.args[i + 1:]
+    scalars = [a for a in others if is_scalar(a)]
+    if is_scalar(lin) and not is_scalar(e):
+        # G : (s M) = (G : M) s — a scalar factor collects the Frobenius product with the rest
+        chain = [a for a in others if not is_scalar(a)]
+        rest = chain[0] if len(chain) == 1 else MatMul(*chain)
+        adj = MatMul(*scalars, Frob(g, rest)) if scalars else Frob(g, rest)
+        return [(lin, adj)], ADJ_SCALAR
+    chain_before = [a for a in e.args[:i] if not is_scalar(a)]
+    chain_after = [a for a in e.args[i + 1:] if not is_scalar(a)]
+    # G : B dC D = BᵀG Dᵀ : dC   (A : BC = BᵀA : C = ACᵀ : B)
+    factors = ([Transpose(_product(chain_before))] if chain_before else []) + [g] + \
+              ([Transpose(_product(chain_after))] if chain_after else [])
+    adj = MatMul(*scalars, *factors) if scalars or len(factors) > 1 else g
+    return [(lin, adj)], ADJ_PRODUCT
+
+
+def _product(factors):
+    return factors[0] if len(factors) == 1 else MatMul(*factors)
+
+
+def _adj_hadamard(e: Hadamard, g: Expr):
+    # G : (B ∘ dC) = (G ∘ B) : dC
+    (i, lin), = [(i, a) for i, a in enumerate(e.args) if _is_linear(a)]
+    others = e.args[:i] + e.args[i + 1:]
+    return [(lin, Hadamard(g, *others))], ADJ_HADAMARD
+
+
+def _adj_broadcast(e: Broadcast, g: Expr):
+    a = e.arg
+    rows, cols = e.shape
+    if is_scalar(a):
+        return [(a, Sum(g))], ADJ_BROADCAST            # G : (da 𝟏𝟏ᵀ) = sum(G) da
+    if a.rows == 1 and a.cols != 1 or (a.rows == 1 and rows != 1):
+        return [(a, MatMul(Transpose(Ones(rows, 1)), g))], ADJ_BROADCAST   # rows: 𝟏ᵀG
+    return [(a, MatMul(g, Ones(cols, 1)))], ADJ_BROADCAST                  # columns: G𝟏
+
+
+def _adj_frob(e: Frob, g: Expr):
+    # g (A : dB) = (gA) : dB
+    a, b = e.args
+    lin, other = (a, b) if _is_linear(a) else (b, a)
+    return [(lin, _scaled(g, other))], ADJ_FROB
+
+
+def _scaled(g: Expr, e: Expr) -> Expr:
+    return e if g == Num(1) else MatMul(g, e)
+
+
+def _adj_kron(e, g):
+    raise UnsupportedError(
+        "the gradient through a Kronecker product A ⊗ B is not supported yet",
+        hint="rewrite with vec: vec(AXB) = (Bᵀ ⊗ A) vec(X), or differentiate the factors")
+
+
+ADJ_PRODUCT = Rule("Frobenius rotation", "A : BC = BᵀA : C = ACᵀ : B")
+ADJ_SCALAR = Rule("scalar factor", "G : (sM) = (G : M) s")
+ADJ_HADAMARD = Rule("Hadamard rotation", "A : (B∘C) = (A∘B) : C")
+ADJ_TRANSPOSE = Rule("transpose rotation", "A : Bᵀ = Aᵀ : B")
+ADJ_TRACE = Rule("trace as Frobenius product", "g tr(A) = gI : A")
+ADJ_SUM = Rule("sum as Frobenius product", "g sum(A) = g𝟏𝟏ᵀ : A")
+ADJ_FROB = Rule("Frobenius symmetry", "g (A : B) = gA : B")
+ADJ_DIAG = Rule("Diag adjoint", "G : Diag(v) = diag(G) : v")
+ADJ_DIAGOF = Rule("diag adjoint", "g : diag(A) = Diag(g) : A")
+ADJ_VEC = Rule("vec adjoint", "g : vec(A) = vec⁻¹(g) : A")
+ADJ_BROADCAST = Rule("broadcast adjoint", "G : a𝟏ᵀ = G𝟏 : a;  G : 𝟏bᵀ = Gᵀ𝟏 : b;  G : s𝟏𝟏ᵀ = sum(G) s")
+ADJ_SUMRULE = Rule("linearity", "G : (A + B) = G : A + G : B")
+
+ADJOINT = {
+    MatMul: _adj_matmul,
+    Hadamard: _adj_hadamard,
+    Transpose: lambda e, g: ([(e.arg, Transpose(g))], ADJ_TRANSPOSE),
+    Trace: lambda e, g: ([(e.arg, _scaled(g, Identity(e.arg.rows)))], ADJ_TRACE),
+    Sum: lambda e, g: ([(e.arg, _scaled(g, Ones(*e.arg.shape)))], ADJ_SUM),
+    Frob: _adj_frob,
+    Diag: lambda e, g: ([(e.arg, DiagOf(g))], ADJ_DIAG),
+    DiagOf: lambda e, g: ([(e.arg, Diag(g))], ADJ_DIAGOF),
+    Vec: lambda e, g: ([(e.arg, Unvec(g, *e.arg.shape))], ADJ_VEC),
+    Unvec: lambda e, g: ([(e.arg, Vec(g))], ADJ_VEC),
+    Broadcast: _adj_broadcast,
+    Kron: _adj_kron,
+}
+
+
+def _is_linear(e: Expr) -> bool:
+    """Does e contain a differential?"""
+    return isinstance(e, D) or any(_is_linear(a) for a in e.args)
+
+
+def pull_back(lin: Expr, g: Expr, rules: list) -> list[tuple[Expr, Expr]]:
+    """G : L(dC₁, dC₂, …) rewritten as Σ L*ᵢ(G) : dCᵢ — returns [(Cᵢ, L*ᵢ(G))]."""
+    if isinstance(lin, D):
+        return [(lin.arg, g)]
+    if isinstance(lin, Add):
+        rules.append(ADJ_SUMRULE)
+        return [pair for term in lin.args for pair in pull_back(term, g, rules)]
+    pairs, rule = ADJOINT[type(lin)](lin, g)
+    rules.append(rule)
+    out = []
+    for inner, adj in pairs:
+        out.extend(pull_back(inner, adj, rules))
+    return out
+
+
+# --- the derivation -------------------------------------------------------------------------
+
+@dataclass
+class Step:
+    """One line of a derivation: Σ Gᵢ : Lᵢ, and the rules that produced it from the line above."""
+    terms: tuple          # ((G, L), ...), L an expression in differentials D(·)
+    rules: tuple          # (Rule, ...)
+
+
+@dataclass
+class Gradient:
+    wrt: Var
+    expr: Expr                          # ∂f/∂X, simplified
+    steps: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    rules: list = field(default_factory=list)   # every rule applied, in order
+
+
+def gradient(f: Expr, wrt: Var, definitions: dict) -> Gradient:
+    """∂f/∂wrt for a scalar f, through the definitions (name → expression)."""
+    if not is_scalar(f):
+        raise UnsupportedError(
+            f"the expression is not a scalar (it is {f.shape[0]}×{f.shape[1]}), so it has no "
+            "gradient", hint="ask for the Jacobian with --jacobian, or reduce it to a scalar, "
+            "e.g. sum(G ∘ F) for an upstream gradient G")
+
+    def children(e: Expr) -> tuple:
+        if isinstance(e, Var) and e.name in definitions and e != wrt:
+            return (definitions[e.name],)
+        return e.args
+
+    depends: dict = {}
+
+    def dep(e: Expr) -> bool:
+        if e not in depends:
+            depends[e] = e == wrt or any(dep(c) for c in children(e))
+        return depends[e]
+
+    order = _parents_first(f, children)
+    pending: dict = {}          # node → its adjoint G, in order of appearance
+    if dep(f):
+        pending[f] = Num(1)
+    result = Gradient(wrt, Zero(*wrt.shape))
+    result.steps.append(Step(((Num(1), D(f)),), ()))
+    for node in order:
+        if node not in pending or node == wrt:
+            continue
+        g = pending.pop(node)
+        rules = []
+        if isinstance(node, Var):           # a defined name: dY = d(its definition)
+            lin = D(definitions[node.name])
+            rules.append(Rule(f"definition of {node.name}", DEFINITION.law))
+        else:
+            rule, fn = linearize_rule(node)
+            lin = fn(node, lambda c: D(c) if dep(c) else None)
+            rules.append(rule)
+            if isinstance(node, Func) and node.name in FUNC_NOTE:
+                _note(result, FUNC_NOTE[node.name])
+        if lin is None:                     # the differential vanishes (a.e.)
+            result.steps.append(Step(_line(pending, wrt), tuple(rules)))
+            continue
+        # line 1: the differential substituted, line 2: moved across the Frobenius product
+        result.steps.append(Step(_line(pending, wrt, (g, lin)), tuple(rules)))
+        adjoint_rules = []
+        for child, adj in pull_back(lin, g, adjoint_rules):
+            if not dep(child):
+                continue
+            pending[child] = simplify(Add(pending[child], adj)) if child in pending \
+                else simplify(adj)
+        result.steps.append(Step(_line(pending, wrt), tuple(_unique(adjoint_rules))))
+        result.rules.extend(rules + adjoint_rules)
+    result.expr = pending.get(wrt, Zero(*wrt.shape))
+    return result
+
+
+def _line(pending: dict, wrt: Var, extra=None) -> tuple:
+    terms = ([extra] if extra else []) + [(g, D(n)) for n, g in pending.items()]
+    return tuple(terms)
+
+
+def _note(result: Gradient, text: str) -> None:
+    if text not in result.notes:
+        result.notes.append(text)
+
+
+def _unique(items):
+    return list(dict.fromkeys(items))
+
+
+def _parents_first(root: Expr, children) -> list[Expr]:
+    """Nodes reachable from root, each after all of its parents (reverse post-order)."""
+    seen, post = set(), []
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            post.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        for c in reversed(children(node)):
+            if c not in seen:
+                stack.append((c, False))
+    return post[::-1]

@@ -1,0 +1,245 @@
+"""Numerical evaluation of a tree with NumPy, and the finite-difference check of a gradient.
+
+Every value is a 2-D float array (a scalar is 1×1, a vector n×1), so the evaluator mirrors the
+tree exactly. This is independent of the NumPy code generator on purpose: each checks the other.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .ir import Det, Expr, Func, HadPow, LogDet, Power, Var, dim_value, walk
+
+
+def _sigmoid(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+ELEMENTWISE = {
+    "exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos, "tan": np.tan,
+    "tanh": np.tanh, "sqrt": np.sqrt, "abs": np.abs, "sign": np.sign, "sigmoid": _sigmoid,
+    "relu": lambda x: np.maximum(x, 0.0), "softplus": lambda x: np.logaddexp(0.0, x),
+    "heaviside": lambda x: (x > 0).astype(float),
+}
+
+# Functions whose derivative jumps at 0: the check keeps their arguments away from there.
+KINKED = ("abs", "sign", "relu", "heaviside")
+
+
+class Evaluator:
+    """Evaluate trees in an environment of named arrays and symbolic sizes."""
+
+    def __init__(self, env: dict, sizes: dict, definitions: dict | None = None):
+        self.env = env
+        self.sizes = sizes
+        self.definitions = definitions or {}
+        self.cache: dict = {}
+
+    def dim(self, d) -> int:
+        return dim_value(d, self.sizes)
+
+    def __call__(self, e: Expr) -> np.ndarray:
+        if e not in self.cache:
+            self.cache[e] = getattr(self, "_" + type(e).__name__)(e)
+        return self.cache[e]
+
+    def _Var(self, e):
+        if e.name in self.env:
+            return self.env[e.name]
+        return self(self.definitions[e.name])
+
+    def _Num(self, e):
+        return np.array([[float(e.value)]])
+
+    def _Identity(self, e):
+        return np.eye(self.dim(e.rows))
+
+    def _Ones(self, e):
+        return np.ones((self.dim(e.rows), self.dim(e.cols)))
+
+    def _Zero(self, e):
+        return np.zeros((self.dim(e.rows), self.dim(e.cols)))
+
+    def _Add(self, e):
+        return sum(self(a) for a in e.args)
+
+    def _MatMul(self, e):
+        scale, chain = 1.0, []
+        for a in e.args:
+            if a.shape == (1, 1):
+                scale = scale * self(a)[0, 0]
+            else:
+                chain.append(self(a))
+        if not chain:
+            return np.array([[scale]])
+        out = chain[0]
+        for m in chain[1:]:
+            out = out @ m
+        return scale * out
+
+    def _Hadamard(self, e):
+        out = self(e.args[0])
+        for a in e.args[1:]:
+            out = out * self(a)
+        return out
+
+    def _HadPow(self, e):
+        return self(e.arg) ** float(e.exp)
+
+    def _Power(self, e):
+        base = self(e.arg)
+        if e.arg.shape == (1, 1):
+            return base ** float(e.exp)
+        return np.linalg.matrix_power(base, int(e.exp))
+
+    def _Kron(self, e):
+        return np.kron(self(e.args[0]), self(e.args[1]))
+
+    def _Transpose(self, e):
+        return self(e.arg).T
+
+    def _Func(self, e):
+        return ELEMENTWISE[e.name](self(e.arg))
+
+    def _Trace(self, e):
+        return np.array([[np.trace(self(e.arg))]])
+
+    def _Det(self, e):
+        return np.array([[np.linalg.det(self(e.arg))]])
+
+    def _LogDet(self, e):
+        return np.array([[np.linalg.slogdet(self(e.arg))[1]]])
+
+    def _Norm(self, e):
+        a = self(e.arg)
+        value = np.abs(a).sum() if e.kind == "1" else np.sqrt((a * a).sum())
+        return np.array([[value]])
+
+    def _Sum(self, e):
+        return np.array([[self(e.arg).sum()]])
+
+    def _Frob(self, e):
+        return np.array([[(self(e.args[0]) * self(e.args[1])).sum()]])
+
+    def _Diag(self, e):
+        return np.diag(self(e.arg)[:, 0])
+
+    def _DiagOf(self, e):
+        return np.diag(self(e.arg)).reshape(-1, 1).copy()
+
+    def _Vec(self, e):
+        return self(e.arg).reshape(-1, 1, order="F")
+
+    def _Unvec(self, e):
+        return self(e.arg).reshape((self.dim(e.rows), self.dim(e.cols)), order="F")
+
+    def _Broadcast(self, e):
+        return np.broadcast_to(self(e.arg), (self.dim(e.rows), self.dim(e.cols))).copy()
+
+    def _Commutation(self, e):
+        m, n = self.dim(e.params[0]), self.dim(e.params[1])
+        k = np.zeros((m * n, m * n))
+        for i in range(m):
+            for j in range(n):
+                k[i * n + j, j * m + i] = 1.0   # vec(Aᵀ)[i·n + j] = A[i, j] = vec(A)[j·m + i]
+        return k
+
+    def _D(self, e):
+        raise TypeError("a differential has no value")
+
+
+def evaluate(e: Expr, env: dict, sizes: dict, definitions: dict | None = None) -> np.ndarray:
+    return Evaluator(env, sizes, definitions)(e)
+
+
+# --- random inputs suited to the expression's domain --------------------------------------------
+
+def assign_sizes(exprs) -> dict:
+    """Small, distinct sizes for the symbolic dimensions (distinct so that a transposed result
+    cannot pass by accident)."""
+    names: list = []
+    for e in exprs:
+        for node in walk(e):
+            for d in node.shape:
+                for part in (d.split("·") if isinstance(d, str) else ()):
+                    if not part.isdigit() and part not in names:
+                        names.append(part)
+    return {name: 3 + i for i, name in enumerate(names)}
+
+
+def _needs(e: Expr, variables) -> tuple[set, set]:
+    """(names that must be positive definite, names that must be entrywise positive)."""
+    spd, positive = set(), set()
+    for node in walk(e):
+        if isinstance(node, (LogDet, Det)) or (isinstance(node, Power) and node.exp < 0
+                                                and node.arg.shape != (1, 1)):
+            spd |= {v.name for v in walk(node.arg) if isinstance(v, Var)}
+        if isinstance(node, Func) and node.name in ("log", "sqrt") \
+                or isinstance(node, HadPow) and node.exp.denominator != 1:
+            positive |= {v.name for v in walk(node.arg) if isinstance(v, Var)}
+    return spd, positive
+
+
+def random_inputs(expr: Expr, variables, sizes: dict, rng, definitions=None) -> dict:
+    """Random arrays for the variables: SPD where an inverse or a determinant needs it, positive
+    entries under log and sqrt, symmetric where declared; kinks of relu/H/abs avoided."""
+    everything = [expr] + list((definitions or {}).values())
+    spd, positive = set(), set()
+    for e in everything:
+        s, p = _needs(e, variables)
+        spd |= s
+        positive |= p
+    env = {}
+    for v in variables:
+        rows, cols = (dim_value(d, sizes) for d in v.shape)
+        if v.name in spd and rows == cols and rows > 1:
+            a = rng.standard_normal((rows, cols))
+            value = a @ a.T / rows + np.eye(rows)
+        elif v.name in positive or (v.name in spd and rows == cols == 1):
+            value = rng.uniform(0.5, 2.0, (rows, cols))
+        else:
+            value = rng.standard_normal((rows, cols))
+            if v.symmetric:
+                value = (value + value.T) / 2
+        env[v.name] = value
+    return env
+
+
+def kink_margin(expr: Expr, env: dict, sizes: dict, definitions=None) -> float:
+    """How far the arguments of relu/H/abs/sign are from their kink at 0 (inf if none)."""
+    ev = Evaluator(env, sizes, definitions)
+    margin = np.inf
+    nodes = list(walk(expr)) + [n for d in (definitions or {}).values() for n in walk(d)]
+    for node in nodes:
+        if isinstance(node, Func) and node.name in KINKED:
+            margin = min(margin, np.abs(ev(node.arg)).min())
+    return margin
+
+
+def finite_difference_jacobian(f: Expr, wrt: Var, env: dict, sizes: dict, definitions=None,
+                               h: float = 1e-6) -> np.ndarray:
+    """Central differences ∂vec f/∂vec X, one column per entry of X in column-major order."""
+    base = env[wrt.name]
+    columns = []
+    for col in range(base.size):
+        idx = np.unravel_index(col, base.shape, order="F")
+        values = []
+        for step in (h, -h):
+            moved = base.copy()
+            moved[idx] += step
+            values.append(evaluate(f, {**env, wrt.name: moved}, sizes, definitions))
+        columns.append(((values[0] - values[1]) / (2 * h)).reshape(-1, order="F"))
+    return np.stack(columns, axis=1)
+
+
+def finite_difference_gradient(f: Expr, wrt: Var, env: dict, sizes: dict, definitions=None,
+                               h: float = 1e-6) -> np.ndarray:
+    """Central differences of a scalar f along every entry of the variable."""
+    jac = finite_difference_jacobian(f, wrt, env, sizes, definitions, h)
+    return jac.reshape(env[wrt.name].shape, order="F")
+
+
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    scale = max(np.abs(a).max(initial=0.0), np.abs(b).max(initial=0.0), 1e-8)
+    return float(np.abs(a - b).max(initial=0.0) / scale)
+

@@ -1,0 +1,500 @@
+"""The expression tree (IR): small immutable, hashable nodes whose shapes are checked at
+construction.
+
+Every node has ``args`` (its child expressions), ``params`` (everything else: names,
+exponents, shapes) and ``shape`` = (rows, cols). Dimensions are ints or symbol names
+(strings). A 1×1 node is a scalar. ``eval(repr(node)) == node`` holds for every node.
+
+Conventions (see docs/conventions.md): vectors are columns (n×1); broadcasting is always
+explicit in the tree (``Broadcast``); ``Power`` is the matrix power of a square matrix
+(``Power(X, -1)`` is X⁻¹) and, on a scalar, the ordinary real power.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Union
+
+Dim = Union[int, str]
+Shape = tuple  # (rows, cols), each a Dim
+
+SCALAR: Shape = (1, 1)
+
+
+class ShapeError(ValueError):
+    """Two shapes that an operation needs to agree do not."""
+
+
+def fmt_shape(shape: Shape) -> str:
+    rows, cols = shape
+    if shape == SCALAR:
+        return "scalar"
+    if cols == 1:
+        return f"vector of length {rows}"
+    return f"{rows}×{cols}"
+
+
+def is_scalar(e: "Expr") -> bool:
+    return e.shape == SCALAR
+
+
+class Expr:
+    """Base class. Subclasses set ``arity`` (number of children, or None for n-ary) and
+    ``param_names``; their constructors take the params first, then the children."""
+
+    __slots__ = ("args", "params", "shape", "_hash")
+    arity: int | None = 1
+    param_names: tuple = ()
+    params_after_args = False  # for repr/constructor order of e.g. Power(X, -1)
+
+    def __init__(self, *values):
+        n_params = len(self.param_names)
+        if self.params_after_args:
+            args, params = values[: len(values) - n_params], values[len(values) - n_params:]
+        else:
+            params, args = values[:n_params], values[n_params:]
+        params = tuple(_normalize_param(p) for p in params)
+        if self.arity is not None and len(args) != self.arity:
+            raise TypeError(f"{type(self).__name__} takes {self.arity} argument(s)")
+        if self.arity is None and len(args) < 2:
+            raise TypeError(f"{type(self).__name__} needs at least two arguments")
+        for a in args:
+            if not isinstance(a, Expr):
+                raise TypeError(f"{type(self).__name__}: {a!r} is not an expression")
+        object.__setattr__(self, "args", tuple(args))
+        object.__setattr__(self, "params", params)
+        object.__setattr__(self, "shape", self._shape())
+        object.__setattr__(self, "_hash", hash((type(self).__name__, self.params, self.args)))
+
+    def __setattr__(self, key, value):
+        raise AttributeError("expression nodes are immutable")
+
+    def __eq__(self, other):
+        return (
+            type(self) is type(other)
+            and self._hash == other._hash
+            and self.params == other.params
+            and self.args == other.args
+        )
+
+    def __hash__(self):
+        return self._hash
+
+    def __repr__(self):
+        parts = [repr(a) for a in self.args]
+        params = [_repr_param(p) for p in self.params]
+        parts = parts + params if self.params_after_args else params + parts
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def with_args(self, args) -> "Expr":
+        """The same node over new children."""
+        args = tuple(args)
+        if args == self.args:
+            return self
+        if self.params_after_args:
+            return type(self)(*args, *self.params)
+        return type(self)(*self.params, *args)
+
+    def _shape(self) -> Shape:
+        return self.args[0].shape
+
+    @property
+    def arg(self) -> "Expr":
+        return self.args[0]
+
+    @property
+    def rows(self) -> Dim:
+        return self.shape[0]
+
+    @property
+    def cols(self) -> Dim:
+        return self.shape[1]
+
+
+def _normalize_param(p):
+    if isinstance(p, float):
+        return Fraction(p)
+    if isinstance(p, list):
+        return tuple(p)
+    return p
+
+
+def _repr_param(p) -> str:
+    if isinstance(p, Fraction):
+        return f"Fraction({str(p)!r})"
+    return repr(p)
+
+
+def _require_square(e: Expr, what: str) -> None:
+    if e.rows != e.cols:
+        raise ShapeError(f"{what} needs a square matrix, got {fmt_shape(e.shape)}")
+
+
+# --- leaves -----------------------------------------------------------------------------
+
+class Var(Expr):
+    """A named variable: Var('X', ('n', 'm')); symmetric=True for a declared symmetric one."""
+
+    arity = 0
+    param_names = ("name", "shape", "symmetric")
+
+    def __init__(self, name: str, shape: Shape, symmetric: bool = False):
+        if symmetric and shape[0] != shape[1]:
+            raise ShapeError(f"{name} is declared symmetric but is {fmt_shape(shape)}")
+        super().__init__(name, tuple(shape), symmetric)
+
+    def __repr__(self):
+        extra = ", symmetric=True" if self.symmetric else ""
+        return f"Var({self.name!r}, {self.params[1]!r}{extra})"
+
+    def _shape(self):
+        return self.params[1]
+
+    @property
+    def name(self) -> str:
+        return self.params[0]
+
+    @property
+    def symmetric(self) -> bool:
+        return self.params[2]
+
+
+class Num(Expr):
+    """A number (exact rational): Num(Fraction('0.2'))."""
+
+    arity = 0
+    param_names = ("value",)
+
+    def __init__(self, value):
+        super().__init__(Fraction(value))
+
+    def _shape(self):
+        return SCALAR
+
+    @property
+    def value(self) -> Fraction:
+        return self.params[0]
+
+
+class Identity(Expr):
+    """The n×n identity matrix I."""
+
+    arity = 0
+    param_names = ("n",)
+
+    def _shape(self):
+        return (self.params[0], self.params[0])
+
+
+class Ones(Expr):
+    """The all-ones matrix of a shape; Ones(n, 1) is the ones vector 𝟏."""
+
+    arity = 0
+    param_names = ("rows", "cols")
+
+    def _shape(self):
+        return (self.params[0], self.params[1])
+
+
+class Zero(Expr):
+    """The zero matrix of a shape."""
+
+    arity = 0
+    param_names = ("rows", "cols")
+
+    def _shape(self):
+        return (self.params[0], self.params[1])
+
+
+# --- algebra ----------------------------------------------------------------------------
+
+class Add(Expr):
+    """A + B + …, all of one shape."""
+
+    arity = None
+
+    def _shape(self):
+        first = self.args[0].shape
+        for a in self.args[1:]:
+            if a.shape != first:
+                raise ShapeError(f"cannot add {fmt_shape(first)} and {fmt_shape(a.shape)}")
+        return first
+
+
+class MatMul(Expr):
+    """A product A B …; 1×1 factors are scalar multipliers (they commute)."""
+
+    arity = None
+
+    def _shape(self):
+        chain = [a for a in self.args if a.shape != SCALAR]
+        if not chain:
+            return SCALAR
+        for left, right in zip(chain, chain[1:]):
+            if left.cols != right.rows:
+                raise ShapeError(
+                    f"cannot multiply {fmt_shape(left.shape)} by {fmt_shape(right.shape)}: "
+                    f"{left.cols} columns against {right.rows} rows")
+        return (chain[0].rows, chain[-1].cols)
+
+
+class Hadamard(Expr):
+    """A ∘ B ∘ …, entrywise product of equal shapes."""
+
+    arity = None
+
+    def _shape(self):
+        first = self.args[0].shape
+        for a in self.args[1:]:
+            if a.shape != first:
+                raise ShapeError(
+                    f"∘ needs equal shapes, got {fmt_shape(first)} and {fmt_shape(a.shape)}")
+        return first
+
+
+class HadPow(Expr):
+    """Entrywise power X^∘k; A ⊘ B is A ∘ B^∘(-1)."""
+
+    param_names = ("exp",)
+    params_after_args = True
+
+    @property
+    def exp(self) -> Fraction:
+        return self.params[0]
+
+
+class Power(Expr):
+    """Matrix power X^k of a square matrix (integer k; k = -1 is the inverse), or the real
+    power s^p of a scalar."""
+
+    param_names = ("exp",)
+    params_after_args = True
+
+    def _shape(self):
+        base = self.args[0]
+        if base.shape != SCALAR:
+            if self.params[0].denominator != 1:
+                raise ShapeError("a matrix power needs an integer exponent")
+            _require_square(base, "the inverse" if self.params[0] == -1 else "a matrix power")
+        return base.shape
+
+    @property
+    def exp(self) -> Fraction:
+        return self.params[0]
+
+
+class Kron(Expr):
+    """Kronecker product A ⊗ B."""
+
+    arity = 2
+
+    def _shape(self):
+        a, b = self.args
+        return (dim_mul(a.rows, b.rows), dim_mul(a.cols, b.cols))
+
+
+def dim_mul(a: Dim, b: Dim) -> Dim:
+    """The product of two sizes; a symbolic product is written with its factors sorted, 'm·n'."""
+    number, symbols = 1, []
+    for d in (a, b):
+        for part in (d.split("·") if isinstance(d, str) else [d]):
+            if isinstance(part, int) or part.isdigit():
+                number *= int(part)
+            else:
+                symbols.append(part)
+    if not symbols:
+        return number
+    return "·".join(([str(number)] if number != 1 else []) + sorted(symbols))
+
+
+def dim_value(d: Dim, sizes: dict) -> int:
+    """A size as a number, given numbers for the symbols ('n·m' is their product)."""
+    if isinstance(d, int):
+        return d
+    value = 1
+    for part in d.split("·"):
+        value *= int(part) if part.isdigit() else sizes[part]
+    return value
+
+
+class Transpose(Expr):
+    """Aᵀ."""
+
+    def _shape(self):
+        return (self.args[0].cols, self.args[0].rows)
+
+
+class Func(Expr):
+    """An elementwise function f(A) — see FUNCTIONS for the names."""
+
+    param_names = ("name",)
+
+    def __init__(self, name: str, arg: Expr):
+        if name not in FUNCTIONS:
+            raise ValueError(f"unknown elementwise function {name!r}")
+        super().__init__(name, arg)
+
+    @property
+    def name(self) -> str:
+        return self.params[0]
+
+
+# Elementwise functions of the language, by internal name.
+FUNCTIONS = ("exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "abs", "sign",
+             "sigmoid", "relu", "softplus", "heaviside")
+
+
+class Trace(Expr):
+    """tr(A) of a square matrix."""
+
+    def _shape(self):
+        _require_square(self.args[0], "tr")
+        return SCALAR
+
+
+class Det(Expr):
+    """det(A) of a square matrix."""
+
+    def _shape(self):
+        _require_square(self.args[0], "det")
+        return SCALAR
+
+
+class LogDet(Expr):
+    """log|det A| of a square matrix (log det A when det A > 0)."""
+
+    def _shape(self):
+        _require_square(self.args[0], "logdet")
+        return SCALAR
+
+
+class Norm(Expr):
+    """Entrywise norm: kind 'F' is the Frobenius (vector 2-) norm, '1' the 1-norm."""
+
+    param_names = ("kind",)
+    params_after_args = True
+
+    def _shape(self):
+        return SCALAR
+
+    @property
+    def kind(self) -> str:
+        return self.params[0]
+
+
+class Sum(Expr):
+    """sum(A): the sum of all entries, 𝟏ᵀA𝟏."""
+
+    def _shape(self):
+        return SCALAR
+
+
+class Frob(Expr):
+    """Frobenius product A : B = tr(AᵀB) of equal shapes."""
+
+    arity = 2
+
+    def _shape(self):
+        a, b = self.args
+        if a.shape != b.shape:
+            raise ShapeError(
+                f"A : B needs equal shapes, got {fmt_shape(a.shape)} and {fmt_shape(b.shape)}")
+        return SCALAR
+
+
+class Diag(Expr):
+    """Diag(v): the diagonal matrix with the vector v on its diagonal."""
+
+    def _shape(self):
+        v = self.args[0]
+        if v.cols != 1:
+            raise ShapeError(f"Diag needs a column vector, got {fmt_shape(v.shape)}")
+        return (v.rows, v.rows)
+
+
+class DiagOf(Expr):
+    """diag(A): the diagonal of a square matrix as a column vector."""
+
+    def _shape(self):
+        _require_square(self.args[0], "diag")
+        return (self.args[0].rows, 1)
+
+
+class Vec(Expr):
+    """vec(A): the columns of A stacked into one column (column-major)."""
+
+    def _shape(self):
+        a = self.args[0]
+        return (dim_mul(a.rows, a.cols), 1)
+
+
+class Unvec(Expr):
+    """vec⁻¹(v) into a rows×cols matrix (column-major), the inverse of vec."""
+
+    param_names = ("rows", "cols")
+    params_after_args = True
+
+    def _shape(self):
+        return (self.params[0], self.params[1])
+
+
+class Broadcast(Expr):
+    """A scalar, row or column stretched to a full rows×cols matrix, as NumPy broadcasts."""
+
+    param_names = ("rows", "cols")
+    params_after_args = True
+
+    def _shape(self):
+        a = self.args[0]
+        rows, cols = self.params
+        ok_rows = a.rows in (1, rows)
+        ok_cols = a.cols in (1, cols)
+        if not (ok_rows and ok_cols):
+            raise ShapeError(f"cannot broadcast {fmt_shape(a.shape)} to {rows}×{cols}")
+        return (rows, cols)
+
+
+# --- helpers used by every stage ----------------------------------------------------------
+
+def walk(e: Expr):
+    """All nodes of e, parents before children (pre-order)."""
+    yield e
+    for a in e.args:
+        yield from walk(a)
+
+
+def free_vars(e: Expr) -> list[Var]:
+    """The variables of e, in order of first appearance."""
+    seen: dict[Var, None] = {}
+    for node in walk(e):
+        if isinstance(node, Var):
+            seen.setdefault(node, None)
+    return list(seen)
+
+
+def depends_on(e: Expr, names: frozenset) -> bool:
+    return any(isinstance(n, Var) and n.name in names for n in walk(e))
+
+
+def substitute(e: Expr, mapping: dict) -> Expr:
+    """Replace whole subtrees by the mapping (keys are nodes)."""
+    if e in mapping:
+        return mapping[e]
+    if not e.args:
+        return e
+    return e.with_args(substitute(a, mapping) for a in e.args)
+
+
+class Commutation(Expr):
+    """The commutation matrix K with vec(Aᵀ) = K vec(A) for an m×n matrix A (mn×mn)."""
+
+    arity = 0
+    param_names = ("m", "n")
+
+    def _shape(self):
+        size = dim_mul(self.params[0], self.params[1])
+        return (size, size)
+
+
+class D(Expr):
+    """The differential dA of A: the placeholder of a linear expression in the derivation."""

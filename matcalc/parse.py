@@ -1,0 +1,1964 @@
+"""Parsing: the user's text (Unicode math, the ASCII dialect or LaTeX) → a ``Program`` of
+shape-checked expression trees (matcalc/ir.py).
+
+The pipeline of this module, one stage per section below:
+
+1. **lexing** (``_Lexer``) — the context work a grammar cannot do: detect the dialect, split
+   statements, read declarations, split letter runs into names, decide whether a bar opens
+   or closes, normalise LaTeX commands and read superscripts. It yields Lark tokens with
+   their character spans.
+2. **parsing** — ``grammar/matcalc.lark`` (LALR(1)), the specification of the language.
+3. **elaboration** (``_Elaborator``) — a mapping from each grammar alias to the node it builds,
+   with symbolic dimensions unified by union–find; it keeps the source span of every
+   sub-expression for error messages, applies the conventions (and records a note for each)
+   and finally builds the ``ir`` nodes, which check their shapes again.
+
+Every problem with the input is a ``MatcalcError`` with carets under the offending text.
+
+    >>> parse("tr(AXB)").result
+    Trace(MatMul(Var('A', ('n', 'm')), Var('X', ('m', 'k')), Var('B', ('k', 'n'))))
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.resources
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from . import ir
+from .errors import MatcalcError
+from .ir import Expr, Shape, Var
+
+__all__ = ["Program", "detect_dialect", "parse", "parse_shape_spec"]
+
+MAX_LENGTH = 100_000    # characters of input
+MAX_NESTING = 100       # nested brackets / bars
+MAX_DEPTH = 200         # depth of the expression tree
+
+
+@dataclass(frozen=True)
+class Program:
+    """What the input says: definitions in order, the expression to differentiate, its free
+    variables and a note for every convention that was applied in reading it."""
+    source: str
+    definitions: tuple          # ((name, Expr), ...) in order
+    result: Expr                # the last statement's expression
+    result_name: str | None     # 'ℓ' for 'ℓ = ‖Y‖_F', None for a bare expression
+    variables: tuple            # free (non-defined) Vars, in order of first appearance
+    notes: tuple                # how the input was read
+
+
+# =============================================================================================
+# Vocabulary
+# =============================================================================================
+
+GREEK = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
+    "eps": "ε", "zeta": "ζ", "eta": "η", "theta": "θ", "vartheta": "θ", "iota": "ι",
+    "kappa": "κ", "lambda": "λ", "lam": "λ", "mu": "μ", "nu": "ν", "xi": "ξ", "pi": "π",
+    "rho": "ρ", "varrho": "ρ", "sigma": "σ", "tau": "τ", "upsilon": "υ", "phi": "φ",
+    "varphi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω", "Gamma": "Γ", "Delta": "Δ",
+    "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π", "Sigma": "Σ", "Upsilon": "Υ",
+    "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω", "ell": "ℓ",
+}
+_GREEK_VARIANTS = {"ϵ": "ε", "ϑ": "θ", "ϕ": "φ", "ϱ": "ρ", "ς": "σ"}
+_LETTER = "A-Za-zΑ-Ωα-ωℓϵϑϕϱς"
+SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
+_SUPERSCRIPT_DIGITS = {"⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6",
+                       "⁷": "7", "⁸": "8", "⁹": "9", "⁻": "-"}
+_VULGAR = {"½": "1/2", "⅓": "1/3", "⅔": "2/3", "¼": "1/4", "¾": "3/4", "⅕": "1/5", "⅛": "1/8"}
+
+# Spellings of functions → their key (the elaborator dispatches on the key).
+FUNCTION_SPELLINGS = {
+    "tr": "tr", "Tr": "tr", "trace": "tr", "Trace": "tr", "det": "det", "Det": "det",
+    "logdet": "logdet", "exp": "exp", "log": "log", "ln": "log", "sin": "sin", "cos": "cos",
+    "tan": "tan", "tanh": "tanh", "sqrt": "sqrt", "abs": "abs", "sign": "sign", "sgn": "sign",
+    "sigmoid": "sigmoid", "relu": "relu", "ReLU": "relu", "softplus": "softplus",
+    "heaviside": "heaviside", "Heaviside": "heaviside", "step": "heaviside", "sum": "sum",
+    "Diag": "Diag", "diag": "diag", "vec": "vec", "kron": "kron", "frob": "frob", "max": "max",
+    "norm": "norm", "norm2": "norm2", "norm1": "norm1", "inv": "inv", "vector": "vector",
+    "matrix": "matrix",
+}
+CONSTANT_SPELLINGS = {"eye": "I", "ones": "1"}
+# How a function key is shown in messages (did-you-mean suggestions).
+_FUNCTION_DISPLAY = {"tr": "tr", "det": "det", "logdet": "logdet", "heaviside": "heaviside"}
+
+_ONE_ARG = {"tr", "det", "logdet", "exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "abs",
+            "sign", "sigmoid", "relu", "softplus", "heaviside", "sum", "Diag", "diag", "vec",
+            "norm2", "norm1", "inv", "vector", "matrix"}
+_TWO_ARG = {"kron", "frob", "max"}
+
+# Tokens after which a bar closes rather than opens (they end an operand).
+_ENDS_OPERAND = {"NAME", "NUMBER", "CONSTANT", "_RPAR", "NORM_CLOSE", "_BAR_CLOSE", "_RANGLE",
+                 "TRANSPOSE", "INVERSE_TRANSPOSE", "POWER", "HADPOW"}
+_STARTS_OPERAND = {"NAME", "NUMBER", "CONSTANT", "_LPAR", "FUNC_CALL", "FUNC_BARE", "NORM_OPEN",
+                   "_BAR_OPEN", "_LANGLE", "_FRAC", "INDICATOR", "ADD_OP"}
+_BINARY = {"ADD_OP", "_MUL_OP", "_DIV", "HADAMARD_OP", "_KRON", "_COLON", "COMPARE", "_DEFINE",
+           "_ELEMENT", "_COMMA"}
+
+_LATEX_SKIP = {",", ";", "!", ":", " ", "quad", "qquad", "displaystyle", "textstyle", "bf", "rm",
+               "it", "mathstrut", "nonumber", "notag", "limits", "middle"}
+_LATEX_SIZE = {"left": "open", "right": "close", "bigl": "open", "Bigl": "open",
+               "biggl": "open", "Biggl": "open", "bigr": "close", "Bigr": "close",
+               "biggr": "close", "Biggr": "close", "big": None, "Big": None, "bigg": None,
+               "Bigg": None, "bigm": None, "Bigm": None}
+_LATEX_OPS = {"cdot": ("_MUL_OP", "·"), "times": ("_MUL_OP", "·"), "ast": ("_MUL_OP", "·"),
+              "circ": ("HADAMARD_OP", "∘"), "odot": ("HADAMARD_OP", "∘"),
+              "oslash": ("HADAMARD_OP", "⊘"), "otimes": ("_KRON", "⊗"),
+              "geq": ("COMPARE", ">"), "ge": ("COMPARE", ">"), "geqslant": ("COMPARE", ">"),
+              "gt": ("COMPARE", ">"), "leq": ("COMPARE", "<"), "le": ("COMPARE", "<"),
+              "leqslant": ("COMPARE", "<"), "lt": ("COMPARE", "<"),
+              "top": ("TRANSPOSE", "T"), "intercal": ("TRANSPOSE", "T"),
+              "langle": ("_LANGLE", "⟨"), "rangle": ("_RANGLE", "⟩"), "div": ("_DIV", "/")}
+_LATEX_FUNCS = {"det", "log", "ln", "exp", "sin", "cos", "tan", "tanh", "max", "tr", "Tr",
+                "trace", "sgn", "diag", "sqrt"}
+_LATEX_WRAPPERS = {"mathbf", "boldsymbol", "bm", "mathit", "mathrm", "operatorname", "text",
+                   "textrm", "textbf", "textit", "mathsf", "mathcal", "mathtt", "mathbb", "Bbb",
+                   "mathbbm", "mathds", "vec", "mathnormal"}
+_LATEX_FUNCTION_WRAPPERS = {"mathrm", "operatorname", "text", "textrm", "mathsf", "textit",
+                            "mathtt"}
+_KNOWN_LATEX = (set(GREEK) | _LATEX_SKIP | set(_LATEX_SIZE) | set(_LATEX_OPS) | _LATEX_FUNCS
+                | _LATEX_WRAPPERS | {"frac", "dfrac", "tfrac", "in", "lVert", "rVert", "Vert",
+                                     "lvert", "rvert", "vert", "mathbb"})
+
+
+# =============================================================================================
+# Names, dialects and shape specifications
+# =============================================================================================
+
+def detect_dialect(text: str) -> str:
+    """'latex' if the text has a backslash command, 'unicode' if it has any non-ASCII
+    character, 'ascii' otherwise."""
+    if re.search(r"\\[A-Za-z|,;!{} ]", text):
+        return "latex"
+    if any(ord(c) > 127 for c in text):
+        return "unicode"
+    return "ascii"
+
+
+def _subscript(digits: str) -> str:
+    return "".join(SUBSCRIPT_DIGITS[int(c)] for c in digits)
+
+
+def canonical_name(spelling: str) -> str | None:
+    """The internal (Unicode) name of one written name, or None if it is not a name:
+    'W_1', 'W₁', 'W1' → 'W₁'; 'lam', '\\lambda', 'λ' → 'λ'; '\\mathbf{x}' → 'x'."""
+    s = spelling.strip()
+    m = re.fullmatch(r"\\(?:mathbf|boldsymbol|bm|mathit|mathrm|mathcal|mathsf|vec|mathnormal)"
+                     r"\s*\{\s*(\\?[A-Za-z]+)\s*\}(.*)", s, re.DOTALL)
+    if not m:
+        m = re.fullmatch(r"\{\s*\\bf\s+([A-Za-z]+)\s*\}(.*)", s, re.DOTALL)
+    if not m:
+        m = re.fullmatch(r"(\\[A-Za-z]+|[" + _LETTER + r"][" + _LETTER + r"0-9]*)(.*)", s, re.DOTALL)
+    if not m:
+        return None
+    base, rest = m.group(1), m.group(2).strip()
+    if base.startswith("\\"):
+        base = GREEK.get(base[1:])
+        if base is None:
+            return None
+    base = "".join(_GREEK_VARIANTS.get(c, c) for c in base)
+    digits = re.search(r"[0-9]+$", base)
+    sub = ""
+    if digits and digits.start() > 0:
+        sub, base = digits.group(), base[: digits.start()]
+    base = GREEK.get(base, base)
+    primes = ""
+    rest_m = re.fullmatch(r"(?:_\s*\{?\s*([0-9]+)\s*\}?|([₀-₉]+))?\s*(′*)", rest)
+    if not rest_m:
+        return None
+    if rest_m.group(1):
+        sub += rest_m.group(1)
+    elif rest_m.group(2):
+        sub += "".join(str(SUBSCRIPT_DIGITS.index(c)) for c in rest_m.group(2))
+    primes = rest_m.group(3)
+    return base + _subscript(sub) + primes
+
+
+_DIM_RE = re.compile(r"[0-9]+|[" + _LETTER + r"][" + _LETTER + r"0-9_]*")
+
+
+def parse_shape_spec(spec: str) -> tuple[Shape, bool]:
+    """'64x1024', 'n×m', 'n x m', 'n' (a column vector), 'scalar', each optionally followed by
+    ' symmetric' → (shape, symmetric).
+
+        >>> parse_shape_spec("n x n symmetric")
+        (('n', 'n'), True)
+        >>> parse_shape_spec("64x1024")
+        ((64, 1024), False)
+    """
+    hint = "write e.g. 64x1024, n×m, n (a column vector), scalar, or n x n symmetric"
+    s = spec.strip()
+    symmetric = False
+    m = re.fullmatch(r"(.*?)[\s,]*\(?\b(symmetric|sym)\)?", s, re.DOTALL)
+    if m:
+        s, symmetric = m.group(1).strip(), True
+    if s in ("scalar", "1", "") and not (symmetric and s == ""):
+        if s == "":
+            raise MatcalcError(f"cannot read the shape '{spec}'", hint=hint)
+        return (1, 1), False
+    s = s.replace("\\times", "×").replace("*", "×").replace(",", "×")
+    s = re.sub(r"\s+x\s+", "×", s)
+    s = re.sub(r"(?<=[0-9])\s*x\s*(?=[0-9A-Za-z])|(?<=[A-Za-z0-9])\s*x\s*(?=[0-9])", "×", s)
+    m2 = re.fullmatch(r"([A-Za-z])x([A-Za-z])", s)
+    if m2:
+        s = f"{m2.group(1)}×{m2.group(2)}"
+    parts = [p.strip().strip("{}").strip() for p in s.split("×")]
+    dims = []
+    for p in parts:
+        if not _DIM_RE.fullmatch(p or "?"):
+            raise MatcalcError(f"cannot read the shape '{spec}'", hint=hint)
+        if p.isdigit():
+            if int(p) == 0:
+                raise MatcalcError(f"cannot read the shape '{spec}': a dimension of 0", hint=hint)
+            dims.append(int(p))
+        else:
+            dims.append(p)
+    if len(dims) == 1:
+        shape = (dims[0], dims[0]) if symmetric else (dims[0], 1)
+    elif len(dims) == 2:
+        shape = (dims[0], dims[1])
+    else:
+        raise MatcalcError(f"cannot read the shape '{spec}': more than two dimensions",
+                           hint=hint)
+    if symmetric and shape[0] != shape[1]:
+        raise MatcalcError(f"a symmetric matrix must be square, got '{spec}'",
+                           hint="e.g. n x n symmetric")
+    return shape, symmetric
+
+
+# =============================================================================================
+# The grammar and the Lark parser (built on first use)
+# =============================================================================================
+
+def _grammar_text() -> str:
+    installed = importlib.resources.files("matcalc") / "grammar" / "matcalc.lark"
+    path = installed if installed.is_file() else \
+        Path(__file__).resolve().parent.parent / "grammar" / "matcalc.lark"
+    return path.read_text(encoding="utf-8")
+
+
+_PARSER = None
+
+
+def _parser():
+    global _PARSER
+    if _PARSER is None:
+        from lark import Lark
+        from lark.lexer import Lexer
+
+        class TokenListLexer(Lexer):
+            """The tokens are made by _Lexer; Lark only parses them."""
+
+            def __init__(self, lexer_conf):
+                pass
+
+            def lex(self, data):
+                yield from data
+
+        _PARSER = Lark(_grammar_text(), parser="lalr", lexer=TokenListLexer,
+                       propagate_positions=True, maybe_placeholders=False)
+    return _PARSER
+
+
+# =============================================================================================
+# 1. Lexing
+# =============================================================================================
+
+@dataclass
+class _Declaration:
+    names: list          # [(name, span)]
+    shape: Shape
+    symmetric: bool
+    span: tuple
+
+
+_NAME_SPELLING = (r"(?:\\(?:mathbf|boldsymbol|bm|mathit|mathrm|mathcal|mathsf|vec|mathnormal)"
+                  r"\s*\{\s*\\?[A-Za-z]+\s*\}|\{\s*\\bf\s+[A-Za-z]+\s*\}|\\[A-Za-z]+|"
+                  r"[" + _LETTER + r"][" + _LETTER + r"0-9]*)"
+                  r"(?:\s*_\s*(?:\{\s*[0-9]+\s*\}|[0-9]+)|[₀-₉]+)?′*")
+_DEF_RE = re.compile(r"\s*(" + _NAME_SPELLING + r")\s*(:=|=)(?!=)")
+_NAMES = r"(" + _NAME_SPELLING + r"(?:\s*,\s*" + _NAME_SPELLING + r")*)"
+_DECL_IN_RE = re.compile(r"\s*" + _NAMES + r"\s*(∈|\\in(?![A-Za-z]))\s*", re.DOTALL)
+_DECL_COLON_RE = re.compile(r"\s*" + _NAMES + r"\s*(:)(?!=)\s*", re.DOTALL)
+_SPACE_RE = re.compile(
+    r"(ℝ|𝕊|\\mathbb\s*\{\s*([RS])\s*\}|\\mathbb\s+([RS])|\\Bbb\s*\{\s*([RS])\s*\}|"
+    r"\\Bbb\s+([RS])|\\R(?![A-Za-z])|R|S)\s*"
+    r"(?:\^\s*(\{[^{}]*\}|\([^()]*\)|[A-Za-z0-9]+)|([ⁿᵐᵏᵖᵈᴺᴰˣ⁰¹²³⁴⁵⁶⁷⁸⁹]+))?"
+    r"\s*(\(?\s*symmetric\s*\)?)?\s*", re.DOTALL)
+_SUP_LETTERS = {"ⁿ": "n", "ᵐ": "m", "ᵏ": "k", "ᵖ": "p", "ᵈ": "d", "ᴺ": "N", "ᴰ": "D", "ˣ": "×",
+                "⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6",
+                "⁷": "7", "⁸": "8", "⁹": "9"}
+_NUMBER_RE = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_WS = " \t\r\n\u00a0\u2009\u200a\u202f\u2002\u2003\u2005\u2006$&"
+
+
+def _tok(type_: str, value, start: int, end: int):
+    from lark import Token
+    return Token(type_, value, start_pos=start, end_pos=end, line=1, column=start + 1,
+                 end_line=1, end_column=end + 1)
+
+
+class _Lexer:
+    """Turns the text into Lark tokens; reads declarations on the way."""
+
+    def __init__(self, text: str, shapes: dict | None):
+        self.text = text
+        self.dialect = detect_dialect(text)
+        self.tokens = []
+        self.declarations: list[_Declaration] = []
+        self.defined: dict[str, tuple] = {}       # name → span of its definition's name
+        self.names: set[str] = set()              # declared or defined (for letter runs)
+        self.notes: list = []
+        self.statements: list[tuple] = []
+        for name in (shapes or {}):
+            canon = canonical_name(name) or name
+            self.names.add(canon)
+
+    def error(self, message, spans=(), hint=""):
+        raise MatcalcError(message, self.text, spans, hint)
+
+    # --- statements ------------------------------------------------------------------------
+    def run(self):
+        regions = self._split_statements()
+        self.n_statements = len(regions)
+        kinds = []
+        for i, (start, end) in enumerate(regions):
+            last = i == len(regions) - 1
+            kinds.append(self._classify(start, end, last))
+        for i, (kind, data) in enumerate(kinds):
+            if i:
+                self.tokens.append(_tok("_SEP", ";", regions[i][0], regions[i][0]))
+            if kind == "declaration":
+                self._emit_declaration(data)
+            elif kind == "definition":
+                name, name_span, op_span, body_start, end = data
+                self.tokens.append(_tok("DEFINED_NAME", name, *name_span))
+                self.tokens.append(_tok("_DEFINE", "=", *op_span))
+                self._lex_expression(body_start, end)
+            else:
+                self._lex_expression(*data)
+        return self.tokens
+
+    def _split_statements(self):
+        text, regions, depth, start = self.text, [], 0, 0
+        i, n = 0, len(text)
+        opens = []
+        while i < n:
+            c = text[i]
+            if c in "([{⟨":
+                depth += 1
+                opens.append(i)
+                if depth > MAX_NESTING:
+                    self.error(f"the expression is nested too deeply (more than {MAX_NESTING} "
+                               "brackets)", [(i, i + 1)],
+                               "simplify the expression or split it into definitions")
+            elif c in ")]}⟩" and depth:
+                depth -= 1
+                opens.pop()
+            elif depth == 0 and (c in ";\n" or text.startswith("\\\\", i)):
+                regions.append((start, i))
+                i += 2 if c == "\\" else 1
+                start = i
+                continue
+            elif c == "\\" and i + 1 < n:
+                i += 2
+                continue
+            i += 1
+        regions.append((start, n))
+        regions = [(s, e) for s, e in regions if text[s:e].strip(_WS)]
+        if not regions:
+            self.error("empty input", hint="write an expression, e.g. ‖XWᵀ‖_F²")
+        return regions
+
+    def _classify(self, start, end, last):
+        text = self.text
+        lead = re.match(r"(?:[" + _WS + r"]|\\[,;!: ]|\\q?quad(?![A-Za-z]))*", text[start:end])
+        start += lead.end()
+        chunk = text[start:end]
+        m = _DECL_IN_RE.match(chunk)
+        if m:
+            return "declaration", self._read_declaration(start, end, m, "in")
+        if not last:
+            m = _DECL_COLON_RE.match(chunk)
+            if m:
+                return "declaration", self._read_declaration(start, end, m, "colon")
+        m = _DEF_RE.match(chunk)
+        if m:
+            name = canonical_name(m.group(1))
+            if name is not None:
+                name_span = (start + m.start(1), start + m.end(1))
+                if name in self.defined:
+                    self.error(f"{name} is defined twice", [self.defined[name], name_span],
+                               "give the second definition another name")
+                self.defined[name] = name_span
+                self.names.add(name)
+                op_span = (start + m.start(2), start + m.end(2))
+                return "definition", (name, name_span, op_span, start + m.end(), end)
+        return "expression", (start, end)
+
+    def _read_declaration(self, start, end, m, form):
+        text = self.text
+        names = []
+        for nm in re.finditer(_NAME_SPELLING, m.group(1)):
+            name = canonical_name(nm.group())
+            span = (start + m.start(1) + nm.start(), start + m.start(1) + nm.end())
+            if name is None:
+                self.error(f"'{nm.group()}' cannot be declared: it is not a name", [span])
+            names.append((name, span))
+        rhs_start = start + m.end()
+        rhs = text[rhs_start:end].rstrip(_WS + ".,")
+        rhs_span = (rhs_start, rhs_start + len(rhs))
+        elem_span = (start + m.start(2), start + m.end(2))
+        if form == "colon":
+            try:
+                shape, symmetric = parse_shape_spec(rhs)
+            except MatcalcError as err:
+                self.error(err.message, [rhs_span], err.hint)
+        else:
+            shape, symmetric = self._read_space(rhs, rhs_span)
+        decl = _Declaration(names, shape, symmetric, rhs_span)
+        self.declarations.append(decl)
+        for name, _ in names:
+            self.names.add(name)
+        return decl, elem_span
+
+    def _read_space(self, rhs, span):
+        hint = "write ℝ, ℝ^n, ℝ^{n×m} or 𝕊^n (symmetric n×n); in ASCII, X: n x m"
+        m = _SPACE_RE.fullmatch(rhs)
+        if not m:
+            self.error(f"cannot read the set '{rhs}'", [span], hint)
+        letter = m.group(1)
+        for g in (2, 3, 4, 5):
+            if m.group(g):
+                letter = m.group(g)
+        symmetric = letter in ("𝕊", "S") or bool(m.group(8))
+        exponent = m.group(6)
+        if m.group(7):
+            exponent = "".join(_SUP_LETTERS[c] for c in m.group(7))
+        if exponent is None:
+            if symmetric:
+                self.error("𝕊 needs a size: 𝕊^n is the symmetric n×n matrices", [span], hint)
+            return (1, 1), False
+        exponent = exponent.strip("{}()").strip()
+        try:
+            shape, _ = parse_shape_spec(exponent)
+        except MatcalcError:
+            self.error(f"cannot read the set '{rhs}'", [span], hint)
+        if symmetric:
+            if shape[1] == 1 and shape[0] != 1:
+                shape = (shape[0], shape[0])
+            if shape[0] != shape[1]:
+                self.error(f"a symmetric matrix must be square, got '{rhs}'", [span], hint)
+        return shape, symmetric
+
+    def _emit_declaration(self, data):
+        decl, elem_span = data
+        for i, (name, span) in enumerate(decl.names):
+            if i:
+                self.tokens.append(_tok("_COMMA", ",", span[0], span[0]))
+            self.tokens.append(_tok("DECLARED_NAME", name, *span))
+        self.tokens.append(_tok("_ELEMENT", "∈", *elem_span))
+        self.tokens.append(_tok("SPACE", (decl.shape, decl.symmetric), *decl.span))
+
+    # --- expressions -----------------------------------------------------------------------
+    def _lex_expression(self, start, end):
+        self.pos, self.end = start, end
+        self.stack = []          # open delimiters: (kind, start, end)
+        self.force = None        # 'open' / 'close' after \left / \right
+        first = len(self.tokens)
+        while True:
+            self._skip_space()
+            if self.pos >= self.end:
+                break
+            self._next_token()
+        if self.stack:
+            kind, s, e = self.stack[-1]
+            if kind in ("‖", "|"):
+                self.error(f"unbalanced {kind}: this {kind} is never closed", [(s, e)],
+                           f"close it with a second {kind}")
+            closer = {"(": ")", "[": "]", "{": "}", "⟨": "⟩"}[kind]
+            self.error(f"unbalanced parentheses: '{kind}' is never closed", [(s, e)],
+                       f"add the matching '{closer}'")
+        if len(self.tokens) == first:
+            self.error("empty statement", [(start, max(end, start + 1))],
+                       "write an expression after '='")
+
+    def _skip_space(self):
+        t = self.text
+        while self.pos < self.end:
+            c = t[self.pos]
+            if c in _WS:
+                self.pos += 1
+            elif c == "\\" and self.dialect == "latex":
+                m = re.match(r"\\([A-Za-z]+|[,;!: ])", t[self.pos:self.end])
+                if m and m.group(1) in _LATEX_SKIP:
+                    self.pos += m.end()
+                else:
+                    return
+            else:
+                return
+
+    def _peek_call(self, pos):
+        """Is the text at pos (after spacing) an opening parenthesis?"""
+        t = self.text
+        while pos < self.end:
+            c = t[pos]
+            if c in _WS:
+                pos += 1
+                continue
+            if c == "\\":
+                m = re.match(r"\\([A-Za-z]+|[,;!: ])", t[pos:self.end])
+                if m and (m.group(1) in _LATEX_SKIP or m.group(1) in _LATEX_SIZE):
+                    pos += m.end()
+                    continue
+                return False
+            return c == "(" or (c == "{" and self.dialect == "latex")
+        return False
+
+    def _prev(self):
+        return self.tokens[-1] if self.tokens else None
+
+    def _prev_ends_operand(self):
+        p = self._prev()
+        return p is not None and p.type in _ENDS_OPERAND
+
+    def _emit(self, type_, value, start, end):
+        self.tokens.append(_tok(type_, value, start, end))
+
+    def _next_token(self):
+        t, i = self.text, self.pos
+        c = t[i]
+        rest = t[i:self.end]
+        if c == "\\" and self.dialect == "latex":
+            return self._latex_command()
+        # two-character operators first
+        for op, type_, value in ((":=", None, None), (">=", "COMPARE", ">"),
+                                 ("<=", "COMPARE", "<"), (".*", "HADAMARD_OP", "∘"),
+                                 ("./", "HADAMARD_OP", "⊘"), (".'", "TRANSPOSE", "T"),
+                                 ("||", None, None), ("**", None, None), (".^", None, None)):
+            if rest.startswith(op):
+                if op == ":=":
+                    self.error("unexpected ':=' inside an expression", [(i, i + 2)],
+                               "a definition is NAME := expression, one per statement")
+                if op == "||":
+                    self.pos += 2
+                    return self._bar("‖", i, i + 2)
+                if op in ("**", ".^"):
+                    self.pos += 2
+                    return self._exponent(i, hadamard=(op == ".^"))
+                self.pos += 2
+                return self._emit(type_, value, i, i + 2)
+        if c in "([{":
+            self.stack.append((c, i, i + 1))
+            self.pos += 1
+            self.force = None
+            return self._emit("_LPAR", c, i, i + 1)
+        if c in ")]}":
+            return self._close_paren(c, i)
+        if c == "⟨":
+            self.stack.append(("⟨", i, i + 1))
+            self.pos += 1
+            return self._emit("_LANGLE", c, i, i + 1)
+        if c == "⟩":
+            return self._close_paren(c, i)
+        if c in "‖|":
+            self.pos += 1
+            return self._bar(c, i, i + 1)
+        if c in "+-−–":
+            self.pos += 1
+            return self._emit("ADD_OP", "+" if c == "+" else "-", i, i + 1)
+        if c in "*·⋅@×∗∙":
+            self.pos += 1
+            return self._emit("_MUL_OP", "·", i, i + 1)
+        if c in "/÷":
+            self.pos += 1
+            return self._emit("_DIV", "/", i, i + 1)
+        if c in "∘⊙":
+            self.pos += 1
+            return self._emit("HADAMARD_OP", "∘", i, i + 1)
+        if c == "⊘":
+            self.pos += 1
+            return self._emit("HADAMARD_OP", "⊘", i, i + 1)
+        if c == "⊗":
+            self.pos += 1
+            return self._emit("_KRON", "⊗", i, i + 1)
+        if c in "><≥≤⩾⩽":
+            self.pos += 1
+            return self._emit("COMPARE", ">" if c in ">≥⩾" else "<", i, i + 1)
+        if c == ":":
+            self.pos += 1
+            return self._emit("_COLON", ":", i, i + 1)
+        if c == ",":
+            self.pos += 1
+            return self._emit("_COMMA", ",", i, i + 1)
+        if c == "=":
+            self.error("unexpected '=' inside an expression", [(i, i + 1)],
+                       "a definition is NAME = expression, one per statement")
+        if c == "∈":
+            self.error("'∈' is only used in declarations", [(i, i + 1)],
+                       "declare a name in its own statement: X ∈ ℝ^{n×m}")
+        if c == "'" or c in "ᵀ⊤":
+            self.pos += 1
+            return self._emit("TRANSPOSE", "T", i, i + 1)
+        if c == "^":
+            self.pos += 1
+            return self._exponent(i)
+        if c in _SUPERSCRIPT_DIGITS:
+            return self._superscript(i)
+        if c == "_" or c in SUBSCRIPT_DIGITS:
+            return self._subscript(i)
+        if c in "′″":
+            return self._prime(i)
+        if c == "√":
+            self.pos += 1
+            call = self._peek_call(self.pos)
+            return self._emit("FUNC_CALL" if call else "FUNC_BARE", "sqrt", i, i + 1)
+        if c == "𝟏":
+            self.pos += 1
+            return self._emit("CONSTANT", "1", i, i + 1)
+        if c == "𝟙":
+            self.pos += 1
+            return self._emit("INDICATOR", "1", i, i + 1)
+        if c in _VULGAR:
+            self.pos += 1
+            return self._emit("NUMBER", _VULGAR[c], i, i + 1)
+        m = _NUMBER_RE.match(rest)
+        if m:
+            self.pos += m.end()
+            return self._emit("NUMBER", m.group(), i, i + m.end())
+        if re.match("[" + _LETTER + "]", c):
+            return self._word(i)
+        if c in "ℝ𝕊":
+            self.error(f"'{c}' is only used in declarations", [(i, i + 1)],
+                       "declare a name in its own statement: X ∈ ℝ^{n×m}")
+        if c in "∑Σ∫∂∇" and c != "Σ":
+            self.error(f"unsupported symbol '{c}'", [(i, i + 1)],
+                       "matcalc works with whole matrices: sum(X) is the sum of all entries")
+        self.error(f"unexpected character '{c}'", [(i, i + 1)],
+                   "see docs/language.md for the accepted symbols")
+
+    def _close_paren(self, c, i):
+        opener = {")": "(", "]": "[", "}": "{", "⟩": "⟨"}[c]
+        if not self.stack:
+            self.error(f"unbalanced parentheses: '{c}' has no matching '{opener}'", [(i, i + 1)],
+                       f"remove it or add '{opener}' before it")
+        kind, s, e = self.stack[-1]
+        if kind in ("‖", "|"):
+            self.error(f"unbalanced {kind}: this {kind} is not closed before '{c}'",
+                       [(s, e), (i, i + 1)], f"close it with a second {kind}")
+        if kind != opener:
+            self.error(f"mismatched brackets: '{kind}' is closed by '{c}'", [(s, e), (i, i + 1)])
+        self.stack.pop()
+        self.pos += 1
+        self.force = None
+        return self._emit("_RANGLE" if c == "⟩" else "_RPAR", c, i, i + 1)
+
+    def _bar(self, kind, start, end):
+        force, self.force = self.force, None
+        top = self.stack[-1][0] if self.stack else None
+        if force == "close" or (force is None and top == kind and self._prev_ends_operand()):
+            if top != kind:
+                self.error(f"unbalanced {kind}: nothing to close", [(start, end)],
+                           f"open it with {kind} first")
+            self.stack.pop()
+            if kind == "|":
+                return self._emit("_BAR_CLOSE", kind, start, end)
+            return self._emit("NORM_CLOSE", self._norm_subscript(), start, self.pos)
+        if len(self.stack) >= MAX_NESTING:
+            self.error(f"the expression is nested too deeply (more than {MAX_NESTING} "
+                       "brackets)", [(start, end)], "simplify the expression")
+        self.stack.append((kind, start, end))
+        return self._emit("_BAR_OPEN" if kind == "|" else "NORM_OPEN", kind, start, end)
+
+    def _norm_subscript(self):
+        t, i = self.text, self.pos
+        if i < self.end and t[i] in "₁₂":
+            self.pos += 1
+            return "1" if t[i] == "₁" else "2"
+        m = re.match(r"_\s*(\{\s*(?:\\(?:mathrm|text|mathsf|rm)\s*\{?\s*)?([A-Za-z0-9∞]+|\\infty)"
+                     r"\s*\}?\s*\}|[A-Za-z0-9∞])", t[i:self.end])
+        if not m:
+            return ""
+        sub = m.group(2) or m.group(1)
+        start = i
+        self.pos = i + m.end()
+        if sub in ("F", "fro", "Fro"):
+            return "F"
+        if sub in ("1", "2"):
+            return sub
+        self.error(f"unsupported norm ‖·‖_{sub}", [(start, self.pos)],
+                   "supported: ‖X‖_F (Frobenius), ‖x‖₂ (of a vector), ‖x‖₁")
+
+    def _exponent(self, start, hadamard=False):
+        """What follows ^ (or .^ / **): T, −T, a number, ∘k, in braces, parentheses or bare."""
+        t = self.text
+        self._skip_space()
+        i = self.pos
+        rest = t[i:self.end]
+        if rest.startswith("∘"):
+            hadamard, i = True, i + 1
+            rest = t[i:self.end]
+        elif rest.startswith("\\circ"):
+            hadamard, i = True, i + 5
+            rest = t[i:self.end].lstrip()
+            i = self.end - len(rest)
+        if not rest.strip():
+            self.error("an exponent is missing after '^'", [(start, self.pos)],
+                       "e.g. X^2, X^{-1}, X^T")
+        if rest[:1] in "{(":
+            close = "}" if rest[0] == "{" else ")"
+            depth, j = 0, 0
+            for j, ch in enumerate(rest):
+                if ch == rest[0]:
+                    depth += 1
+                elif ch == close:
+                    depth -= 1
+                    if depth == 0:
+                        break
+            else:
+                self.error("unbalanced parentheses: the exponent is never closed",
+                           [(i, i + 1)], f"add the matching '{close}'")
+            content, self.pos = rest[1:j], i + j + 1
+        else:
+            if self.dialect == "latex":
+                m = re.match(r"[-−]?\s*(?:\\[A-Za-z]+|.)", rest)
+            else:
+                m = re.match(r"[-−]?\s*(?:[0-9]+(?:\.[0-9]+)?|[A-Za-z⊤][A-Za-z0-9]*|.)", rest)
+            if not m:
+                self.error("an exponent is missing after '^'", [(start, i + 1)],
+                           "e.g. X^2, X^{-1}, X^T")
+            content, self.pos = m.group(), i + m.end()
+        span = (start, self.pos)
+        kind, value = self._read_exponent(content, span, hadamard)
+        return self._emit(kind, value, *span)
+
+    def _read_exponent(self, content, span, hadamard):
+        c = re.sub(r"\\(mathsf|mathrm|text|rm|mathbf|mathit)\s*", "", content)
+        c = c.replace("\\top", "T").replace("\\intercal", "T").replace("⊤", "T")
+        c = c.replace("\\circ", "∘").replace("−", "-")
+        c = re.sub(r"[\s{}]|\\[,;! ]", "", c)
+        if c.startswith("∘"):
+            hadamard, c = True, c[1:]
+        if c.startswith("(") and c.endswith(")"):
+            c = c[1:-1]
+        if not hadamard and c == "T":
+            return "TRANSPOSE", "T"
+        if not hadamard and c == "-T":
+            return "INVERSE_TRANSPOSE", "-T"
+        m = re.fullmatch(r"\\[dt]?frac([0-9])([0-9])|([-+]?)\\[dt]?frac([0-9]+)([0-9]+)", c)
+        if re.fullmatch(r"[-+]?\\[dt]?frac[0-9]+", c):
+            c = re.sub(r"\\[dt]?frac", "", c)
+            sign = c[0] if c[0] in "+-" else ""
+            digits = c.lstrip("+-")
+            if len(digits) == 2:
+                c = f"{sign}{digits[0]}/{digits[1]}"
+        del m
+        c = "".join(_VULGAR.get(ch, ch) for ch in c)
+        if re.fullmatch(r"[-+]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:/[0-9]+)?", c):
+            try:
+                value = Fraction(c)
+            except (ValueError, ZeroDivisionError):
+                self.error(f"cannot read the exponent '{content}'", [span])
+            return ("HADPOW" if hadamard else "POWER"), value
+        if re.fullmatch(r"[-+]?[A-Za-z" + _LETTER + r"]\w*", c):
+            self.error(f"symbolic exponents are not supported: '{content.strip()}'", [span],
+                       "use a number, e.g. X^2, X^{-1}, x^∘3, or T for the transpose")
+        self.error(f"cannot read the exponent '{content.strip()}'", [span],
+                   "e.g. X^2, X^{-1}, X^T, X^{-T}, X^∘3")
+
+    def _superscript(self, start):
+        t, i = self.text, start
+        if t.startswith("⁻ᵀ", i):
+            self.pos = i + 2
+            return self._emit("INVERSE_TRANSPOSE", "-T", start, self.pos)
+        digits = ""
+        while i < self.end and t[i] in _SUPERSCRIPT_DIGITS:
+            digits += _SUPERSCRIPT_DIGITS[t[i]]
+            i += 1
+        self.pos = i
+        if not re.fullmatch(r"-?[0-9]+", digits):
+            self.error(f"cannot read the superscript '{t[start:i]}'", [(start, i)],
+                       "e.g. X⁻¹, X², X⁻ᵀ")
+        return self._emit("POWER", Fraction(int(digits)), start, i)
+
+    def _subscript(self, start):
+        t = self.text
+        prev = self._prev()
+        if t[start] == "_":
+            m = re.match(r"_\s*(\{\s*([^{}]*?)\s*\}|[0-9]+|\\[A-Za-z]+|.)", t[start:self.end])
+            content = m.group(2) if m and m.group(2) is not None else (m.group(1) if m else "")
+            end = start + (m.end() if m else 1)
+        else:
+            end = start
+            while end < self.end and t[end] in SUBSCRIPT_DIGITS:
+                end += 1
+            content = "".join(str(SUBSCRIPT_DIGITS.index(ch)) for ch in t[start:end])
+        if prev is None or prev.type != "NAME" or prev.end_pos != start:
+            self.error("a subscript must follow a name (W₁, W_1) or a norm (‖X‖_F)",
+                       [(start, end)])
+        if not re.fullmatch(r"[0-9]+", content):
+            self.error(f"index subscripts are not supported: '{t[prev.start_pos:end]}'",
+                       [(start, end)],
+                       "matcalc works with whole vectors and matrices; subscripts are "
+                       "digits only (W₁, W_1)")
+        self._rename_prev(prev.value + _subscript(content), end)
+        self.pos = end
+
+    def _prime(self, start):
+        prev = self._prev()
+        if prev is None or prev.type != "NAME" or prev.end_pos != start:
+            self.error("a prime ′ must follow a name (x′)", [(start, start + 1)],
+                       "for the transpose write ᵀ or '")
+        primes = "′" if self.text[start] == "′" else "′′"
+        self._rename_prev(prev.value + primes, start + 1)
+        self.pos = start + 1
+
+    def _rename_prev(self, name, end):
+        prev = self.tokens.pop()
+        self._emit("NAME", name, prev.start_pos, end)
+
+    # --- names -----------------------------------------------------------------------------
+    def _word(self, start):
+        t = self.text
+        if self.dialect == "ascii":
+            m = re.match(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*", t[start:self.end])
+            word = m.group()
+            self.pos = start + len(word)
+            return self._ascii_word(word, start, self.pos)
+        m = re.match("[" + _LETTER + "][" + _LETTER + "0-9]*", t[start:self.end])
+        run = m.group()
+        self.pos = start + len(run)
+        self._segment_run(run, start)
+
+    def _ascii_word(self, word, start, end):
+        canon = canonical_name(word) or word
+        call = self._peek_call(end)
+        if canon in self.names:
+            return self._name(canon, start, end)
+        if word in FUNCTION_SPELLINGS:
+            return self._emit("FUNC_CALL" if call else "FUNC_BARE", FUNCTION_SPELLINGS[word],
+                              start, end)
+        if word in CONSTANT_SPELLINGS:
+            return self._emit("CONSTANT", CONSTANT_SPELLINGS[word], start, end)
+        if re.fullmatch("[A-Z]{2,}", word) and word not in GREEK:
+            # a run of capitals is a product even in ASCII: XW + b, tr(AXB)
+            self.notes.append(f"'{word}' read as the product {'·'.join(word)} (a run of "
+                              "capitals; declare it to use it as one name)")
+            for k, letter in enumerate(word):
+                self._name(letter, start + k, start + k + 1)
+            return None
+        letters = re.sub(r"[0-9_]+$", "", word)
+        if call and len(letters) > 1 and letters not in GREEK:
+            self._unknown_function(word, start, end)
+        return self._name(canon, start, end)
+
+    def _unknown_function(self, word, start, end):
+        close = difflib.get_close_matches(word, list(FUNCTION_SPELLINGS), n=1, cutoff=0.6)
+        if close:
+            key = FUNCTION_SPELLINGS[close[0]]
+            suggestion = _FUNCTION_DISPLAY.get(key, close[0])
+            self.error(f"unknown function '{word}' — did you mean '{suggestion}'?",
+                       [(start, end)],
+                       f"or declare {word} as a name (e.g. {word}: n x m) to multiply it")
+        self.error(f"unknown function '{word}'", [(start, end)],
+                   "the functions are listed in docs/language.md; to multiply by a "
+                   f"name, declare {word} or write {word}*(…)")
+
+    def _segment_run(self, run, start):
+        """A run of letters and digits in the Unicode and LaTeX dialects: a declared name or a
+        known function/constant spelling is one token, otherwise one name per letter and a
+        number per group of digits (XW = X·W, X1 = X·𝟏)."""
+        end = start + len(run)
+        canon = canonical_name(run)
+        if canon in self.names:
+            return self._name(canon, start, end)
+        call = self._peek_call(end)
+        if run in FUNCTION_SPELLINGS:
+            return self._emit("FUNC_CALL" if call else "FUNC_BARE", FUNCTION_SPELLINGS[run],
+                              start, end)
+        if run in CONSTANT_SPELLINGS:
+            return self._emit("CONSTANT", CONSTANT_SPELLINGS[run], start, end)
+        letters = re.sub(r"[0-9]+$", "", run)
+        if (call and len(letters) >= 3 and canon not in self.names
+                and difflib.get_close_matches(run, list(FUNCTION_SPELLINGS), n=1, cutoff=0.75)
+                and not any(run.endswith(f) for f in FUNCTION_SPELLINGS if len(f) > 1)):
+            self._unknown_function(run, start, end)
+        i = 0
+        while i < len(run):
+            if run[i].isdigit():
+                m = re.match("[0-9]+", run[i:])
+                self._emit("NUMBER", m.group(), start + i, start + i + m.end())
+                i += m.end()
+                continue
+            taken = None
+            for j in range(len(run), i + 1, -1):
+                piece = run[i:j]
+                if canonical_name(piece) in self.names:
+                    taken = ("name", canonical_name(piece), j)
+                    break
+                if j == len(run) and piece in FUNCTION_SPELLINGS:
+                    taken = ("func", FUNCTION_SPELLINGS[piece], j)
+                    break
+            if taken and taken[0] == "name":
+                self._name(taken[1], start + i, start + taken[2])
+                i = taken[2]
+            elif taken:
+                self._emit("FUNC_CALL" if call else "FUNC_BARE", taken[1], start + i,
+                           start + taken[2])
+                i = taken[2]
+            else:
+                letter = _GREEK_VARIANTS.get(run[i], run[i])
+                self._name(letter, start + i, start + i + 1)
+                i += 1
+
+    def _name(self, name, start, end):
+        """A name token — or the identity I, or H(…)/σ(…) as the Heaviside step/sigmoid."""
+        declared = name in self.names
+        if name == "I" and not declared:
+            return self._emit("CONSTANT", "I", start, end)
+        if name in ("H", "σ") and self._peek_call(end):
+            what = "the Heaviside step" if name == "H" else "the logistic sigmoid"
+            if declared:
+                self.notes.append(f"{name} is declared, so {name}(…) is read as the product "
+                                  f"{name}·(…), not as {what}")
+            else:
+                self.notes.append(f"{name}(…) read as {what}")
+                return self._emit("FUNC_CALL", "heaviside" if name == "H" else "sigmoid",
+                                  start, end)
+        return self._emit("NAME", name, start, end)
+
+    # --- LaTeX -----------------------------------------------------------------------------
+    def _latex_command(self):
+        t, start = self.text, self.pos
+        m = re.match(r"\\([A-Za-z]+\*?|.)", t[start:self.end])
+        cmd = m.group(1).rstrip("*")
+        self.pos = start + m.end()
+        end = self.pos
+        if cmd in _LATEX_SKIP:
+            return None
+        if cmd in _LATEX_SIZE:
+            self.force = _LATEX_SIZE[cmd]
+            self._skip_space()
+            if self.pos < self.end and t[self.pos] == "." and cmd in ("left", "right"):
+                self.pos += 1          # \left. and \right. are invisible
+                self.force = None
+            return None
+        if cmd in ("|", "Vert", "lVert", "rVert"):
+            return self._bar("‖", start, end)
+        if cmd in ("vert", "lvert", "rvert", "mid"):
+            return self._bar("|", start, end)
+        if cmd in ("{", "}"):
+            self.error(f"unexpected '\\{cmd}'", [(start, end)],
+                       "use ( ) or plain { } for grouping")
+        if cmd in _LATEX_OPS:
+            type_, value = _LATEX_OPS[cmd]
+            if type_ == "_LANGLE":
+                self.stack.append(("⟨", start, end))
+            elif type_ == "_RANGLE":
+                if not self.stack or self.stack[-1][0] != "⟨":
+                    self.error("unbalanced ⟨ ⟩: this \\rangle has no matching \\langle",
+                               [(start, end)])
+                self.stack.pop()
+            return self._emit(type_, value, start, end)
+        if cmd in ("frac", "dfrac", "tfrac"):
+            self._skip_space()
+            m2 = re.match(r"([0-9])\s*([0-9])", t[self.pos:self.end])
+            if m2:          # \frac12 = \frac{1}{2}
+                self._emit("_FRAC", "frac", start, end)
+                for g in (1, 2):
+                    p = self.pos + m2.start(g)
+                    self._emit("_LPAR", "{", p, p)
+                    self._emit("NUMBER", m2.group(g), p, p + 1)
+                    self._emit("_RPAR", "}", p + 1, p + 1)
+                self.pos += m2.end()
+                return None
+            if self.pos < self.end and t[self.pos] != "{":
+                self.error(f"write \\{cmd} with braces: \\{cmd}{{a}}{{b}}", [(start, self.pos + 1)])
+            return self._emit("_FRAC", "frac", start, end)
+        if cmd == "sqrt":
+            self._skip_space()
+            if self.pos < self.end and t[self.pos] == "[":
+                self.error("only square roots are supported", [(start, self.pos + 1)],
+                           "\\sqrt{x}; for other roots write x^{1/3}")
+            return self._emit("FUNC_CALL" if self._peek_call(end) else "FUNC_BARE", "sqrt",
+                              start, end)
+        if cmd in _LATEX_FUNCS:
+            key = FUNCTION_SPELLINGS.get(cmd, "log")
+            return self._emit("FUNC_CALL" if self._peek_call(end) else "FUNC_BARE", key,
+                              start, end)
+        if cmd in GREEK:
+            return self._name(GREEK[cmd], start, end)
+        if cmd == "in":
+            self.error("'∈' is only used in declarations", [(start, end)],
+                       "declare a name in its own statement: X \\in \\mathbb{R}^{n \\times m}")
+        if cmd in _LATEX_WRAPPERS:
+            return self._latex_wrapper(cmd, start)
+        close = difflib.get_close_matches(cmd, sorted(_KNOWN_LATEX), n=1, cutoff=0.7)
+        hint = f"did you mean \\{close[0]}?" if close else "see docs/language.md for the " \
+            "LaTeX commands matcalc reads"
+        self.error(f"unknown LaTeX command \\{cmd}", [(start, end)], hint)
+
+    def _latex_wrapper(self, cmd, start):
+        t = self.text
+        self._skip_space()
+        i = self.pos
+        if i < self.end and t[i] == "{":
+            j = t.find("}", i)
+            if j < 0 or j >= self.end:
+                self.error(f"unbalanced braces after \\{cmd}", [(start, i + 1)])
+            content, end = t[i + 1:j].strip(), j + 1
+        else:
+            m = re.match(r"\\[A-Za-z]+|[A-Za-z0-9]", t[i:self.end])
+            if not m:
+                self.error(f"\\{cmd} needs an argument", [(start, i)])
+            content, end = m.group(), i + m.end()
+        self.pos = end
+        span = (start, end)
+        if content == "1":
+            if cmd in ("mathbb", "Bbb", "mathbbm", "mathds"):
+                return self._emit("INDICATOR", "1", *span)
+            return self._emit("CONSTANT", "1", *span)
+        if cmd in ("mathbb", "Bbb") and content in ("R", "S"):
+            self.error(f"'\\{cmd}{{{content}}}' is only used in declarations", [span],
+                       "declare a name in its own statement: X \\in \\mathbb{R}^{n \\times m}")
+        if content.startswith("\\"):
+            name = GREEK.get(content[1:])
+            if name is None:
+                self.error(f"cannot read \\{cmd}{{{content}}}", [span])
+            return self._name(name, *span)
+        if not re.fullmatch("[" + _LETTER + "][" + _LETTER + "0-9]*", content):
+            self.error(f"cannot read \\{cmd}{{{content}}}", [span])
+        call = self._peek_call(end)
+        if cmd in _LATEX_FUNCTION_WRAPPERS and len(content) > 1:
+            if content in FUNCTION_SPELLINGS:
+                return self._emit("FUNC_CALL" if call else "FUNC_BARE",
+                                  FUNCTION_SPELLINGS[content], *span)
+            if content in CONSTANT_SPELLINGS:
+                return self._emit("CONSTANT", CONSTANT_SPELLINGS[content], *span)
+            canon = canonical_name(content)
+            if canon in self.names or canon in GREEK.values():
+                return self._name(canon, *span)
+            self._unknown_function(content, *span)
+        if cmd == "mathcal" and content == "H":
+            return self._name("H", *span)
+        if len(content) == 1:
+            return self._name(_GREEK_VARIANTS.get(content, content), *span)
+        # \mathbf{Xw}: a run of letters, each its own name (unless declared)
+        before = len(self.tokens)
+        self._segment_run(content, start)
+        for k in range(before, len(self.tokens)):
+            tok = self.tokens[k]
+            self.tokens[k] = _tok(tok.type, tok.value, start, end)
+        return None
+
+
+# =============================================================================================
+# 2.–3. Elaboration: the tree of the grammar → shape-checked IR
+# =============================================================================================
+
+class _Dims:
+    """Union–find over dimensions. A dimension is free, a constant (an int or a declared
+    symbol such as 'n') or the product of two dimensions (of a Kronecker product or vec)."""
+
+    def __init__(self):
+        self.parent: list[int] = []
+        self.value: list = []
+        self.size: list[int] = []
+        self.consts: dict = {}
+        self.ONE = self.const(1)
+
+    def new(self, value=None) -> int:
+        self.parent.append(len(self.parent))
+        self.value.append(value)
+        self.size.append(1)
+        return len(self.parent) - 1
+
+    def const(self, value) -> int:
+        if value not in self.consts:
+            self.consts[value] = self.new(value)
+        return self.consts[value]
+
+    def find(self, d: int) -> int:
+        root = d
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[d] != root:
+            self.parent[d], d = root, self.parent[d]
+        return root
+
+    def val(self, d: int):
+        return self.value[self.find(d)]
+
+    def is1(self, d: int) -> bool:
+        return self.val(d) == 1
+
+    def same(self, a: int, b: int) -> bool:
+        return self.find(a) == self.find(b)
+
+    def product(self, a: int, b: int) -> int:
+        if self.is1(a):
+            return b
+        if self.is1(b):
+            return a
+        va, vb = self.val(a), self.val(b)
+        if isinstance(va, int) and isinstance(vb, int):
+            return self.const(va * vb)
+        return self.new(("*", a, b))
+
+    def unify(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        va, vb = self.value[ra], self.value[rb]
+        if va is None or vb is None:
+            if va is None:
+                ra, rb = rb, ra       # link the free root under the other
+            self.parent[rb] = ra
+            self.size[ra] += self.size[rb]
+            return True
+        if isinstance(va, tuple) and isinstance(vb, tuple):
+            if not (self.unify(va[1], vb[1]) and self.unify(va[2], vb[2])):
+                return False
+            self.parent[rb] = ra
+            self.size[ra] += self.size[rb]
+            return True
+        for p, q in ((va, vb), (vb, va)):
+            if isinstance(p, tuple) and isinstance(q, int):
+                f1, f2 = self.val(p[1]), self.val(p[2])
+                if isinstance(f1, int) and isinstance(f2, int) and f1 * f2 == q:
+                    self.parent[rb] = ra
+                    return True
+        return False
+
+
+class _DimRef:
+    """A dimension inside the params of a node under construction."""
+    __slots__ = ("d",)
+
+    def __init__(self, d):
+        self.d = d
+
+
+class _E:
+    """A node under construction: the IR class name, children, params (with _DimRefs), the
+    shape as two dimension ids, and the source span it came from."""
+    __slots__ = (
+        "args",
+        "coeff",
+        "compare",
+        "depth",
+        "kind",
+        "one",
+        "params",
+        "shape",
+        "span",
+    )
+
+    def __init__(self, kind, args, params, shape, span, one=False, coeff=Fraction(1),
+                 depth=None):
+        self.kind, self.args, self.params, self.shape, self.span = kind, tuple(args), \
+            tuple(params), shape, span
+        self.depth = depth if depth is not None else \
+            1 + max((a.depth for a in self.args), default=0)
+        self.one = one
+        self.coeff = coeff        # the numeric factor of a MatMul
+        self.compare = False
+
+
+_POOL = ["n", "m", "k", "p", "q", "r", "s", "t", "u", "v", "w"]
+
+
+class _Elaborator:
+    def __init__(self, text: str, lexer: _Lexer, shapes: dict | None):
+        self.text = text
+        self.dialect = lexer.dialect
+        self.dims = _Dims()
+        self.ONE = self.dims.ONE
+        self.notes: list = list(lexer.notes)
+        self.all_defined = lexer.defined             # name → span (every definition)
+        self.defined: dict[str, _E] = {}             # processed so far
+        self.definitions: list = []
+        self.symbols: dict[str, tuple] = {}          # variable → (rows, cols, symmetric)
+        self.variables: list[str] = []
+        self.declared: dict[str, tuple] = {}         # name → (shape, symmetric, span)
+        self.inferred: list[tuple] = []              # (dim, what, span) of I and 𝟏
+        self.user_symbols: set[str] = set()
+        self.result = None
+        self.result_name = None
+        self.statements = 0
+        self.n_statements = lexer.n_statements
+        self._names: dict[int, object] = {}
+        for name, spec in (shapes or {}).items():
+            canon = canonical_name(name) or name
+            try:
+                shape, symmetric = parse_shape_spec(spec)
+            except MatcalcError as err:
+                raise MatcalcError(f"--shape {name}={spec}: {err.message}", hint=err.hint) \
+                    from None
+            self._declare(canon, shape, symmetric, None)
+        for decl in lexer.declarations:
+            for name, span in decl.names:
+                self._declare(name, decl.shape, decl.symmetric, span)
+
+    # --- helpers ---------------------------------------------------------------------------
+    def error(self, message, spans=(), hint=""):
+        raise MatcalcError(message, self.text, [s for s in spans if s], hint)
+
+    def src(self, e_or_span) -> str:
+        span = e_or_span.span if isinstance(e_or_span, _E) else e_or_span
+        s = " ".join(self.text[span[0]:span[1]].split())
+        return s if len(s) <= 40 else s[:37] + "…"
+
+    def _declare(self, name, shape, symmetric, span):
+        if name in self.declared:
+            old_shape, old_sym, old_span = self.declared[name]
+            if (old_shape, old_sym) != (shape, symmetric):
+                self.error(f"{name} is declared twice, as {_fmt_decl(old_shape, old_sym)} and "
+                           f"as {_fmt_decl(shape, symmetric)}", [old_span, span],
+                           "keep one declaration")
+            return
+        self.declared[name] = (shape, symmetric, span)
+        for d in shape:
+            if isinstance(d, str):
+                self.user_symbols.add(d)
+
+    def is_scalar(self, e: _E) -> bool:
+        return self.dims.is1(e.shape[0]) and self.dims.is1(e.shape[1])
+
+    def is_col(self, e):
+        return self.dims.is1(e.shape[1]) and not self.dims.is1(e.shape[0])
+
+    def is_row(self, e):
+        return self.dims.is1(e.shape[0]) and not self.dims.is1(e.shape[1])
+
+    def dim_name(self, d) -> str:
+        """The printed name of a dimension (free ones named in order of creation)."""
+        v = self.dims.val(d)
+        if isinstance(v, tuple):
+            return _dim_mul(self.dim_name(v[1]), self.dim_name(v[2]))
+        if v is not None:
+            return v
+        self._name_free_dims()
+        return self._names[self.dims.find(d)]
+
+    def _name_free_dims(self):
+        pool = [p for p in _POOL if p not in self.user_symbols]
+        used = set(self._names.values())
+        counter = 0
+        for d in range(len(self.dims.parent)):
+            root = self.dims.find(d)
+            if self.dims.value[root] is not None or root in self._names:
+                continue
+            name = next((p for p in pool if p not in used), None)
+            while name is None:
+                counter += 1
+                if f"d{counter}" not in used and f"d{counter}" not in self.user_symbols:
+                    name = f"d{counter}"
+            self._names[root] = name
+            used.add(name)
+
+    def fmt(self, shape) -> str:
+        r, c = shape
+        if self.dims.is1(r) and self.dims.is1(c):
+            return "a scalar"
+        if self.dims.is1(c):
+            return f"a vector of length {self.dim_name(r)}"
+        if self.dims.is1(r):
+            return f"a row vector of length {self.dim_name(c)}"
+        return f"{self.dim_name(r)}×{self.dim_name(c)}"
+
+    def node(self, kind, args, params, shape, span, **kw) -> _E:
+        e = _E(kind, args, params, shape, span, **kw)
+        if e.depth > MAX_DEPTH:
+            self.error(f"the expression is nested too deeply (more than {MAX_DEPTH} levels)",
+                       [span], "simplify the expression or split it into definitions")
+        return e
+
+    def num(self, value, span, one=False) -> _E:
+        return self.node("Num", (), (Fraction(value),), (self.ONE, self.ONE), span, one=one)
+
+    def unify_or(self, a, b, message, spans, hint=""):
+        if not self.dims.unify(a, b):
+            self.error(message(), spans, hint)
+
+    def require_square(self, e: _E, what: str, span):
+        r, c = e.shape
+        if self.is_scalar(e):
+            return
+        if self.dims.unify(r, c):
+            return
+        self.error(f"{what} needs a square matrix, {self.src(e)} is {self.fmt(e.shape)}",
+                   [span])
+
+    # --- the tree walk (iterative: deep inputs must not hit the recursion limit) -------------
+    def run(self, tree) -> Program:
+        from lark import Token
+        stack, values = [(tree, False)], []
+        while stack:
+            item, done = stack.pop()
+            if isinstance(item, Token):
+                values.append(item)
+                continue
+            if not done:
+                stack.append((item, True))
+                stack.extend((child, False) for child in reversed(item.children))
+                continue
+            n = len(item.children)
+            args = values[len(values) - n:] if n else []
+            if n:
+                del values[len(values) - n:]
+            meta = item.meta
+            span = (getattr(meta, "start_pos", 0), getattr(meta, "end_pos", 0))
+            values.append(getattr(self, "_" + str(item.data))(span, args))
+        return self.finish()
+
+    # --- statements ------------------------------------------------------------------------
+    def _program(self, span, statements):
+        return None
+
+    def _expression(self, span, args):
+        self.statements += 1
+        if self.statements < self.n_statements:
+            self.error("only the last statement may be a bare expression", [span],
+                       "name it (f = …) to use it later, or remove it")
+        (e,) = args
+        self.result, self.result_name = e, None
+        self.result_kind = ("expression", span)
+
+    def _definition(self, span, args):
+        self.statements += 1
+        tok, e = args
+        name = tok.value
+        name_span = (tok.start_pos, tok.end_pos)
+        if name in self.declared:
+            shape, symmetric, dspan = self.declared[name]
+            r, c = (self.dims.const(d) for d in shape)
+            if not (self.dims.unify(e.shape[0], r) and self.dims.unify(e.shape[1], c)):
+                self.error(f"{name} is declared {_fmt_decl(shape, symmetric)} but its "
+                           f"definition {self.src(e)} is {self.fmt(e.shape)}",
+                           [dspan, e.span])
+        if name in self.symbols:
+            # used as a free variable earlier (cannot happen: caught at the use)
+            self.error(f"{name} is used before its definition", [name_span])
+        self.defined[name] = e
+        self.definitions.append((name, e))
+        self.result, self.result_name = e, name
+        self.result_kind = ("definition", span)
+
+    def _declaration(self, span, args):
+        self.statements += 1
+        self.result_kind = ("declaration", span)
+
+    # --- leaves ----------------------------------------------------------------------------
+    def _var(self, span, args):
+        (tok,) = args
+        name = tok.value
+        if name in self.defined:
+            d = self.defined[name]
+            symmetric = self.declared.get(name, (None, False))[1]
+            return self.node("Var", (), (name, (_DimRef(d.shape[0]), _DimRef(d.shape[1])),
+                                         symmetric), d.shape, span)
+        if name in self.all_defined:
+            self.error(f"{name} is used before its definition", [span, self.all_defined[name]],
+                       f"define {name} first, or use another name for the variable")
+        if name not in self.symbols:
+            self.variables.append(name)
+            if name in self.declared:
+                shape, symmetric, _ = self.declared[name]
+                self.symbols[name] = (self.dims.const(shape[0]), self.dims.const(shape[1]),
+                                      symmetric)
+            else:
+                self.symbols[name] = self._by_convention(name)
+        r, c, symmetric = self.symbols[name]
+        return self.node("Var", (), (name, (_DimRef(r), _DimRef(c)), symmetric), (r, c), span)
+
+    def _by_convention(self, name):
+        first = name[0]
+        if first in "ℓ" or ("α" <= first <= "ω"):
+            kind = "scalar"
+            r = c = self.ONE
+            why = "undeclared Greek name: scalar by convention" if first != "ℓ" else \
+                "undeclared ℓ: scalar by convention"
+        elif first.isupper():
+            r, c = self.dims.new(), self.dims.new()
+            kind = "matrix"
+            why = ("undeclared upper-case Greek name: matrix by convention"
+                   if "Α" <= first <= "Ω" else
+                   "undeclared upper-case name: matrix by convention")
+        else:
+            r, c = self.dims.new(), self.ONE
+            kind = "vector"
+            why = "undeclared lower-case name: column vector by convention"
+
+        def note(r=r, c=c, kind=kind, why=why):
+            if kind == "scalar":
+                return f"{name}: scalar ({why})"
+            if kind == "vector":
+                return f"{name}: vector of length {self.dim_name(r)} ({why})"
+            return f"{name}: {self.dim_name(r)}×{self.dim_name(c)} matrix ({why})"
+        self.notes.append(note)
+        return r, c, False
+
+    def _num(self, span, args):
+        (tok,) = args
+        return self.num(Fraction(tok.value), span, one=(tok.value == "1"))
+
+    def _constant(self, span, args):
+        (tok,) = args
+        if tok.value == "I":
+            d = self.dims.new()
+            self.inferred.append((d, "I", span))
+            return self.node("Identity", (), (_DimRef(d),), (d, d), span)
+        return self.ones(span)
+
+    def ones(self, span, note=False):
+        d = self.dims.new()
+        self.inferred.append((d, "𝟏", span))
+        if note:
+            self.notes.append(f"'{self.src(span)}' next to a matrix read as the ones vector 𝟏")
+        return self.node("Ones", (), (_DimRef(d), 1), (d, self.ONE), span)
+
+    def _group(self, span, args):
+        (e,) = args
+        if e.one:
+            e = self.num(1, e.span)
+        return e
+
+    # --- sums and comparisons --------------------------------------------------------------
+    def _add(self, span, args):
+        a, op, b = args
+        if op.value == "-":
+            b = self.negate(b, b.span)
+        return self.combine("Add", a, b, span, f"the sum {self.src(span)}")
+
+    def negate(self, e: _E, span) -> _E:
+        if e.kind == "Num":
+            return self.num(-e.params[0], span)
+        if e.kind == "MatMul":
+            return self.matmul_node(e.args, -e.coeff, e.shape, span)
+        return self.matmul_node((e,), Fraction(-1), e.shape, span)
+
+    def _negate(self, span, args):
+        op, e = args
+        if op.value == "+":
+            return e
+        return self.negate(e, span)
+
+    def combine(self, kind, a, b, span, what):
+        """a + b, a ∘ b, …: equal shapes, or one side broadcast as NumPy does."""
+        a, b, shape = self.broadcast_pair(a, b, span, what)
+        args = (list(a.args) if a.kind == kind else [a]) + (list(b.args) if b.kind == kind
+                                                             else [b])
+        depth = max(a.depth if a.kind == kind else a.depth + 1,
+                    b.depth if b.kind == kind else b.depth + 1)
+        return self.node(kind, args, (), shape, span, depth=depth)
+
+    def broadcast_pair(self, a, b, span, what):
+        dims = self.dims
+        sa, sb = self.is_scalar(a), self.is_scalar(b)
+        if sa and sb:
+            return a, b, a.shape
+        if sa:
+            return self.bcast(a, b.shape), b, b.shape
+        if sb:
+            return a, self.bcast(b, a.shape), a.shape
+        a_vec = self.is_col(a) or self.is_row(a)
+        b_vec = self.is_col(b) or self.is_row(b)
+        if a_vec and not b_vec:
+            return self.bcast_vector(a, b, span, what), b, b.shape
+        if b_vec and not a_vec:
+            return a, self.bcast_vector(b, a, span, what), a.shape
+        if (self.is_col(a) and self.is_row(b)) or (self.is_row(a) and self.is_col(b)):
+            self.error(f"{self.src(a)} is {self.fmt(a.shape)} but {self.src(b)} is "
+                       f"{self.fmt(b.shape)} — {what} needs equal shapes",
+                       [a.span, b.span], "transpose one of them")
+
+        def message():
+            return (f"{self.src(a)} is {self.fmt(a.shape)} but {self.src(b)} is "
+                    f"{self.fmt(b.shape)} — {what} needs equal shapes")
+        ok = dims.unify(a.shape[0], b.shape[0]) and dims.unify(a.shape[1], b.shape[1])
+        if not ok:
+            self.error(message(), [a.span, b.span])
+        return a, b, a.shape
+
+    def bcast(self, e, shape):
+        return self.node("Broadcast", (e,), (_DimRef(shape[0]), _DimRef(shape[1])), shape,
+                         e.span)
+
+    def bcast_vector(self, v, m, span, what):
+        """A row or column vector v against a matrix m."""
+        dims = self.dims
+        rows, cols = m.shape
+        if self.is_row(v):
+            if not dims.unify(v.shape[1], cols):
+                self.error(f"{self.src(v)} is {self.fmt(v.shape)} but {self.src(m)} is "
+                           f"{self.fmt(m.shape)} — a row broadcast over {what} needs its "
+                           f"length to equal the columns ({self.dim_name(cols)})",
+                           [v.span, m.span])
+            return self.bcast(v, m.shape)
+        k = v.shape[0]
+        if dims.same(k, rows) and not dims.same(k, cols):
+            return self.bcast(v, m.shape)
+        if not dims.unify(k, cols):
+            if dims.unify(k, rows):
+                return self.bcast(v, m.shape)
+            self.error(f"{self.src(v)} is {self.fmt(v.shape)} but {self.src(m)} is "
+                       f"{self.fmt(m.shape)} — to broadcast it as a row (as NumPy does) its "
+                       f"length must equal the columns ({self.dim_name(cols)}); as a column, "
+                       f"the rows ({self.dim_name(rows)})", [v.span, m.span])
+        name = self.src(v)
+        self.notes.append(lambda: f"{name} added to {_article(self.fmt(m.shape))} matrix "
+                                  f"broadcasts as a row {name}ᵀ, as NumPy does")
+        t = self.node("Transpose", (v,), (), (v.shape[1], v.shape[0]), v.span)
+        return self.bcast(t, m.shape)
+
+    def _compare(self, span, args):
+        a, op, b = args
+        big, small = (a, b) if op.value == ">" else (b, a)
+        if small.kind == "Num" and small.params[0] == 0:
+            diff = big
+        else:
+            diff = self.combine("Add", big, self.negate(small, small.span), span,
+                                f"the comparison {self.src(span)}")
+        self.notes.append(f"'{self.src(span)}' read as the 0/1 indicator "
+                          f"H({self.src(big)}{'' if diff is big else ' − ' + self.src(small)})"
+                          " (Heaviside step; its derivative is 0 almost everywhere)")
+        e = self.node("Func", (diff,), ("heaviside",), diff.shape, span)
+        e.compare = True
+        return e
+
+    def _indicator(self, span, args):
+        tok, e = args
+        if not e.compare:
+            self.error(f"{self.text[tok.start_pos:tok.end_pos]}[…] needs a comparison such as "
+                       "C > 0.2", [span])
+        return e
+
+    # --- products --------------------------------------------------------------------------
+    def matmul_node(self, factors, coeff, shape, span):
+        factors = tuple(factors)
+        if not factors:
+            return self.num(coeff, span)
+        if coeff == 1 and len(factors) == 1:
+            return factors[0]
+        depth = 1 + max(f.depth for f in factors)
+        return self.node("MatMul", factors, (), shape, span, coeff=coeff, depth=depth)
+
+    def _matmul(self, span, args):
+        a, b = args
+        return self.product(a, b, span)
+
+    def product(self, a, b, span):
+        dims = self.dims
+        # the digit 1 beside a matrix is the ones vector 𝟏 (1ᵀX1, 1bᵀ)
+        last = a.args[-1] if a.kind == "MatMul" and a.args else a
+        if b.one and not self.is_scalar(last) and last.kind != "Num" \
+                and not dims.is1(last.shape[1]):
+            b = self.ones(b.span, note=True)
+            dims.unify(b.shape[0], last.shape[1])
+        if a.one and self.is_row(b):
+            a = self.ones(a.span, note=True)
+        sa, sb = self.is_scalar(a), self.is_scalar(b)
+        if not sa and not sb:
+            if not dims.unify(a.shape[1], b.shape[0]):
+                whole = self.src(span)
+                self.error(f"{self.src(a)} is {self.fmt(a.shape)} but {self.src(b)} is "
+                           f"{self.fmt(b.shape)} — the product {whole} needs {self.src(a)}'s "
+                           f"columns ({self.dim_name(a.shape[1])}) to equal {self.src(b)}'s "
+                           f"rows ({self.dim_name(b.shape[0])})", [a.span, b.span])
+            shape = (a.shape[0], b.shape[1])
+        elif sa and sb:
+            shape = (self.ONE, self.ONE)
+        else:
+            shape = b.shape if sa else a.shape
+        coeff = Fraction(1)
+        factors = []
+        for side, other_scalar in ((a, sb), (b, sa)):
+            if side.kind == "Num":
+                coeff *= side.params[0]
+            elif side.kind == "MatMul" and (other_scalar or not self.is_scalar(side)
+                                            or all(self.is_scalar(f) for f in side.args)):
+                coeff *= side.coeff
+                factors.extend(side.args)
+            else:
+                factors.append(side)
+        return self.matmul_node(factors, coeff, shape, span)
+
+    def _divide(self, span, args):
+        a, b = args
+        if not self.is_scalar(b):
+            self.error(f"cannot divide by {self.src(b)}: it is {self.fmt(b.shape)}, not a "
+                       "scalar", [b.span],
+                       "for entrywise division write A ⊘ B (A./B); for the inverse, X⁻¹")
+        if b.kind == "Num":
+            if b.params[0] == 0:
+                self.error("division by zero", [b.span])
+            return self.product(a, self.num(1 / b.params[0], b.span), span)
+        return self.product(a, self.power_node(b, Fraction(-1), b.span), span)
+
+    def _fraction(self, span, args):
+        return self._divide(span, args)
+
+    def _hadamard(self, span, args):
+        a, op, b = args
+        if op.value == "⊘":
+            if a.kind == "Num" and a.params[0] == 1 and not self.is_scalar(b):
+                return self.node("HadPow", (b,), (Fraction(-1),), b.shape, span)
+            b = self.node("HadPow", (b,), (Fraction(-1),), b.shape, b.span)
+        return self.combine("Hadamard", a, b, span, f"{self.src(span)}")
+
+    def _kron(self, span, args):
+        a, b = args
+        shape = (self.dims.product(a.shape[0], b.shape[0]),
+                 self.dims.product(a.shape[1], b.shape[1]))
+        return self.node("Kron", (a, b), (), shape, span)
+
+    def _frob(self, span, args):
+        a, b = args
+        if not (self.dims.unify(a.shape[0], b.shape[0])
+                and self.dims.unify(a.shape[1], b.shape[1])):
+            self.error(f"{self.src(a)} is {self.fmt(a.shape)} but {self.src(b)} is "
+                       f"{self.fmt(b.shape)} — the Frobenius product needs equal shapes",
+                       [a.span, b.span])
+        return self.node("Frob", (a, b), (), (self.ONE, self.ONE), span)
+
+    # --- postfix ---------------------------------------------------------------------------
+    def _transpose(self, span, args):
+        e, _ = args
+        if e.one:
+            e = self.ones(e.span, note=True)
+        return self.node("Transpose", (e,), (), (e.shape[1], e.shape[0]), span)
+
+    def _inverse_transpose(self, span, args):
+        e, _ = args
+        inv = self.power_node(e, Fraction(-1), span)
+        return self.node("Transpose", (inv,), (), (inv.shape[1], inv.shape[0]), span)
+
+    def _power(self, span, args):
+        e, tok = args
+        return self.power_node(e, Fraction(tok.value), span)
+
+    def power_node(self, e, k: Fraction, span):
+        if k == 1:
+            return e
+        if e.kind == "Num" and k.denominator == 1 and (e.params[0] != 0 or k > 0):
+            return self.num(e.params[0] ** int(k), span)
+        if self.is_scalar(e):
+            return self.node("Power", (e,), (k,), e.shape, span)
+        what = self.src(span)
+        base = self.src(e)
+        if self.is_col(e) or self.is_row(e):
+            if k == -1:
+                self.error(f"{what} needs a square matrix, {base} is {self.fmt(e.shape)}",
+                           [span], "a vector has no inverse; for 1 ⊘ x write x^∘-1 (x.^-1)")
+            self.error(f"{what} needs a square matrix or a scalar, {base} is "
+                       f"{self.fmt(e.shape)}", [span],
+                       f"for the entrywise power write {base}^∘{_fmt_num(k)}; for the "
+                       f"squared norm, ‖{base}‖²" if k == 2 else
+                       f"for the entrywise power write {base}^∘{_fmt_num(k)}")
+        if k.denominator != 1:
+            self.error(f"{what}: a matrix power needs an integer exponent", [span],
+                       f"for the entrywise power write {base}^∘{_fmt_num(k)}")
+        if not self.dims.unify(e.shape[0], e.shape[1]):
+            hint = "" if k == -1 else f"for the entrywise power write {base}^∘{_fmt_num(k)}"
+            self.error(f"{what} needs a square matrix, {base} is {self.fmt(e.shape)}", [span],
+                       hint)
+        return self.node("Power", (e,), (k,), e.shape, span)
+
+    def _hadpow(self, span, args):
+        e, tok = args
+        return self.node("HadPow", (e,), (Fraction(tok.value),), e.shape, span)
+
+    # --- functions -------------------------------------------------------------------------
+    def _norm(self, span, args):
+        _, e, close = args
+        kind = close.value
+        if kind == "1":
+            if not (self.is_col(e) or self.is_row(e) or self.is_scalar(e)):
+                self.notes.append(f"'{self.src(span)}' read as the entrywise 1-norm "
+                                  "(the sum of the absolute values of the entries)")
+            return self.node("Norm", (e,), ("1",), (self.ONE, self.ONE), span)
+        if kind == "2" and not (self.is_col(e) or self.is_row(e) or self.is_scalar(e)):
+            self.error(f"the spectral norm {self.src(span)} of a matrix is not supported",
+                       [span], f"for the Frobenius norm write ‖{self.src(e)}‖_F")
+        if kind == "" and not (self.is_col(e) or self.is_row(e) or self.is_scalar(e)):
+            self.notes.append(f"'{self.src(span)}' of a matrix read as the Frobenius norm "
+                              f"‖{self.src(e)}‖_F")
+        return self.node("Norm", (e,), ("F",), (self.ONE, self.ONE), span)
+
+    def _abs(self, span, args):
+        (e,) = args
+        return self.node("Func", (e,), ("abs",), e.shape, span)
+
+    def _call(self, span, args):
+        tok, *operands = args
+        key = tok.value
+        name = self.text[tok.start_pos:tok.end_pos]
+        if key in _ONE_ARG and len(operands) != 1:
+            self.error(f"{name} takes one argument, not {len(operands)}", [span])
+        if key in _TWO_ARG and len(operands) != 2:
+            form = "max(0, X)" if key == "max" else f"{key}(A, B)"
+            self.error(f"{name} takes two arguments: {form}", [span])
+        e = operands[0]
+        one = self.ONE
+        if key == "tr":
+            self.require_square(e, f"tr({self.src(e)})", span)
+            return self.node("Trace", (e,), (), (one, one), span)
+        if key == "det":
+            self.require_square(e, f"det({self.src(e)})", span)
+            return self.node("Det", (e,), (), (one, one), span)
+        if key == "logdet":
+            self.require_square(e, f"logdet({self.src(e)})", span)
+            return self.node("LogDet", (e,), (), (one, one), span)
+        if key == "log":
+            if e.kind == "Det":
+                return self.node("LogDet", e.args, (), (one, one), span)
+            if e.kind == "Func" and e.params[0] == "abs" and e.args[0].kind == "Det":
+                return self.node("LogDet", e.args[0].args, (), (one, one), span)
+        if key in ir.FUNCTIONS:
+            return self.node("Func", (e,), (key,), e.shape, span)
+        if key == "sum":
+            return self.node("Sum", (e,), (), (one, one), span)
+        if key == "vec":
+            return self.node("Vec", (e,), (), (self.dims.product(*e.shape), one), span)
+        if key == "Diag" or (key == "diag" and self.is_col(e)):
+            if not self.is_col(e) and not self.is_scalar(e):
+                self.error(f"Diag needs a column vector, {self.src(e)} is {self.fmt(e.shape)}",
+                           [span], "for the diagonal of a square matrix as a vector, "
+                           "write diag(X)")
+            if key == "diag":
+                self.notes.append(f"'{self.src(span)}' of a vector read as Diag({self.src(e)}),"
+                                  " the diagonal matrix (as in MATLAB)")
+            return self.node("Diag", (e,), (), (e.shape[0], e.shape[0]), span)
+        if key == "diag":
+            self.require_square(e, f"diag({self.src(e)})", span)
+            return self.node("DiagOf", (e,), (), (e.shape[0], one), span)
+        if key == "kron":
+            return self._kron(span, operands)
+        if key == "frob":
+            return self._frob(span, operands)
+        if key == "max":
+            a, b = operands
+            for zero, x in ((a, b), (b, a)):
+                if zero.kind == "Num" and zero.params[0] == 0:
+                    self.notes.append(f"'{self.src(span)}' read as relu({self.src(x)})")
+                    return self.node("Func", (x,), ("relu",), x.shape, span)
+            self.error("max is supported only as max(0, X), the ReLU", [span],
+                       "write max(0, X) or relu(X)")
+        if key in ("norm", "norm2", "norm1"):
+            kind = "1" if key == "norm1" else "F"
+            if len(operands) == 2:
+                p = operands[1]
+                if p.kind != "Num" or p.params[0] not in (1, 2):
+                    self.error(f"{name}(x, p) is supported for p = 1 and p = 2 (of a vector)",
+                               [p.span])
+                kind = "1" if p.params[0] == 1 else "F"
+                if kind == "F" and not (self.is_col(e) or self.is_row(e)):
+                    self.error(f"the spectral norm {self.src(span)} of a matrix is not "
+                               "supported", [span], f"for the Frobenius norm write "
+                               f"norm({self.src(e)})")
+            elif len(operands) != 1:
+                self.error(f"{name} takes one argument", [span])
+            if kind == "F" and not (self.is_col(e) or self.is_row(e) or self.is_scalar(e)):
+                self.notes.append(f"'{self.src(span)}' of a matrix read as the Frobenius norm "
+                                  "(as on matrixcalculus.org)")
+            return self.node("Norm", (e,), (kind,), (one, one), span)
+        if key == "inv":
+            return self.power_node(e, Fraction(-1), span)
+        if key in ("vector", "matrix"):
+            if e.kind != "Num" or e.params[0] != 1:
+                self.error(f"{name}(…) is supported only as {name}(1), the all-ones "
+                           f"{key}", [span])
+            if key == "vector":
+                return self.ones(span)
+            r, c = self.dims.new(), self.dims.new()
+            self.inferred.append((r, "matrix(1)", span))
+            self.inferred.append((c, "matrix(1)", span))
+            return self.node("Ones", (), (_DimRef(r), _DimRef(c)), (r, c), span)
+        self.error(f"unknown function '{name}'", [span])   # pragma: no cover
+
+    # --- the end: name the dimensions, build the IR -----------------------------------------
+    def finish(self) -> Program:
+        kind, span = self.result_kind
+        if kind == "declaration":
+            self.error("the input has no expression to differentiate: it ends with a "
+                       "declaration", [span], "add the expression as the last statement")
+        for d, what, s in self.inferred:
+            if self.dims.val(d) is None and self.dims.size[self.dims.find(d)] == 1:
+                self.error(f"the size of {what} cannot be inferred", [s],
+                           f"use {what} next to a matrix of known size, e.g. X + I, or "
+                           "declare the names it meets")
+        self._name_free_dims()
+        definitions = tuple((name, self.build(e)) for name, e in self.definitions
+                            if not (name == self.result_name and e is self.result))
+        result = self.build(self.result)
+        variables = []
+        for name in self.variables:
+            r, c, symmetric = self.symbols[name]
+            variables.append(Var(name, (self.resolve(r), self.resolve(c)), symmetric))
+        notes = []
+        for n in self.notes:
+            text = n() if callable(n) else n
+            if text not in notes:
+                notes.append(text)
+        return Program(self.text, definitions, result, self.result_name, tuple(variables),
+                       tuple(notes))
+
+    def resolve(self, d):
+        return self.dim_name(d)
+
+    def build(self, e: _E) -> Expr:
+        args = [self.build(a) for a in e.args]
+        params = []
+        for p in e.params:
+            if isinstance(p, _DimRef):
+                p = self.resolve(p.d)
+            elif isinstance(p, tuple) and p and isinstance(p[0], _DimRef):
+                p = tuple(self.resolve(x.d) for x in p)
+            params.append(p)
+        try:
+            if e.kind == "MatMul":
+                if e.coeff != 1:
+                    args.insert(0, ir.Num(e.coeff))
+                return ir.MatMul(*args)
+            cls = getattr(ir, e.kind)
+            if e.kind == "Var":
+                return cls(params[0], params[1], params[2])
+            if cls.params_after_args:
+                return cls(*args, *params)
+            return cls(*params, *args)
+        except (ir.ShapeError, ValueError, TypeError) as err:
+            raise MatcalcError(f"{self.src(e)}: {err}", self.text, [e.span]) from None
+
+
+def _dim_mul(a, b):
+    if isinstance(a, int) and isinstance(b, int):
+        return a * b
+    if a == 1:
+        return b
+    if b == 1:
+        return a
+    return f"{a}{b}"
+
+
+def _fmt_decl(shape, symmetric) -> str:
+    r, c = shape
+    if shape == (1, 1):
+        return "a scalar"
+    text = f"{r}×{c}" if c != 1 else f"a vector of length {r}"
+    return text + (" symmetric" if symmetric else "")
+
+
+def _fmt_num(k: Fraction) -> str:
+    return str(k) if k.denominator == 1 else f"({k})"
+
+
+def _article(shape_text: str) -> str:
+    return ("an " if shape_text[:1] in "aeiouAEIOU8" or shape_text.startswith(("n×", "m×"))
+            else "a ") + shape_text
+
+
+# =============================================================================================
+# Entry point
+# =============================================================================================
+
+_TOKEN_WORDS = {
+    "NAME": "a name", "NUMBER": "a number", "CONSTANT": "a constant", "_LPAR": "'('",
+    "_RPAR": "')'", "FUNC_CALL": "a function", "FUNC_BARE": "a function",
+    "NORM_OPEN": "'‖'", "NORM_CLOSE": "'‖'", "_BAR_OPEN": "'|'", "_BAR_CLOSE": "'|'",
+    "_LANGLE": "'⟨'", "_RANGLE": "'⟩'", "_COMMA": "','", "ADD_OP": "'+' or '−'",
+    "_MUL_OP": "'·'", "_DIV": "'/'", "HADAMARD_OP": "'∘'", "_KRON": "'⊗'", "_COLON": "':'",
+    "COMPARE": "a comparison", "TRANSPOSE": "'ᵀ'", "POWER": "an exponent", "HADPOW": "'^∘'",
+    "INVERSE_TRANSPOSE": "'⁻ᵀ'", "_SEP": "the end of the statement", "$END": "the end",
+    "_FRAC": "\\frac", "INDICATOR": "𝟙",
+}
+
+
+def _syntax_error(text, tokens, err) -> MatcalcError:
+    tok = err.token
+    expected = set(getattr(err, "expected", ()) or ())
+    wants_operand = bool(expected & _STARTS_OPERAND)
+    if tok.type in ("$END", "_SEP"):
+        prev = None
+        for t in tokens:
+            if t.type == "_SEP" and tok.type == "_SEP" and t.start_pos >= tok.start_pos:
+                break
+            prev = t
+        if prev is not None and prev.type == "FUNC_BARE":
+            s = text[prev.start_pos:prev.end_pos]
+            return MatcalcError(f"'{s}' needs an argument", text,
+                                [(prev.start_pos, prev.end_pos)], f"e.g. {s}(X)")
+        if prev is not None and prev.type in _BINARY | {"_DEFINE"}:
+            s = text[prev.start_pos:prev.end_pos]
+            return MatcalcError(f"dangling operator '{s}': it needs an operand after it", text,
+                                [(prev.start_pos, prev.end_pos)],
+                                "complete the expression or remove the operator")
+        pos = len(text.rstrip()) if tok.type == "$END" else tok.start_pos
+        return MatcalcError("the expression ends too early", text, [(max(pos - 1, 0), pos)],
+                            "complete the expression")
+    s = text[tok.start_pos:tok.end_pos] or tok.value
+    span = [(tok.start_pos, tok.end_pos)]
+    prev = None
+    for t in tokens:
+        if t is tok or t.start_pos >= tok.start_pos:
+            break
+        prev = t
+    if tok.type == "_RPAR" and prev is not None and prev.type == "_LPAR":
+        return MatcalcError("empty parentheses", text, [(prev.start_pos, tok.end_pos)],
+                            "put an expression inside, or remove them")
+    if tok.type in _BINARY and wants_operand:
+        if prev is not None and prev.type in _BINARY:
+            p = text[prev.start_pos:prev.end_pos]
+            return MatcalcError(f"missing operand between '{p}' and '{s}'", text,
+                                [(prev.start_pos, tok.end_pos)],
+                                "put an expression between the two operators")
+        return MatcalcError(f"'{s}' needs an operand before it", text, span,
+                            "put an expression before the operator")
+    if tok.type == "_COMMA":
+        return MatcalcError("unexpected ','", text, span,
+                            "a comma separates the two arguments of kron(A, B), frob(A, B), "
+                            "max(0, X) and ⟨A, B⟩, or the names of a declaration")
+    if tok.type in ("DECLARED_NAME", "DEFINED_NAME"):
+        return MatcalcError(f"unexpected '{s}'", text, span)
+    if tok.type in ("TRANSPOSE", "POWER", "HADPOW", "INVERSE_TRANSPOSE"):
+        return MatcalcError(f"'{s}' needs an operand before it", text, span,
+                            "write it right after a name or a closing parenthesis, e.g. Xᵀ, "
+                            "(AB)ᵀ")
+    if tok.type == "_COLON":
+        return MatcalcError("unexpected ':'", text, span,
+                            "A : B is the Frobenius product of two matrices")
+    if wants_operand:
+        return MatcalcError(f"unexpected '{s}'", text, span,
+                            "expected an operand: a name, a number, a function or '('")
+    words = sorted({_TOKEN_WORDS.get(t, t) for t in expected if t in _TOKEN_WORDS})
+    hint = ("expected " + ", ".join(words[:6])) if words else ""
+    return MatcalcError(f"unexpected '{s}'", text, span, hint)
+
+
+def parse(text: str, shapes: dict[str, str] | None = None) -> Program:
+    """Read ``text`` (statements separated by newlines or ';'; the last is the expression)
+    into a shape-checked ``Program``. ``shapes`` maps names to shape specs as given on the
+    command line (``{"X": "64x1024"}``); they act as declarations.
+
+        >>> parse("XWᵀ", {"X": "64x1024", "W": "512x1024"}).result
+        MatMul(Var('X', (64, 1024)), Transpose(Var('W', (512, 1024))))
+    """
+    if not isinstance(text, str):
+        raise MatcalcError("the expression must be text")
+    if len(text) > MAX_LENGTH:
+        raise MatcalcError(f"the input is too long ({len(text)} characters; the limit is "
+                           f"{MAX_LENGTH})", hint="split it into definitions")
+    if not text.strip(_WS):
+        raise MatcalcError("empty input", text, (), "write an expression, e.g. ‖XWᵀ‖_F²")
+    lexer = _Lexer(text, shapes)
+    tokens = lexer.run()
+    from lark.exceptions import UnexpectedInput
+    try:
+        tree = _parser().parse(tokens)
+    except UnexpectedInput as err:
+        raise _syntax_error(text, tokens, err) from None
+    return _Elaborator(text, lexer, shapes).run(tree)

@@ -1,0 +1,619 @@
+"""Printers: the tree as Unicode text, as ASCII (the matrixcalculus.org dialect) and as LaTeX.
+
+One class per output language, one ``_print_<Node>`` method per node type, always recursing
+through ``self._print(node, precedence)``; the shared PRECEDENCE table decides parentheses.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .ir import (SCALAR, Add, Broadcast, D, Expr, Hadamard, HadPow, MatMul, Num, Power,
+                 Transpose, Var)
+
+# Binding strength of each node when printed; a child weaker than its context gets parens.
+PREC_ADD = 10
+PREC_HADAMARD = 20   # ∘ ⊘ ⊗ — looser than juxtaposition, as in the input language
+PREC_MUL = 30
+PREC_NEG = 35        # a leading minus sign
+PREC_POW = 40
+PREC_POSTFIX = 50
+PREC_ATOM = 60
+
+PRECEDENCE = {
+    "Add": PREC_ADD, "Hadamard": PREC_HADAMARD, "Kron": PREC_HADAMARD,
+    "MatMul": PREC_MUL, "Power": PREC_POW, "HadPow": PREC_POW, "Transpose": PREC_POSTFIX,
+}
+
+SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
+VULGAR = {Fraction(1, 2): "½", Fraction(1, 3): "⅓", Fraction(1, 4): "¼", Fraction(3, 4): "¾",
+          Fraction(2, 3): "⅔", Fraction(1, 8): "⅛"}
+
+GREEK_LATEX = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "varepsilon", "ζ": "zeta",
+    "η": "eta", "θ": "theta", "ι": "iota", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu",
+    "ξ": "xi", "π": "pi", "ρ": "rho", "σ": "sigma", "τ": "tau", "υ": "upsilon", "φ": "phi",
+    "χ": "chi", "ψ": "psi", "ω": "omega", "Γ": "Gamma", "Δ": "Delta", "Θ": "Theta",
+    "Λ": "Lambda", "Σ": "Sigma", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega", "ℓ": "ell",
+}
+
+
+def precedence(e: Expr) -> int:
+    if isinstance(e, Num) and e.value < 0:
+        return PREC_NEG
+    if isinstance(e, MatMul) and _leading_coeff(e) < 0:
+        return PREC_NEG
+    if isinstance(e, Broadcast):
+        return precedence(e.arg)
+    return PRECEDENCE.get(type(e).__name__, PREC_ATOM)
+
+
+def _leading_coeff(e: Expr) -> Fraction:
+    if isinstance(e, Num):
+        return e.value
+    if isinstance(e, MatMul) and isinstance(e.args[0], Num):
+        return e.args[0].value
+    if isinstance(e, Broadcast):
+        return _leading_coeff(e.arg)
+    return Fraction(1)
+
+
+def negate(e: Expr) -> Expr:
+    """−e, folding the sign into a leading number."""
+    if isinstance(e, Num):
+        return Num(-e.value)
+    if isinstance(e, Broadcast):
+        return e.with_args([negate(e.arg)])
+    if isinstance(e, MatMul) and isinstance(e.args[0], Num):
+        c = -e.args[0].value
+        rest = e.args[1:]
+        if c == 1:
+            return rest[0] if len(rest) == 1 else MatMul(*rest)
+        return MatMul(Num(c), *rest)
+    return MatMul(Num(-1), e)
+
+
+def split_product(e: MatMul):
+    """(coefficient, scalar numerator factors, scalar denominator factors, matrix chain)."""
+    coeff = Fraction(1)
+    num, den, chain = [], [], []
+    for a in e.args:
+        if isinstance(a, Num):
+            coeff *= a.value
+        elif a.shape == SCALAR and isinstance(a, Power) and a.exp < 0:
+            den.append(a.arg if a.exp == -1 else Power(a.arg, -a.exp))
+        elif a.shape == SCALAR and e.shape != SCALAR:
+            num.append(a)
+        else:
+            chain.append(a)
+    return coeff, num, den, chain
+
+
+class Printer:
+    """Shared logic; subclasses fill in the symbols of their language. ``explicit=True``
+    parenthesizes every compound operand (how ``--show`` displays the reading)."""
+
+    def __init__(self, explicit: bool = False):
+        self.explicit = explicit
+
+    def doprint(self, e: Expr) -> str:
+        return self._print(e, 0)
+
+    def _print(self, e: Expr, context: int = 0) -> str:
+        text = getattr(self, "_print_" + type(e).__name__)(e)
+        if precedence(e) < context or (self.explicit and context > 0
+                                       and precedence(e) < PREC_POSTFIX):
+            return self.paren(text)
+        return text
+
+    def paren(self, text: str) -> str:
+        return f"({text})"
+
+    # -- sums ----------------------------------------------------------------------------
+    def _print_Add(self, e: Add) -> str:
+        out = self._print(e.args[0], PREC_ADD)
+        for term in e.args[1:]:
+            if _leading_coeff(term) < 0:
+                out += f" {self.minus} " + self._print(negate(term), PREC_ADD + 1)
+            else:
+                out += " + " + self._print(term, PREC_ADD + 1)
+        return out
+
+    def _print_Broadcast(self, e: Broadcast) -> str:
+        return self._print(e.arg, precedence(e))
+
+    # -- products ------------------------------------------------------------------------
+    def _print_MatMul(self, e: MatMul) -> str:
+        coeff, num, den, chain = split_product(e)
+        sign = ""
+        if coeff < 0:
+            sign, coeff = self.minus, -coeff
+        factors = [(self._print_factor(f), f) for f in num + chain]
+        if den:
+            return sign + self.fraction(coeff, factors, [(self._print_factor(f), f) for f in den],
+                                        len(den) > 1)
+        if coeff != 1 or not factors:
+            factors.insert(0, (self.number(coeff, coefficient=bool(factors)), Num(coeff)))
+        return sign + self.juxtapose(factors)
+
+    def _print_factor(self, f: Expr) -> str:
+        # a 1×1 chain like xᵀAx multiplying a matrix needs parens to read as a scalar
+        if isinstance(f, MatMul) or precedence(f) < PREC_MUL + 1:
+            return self.paren(self._print(f))
+        return self._print(f, PREC_MUL + 1)
+
+    def fraction(self, coeff, num, den, den_parens) -> str:
+        lead = [(self.number(coeff, coefficient=bool(num)), Num(coeff))]
+        top = self.juxtapose((lead if coeff != 1 or not num else []) + num)
+        bottom = self.juxtapose(den)
+        return f"{top}/{self.paren(bottom) if den_parens else bottom}"
+
+    def juxtapose(self, factors: list[tuple[str, Expr]]) -> str:
+        """Printed factors side by side; ``factors`` pairs each text with its expression."""
+        out, prev = factors[0]
+        for text, expr in factors[1:]:
+            out += self.product_separator(prev, expr) + text
+            prev = expr
+        return out
+
+    def product_separator(self, left: Expr, right: Expr) -> str:
+        return ""
+
+    def _print_Hadamard(self, e: Hadamard) -> str:
+        out = self._print(e.args[0], PREC_HADAMARD + 1)
+        for a in e.args[1:]:
+            if isinstance(a, HadPow) and a.exp < 0:
+                divisor = a.arg if a.exp == -1 else HadPow(a.arg, -a.exp)
+                out += f" {self.hdiv} " + self._print(divisor, PREC_HADAMARD + 1)
+            else:
+                out += f" {self.hmul} " + self._print(a, PREC_HADAMARD + 1)
+        return out
+
+    def _print_Kron(self, e) -> str:
+        a, b = e.args
+        return f"{self._print(a, PREC_HADAMARD + 1)} {self.kron} {self._print(b, PREC_HADAMARD + 1)}"
+
+    # -- leaves --------------------------------------------------------------------------
+    def _print_Num(self, e: Num) -> str:
+        return self.number(e.value)
+
+    def number(self, value: Fraction, coefficient: bool = False) -> str:
+        sign = self.minus if value < 0 else ""
+        value = abs(value)
+        if value.denominator == 1:
+            return sign + str(value.numerator)
+        if value in VULGAR and self.vulgar:
+            return sign + VULGAR[value]
+        decimal = _finite_decimal(value)
+        if decimal is not None:
+            return sign + decimal
+        return sign + self.paren(f"{value.numerator}/{value.denominator}")
+
+
+def _finite_decimal(value: Fraction) -> str | None:
+    d = value.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    if d != 1:
+        return None
+    text = f"{float(value):.12g}"
+    return text if "e" not in text else None
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    """'W₁' -> ('W', '1'); 'x′' -> ('x′', '')."""
+    base = name.rstrip(SUBSCRIPT_DIGITS)
+    digits = name[len(base):]
+    return base, "".join(str(SUBSCRIPT_DIGITS.index(c)) for c in digits)
+
+
+class TextPrinter(Printer):
+    """Unicode math, the way the results are meant to be read (and re-read by the parser)."""
+
+    minus, hmul, hdiv, kron, vulgar = "−", "∘", "⊘", "⊗", True
+    function_names = {"sigmoid": "σ", "heaviside": "H"}
+
+    def product_separator(self, left: Expr, right: Expr) -> str:
+        # two numbers, or a multi-letter name beside anything, need a dot to read back;
+        # a differential stands apart: dW X, not dWX
+        if isinstance(left, Num) and isinstance(right, Num):
+            return "·"
+        if isinstance(left, D) or isinstance(right, D):
+            return " "
+        if _has_long_name(left) or _has_long_name(right):
+            return "·"
+        return ""
+
+    def _print_Var(self, e: Var) -> str:
+        return e.name
+
+    def _print_Identity(self, e) -> str:
+        return "I"
+
+    def _print_Ones(self, e) -> str:
+        return "𝟏" if e.shape[1] == 1 else "𝟏𝟏ᵀ"
+
+    def _print_Zero(self, e) -> str:
+        return "0"
+
+    def _print_Commutation(self, e) -> str:
+        return "K"
+
+    def _print_Transpose(self, e: Transpose) -> str:
+        a = e.arg
+        if isinstance(a, Power) and a.arg.shape != SCALAR and a.exp < 0:
+            return self._print(a.arg, PREC_POSTFIX + 1) + self._sup(-a.exp, "⁻") + "ᵀ"
+        return self._print(a, PREC_POSTFIX + 1) + "ᵀ"
+
+    def _sup(self, k: Fraction, prefix: str = "") -> str:
+        if k == 1:
+            return prefix if prefix != "⁻" else "⁻"
+        return prefix + str(k).translate(SUPERSCRIPT)
+
+    def _print_Power(self, e: Power) -> str:
+        k = e.exp
+        if e.arg.shape == SCALAR and k == Fraction(1, 2):
+            return "√" + self._print(e.arg, PREC_ATOM)
+        if e.arg.shape == SCALAR and k < 0:
+            return self._print(MatMul(Num(1), e), 0)
+        base = self._print(e.arg, PREC_POW + 1)
+        if isinstance(e.arg, Transpose):
+            base = self.paren(base)
+        if k.denominator == 1:
+            return base + str(k).translate(SUPERSCRIPT)
+        return f"{base}^({k})"
+
+    def _print_HadPow(self, e: HadPow) -> str:
+        if e.exp == -1:
+            return f"1 ⊘ {self._print(e.arg, PREC_HADAMARD + 1)}"
+        exp = str(e.exp) if e.exp.denominator == 1 and e.exp > 0 else f"({e.exp})"
+        return f"{self._print(e.arg, PREC_POW + 1)}^∘{exp}"
+
+    def _print_Func(self, e) -> str:
+        name = self.function_names.get(e.name, e.name)
+        if name == "sqrt":
+            return f"√({self._print(e.arg)})"
+        return f"{name}({self._print(e.arg)})"
+
+    def _print_Trace(self, e) -> str:
+        return f"tr({self._print(e.arg)})"
+
+    def _print_Det(self, e) -> str:
+        return f"det({self._print(e.arg)})"
+
+    def _print_LogDet(self, e) -> str:
+        return f"log det({self._print(e.arg)})"
+
+    def _print_Norm(self, e) -> str:
+        if e.kind == "1":
+            sub = "₁"
+        else:
+            sub = "₂" if e.arg.shape[1] == 1 else "_F"
+        return f"‖{self._print(e.arg)}‖{sub}"
+
+    def _print_Sum(self, e) -> str:
+        return f"sum({self._print(e.arg)})"
+
+    def _print_Frob(self, e) -> str:
+        return f"⟨{self._print(e.args[0])}, {self._print(e.args[1])}⟩"
+
+    def _print_Diag(self, e) -> str:
+        return f"Diag({self._print(e.arg)})"
+
+    def _print_DiagOf(self, e) -> str:
+        return f"diag({self._print(e.arg)})"
+
+    def _print_Vec(self, e) -> str:
+        return f"vec({self._print(e.arg)})"
+
+    def _print_Unvec(self, e) -> str:
+        return f"vec⁻¹({self._print(e.arg)})"
+
+    def _print_D(self, e) -> str:
+        inner = self._print(e.arg)
+        return "d" + (inner if precedence(e.arg) >= PREC_POSTFIX and _is_atom_text(inner)
+                      else f"({inner})")
+
+
+def _is_atom_text(text: str) -> bool:
+    """A plain name, possibly transposed or inverted: 'X', 'W₁', 'Xᵀ'."""
+    return all(c.isalnum() or c in SUBSCRIPT_DIGITS + "ᵀ⁻¹′" for c in text)
+
+
+def _has_long_name(e: Expr) -> bool:
+    """Is e a multi-letter name (possibly transposed or powered), like 'theta' or 'Wᵀ'?"""
+    while isinstance(e, (Transpose, Power)):
+        e = e.arg
+    return isinstance(e, Var) and len(_split_name(e.name)[0].rstrip("′")) > 1
+
+
+class AsciiPrinter(TextPrinter):
+    """The ASCII dialect of matrixcalculus.org (MATLAB-like), for terminals without Unicode."""
+
+    minus, hmul, hdiv, kron, vulgar = "-", ".*", "./", "kron", False
+    function_names = {}
+
+    def product_separator(self, left: Expr, right: Expr) -> str:
+        return "*"
+
+    def _print_Var(self, e: Var) -> str:
+        base, sub = _split_name(e.name)
+        base = {v: k for k, v in ASCII_GREEK.items()}.get(base, base)
+        return base + sub
+
+    def _print_Identity(self, e) -> str:
+        return "eye"
+
+    def _print_Ones(self, e) -> str:
+        return "vector(1)" if e.shape[1] == 1 else "matrix(1)"
+
+    def _print_Kron(self, e) -> str:
+        return f"kron({self._print(e.args[0])}, {self._print(e.args[1])})"
+
+    def _print_Transpose(self, e: Transpose) -> str:
+        a = e.arg
+        if isinstance(a, Power) and a.arg.shape != SCALAR and a.exp == -1:
+            return f"inv({self._print(a.arg)})'"
+        return self._print(a, PREC_POSTFIX + 1) + "'"
+
+    def _print_Power(self, e: Power) -> str:
+        k = e.exp
+        if e.arg.shape != SCALAR and k == -1:
+            return f"inv({self._print(e.arg)})"
+        if e.arg.shape == SCALAR and k == Fraction(1, 2):
+            return f"sqrt({self._print(e.arg)})"
+        if e.arg.shape == SCALAR and k < 0:
+            return self._print(MatMul(Num(1), e), 0)
+        exp = str(k) if k.denominator == 1 and k > 0 else f"({k})"
+        return f"{self._print(e.arg, PREC_POW + 1)}^{exp}"
+
+    def _print_HadPow(self, e: HadPow) -> str:
+        if e.exp == -1:
+            return f"1 ./ {self._print(e.arg, PREC_HADAMARD + 1)}"
+        exp = str(e.exp) if e.exp.denominator == 1 and e.exp > 0 else f"({e.exp})"
+        return f"{self._print(e.arg, PREC_POW + 1)}.^{exp}"
+
+    def _print_Func(self, e) -> str:
+        return f"{e.name}({self._print(e.arg)})"
+
+    def _print_LogDet(self, e) -> str:
+        return f"logdet({self._print(e.arg)})"
+
+    def _print_Norm(self, e) -> str:
+        return f"norm{'1' if e.kind == '1' else '2'}({self._print(e.arg)})"
+
+    def _print_Frob(self, e) -> str:
+        return f"frob({self._print(e.args[0])}, {self._print(e.args[1])})"
+
+    def _print_Diag(self, e) -> str:
+        return f"diag({self._print(e.arg)})"
+
+    def _print_Unvec(self, e) -> str:
+        return f"unvec({self._print(e.arg)})"
+
+
+ASCII_GREEK = {name: letter for letter, name in GREEK_LATEX.items()}
+ASCII_GREEK.update({"lam": "λ", "eps": "ε", "ell": "ℓ"})
+del ASCII_GREEK["varepsilon"]
+ASCII_GREEK["epsilon"] = "ε"
+
+
+class LatexPrinter(Printer):
+    """LaTeX for papers (amsmath); compiles with pdflatex."""
+
+    minus, hmul, hdiv, kron, vulgar = "-", r"\circ", r"\oslash", r"\otimes", False
+    function_names = {"sigmoid": r"\sigma", "heaviside": r"\operatorname{H}", "exp": r"\exp",
+                      "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan",
+                      "tanh": r"\tanh"}
+
+    def paren(self, text: str) -> str:
+        return rf"\left({text}\right)"
+
+    def product_separator(self, left: Expr, right: Expr) -> str:
+        if isinstance(left, Num) and isinstance(right, Num):
+            return r" \cdot "
+        return " "
+
+    def number(self, value: Fraction, coefficient: bool = False) -> str:
+        sign = "-" if value < 0 else ""
+        value = abs(value)
+        if value.denominator == 1:
+            return sign + str(value.numerator)
+        if coefficient or _finite_decimal(value) is None:
+            return sign + rf"\frac{{{value.numerator}}}{{{value.denominator}}}"
+        return sign + _finite_decimal(value)
+
+    def fraction(self, coeff, num, den, den_parens) -> str:
+        top = self.juxtapose(num) if num else "1"
+        frac = rf"\frac{{{top}}}{{{self.juxtapose(den)}}}"
+        if coeff == 1:
+            return frac
+        return self.juxtapose([(self.number(coeff, coefficient=True), Num(coeff)), (frac, None)])
+
+    def _print_Var(self, e: Var) -> str:
+        return latex_name(e.name)
+
+    def _print_Identity(self, e) -> str:
+        return "I"
+
+    def _print_Ones(self, e) -> str:
+        return r"\mathbf{1}" if e.shape[1] == 1 else r"\mathbf{1}\mathbf{1}^{\top}"
+
+    def _print_Zero(self, e) -> str:
+        return "0"
+
+    def _print_Commutation(self, e) -> str:
+        return "K"
+
+    def _print_Transpose(self, e: Transpose) -> str:
+        a = e.arg
+        if isinstance(a, Power) and a.arg.shape != SCALAR and a.exp < 0:
+            k = "" if a.exp == -1 else str(-a.exp)
+            return self._print(a.arg, PREC_POSTFIX + 1) + rf"^{{-{k}\top}}"
+        return self._print(a, PREC_POSTFIX + 1) + r"^{\top}"
+
+    def _print_Power(self, e: Power) -> str:
+        k = e.exp
+        if e.arg.shape == SCALAR and k == Fraction(1, 2):
+            return rf"\sqrt{{{self._print(e.arg)}}}"
+        if e.arg.shape == SCALAR and k < 0:
+            return self._print(MatMul(Num(1), e), 0)
+        return f"{self._print(e.arg, PREC_POW + 1)}^{{{k}}}"
+
+    def _print_HadPow(self, e: HadPow) -> str:
+        if e.exp == -1:
+            return rf"1 \oslash {self._print(e.arg, PREC_HADAMARD + 1)}"
+        return rf"{self._print(e.arg, PREC_POW + 1)}^{{\circ {e.exp}}}"
+
+    def _print_Func(self, e) -> str:
+        if e.name == "sqrt":
+            return rf"\sqrt{{{self._print(e.arg)}}}"
+        name = self.function_names.get(e.name, rf"\operatorname{{{e.name}}}")
+        return rf"{name}\left({self._print(e.arg)}\right)"
+
+    def _print_Trace(self, e) -> str:
+        return rf"\operatorname{{tr}}\left({self._print(e.arg)}\right)"
+
+    def _print_Det(self, e) -> str:
+        return rf"\det\left({self._print(e.arg)}\right)"
+
+    def _print_LogDet(self, e) -> str:
+        return rf"\log\det\left({self._print(e.arg)}\right)"
+
+    def _print_Norm(self, e) -> str:
+        sub = "1" if e.kind == "1" else ("2" if e.arg.shape[1] == 1 else "F")
+        return rf"\left\| {self._print(e.arg)} \right\|_{{{sub}}}"
+
+    def _print_Sum(self, e) -> str:
+        return rf"\operatorname{{sum}}\left({self._print(e.arg)}\right)"
+
+    def _print_Frob(self, e) -> str:
+        return rf"\left\langle {self._print(e.args[0])}, {self._print(e.args[1])} \right\rangle"
+
+    def _print_Diag(self, e) -> str:
+        return rf"\operatorname{{Diag}}\left({self._print(e.arg)}\right)"
+
+    def _print_DiagOf(self, e) -> str:
+        return rf"\operatorname{{diag}}\left({self._print(e.arg)}\right)"
+
+    def _print_Vec(self, e) -> str:
+        return rf"\operatorname{{vec}}\left({self._print(e.arg)}\right)"
+
+    def _print_Unvec(self, e) -> str:
+        return rf"\operatorname{{vec}}^{{-1}}\left({self._print(e.arg)}\right)"
+
+    def _print_D(self, e) -> str:
+        inner = self._print(e.arg)
+        if isinstance(e.arg, Var):
+            return rf"\mathrm{{d}}{inner}"
+        return rf"\mathrm{{d}}\left({inner}\right)"
+
+
+def latex_name(name: str) -> str:
+    """A variable name in LaTeX: 'λ' -> '\\lambda', 'W₁' -> 'W_{1}', 'theta2' -> '\\mathrm{theta2}'."""
+    base, sub = _split_name(name)
+    prime = ""
+    if base.endswith("′"):
+        base, prime = base[:-1], "'"
+    if base in GREEK_LATEX:
+        base = "\\" + GREEK_LATEX[base]
+    elif len(base) > 1:
+        base = rf"\mathrm{{{base}}}"
+    return base + prime + (f"_{{{sub}}}" if sub else "")
+
+
+def to_text(e: Expr) -> str:
+    return TextPrinter().doprint(e)
+
+
+def to_ascii(e: Expr) -> str:
+    return AsciiPrinter().doprint(e)
+
+
+def to_latex(e: Expr) -> str:
+    return LatexPrinter().doprint(e)
+
+
+# --- derivations --------------------------------------------------------------------------------
+
+def _frobenius_term(printer: Printer, g: Expr, lin: Expr, colon: str, dot: str) -> str:
+    """One term G : L of a derivation line (g·l when both are scalars, l alone when g = 1)."""
+    lin_text = printer._print(lin, PREC_MUL + 1 if g.shape == SCALAR else PREC_ADD + 1)
+    if g == Num(1):
+        return printer._print(lin, PREC_ADD + 1)
+    if g.shape == SCALAR and lin.shape == SCALAR:
+        return printer._print(g, PREC_MUL + 1) + dot + lin_text
+    g_text = printer._print(g, PREC_ADD + 1)
+    return f"{g_text} {colon} {printer._print(lin, PREC_ADD + 1)}"
+
+
+def _line_text(printer: Printer, terms, colon: str, dot: str, plus: str) -> str:
+    if not terms:
+        return "0"
+    return plus.join(_frobenius_term(printer, g, lin, colon, dot) for g, lin in terms)
+
+
+def steps_to_text(steps, fname: str, wrt_name: str, result: Expr, ascii: bool = False) -> list[str]:
+    """The derivation as lines of text, each naming the rules that produced it."""
+    printer = AsciiPrinter() if ascii else TextPrinter()
+    colon, dot, plus = " : ", "·" if not ascii else "*", " + "
+    d = "d"
+    lines = []
+    first = f"{d}{fname} = "
+    pad = " " * (len(first) - 2)
+    for i, step in enumerate(steps):
+        body = _line_text(printer, step.terms, colon.strip(), dot, plus)
+        rules = "; ".join(r.name for r in step.rules)
+        lead = first if i == 0 else pad + "= "
+        lines.append(lead + body + (f"      [{rules}]" if rules else ""))
+    arrow = "=>" if ascii else "⇒"
+    lines.append(f"{pad}{arrow} d{fname}/d{wrt_name} = {printer.doprint(result)}" if ascii else
+                 f"{pad}{arrow} ∂{fname}/∂{wrt_name} = {printer.doprint(result)}")
+    return lines
+
+
+def steps_to_latex(steps, fname: str, wrt_name: str, result: Expr) -> str:
+    """The derivation as an amsmath align* block."""
+    printer = LatexPrinter()
+    f, x = latex_name(fname), latex_name(wrt_name)
+    rows = []
+    for i, step in enumerate(steps):
+        body = _line_text(printer, step.terms, ":", r" \, ", " + ")
+        rules = "; ".join(r.name for r in step.rules)
+        lead = rf"\mathrm{{d}}{f} &= " if i == 0 else "&= "
+        rows.append(lead + body + (rf" && \text{{({rules})}}" if rules else ""))
+    rows.append(rf"\Rightarrow \frac{{\partial {f}}}{{\partial {x}}} &= {printer.doprint(result)}")
+    return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+
+
+def latex_document(body: str, notes=()) -> str:
+    """A complete document around a LaTeX body (compiles with pdflatex)."""
+    text_notes = "".join(f"\\noindent Note: {_latex_text(n)}\n\n" for n in notes)
+    return ("\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n"
+            "\\begin{document}\n" + body + "\n\n" + text_notes + "\\end{document}\n")
+
+
+def _latex_text(text: str) -> str:
+    """Plain prose with its Unicode math symbols made safe for LaTeX text mode."""
+    out = []
+    for ch in text:
+        if ch in "&%$#_{}":
+            out.append("\\" + ch)
+        elif ord(ch) < 128:
+            out.append(ch)
+        elif ch in GREEK_LATEX:
+            out.append(f"$\\{GREEK_LATEX[ch]}$")
+        else:
+            out.append(_LATEX_CHARS.get(ch, "?"))
+    return "".join(out)
+
+
+_LATEX_CHARS = {
+    "′": "$'$", "∘": "$\\circ$", "ᵀ": "$^\\top$", "−": "-", "½": "$\\frac12$",
+    "‖": "$\\|$", "⊗": "$\\otimes$", "⊘": "$\\oslash$", "∂": "$\\partial$",
+    "→": "$\\to$", "×": "$\\times$", "—": "---", "–": "--", "𝟏": "$\\mathbf{1}$",
+    "⁻": "$^-$", "¹": "$^1$", "²": "$^2$", "ℝ": "$\\mathbb{R}$", "…": "\\dots{}",
+    "≤": "$\\le$", "≥": "$\\ge$", "⇒": "$\\Rightarrow$", "·": "$\\cdot$",
+}

@@ -1,0 +1,127 @@
+"""Results as the user reads them: each derivative in text, ASCII or LaTeX, with its shape,
+its Jacobian/Hessian forms, and its derivation."""
+
+from __future__ import annotations
+
+from .ir import D, Var, fmt_shape
+from .printers import (AsciiPrinter, LatexPrinter, TextPrinter, latex_name, steps_to_latex,
+                       steps_to_text)
+
+VEC_RULES = "vec(AXB) = (Bᵀ ⊗ A)vec X; vec(A ∘ X) = Diag(vec A)vec X; vec(Xᵀ) = K vec X"
+K_NOTE = "K is the commutation matrix: vec(Xᵀ) = K vec(X)"
+
+
+def _printer(style: str):
+    return {"text": TextPrinter, "ascii": AsciiPrinter, "latex": LatexPrinter}[style]()
+
+
+def _name(name: str, style: str) -> str:
+    if style == "latex":
+        return latex_name(name)
+    return _printer(style).doprint(Var(name, (1, 1)))
+
+
+def _shape(shape, style: str) -> str:
+    text = fmt_shape(shape)
+    return text.replace("×", "x").replace("·", "*") if style == "ascii" else text
+
+
+def render(d, style: str = "text") -> list[str]:
+    """The lines that present one derivative."""
+    p = _printer(style)
+    f, x = _name(d.fname, style), _name(d.wrt.name, style)
+    latex = style == "latex"
+    if d.kind == "gradient":
+        if latex:
+            return [rf"\frac{{\partial {f}}}{{\partial {x}}} = {p.doprint(d.expr)}"]
+        part = "d" if style == "ascii" else "∂"
+        return [f"{part}{f}/{part}{x} = {p.doprint(d.expr)}    ({_shape(d.wrt.shape, style)})"]
+    if d.kind == "jacobian":
+        return _render_jacobian(d, p, f, x, style)
+    return _render_hessian(d, p, f, x, style)
+
+
+def _jacobian_lhs(f: str, x: str, vector_case: bool, style: str) -> str:
+    if style == "latex":
+        if vector_case:
+            return rf"\frac{{\partial {f}}}{{\partial {x}}}"
+        return (rf"\frac{{\partial \operatorname{{vec}}({f})}}"
+                rf"{{\partial \operatorname{{vec}}({x})}}")
+    part = "d" if style == "ascii" else "∂"
+    return f"{part}{f}/{part}{x}" if vector_case else f"{part}vec({f})/{part}vec({x})"
+
+
+def _render_jacobian(d, p, f, x, style):
+    F = d.function
+    vector_case = F.cols == 1 and d.wrt.cols == 1
+    size = (F.shape[0] if vector_case else _dims_product(F.shape),
+            d.wrt.shape[0] if vector_case else _dims_product(d.wrt.shape))
+    lhs = _jacobian_lhs(f, x, vector_case, style)
+    index = d.index[style]
+    mapsto = r"\mapsto" if style == "latex" else ("|->" if style == "ascii" else "↦")
+    g = _name(d.map_var.name, style)
+    if style == "latex":
+        return [f"{lhs} = {p.doprint(d.expr)}",
+                index.text,
+                rf"{g} {mapsto} {p.doprint(d.map_expr)}"]
+    facts = [f"a {len(index.shape)}-tensor of shape ({', '.join(map(str, index.shape))})"]
+    if index.zero_unless:
+        facts.append("zero unless " + " and ".join(index.zero_unless))
+    if index.nonzeros:
+        facts.append(index.nonzeros)
+    return [f"{lhs} = {p.doprint(d.expr)}    ({_shape(size, style)}, vec form)",
+            f"{index.text}    ({'; '.join(facts)})",
+            f"{g} {mapsto} {p.doprint(d.map_expr)}    (map form for backpropagation: "
+            f"{g} = ∂ℓ/∂{f} of shape {_shape(F.shape, style)} gives ∂ℓ/∂{x})"]
+
+
+def _render_hessian(d, p, f, x, style):
+    v = _name(d.map_var.name, style)
+    if style == "latex":
+        return [rf"\nabla {f} = {p.doprint(d.gradient)}",
+                rf"\frac{{\partial^2 {f}}}{{\partial \operatorname{{vec}}({x})\,"
+                rf"\partial \operatorname{{vec}}({x})^\top}} = {p.doprint(d.expr)}",
+                rf"{v} \mapsto {p.doprint(d.map_expr)}"]
+    n = _dims_product(d.wrt.shape)
+    nabla = "grad " if style == "ascii" else "∇"
+    mapsto = "|->" if style == "ascii" else "↦"
+    return [f"{nabla}{f} = {p.doprint(d.gradient)}",
+            f"H = {'d' if style == 'ascii' else '∂'}vec({nabla}{f})/"
+            f"{'d' if style == 'ascii' else '∂'}vec({x}) = {p.doprint(d.expr)}    "
+            f"({_shape((n, n), style)})",
+            f"{v} {mapsto} {p.doprint(d.map_expr)}    (Hessian-vector product d({nabla}{f})[{v}])"]
+
+
+def _dims_product(shape):
+    from .ir import dim_mul
+    return dim_mul(shape[0], shape[1])
+
+
+def render_steps(d, style: str = "text") -> str:
+    """The derivation of one derivative."""
+    if d.kind == "gradient":
+        if style == "latex":
+            return steps_to_latex(d.steps, d.fname, d.wrt.name, d.expr)
+        return "\n".join(steps_to_text(d.steps, _name(d.fname, style), _name(d.wrt.name, style),
+                                       d.expr, ascii=style == "ascii"))
+    p = _printer(style)
+    f, x = _name(d.fname, style), _name(d.wrt.name, style)
+    target = f if d.kind == "jacobian" else ("grad " if style == "ascii" else "∇") + f
+    dx = p.doprint(D(d.wrt))
+    lin = p.doprint(d.differential)
+    result = p.doprint(d.expr)
+    if style == "latex":
+        target = f if d.kind == "jacobian" else rf"\nabla {f}"
+        rows = [rf"\mathrm{{d}}{target} &= {lin} && \text{{(differential rules)}}",
+                rf"\operatorname{{vec}}(\mathrm{{d}}{target}) &= {result}\,"
+                rf"\operatorname{{vec}}({dx}) && \text{{(vec identities)}}"]
+        lines = "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+        if d.kind == "hessian":
+            lines = steps_to_latex(d.steps, d.fname, d.wrt.name, d.gradient) + "\n" + lines
+        return lines
+    lines = []
+    if d.kind == "hessian":
+        lines = steps_to_text(d.steps, f, x, d.gradient, ascii=style == "ascii") + [""]
+    lines += [f"d{target} = {lin}      [differential rules]",
+              f"vec(d{target}) = {result} vec({dx})      [{VEC_RULES}]"]
+    return "\n".join(lines)

@@ -1,0 +1,647 @@
+"""The simplifier: from the engine's raw adjoints to the form a careful author would write.
+
+``simplify`` rewrites bottom-up with each node type's rules (RULES, a table of small named
+functions; each returns its input unchanged when it does not apply). ``tidy`` then compares the
+simplified expression with its expanded, like-terms-collected and re-factored form and keeps the
+cheaper by ``cost`` (operation count); ``fold_powers`` writes repeated factors as powers.
+Everything here is deterministic: no set iteration or hashing decides an order.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from itertools import product as cartesian
+from math import gcd
+
+from .ir import (SCALAR, Add, Broadcast, Diag, DiagOf, Expr, Frob, Func, Hadamard, HadPow,
+                 Identity, Kron, MatMul, Num, Ones, Power, Sum, Trace, Transpose, Unvec, Var, Vec, Zero,
+                 is_scalar)
+
+ONE = Num(1)
+
+
+def is_zero(e: Expr) -> bool:
+    return (isinstance(e, Zero) or (isinstance(e, Num) and e.value == 0)
+            or (isinstance(e, Broadcast) and is_zero(e.arg)))
+
+
+def is_ones(e: Expr) -> bool:
+    """An all-ones array (the unit of ∘): 1, 𝟏, 𝟏𝟏ᵀ, or a broadcast 1."""
+    return e == ONE or isinstance(e, Ones) or (isinstance(e, Broadcast) and e.arg == ONE)
+
+
+def zero_like(e: Expr) -> Expr:
+    return Num(0) if is_scalar(e) else Zero(*e.shape)
+
+
+def coeff_and_rest(e: Expr) -> tuple[Fraction, Expr | None]:
+    """c·R → (c, R); a bare number → (c, None)."""
+    if isinstance(e, Num):
+        return e.value, None
+    if isinstance(e, MatMul) and isinstance(e.args[0], Num):
+        rest = e.args[1:]
+        return e.args[0].value, rest[0] if len(rest) == 1 else MatMul(*rest)
+    return Fraction(1), e
+
+
+def scale(c: Fraction, rest: Expr | None, shape) -> Expr:
+    if rest is None:
+        return Num(c) if shape == SCALAR else Broadcast(Num(c), *shape)
+    if c == 0:
+        return zero_like(rest)
+    if c == 1:
+        return rest
+    if isinstance(rest, MatMul):
+        return MatMul(Num(c), *rest.args)
+    return MatMul(Num(c), rest)
+
+
+# --- node rules -------------------------------------------------------------------------------
+
+def add_flatten(e: Add) -> Expr:
+    """(A + B) + C = A + B + C"""
+    if not any(isinstance(a, Add) for a in e.args):
+        return e
+    return Add(*[t for a in e.args for t in (a.args if isinstance(a, Add) else (a,))])
+
+
+def add_collect(e: Add) -> Expr:
+    """aX + bX = (a + b)X, dropping zeros; terms keep the order of first appearance."""
+    collected: dict = {}
+    for term in e.args:
+        if is_zero(term):
+            continue
+        c, rest = coeff_and_rest(term)
+        if isinstance(term, Broadcast) and isinstance(term.arg, Num):
+            c, rest = term.arg.value, None
+        collected[rest] = collected.get(rest, Fraction(0)) + c
+    terms = [scale(c, rest, e.shape) for rest, c in collected.items() if c != 0]
+    if not terms:
+        return zero_like(e)
+    if len(terms) == 1:
+        return terms[0]
+    new = Add(*terms)
+    return e if new == e else new
+
+
+def mul_flatten(e: MatMul) -> Expr:
+    """(AB)C = ABC; numbers multiply into one leading coefficient; powers of a matrix in a
+    chain are written out (X²X = XXX) so that equal products compare equal."""
+    coeff = Fraction(1)
+    scalars, chain = [], []
+    for a in e.args:
+        parts = a.args if isinstance(a, MatMul) else (a,)
+        for p in parts:
+            if isinstance(p, Num):
+                coeff *= p.value
+            elif is_scalar(p):
+                scalars.append(p)
+            elif isinstance(p, Power) and p.exp.denominator == 1 and abs(p.exp) > 1:
+                unit = p.arg if p.exp > 0 else Power(p.arg, Fraction(-1))
+                chain.extend([unit] * int(abs(p.exp)))
+            elif isinstance(p, Transpose) and isinstance(p.arg, Power) and \
+                    p.arg.exp.denominator == 1 and abs(p.arg.exp) > 1:
+                q = p.arg
+                unit = q.arg if q.exp > 0 else Power(q.arg, Fraction(-1))
+                chain.extend([simplify(Transpose(unit))] * int(abs(q.exp)))
+            else:
+                chain.append(p)
+    return _rebuild_mul(e, coeff, scalars, chain)
+
+
+def _rebuild_mul(e: MatMul, coeff: Fraction, scalars: list, chain: list) -> Expr:
+    if coeff == 0 or any(is_zero(a) for a in scalars + chain):
+        return zero_like(e)
+    scalars = _merge_scalar_powers(scalars)
+    for s in list(scalars):
+        if isinstance(s, Num):
+            coeff *= s.value
+            scalars.remove(s)
+    chain = _cancel_chain(chain)
+    if len(chain) > 1 or (chain and not is_scalar(e)):
+        chain = [a for a in chain if not isinstance(a, Identity)] or chain[:1]
+    if not chain and not is_scalar(e):
+        chain = [Identity(e.rows)]
+    args = ([Num(coeff)] if coeff != 1 else []) + scalars + chain
+    if not args:
+        return ONE
+    if len(args) == 1:
+        return args[0]
+    new = MatMul(*args)
+    return e if new == e else new
+
+
+def _merge_scalar_powers(scalars: list) -> list:
+    """s^a s^b = s^(a+b) for scalar factors; sorted into a fixed order."""
+    exps: dict = {}
+    for s in scalars:
+        base, k = (s.arg, s.exp) if isinstance(s, Power) else (s, Fraction(1))
+        exps[base] = exps.get(base, Fraction(0)) + k
+    out = []
+    for base, k in exps.items():
+        if k == 0:
+            continue
+        out.append(base if k == 1 else _power(base, k))
+    return sorted(out, key=_order_key)
+
+
+def _power(base: Expr, k: Fraction) -> Expr:
+    if isinstance(base, Num) and k.denominator == 1:
+        if base.value == 0 and k < 0:
+            raise ZeroDivisionError("division by zero in a constant")
+        return Num(base.value ** int(k))
+    return Power(base, k)
+
+
+def _order_key(e: Expr) -> tuple:
+    # denominators last, then a stable textual order
+    neg = isinstance(e, Power) and e.exp < 0
+    return (neg, repr(e))
+
+
+def _inverse_of(a: Expr) -> Expr | None:
+    if isinstance(a, Power) and a.exp == -1:
+        return a.arg
+    if isinstance(a, Transpose) and isinstance(a.arg, Power) and a.arg.exp == -1:
+        return Transpose(a.arg.arg)
+    return None
+
+
+def _cancel_chain(chain: list) -> list:
+    """A A⁻¹ = A⁻¹ A = I."""
+    out: list = []
+    for a in chain:
+        if out and (_inverse_of(a) == out[-1] and _inverse_of(a) is not None
+                    or _inverse_of(out[-1]) == a and _inverse_of(out[-1]) is not None):
+            out.pop()
+            if not out:
+                out.append(Identity(a.cols))
+            continue
+        out.append(a)
+    return out
+
+
+def transpose_push(e: Transpose) -> Expr:
+    """(Aᵀ)ᵀ = A; (AB)ᵀ = BᵀAᵀ; (A + B)ᵀ = Aᵀ + Bᵀ; a scalar, I, Diag(v) and a declared
+    symmetric matrix are their own transposes; (A⁻¹)ᵀ stays written A⁻ᵀ."""
+    a = e.arg
+    if isinstance(a, Transpose):
+        return a.arg
+    if isinstance(a, Kron):
+        return Kron(Transpose(a.args[0]), Transpose(a.args[1]))   # (A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ
+    if is_scalar(a) or isinstance(a, (Identity, Diag)) or (isinstance(a, Var) and a.symmetric):
+        return a
+    if isinstance(a, (Zero, Ones)) and a.rows != 1 and a.cols != 1:
+        return type(a)(a.cols, a.rows)
+    if isinstance(a, Zero):
+        return Zero(a.cols, a.rows)
+    if isinstance(a, MatMul):
+        scalars = [f for f in a.args if is_scalar(f)]
+        chain = [f for f in a.args if not is_scalar(f)]
+        return MatMul(*scalars, *[simplify(Transpose(f)) for f in reversed(chain)])
+    if isinstance(a, Add):
+        return Add(*[simplify(Transpose(t)) for t in a.args])
+    if isinstance(a, Broadcast):
+        return Broadcast(simplify(Transpose(a.arg)), a.cols, a.rows)
+    if isinstance(a, Power) and simplify(Transpose(a.arg)) == a.arg:
+        return a
+    return e
+
+
+def power_rules(e: Power) -> Expr:
+    """A¹ = A; A⁰ = I; (Aᵏ)ʲ = Aᵏʲ; Iᵏ = I; (cA)ᵏ = cᵏAᵏ for scalars; (Aᵀ)ᵏ = (Aᵏ)ᵀ."""
+    a, k = e.arg, e.exp
+    if k == 1:
+        return a
+    if k == 0:
+        return ONE if is_scalar(a) else Identity(a.rows)
+    if isinstance(a, Num):
+        if k.denominator == 1:
+            return _power(a, k)
+        return e
+    if isinstance(a, Identity):
+        return a
+    if isinstance(a, Power) and (k.denominator == 1 and a.exp.denominator == 1):
+        return Power(a.arg, a.exp * k)
+    if isinstance(a, Transpose):
+        return Transpose(Power(a.arg, k))
+    if isinstance(a, MatMul) and k.denominator == 1 and all(is_scalar(f) for f in a.args):
+        return MatMul(*[Power(f, k) for f in a.args])
+    return e
+
+
+def hadamard_rules(e: Hadamard) -> Expr:
+    """(A∘B)∘C = A∘B∘C; 0∘A = 0; 1∘A = A; (cA)∘B = c(A∘B); A^∘a ∘ A^∘b = A^∘(a+b)."""
+    factors = []
+    for a in e.args:
+        factors.extend(a.args if isinstance(a, Hadamard) else (a,))
+    if any(is_zero(f) for f in factors):
+        return Zero(*e.shape)
+    coeff, scalars, rest = Fraction(1), [], []
+    for f in factors:
+        c, r = coeff_and_rest(f)
+        coeff *= c
+        if r is None or is_ones(r):
+            continue
+        if isinstance(r, Broadcast) and is_scalar(r.arg):
+            scalars.append(r.arg)
+            continue
+        if isinstance(r, MatMul):
+            inner_scalars = [x for x in r.args if is_scalar(x)]
+            if inner_scalars:
+                scalars.extend(inner_scalars)
+                others = [x for x in r.args if not is_scalar(x)]
+                r = others[0] if len(others) == 1 else MatMul(*others)
+        rest.append(r)
+    merged: dict = {}
+    for r in rest:
+        base, k = (r.arg, r.exp) if isinstance(r, HadPow) else (r, Fraction(1))
+        merged[base] = merged.get(base, Fraction(0)) + k
+    _logistic(merged)
+    rest = [b if k == 1 else HadPow(b, k) for b, k in merged.items() if k != 0]
+    if not rest:
+        core = Broadcast(ONE, *e.shape)
+    elif len(rest) == 1:
+        core = rest[0]
+    else:
+        core = Hadamard(*rest)
+    out = MatMul(Num(coeff), *scalars, core) if coeff != 1 or scalars else core
+    return e if out == e else out
+
+
+def _logistic(factors: dict) -> None:
+    """exp(Z) ⊘ (1 + exp(Z)) = σ(Z), in a map of Hadamard factors to their powers."""
+    for base, k in list(factors.items()):
+        if not (isinstance(base, Func) and base.name == "exp" and k == 1):
+            continue
+        for denominator in (Add(_ones(base), base), Add(base, _ones(base))):
+            if factors.get(denominator) == -1:
+                del factors[base], factors[denominator]
+                factors[Func("sigmoid", base.arg)] = Fraction(1)
+                break
+
+
+def _ones(e: Expr) -> Expr:
+    return ONE if is_scalar(e) else Broadcast(ONE, *e.shape)
+
+
+def hadpow_rules(e: HadPow) -> Expr:
+    """A^∘1 = A; (A^∘a)^∘b = A^∘ab; a scalar's entrywise power is its power."""
+    a, k = e.arg, e.exp
+    if k == 1:
+        return a
+    if is_scalar(a):
+        return Power(a, k)
+    if isinstance(a, HadPow):
+        return HadPow(a.arg, a.exp * k)
+    if isinstance(a, Broadcast):
+        return Broadcast(Power(a.arg, k), *e.shape)
+    return e
+
+
+def frob_rules(e: Frob) -> Expr:
+    """a : b = ab for scalars; A : I = tr(A); (cA) : B = c(A : B)."""
+    a, b = e.args
+    if is_zero(a) or is_zero(b):
+        return Num(0)
+    if is_scalar(a):
+        return MatMul(a, b)
+    if isinstance(b, Identity):
+        return Trace(a)
+    if isinstance(a, Identity):
+        return Trace(b)
+    ca, ra = coeff_and_rest(a)
+    cb, rb = coeff_and_rest(b)
+    if ca * cb != 1:
+        return MatMul(Num(ca * cb), Frob(ra, rb))
+    return e
+
+
+def reduce_rules(e: Expr) -> Expr:
+    """sum(a) = tr(a) = a for a scalar; sum(cA) = c sum(A); tr(cA) = c tr(A); tr(I) = n."""
+    a = e.arg
+    if is_scalar(a):
+        return a
+    if is_zero(a):
+        return Num(0)
+    if isinstance(e, Trace) and isinstance(a, Identity) and isinstance(a.rows, int):
+        return Num(a.rows)
+    c, r = coeff_and_rest(a)
+    if c != 1 and r is not None:
+        return MatMul(Num(c), type(e)(r))
+    return e
+
+
+def broadcast_rules(e: Broadcast) -> Expr:
+    """Broadcasting to the shape one already has does nothing; a broadcast 0 is 0."""
+    if e.arg.shape == e.shape:
+        return e.arg
+    if is_zero(e.arg):
+        return Zero(*e.shape)
+    return e
+
+
+def structural_rules(e: Expr) -> Expr:
+    """diag(Diag(v)) = v; vec⁻¹(vec(A)) = A; vec(vec⁻¹(a)) = a; f(0) stays."""
+    a = e.arg
+    if isinstance(e, DiagOf) and isinstance(a, Diag):
+        return a.arg
+    if isinstance(e, Unvec) and isinstance(a, Vec) and a.arg.shape == e.shape:
+        return a.arg
+    if isinstance(e, Vec) and isinstance(a, Unvec):
+        return a.arg
+    if isinstance(e, Vec) and a.cols == 1:
+        return a                      # a vector is its own vec
+    if is_zero(a) and isinstance(e, (Diag, DiagOf, Vec, Unvec)):
+        return Zero(*e.shape)
+    return e
+
+
+def kron_rules(e: Kron) -> Expr:
+    """I₁ ⊗ A = A ⊗ I₁ = A; (cA) ⊗ B = c(A ⊗ B)."""
+    a, b = e.args
+    for one, other in ((a, b), (b, a)):
+        if (isinstance(one, Identity) or is_scalar(one)) and one.shape == SCALAR:
+            return other if one in (ONE, Identity(1)) else MatMul(one, other)
+    ca, ra = coeff_and_rest(a)
+    cb, rb = coeff_and_rest(b)
+    if ca * cb != 1 and ra is not None and rb is not None:
+        return MatMul(Num(ca * cb), Kron(ra, rb))
+    return e
+
+
+def mixed_product(e: MatMul) -> Expr:
+    """(A ⊗ B)(C ⊗ D) = AC ⊗ BD when the shapes allow."""
+    args = list(e.args)
+    for i in range(len(args) - 1):
+        p, q = args[i], args[i + 1]
+        if isinstance(p, Kron) and isinstance(q, Kron) and p.args[0].cols == q.args[0].rows \
+                and p.args[1].cols == q.args[1].rows:
+            merged = Kron(MatMul(p.args[0], q.args[0]), MatMul(p.args[1], q.args[1]))
+            return MatMul(*args[:i], merged, *args[i + 2:]) if len(args) > 2 else merged
+    return e
+
+
+RULES = {
+    Add: (add_flatten, add_collect),
+    MatMul: (mul_flatten, mixed_product),
+    Kron: (kron_rules,),
+    Transpose: (transpose_push,),
+    Power: (power_rules,),
+    Hadamard: (hadamard_rules,),
+    HadPow: (hadpow_rules,),
+    Frob: (frob_rules,),
+    Sum: (reduce_rules,),
+    Trace: (reduce_rules,),
+    Broadcast: (broadcast_rules,),
+    Diag: (structural_rules,),
+    DiagOf: (structural_rules,),
+    Vec: (structural_rules,),
+    Unvec: (structural_rules,),
+}
+
+
+def simplify(e: Expr) -> Expr:
+    """Bottom-up: simplify the children, then apply the node's rules until none applies."""
+    if e.args:
+        e = e.with_args(simplify(a) for a in e.args)
+    for _ in range(50):
+        rules = RULES.get(type(e), ())
+        new = e
+        for rule in rules:
+            new = rule(new)
+            if type(new) is not type(e):
+                break
+        if new == e:
+            return e
+        e = simplify(new) if type(new) is not type(e) or new.args != e.args else new
+    return e
+
+
+# --- expansion, collection and factoring ------------------------------------------------------
+
+MAX_TERMS = 64
+
+
+def expand(e: Expr) -> list[Expr]:
+    """e as a list of product terms: products distributed over sums (not into ∘ or functions)."""
+    if isinstance(e, Add):
+        return [t for a in e.args for t in expand(a)]
+    if isinstance(e, MatMul):
+        options = [expand(a) for a in e.args]
+        count = 1
+        for o in options:
+            count *= len(o)
+        if count > MAX_TERMS:
+            return [e]
+        return [simplify(MatMul(*combo)) for combo in cartesian(*options)]
+    return [e]
+
+
+def _split(term: Expr):
+    """term → (coefficient, scalar factors, matrix chain)."""
+    c, rest = coeff_and_rest(term)
+    if rest is None:
+        return c, [], []
+    parts = rest.args if isinstance(rest, MatMul) else (rest,)
+    scalars = [p for p in parts if is_scalar(p)] if not is_scalar(rest) else list(parts)
+    chain = [p for p in parts if not is_scalar(p)] if not is_scalar(rest) else []
+    return c, scalars, chain
+
+
+def _join(c: Fraction, scalars: list, chain: list, shape) -> Expr:
+    args = ([Num(c)] if c != 1 else []) + list(scalars) + list(chain)
+    if not args:
+        return ONE if shape == SCALAR else Broadcast(ONE, *shape)
+    if not chain and shape != SCALAR:
+        args.append(Identity(shape[0]))
+    return simplify(args[0] if len(args) == 1 else MatMul(*args))
+
+
+def factor(e: Expr) -> Expr:
+    """Pull common numbers, scalar factors and left/right matrix factors out of a sum:
+    2AᵀAx − 2Aᵀb = 2Aᵀ(Ax − b);  AX + AᵀX = (A + Aᵀ)X."""
+    if not isinstance(e, Add):
+        return e
+    terms = [_split(t) for t in e.args]
+    shape = e.shape
+    # common number
+    coeffs = [c for c, _, _ in terms]
+    common = _common_coefficient(coeffs)
+    if common != 1:
+        inner = Add(*[_join(c / common, s, ch, shape) for c, s, ch in terms])
+        return simplify(MatMul(Num(common), factor(simplify(inner))))
+    # common scalar factor
+    for s in terms[0][1]:
+        if all(s in t[1] for t in terms[1:]):
+            inner = Add(*[_join(c, _without(sc, s), ch, shape) for c, sc, ch in terms])
+            return simplify(MatMul(s, factor(simplify(inner))))
+    # the left or right matrix factor shared by most terms
+    best = None
+    for side in (0, -1):
+        counts: dict = {}
+        for c, s, ch in terms:
+            if len(ch) >= 1:
+                counts[ch[side]] = counts.get(ch[side], 0) + 1
+        for f, n in counts.items():
+            if n >= 2 and (best is None or n > best[0]):
+                best = (n, side, f)
+    if best is None:
+        return e
+    _, side, f = best
+    group = [t for t in terms if t[2] and t[2][side] == f]
+    others = [t for t in terms if not (t[2] and t[2][side] == f)]
+    inner_shape = _inner_shape(group[0][2], side, shape)
+    if inner_shape is None:
+        return e
+    inner_terms = [_join(c, s, ch[1:] if side == 0 else ch[:-1], inner_shape)
+                   for c, s, ch in group]
+    # inside the parentheses: positive terms first, then the simpler ones (A + Aᵀ, Ax − b)
+    inner_terms.sort(key=lambda t: (coeff_and_rest(t)[0] < 0, cost(t)))
+    inner = factor(simplify(Add(*inner_terms)))
+    factored = MatMul(f, inner) if side == 0 else MatMul(inner, f)
+    rest = [_join(c, s, ch, shape) for c, s, ch in others]
+    if not rest:
+        return simplify(factored)
+    return simplify(Add(simplify(factored), factor(simplify(Add(*rest)) if len(rest) > 1
+                                                  else rest[0])))
+
+
+def _inner_shape(chain: list, side: int, shape):
+    if len(chain) > 1:
+        rest = chain[1:] if side == 0 else chain[:-1]
+        return (rest[0].rows, rest[-1].cols)
+    f = chain[0]
+    if f.rows != f.cols:
+        return None
+    return (f.cols, shape[1]) if side == 0 else (shape[0], f.rows)
+
+
+def _without(items: list, item) -> list:
+    out = list(items)
+    out.remove(item)
+    return out
+
+
+def _common_coefficient(coeffs: list) -> Fraction:
+    if all(c < 0 for c in coeffs):
+        return -_common_coefficient([-c for c in coeffs])
+    nums = [c.numerator for c in coeffs]
+    dens = [c.denominator for c in coeffs]
+    g = 0
+    for n in nums:
+        g = gcd(g, abs(n))
+    d = 0
+    for x in dens:
+        d = gcd(d, x)
+    if len(set(dens)) == 1:
+        return Fraction(g, dens[0])
+    return Fraction(g, 1) if all(x == 1 for x in dens) else Fraction(1)
+
+
+def cost(e: Expr) -> float:
+    """Operation count: what a reader has to parse. Leaves and transposes are cheap."""
+    own = {Var: 1, Num: 0.5, Transpose: 0.25, Identity: 0.5, Ones: 0.5, Broadcast: 0}.get(
+        type(e), 1)
+    if isinstance(e, (Add, MatMul, Hadamard)):
+        own = len(e.args) - 1
+    return own + sum(cost(a) for a in e.args)
+
+
+def tidy(e: Expr) -> Expr:
+    """The cheapest of the simplified, the expanded-and-collected and the re-factored forms;
+    applied inside ∘, functions and transposes too."""
+    e = simplify(e)
+    if e.args and not isinstance(e, (Add, MatMul)):
+        e = simplify(e.with_args(tidy(a) for a in e.args))
+    candidates = [e, factor(e)]
+    terms = expand(e)
+    if len(terms) <= MAX_TERMS:
+        collected = simplify(Add(*terms)) if len(terms) > 1 else terms[0]
+        candidates.append(collected)
+        candidates.append(factor(collected))
+    # cheapest wins; ties go to the most factored (last) form
+    return min(reversed(candidates), key=cost)
+
+
+def fold_powers(e: Expr) -> Expr:
+    """Repeated factors of a product as powers: XXᵀXXᵀX = (XXᵀ)²X, X⁻¹X⁻¹ = X⁻²."""
+    if e.args:
+        e = e.with_args(fold_powers(a) for a in e.args)
+    if not isinstance(e, MatMul):
+        return e
+    scalars = [a for a in e.args if is_scalar(a)] if not is_scalar(e) else []
+    chain = [a for a in e.args if a not in scalars]
+    out, i = [], 0
+    while i < len(chain):
+        best = (1, 1)   # (block length, repeats)
+        for size in range(1, (len(chain) - i) // 2 + 1):
+            block = chain[i:i + size]
+            block_expr = block[0] if size == 1 else MatMul(*block)
+            if block_expr.rows != block_expr.cols or (
+                    isinstance(block_expr, Transpose) and not isinstance(block_expr.arg, Var)):
+                continue
+            reps = 1
+            while chain[i + reps * size:i + (reps + 1) * size] == block:
+                reps += 1
+            if reps > 1 and reps * size > best[0] * best[1]:
+                best = (size, reps)
+        size, reps = best
+        if reps > 1:
+            block = chain[i:i + size]
+            base = block[0] if size == 1 else MatMul(*block)
+            if isinstance(base, Power) and base.exp == -1:
+                out.append(Power(base.arg, Fraction(-reps)))
+            else:
+                out.append(Power(base, Fraction(reps)))
+            i += size * reps
+        else:
+            out.append(chain[i])
+            i += 1
+    args = scalars + out
+    return args[0] if len(args) == 1 else MatMul(*args)
+
+
+
+# --- named intermediates ----------------------------------------------------------------------
+
+def expand_definitions(e: Expr, definitions: dict) -> Expr:
+    """e with every defined name replaced by its definition, recursively."""
+    if isinstance(e, Var) and e.name in definitions:
+        return expand_definitions(definitions[e.name], definitions)
+    if not e.args:
+        return e
+    return e.with_args(expand_definitions(a, definitions) for a in e.args)
+
+
+def fold_definitions(e: Expr, named: dict) -> Expr:
+    """Write subexpressions equal to a definition (name → expanded, simplified expression) as
+    the name — whole subtrees and runs inside a product (XXᵀX → Y when Y = XXᵀX). Larger
+    definitions are tried first; inside a product the rightmost run is folded first."""
+    by_size = sorted(named.items(), key=lambda item: -cost(item[1]))
+    for name, value in by_size:
+        e = _fold_one(e, Var(name, value.shape), value)
+    return e
+
+
+def _fold_one(e: Expr, name: Var, value: Expr) -> Expr:
+    if e == value:
+        return name
+    if e.args:
+        e = e.with_args(_fold_one(a, name, value) for a in e.args)
+    if isinstance(e, MatMul) and isinstance(value, MatMul) and not is_scalar(value):
+        pattern = [a for a in value.args if not isinstance(a, Num)]
+        if len(pattern) != len(value.args):
+            return e
+        args = list(e.args)
+        size = len(pattern)
+        i = len(args) - size
+        while i >= 0:
+            if args[i:i + size] == pattern:
+                args[i:i + size] = [name]
+                i -= size
+            else:
+                i -= 1
+        if len(args) != len(e.args):
+            return args[0] if len(args) == 1 else MatMul(*args)
+    return e

@@ -1,0 +1,140 @@
+"""The identity table: (input, variable, expected result, source, shapes).
+
+The expected right-hand sides are written by hand in the form a careful author prints them;
+each row cites the Matrix Cookbook (Petersen & Pedersen, 2012) equation it comes from, or the
+derivation (seed question, Magnus–Neudecker) that gives it. Every row is also checked
+numerically (tests/test_identities.py), its NumPy code run and its LaTeX compiled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Row:
+    text: str
+    wrt: str
+    expected: str
+    source: str
+    shapes: dict = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.text} wrt {self.wrt}"
+
+
+ROWS = [
+    # --- traces (Cookbook §2.5) ----------------------------------------------------------------
+    Row("tr(X)", "X", "I", "Cookbook (100)"),
+    Row("tr(AX)", "X", "Aᵀ", "Cookbook (100)"),
+    Row("tr(XA)", "X", "Aᵀ", "Cookbook (100)"),
+    Row("tr(AXB)", "X", "AᵀBᵀ", "Cookbook (101)"),
+    Row("tr(AXᵀB)", "X", "BA", "Cookbook (102)"),
+    Row("tr(AXᵀ)", "X", "A", "Cookbook (103)"),
+    Row("tr(XᵀX)", "X", "2X", "Cookbook (104)"),
+    Row("tr(XXᵀ)", "X", "2X", "Cookbook (104)"),
+    Row("tr(XᵀAX)", "X", "(A + Aᵀ)X", "Cookbook (108)"),
+    Row("A ∈ 𝕊^n; tr(XᵀAX)", "X", "2AX", "Cookbook (108), A symmetric"),
+    Row("tr(XAXᵀ)", "X", "X(A + Aᵀ)", "Cookbook (107)"),
+    Row("tr(X²)", "X", "2Xᵀ", "Cookbook (105)"),
+    Row("tr(X³)", "X", "3(Xᵀ)²", "Cookbook (110), k = 3"),
+    Row("tr(AX²)", "X", "AᵀXᵀ + XᵀAᵀ", "Cookbook (106) generalised; d tr(AX²) = tr(AdX X + AX dX)"),
+    Row("tr(AXBX)", "X", "AᵀXᵀBᵀ + BᵀXᵀAᵀ", "Cookbook (106)"),
+    Row("tr(AX⁻¹B)", "X", "−X⁻ᵀAᵀBᵀX⁻ᵀ", "Cookbook (113)"),
+    Row("tr(X⁻¹)", "X", "−X⁻ᵀX⁻ᵀ", "Cookbook (113), A = B = I"),
+    Row("tr(X)²", "X", "2tr(X)I", "chain rule with Cookbook (100)"),
+    Row("tr(X)tr(AX)", "X", "tr(X)Aᵀ + tr(AX)I", "product rule with Cookbook (100)"),
+    # --- determinants (Cookbook §2.1.2) -------------------------------------------------------
+    Row("det(X)", "X", "det(X)X⁻ᵀ", "Cookbook (49)"),
+    Row("logdet X", "X", "X⁻ᵀ", "Cookbook (57)"),
+    Row("log det(X)", "X", "X⁻ᵀ", "Cookbook (57)"),
+    Row("log|det X|", "X", "X⁻ᵀ", "Cookbook (57)"),
+    Row("S ∈ 𝕊^n; logdet(S)", "S", "S⁻¹", "Cookbook (57), S symmetric"),
+    Row("det(X⁻¹)", "X", "−det(X⁻¹)X⁻ᵀ", "Cookbook (50)"),
+    Row("3logdet(X)", "X", "3X⁻ᵀ", "Cookbook (57), scaled"),
+    Row("logdet(XᵀX)", "X", "2X(XᵀX)⁻¹", "Cookbook (55)", {"X": "5x3"}),
+    Row("det(AXB)", "X", "det(AXB)Aᵀ(AXB)⁻ᵀBᵀ", "Cookbook (48)", {"A": "3x3", "X": "3x3", "B": "3x3"}),
+    # --- inverses (Cookbook §2.2) -----------------------------------------------------------
+    Row("aᵀX⁻¹b", "X", "−X⁻ᵀabᵀX⁻ᵀ", "Cookbook (61)"),
+    Row("tr(X⁻¹A)", "X", "−X⁻ᵀAᵀX⁻ᵀ", "Cookbook (113), B = A, A = I"),
+    # --- linear and quadratic forms (Cookbook §2.4) ---------------------------------------------
+    Row("aᵀx", "x", "a", "Cookbook (69)"),
+    Row("xᵀa", "x", "a", "Cookbook (69)"),
+    Row("aᵀXb", "X", "abᵀ", "Cookbook (70)"),
+    Row("aᵀXᵀb", "X", "baᵀ", "Cookbook (71)"),
+    Row("aᵀXa", "X", "aaᵀ", "Cookbook (72)"),
+    Row("bᵀXᵀXc", "X", "X(bcᵀ + cbᵀ)", "Cookbook (77)"),
+    Row("xᵀAx", "x", "(A + Aᵀ)x", "Cookbook (81)"),
+    Row("A ∈ 𝕊^n; xᵀAx", "x", "2Ax", "Cookbook (81), A symmetric"),
+    Row("xᵀAx + bᵀx", "x", "(A + Aᵀ)x + b", "Cookbook (81) and (69)"),
+    Row("aᵀX²b", "X", "abᵀXᵀ + Xᵀabᵀ", "Cookbook (90), n = 2"),
+    # --- norms (Cookbook §2.6) ----------------------------------------------------------------
+    Row("‖x‖₂²", "x", "2x", "Cookbook (131)"),
+    Row("‖x‖₂", "x", "x/‖x‖₂", "Cookbook (129)"),
+    Row("‖X‖_F²", "X", "2X", "Cookbook (145)"),
+    Row("‖X‖_F", "X", "X/‖X‖_F", "d‖X‖ = d(X : X)^½ = (X/‖X‖) : dX"),
+    Row("‖X − A‖_F²", "X", "2(X − A)", "Cookbook (145) shifted"),
+    Row("‖Ax − b‖₂²", "x", "2Aᵀ(Ax − b)", "Cookbook (84)-(85); seed issue table"),
+    Row("‖AX − B‖_F²", "X", "2Aᵀ(AX − B)", "Cookbook (145) with the product rule"),
+    Row("‖XWᵀ‖_F²", "W", "2WXᵀX", "seed 002/003 shapes; Frobenius rotation"),
+    Row("‖XWᵀ‖_F²", "X", "2XWᵀW", "Frobenius rotation"),
+    Row("λ‖w‖₂²", "λ", "‖w‖₂²", "derivative in a scalar"),
+    Row("‖x‖₁", "x", "sign(x)", "a.e.; Cookbook (not listed) d|x| = sign(x)dx"),
+    Row("sum(abs(X))", "X", "sign(X)", "a.e.; entrywise |x|′ = sign(x)"),
+    # --- Frobenius products and sums ------------------------------------------------------------
+    Row("A : X", "X", "A", "Cookbook (100) in Frobenius form, tr(AᵀX) = A : X"),
+    Row("⟨A, XB⟩", "X", "ABᵀ", "A : XB = ABᵀ : X"),
+    Row("X : X", "X", "2X", "Cookbook (145)"),
+    Row("sum(X)", "X", "𝟏𝟏ᵀ", "sum(X) = 𝟏ᵀX𝟏 = 𝟏𝟏ᵀ : X"),
+    Row("𝟏ᵀX𝟏", "X", "𝟏𝟏ᵀ", "Cookbook (70) with a = b = 𝟏"),
+    Row("sum(A ∘ X)", "X", "A", "A : (𝟏𝟏ᵀ ∘ X) = A : X"),
+    # --- elementwise functions (seed 001, 004; CONVENTIONS) ----------------------------------------
+    Row("sum(G ∘ σ(X))", "X", "G ∘ σ(X) ∘ (1 − σ(X))", "σ′ = σ(1 − σ); issue table"),
+    Row("sum(G ∘ max(0, X))", "X", "G ∘ H(X)", "relu′ = H a.e.; seed 004"),
+    Row("sum(G ∘ relu(X))", "X", "G ∘ H(X)", "relu′ = H a.e."),
+    Row("sum(G ∘ exp(X))", "X", "G ∘ exp(X)", "exp′ = exp"),
+    Row("sum(G ∘ log(X))", "X", "G ⊘ X", "log′(x) = 1/x"),
+    Row("sum(G ∘ sin(X))", "X", "G ∘ cos(X)", "sin′ = cos"),
+    Row("sum(G ∘ cos(X))", "X", "−(G ∘ sin(X))", "cos′ = −sin"),
+    Row("sum(G ∘ tan(X))", "X", "G ∘ (1 + tan(X)^∘2)", "tan′ = 1 + tan²"),
+    Row("sum(G ∘ tanh(X))", "X", "G ∘ (1 − tanh(X)^∘2)", "tanh′ = 1 − tanh²"),
+    Row("sum(G ∘ √X)", "X", "½(G ⊘ √(X))", "(√x)′ = 1/(2√x)"),
+    Row("sum(G ∘ abs(X))", "X", "G ∘ sign(X)", "|x|′ = sign(x) a.e."),
+    Row("sum(G ∘ softplus(X))", "X", "G ∘ σ(X)", "softplus′ = σ"),
+    Row("sum(G ∘ X^∘3)", "X", "3(G ∘ X^∘2)", "(x³)′ = 3x²"),
+    Row("sum(G ∘ (A ⊘ X))", "X", "−(G ∘ A ⊘ X^∘2)", "(a/x)′ = −a/x²"),
+    Row("sum(G ∘ X ∘ X)", "X", "2(G ∘ X)", "(x²)′ = 2x"),
+    Row("sum(G ∘ B ∘ C ∘ H(C − λ))", "C", "G ∘ B ∘ H(C − λ)", "seed 000; H′ = 0 a.e."),
+    Row("sum(G ∘ B ∘ (C > 0.2))", "C", "0", "seed 000: a 0/1 mask has derivative 0 a.e."),
+    Row("sum(G ∘ B ∘ (C > 0.2))", "B", "G ∘ H(C − 0.2)", "seed 000: A = B ∘ (C > 0.2)"),
+    Row("sum(log(1 + exp(Xw)) − y ∘ Xw)", "w", "Xᵀ(σ(Xw) − y)", "logistic regression"),
+    # --- scalar functions of matrices -------------------------------------------------------------
+    Row("exp(aᵀx)", "x", "exp(aᵀx)a", "chain rule with Cookbook (69)"),
+    Row("log(xᵀx)", "x", "2x/(xᵀx)", "chain rule with Cookbook (131)"),
+    Row("sum(exp(λX))", "λ", "⟨exp(λX), X⟩", "chain rule in a scalar"),
+    # --- Diag, diag, vec, Kronecker ---------------------------------------------------------------
+    Row("aᵀdiag(X)", "X", "Diag(a)", "a : diag(X) = Diag(a) : X"),
+    Row("xᵀDiag(a)x", "x", "2Diag(a)x", "Cookbook (81) with A = Diag(a), which is symmetric"),
+    # --- matrix powers ---------------------------------------------------------------------------
+    Row("‖X²‖_F²", "X", "2(X²Xᵀ + XᵀX²)", "d(X²) = dX X + X dX"),
+    # --- definitions (seed 003) ------------------------------------------------------------------
+    Row("W = XXᵀ; Y = WX; ℓ = ‖Y‖_F", "X", "3WY/ℓ", "seed 003, total derivative: 3(XXᵀ)²X/ℓ"),
+    Row("W = XXᵀ; Y = WX; ℓ = ‖Y‖_F", "W", "YXᵀ/ℓ", "seed 003, X held fixed"),
+    Row("Y = WX; ℓ = ‖Y‖_F²", "W", "2YXᵀ", "seed 003 answer"),
+    Row("Y = WX; ℓ = ‖Y‖_F²", "X", "2WᵀY", "seed 003 answer"),
+]
+
+# Rows whose gradient is right (checked numerically like every row) but not yet printed in the
+# form a careful author writes; the simplifier's known gaps, listed in the issue notes.
+KNOWN_FORM_GAPS = [
+    Row("(Xb + c)ᵀD(Xb + c)", "X", "(D + Dᵀ)(Xb + c)bᵀ", "Cookbook (83)"),
+    Row("(aᵀx)²", "x", "2(aᵀx)a", "chain rule with Cookbook (69)"),
+    Row("(xᵀAx)/(xᵀx)", "x",
+        "(A + Aᵀ)x/(xᵀx) − 2(xᵀAx)x/(xᵀx)²", "quotient rule, Cookbook (81) and (69)"),
+    Row("‖Xw − y‖₂² + λ‖w‖₂²", "w", "2Xᵀ(Xw − y) + 2λw", "ridge regression"),
+    Row("tr(Diag(x)A)", "x", "diag(A)", "Diag(x) : Aᵀ = x : diag(A)"),
+    Row("aᵀX⁻²b", "X", "−X⁻ᵀabᵀX⁻ᵀX⁻ᵀ − X⁻ᵀX⁻ᵀabᵀX⁻ᵀ", "Cookbook (61) twice"),
+    Row("μ ∈ ℝ^n; S ∈ 𝕊^n; 0.5 logdet(S) + 0.5 (x − μ)ᵀS⁻¹(x − μ)", "μ", "−S⁻¹(x − μ)",
+        "Gaussian negative log-likelihood"),
+]

@@ -1,0 +1,267 @@
+"""Bad inputs: every one is a MatcalcError with this exact message and hint (never a Python
+traceback, never a hang)."""
+
+import pytest
+
+from matcalc.errors import MatcalcError
+from matcalc.parse import parse
+
+# (input, message, hint)
+BAD = [
+    ('',
+     'empty input',
+     'write an expression, e.g. ‖XWᵀ‖_F²'),
+    ('   ',
+     'empty input',
+     'write an expression, e.g. ‖XWᵀ‖_F²'),
+    ('X +',
+     "dangling operator '+': it needs an operand after it",
+     'complete the expression or remove the operator'),
+    ('* X',
+     "'*' needs an operand before it",
+     'put an expression before the operator'),
+    ('X + * Y',
+     "missing operand between '+' and '*'",
+     'put an expression between the two operators'),
+    ('()',
+     'empty parentheses',
+     'put an expression inside, or remove them'),
+    ('(X',
+     "unbalanced parentheses: '(' is never closed",
+     "add the matching ')'"),
+    ('X)',
+     "unbalanced parentheses: ')' has no matching '('",
+     "remove it or add '(' before it"),
+    ('(X]',
+     "mismatched brackets: '(' is closed by ']'",
+     ''),
+    ('‖X',
+     'unbalanced ‖: this ‖ is never closed',
+     'close it with a second ‖'),
+    ('‖x‖₂ + |y',
+     'unbalanced |: this | is never closed',
+     'close it with a second |'),
+    ('(‖x)‖',
+     "unbalanced ‖: this ‖ is not closed before ')'",
+     'close it with a second ‖'),
+    ('trace2(X)',
+     "unknown function 'trace2' — did you mean 'tr'?",
+     'or declare trace2 as a name (e.g. trace2: n x m) to multiply it'),
+    ('sigmod(X)',
+     "unknown function 'sigmod' — did you mean 'sigmoid'?",
+     'or declare sigmod as a name (e.g. sigmod: n x m) to multiply it'),
+    ('foo(X)',
+     "unknown function 'foo'",
+     'the functions are listed in docs/language.md; to multiply by a name, declare foo or write foo*(…)'),
+    ('\\foo X',
+     'unknown LaTeX command \\foo',
+     'see docs/language.md for the LaTeX commands matcalc reads'),
+    ('\\lamda x',
+     'unknown LaTeX command \\lamda',
+     'did you mean \\lambda?'),
+    ('X ∈ ℝ^{n×m}; W ∈ ℝ^{k×m}; ‖XW‖_F',
+     "X is n×m but W is k×m — the product XW needs X's columns (m) to equal W's rows (k)",
+     ''),
+    ('X ∈ ℝ^{n×m}; X⁻¹',
+     'X⁻¹ needs a square matrix, X is n×m',
+     ''),
+    ('X ∈ ℝ^{n×m}; tr(X)',
+     'tr(X) needs a square matrix, X is n×m',
+     ''),
+    ('X ∈ ℝ^{n×m}; det X',
+     'det(X) needs a square matrix, X is n×m',
+     ''),
+    ('x²',
+     'x² needs a square matrix or a scalar, x is a vector of length n',
+     'for the entrywise power write x^∘2; for the squared norm, ‖x‖²'),
+    ('X^k',
+     "symbolic exponents are not supported: 'k'",
+     'use a number, e.g. X^2, X^{-1}, x^∘3, or T for the transpose'),
+    ('ℓ = ‖X‖₂',
+     'the spectral norm ‖X‖₂ of a matrix is not supported',
+     'for the Frobenius norm write ‖X‖_F'),
+    ('Y = WX; W = XXᵀ',
+     'W is used before its definition',
+     'define W first, or use another name for the variable'),
+    ('W = W + X',
+     'W is used before its definition',
+     'define W first, or use another name for the variable'),
+    ('X ∈ ℝ^{n×m}; X ∈ ℝ^{n×n}; X',
+     'X is declared twice, as n×m and as n×n',
+     'keep one declaration'),
+    ('W = X; W = Y; W',
+     'W is defined twice',
+     'give the second definition another name'),
+    ('x ∈ ℝ^n',
+     'the input has no expression to differentiate: it ends with a declaration',
+     'add the expression as the last statement'),
+    ('X; Y',
+     'only the last statement may be a bare expression',
+     'name it (f = …) to use it later, or remove it'),
+    ('A,B',
+     "unexpected ','",
+     'a comma separates the two arguments of kron(A, B), frob(A, B), max(0, X) and ⟨A, B⟩, or the names of a declaration'),
+    ('f = ',
+     'empty statement',
+     "write an expression after '='"),
+    ('X ∈ ℝ^{n×m}; x ∈ ℝ^k; X + x',
+     'x is a vector of length k but X is n×m — to broadcast it as a row (as NumPy does) its length must equal the columns (m); as a column, the rows (n)',
+     ''),
+    ('X ∈ ℝ^{n×m}; X/X',
+     'cannot divide by X: it is n×m, not a scalar',
+     'for entrywise division write A ⊘ B (A./B); for the inverse, X⁻¹'),
+    ('x/0',
+     'division by zero',
+     ''),
+    ('max(X, Y)',
+     'max is supported only as max(0, X), the ReLU',
+     'write max(0, X) or relu(X)'),
+    ('tr(X, Y)',
+     'tr takes one argument, not 2',
+     ''),
+    ('kron(A)',
+     'kron takes two arguments: kron(A, B)',
+     ''),
+    ('tr(I)',
+     'the size of I cannot be inferred',
+     'use I next to a matrix of known size, e.g. X + I, or declare the names it meets'),
+    ('X = Y = Z',
+     "unexpected '=' inside an expression",
+     'a definition is NAME = expression, one per statement'),
+    ('x + xᵀ',
+     'x is a vector of length n but xᵀ is a row vector of length n — the sum x + xᵀ needs equal shapes',
+     'transpose one of them'),
+    ('X ∈ ℝ^{n×m}; Y ∈ ℝ^{m×n}; X + Y',
+     'X is n×m but Y is m×n — the sum X + Y needs equal shapes',
+     ''),
+    ('∑x',
+     "unsupported symbol '∑'",
+     'matcalc works with whole matrices: sum(X) is the sum of all entries'),
+    ('X € Y',
+     "unexpected character '€'",
+     'see docs/language.md for the accepted symbols'),
+    ('‖X‖_∞',
+     'unsupported norm ‖·‖_∞',
+     'supported: ‖X‖_F (Frobenius), ‖x‖₂ (of a vector), ‖x‖₁'),
+    ('X ∈ ℝ^{n×m}; X^(1/2)',
+     'X^(1/2): a matrix power needs an integer exponent',
+     'for the entrywise power write X^∘(1/2)'),
+    ('x ∈ ℝ^n; x⁻¹',
+     'x⁻¹ needs a square matrix, x is a vector of length n',
+     'a vector has no inverse; for 1 ⊘ x write x^∘-1 (x.^-1)'),
+    ('X ∈ foo; X',
+     "cannot read the set 'foo'",
+     'write ℝ, ℝ^n, ℝ^{n×m} or 𝕊^n (symmetric n×n); in ASCII, X: n x m'),
+    ('S ∈ 𝕊^{n×m}; S',
+     "a symmetric matrix must be square, got '𝕊^{n×m}'",
+     'write ℝ, ℝ^n, ℝ^{n×m} or 𝕊^n (symmetric n×n); in ASCII, X: n x m'),
+    ('ᵀX',
+     "'ᵀ' needs an operand before it",
+     'write it right after a name or a closing parenthesis, e.g. Xᵀ, (AB)ᵀ'),
+    ('X^',
+     "an exponent is missing after '^'",
+     'e.g. X^2, X^{-1}, X^T'),
+    ('2 +* 3',
+     "missing operand between '+' and '*'",
+     'put an expression between the two operators'),
+    ('X ∈ ℝ^{n×m}; Diag(X)',
+     'Diag needs a column vector, X is n×m',
+     'for the diagonal of a square matrix as a vector, write diag(X)'),
+    ('𝟙[x]',
+     '𝟙[…] needs a comparison such as C > 0.2',
+     ''),
+    ('vector(2)',
+     'vector(…) is supported only as vector(1), the all-ones vector',
+     ''),
+    ('\\sqrt[3]{x}',
+     'only square roots are supported',
+     '\\sqrt{x}; for other roots write x^{1/3}'),
+    ('X ∈ ℝ^{n×m}; X:Xᵀ',
+     'X is n×m but Xᵀ is m×n — the Frobenius product needs equal shapes',
+     ''),
+    ('X : n x q x r; X',
+     "cannot read the shape 'n x q x r': more than two dimensions",
+     'write e.g. 64x1024, n×m, n (a column vector), scalar, or n x n symmetric'),
+    ('ℝ',
+     "'ℝ' is only used in declarations",
+     'declare a name in its own statement: X ∈ ℝ^{n×m}'),
+    ('X ∈ ℝ^{n×m}; X²',
+     'X² needs a square matrix, X is n×m',
+     'for the entrywise power write X^∘2'),
+    ('A ⊗',
+     "dangling operator '⊗': it needs an operand after it",
+     'complete the expression or remove the operator'),
+    ('tr',
+     "'tr' needs an argument",
+     'e.g. tr(X)'),
+    ('X ∈ ℝ^{n×m}; y ∈ ℝ^m; X y + yᵀ',
+     'X y is a vector of length n but yᵀ is a row vector of length m — the sum X y + yᵀ needs equal shapes',
+     'transpose one of them'),
+]
+
+
+@pytest.mark.parametrize("text, message, hint", BAD, ids=[repr(row[0]) for row in BAD])
+def test_bad_input_message(text, message, hint):
+    with pytest.raises(MatcalcError) as err:
+        parse(text)
+    assert err.value.message == message
+    assert err.value.hint == hint
+    err.value.render()      # renders without failing
+
+
+def test_table_is_large_enough():
+    assert len(BAD) >= 30
+
+
+def spans(text, shapes=None):
+    with pytest.raises(MatcalcError) as err:
+        parse(text, shapes)
+    return list(err.value.spans)
+
+
+def test_product_mismatch_points_at_both_factors():
+    text = "X ∈ ℝ^{n×m}; W ∈ ℝ^{k×m}; ‖XW‖_F"
+    assert spans(text) == [(27, 28), (28, 29)]
+    with pytest.raises(MatcalcError) as err:
+        parse(text)
+    assert err.value.render() == (
+        "X is n×m but W is k×m — the product XW needs X's columns (m) to equal W's rows (k)\n"
+        "  X ∈ ℝ^{n×m}; W ∈ ℝ^{k×m}; ‖XW‖_F\n"
+        "                             ^\n"
+        "  X ∈ ℝ^{n×m}; W ∈ ℝ^{k×m}; ‖XW‖_F\n"
+        "                              ^")
+
+
+def test_spans_of_a_few_errors():
+    assert spans("X + * Y") == [(2, 5)]
+    assert spans("(‖x)‖") == [(1, 2), (3, 4)]
+    assert spans("trace2(X)") == [(0, 6)]
+    assert spans("X ∈ ℝ^{n×m}; X⁻¹") == [(13, 16)]
+    assert spans("Y = WX; W = XXᵀ") == [(4, 5), (8, 9)]
+    assert spans("X ∈ ℝ^{n×m}; X ∈ ℝ^{n×n}; X") == [(0, 1), (13, 14)]
+
+
+def test_bad_shape_option():
+    with pytest.raises(MatcalcError) as err:
+        parse("X", {"X": "n by m"})
+    assert err.value.message == "--shape X=n by m: cannot read the shape 'n by m'"
+
+
+def test_shape_option_conflicting_with_a_declaration():
+    with pytest.raises(MatcalcError) as err:
+        parse("X ∈ ℝ^{n×n}; X", {"X": "3x4"})
+    assert err.value.message == "X is declared twice, as 3×4 and as n×n"
+
+
+@pytest.mark.parametrize("text", ["(" * 10_000 + "x" + ")" * 10_000, "‖" * 5000, "|" * 5000,
+                                  "\\left(" * 3000 + "x", "X" + "ᵀ" * 5000,
+                                  "exp(" * 2000 + "x" + ")" * 2000, "[" * 500 + "x" + "]" * 500])
+def test_deep_nesting(text):
+    with pytest.raises(MatcalcError) as err:
+        parse(text)
+    assert "nested too deeply" in err.value.message
+
+
+def test_not_text():
+    with pytest.raises(MatcalcError):
+        parse(None)
