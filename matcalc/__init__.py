@@ -2,7 +2,7 @@
 
     >>> import matcalc
     >>> print(matcalc.derive("tr(AXB)", "X").text)
-    ∂f/∂X = AᵀBᵀ    (m×n)
+    ∂f/∂X = AᵀBᵀ    (m×k)
 
 The heavy parts (the parser, NumPy) load on first use, so ``import matcalc`` stays cheap.
 """

@@ -10,6 +10,7 @@ subexpressions are computed once; X⁻¹B is ``np.linalg.solve(X, B)``.
 from __future__ import annotations
 
 import keyword
+import re
 from collections import Counter
 from fractions import Fraction
 
@@ -107,11 +108,8 @@ class NumpyPrinter:
         return f"{float(c)!r} * {body if not _needs_parens_after_minus(body) else f'({body})'}"
 
     def _MatMul(self, e):
-        if e.shape == SCALAR:
-            scalars, chain = list(e.args), []
-        else:
-            scalars = [a for a in e.args if a.shape == SCALAR]
-            chain = [a for a in e.args if a.shape != SCALAR]
+        scalars = [a for a in e.args if a.shape == SCALAR]
+        chain = [a for a in e.args if a.shape != SCALAR]
         sign = ""
         if scalars and isinstance(scalars[0], Num) and scalars[0].value < 0:
             sign = "-"
@@ -147,7 +145,8 @@ class NumpyPrinter:
             if inv is not None and f not in self.names:
                 acc = f"np.linalg.solve({self(inv)}, {acc})"
             else:
-                acc = f"{self.atom(f)} @ {f'({acc})' if nest and ' @ ' in acc else acc}"
+                grouped = nest and " @ " in acc and not _is_call(acc)
+                acc = f"{self.atom(f)} @ {f'({acc})' if grouped else acc}"
         return acc
 
     def _Hadamard(self, e):
@@ -360,9 +359,21 @@ def _function(name: str, doc: str, expr: Expr, params: list[Var], definitions: d
         body.append(f"return value, {ret}")
     else:
         body.append(f"return {ret}")
+    # a size or temporary that nothing reads needs no line (a temporary can be swallowed by a
+    # larger shared one)
+    while any(_unused_name(line, body) for line in body):
+        body = [line for line in body if not _unused_name(line, body)]
     signature = ", ".join(py_name(v.name) for v in params)
     return "\n".join([f"def {name}({signature}):", f'    """{doc}"""']
                      + ["    " + line for line in body])
+
+
+def _unused_name(line: str, body: list[str]) -> bool:
+    name = line.split(" = ")[0]
+    if not (name.startswith("dim_") or (name[:1] == "t" and name[1:].isdigit())):
+        return False
+    pattern = re.compile(rf"\b{name}\b")
+    return not any(pattern.search(other) for other in body if other is not line)
 
 
 def _full(e: Expr) -> bool:

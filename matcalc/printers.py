@@ -460,7 +460,10 @@ class LatexPrinter(Printer):
             return rf"\sqrt{{{self._print(e.arg)}}}"
         if e.arg.shape == SCALAR and k < 0:
             return self._print(MatMul(Num(1), e), 0)
-        return f"{self._print(e.arg, PREC_POW + 1)}^{{{k}}}"
+        base = self._print(e.arg, PREC_POW + 1)
+        if isinstance(e.arg, Transpose):
+            base = self.paren(base)
+        return f"{base}^{{{k}}}"
 
     def _print_HadPow(self, e: HadPow) -> str:
         if e.exp == -1:
