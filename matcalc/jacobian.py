@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from .differentiate import linearize_rule
 from .errors import UnsupportedError
 from .ir import (Add, Broadcast, Commutation, D, Diag, Expr, Frob, Hadamard, Identity, Kron,
-                 MatMul, Num, Ones, Sum, Trace, Transpose, Unvec, Var, Vec, dim_mul, dim_value, is_scalar)
+                 MatMul, Num, Ones, Sum, Trace, Transpose, Unvec, Var, Vec, Zero, dim_mul, dim_value, is_scalar)
 from .simplify import expand, simplify
 
 
@@ -158,6 +158,8 @@ def index_form(lin: Expr, f_shape, wrt: Var, fname: str, sizes: dict | None = No
     names = (style.printer.doprint(Var(fname, (1, 1))), style.printer.doprint(wrt))
     lhs = style.lhs.format(names[0], out_idx, names[1], in_idx)
     shape = tuple(d for d in (*f_shape, *wrt.shape) if d != 1)
+    if isinstance(lin, Zero):
+        return IndexForm(f"{lhs} = 0", shape, [], "every entry is 0")
     try:
         parts, delta_sets = [], []
         for t in expand(simplify(lin)):
