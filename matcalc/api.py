@@ -207,11 +207,6 @@ class Result:
         return CheckReport(errors)
 
 
-def _ascii_name(name: str) -> str:
-    from .printers import AsciiPrinter
-    return AsciiPrinter()._print_Var(Var(name, (1, 1)))
-
-
 def resolve_variable(program: Program, name: str) -> Var:
     """The variable (or defined name) the user means by ``name`` ('lam' finds λ, 'W1' W₁)."""
     candidates = {v.name: v for v in program.variables}
@@ -326,10 +321,8 @@ def _jacobian(program: Program, var: Var, definitions: dict) -> Derivative:
     notes = list(vjp.notes)
     if _mentions(J, Commutation):
         notes.append("K is the commutation matrix: vec(Xᵀ) = K vec(X)")
-    d = Derivative("jacobian", var, J, f, definitions, vjp.steps, notes, vjp.rules,
-                   fname=fname, index=index, map_expr=map_expr, map_var=g)
-    d.differential = lin
-    return d
+    return Derivative("jacobian", var, J, f, definitions, vjp.steps, notes, vjp.rules,
+                      fname=fname, index=index, map_expr=map_expr, map_var=g, differential=lin)
 
 
 def _hessian(program: Program, var: Var, definitions: dict) -> Derivative:
@@ -349,10 +342,9 @@ def _hessian(program: Program, var: Var, definitions: dict) -> Derivative:
     notes = list(g.notes)
     if _mentions(H, Commutation):
         notes.append("K is the commutation matrix: vec(Xᵀ) = K vec(X); (A ⊗ B)K = K(B ⊗ A)")
-    d = Derivative("hessian", var, H, program.result, definitions, g.steps, notes, g.rules,
-                   fname=program.result_name or "f", map_expr=hvp, map_var=v, gradient=grad)
-    d.differential = lin
-    return d
+    return Derivative("hessian", var, H, program.result, definitions, g.steps, notes, g.rules,
+                      fname=program.result_name or "f", map_expr=hvp, map_var=v, gradient=grad,
+                      differential=lin)
 
 
 def _size(e: Expr):

@@ -566,8 +566,12 @@ def steps_to_text(steps, fname: str, wrt_name: str, result: Expr, ascii: bool = 
     lines = []
     first = f"{d}{fname} = "
     pad = " " * (len(first) - 2)
+    previous = None
     for i, step in enumerate(steps):
         body = _line_text(printer, step.terms, colon.strip(), dot, plus)
+        if body == previous:          # a rule that only reordered terms: nothing to show
+            continue
+        previous = body
         rules = "; ".join(r.name for r in step.rules)
         lead = first if i == 0 else pad + "= "
         lines.append(lead + body + (f"      [{rules}]" if rules else ""))
@@ -582,8 +586,12 @@ def steps_to_latex(steps, fname: str, wrt_name: str, result: Expr) -> str:
     printer = LatexPrinter()
     f, x = latex_name(fname), latex_name(wrt_name)
     rows = []
+    previous = None
     for i, step in enumerate(steps):
         body = _line_text(printer, step.terms, ":", r" \, ", " + ")
+        if body == previous:
+            continue
+        previous = body
         rules = "; ".join(r.name for r in step.rules)
         lead = rf"\mathrm{{d}}{f} &= " if i == 0 else "&= "
         rows.append(lead + body + (rf" && \text{{({rules})}}" if rules else ""))
