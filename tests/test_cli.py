@@ -1,0 +1,97 @@
+"""The command line end to end: exit statuses, error format, every output format on the seeds,
+and the Jacobian/Hessian NumPy functions run against finite differences."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from matcalc import derive
+from matcalc.cli import main
+
+SEEDS = [
+    ["B ∘ (C > 0.2)", "--wrt", "C"],
+    ["sum(G ∘ σ(X))", "--wrt", "X"],
+    ["XWᵀ", "--wrt", "X", "--shape", "X=64x1024", "--shape", "W=512x1024"],
+    ["W = XXᵀ; Y = WX; ℓ = ‖Y‖_F", "--wrt", "X", "--wrt", "W"],
+    ["sum(G ∘ max(0, X))", "--wrt", "X"],
+]
+
+
+@pytest.mark.parametrize("args", SEEDS, ids=[a[0] for a in SEEDS])
+@pytest.mark.parametrize("fmt", ["text", "latex", "numpy", "json"])
+def test_seed_in_every_format(args, fmt, capsys):
+    assert main(args + ["--to", fmt]) == 0
+    out = capsys.readouterr().out
+    if fmt == "json":
+        assert json.loads(out)["derivatives"]
+    if fmt == "numpy":
+        compile(out, "<numpy>", "exec")
+
+
+def test_bad_input_exits_2_with_caret(capsys):
+    assert main(["trace2(X)", "--wrt", "X"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("matcalc: error: unknown function 'trace2' — did you mean 'tr'?")
+    assert "^^^^^^" in err
+
+
+def test_unknown_variable_exits_2(capsys):
+    assert main(["tr(AXB)", "--wrt", "Z"]) == 2
+    assert "has no variable 'Z'" in capsys.readouterr().err
+
+
+def test_check_passes(capsys):
+    assert main(["logdet X", "--wrt", "X", "--check"]) == 0
+    assert "ok" in capsys.readouterr().out
+
+
+def test_vjp_at_seed_sizes_without_the_4_tensor():
+    r = derive("XWᵀ", "X", {"X": "64x1024", "W": "512x1024"})
+    ns: dict = {}
+    exec(r.numpy, ns)
+    rng = np.random.default_rng(0)
+    X, W, G = rng.standard_normal((64, 1024)), rng.standard_normal((512, 1024)), \
+        rng.standard_normal((64, 512))
+    assert np.allclose(ns["vjp_X"](X, W, G), G @ W)
+    assert "∂F_ij/∂X_kl = δ_ik W_jl" in r.text and "33,554,432" in r.text
+
+
+@pytest.mark.parametrize("text,wrt,kind,expected", [
+    ("XWᵀ", "X", "jacobian", "W ⊗ I"),
+    ("σ(X)", "X", "jacobian", "Diag(vec(σ(X) ∘ (1 − σ(X))))"),
+    ("X⁻¹", "X", "jacobian", "−(X⁻ᵀ ⊗ X⁻¹)"),
+    ("AXB", "X", "jacobian", "Bᵀ ⊗ A"),
+    ("tanh(W*x + b)", "x", "jacobian", "Diag(1 − tanh(Wx + b)^∘2)W"),
+    ("‖Ax − b‖₂²", "x", "hessian", "2AᵀA"),
+    ("xᵀAx + bᵀx", "x", "hessian", "A + Aᵀ"),
+    ("tr(XᵀAX)", "X", "hessian", "I ⊗ (A + Aᵀ)"),
+    ("‖AX − B‖_F²", "X", "hessian", "2(I ⊗ AᵀA)"),
+    ("logdet X", "X", "hessian", "−(X⁻¹ ⊗ X⁻ᵀ)K"),
+    ("sum(log(1 + exp(Xw)) − y ∘ Xw)", "w", "hessian", "XᵀDiag(σ(Xw) ∘ (1 − σ(Xw)))X"),
+])
+def test_jacobian_and_hessian(text, wrt, kind, expected):
+    from matcalc.evaluate import assign_sizes, evaluate, random_inputs
+    from matcalc.printers import to_text
+    r = derive(text, wrt, kind=kind)
+    (d,) = r.derivatives
+    assert to_text(d.expr) == expected
+    assert r.check().ok, str(r.check())
+    # the generated jac_/hess_ and vjp_/hvp_ agree with the evaluated vec and map forms
+    ns: dict = {}
+    exec(r.numpy, ns)
+    variables = list(r.program.variables) + [d.map_var]
+    sizes = assign_sizes([d.function, *variables])
+    env = random_inputs(d.function, variables, sizes, np.random.default_rng(2))
+    args = [env[v.name][:, 0] if v.shape[1] == 1 and v.shape != (1, 1) else env[v.name]
+            for v in r.program.variables]
+    prefix = "jac" if kind == "jacobian" else "hess"
+    mapped = "vjp" if kind == "jacobian" else "hvp"
+    x = env[d.wrt.name]
+    assert np.allclose(ns[f"{prefix}_{wrt}"](*args), evaluate(d.expr, env, sizes))
+    extra = env[d.map_var.name]
+    extra = extra[:, 0] if d.map_var.shape[1] == 1 else extra
+    got = np.asarray(ns[f"{mapped}_{wrt}"](*args, extra)).reshape(x.shape)
+    assert np.allclose(got, np.broadcast_to(evaluate(d.map_expr, env, sizes), x.shape))
