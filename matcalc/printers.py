@@ -222,6 +222,8 @@ class TextPrinter(Printer):
             return "·"
         if isinstance(left, D) or isinstance(right, D):
             return " "
+        if _starts_with_word(right, self):
+            return " "                # A exp(A), not Aexp(A)
         if _has_long_name(left) or _has_long_name(right):
             return "·"
         return ""
@@ -320,6 +322,19 @@ class TextPrinter(Printer):
 def _is_atom_text(text: str) -> bool:
     """A plain name, possibly transposed or inverted: 'X', 'W₁', 'Xᵀ'."""
     return all(c.isalnum() or c in SUBSCRIPT_DIGITS + "ᵀ⁻¹′" for c in text)
+
+
+def _starts_with_word(e: Expr, printer) -> bool:
+    """Does e print starting with a function name of several letters (exp, tr, log det …)?"""
+    while isinstance(e, (Transpose, Power, MatMul)) and e.args:
+        e = e.args[0]
+    text = printer._print(e, PREC_ATOM) if not isinstance(e, Var) else ""
+    word = ""
+    for ch in text:
+        if not ch.isalpha():
+            break
+        word += ch
+    return len(word) > 1
 
 
 def _has_long_name(e: Expr) -> bool:
