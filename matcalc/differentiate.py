@@ -63,7 +63,9 @@ FUNC_NOTE = {
     "abs": "|x|′ = sign(x) holds almost everywhere (not at 0)",
     "sign": "sign′ = 0 almost everywhere: the Dirac term at 0 is dropped",
     "relu": "relu′ = H holds almost everywhere (not at the kink 0)",
-    "heaviside": "H′ = 0 almost everywhere: the Dirac term δ at the step is dropped",
+    "heaviside": "H′ = 0 almost everywhere: the Dirac term δ at the step is dropped, so a mask "
+                 "H(C − λ) or (C > λ) passes no gradient to C; to keep the entries of C above "
+                 "λ write C ∘ H(C − λ)",
 }
 
 
@@ -349,7 +351,7 @@ def gradient(f: Expr, wrt: Var, definitions: dict) -> Gradient:
     for node in order:
         if node not in pending or node == wrt:
             continue
-        g = pending.pop(node)
+        g = pending[node]
         rules = []
         if isinstance(node, Var):           # a defined name: dY = d(its definition)
             lin = D(definitions[node.name])
@@ -361,25 +363,43 @@ def gradient(f: Expr, wrt: Var, definitions: dict) -> Gradient:
             if isinstance(node, Func) and node.name in FUNC_NOTE:
                 _note(result, FUNC_NOTE[node.name])
         if lin is None:                     # the differential vanishes (a.e.)
-            result.steps.append(Step(_line(pending, wrt), tuple(rules)))
+            del pending[node]
+            result.steps.append(Step(_line(pending), tuple(rules)))
             continue
-        # line 1: the differential substituted, line 2: moved across the Frobenius product
-        result.steps.append(Step(_line(pending, wrt, (g, lin)), tuple(rules)))
+        # line 1: the differential substituted in place, line 2: moved across the Frobenius
+        # product; the children take the node's place in the line, so terms keep their order
+        result.steps.append(Step(_line(pending, node, lin), tuple(rules)))
         adjoint_rules = []
+        added: dict = {}
         for child, adj in pull_back(lin, g, adjoint_rules):
             if not dep(child):
                 continue
-            pending[child] = simplify(Add(pending[child], adj)) if child in pending \
-                else simplify(adj)
-        result.steps.append(Step(_line(pending, wrt), tuple(_unique(adjoint_rules))))
+            if child in pending:
+                pending[child] = simplify(Add(pending[child], adj))
+            else:
+                added[child] = simplify(Add(added[child], adj)) if child in added \
+                    else simplify(adj)
+        pending = _replace(pending, node, added)
+        result.steps.append(Step(_line(pending), tuple(_unique(adjoint_rules))))
         result.rules.extend(rules + adjoint_rules)
     result.expr = pending.get(wrt, Zero(*wrt.shape))
     return result
 
 
-def _line(pending: dict, wrt: Var, extra=None) -> tuple:
-    terms = ([extra] if extra else []) + [(g, D(n)) for n, g in pending.items()]
-    return tuple(terms)
+def _line(pending: dict, expanded: Expr | None = None, lin: Expr | None = None) -> tuple:
+    """The current line Σ Gᵢ : dEᵢ, with the expanded node's dE replaced by its differential."""
+    return tuple((g, lin if n == expanded else D(n)) for n, g in pending.items())
+
+
+def _replace(pending: dict, node: Expr, added: dict) -> dict:
+    """pending with node's entry replaced, in place, by the new terms."""
+    out: dict = {}
+    for n, g in pending.items():
+        if n == node:
+            out.update(added)
+        else:
+            out[n] = g
+    return out
 
 
 def _note(result: Gradient, text: str) -> None:

@@ -559,6 +559,8 @@ def to_latex(e: Expr) -> str:
 def _frobenius_term(printer: Printer, g: Expr, lin: Expr, colon: str, dot: str) -> str:
     """One term G : L of a derivation line (g·l when both are scalars, l alone when g = 1)."""
     lin_text = printer._print(lin, PREC_MUL + 1 if g.shape == SCALAR else PREC_ADD + 1)
+    if g == Num(1) and type(lin).__name__ == "Frob":   # d‖Y‖ = (Y/‖Y‖) : dY, written as such
+        return _frobenius_term(printer, lin.args[0], lin.args[1], colon, dot)
     if g == Num(1):
         return printer._print(lin, PREC_ADD + 1)
     if g.shape == SCALAR and lin.shape == SCALAR:
