@@ -19,6 +19,7 @@ from .differentiate import linearize_rule
 from .errors import UnsupportedError
 from .ir import (Add, Broadcast, Commutation, D, Diag, Expr, Frob, Hadamard, Identity, Kron,
                  MatMul, Num, Ones, Sum, Trace, Transpose, Unvec, Var, Vec, Zero, dim_mul, dim_value, is_scalar)
+from .printers import PREC_POSTFIX, AsciiPrinter, LatexPrinter, TextPrinter, precedence
 from .simplify import expand, simplify
 
 
@@ -132,7 +133,6 @@ class IndexStyle:
 
 
 def index_style(kind: str) -> IndexStyle:
-    from .printers import AsciiPrinter, LatexPrinter, TextPrinter
     if kind == "latex":
         return IndexStyle(LatexPrinter(), r"\delta_{{{}}}", "{}_{{{}}}",
                           r"\frac{{\partial {}_{{{}}}}}{{\partial {}_{{{}}}}}", "-")
@@ -203,7 +203,6 @@ def _entry(e: Expr | None, a: str, b: str, style: IndexStyle) -> tuple[str, list
     if isinstance(e, Transpose) and isinstance(e.arg, Var):
         return _entry(e.arg, b, a, style)
     idx = "".join(x for x, d in ((a, e.rows), (b, e.cols)) if d != 1)
-    from .printers import PREC_POSTFIX, precedence
     text = style.printer.doprint(e)
     if precedence(e) < PREC_POSTFIX or isinstance(e, Transpose):
         text = style.printer.paren(text)

@@ -3,7 +3,7 @@ its Jacobian/Hessian forms, and its derivation."""
 
 from __future__ import annotations
 
-from .ir import D, Var, fmt_shape
+from .ir import D, Var, dim_mul, fmt_shape
 from .printers import (AsciiPrinter, LatexPrinter, TextPrinter, latex_name, steps_to_latex,
                        steps_to_text)
 
@@ -93,7 +93,6 @@ def _render_hessian(d, p, f, x, style):
 
 
 def _dims_product(shape):
-    from .ir import dim_mul
     return dim_mul(shape[0], shape[1])
 
 
