@@ -133,18 +133,21 @@ def _require_square(e: Expr, what: str) -> None:
 # --- leaves -----------------------------------------------------------------------------
 
 class Var(Expr):
-    """A named variable: Var('X', ('n', 'm')); symmetric=True for a declared symmetric one."""
+    """A named variable: Var('X', ('n', 'm')). ``structure`` is "" or what a declaration
+    promises: "symmetric" (X = Xᵀ) or "onehot" (0/1 entries, each row sums to 1)."""
 
     arity = 0
-    param_names = ("name", "shape", "symmetric")
+    param_names = ("name", "shape", "structure")
 
-    def __init__(self, name: str, shape: Shape, symmetric: bool = False):
-        if symmetric and shape[0] != shape[1]:
+    def __init__(self, name: str, shape: Shape, structure: str = ""):
+        if structure not in STRUCTURES:
+            raise ValueError(f"unknown structure {structure!r}")
+        if structure == "symmetric" and shape[0] != shape[1]:
             raise ShapeError(f"{name} is declared symmetric but is {fmt_shape(shape)}")
-        super().__init__(name, tuple(shape), symmetric)
+        super().__init__(name, tuple(shape), structure)
 
     def __repr__(self):
-        extra = ", symmetric=True" if self.symmetric else ""
+        extra = f", {self.structure!r}" if self.structure else ""
         return f"Var({self.name!r}, {self.params[1]!r}{extra})"
 
     def _shape(self):
@@ -155,8 +158,19 @@ class Var(Expr):
         return self.params[0]
 
     @property
-    def symmetric(self) -> bool:
+    def structure(self) -> str:
         return self.params[2]
+
+    @property
+    def symmetric(self) -> bool:
+        return self.params[2] == "symmetric"
+
+    @property
+    def onehot(self) -> bool:
+        return self.params[2] == "onehot"
+
+
+STRUCTURES = ("", "symmetric", "onehot")
 
 
 class Num(Expr):

@@ -84,6 +84,9 @@ FUNCTION_SPELLINGS = {
 }
 CONSTANT_SPELLINGS = {"eye": "I", "ones": "1"}
 # How a function key is shown in messages (did-you-mean suggestions).
+# Structures a declaration may give a matrix (the word → Var.structure).
+STRUCTURES = {"symmetric": "symmetric", "sym": "symmetric", "onehot": "onehot",
+              "one-hot": "onehot"}
 _FUNCTION_DISPLAY = {"tr": "tr", "det": "det", "logdet": "logdet", "heaviside": "heaviside"}
 
 _ONE_ARG = {"tr", "det", "logdet", "exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "abs",
@@ -181,25 +184,27 @@ def canonical_name(spelling: str) -> str | None:
 _DIM_RE = re.compile(r"[0-9]+|[" + _LETTER + r"][" + _LETTER + r"0-9_]*")
 
 
-def parse_shape_spec(spec: str) -> tuple[Shape, bool]:
+def parse_shape_spec(spec: str) -> tuple[Shape, str]:
     """'64x1024', 'n×m', 'n x m', 'n' (a column vector), 'scalar', each optionally followed by
-    ' symmetric' → (shape, symmetric).
+    a structure, ' symmetric' or ' onehot' (rows of 0/1 that sum to 1) → (shape, structure).
 
         >>> parse_shape_spec("n x n symmetric")
-        (('n', 'n'), True)
+        (('n', 'n'), 'symmetric')
         >>> parse_shape_spec("64x1024")
-        ((64, 1024), False)
+        ((64, 1024), '')
     """
-    hint = "write e.g. 64x1024, n×m, n (a column vector), scalar, or n x n symmetric"
+    hint = ("write e.g. 64x1024, n×m, n (a column vector), scalar, n x n symmetric or "
+            "n x k onehot")
     s = spec.strip()
-    symmetric = False
-    m = re.fullmatch(r"(.*?)[\s,]*\(?\b(symmetric|sym)\)?", s, re.DOTALL)
+    structure = ""
+    m = re.fullmatch(r"(.*?)[\s,]*\(?\b(symmetric|sym|onehot|one-hot)\)?", s, re.DOTALL)
     if m:
-        s, symmetric = m.group(1).strip(), True
-    if s in ("scalar", "1", "") and not (symmetric and s == ""):
+        s, structure = m.group(1).strip(), STRUCTURES[m.group(2)]
+    symmetric = structure == "symmetric"
+    if s in ("scalar", "1", "") and not (structure and s == ""):
         if s == "":
             raise MatcalcError(f"cannot read the shape '{spec}'", hint=hint)
-        return (1, 1), False
+        return (1, 1), ""
     s = s.replace("\\times", "×").replace("*", "×").replace(",", "×")
     s = re.sub(r"\s+x\s+", "×", s)
     s = re.sub(r"(?<=[0-9])\s*x\s*(?=[0-9A-Za-z])|(?<=[A-Za-z0-9])\s*x\s*(?=[0-9])", "×", s)
@@ -227,7 +232,7 @@ def parse_shape_spec(spec: str) -> tuple[Shape, bool]:
     if symmetric and shape[0] != shape[1]:
         raise MatcalcError(f"a symmetric matrix must be square, got '{spec}'",
                            hint="e.g. n x n symmetric")
-    return shape, symmetric
+    return shape, structure
 
 
 # =============================================================================================
@@ -272,7 +277,7 @@ def _parser():
 class _Declaration:
     names: list          # [(name, span)]
     shape: Shape
-    symmetric: bool
+    structure: str
     span: tuple
 
 
@@ -288,7 +293,7 @@ _SPACE_RE = re.compile(
     r"(ℝ|𝕊|\\mathbb\s*\{\s*([RS])\s*\}|\\mathbb\s+([RS])|\\Bbb\s*\{\s*([RS])\s*\}|"
     r"\\Bbb\s+([RS])|\\R(?![A-Za-z])|R|S)\s*"
     r"(?:\^\s*(\{[^{}]*\}|\([^()]*\)|[A-Za-z0-9]+)|([ⁿᵐᵏᵖᵈᴺᴰˣ⁰¹²³⁴⁵⁶⁷⁸⁹]+))?"
-    r"\s*(\(?\s*symmetric\s*\)?)?\s*", re.DOTALL)
+    r"\s*(\(?\s*(?:symmetric|onehot|one-hot)\s*\)?)?\s*", re.DOTALL)
 _SUP_LETTERS = {"ⁿ": "n", "ᵐ": "m", "ᵏ": "k", "ᵖ": "p", "ᵈ": "d", "ᴺ": "N", "ᴰ": "D", "ˣ": "×",
                 "⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6",
                 "⁷": "7", "⁸": "8", "⁹": "9"}
@@ -415,12 +420,12 @@ class _Lexer:
         elem_span = (start + m.start(2), start + m.end(2))
         if form == "colon":
             try:
-                shape, symmetric = parse_shape_spec(rhs)
+                shape, structure = parse_shape_spec(rhs)
             except MatcalcError as err:
                 self.error(err.message, [rhs_span], err.hint)
         else:
-            shape, symmetric = self._read_space(rhs, rhs_span)
-        decl = _Declaration(names, shape, symmetric, rhs_span)
+            shape, structure = self._read_space(rhs, rhs_span)
+        decl = _Declaration(names, shape, structure, rhs_span)
         self.declarations.append(decl)
         for name, _ in names:
             self.names.add(name)
@@ -435,14 +440,16 @@ class _Lexer:
         for g in (2, 3, 4, 5):
             if m.group(g):
                 letter = m.group(g)
-        symmetric = letter in ("𝕊", "S") or bool(m.group(8))
+        word = m.group(8) and m.group(8).strip("() \t")
+        structure = "symmetric" if letter in ("𝕊", "S") else STRUCTURES.get(word, "")
+        symmetric = structure == "symmetric"
         exponent = m.group(6)
         if m.group(7):
             exponent = "".join(_SUP_LETTERS[c] for c in m.group(7))
         if exponent is None:
             if symmetric:
                 self.error("𝕊 needs a size: 𝕊^n is the symmetric n×n matrices", [span], hint)
-            return (1, 1), False
+            return (1, 1), ""
         exponent = exponent.strip("{}()").strip()
         try:
             shape, _ = parse_shape_spec(exponent)
@@ -453,7 +460,7 @@ class _Lexer:
                 shape = (shape[0], shape[0])
             if shape[0] != shape[1]:
                 self.error(f"a symmetric matrix must be square, got '{rhs}'", [span], hint)
-        return shape, symmetric
+        return shape, structure
 
     def _emit_declaration(self, data):
         decl, elem_span = data
@@ -462,7 +469,7 @@ class _Lexer:
                 self.tokens.append(_tok("_COMMA", ",", span[0], span[0]))
             self.tokens.append(_tok("DECLARED_NAME", name, *span))
         self.tokens.append(_tok("_ELEMENT", "∈", *elem_span))
-        self.tokens.append(_tok("SPACE", (decl.shape, decl.symmetric), *decl.span))
+        self.tokens.append(_tok("SPACE", (decl.shape, decl.structure), *decl.span))
 
     # --- expressions -----------------------------------------------------------------------
     def _lex_expression(self, start, end):
@@ -1182,9 +1189,9 @@ class _Elaborator:
         self.all_defined = lexer.defined             # name → span (every definition)
         self.defined: dict[str, _E] = {}             # processed so far
         self.definitions: list = []
-        self.symbols: dict[str, tuple] = {}          # variable → (rows, cols, symmetric)
+        self.symbols: dict[str, tuple] = {}          # variable → (rows, cols, structure)
         self.variables: list[str] = []
-        self.declared: dict[str, tuple] = {}         # name → (shape, symmetric, span)
+        self.declared: dict[str, tuple] = {}         # name → (shape, structure, span)
         self.inferred: list[tuple] = []              # (dim, what, span) of I and 𝟏
         self.user_symbols: set[str] = set()
         self.result = None
@@ -1195,14 +1202,14 @@ class _Elaborator:
         for name, spec in (shapes or {}).items():
             canon = canonical_name(name) or name
             try:
-                shape, symmetric = parse_shape_spec(spec)
+                shape, structure = parse_shape_spec(spec)
             except MatcalcError as err:
                 raise MatcalcError(f"--shape {name}={spec}: {err.message}", hint=err.hint) \
                     from None
-            self._declare(canon, shape, symmetric, None)
+            self._declare(canon, shape, structure, None)
         for decl in lexer.declarations:
             for name, span in decl.names:
-                self._declare(name, decl.shape, decl.symmetric, span)
+                self._declare(name, decl.shape, decl.structure, span)
 
     # --- helpers ---------------------------------------------------------------------------
     def error(self, message, spans=(), hint=""):
@@ -1213,15 +1220,15 @@ class _Elaborator:
         s = " ".join(self.text[span[0]:span[1]].split())
         return s if len(s) <= 40 else s[:37] + "…"
 
-    def _declare(self, name, shape, symmetric, span):
+    def _declare(self, name, shape, structure, span):
         if name in self.declared:
             old_shape, old_sym, old_span = self.declared[name]
-            if (old_shape, old_sym) != (shape, symmetric):
+            if (old_shape, old_sym) != (shape, structure):
                 self.error(f"{name} is declared twice, as {_fmt_decl(old_shape, old_sym)} and "
-                           f"as {_fmt_decl(shape, symmetric)}", [old_span, span],
+                           f"as {_fmt_decl(shape, structure)}", [old_span, span],
                            "keep one declaration")
             return
-        self.declared[name] = (shape, symmetric, span)
+        self.declared[name] = (shape, structure, span)
         for d in shape:
             if isinstance(d, str):
                 self.user_symbols.add(d)
@@ -1335,10 +1342,10 @@ class _Elaborator:
         name = tok.value
         name_span = (tok.start_pos, tok.end_pos)
         if name in self.declared:
-            shape, symmetric, dspan = self.declared[name]
+            shape, structure, dspan = self.declared[name]
             r, c = (self.dims.const(d) for d in shape)
             if not (self.dims.unify(e.shape[0], r) and self.dims.unify(e.shape[1], c)):
-                self.error(f"{name} is declared {_fmt_decl(shape, symmetric)} but its "
+                self.error(f"{name} is declared {_fmt_decl(shape, structure)} but its "
                            f"definition {self.src(e)} is {self.fmt(e.shape)}",
                            [dspan, e.span])
         if name in self.symbols:
@@ -1359,22 +1366,22 @@ class _Elaborator:
         name = tok.value
         if name in self.defined:
             d = self.defined[name]
-            symmetric = self.declared.get(name, (None, False))[1]
+            structure = self.declared.get(name, (None, ""))[1]
             return self.node("Var", (), (name, (_DimRef(d.shape[0]), _DimRef(d.shape[1])),
-                                         symmetric), d.shape, span)
+                                         structure), d.shape, span)
         if name in self.all_defined:
             self.error(f"{name} is used before its definition", [span, self.all_defined[name]],
                        f"define {name} first, or use another name for the variable")
         if name not in self.symbols:
             self.variables.append(name)
             if name in self.declared:
-                shape, symmetric, _ = self.declared[name]
+                shape, structure, _ = self.declared[name]
                 self.symbols[name] = (self.dims.const(shape[0]), self.dims.const(shape[1]),
-                                      symmetric)
+                                      structure)
             else:
                 self.symbols[name] = self._by_convention(name)
-        r, c, symmetric = self.symbols[name]
-        return self.node("Var", (), (name, (_DimRef(r), _DimRef(c)), symmetric), (r, c), span)
+        r, c, structure = self.symbols[name]
+        return self.node("Var", (), (name, (_DimRef(r), _DimRef(c)), structure), (r, c), span)
 
     def _by_convention(self, name):
         first = name[0]
@@ -1401,7 +1408,7 @@ class _Elaborator:
                 return f"{name}: vector of length {self.dim_name(r)} ({why})"
             return f"{name}: {self.dim_name(r)}×{self.dim_name(c)} matrix ({why})"
         self.notes.append(note)
-        return r, c, False
+        return r, c, ""
 
     def _num(self, span, args):
         (tok,) = args
@@ -1798,8 +1805,8 @@ class _Elaborator:
         result = self.build(self.result)
         variables = []
         for name in self.variables:
-            r, c, symmetric = self.symbols[name]
-            variables.append(Var(name, (self.resolve(r), self.resolve(c)), symmetric))
+            r, c, structure = self.symbols[name]
+            variables.append(Var(name, (self.resolve(r), self.resolve(c)), structure))
         notes = []
         for n in self.notes:
             text = n() if callable(n) else n
@@ -1845,12 +1852,12 @@ def _dim_mul(a, b):
     return f"{a}{b}"
 
 
-def _fmt_decl(shape, symmetric) -> str:
+def _fmt_decl(shape, structure) -> str:
     r, c = shape
     if shape == (1, 1):
         return "a scalar"
     text = f"{r}×{c}" if c != 1 else f"a vector of length {r}"
-    return text + (" symmetric" if symmetric else "")
+    return text + (f" {structure}" if structure else "")
 
 
 def _fmt_num(k: Fraction) -> str:

@@ -162,7 +162,7 @@ SAME_TREE = [
     (MatMul(lam, T(x), x), ["λ ∈ ℝ; x ∈ ℝ^n; λxᵀx", "lam: scalar; x: n; lam*x'*x",
                             r"\lambda \in \mathbb{R}; x \in \mathbb{R}^n; \lambda x^T x",
                             "λ ∈ ℝ\nx ∈ ℝⁿ\nλxᵀx"], None),
-    (Trace(Var("S", ("n", "n"), symmetric=True)),
+    (Trace(Var("S", ("n", "n"), "symmetric")),
      ["S ∈ 𝕊^n; tr(S)", "S: n x n symmetric; trace(S)", r"S \in \mathbb{S}^n; \operatorname{tr}(S)",
       "S ∈ 𝕊^{n×n}; tr S"], None),
     (Add(MatMul(Var("W₁", ("n", "m")), Var("x", ("m", 1))), b),
@@ -269,13 +269,13 @@ def test_shapes_act_as_declarations():
     assert p.variables == (Var("X", (64, 1024)), Var("W", (512, 1024)))
     assert p.notes == ()
     assert result("lam*x", {"lam": "scalar", "x": "n"}) == MatMul(lam, x)
-    assert result("S", {"S": "n x n symmetric"}) == Var("S", ("n", "n"), symmetric=True)
+    assert result("S", {"S": "n x n symmetric"}) == Var("S", ("n", "n"), "symmetric")
     assert result("W1*x", {"W_1": "3x4"}) == MatMul(Var("W₁", (3, 4)), Var("x", (4, 1)))
 
 
 def test_symmetric_everywhere():
     p = parse("S ∈ 𝕊^n; x ∈ ℝ^n; xᵀSx + tr(S)")
-    S = Var("S", ("n", "n"), symmetric=True)
+    S = Var("S", ("n", "n"), "symmetric")
     assert p.result == Add(MatMul(T(Var("x", ("n", 1))), S, Var("x", ("n", 1))), Trace(S))
 
 
@@ -333,13 +333,13 @@ def test_dimension_names_skip_user_symbols():
 
 
 def test_parse_shape_spec():
-    assert parse_shape_spec("64x1024") == ((64, 1024), False)
-    assert parse_shape_spec("n×m") == (("n", "m"), False)
-    assert parse_shape_spec("n x m") == (("n", "m"), False)
-    assert parse_shape_spec("n") == (("n", 1), False)
-    assert parse_shape_spec("scalar") == ((1, 1), False)
-    assert parse_shape_spec("n x n symmetric") == (("n", "n"), True)
-    assert parse_shape_spec("n symmetric") == (("n", "n"), True)
+    assert parse_shape_spec("64x1024") == ((64, 1024), "")
+    assert parse_shape_spec("n×m") == (("n", "m"), "")
+    assert parse_shape_spec("n x m") == (("n", "m"), "")
+    assert parse_shape_spec("n") == (("n", 1), "")
+    assert parse_shape_spec("scalar") == ((1, 1), "")
+    assert parse_shape_spec("n x n symmetric") == (("n", "n"), "symmetric")
+    assert parse_shape_spec("n symmetric") == (("n", "n"), "symmetric")
     with pytest.raises(MatcalcError):
         parse_shape_spec("n x m symmetric")
     with pytest.raises(MatcalcError):

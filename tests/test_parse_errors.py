@@ -181,7 +181,7 @@ BAD = [
      ''),
     ('X : n x q x r; X',
      "cannot read the shape 'n x q x r': more than two dimensions",
-     'write e.g. 64x1024, n×m, n (a column vector), scalar, or n x n symmetric'),
+     'write e.g. 64x1024, n×m, n (a column vector), scalar, n x n symmetric or n x k onehot'),
     ('ℝ',
      "'ℝ' is only used in declarations",
      'declare a name in its own statement: X ∈ ℝ^{n×m}'),
