@@ -222,6 +222,24 @@ class NumpyPrinter:
         # NumPy broadcasts a scalar, a row or a column by itself
         return self(e.arg)
 
+    def _Size(self, e):
+        return self.dim(e.dim)
+
+    def _Mean(self, e):
+        return f"{self.atom(e.arg)}.mean(axis={e.axis - 1}, keepdims=True)"
+
+    def _Variance(self, e):
+        return f"{self.atom(e.arg)}.var(axis={e.axis - 1}, keepdims=True)"
+
+    def _LogSumExp(self, e):
+        return f"_logsumexp({self(e.arg)}, {e.axis - 1})"
+
+    def _Softmax(self, e):
+        return f"_softmax({self(e.arg)}, {e.axis - 1})"
+
+    def _LogSoftmax(self, e):
+        return f"{self.atom(e.arg)} - _logsumexp({self(e.arg)}, {e.axis - 1})"
+
 
 def _is_call(text: str) -> bool:
     """Is text one call or one parenthesized group, like np.exp(X) or (A + B)?"""
@@ -434,15 +452,28 @@ def generate(result, with_value: bool = False) -> str:
                 d.wrt))
     code = "\n\n\n".join(functions)
     header = "import numpy as np\n\n\n"
-    if "_commutation(" in code:
-        header += COMMUTATION + "\n\n"
+    for name, source in HELPERS.items():
+        if name + "(" in code:
+            header += source + "\n\n"
     return header + code + "\n"
 
 
-COMMUTATION = '''def _commutation(m, n):
+# Helper functions, emitted only when the code calls them.
+HELPERS = {}
+HELPERS["_commutation"] = '''def _commutation(m, n):
     """The commutation matrix K: K @ A.reshape(-1, order="F") == A.T.reshape(-1, order="F")."""
     k = np.zeros((m * n, m * n))
     rows = np.arange(m * n)
     k[rows, (rows % n) * m + rows // n] = 1.0
     return k
+'''
+HELPERS["_logsumexp"] = '''def _logsumexp(a, axis):
+    """log(sum(exp(a), axis)) without overflow."""
+    top = a.max(axis=axis, keepdims=True)
+    return top + np.log(np.exp(a - top).sum(axis=axis, keepdims=True))
+'''
+HELPERS["_softmax"] = '''def _softmax(a, axis):
+    """exp(a) / sum(exp(a), axis) without overflow."""
+    e = np.exp(a - a.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
 '''

@@ -22,8 +22,9 @@ from fractions import Fraction
 
 from .errors import UnsupportedError
 from .ir import (Add, Broadcast, D, Det, Diag, DiagOf, Expr, Frob, Func, Hadamard,
-                 HadPow, Identity, Kron, LogDet, MatMul, Norm, Num, Ones, Power, Sum,
-                 Trace, Transpose, Unvec, Var, Vec, Zero, is_scalar)
+                 HadPow, Identity, Kron, LogDet, LogSoftmax, LogSumExp, MatMul, Mean, Norm, Num,
+                 Ones, Power, Size, Softmax, Sum, Trace, Transpose, Unvec, Var, Variance, Vec,
+                 Zero, is_scalar)
 from .simplify import simplify
 
 # --- derivatives of the elementwise functions, f ↦ f′ ------------------------------------------
@@ -159,6 +160,44 @@ def _same_op(e, d):
     return e.with_args(d(a) if d(a) else Zero(*a.shape) for a in e.args)
 
 
+def axis_sum(a: Expr, axis: int) -> Expr:
+    """sum(A, 1) = 𝟏ᵀA (column sums), sum(A, 2) = A𝟏 (row sums)."""
+    if axis == 1:
+        return MatMul(Transpose(Ones(a.rows, 1)), a)
+    return MatMul(a, Ones(a.cols, 1))
+
+
+def reciprocal(d) -> Expr:
+    """1/n for a size n."""
+    return Num(Fraction(1, d)) if isinstance(d, int) else Power(Size(d), Fraction(-1))
+
+
+def _lin_variance(e, d):
+    # d var(A) = 2 mean((A − mean(A)) ∘ dA), since mean(A − mean(A)) = 0
+    a = e.arg
+    centered = Add(a, MatMul(Num(-1), Broadcast(Mean(a, e.axis), *a.shape)))
+    return MatMul(Num(2), Mean(Hadamard(centered, d(a)), e.axis))
+
+
+def _softmax_weighted(e, d):
+    # sum(S ∘ dA, axis), S = softmax(A): the differential of logsumexp(A)
+    return axis_sum(Hadamard(Softmax(e.arg, e.axis), d(e.arg)), e.axis)
+
+
+def _lin_softmax(e, d):
+    # dS = S ∘ dA − S ∘ sum(S ∘ dA, axis), broadcast back along the axis
+    a = e.arg
+    s = Softmax(a, e.axis)
+    back = Broadcast(_softmax_weighted(e, d), *a.shape)
+    return Add(Hadamard(s, d(a)), MatMul(Num(-1), Hadamard(s, back)))
+
+
+def _lin_logsoftmax(e, d):
+    # d logsoftmax(A) = dA − sum(S ∘ dA, axis), broadcast back along the axis
+    a = e.arg
+    return Add(d(a), MatMul(Num(-1), Broadcast(_softmax_weighted(e, d), *a.shape)))
+
+
 LINEARIZE = {
     Add: (Rule("sum rule", "d(A + B) = dA + dB"),
           lambda e, d: _terms(d(a) for a in e.args)),
@@ -185,6 +224,13 @@ LINEARIZE = {
     Vec: (Rule("vec", "d vec(A) = vec(dA)"), _same_op),
     Unvec: (Rule("vec⁻¹", "d vec⁻¹(a) = vec⁻¹(da)"), _same_op),
     Broadcast: (Rule("broadcast", "d(a𝟏ᵀ) = (da)𝟏ᵀ"), _same_op),
+    Mean: (Rule("mean", "d mean(A) = mean(dA)"), _same_op),
+    Variance: (Rule("variance", "d var(A) = 2 mean((A − mean(A)) ∘ dA)"), _lin_variance),
+    LogSumExp: (Rule("log-sum-exp", "d logsumexp(A) = sum(softmax(A) ∘ dA)"),
+                _softmax_weighted),
+    Softmax: (Rule("softmax", "dS = S ∘ dA − S ∘ sum(S ∘ dA), S = softmax(A)"), _lin_softmax),
+    LogSoftmax: (Rule("log-softmax", "d logsoftmax(A) = dA − sum(softmax(A) ∘ dA)"),
+                 _lin_logsoftmax),
 }
 NORM_SQUARED = (Rule("squared norm", "d‖X‖_F² = d(X : X) = 2X : dX"), _lin_norm_squared)
 DEFINITION = Rule("definition", "dY = d(definition of Y)")
@@ -266,6 +312,7 @@ ADJ_DIAG = Rule("Diag adjoint", "G : Diag(v) = diag(G) : v")
 ADJ_DIAGOF = Rule("diag adjoint", "g : diag(A) = Diag(g) : A")
 ADJ_VEC = Rule("vec adjoint", "g : vec(A) = vec⁻¹(g) : A")
 ADJ_BROADCAST = Rule("broadcast adjoint", "G : a𝟏ᵀ = G𝟏 : a;  G : 𝟏bᵀ = Gᵀ𝟏 : b;  G : s𝟏𝟏ᵀ = sum(G) s")
+ADJ_MEAN = Rule("mean adjoint", "g : mean(A, 1) = (1/m)𝟏g : A;  g : mean(A, 2) = (1/n)g𝟏ᵀ : A")
 ADJ_SUMRULE = Rule("linearity", "G : (A + B) = G : A + G : B")
 
 ADJOINT = {
@@ -281,6 +328,8 @@ ADJOINT = {
     Unvec: lambda e, g: ([(e.arg, Vec(g))], ADJ_VEC),
     Broadcast: _adj_broadcast,
     Kron: _adj_kron,
+    Mean: lambda e, g: ([(e.arg, MatMul(reciprocal(e.length), Broadcast(g, *e.arg.shape)))],
+                        ADJ_MEAN),
 }
 
 

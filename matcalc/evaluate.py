@@ -136,6 +136,28 @@ class Evaluator:
     def _Broadcast(self, e):
         return np.broadcast_to(self(e.arg), (self.dim(e.rows), self.dim(e.cols))).copy()
 
+    def _Size(self, e):
+        return np.array([[float(self.dim(e.dim))]])
+
+    def _Mean(self, e):
+        return self(e.arg).mean(axis=e.axis - 1, keepdims=True)
+
+    def _Variance(self, e):
+        return self(e.arg).var(axis=e.axis - 1, keepdims=True)
+
+    def _LogSumExp(self, e):
+        a = self(e.arg)
+        top = a.max(axis=e.axis - 1, keepdims=True)
+        return top + np.log(np.exp(a - top).sum(axis=e.axis - 1, keepdims=True))
+
+    def _Softmax(self, e):
+        a = self(e.arg)
+        z = np.exp(a - a.max(axis=e.axis - 1, keepdims=True))
+        return z / z.sum(axis=e.axis - 1, keepdims=True)
+
+    def _LogSoftmax(self, e):
+        return self(e.arg) - self._LogSumExp(e)
+
     def _Commutation(self, e):
         m, n = self.dim(e.params[0]), self.dim(e.params[1])
         k = np.zeros((m * n, m * n))
@@ -182,7 +204,7 @@ def _needs(e: Expr, variables) -> tuple[set, set]:
 
 def random_inputs(expr: Expr, variables, sizes: dict, rng, definitions=None) -> dict:
     """Random arrays for the variables: SPD where an inverse or a determinant needs it, positive
-    entries under log and sqrt, symmetric where declared; kinks of relu/H/abs avoided."""
+    entries under log and sqrt, symmetric or one-hot where declared; kinks of relu/H/abs avoided."""
     everything = [expr] + list((definitions or {}).values())
     spd, positive = set(), set()
     for e in everything:
@@ -201,6 +223,8 @@ def random_inputs(expr: Expr, variables, sizes: dict, rng, definitions=None) -> 
             value = rng.standard_normal((rows, cols))
             if v.symmetric:
                 value = (value + value.T) / 2
+            if v.onehot:
+                value = np.eye(cols)[rng.integers(0, cols, rows)]
         env[v.name] = value
     return env
 

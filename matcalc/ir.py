@@ -403,6 +403,93 @@ class Sum(Expr):
         return SCALAR
 
 
+class Size(Expr):
+    """The number of entries along a dimension, as a scalar: Size('n') is n (mean = sum/n)."""
+
+    arity = 0
+    param_names = ("dim",)
+
+    def _shape(self):
+        return SCALAR
+
+    @property
+    def dim(self) -> Dim:
+        return self.params[0]
+
+
+def reduced_shape(shape: Shape, axis: int) -> Shape:
+    """MATLAB's axes: axis 1 reduces down the rows (an m×n input gives a 1×n row), axis 2
+    along the columns (an m×1 column)."""
+    if axis not in (1, 2):
+        raise ShapeError(f"the axis must be 1 or 2, not {axis}")
+    return (1, shape[1]) if axis == 1 else (shape[0], 1)
+
+
+class _AxisOp(Expr):
+    """An operation along axis 1 (down each column) or 2 (along each row)."""
+
+    param_names = ("axis",)
+    params_after_args = True
+
+    @property
+    def axis(self) -> int:
+        return self.params[0]
+
+    @property
+    def implied(self) -> bool:
+        """Is the axis the one the input language implies when it is left out (over a
+        vector; softmax along the rows of a matrix)?"""
+        rows, cols = self.arg.shape
+        if cols == 1:
+            return self.axis == 1
+        if rows == 1 or isinstance(self, (Softmax, LogSoftmax)):
+            return self.axis == 2
+        return False
+
+    @property
+    def length(self) -> Dim:
+        """How many entries each reduction sees."""
+        return self.arg.rows if self.axis == 1 else self.arg.cols
+
+
+class Mean(_AxisOp):
+    """mean(A, axis): the mean of each column (axis 1, a row) or of each row (axis 2)."""
+
+    def _shape(self):
+        return reduced_shape(self.arg.shape, self.params[0])
+
+
+class Variance(_AxisOp):
+    """var(A, axis): the biased (1/N) variance of each column (axis 1) or row (axis 2)."""
+
+    def _shape(self):
+        return reduced_shape(self.arg.shape, self.params[0])
+
+
+class LogSumExp(_AxisOp):
+    """logsumexp(A, axis) = log(sum(exp(A), axis)), per column (axis 1) or per row (axis 2)."""
+
+    def _shape(self):
+        return reduced_shape(self.arg.shape, self.params[0])
+
+
+class Softmax(_AxisOp):
+    """softmax(A) = exp(A) ⊘ sum(exp(A), axis), normalized along each row (axis 2) or each
+    column (axis 1, the softmax of a vector)."""
+
+    def _shape(self):
+        reduced_shape(self.arg.shape, self.params[0])
+        return self.arg.shape
+
+
+class LogSoftmax(_AxisOp):
+    """logsoftmax(A) = A − logsumexp(A, axis), along each row (axis 2) or column (axis 1)."""
+
+    def _shape(self):
+        reduced_shape(self.arg.shape, self.params[0])
+        return self.arg.shape
+
+
 class Frob(Expr):
     """Frobenius product A : B = tr(AᵀB) of equal shapes."""
 

@@ -79,20 +79,26 @@ FUNCTION_SPELLINGS = {
     "sigmoid": "sigmoid", "relu": "relu", "ReLU": "relu", "softplus": "softplus",
     "heaviside": "heaviside", "Heaviside": "heaviside", "step": "heaviside", "sum": "sum",
     "Diag": "Diag", "diag": "diag", "vec": "vec", "kron": "kron", "frob": "frob", "max": "max",
+    "min": "min", "clip": "clip", "mean": "mean", "var": "var", "softmax": "softmax",
+    "logsoftmax": "logsoftmax", "log_softmax": "logsoftmax", "logsumexp": "logsumexp",
+    "LSE": "logsumexp",
     "norm": "norm", "norm2": "norm2", "norm1": "norm1", "inv": "inv", "vector": "vector",
     "matrix": "matrix",
 }
 CONSTANT_SPELLINGS = {"eye": "I", "ones": "1"}
-# How a function key is shown in messages (did-you-mean suggestions).
 # Structures a declaration may give a matrix (the word → Var.structure).
 STRUCTURES = {"symmetric": "symmetric", "sym": "symmetric", "onehot": "onehot",
               "one-hot": "onehot"}
+# How a function key is shown in messages (did-you-mean suggestions).
 _FUNCTION_DISPLAY = {"tr": "tr", "det": "det", "logdet": "logdet", "heaviside": "heaviside"}
 
 _ONE_ARG = {"tr", "det", "logdet", "exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "abs",
-            "sign", "sigmoid", "relu", "softplus", "heaviside", "sum", "Diag", "diag", "vec",
+            "sign", "sigmoid", "relu", "softplus", "heaviside", "Diag", "diag", "vec",
             "norm2", "norm1", "inv", "vector", "matrix"}
-_TWO_ARG = {"kron", "frob", "max"}
+_TWO_ARG = {"kron", "frob", "max", "min"}
+_THREE_ARG = {"clip"}
+# Reductions and softmax: (A) over a vector, (A, axis) along MATLAB's axis 1 or 2.
+_AXIS_ARG = {"sum", "mean", "var", "softmax", "logsoftmax", "logsumexp"}
 
 # Tokens after which a bar closes rather than opens (they end an operand).
 _ENDS_OPERAND = {"NAME", "NUMBER", "CONSTANT", "_RPAR", "NORM_CLOSE", "_BAR_CLOSE", "_RANGLE",
@@ -1708,8 +1714,15 @@ class _Elaborator:
         if key in _ONE_ARG and len(operands) != 1:
             self.error(f"{name} takes one argument, not {len(operands)}", [span])
         if key in _TWO_ARG and len(operands) != 2:
-            form = "max(0, X)" if key == "max" else f"{key}(A, B)"
+            form = f"{key}(0, X)" if key in ("max", "min") else f"{key}(A, B)"
             self.error(f"{name} takes two arguments: {form}", [span])
+        if key in _THREE_ARG and len(operands) != 3:
+            self.error(f"{name} takes three arguments: clip(X, low, high)", [span])
+        if key in _AXIS_ARG:
+            if len(operands) > 2:
+                self.error(f"{name} takes one or two arguments: {name}(A) or {name}(A, axis)",
+                           [span])
+            return self.axis_call(key, name, operands, span)
         e = operands[0]
         one = self.ONE
         if key == "tr":
@@ -1728,8 +1741,6 @@ class _Elaborator:
                 return self.node("LogDet", e.args[0].args, (), (one, one), span)
         if key in ir.FUNCTIONS:
             return self.node("Func", (e,), (key,), e.shape, span)
-        if key == "sum":
-            return self.node("Sum", (e,), (), (one, one), span)
         if key == "vec":
             return self.node("Vec", (e,), (), (self.dims.product(*e.shape), one), span)
         if key == "Diag" or (key == "diag" and self.is_col(e)):
@@ -1748,14 +1759,8 @@ class _Elaborator:
             return self._kron(span, operands)
         if key == "frob":
             return self._frob(span, operands)
-        if key == "max":
-            a, b = operands
-            for zero, x in ((a, b), (b, a)):
-                if zero.kind == "Num" and zero.params[0] == 0:
-                    self.notes.append(f"'{self.src(span)}' read as relu({self.src(x)})")
-                    return self.node("Func", (x,), ("relu",), x.shape, span)
-            self.error("max is supported only as max(0, X), the ReLU", [span],
-                       "write max(0, X) or relu(X)")
+        if key in ("max", "min", "clip"):
+            return self.clamp(key, operands, span)
         if key in ("norm", "norm2", "norm1"):
             kind = "1" if key == "norm1" else "F"
             if len(operands) == 2:
@@ -1787,6 +1792,74 @@ class _Elaborator:
             self.inferred.append((c, "matrix(1)", span))
             return self.node("Ones", (), (_DimRef(r), _DimRef(c)), (r, c), span)
         self.error(f"unknown function '{name}'", [span])   # pragma: no cover
+
+    def axis_call(self, key, name, operands, span):
+        """sum/mean/var/logsumexp reduce, softmax/logsoftmax normalize, along an axis: the
+        given one (1 down the rows, 2 along the columns, as in MATLAB), else over a vector
+        (softmax of a matrix: along each row)."""
+        e, one = operands[0], self.ONE
+        if len(operands) == 2:
+            a = operands[1]
+            if a.kind != "Num" or a.params[0] not in (1, 2):
+                self.error(f"the axis of {name} must be 1 (down the rows) or 2 (along the "
+                           "columns)", [a.span], f"e.g. {name}(X, 1)")
+            axis = int(a.params[0])
+        elif key == "sum":
+            return self.node("Sum", (e,), (), (one, one), span)
+        elif self.is_col(e) or self.is_scalar(e):
+            axis = 1
+        elif self.is_row(e) or key in ("softmax", "logsoftmax"):
+            axis = 2
+        else:
+            self.error(f"{name} of a matrix needs an axis: {name}({self.src(e)}, 1) goes down "
+                       f"the rows, {name}({self.src(e)}, 2) along the columns", [span])
+        reduced = (one, e.shape[1]) if axis == 1 else (e.shape[0], one)
+        if key == "sum":
+            # sum(X, 1) = 𝟏ᵀX, sum(X, 2) = X𝟏
+            ones = self.node("Ones", (), (_DimRef(e.shape[axis - 1]), 1),
+                             (e.shape[axis - 1], one), span)
+            if axis == 1:
+                ones = self.node("Transpose", (ones,), (), (one, e.shape[0]), span)
+                return self.matmul_node((ones, e), Fraction(1), reduced, span)
+            return self.matmul_node((e, ones), Fraction(1), reduced, span)
+        kind = {"mean": "Mean", "var": "Variance", "logsumexp": "LogSumExp",
+                "softmax": "Softmax", "logsoftmax": "LogSoftmax"}[key]
+        shape = e.shape if key in ("softmax", "logsoftmax") else reduced
+        return self.node(kind, (e,), (axis,), shape, span)
+
+    def clamp(self, key, operands, span):
+        """max, min and clip written with relu, which carries the a.e. derivative H:
+        max(A, B) = B + relu(A − B), min(A, B) = A − relu(A − B),
+        clip(X, a, b) = a + relu(X − a) − relu(X − b) for numbers a < b."""
+        def relu(x, y):      # relu(x − y), broadcast as the input does
+            diff = self._add(span, [x, _Op("-"), y]) if not _is_zero(y) else x
+            return self.node("Func", (diff,), ("relu",), diff.shape, span)
+
+        if key == "clip":
+            x, low, high = operands
+            if not (low.kind == "Num" and high.kind == "Num" and low.params[0] < high.params[0]):
+                self.error("clip(X, low, high) needs two numbers with low < high", [span],
+                           "e.g. clip(X, 0, 1)")
+            out = relu(x, low) if _is_zero(low) else \
+                self._add(span, [low, _Op("+"), relu(x, low)])
+            out = self._add(span, [out, _Op("-"), relu(x, high)])
+            lower = "relu({x})" if _is_zero(low) else "{low} + relu({x} − {low})"
+            reading = (lower + " − relu({x} − {high})").format(
+                x=self.src(x), low=self.src(low), high=self.src(high))
+        else:
+            a, b = operands
+            if _is_zero(a) or (key == "min" and _is_zero(b)):
+                a, b = b, a        # max(0, X) = relu(X); min(X, 0) = X − relu(X)
+            if key == "max":
+                out = relu(a, b) if _is_zero(b) else self._add(span, [b, _Op("+"), relu(a, b)])
+                reading = "relu({a})" if _is_zero(b) else "{b} + relu({a} − {b})"
+            else:
+                out = self._add(span, [a, _Op("-"), relu(a, b)])
+                reading = "{a} − relu({a} − {b})"
+            reading = reading.format(a=self.src(a), b=self.src(b))
+        self.notes.append(f"'{self.src(span)}' read as {reading}: its derivative is taken "
+                          "almost everywhere (not at the kinks)")
+        return out
 
     # --- the end: name the dimensions, build the IR -----------------------------------------
     def finish(self) -> Program:
@@ -1840,6 +1913,17 @@ class _Elaborator:
             return cls(*params, *args)
         except (ir.ShapeError, ValueError, TypeError) as err:
             raise MatcalcError(f"{self.src(e)}: {err}", self.text, [e.span]) from None
+
+
+class _Op:
+    """A stand-in for an operator token (its value), to build sums from code."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+def _is_zero(e: _E) -> bool:
+    return e.kind == "Num" and e.params[0] == 0
 
 
 def _dim_mul(a, b):

@@ -174,6 +174,32 @@ class Printer:
         a, b = e.args
         return f"{self._print(a, PREC_HADAMARD + 1)} {self.kron} {self._print(b, PREC_HADAMARD + 1)}"
 
+    # -- axis operations: mean(G, 1); the axis is left out where the language implies it
+    def _axis_call(self, name: str, e) -> str:
+        inner = self._print(e.arg) + ("" if e.implied else f", {e.axis}")
+        return self.call(name, inner)
+
+    def call(self, name: str, inner: str) -> str:
+        return f"{name}({inner})"
+
+    def _print_Mean(self, e) -> str:
+        return self._axis_call("mean", e)
+
+    def _print_Variance(self, e) -> str:
+        return self._axis_call("var", e)
+
+    def _print_LogSumExp(self, e) -> str:
+        return self._axis_call("logsumexp", e)
+
+    def _print_Softmax(self, e) -> str:
+        return self._axis_call("softmax", e)
+
+    def _print_LogSoftmax(self, e) -> str:
+        return self._axis_call("logsoftmax", e)
+
+    def _print_Size(self, e) -> str:
+        return str(e.dim)
+
     # -- leaves --------------------------------------------------------------------------
     def _print_Num(self, e: Num) -> str:
         return self.number(e.value)
@@ -521,6 +547,9 @@ class LatexPrinter(Printer):
 
     def _print_Unvec(self, e) -> str:
         return rf"\operatorname{{vec}}^{{-1}}\left({self._print(e.arg)}\right)"
+
+    def call(self, name: str, inner: str) -> str:
+        return rf"\operatorname{{{name}}}\left({inner}\right)"
 
     def _print_D(self, e) -> str:
         inner = self._print(e.arg)

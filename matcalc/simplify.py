@@ -14,8 +14,8 @@ from itertools import product as cartesian
 from math import gcd
 
 from .ir import (SCALAR, Add, Broadcast, Diag, DiagOf, Expr, Frob, Func, Hadamard, HadPow,
-                 Identity, Kron, MatMul, Num, Ones, Power, Sum, Trace, Transpose, Unvec, Var, Vec, Zero,
-                 is_scalar)
+                 Identity, Kron, MatMul, Mean, Num, Ones, Power, Size, Sum, Trace, Transpose, Unvec,
+                 Var, Vec, Zero, is_scalar)
 
 ONE = Num(1)
 
@@ -118,6 +118,8 @@ def _rebuild_mul(e: MatMul, coeff: Fraction, scalars: list, chain: list) -> Expr
             coeff *= s.value
             scalars.remove(s)
     chain = _cancel_chain(chain)
+    chain = _ones_chain(chain)
+    coeff, scalars, chain = _recognize_mean(coeff, scalars, chain)
     if len(chain) > 1 or (chain and not is_scalar(e)):
         chain = [a for a in chain if not isinstance(a, Identity)] or chain[:1]
     if not chain and not is_scalar(e):
@@ -129,6 +131,131 @@ def _rebuild_mul(e: MatMul, coeff: Fraction, scalars: list, chain: list) -> Expr
         return args[0]
     new = MatMul(*args)
     return e if new == e else new
+
+
+def _is_ones_col(e: Expr) -> bool:
+    return isinstance(e, Ones) and e.cols == 1
+
+
+def _is_ones_row(e: Expr) -> bool:
+    return isinstance(e, Transpose) and _is_ones_col(e.arg)
+
+
+def _ones_chain(chain: list) -> list:
+    """Y𝟏 = 𝟏 for a one-hot Y (its rows sum to 1); 𝟏𝟏ᵀ is the all-ones matrix;
+    𝟏ᵀ(M ∘ 𝟏r) = (𝟏ᵀM) ∘ r and (M ∘ c𝟏ᵀ)𝟏 = (M𝟏) ∘ c: a broadcast factor leaves the sum."""
+    out: list = []
+    for a in chain:
+        prev = out[-1] if out else None
+        if _is_ones_col(a) and isinstance(prev, Var) and prev.onehot:
+            out[-1] = Ones(prev.rows, 1)
+        elif _is_ones_row(a) and _is_ones_col(prev):
+            out[-1] = Ones(prev.rows, a.cols)
+        elif _is_ones_row(prev) and _sum_out_of(a, 1, lambda m: MatMul(prev, m)):
+            out[-1] = _sum_out_of(a, 1, lambda m: MatMul(prev, m))
+        elif _is_ones_col(a) and _sum_out_of(prev, 2, lambda m: MatMul(m, a)):
+            out[-1] = _sum_out_of(prev, 2, lambda m: MatMul(m, a))
+        else:
+            out.append(a)
+    return out
+
+
+def _sum_out_of(h: Hadamard, axis: int, reduce) -> Expr:
+    """reduce(h) with the factors broadcast along the axis taken out: for axis 1 (column sums),
+    row broadcasts 𝟏r; for axis 2 (row sums), column broadcasts c𝟏ᵀ. None if there are none."""
+    if not isinstance(h, Hadamard):
+        return None
+    kept, out = [], []
+    for f in h.args:
+        r = _broadcast_along(f, axis)
+        (out if r is not None else kept).append(r if r is not None else f)
+    if not out or not kept:
+        return None
+    inner = kept[0] if len(kept) == 1 else Hadamard(*kept)
+    return simplify(Hadamard(reduce(inner), *out))
+
+
+def _broadcast_along(f: Expr, axis: int) -> Expr | None:
+    """r if f is r broadcast along the axis (a row stretched down the rows for axis 1), its
+    entrywise power included; else None."""
+    base, k = (f.arg, f.exp) if isinstance(f, HadPow) else (f, None)
+    if not isinstance(base, Broadcast) or is_scalar(base.arg):
+        return None
+    inner = base.arg
+    if (axis == 1 and inner.rows == 1) or (axis == 2 and inner.cols == 1):
+        return inner if k is None else HadPow(inner, k)
+    return None
+
+
+def _recognize_mean(coeff: Fraction, scalars: list, chain: list):
+    """(1/n)𝟏ᵀM = mean(M, 1) and (1/n)M𝟏 = mean(M, 2) — also when the sum stands broadcast,
+    alone or as a factor of a Hadamard product: (1/n)(P ∘ 𝟏(𝟏ᵀM)) = P ∘ 𝟏mean(M, 1)."""
+    for i, s in enumerate(scalars):
+        n = _size_of_reciprocal(s)
+        if n is None:
+            continue
+        for j, link in enumerate(chain):
+            new = _as_mean(link, n)
+            if new is not None:
+                return coeff, scalars[:i] + scalars[i + 1:], chain[:j] + [new] + chain[j + 1:]
+    if coeff.denominator != 1:
+        for j, link in enumerate(chain):
+            for n in _sum_lengths(link):
+                if isinstance(n, int) and (coeff * n).denominator < coeff.denominator:
+                    return coeff * n, scalars, chain[:j] + [_as_mean(link, n)] + chain[j + 1:]
+    if len(chain) >= 2 and _is_ones_row(chain[0]):
+        n = chain[0].cols
+        for i, s in enumerate(scalars):
+            if _size_of_reciprocal(s) == n:
+                rest = chain[1:]
+                return coeff, scalars[:i] + scalars[i + 1:], \
+                    [Mean(rest[0] if len(rest) == 1 else MatMul(*rest), 1)]
+    return coeff, scalars, chain
+
+
+def _size_of_reciprocal(s: Expr):
+    if isinstance(s, Power) and s.exp == -1 and isinstance(s.arg, Size):
+        return s.arg.dim
+    return None
+
+
+def _column_sum(e: Expr):
+    """(n, M) if e is 𝟏ₙᵀM or M𝟏ₙ, with the axis: ((n, axis), M); else None."""
+    if isinstance(e, MatMul) and len(e.args) >= 2:
+        if _is_ones_row(e.args[0]) and not any(is_scalar(a) for a in e.args):
+            rest = e.args[1:]
+            return (e.args[0].cols, 1), rest[0] if len(rest) == 1 else MatMul(*rest)
+        if _is_ones_col(e.args[-1]) and not any(is_scalar(a) for a in e.args):
+            rest = e.args[:-1]
+            return (e.args[-1].rows, 2), rest[0] if len(rest) == 1 else MatMul(*rest)
+    return None
+
+
+def _as_mean(link: Expr, n) -> Expr | None:
+    """link with one sum over n entries written as a mean (the factor 1/n absorbed)."""
+    found = _column_sum(link)
+    if found is not None and found[0][0] == n:
+        return Mean(found[1], found[0][1])
+    if isinstance(link, Broadcast):
+        inner = _as_mean(link.arg, n)
+        return Broadcast(inner, *link.shape) if inner is not None else None
+    if isinstance(link, Hadamard):
+        for i, f in enumerate(link.args):
+            inner = _as_mean(f, n)
+            if inner is not None:
+                return Hadamard(*link.args[:i], inner, *link.args[i + 1:])
+    return None
+
+
+def _sum_lengths(link: Expr) -> list:
+    found = _column_sum(link)
+    if found is not None:
+        return [found[0][0]]
+    if isinstance(link, Broadcast):
+        return _sum_lengths(link.arg)
+    if isinstance(link, Hadamard):
+        return [n for f in link.args for n in _sum_lengths(f)]
+    return []
 
 
 def _merge_scalar_powers(scalars: list) -> list:
@@ -333,12 +460,45 @@ def reduce_rules(e: Expr) -> Expr:
 
 
 def broadcast_rules(e: Broadcast) -> Expr:
-    """Broadcasting to the shape one already has does nothing; a broadcast 0 is 0."""
-    if e.arg.shape == e.shape:
-        return e.arg
-    if is_zero(e.arg):
+    """Broadcasting to the shape one already has does nothing; a broadcast 0 is 0, of 𝟏 is 𝟏;
+    scalar factors leave it, (sa)𝟏ᵀ = s(a𝟏ᵀ); it distributes over ∘ and ^∘ so that equal
+    factors meet: (a ∘ b)𝟏ᵀ = a𝟏ᵀ ∘ b𝟏ᵀ."""
+    a = e.arg
+    if a.shape == e.shape:
+        return a
+    if is_zero(a):
         return Zero(*e.shape)
+    if isinstance(a, Ones):
+        return Ones(*e.shape)
+    if isinstance(a, Broadcast):
+        return Broadcast(a.arg, *e.shape)
+    if isinstance(a, MatMul) and not is_scalar(a) and any(is_scalar(f) for f in a.args):
+        scalars = [f for f in a.args if is_scalar(f)]
+        chain = [f for f in a.args if not is_scalar(f)]
+        return MatMul(*scalars, Broadcast(chain[0] if len(chain) == 1 else MatMul(*chain),
+                                          *e.shape))
+    if isinstance(a, Hadamard):
+        return Hadamard(*[Broadcast(f, *e.shape) for f in a.args])
+    if isinstance(a, HadPow) and not is_scalar(a):
+        return HadPow(Broadcast(a.arg, *e.shape), a.exp)
     return e
+
+
+def mean_rules(e: Mean) -> Expr:
+    """mean(cA) = c mean(A); the mean of a broadcast row (axis 1) is the row; factors broadcast
+    along the axis leave the mean: mean(M ∘ 𝟏r, 1) = mean(M, 1) ∘ r."""
+    a = e.arg
+    if is_zero(a):
+        return Zero(*e.shape)
+    c, r = coeff_and_rest(a)
+    if c != 1 and r is not None:
+        return MatMul(Num(c), Mean(r, e.axis))
+    if a.shape == e.shape:
+        return a
+    along = _broadcast_along(a, e.axis)
+    if along is not None:
+        return along
+    return _sum_out_of(a, e.axis, lambda m: Mean(m, e.axis)) or e
 
 
 def structural_rules(e: Expr) -> Expr:
@@ -394,6 +554,7 @@ RULES = {
     Sum: (reduce_rules,),
     Trace: (reduce_rules,),
     Broadcast: (broadcast_rules,),
+    Mean: (mean_rules,),
     Diag: (structural_rules,),
     DiagOf: (structural_rules,),
     Vec: (structural_rules,),
