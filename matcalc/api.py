@@ -21,7 +21,7 @@ from .ir import (Commutation, D, Expr, Frob, Var, Zero, dim_mul, fmt_shape, is_s
 from .parse import Program, parse
 from .printers import ASCII_GREEK, to_ascii, to_latex, to_text
 from .report import render, render_steps
-from .simplify import cost, expand_definitions, fold_definitions, fold_powers, simplify, tidy
+from .simplify import cost, expand_definitions, fold_definitions, present, simplify, tidy
 
 
 @dataclass
@@ -236,7 +236,7 @@ def textbook_form(g: Expr, definitions: dict, function: Expr, result_name: str |
     expanded form with the definitions (and the function's own name) folded back in."""
     named = tidy(g)
     if not definitions and not result_name:
-        return fold_powers(named)
+        return present(named)
     expanded = tidy(expand_definitions(g, definitions))
     values = {n: simplify(expand_definitions(e, definitions)) for n, e in definitions.items()}
     if result_name:
@@ -244,7 +244,7 @@ def textbook_form(g: Expr, definitions: dict, function: Expr, result_name: str |
     folded = tidy(fold_definitions(expanded, values))
     named_folded = tidy(fold_definitions(named, values))
     best = min([named, named_folded, folded, expanded], key=cost)
-    return fold_powers(best)
+    return present(best)
 
 
 def derive(text: str, wrt, shapes: dict | None = None, kind: str = "auto") -> Result:
@@ -310,7 +310,7 @@ def _jacobian(program: Program, var: Var, definitions: dict) -> Derivative:
     lin = differential(f, var, definitions)
     if lin is None:
         lin = Zero(*f.shape)
-    J = fold_powers(tidy(vec_form(lin, var))) if not isinstance(lin, Zero) else \
+    J = present(tidy(vec_form(lin, var))) if not isinstance(lin, Zero) else \
         Zero(_size(f), _size(var))
     fname = program.result_name or "F"
     index = {style: index_form(lin, f.shape, var, fname, kind=style)
@@ -335,10 +335,10 @@ def _hessian(program: Program, var: Var, definitions: dict) -> Derivative:
     lin = differential(grad, var, definitions)
     if lin is None:
         lin = Zero(*var.shape)
-    H = fold_powers(tidy(vec_form(lin, var))) if not isinstance(lin, Zero) else \
+    H = present(tidy(vec_form(lin, var))) if not isinstance(lin, Zero) else \
         Zero(_size(var), _size(var))
     v = _fresh(program, "V", var.shape)
-    hvp = fold_powers(tidy(substitute(lin, {D(var): v})))
+    hvp = present(tidy(substitute(lin, {D(var): v})))
     notes = list(g.notes)
     if _mentions(H, Commutation):
         notes.append("K is the commutation matrix: vec(Xᵀ) = K vec(X); (A ⊗ B)K = K(B ⊗ A)")

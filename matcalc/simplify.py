@@ -3,7 +3,8 @@
 ``simplify`` rewrites bottom-up with each node type's rules (RULES, a table of small named
 functions; each returns its input unchanged when it does not apply). ``tidy`` then compares the
 simplified expression with its expanded, like-terms-collected and re-factored form and keeps the
-cheaper by ``cost`` (operation count); ``fold_powers`` writes repeated factors as powers.
+cheaper by ``cost`` (operation count); ``present`` writes repeated factors as powers and
+positive terms first.
 Everything here is deterministic: no set iteration or hashing decides an order.
 """
 
@@ -637,6 +638,10 @@ def factor(e: Expr) -> Expr:
         if all(s in t[1] for t in terms[1:]):
             inner = Add(*[_join(c, _without(sc, s), ch, shape) for c, sc, ch in terms])
             return simplify(MatMul(s, factor(simplify(inner))))
+    # a Hadamard factor common to every term: A ∘ C + B ∘ C = (A + B) ∘ C
+    hadamard = _factor_hadamard(e)
+    if hadamard is not None:
+        return hadamard
     # the left or right matrix factor shared by most terms
     best = None
     for side in (0, -1):
@@ -666,6 +671,53 @@ def factor(e: Expr) -> Expr:
         return simplify(factored)
     return simplify(Add(simplify(factored), factor(simplify(Add(*rest)) if len(rest) > 1
                                                   else rest[0])))
+
+
+def _hadamard_parts(term: Expr):
+    """term → (coefficient, scalar factors, {Hadamard factor base: exponent})."""
+    c, rest = coeff_and_rest(term)
+    if rest is None or is_scalar(rest):
+        return None
+    scalars = []
+    if isinstance(rest, MatMul):
+        scalars = [a for a in rest.args if is_scalar(a)]
+        chain = [a for a in rest.args if not is_scalar(a)]
+        rest = chain[0] if len(chain) == 1 else MatMul(*chain)
+    powers: dict = {}
+    for f in (rest.args if isinstance(rest, Hadamard) else (rest,)):
+        base, k = (f.arg, f.exp) if isinstance(f, HadPow) else (f, Fraction(1))
+        powers[base] = powers.get(base, Fraction(0)) + k
+    return c, scalars, powers
+
+
+def _factor_hadamard(e: Add) -> Expr | None:
+    """Take the factors that every term of a sum has in its Hadamard product out of the sum,
+    with the smallest power they share: A ∘ C + B ∘ C = (A + B) ∘ C, A ⊘ c² − B ⊘ c = (A ⊘ c
+    − B) ⊘ c."""
+    parts = [_hadamard_parts(t) for t in e.args]
+    if any(p is None for p in parts) or not any(isinstance(coeff_and_rest(t)[1], Hadamard)
+                                                  or isinstance(t, Hadamard) for t in e.args):
+        return None
+    common: dict = {}
+    for base, k in parts[0][2].items():
+        ks = [p[2].get(base, Fraction(0)) for p in parts]
+        if all(x > 0 for x in ks):
+            common[base] = min(ks)
+        elif all(x < 0 for x in ks):
+            common[base] = max(ks)
+    if not common:
+        return None
+    terms = []
+    for c, scalars, powers in parts:
+        left = [b if k == 1 else HadPow(b, k) for b, k in
+                ((b, k - common.get(b, 0)) for b, k in powers.items()) if k != 0]
+        core = left[0] if len(left) == 1 else (Hadamard(*left) if left else
+                                                Broadcast(ONE, *e.shape))
+        terms.append(simplify(MatMul(Num(c), *scalars, core)))
+    inner = factor(simplify(Add(*terms)))
+    ordered = sorted(common.items(), key=lambda item: item[1] < 0)
+    factors = [b if k == 1 else HadPow(b, k) for b, k in ordered]
+    return simplify(Hadamard(*factors, inner))
 
 
 def _inner_shape(chain: list, side: int, shape):
@@ -723,6 +775,20 @@ def tidy(e: Expr) -> Expr:
         candidates.append(factor(collected))
     # cheapest wins; ties go to the most factored (last) form
     return min(reversed(candidates), key=cost)
+
+
+def present(e: Expr) -> Expr:
+    """The final touches for the reader: repeated factors as powers, and in every sum the
+    positive terms first (H(X) − H(X − 1), not −H(X − 1) + H(X))."""
+    return _positive_first(fold_powers(e))
+
+
+def _positive_first(e: Expr) -> Expr:
+    if e.args:
+        e = e.with_args(_positive_first(a) for a in e.args)
+    if isinstance(e, Add):
+        e = e.with_args(sorted(e.args, key=lambda t: coeff_and_rest(t)[0] < 0))
+    return e
 
 
 def fold_powers(e: Expr) -> Expr:
