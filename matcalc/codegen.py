@@ -17,7 +17,7 @@ from fractions import Fraction
 from .errors import MatcalcError
 from .ir import (SCALAR, Add, Broadcast, Expr, Hadamard, HadPow, MatMul, Num, Power,
                  Transpose, Var, walk)
-from .printers import ASCII_GREEK, SUBSCRIPT_DIGITS
+from .printers import ACCENTS, ASCII_GREEK, SUBSCRIPT_DIGITS
 
 GREEK_ASCII = {letter: name for name, letter in ASCII_GREEK.items()
                if name not in ("lam", "eps", "epsilon")}
@@ -32,6 +32,8 @@ def py_name(name: str) -> str:
             out += str(SUBSCRIPT_DIGITS.index(ch))
         elif ch == "′":
             out += "_prime"
+        elif ch in ACCENTS:
+            out += "_" + ACCENTS[ch]
         elif ch in GREEK_ASCII:
             out += GREEK_ASCII[ch]
         else:

@@ -66,6 +66,8 @@ GREEK = {
 }
 _GREEK_VARIANTS = {"ϵ": "ε", "ϑ": "θ", "ϕ": "φ", "ϱ": "ρ", "ς": "σ"}
 _LETTER = "A-Za-zΑ-Ωα-ωℓϵϑϕϱς"
+# Combining accents a name may carry: X̂ (hat), X̃ (tilde), x̄ (bar), ẋ (dot).
+_MARKS = "\u0302\u0303\u0304\u0307"
 SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
 _SUPERSCRIPT_DIGITS = {"⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6",
                        "⁷": "7", "⁸": "8", "⁹": "9", "⁻": "-"}
@@ -126,7 +128,11 @@ _LATEX_FUNCS = {"det", "log", "ln", "exp", "sin", "cos", "tan", "tanh", "max", "
                 "trace", "sgn", "diag", "sqrt"}
 _LATEX_WRAPPERS = {"mathbf", "boldsymbol", "bm", "mathit", "mathrm", "operatorname", "text",
                    "textrm", "textbf", "textit", "mathsf", "mathcal", "mathtt", "mathbb", "Bbb",
-                   "mathbbm", "mathds", "vec", "mathnormal"}
+                   "mathbbm", "mathds", "vec", "mathnormal", "hat", "widehat", "tilde",
+                   "widetilde", "bar", "overline", "dot"}
+# LaTeX accents → the combining mark of the name (\hat{X} is X̂).
+_LATEX_ACCENTS = {"hat": "\u0302", "widehat": "\u0302", "tilde": "\u0303",
+                  "widetilde": "\u0303", "bar": "\u0304", "overline": "\u0304", "dot": "\u0307"}
 _LATEX_FUNCTION_WRAPPERS = {"mathrm", "operatorname", "text", "textrm", "mathsf", "textit",
                             "mathtt"}
 _KNOWN_LATEX = (set(GREEK) | _LATEX_SKIP | set(_LATEX_SIZE) | set(_LATEX_OPS) | _LATEX_FUNCS
@@ -156,12 +162,18 @@ def canonical_name(spelling: str) -> str | None:
     """The internal (Unicode) name of one written name, or None if it is not a name:
     'W_1', 'W₁', 'W1' → 'W₁'; 'lam', '\\lambda', 'λ' → 'λ'; '\\mathbf{x}' → 'x'."""
     s = spelling.strip()
+    accent = re.fullmatch(r"\\(" + "|".join(_LATEX_ACCENTS) + r")\s*\{\s*(\\?[A-Za-z]+)\s*\}(.*)",
+                          s, re.DOTALL)
+    if accent:
+        inner = canonical_name(accent.group(2) + accent.group(3))
+        return None if inner is None else inner[0] + _LATEX_ACCENTS[accent.group(1)] + inner[1:]
     m = re.fullmatch(r"\\(?:mathbf|boldsymbol|bm|mathit|mathrm|mathcal|mathsf|vec|mathnormal)"
                      r"\s*\{\s*(\\?[A-Za-z]+)\s*\}(.*)", s, re.DOTALL)
     if not m:
         m = re.fullmatch(r"\{\s*\\bf\s+([A-Za-z]+)\s*\}(.*)", s, re.DOTALL)
     if not m:
-        m = re.fullmatch(r"(\\[A-Za-z]+|[" + _LETTER + r"][" + _LETTER + r"0-9]*)(.*)", s, re.DOTALL)
+        m = re.fullmatch(r"(\\[A-Za-z]+|[" + _LETTER + r"][" + _LETTER + _MARKS + r"0-9]*)(.*)", s,
+                         re.DOTALL)
     if not m:
         return None
     base, rest = m.group(1), m.group(2).strip()
@@ -287,9 +299,10 @@ class _Declaration:
     span: tuple
 
 
-_NAME_SPELLING = (r"(?:\\(?:mathbf|boldsymbol|bm|mathit|mathrm|mathcal|mathsf|vec|mathnormal)"
+_NAME_SPELLING = (r"(?:\\(?:mathbf|boldsymbol|bm|mathit|mathrm|mathcal|mathsf|vec|mathnormal|"
+                  r"hat|widehat|tilde|widetilde|bar|overline|dot)"
                   r"\s*\{\s*\\?[A-Za-z]+\s*\}|\{\s*\\bf\s+[A-Za-z]+\s*\}|\\[A-Za-z]+|"
-                  r"[" + _LETTER + r"][" + _LETTER + r"0-9]*)"
+                  r"[" + _LETTER + r"][" + _LETTER + _MARKS + r"0-9]*)"
                   r"(?:\s*_\s*(?:\{\s*[0-9]+\s*\}|[0-9]+)|[₀-₉]+)?′*")
 _DEF_RE = re.compile(r"\s*(" + _NAME_SPELLING + r")\s*(:=|=)(?!=)")
 _NAMES = r"(" + _NAME_SPELLING + r"(?:\s*,\s*" + _NAME_SPELLING + r")*)"
@@ -842,10 +855,18 @@ class _Lexer:
             word = m.group()
             self.pos = start + len(word)
             return self._ascii_word(word, start, self.pos)
-        m = re.match("[" + _LETTER + "][" + _LETTER + "0-9]*", t[start:self.end])
+        m = re.match("[" + _LETTER + "][" + _LETTER + _MARKS + "0-9]*", t[start:self.end])
         run = m.group()
         self.pos = start + len(run)
-        self._segment_run(run, start)
+        # a letter with an accent (X̂) is a name of its own; the plain parts are segmented
+        for part in re.finditer("(?:[" + _LETTER + "][" + _MARKS + "]+)+|[^" + _MARKS + "]+?"
+                                "(?=[" + _LETTER + "][" + _MARKS + "]|$)", run):
+            if re.search("[" + _MARKS + "]", part.group()):
+                for unit in re.finditer("[" + _LETTER + "][" + _MARKS + "]+", part.group()):
+                    self._name(unit.group(), start + part.start() + unit.start(),
+                               start + part.start() + unit.end())
+            else:
+                self._segment_run(part.group(), start + part.start())
 
     def _ascii_word(self, word, start, end):
         canon = canonical_name(word) or word
@@ -1038,6 +1059,11 @@ class _Lexer:
         if cmd in ("mathbb", "Bbb") and content in ("R", "S"):
             self.error(f"'\\{cmd}{{{content}}}' is only used in declarations", [span],
                        "declare a name in its own statement: X \\in \\mathbb{R}^{n \\times m}")
+        if cmd in _LATEX_ACCENTS:
+            letter = GREEK.get(content[1:]) if content.startswith("\\") else content
+            if letter is None or not re.fullmatch("[" + _LETTER + "]", letter):
+                self.error(f"\\{cmd} is supported on one letter, e.g. \\{cmd}{{X}}", [span])
+            return self._name(letter + _LATEX_ACCENTS[cmd], *span)
         if content.startswith("\\"):
             name = GREEK.get(content[1:])
             if name is None:

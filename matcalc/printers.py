@@ -228,6 +228,17 @@ def _finite_decimal(value: Fraction) -> str | None:
     return text if "e" not in text else None
 
 
+# Combining accents of names: the LaTeX command and the ASCII suffix (X̂ → \hat{X}, X_hat).
+ACCENTS = {"\u0302": "hat", "\u0303": "tilde", "\u0304": "bar", "\u0307": "dot"}
+
+
+def split_accent(base: str) -> tuple[str, str | None]:
+    """'X̂' → ('X', 'hat'); 'X' → ('X', None)."""
+    if len(base) > 1 and base[-1] in ACCENTS:
+        return base[:-1], ACCENTS[base[-1]]
+    return base, None
+
+
 def _split_name(name: str) -> tuple[str, str]:
     """'W₁' -> ('W', '1'); 'x′' -> ('x′', '')."""
     base = name.rstrip(SUBSCRIPT_DIGITS)
@@ -381,8 +392,9 @@ class AsciiPrinter(TextPrinter):
 
     def _print_Var(self, e: Var) -> str:
         base, sub = _split_name(e.name)
+        base, accent = split_accent(base)
         base = {v: k for k, v in ASCII_GREEK.items()}.get(base, base)
-        return base + sub
+        return base + (f"_{accent}" if accent else "") + sub
 
     def _print_Identity(self, e) -> str:
         return "eye"
@@ -564,10 +576,13 @@ def latex_name(name: str) -> str:
     prime = ""
     if base.endswith("′"):
         base, prime = base[:-1], "'"
+    base, accent = split_accent(base)
     if base in GREEK_LATEX:
         base = "\\" + GREEK_LATEX[base]
     elif len(base) > 1:
         base = rf"\mathrm{{{base}}}"
+    if accent:
+        base = rf"\{accent}{{{base}}}"
     return base + prime + (f"_{{{sub}}}" if sub else "")
 
 
