@@ -21,7 +21,8 @@ from .ir import (Commutation, D, Expr, Frob, Var, Zero, dim_mul, fmt_shape, is_s
 from .parse import Program, parse
 from .printers import ASCII_GREEK, to_ascii, to_latex, to_text
 from .report import render, render_steps
-from .simplify import cost, expand_definitions, fold_definitions, present, simplify, tidy
+from .simplify import (cost, expand_definitions, fold_definitions, fold_hadamard_definitions,
+                       present, simplify, tidy)
 
 
 @dataclass
@@ -242,7 +243,9 @@ def textbook_form(g: Expr, definitions: dict, function: Expr, result_name: str |
     if result_name:
         values[result_name] = simplify(expand_definitions(function, definitions))
     folded = tidy(fold_definitions(expanded, values))
-    named_folded = tidy(fold_definitions(named, values))
+    raw_folded = fold_definitions(simplify(g), values)
+    over_names = {n: simplify(e) for n, e in definitions.items()}
+    named_folded = tidy(fold_hadamard_definitions(raw_folded, over_names))
     best = min([named, named_folded, folded, expanded], key=cost)
     return present(best)
 

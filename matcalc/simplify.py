@@ -422,7 +422,7 @@ def hadpow_rules(e: HadPow) -> Expr:
         return Power(a, k)
     if isinstance(a, HadPow):
         return HadPow(a.arg, a.exp * k)
-    if isinstance(a, Broadcast):
+    if isinstance(a, Broadcast) and is_scalar(a.arg):
         return Broadcast(Power(a.arg, k), *e.shape)
     return e
 
@@ -714,10 +714,13 @@ def _factor_hadamard(e: Add) -> Expr | None:
         core = left[0] if len(left) == 1 else (Hadamard(*left) if left else
                                                 Broadcast(ONE, *e.shape))
         terms.append(simplify(MatMul(Num(c), *scalars, core)))
+    # inside the parentheses: positive terms first, then the simpler ones
+    terms.sort(key=lambda t: (coeff_and_rest(t)[0] < 0, cost(t)))
     inner = factor(simplify(Add(*terms)))
-    ordered = sorted(common.items(), key=lambda item: item[1] < 0)
-    factors = [b if k == 1 else HadPow(b, k) for b, k in ordered]
-    return simplify(Hadamard(*factors, inner))
+    # the factors, the sum, then the divisors: γᵀ ∘ (G − mean(G, 1)) ⊘ s
+    factors = [b if k == 1 else HadPow(b, k) for b, k in common.items() if k > 0]
+    divisors = [HadPow(b, k) for b, k in common.items() if k < 0]
+    return simplify(Hadamard(*factors, inner, *divisors))
 
 
 def _inner_shape(chain: list, side: int, shape):
@@ -849,6 +852,76 @@ def fold_definitions(e: Expr, named: dict) -> Expr:
     for name, value in by_size:
         e = _fold_one(e, Var(name, value.shape), value)
     return e
+
+
+def fold_hadamard_definitions(e: Expr, named: dict) -> Expr:
+    """Write Hadamard products that contain a defined one as the name, borrowing broadcast
+    factors into a mean where needed (mean(M, 1) ∘ r = mean(M ∘ 𝟏r, 1)). With
+    X̂ = (X − μ) ⊘ s: (X − μ) ∘ mean(G ∘ (X − μ), 1) ⊘ s³ = X̂ ∘ mean(G ∘ X̂, 1) ⊘ s."""
+    for name, value in named.items():
+        pattern = _monomial(value)
+        if isinstance(value, Hadamard) and len(pattern) > 1:
+            e = _fold_hadamard(e, Var(name, value.shape), pattern)
+    return e
+
+
+def _monomial(e: Expr) -> dict:
+    """The factors of a Hadamard product with their powers: A ∘ B^∘-2 → {A: 1, B: -2}."""
+    out: dict = {}
+    for f in (e.args if isinstance(e, Hadamard) else (e,)):
+        base, k = (f.arg, f.exp) if isinstance(f, HadPow) else (f, Fraction(1))
+        out[base] = out.get(base, Fraction(0)) + k
+    return out
+
+
+def _from_monomial(powers: dict, shape) -> Expr:
+    factors = [b if k == 1 else HadPow(b, k) for b, k in powers.items() if k != 0]
+    if not factors:
+        return Broadcast(ONE, *shape)
+    return factors[0] if len(factors) == 1 else Hadamard(*factors)
+
+
+def _covers(have: dict, pattern: dict) -> bool:
+    return all(have.get(b, 0) * k > 0 and abs(have[b]) >= abs(k) for b, k in pattern.items())
+
+
+def _fold_hadamard(e: Expr, name: Var, pattern: dict) -> Expr:
+    if e.args:
+        e = e.with_args(_fold_hadamard(a, name, pattern) for a in e.args)
+    if not isinstance(e, Hadamard):
+        return e
+    powers = _monomial(e)
+    while _covers(powers, pattern):
+        for b, k in pattern.items():
+            powers[b] -= k
+        powers[name] = powers.get(name, Fraction(0)) + 1
+    # borrow broadcast factors into a mean that holds the rest of the pattern
+    for f in list(powers):
+        mean = f.arg if isinstance(f, Broadcast) else f
+        if not isinstance(mean, Mean) or powers[f] != 1:
+            continue
+        inner = _monomial(mean.arg)
+        borrowed = {}
+        for b, k in pattern.items():
+            if _covers(inner, {b: k}):
+                continue
+            if _covers(powers, {b: k}) and _broadcast_along(b, mean.axis) is not None:
+                borrowed[b] = k
+            else:
+                break
+        else:
+            if borrowed and len(borrowed) < len(pattern):
+                for b, k in borrowed.items():
+                    powers[b] -= k
+                    inner[b] = inner.get(b, Fraction(0)) + k
+                while _covers(inner, pattern):
+                    for b, k in pattern.items():
+                        inner[b] -= k
+                    inner[name] = inner.get(name, Fraction(0)) + 1
+                new = Mean(_from_monomial(inner, mean.arg.shape), mean.axis)
+                powers[Broadcast(new, *f.shape) if isinstance(f, Broadcast) else new] = \
+                    powers.pop(f)
+    return simplify(_from_monomial(powers, e.shape))
 
 
 def _fold_one(e: Expr, name: Var, value: Expr) -> Expr:
