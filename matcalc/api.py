@@ -236,8 +236,9 @@ def textbook_form(g: Expr, definitions: dict, function: Expr, result_name: str |
     """The cheapest of: the gradient over the user's names, with every name expanded, and the
     expanded form with the definitions (and the function's own name) folded back in."""
     named = tidy(g)
+    like = [function, *definitions.values()]
     if not definitions and not result_name:
-        return present(named)
+        return present(named, like)
     expanded = tidy(expand_definitions(g, definitions))
     values = {n: simplify(expand_definitions(e, definitions)) for n, e in definitions.items()}
     if result_name:
@@ -247,7 +248,7 @@ def textbook_form(g: Expr, definitions: dict, function: Expr, result_name: str |
     over_names = {n: simplify(e) for n, e in definitions.items()}
     named_folded = tidy(fold_hadamard_definitions(raw_folded, over_names))
     best = min([named, named_folded, folded, expanded], key=cost)
-    return present(best)
+    return present(best, like)
 
 
 def derive(text: str, wrt, shapes: dict | None = None, kind: str = "auto") -> Result:

@@ -138,6 +138,9 @@ class Printer:
         return sign + self.juxtapose(factors)
 
     def _print_factor(self, f: Expr) -> str:
+        # in a product, a broadcast 1 is the ones vector or matrix: (pᵀV)𝟏
+        if isinstance(f, Broadcast) and f.arg == Num(1):
+            return self._print_Ones(f)
         # a 1×1 chain like xᵀAx multiplying a matrix needs parens to read as a scalar
         if isinstance(f, MatMul) or precedence(f) < PREC_MUL + 1:
             return self.paren(self._print(f))
@@ -161,14 +164,20 @@ class Printer:
         return ""
 
     def _print_Hadamard(self, e: Hadamard) -> str:
-        out = self._print(e.args[0], PREC_HADAMARD + 1)
+        out = self._hadamard_operand(e.args[0])
         for a in e.args[1:]:
             if isinstance(a, HadPow) and a.exp < 0:
                 divisor = a.arg if a.exp == -1 else HadPow(a.arg, -a.exp)
-                out += f" {self.hdiv} " + self._print(divisor, PREC_HADAMARD + 1)
+                out += f" {self.hdiv} " + self._hadamard_operand(divisor)
             else:
-                out += f" {self.hmul} " + self._print(a, PREC_HADAMARD + 1)
+                out += f" {self.hmul} " + self._hadamard_operand(a)
         return out
+
+    def _hadamard_operand(self, a: Expr) -> str:
+        # a matrix product beside ∘ gets parentheses for the eye: H(Z) ∘ (EW), not H(Z) ∘ EW
+        if isinstance(a, MatMul) and sum(f.shape != SCALAR for f in a.args) > 1:
+            return self.paren(self._print(a))
+        return self._print(a, PREC_HADAMARD + 1)
 
     def _print_Kron(self, e) -> str:
         a, b = e.args

@@ -15,8 +15,8 @@ from itertools import product as cartesian
 from math import gcd
 
 from .ir import (SCALAR, Add, Broadcast, Diag, DiagOf, Expr, Frob, Func, Hadamard, HadPow,
-                 Identity, Kron, MatMul, Mean, Num, Ones, Power, Size, Sum, Trace, Transpose, Unvec,
-                 Var, Vec, Zero, is_scalar)
+                 Identity, Kron, MatMul, Mean, Num, Ones, Power, Size, Softmax, Sum, Trace, Transpose, Unvec,
+                 Var, Vec, Zero, is_scalar, walk)
 
 ONE = Num(1)
 
@@ -90,8 +90,12 @@ def mul_flatten(e: MatMul) -> Expr:
     chain are written out (X²X = XXX) so that equal products compare equal."""
     coeff = Fraction(1)
     scalars, chain = [], []
+    all_scalar = all(is_scalar(a) for a in e.args)
     for a in e.args:
-        parts = a.args if isinstance(a, MatMul) else (a,)
+        # a scalar product such as aᵀx stays one factor beside matrices
+        flat = isinstance(a, MatMul) and (not is_scalar(a) or all_scalar
+                                          or all(is_scalar(p) for p in a.args))
+        parts = a.args if flat else (a,)
         for p in parts:
             if isinstance(p, Num):
                 coeff *= p.value
@@ -121,6 +125,7 @@ def _rebuild_mul(e: MatMul, coeff: Fraction, scalars: list, chain: list) -> Expr
     chain = _cancel_chain(chain)
     chain = _ones_chain(chain)
     coeff, scalars, chain = _recognize_mean(coeff, scalars, chain)
+    scalars, chain = _recognize_softmax(scalars, chain)
     if len(chain) > 1 or (chain and not is_scalar(e)):
         chain = [a for a in chain if not isinstance(a, Identity)] or chain[:1]
     if not chain and not is_scalar(e):
@@ -152,6 +157,10 @@ def _ones_chain(chain: list) -> list:
             out[-1] = Ones(prev.rows, 1)
         elif _is_ones_row(a) and _is_ones_col(prev):
             out[-1] = Ones(prev.rows, a.cols)
+        elif _is_ones_row(prev) and isinstance(a, Diag):
+            out[-1] = Transpose(a.arg)                      # 𝟏ᵀDiag(v) = vᵀ
+        elif _is_ones_col(a) and isinstance(prev, Diag):
+            out[-1] = prev.arg                              # Diag(v)𝟏 = v
         elif _is_ones_row(prev) and _sum_out_of(a, 1, lambda m: MatMul(prev, m)):
             out[-1] = _sum_out_of(a, 1, lambda m: MatMul(prev, m))
         elif _is_ones_col(a) and _sum_out_of(prev, 2, lambda m: MatMul(m, a)):
@@ -212,6 +221,18 @@ def _recognize_mean(coeff: Fraction, scalars: list, chain: list):
                 return coeff, scalars[:i] + scalars[i + 1:], \
                     [Mean(rest[0] if len(rest) == 1 else MatMul(*rest), 1)]
     return coeff, scalars, chain
+
+
+def _recognize_softmax(scalars: list, chain: list):
+    """exp(z)/sum(exp(z)) = softmax(z) for a vector z."""
+    if len(chain) == 1 and isinstance(chain[0], Func) and chain[0].name == "exp":
+        z = chain[0].arg
+        total = Power(Sum(chain[0]), Fraction(-1))
+        if total in scalars and (z.cols == 1 or z.rows == 1):
+            rest = list(scalars)
+            rest.remove(total)
+            return rest, [Softmax(z, 1 if z.cols == 1 else 2)]
+    return scalars, chain
 
 
 def _size_of_reciprocal(s: Expr):
@@ -612,11 +633,13 @@ def _split(term: Expr):
 
 
 def _join(c: Fraction, scalars: list, chain: list, shape) -> Expr:
+    """c · scalars · chain; an empty chain of a matrix shape is the identity (a factor taken
+    out of the whole term: AX − A = A(X − I))."""
     args = ([Num(c)] if c != 1 else []) + list(scalars) + list(chain)
-    if not args:
-        return ONE if shape == SCALAR else Broadcast(ONE, *shape)
     if not chain and shape != SCALAR:
         args.append(Identity(shape[0]))
+    if not args:
+        return ONE
     return simplify(args[0] if len(args) == 1 else MatMul(*args))
 
 
@@ -646,10 +669,15 @@ def factor(e: Expr) -> Expr:
     best = None
     for side in (0, -1):
         counts: dict = {}
+        whole: set = set()       # factors that are a whole term: taking them out leaves I
         for c, s, ch in terms:
             if len(ch) >= 1:
                 counts[ch[side]] = counts.get(ch[side], 0) + 1
+            if len(ch) == 1:
+                whole.add(ch[0])
         for f, n in counts.items():
+            if f in whole:
+                continue     # S⁻¹ − S⁻¹BS⁻¹ stays, rather than S⁻¹(I − BS⁻¹)
             if n >= 2 and (best is None or n > best[0]):
                 best = (n, side, f)
     if best is None:
@@ -780,18 +808,71 @@ def tidy(e: Expr) -> Expr:
     return min(reversed(candidates), key=cost)
 
 
-def present(e: Expr) -> Expr:
-    """The final touches for the reader: repeated factors as powers, and in every sum the
-    positive terms first (H(X) − H(X − 1), not −H(X − 1) + H(X))."""
-    return _positive_first(fold_powers(e))
+def present(e: Expr, like=()) -> Expr:
+    """The final touches for the reader: repeated factors as powers; in every sum the
+    positive terms first (H(X) − H(X − 1), not −H(X − 1) + H(X)); in a product, a sum of
+    transposes as the transposed sum ((x − μ)ᵀ) and a sum written as it appears in ``like``
+    (the function and its definitions): −S⁻¹(x − μ) rather than S⁻¹(μ − x); a number distributed over a sum that
+    mixes a regularization term (2Xᵀ(Xw − y) + 2λw); masks and names first in ∘ products."""
+    sums = {t for f in like for t in walk(simplify(f)) if isinstance(t, Add)}
+    return _touch(fold_powers(e), sums)
 
 
-def _positive_first(e: Expr) -> Expr:
+def _touch(e: Expr, sums: set) -> Expr:
     if e.args:
-        e = e.with_args(_positive_first(a) for a in e.args)
+        e = e.with_args(_touch(a, sums) for a in e.args)
     if isinstance(e, Add):
-        e = e.with_args(sorted(e.args, key=lambda t: coeff_and_rest(t)[0] < 0))
-    return e
+        return _positive_first(e)
+    if isinstance(e, Hadamard):
+        return e.with_args(sorted(e.args, key=_hadamard_rank))
+    if not isinstance(e, MatMul):
+        return e
+    args, sign = list(e.args), 1
+    for i, a in enumerate(args):
+        if isinstance(a, Add) and all(_is_transposed(t) for t in a.args):
+            args[i] = Transpose(_touch(simplify(Transpose(a)), sums))
+        elif isinstance(a, Add):
+            flipped = _positive_first(Add(*[simplify(MatMul(Num(-1), t)) for t in a.args]))
+            if flipped in sums and a not in sums:
+                args[i], sign = flipped, -sign
+    if sign < 0:
+        args.insert(0, Num(-1))
+    out = simplify(MatMul(*args)) if sign < 0 else MatMul(*args)
+    c, rest = coeff_and_rest(out)
+    if isinstance(rest, Add) and _mixes_scalar_terms(rest):
+        return _touch(Add(*[simplify(MatMul(Num(c), t)) for t in rest.args]), sums)
+    return out
+
+
+def _positive_first(e: Add) -> Add:
+    return e.with_args(sorted(e.args, key=lambda t: coeff_and_rest(t)[0] < 0))
+
+
+def _is_transposed(t: Expr) -> bool:
+    _, rest = coeff_and_rest(t)
+    return isinstance(rest, Transpose) or (isinstance(rest, Broadcast) and
+                                           _is_transposed(rest.arg))
+
+
+def _mixes_scalar_terms(e: Add) -> bool:
+    """Does the sum have a term scaled by a symbol (λw) beside a product with a sum in it?"""
+    def scaled(t):
+        _, rest = coeff_and_rest(t)
+        return isinstance(rest, MatMul) and any(is_scalar(f) and not isinstance(f, Num)
+                                                for f in rest.args)
+
+    def nested(t):
+        _, rest = coeff_and_rest(t)
+        return isinstance(rest, MatMul) and any(isinstance(f, Add) for f in rest.args)
+    return any(scaled(t) for t in e.args) and any(nested(t) and not scaled(t) for t in e.args)
+
+
+def _hadamard_rank(f: Expr) -> int:
+    """Names first (G ∘ …), then functions (masks such as H(X)), then the rest."""
+    base = f.arg if isinstance(f, (Broadcast, Transpose)) else f
+    if isinstance(base, Var):
+        return 0
+    return 1 if isinstance(base, Func) else 2
 
 
 def fold_powers(e: Expr) -> Expr:
