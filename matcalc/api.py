@@ -80,7 +80,14 @@ class Result:
 
     # -- forms -------------------------------------------------------------------------------
     def _render(self, style: str) -> str:
-        return "\n".join(line for d in self.derivatives for line in render(d, style))
+        return "\n".join(line for d in self.derivatives
+                         for line in render(d, style, self._names))
+
+    @property
+    def _names(self) -> set:
+        """The names in use (automatic names avoid them)."""
+        return {v.name for v in self.program.variables} | \
+            {n for n, _ in self.program.definitions}
 
     @property
     def text(self) -> str:
@@ -142,9 +149,9 @@ class Result:
                 "shape": fmt_shape(d.wrt.shape),
                 "result": {"text": to_text(d.expr), "ascii": to_ascii(d.expr),
                            "latex": to_latex(d.expr)},
-                "text": render(d, "text"),
-                "ascii": render(d, "ascii"),
-                "latex": render(d, "latex"),
+                "text": render(d, "text", self._names),
+                "ascii": render(d, "ascii", self._names),
+                "latex": render(d, "latex", self._names),
                 "steps_text": render_steps(d, "text").splitlines(),
                 "steps_latex": render_steps(d, "latex"),
                 "notes": d.notes,

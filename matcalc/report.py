@@ -3,9 +3,13 @@ its Jacobian/Hessian forms, and its derivation."""
 
 from __future__ import annotations
 
-from .ir import D, Var, dim_mul, fmt_shape
+from collections import Counter
+from dataclasses import replace
+
+from .ir import D, Softmax, Transpose, Var, dim_mul, fmt_shape, substitute, walk
 from .printers import (AsciiPrinter, LatexPrinter, TextPrinter, latex_name, steps_to_latex,
-                       steps_to_text)
+                       steps_to_text, to_text)
+from .simplify import cost
 
 VEC_RULES = "vec(AXB) = (Bᵀ ⊗ A)vec X; vec(A ∘ X) = Diag(vec A)vec X; vec(Xᵀ) = K vec X"
 K_NOTE = "K is the commutation matrix: vec(Xᵀ) = K vec(X)"
@@ -26,8 +30,58 @@ def _shape(shape, style: str) -> str:
     return text.replace("×", "x").replace("·", "*") if style == "ascii" else text
 
 
-def render(d, style: str = "text") -> list[str]:
-    """The lines that present one derivative."""
+# Automatic names for long repeated subexpressions: a preferred letter by kind, else T₁, T₂ …
+AUTO_NAME = {Softmax: "p"}
+MIN_NAMED_LENGTH = 8      # characters of the printed subexpression
+MAX_AUTO_NAMES = 3
+
+
+def auto_name(d, taken: set):
+    """d with its long repeated subexpressions replaced by new names, and the list of
+    (name, subexpression) to print as "where T₁ = …"."""
+    fields = [f for f in ("expr", "map_expr", "gradient") if getattr(d, f) is not None]
+    exprs = {f: getattr(d, f) for f in fields}
+    named = []
+    for _ in range(MAX_AUTO_NAMES):
+        counts = Counter(n for e in exprs.values() for n in walk(e))
+        repeated = [n for n, c in counts.items() if c > 1 and _worth_a_name(n)]
+        if not repeated:
+            break
+        sub = max(repeated, key=cost)
+        name = _fresh_name(AUTO_NAME.get(type(sub)), taken | {n for n, _ in named})
+        var = Var(name, sub.shape)
+        exprs = {f: substitute(e, {sub: var}) for f, e in exprs.items()}
+        named.append((name, sub))
+    return replace(d, **exprs), named
+
+
+def _worth_a_name(e) -> bool:
+    return bool(e.args) and not isinstance(e, (Transpose, D)) and \
+        len(to_text(e)) >= MIN_NAMED_LENGTH
+
+
+def _fresh_name(preferred, taken: set) -> str:
+    if preferred and preferred not in taken:
+        return preferred
+    k = 1
+    while f"T{'₀₁₂₃₄₅₆₇₈₉'[k]}" in taken:
+        k += 1
+    return f"T{'₀₁₂₃₄₅₆₇₈₉'[k]}"
+
+
+def render(d, style: str = "text", taken: set = frozenset()) -> list[str]:
+    """The lines that present one derivative; long repeated subexpressions get names
+    (``taken``: names already in use), defined on a last "where" line."""
+    d, named = auto_name(d, set(taken) | {d.wrt.name, d.fname})
+    lines = _render(d, style)
+    if named:
+        p = _printer(style)
+        defs = ", ".join(f"{_name(n, style)} = {p.doprint(e)}" for n, e in named)
+        lines.append(rf"\text{{where }} {defs}" if style == "latex" else f"where {defs}")
+    return lines
+
+
+def _render(d, style: str) -> list[str]:
     p = _printer(style)
     f, x = _name(d.fname, style), _name(d.wrt.name, style)
     latex = style == "latex"
