@@ -303,7 +303,7 @@ def _gradient(program: Program, var: Var, definitions: dict) -> Derivative:
                      "entry independent); the derivative over the independent entries is "
                      "G + Gᵀ − Diag(diag G), the gradient in the symmetric matrices ½(G + Gᵀ)")
     return Derivative("gradient", var, expr, program.result, definitions, g.steps, notes,
-                      g.rules, fname=program.result_name or "f")
+                      g.rules, fname=_result_name(program, "f"))
 
 
 def _fresh(program: Program, preferred: str, shape) -> Var:
@@ -323,7 +323,7 @@ def _jacobian(program: Program, var: Var, definitions: dict) -> Derivative:
         lin = Zero(*f.shape)
     J = present(tidy(vec_form(lin, var))) if not isinstance(lin, Zero) else \
         Zero(_size(f), _size(var))
-    fname = program.result_name or "F"
+    fname = _result_name(program, "F")
     index = {style: index_form(lin, f.shape, var, fname, kind=style)
              for style in ("text", "ascii", "latex")}
     g = _fresh(program, "G", f.shape)
@@ -354,8 +354,16 @@ def _hessian(program: Program, var: Var, definitions: dict) -> Derivative:
     if _mentions(H, Commutation):
         notes.append("K is the commutation matrix: vec(Xᵀ) = K vec(X); (A ⊗ B)K = K(B ⊗ A)")
     return Derivative("hessian", var, H, program.result, definitions, g.steps, notes, g.rules,
-                      fname=program.result_name or "f", map_expr=hvp, map_var=v, gradient=grad,
+                      fname=_result_name(program, "f"), map_expr=hvp, map_var=v, gradient=grad,
                       differential=lin)
+
+
+def _result_name(program: Program, default: str) -> str:
+    """The name of the function being differentiated: its own, else f (F for a matrix), else
+    ℓ when the input defines a function f of its own."""
+    if program.result_name:
+        return program.result_name
+    return default if default not in program.functions else "ℓ"
 
 
 def _size(e: Expr):

@@ -16,7 +16,7 @@ from fractions import Fraction
 
 from .errors import MatcalcError
 from .ir import (SCALAR, Add, Broadcast, Expr, Hadamard, HadPow, MatMul, Num, Power,
-                 Transpose, Var, walk)
+                 Transpose, UserFunc, Var, walk)
 from .printers import ACCENTS, ASCII_GREEK, SUBSCRIPT_DIGITS
 
 GREEK_ASCII = {letter: name for name, letter in ASCII_GREEK.items()
@@ -304,6 +304,14 @@ def _shared_subtrees(exprs) -> list[Expr]:
     return sorted(shared, key=lambda n: _depth(n))
 
 
+def _entrywise(e: Expr) -> Expr:
+    """e with every user function call f(A) written out entrywise (so that its argument is
+    computed once like any shared subexpression)."""
+    if e.args:
+        e = e.with_args(_entrywise(a) for a in e.args)
+    return e.entrywise() if isinstance(e, UserFunc) else e
+
+
 def _depth(e: Expr) -> int:
     return 1 + max((_depth(a) for a in e.args), default=0)
 
@@ -346,6 +354,8 @@ def _function(name: str, doc: str, expr: Expr, params: list[Var], definitions: d
     """One function: checks, definitions used, shared temporaries, the return value.
     ``returns`` is the variable whose shape the result takes (None: a 2-D matrix as is)."""
     check_lines, dims = _shape_checks(params)
+    expr, value = _entrywise(expr), value and _entrywise(value)
+    definitions = {n: _entrywise(e) for n, e in definitions.items()}
     exprs = [expr] + ([value] if value is not None else [])
     for node in (n for e in exprs for n in walk(e)):
         for d in node.shape:

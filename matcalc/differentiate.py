@@ -23,8 +23,8 @@ from fractions import Fraction
 from .errors import UnsupportedError
 from .ir import (Add, Broadcast, D, Det, Diag, DiagOf, Expr, Frob, Func, Hadamard,
                  HadPow, Identity, Kron, LogDet, LogSoftmax, LogSumExp, MatMul, Mean, Norm, Num,
-                 Ones, Power, Size, Softmax, Sum, Trace, Transpose, Unvec, Var, Variance, Vec,
-                 Zero, is_scalar)
+                 Ones, Power, Size, Softmax, Sum, Trace, Transpose, Unvec, UserFunc, Var,
+                 Variance, Vec, Zero, is_scalar)
 from .simplify import simplify
 
 # --- derivatives of the elementwise functions, f ↦ f′ ------------------------------------------
@@ -134,6 +134,13 @@ def _lin_func(e, d):
     return Hadamard(fprime, d(e.arg))
 
 
+def _lin_user_func(e, d):
+    # d f(A) = f′(A) ∘ dA, f′ derived from the body of f by SymPy
+    from .scalar_calculus import derivative
+    fprime = UserFunc(e.name + "′", e.param.name, derivative(e.body, e.param), e.arg)
+    return MatMul(fprime, d(e.arg)) if is_scalar(e) else Hadamard(fprime, d(e.arg))
+
+
 def _lin_norm(e, d):
     x = e.arg
     if e.kind == "1":
@@ -224,6 +231,7 @@ LINEARIZE = {
     Vec: (Rule("vec", "d vec(A) = vec(dA)"), _same_op),
     Unvec: (Rule("vec⁻¹", "d vec⁻¹(a) = vec⁻¹(da)"), _same_op),
     Broadcast: (Rule("broadcast", "d(a𝟏ᵀ) = (da)𝟏ᵀ"), _same_op),
+    UserFunc: (Rule("elementwise function", "d f(A) = f′(A) ∘ dA"), _lin_user_func),
     Mean: (Rule("mean", "d mean(A) = mean(dA)"), _same_op),
     Variance: (Rule("variance", "d var(A) = 2 mean((A − mean(A)) ∘ dA)"), _lin_variance),
     LogSumExp: (Rule("log-sum-exp", "d logsumexp(A) = sum(softmax(A) ∘ dA)"),

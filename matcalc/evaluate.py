@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ir import Det, Expr, Func, HadPow, LogDet, Power, Var, dim_value, walk
+from .ir import Det, Expr, Func, HadPow, LogDet, Power, UserFunc, Var, dim_value, walk
 
 
 def _sigmoid(x):
@@ -136,6 +136,9 @@ class Evaluator:
     def _Broadcast(self, e):
         return np.broadcast_to(self(e.arg), (self.dim(e.rows), self.dim(e.cols))).copy()
 
+    def _UserFunc(self, e):
+        return self(e.entrywise())
+
     def _Size(self, e):
         return np.array([[float(self.dim(e.dim))]])
 
@@ -192,7 +195,7 @@ def assign_sizes(exprs) -> dict:
 def _needs(e: Expr, variables) -> tuple[set, set]:
     """(names that must be positive definite, names that must be entrywise positive)."""
     spd, positive = set(), set()
-    for node in walk(e):
+    for node in _nodes(e):
         if isinstance(node, (LogDet, Det)) or (isinstance(node, Power) and node.exp < 0
                                                 and node.arg.shape != (1, 1)):
             spd |= {v.name for v in walk(node.arg) if isinstance(v, Var)}
@@ -200,6 +203,14 @@ def _needs(e: Expr, variables) -> tuple[set, set]:
                 or isinstance(node, HadPow) and node.exp.denominator != 1:
             positive |= {v.name for v in walk(node.arg) if isinstance(v, Var)}
     return spd, positive
+
+
+def _nodes(e: Expr):
+    """The nodes of e, with each user function's entrywise body in place of the call."""
+    for node in walk(e):
+        yield node
+        if isinstance(node, UserFunc):
+            yield from _nodes(node.entrywise())
 
 
 def random_inputs(expr: Expr, variables, sizes: dict, rng, definitions=None) -> dict:
@@ -233,7 +244,7 @@ def kink_margin(expr: Expr, env: dict, sizes: dict, definitions=None) -> float:
     """How far the arguments of relu/H/abs/sign are from their kink at 0 (inf if none)."""
     ev = Evaluator(env, sizes, definitions)
     margin = np.inf
-    nodes = list(walk(expr)) + [n for d in (definitions or {}).values() for n in walk(d)]
+    nodes = list(_nodes(expr)) + [n for d in (definitions or {}).values() for n in _nodes(d)]
     for node in nodes:
         if isinstance(node, Func) and node.name in KINKED:
             margin = min(margin, np.abs(ev(node.arg)).min())

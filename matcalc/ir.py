@@ -358,6 +358,45 @@ FUNCTIONS = ("exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "abs", "sign",
              "sigmoid", "relu", "softplus", "heaviside")
 
 
+class UserFunc(Expr):
+    """f(A) for a function the input defines, f(x) := body: the scalar body (over the scalar
+    Var ``param``) applied to every entry of A."""
+
+    param_names = ("name", "param", "body")
+
+    @property
+    def name(self) -> str:
+        return self.params[0]
+
+    @property
+    def param(self) -> "Var":
+        return Var(self.params[1], SCALAR)
+
+    @property
+    def body(self) -> "Expr":
+        return self.params[2]
+
+    def entrywise(self) -> "Expr":
+        """The body with the parameter replaced by the argument, scalar operations turned
+        into entrywise ones (products into ∘, powers into ^∘): what f(A) computes."""
+        return _entrywise(self.body, self.param, self.arg)
+
+
+def _entrywise(e: "Expr", x: "Var", a: "Expr") -> "Expr":
+    if e == x:
+        return a
+    if a.shape == SCALAR:
+        return substitute(e, {x: a})
+    if not any(n == x for n in walk(e)):
+        return Broadcast(e, *a.shape)       # a constant part of the body
+    parts = [_entrywise(p, x, a) for p in e.args]
+    if isinstance(e, MatMul):
+        return Hadamard(*parts)
+    if isinstance(e, Power):
+        return HadPow(parts[0], e.exp)
+    return e.with_args(parts)              # Add, Func, UserFunc
+
+
 class Trace(Expr):
     """tr(A) of a square matrix."""
 

@@ -49,6 +49,7 @@ class Program:
     result_name: str | None     # 'ℓ' for 'ℓ = ‖Y‖_F', None for a bare expression
     variables: tuple            # free (non-defined) Vars, in order of first appearance
     notes: tuple                # how the input was read
+    functions: tuple = ()       # names of the functions the input defines, f in f(x) := …
 
 
 # =============================================================================================
@@ -305,6 +306,8 @@ _NAME_SPELLING = (r"(?:\\(?:mathbf|boldsymbol|bm|mathit|mathrm|mathcal|mathsf|ve
                   r"[" + _LETTER + r"][" + _LETTER + _MARKS + r"0-9]*)"
                   r"(?:\s*_\s*(?:\{\s*[0-9]+\s*\}|[0-9]+)|[₀-₉]+)?′*")
 _DEF_RE = re.compile(r"\s*(" + _NAME_SPELLING + r")\s*(:=|=)(?!=)")
+_FUNCTION_DEF_RE = re.compile(r"\s*(" + _NAME_SPELLING + r")\s*\(\s*(" + _NAME_SPELLING +
+                              r")\s*\)\s*(:=|=)(?!=)")
 _NAMES = r"(" + _NAME_SPELLING + r"(?:\s*,\s*" + _NAME_SPELLING + r")*)"
 _DECL_IN_RE = re.compile(r"\s*" + _NAMES + r"\s*(∈|\\in(?![A-Za-z]))\s*", re.DOTALL)
 _DECL_COLON_RE = re.compile(r"\s*" + _NAMES + r"\s*(:)(?!=)\s*", re.DOTALL)
@@ -338,6 +341,7 @@ class _Lexer:
         self.names: set[str] = set()              # declared or defined (for letter runs)
         self.notes: list = []
         self.statements: list[tuple] = []
+        self.functions: dict[str, tuple] = {}     # user function → (parameter, body span)
         for name in (shapes or {}):
             canon = canonical_name(name) or name
             self.names.add(canon)
@@ -358,6 +362,14 @@ class _Lexer:
                 self.tokens.append(_tok("_SEP", ";", regions[i][0], regions[i][0]))
             if kind == "declaration":
                 self._emit_declaration(data)
+            elif kind == "function":
+                name, name_span, param, param_span, op_span, body_start, end = data
+                self.tokens += [_tok("FUNCTION_NAME", name, *name_span),
+                                _tok("_LPAR", "(", name_span[1], name_span[1]),
+                                _tok("PARAMETER", param, *param_span),
+                                _tok("_RPAR", ")", param_span[1], param_span[1]),
+                                _tok("_DEFINE", "=", *op_span)]
+                self._lex_expression(body_start, end)
             elif kind == "definition":
                 name, name_span, op_span, body_start, end = data
                 self.tokens.append(_tok("DEFINED_NAME", name, *name_span))
@@ -410,6 +422,16 @@ class _Lexer:
             m = _DECL_COLON_RE.match(chunk)
             if m:
                 return "declaration", self._read_declaration(start, end, m, "colon")
+        m = _FUNCTION_DEF_RE.match(chunk)
+        if m and canonical_name(m.group(1)) and canonical_name(m.group(2)):
+            name, param = canonical_name(m.group(1)), canonical_name(m.group(2))
+            name_span = (start + m.start(1), start + m.end(1))
+            if name in self.functions or name in self.defined:
+                self.error(f"{name} is defined twice", [name_span],
+                           "give the second definition another name")
+            self.functions[name] = (param, (start + m.end(), end))
+            return "function", (name, name_span, param, (start + m.start(2), start + m.end(2)),
+                                (start + m.start(3), start + m.end(3)), start + m.end(), end)
         m = _DEF_RE.match(chunk)
         if m:
             name = canonical_name(m.group(1))
@@ -871,7 +893,7 @@ class _Lexer:
     def _ascii_word(self, word, start, end):
         canon = canonical_name(word) or word
         call = self._peek_call(end)
-        if canon in self.names:
+        if canon in self.names or canon in self.functions:
             return self._name(canon, start, end)
         if word in FUNCTION_SPELLINGS:
             return self._emit("FUNC_CALL" if call else "FUNC_BARE", FUNCTION_SPELLINGS[word],
@@ -908,7 +930,7 @@ class _Lexer:
         number per group of digits (XW = X·W, X1 = X·𝟏)."""
         end = start + len(run)
         canon = canonical_name(run)
-        if canon in self.names:
+        if canon in self.names or canon in self.functions:
             return self._name(canon, start, end)
         call = self._peek_call(end)
         if run in FUNCTION_SPELLINGS:
@@ -950,8 +972,11 @@ class _Lexer:
                 i += 1
 
     def _name(self, name, start, end):
-        """A name token — or the identity I, or H(…)/σ(…) as the Heaviside step/sigmoid."""
+        """A name token — or the identity I, or H(…)/σ(…) as the Heaviside step/sigmoid, or
+        a call of a function the input defines."""
         declared = name in self.names
+        if name in self.functions and self._peek_call(end):
+            return self._emit("FUNC_CALL", "fn:" + name, start, end)
         if name == "I" and not declared:
             return self._emit("CONSTANT", "I", start, end)
         if name in ("H", "σ") and self._peek_call(end):
@@ -1228,6 +1253,8 @@ class _Elaborator:
         self.user_symbols: set[str] = set()
         self.result = None
         self.result_name = None
+        self.function_bodies = lexer.functions       # name → (parameter, body span)
+        self.functions: dict[str, tuple] = {}        # name → (parameter, body), elaborated
         self.statements = 0
         self.n_statements = lexer.n_statements
         self._names: dict[int, object] = {}
@@ -1388,6 +1415,32 @@ class _Elaborator:
         self.result, self.result_name = e, name
         self.result_kind = ("definition", span)
 
+    def _function(self, span, args):
+        self.statements += 1
+        name_tok, param_tok, body = args
+        param = param_tok.value
+        if not self.is_scalar(body):
+            self.error(f"the body of {name_tok.value}({param}) must be a scalar expression of "
+                       f"{param}; it is {self.fmt(body.shape)}", [body.span])
+        stack = [body]
+        while stack:
+            e = stack.pop()
+            if e.kind == "Var" and e.params[0] != param:
+                self.error(f"the body of {name_tok.value}({param}) may use only {param} and "
+                           f"numbers, not {e.params[0]}", [e.span],
+                           f"pass {e.params[0]} in the argument instead, e.g. "
+                           f"{name_tok.value}({e.params[0]}X)")
+            stack.extend(e.args)
+        self.functions[name_tok.value] = (param, body)
+        self.result_kind = ("function", span)
+
+    def _parameter_of(self, name, span):
+        """The function whose body this use of a name is in, if the name is its parameter."""
+        for fname, (param, (start, end)) in self.function_bodies.items():
+            if param == name and start <= span[0] < end:
+                return fname
+        return None
+
     def _declaration(self, span, args):
         self.statements += 1
         self.result_kind = ("declaration", span)
@@ -1396,6 +1449,8 @@ class _Elaborator:
     def _var(self, span, args):
         (tok,) = args
         name = tok.value
+        if self._parameter_of(name, span):
+            return self.node("Var", (), (name, (1, 1), ""), (self.ONE, self.ONE), span)
         if name in self.defined:
             d = self.defined[name]
             structure = self.declared.get(name, (None, ""))[1]
@@ -1751,6 +1806,15 @@ class _Elaborator:
             return self.axis_call(key, name, operands, span)
         e = operands[0]
         one = self.ONE
+        if key.startswith("fn:"):
+            name = key[3:]
+            if len(operands) != 1:
+                self.error(f"{name} takes one argument", [span])
+            if name not in self.functions:
+                self.error(f"{name} is used before its definition", [span],
+                           f"define {name}(x) := … first")
+            param, body = self.functions[name]
+            return self.node("UserFunc", (e,), (name, param, body), e.shape, span)
         if key == "tr":
             self.require_square(e, f"tr({self.src(e)})", span)
             return self.node("Trace", (e,), (), (one, one), span)
@@ -1890,8 +1954,10 @@ class _Elaborator:
     # --- the end: name the dimensions, build the IR -----------------------------------------
     def finish(self) -> Program:
         kind, span = self.result_kind
-        if kind == "declaration":
+        if kind in ("declaration", "function"):
             self.error("the input has no expression to differentiate: it ends with a "
+                       f"{kind} definition" if kind == "function" else
+                       "the input has no expression to differentiate: it ends with a "
                        "declaration", [span], "add the expression as the last statement")
         for d, what, s in self.inferred:
             if self.dims.val(d) is None and self.dims.size[self.dims.find(d)] == 1:
@@ -1912,7 +1978,7 @@ class _Elaborator:
             if text not in notes:
                 notes.append(text)
         return Program(self.text, definitions, result, self.result_name, tuple(variables),
-                       tuple(notes))
+                       tuple(notes), tuple(self.functions))
 
     def resolve(self, d):
         return self.dim_name(d)
@@ -1925,6 +1991,8 @@ class _Elaborator:
                 p = self.resolve(p.d)
             elif isinstance(p, tuple) and p and isinstance(p[0], _DimRef):
                 p = tuple(self.resolve(x.d) for x in p)
+            elif isinstance(p, _E):
+                p = self.build(p)           # the body of a user function
             params.append(p)
         try:
             if e.kind == "MatMul":

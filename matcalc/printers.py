@@ -206,6 +206,12 @@ class Printer:
     def _print_LogSoftmax(self, e) -> str:
         return self._axis_call("logsoftmax", e)
 
+    def _print_UserFunc(self, e) -> str:
+        return self.call(self._function_name(e.name), self._print(e.arg))
+
+    def _function_name(self, name: str) -> str:
+        return name
+
     def _print_Size(self, e) -> str:
         return str(e.dim)
 
@@ -399,6 +405,9 @@ class AsciiPrinter(TextPrinter):
     def product_separator(self, left: Expr, right: Expr) -> str:
         return "*"
 
+    def _function_name(self, name: str) -> str:
+        return self._print_Var(Var(name.replace("′", ""), SCALAR)) + "_prime" * name.count("′")
+
     def _print_Var(self, e: Var) -> str:
         base, sub = _split_name(e.name)
         base, accent = split_accent(base)
@@ -571,6 +580,9 @@ class LatexPrinter(Printer):
 
     def call(self, name: str, inner: str) -> str:
         return rf"\operatorname{{{name}}}\left({inner}\right)"
+
+    def _print_UserFunc(self, e) -> str:
+        return rf"{latex_name(e.name)}\left({self._print(e.arg)}\right)"
 
     def _print_D(self, e) -> str:
         inner = self._print(e.arg)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 
-from .ir import D, Softmax, Transpose, Var, dim_mul, fmt_shape, substitute, walk
+from .ir import D, Softmax, Transpose, UserFunc, Var, dim_mul, fmt_shape, substitute, walk
 from .printers import (AsciiPrinter, LatexPrinter, TextPrinter, latex_name, steps_to_latex,
                        steps_to_text, to_text)
 from .simplify import cost
@@ -74,10 +74,18 @@ def render(d, style: str = "text", taken: set = frozenset()) -> list[str]:
     (``taken``: names already in use), defined on a last "where" line."""
     d, named = auto_name(d, set(taken) | {d.wrt.name, d.fname})
     lines = _render(d, style)
-    if named:
-        p = _printer(style)
-        defs = ", ".join(f"{_name(n, style)} = {p.doprint(e)}" for n, e in named)
-        lines.append(rf"\text{{where }} {defs}" if style == "latex" else f"where {defs}")
+    p = _printer(style)
+    defs = [f"{_name(n, style)} = {p.doprint(e)}" for n, e in named]
+    # the derivative of a user function, spelled out once: f′(x) = …
+    shown = [getattr(d, f) for f in ("expr", "map_expr", "gradient") if getattr(d, f) is not None]
+    derived = {n.name: n for e in shown for n in walk(e) if isinstance(n, UserFunc)
+               and n.name.endswith("′")}
+    for fn in derived.values():
+        call = UserFunc(fn.name, fn.param.name, fn.body, fn.param)
+        defs.append(f"{p.doprint(call)} = {p.doprint(fn.body)}")
+    if defs:
+        lines.append(rf"\text{{where }} {', '.join(defs)}" if style == "latex"
+                     else f"where {', '.join(defs)}")
     return lines
 
 
