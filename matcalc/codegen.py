@@ -413,7 +413,10 @@ def _full(e: Expr) -> bool:
     if isinstance(e, (Add, Hadamard)):
         return any(_full(a) for a in e.args)
     if isinstance(e, MatMul):
-        return any(a.shape != SCALAR for a in e.args)
+        chain = [a for a in e.args if a.shape != SCALAR]
+        return len(chain) > 1 or any(_full(a) for a in chain)
+    if isinstance(e, HadPow):
+        return _full(e.arg)
     return True
 
 

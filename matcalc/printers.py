@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .ir import (SCALAR, Add, Broadcast, D, Expr, Hadamard, HadPow, MatMul, Num, Power,
+from .ir import (SCALAR, Add, Broadcast, D, Expr, Hadamard, HadPow, MatMul, Num, Ones, Power,
                  Transpose, Var)
 
 # Binding strength of each node when printed; a child weaker than its context gets parens.
@@ -37,6 +37,16 @@ GREEK_LATEX = {
     "χ": "chi", "ψ": "psi", "ω": "omega", "Γ": "Gamma", "Δ": "Delta", "Θ": "Theta",
     "Λ": "Lambda", "Σ": "Sigma", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega", "ℓ": "ell",
 }
+
+
+def explicit_broadcast(e: Expr) -> Expr:
+    """A broadcast row r as 𝟏r and column c as c𝟏ᵀ (where no sum or ∘ around implies it)."""
+    if not isinstance(e, Broadcast) or e.arg.shape == SCALAR:
+        return e
+    a = e.arg
+    if a.rows == 1 and e.rows != 1:
+        return MatMul(Ones(e.rows, 1), a)
+    return MatMul(a, Transpose(Ones(e.cols, 1)))
 
 
 def precedence(e: Expr) -> int:
@@ -98,7 +108,7 @@ class Printer:
         self.explicit = explicit
 
     def doprint(self, e: Expr) -> str:
-        return self._print(e, 0)
+        return self._print(explicit_broadcast(e), 0)
 
     def _print(self, e: Expr, context: int = 0) -> str:
         text = getattr(self, "_print_" + type(e).__name__)(e)
@@ -125,7 +135,11 @@ class Printer:
 
     # -- products ------------------------------------------------------------------------
     def _print_MatMul(self, e: MatMul) -> str:
-        coeff, num, den, chain = split_product(e)
+        args = []
+        for a in e.args:      # a broadcast row in a product reads 𝟏r
+            b = explicit_broadcast(a)
+            args.extend(b.args if b is not a else (a,))
+        coeff, num, den, chain = split_product(MatMul(*args))
         sign = ""
         if coeff < 0:
             sign, coeff = self.minus, -coeff
@@ -676,7 +690,7 @@ def steps_to_latex(steps, fname: str, wrt_name: str, result: Expr) -> str:
         previous = body
         rules = "; ".join(r.name for r in step.rules)
         lead = rf"\mathrm{{d}}{f} &= " if i == 0 else "&= "
-        rows.append(lead + body + (rf" && \text{{({rules})}}" if rules else ""))
+        rows.append(lead + body + (rf" && \text{{({_latex_text(rules)})}}" if rules else ""))
     rows.append(rf"\Rightarrow \frac{{\partial {f}}}{{\partial {x}}} &= {printer.doprint(result)}")
     return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
 
@@ -691,8 +705,12 @@ def latex_document(body: str, notes=()) -> str:
 def _latex_text(text: str) -> str:
     """Plain prose with its Unicode math symbols made safe for LaTeX text mode."""
     out = []
-    for ch in text:
-        if ch in "&%$#_{}":
+    for i, ch in enumerate(text):
+        if ch in ACCENTS:
+            continue                      # written with its letter: X̂ → $\hat{X}$
+        if i + 1 < len(text) and text[i + 1] in ACCENTS:
+            out.append(f"${latex_name(ch + text[i + 1])}$")
+        elif ch in "&%$#_{}":
             out.append("\\" + ch)
         elif ord(ch) < 128:
             out.append(ch)

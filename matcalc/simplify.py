@@ -96,6 +96,10 @@ def mul_flatten(e: MatMul) -> Expr:
         flat = isinstance(a, MatMul) and (not is_scalar(a) or all_scalar
                                           or all(is_scalar(p) for p in a.args))
         parts = a.args if flat else (a,)
+        if isinstance(a, MatMul) and not flat:
+            c, rest = coeff_and_rest(a)         # 2(aᵀx) keeps aᵀx whole, the 2 joins the rest
+            coeff *= c
+            parts = (rest,)
         for p in parts:
             if isinstance(p, Num):
                 coeff *= p.value
@@ -490,7 +494,7 @@ def broadcast_rules(e: Broadcast) -> Expr:
         return a
     if is_zero(a):
         return Zero(*e.shape)
-    if isinstance(a, Ones):
+    if isinstance(a, Ones) or _is_ones_row(a):
         return Ones(*e.shape)
     if isinstance(a, Broadcast):
         return Broadcast(a.arg, *e.shape)
@@ -872,7 +876,7 @@ def _hadamard_rank(f: Expr) -> int:
     base = f.arg if isinstance(f, (Broadcast, Transpose)) else f
     if isinstance(base, Var):
         return 0
-    return 1 if isinstance(base, Func) else 2
+    return 1 if isinstance(base, (Func, Softmax)) else 2
 
 
 def fold_powers(e: Expr) -> Expr:
