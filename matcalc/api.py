@@ -324,7 +324,7 @@ def _jacobian(program: Program, var: Var, definitions: dict) -> Derivative:
     J = present(tidy(vec_form(lin, var))) if not isinstance(lin, Zero) else \
         Zero(_size(f), _size(var))
     fname = _result_name(program, "F")
-    index = {style: index_form(lin, f.shape, var, fname, kind=style)
+    index = {style: index_form(lin, f.shape, var, fname, kind=style, vec=J)
              for style in ("text", "ascii", "latex")}
     g = _fresh(program, "G", f.shape)
     vjp = gradient(Frob(g, f), var, definitions)

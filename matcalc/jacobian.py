@@ -20,7 +20,7 @@ from .errors import UnsupportedError
 from .ir import (Add, Broadcast, Commutation, D, Diag, Expr, Frob, Hadamard, Identity, Kron,
                  MatMul, Num, Ones, Sum, Trace, Transpose, Unvec, Var, Vec, Zero, dim_mul, dim_value, is_scalar)
 from .printers import PREC_POSTFIX, AsciiPrinter, LatexPrinter, TextPrinter, precedence
-from .simplify import expand, simplify
+from .simplify import coeff_and_rest, expand, simplify
 
 
 def differential(e: Expr, wrt: Var, definitions: dict) -> Expr | None:
@@ -150,8 +150,9 @@ class IndexForm:
 
 
 def index_form(lin: Expr, f_shape, wrt: Var, fname: str, sizes: dict | None = None,
-               kind: str = "text") -> IndexForm:
-    """∂F_ij/∂X_kl read off the terms of dF; falls back to the entries of the vec form."""
+               kind: str = "text", vec: Expr | None = None) -> IndexForm:
+    """∂F_ij/∂X_kl read off the terms of dF, else off the terms of the vec form ``vec``
+    (Diag, Kronecker and outer products), else given as the entries of the vec form."""
     style = index_style(kind)
     out_idx = "".join(c for c, d in zip("ij", f_shape) if d != 1)
     in_idx = "".join(c for c, d in zip("kl", wrt.shape) if d != 1)
@@ -167,14 +168,63 @@ def index_form(lin: Expr, f_shape, wrt: Var, fname: str, sizes: dict | None = No
             parts.append(text)
             delta_sets.append(set(deltas))
     except _NoIndexForm:
-        row = f"{out_idx[0] if out_idx else '1'}"
-        return IndexForm(f"{lhs} = J[({out_idx}), ({in_idx})], the entries of the vec form J "
-                         f"(row {row} + p(j − 1), column k + m(l − 1))", shape)
+        try:
+            parts, delta_sets = _index_from_vec(vec, style, f_shape, wrt.shape)
+        except _NoIndexForm:
+            if len(out_idx) < 2 and len(in_idx) < 2:
+                return IndexForm(f"{lhs} = J_{out_idx}{in_idx}, the entries of the vec form J",
+                                 shape)
+            rows_f, rows_x = f_shape[0], wrt.shape[0]
+            return IndexForm(f"{lhs} = J[({out_idx}), ({in_idx})], the entries of the vec "
+                             f"form J (row i + {rows_f}(j − 1), column k + {rows_x}(l − 1))",
+                             shape)
     body = " + ".join(parts).replace(f"+ {style.minus}", f"{style.minus} ") if parts else "0"
     common = set.intersection(*delta_sets) if delta_sets else set()
     zero_unless = sorted(f"{a} = {b}" for a, b in common)
     return IndexForm(f"{lhs} = {body}", shape, zero_unless,
                      _count_nonzeros(common, f_shape, wrt.shape, sizes or {}))
+
+
+def _index_from_vec(J: Expr | None, style: IndexStyle, f_shape, x_shape):
+    """Index terms read off the vec form: Diag(vec M) → M_ij δ_ik δ_jl, B ⊗ A → A_ik B_jl,
+    and for vectors Diag(v) → v_i δ_ik, uwᵀ → u_i w_k, I → δ_ik."""
+    if J is None:
+        raise _NoIndexForm()
+    vectors = f_shape[1] == 1 and x_shape[1] == 1
+    parts, delta_sets = [], []
+    for t in expand(simplify(J)):
+        c, rest = coeff_and_rest(t)
+        sign = style.minus if c < 0 else ""
+        lead = [] if abs(c) == 1 else [style.printer.number(abs(c), coefficient=True)]
+        if isinstance(rest, Diag) and vectors:
+            deltas = [("i", "k")]
+            text = _entry(rest.arg, "i", "1", style)[0] + " " + _deltas(deltas, style)
+        elif isinstance(rest, Diag) and isinstance(rest.arg, Vec):
+            deltas = [("i", "k"), ("j", "l")]
+            text = _entry(rest.arg.arg, "i", "j", style)[0] + " " + _deltas(deltas, style)
+        elif isinstance(rest, Identity):
+            deltas = [("i", "k")] if vectors else [("i", "k"), ("j", "l")]
+            text = _deltas(deltas, style)
+        elif isinstance(rest, Kron) and not vectors:
+            b, a = rest.args
+            text = f"{_entry(a, 'i', 'k', style)[0]} {_entry(b, 'j', 'l', style)[0]}"
+            deltas = []
+        elif (vectors and isinstance(rest, MatMul) and len(rest.args) == 2
+              and rest.args[0].cols == 1 and rest.args[1].rows == 1):
+            u, w = rest.args
+            w_entry = _entry(w.arg, "k", "1", style) if isinstance(w, Transpose) else \
+                _entry(w, "1", "k", style)
+            text = f"{_entry(u, 'i', '1', style)[0]} {w_entry[0]}"
+            deltas = []
+        else:
+            raise _NoIndexForm()
+        parts.append(sign + " ".join(lead + [text]))
+        delta_sets.append({tuple(sorted(d)) for d in deltas})
+    return parts, delta_sets
+
+
+def _deltas(pairs, style: IndexStyle) -> str:
+    return " ".join(style.delta.format(a + b) for a, b in pairs)
 
 
 def _count_nonzeros(common: set, f_shape, x_shape, sizes: dict) -> str:

@@ -43,8 +43,9 @@ def auto_name(d, taken: set):
     exprs = {f: getattr(d, f) for f in fields}
     named = []
     for _ in range(MAX_AUTO_NAMES):
-        counts = Counter(n for e in exprs.values() for n in walk(e))
-        repeated = [n for n, c in counts.items() if c > 1 and _worth_a_name(n)]
+        # repeated within one expression; once named, the name is used on every line
+        repeated = [n for e in exprs.values() for n, c in Counter(walk(e)).items()
+                    if c > 1 and _worth_a_name(n)]
         if not repeated:
             break
         sub = max(repeated, key=cost)

@@ -544,8 +544,10 @@ def structural_rules(e: Expr) -> Expr:
 
 
 def kron_rules(e: Kron) -> Expr:
-    """I₁ ⊗ A = A ⊗ I₁ = A; (cA) ⊗ B = c(A ⊗ B)."""
+    """I₁ ⊗ A = A ⊗ I₁ = A; Iₘ ⊗ Iₙ = Iₘₙ; (cA) ⊗ B = c(A ⊗ B)."""
     a, b = e.args
+    if isinstance(a, Identity) and isinstance(b, Identity):
+        return Identity(e.rows)
     for one, other in ((a, b), (b, a)):
         if (isinstance(one, Identity) or is_scalar(one)) and one.shape == SCALAR:
             return other if one in (ONE, Identity(1)) else MatMul(one, other)
