@@ -52,8 +52,9 @@ def auto_name(d, taken: set):
         name = _fresh_name(AUTO_NAME.get(type(sub)), taken | {n for n, _ in named})
         var = Var(name, sub.shape)
         exprs = {f: substitute(e, {sub: var}) for f, e in exprs.items()}
-        named.append((name, sub))
-    return replace(d, **exprs), named
+        named = [(n, substitute(e, {sub: var})) for n, e in named] + [(name, sub)]
+    # inner names first: p = softmax(Z), T₁ = Diag(vec(p))
+    return replace(d, **exprs), named[::-1]
 
 
 def _worth_a_name(e) -> bool:
