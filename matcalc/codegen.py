@@ -18,6 +18,7 @@ from .errors import MatcalcError
 from .ir import (SCALAR, Add, Broadcast, Expr, Hadamard, HadPow, MatMul, Num, Power,
                  Transpose, UserFunc, Var, walk)
 from .printers import ACCENTS, ASCII_GREEK, SUBSCRIPT_DIGITS
+from .simplify import simplify
 
 GREEK_ASCII = {letter: name for name, letter in ASCII_GREEK.items()
                if name not in ("lam", "eps", "epsilon")}
@@ -67,6 +68,8 @@ class NumpyPrinter:
 
     def atom(self, e: Expr) -> str:
         """e printed so that it can stand as an operand of * / @ ** or .T."""
+        if isinstance(e, Broadcast) and e not in self.names:
+            return self.atom(e.arg)          # NumPy broadcasts it as it stands
         text = self(e)
         if e in self.names or isinstance(e, (Var, Transpose)) or text.isidentifier() \
                 or (isinstance(e, Num) and e.value >= 0) or _is_call(text):
@@ -355,7 +358,7 @@ def _function(name: str, doc: str, expr: Expr, params: list[Var], definitions: d
     ``returns`` is the variable whose shape the result takes (None: a 2-D matrix as is)."""
     check_lines, dims = _shape_checks(params)
     expr, value = _entrywise(expr), value and _entrywise(value)
-    definitions = {n: _entrywise(e) for n, e in definitions.items()}
+    definitions = {n: simplify(_entrywise(e)) for n, e in definitions.items()}
     exprs = [expr] + ([value] if value is not None else [])
     for node in (n for e in exprs for n in walk(e)):
         for d in node.shape:
@@ -366,11 +369,22 @@ def _function(name: str, doc: str, expr: Expr, params: list[Var], definitions: d
     body = list(check_lines)
     names: dict = {}
     printer = NumpyPrinter(names, dims)
-    for def_name, def_value in used_defs.items():
-        body.append(f"{py_name(def_name)} = {printer(def_value)}")
-    for i, node in enumerate(_shared_subtrees(exprs + list(used_defs.values()))):
-        body.append(f"t{i + 1} = {printer(node)}")
-        names[node] = f"t{i + 1}"
+    # definitions and shared temporaries, each after everything it reads
+    pending = [(Var(n, e.shape), e) for n, e in used_defs.items()] + \
+        [(None, node) for node in _shared_subtrees(exprs + list(used_defs.values()))]
+    done: set = set(params)
+    while pending:
+        i = next(i for i, (var, e) in enumerate(pending)
+                 if all(n in done or not _is_pending(n, pending, e) for n in walk(e)))
+        var, e = pending.pop(i)
+        if var is None:
+            text = printer(e)
+            names[e] = f"t{len(names) + 1}"
+            body.append(f"{names[e]} = {text}")
+            done.add(e)
+        else:
+            body.append(f"{py_name(var.name)} = {printer(e)}")
+            done.add(var)
     out = printer(expr)
     if returns is None:
         ret = out if _full(expr) else \
@@ -396,6 +410,12 @@ def _function(name: str, doc: str, expr: Expr, params: list[Var], definitions: d
     signature = ", ".join(py_name(v.name) for v in params)
     return "\n".join([f"def {name}({signature}):", f'    """{doc}"""']
                      + ["    " + line for line in body])
+
+
+def _is_pending(node: Expr, pending: list, within: Expr) -> bool:
+    """Is node a definition or a temporary still to be written (other than within itself)?"""
+    return node is not within and any(node == (var if var is not None else e)
+                                      for var, e in pending)
 
 
 def _unused_name(line: str, body: list[str]) -> bool:
@@ -474,21 +494,22 @@ def generate(result, with_value: bool = False) -> str:
 
 
 # Helper functions, emitted only when the code calls them.
-HELPERS = {}
-HELPERS["_commutation"] = '''def _commutation(m, n):
+HELPERS = {
+    "_commutation": '''def _commutation(m, n):
     """The commutation matrix K: K @ A.reshape(-1, order="F") == A.T.reshape(-1, order="F")."""
     k = np.zeros((m * n, m * n))
     rows = np.arange(m * n)
     k[rows, (rows % n) * m + rows // n] = 1.0
     return k
-'''
-HELPERS["_logsumexp"] = '''def _logsumexp(a, axis):
+''',
+    "_logsumexp": '''def _logsumexp(a, axis):
     """log(sum(exp(a), axis)) without overflow."""
     top = a.max(axis=axis, keepdims=True)
     return top + np.log(np.exp(a - top).sum(axis=axis, keepdims=True))
-'''
-HELPERS["_softmax"] = '''def _softmax(a, axis):
+''',
+    "_softmax": '''def _softmax(a, axis):
     """exp(a) / sum(exp(a), axis) without overflow."""
     e = np.exp(a - a.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
-'''
+''',
+}
