@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .differentiate import linearize_rule
+from .differentiate import linearize_rule, reciprocal
 from .errors import UnsupportedError
 from .ir import (Add, Broadcast, Commutation, D, Diag, Expr, Frob, Hadamard, Identity, Kron,
-                 MatMul, Num, Ones, Sum, Trace, Transpose, Unvec, Var, Vec, Zero, dim_mul, dim_value, is_scalar)
+                 MatMul, Mean, Num, Ones, Sum, Trace, Transpose, Unvec, Var, Vec, Zero, dim_mul, dim_value, is_scalar)
 from .printers import PREC_POSTFIX, AsciiPrinter, LatexPrinter, TextPrinter, precedence
 from .simplify import coeff_and_rest, expand, simplify
 
@@ -113,6 +113,13 @@ def _vec(e: Expr, ident: Expr) -> Expr:
         else:
             stretch = Kron(Ones(cols, 1), Identity(rows))      # vec(c𝟏ᵀ) = (𝟏 ⊗ I) c
         return MatMul(stretch, _vec(a, ident))
+    if isinstance(e, Mean):
+        a = e.arg
+        if e.axis == 1:
+            sums = Kron(Identity(a.cols), Transpose(Ones(a.rows, 1)))  # vec(𝟏ᵀA) = (I ⊗ 𝟏ᵀ)vec A
+        else:
+            sums = Kron(Transpose(Ones(a.cols, 1)), Identity(a.rows))  # vec(A𝟏) = (𝟏ᵀ ⊗ I)vec A
+        return MatMul(reciprocal(e.length), sums, _vec(a, ident))
     raise UnsupportedError(f"no vec form for the linear map {type(e).__name__} yet")
 
 
@@ -174,10 +181,9 @@ def index_form(lin: Expr, f_shape, wrt: Var, fname: str, sizes: dict | None = No
             if len(out_idx) < 2 and len(in_idx) < 2:
                 return IndexForm(f"{lhs} = J_{out_idx}{in_idx}, the entries of the vec form J",
                                  shape)
-            rows_f, rows_x = f_shape[0], wrt.shape[0]
             return IndexForm(f"{lhs} = J[({out_idx}), ({in_idx})], the entries of the vec "
-                             f"form J (row i + {rows_f}(j − 1), column k + {rows_x}(l − 1))",
-                             shape)
+                             f"form J (row {_vec_position(out_idx, f_shape[0])}, column "
+                             f"{_vec_position(in_idx, wrt.shape[0])})", shape)
     body = " + ".join(parts).replace(f"+ {style.minus}", f"{style.minus} ") if parts else "0"
     common = set.intersection(*delta_sets) if delta_sets else set()
     zero_unless = sorted(f"{a} = {b}" for a, b in common)
@@ -221,6 +227,11 @@ def _index_from_vec(J: Expr | None, style: IndexStyle, f_shape, x_shape):
         parts.append(sign + " ".join(lead + [text]))
         delta_sets.append({tuple(sorted(d)) for d in deltas})
     return parts, delta_sets
+
+
+def _vec_position(indices: str, rows) -> str:
+    """Where entry (a, b) sits in a column-major vec: a + rows(b − 1); one index is itself."""
+    return f"{indices[0]} + {rows}({indices[1]} − 1)" if len(indices) == 2 else indices
 
 
 def _deltas(pairs, style: IndexStyle) -> str:

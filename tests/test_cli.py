@@ -17,6 +17,9 @@ SEEDS = [
     ["XWᵀ", "--wrt", "X", "--shape", "X=64x1024", "--shape", "W=512x1024"],
     ["W = XXᵀ; Y = WX; ℓ = ‖Y‖_F", "--wrt", "X", "--wrt", "W"],
     ["sum(G ∘ max(0, X))", "--wrt", "X"],
+    ["X ∈ ℝ^{N×D}; γ, β ∈ ℝ^D; μ = mean(X, 1); v = var(X, 1); X̂ = (X − μ) ⊘ √(v + ε); "
+     "Y = X̂ ∘ γᵀ + βᵀ; L = sum(G ∘ Y)", "--wrt", "X", "--wrt", "γ", "--wrt", "β"],
+    ["f(x) := x³/(1 + x²); sum(f(AX))", "--wrt", "X"],
 ]
 
 
@@ -71,6 +74,11 @@ def test_vjp_at_seed_sizes_without_the_4_tensor():
     ("‖AX − B‖_F²", "X", "hessian", "2(I ⊗ AᵀA)"),
     ("logdet X", "X", "hessian", "−(X⁻¹ ⊗ X⁻ᵀ)K"),
     ("sum(log(1 + exp(Xw)) − y ∘ Xw)", "w", "hessian", "XᵀDiag(σ(Xw) ∘ (1 − σ(Xw)))X"),
+    ("log(sum(exp(x)))", "x", "hessian", "Diag(softmax(x)) − softmax(x) softmax(x)ᵀ"),
+    ("softmax(z)", "z", "jacobian", "Diag(softmax(z)) − softmax(z) softmax(z)ᵀ"),
+    ("max(0, X)", "X", "jacobian", "Diag(vec(H(X)))"),
+    ("f(x) := x³/(1 + x²); f(X)", "X", "jacobian", "Diag(vec(f′(X)))"),
+    ("mean(X, 1)", "X", "jacobian", "(I ⊗ 𝟏ᵀ)/n"),
 ])
 def test_jacobian_and_hessian(text, wrt, kind, expected):
     from matcalc.evaluate import assign_sizes, evaluate, random_inputs
@@ -95,3 +103,23 @@ def test_jacobian_and_hessian(text, wrt, kind, expected):
     extra = extra[:, 0] if d.map_var.shape[1] == 1 else extra
     got = np.asarray(ns[f"{mapped}_{wrt}"](*args, extra)).reshape(x.shape)
     assert np.allclose(got, np.broadcast_to(evaluate(d.map_expr, env, sizes), x.shape))
+
+
+def test_softmax_hessian_reads_as_the_textbook():
+    """Issue 5: log(sum(exp(x))) has Hessian Diag(p) − ppᵀ with p = softmax(x), in every form."""
+    r = derive("log(sum(exp(x)))", "x", kind="hessian")
+    assert "H = ∂vec(∇f)/∂vec(x) = Diag(p) − ppᵀ" in r.text
+    assert r.text.splitlines()[-1] == "where p = softmax(x)"
+    assert r"\operatorname{Diag}\left(p\right) - p p^{\top}" in r.latex
+    assert "where p = softmax(x)" in r.ascii
+
+
+def test_softmax_jacobian_index_form():
+    r = derive("softmax(z)", "z")
+    assert "∂F_i/∂z_k = softmax(z)_i δ_ik − softmax(z)_i softmax(z)_k" in r.text
+
+
+def test_user_function_derivative_is_spelled_out_once(capsys):
+    assert main(["f(x) := x³/(1 + x²); sum(f(AX))", "--wrt", "X"]) == 0
+    assert capsys.readouterr().out.splitlines()[:2] == [
+        "∂ℓ/∂X = Aᵀf′(AX)    (m×k)", "where f′(x) = x²(3 + x²)/(1 + x²)²"]
