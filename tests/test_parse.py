@@ -20,15 +20,21 @@ from matcalc.ir import (
     Identity,
     Kron,
     LogDet,
+    LogSoftmax,
+    LogSumExp,
     MatMul,
+    Mean,
     Norm,
     Num,
     Ones,
     Power,
+    Softmax,
     Sum,
     Trace,
     Transpose,
+    UserFunc,
     Var,
+    Variance,
     Vec,
 )
 from matcalc.parse import Program, detect_dialect, parse, parse_shape_spec
@@ -168,6 +174,28 @@ SAME_TREE = [
     (Add(MatMul(Var("W₁", ("n", "m")), Var("x", ("m", 1))), b),
      ["W₁x + b", "W1*x + b", "W_1 x + b", r"W_{1} x + b"], None),
     (MatMul(T(theta), x), ["θᵀx", "theta'*x", r"\theta^T x"], None),
+    # --- axis reductions, softmax, max/min/clip (issue 6) ----------------------------------------
+    (Mean(X, 1), ["mean(X, 1)", "mean(X,1)", r"\operatorname{mean}(X, 1)"], None),
+    (Variance(X, 2), ["var(X, 2)", "var(X,2)", r"\operatorname{var}\left(X, 2\right)"], None),
+    (MatMul(T(Ones("n", 1)), X), ["sum(X, 1)", "sum(X,1)", r"\operatorname{sum}(X, 1)", "𝟏ᵀX"],
+     None),
+    (MatMul(X, Ones("m", 1)), ["sum(X, 2)", "sum(X,2)", r"\operatorname{sum}(X, 2)", "X𝟏"], None),
+    (Softmax(X, 2), ["softmax(X)", "softmax(X)", r"\operatorname{softmax}(X)", "softmax(X, 2)"],
+     None),
+    (LogSoftmax(x, 1), ["logsoftmax(x)", "log_softmax(x)", r"\operatorname{logsoftmax}(x)"],
+     None),
+    (LogSumExp(X, 2), ["logsumexp(X, 2)", "logsumexp(X,2)", r"\operatorname{logsumexp}(X, 2)"],
+     None),
+    (Func("relu", X), ["max(0, X)", "max(X, 0)", r"\max(0, X)"], None),
+    (Add(X, neg(Func("relu", Add(X, Broadcast(NEG, "n", "m"))))),
+     ["min(X, 1)", "min(X,1)", r"\operatorname{min}(X, 1)"], None),
+    (Add(Func("relu", X), neg(Func("relu", Add(X, Broadcast(NEG, "n", "m"))))),
+     ["clip(X, 0, 1)", "clip(X,0,1)", r"\operatorname{clip}(X, 0, 1)"], None),
+    (MatMul(Var("Y", ("n", "k"), "onehot"), Ones("k", 1)),
+     ["Y ∈ ℝ^{n×k} onehot; Y𝟏", "Y: n x k onehot; Y*vector(1)",
+      r"Y \in \mathbb{R}^{n \times k} (one-hot); Y \mathbf{1}"], None),
+    (Sum(Var("X̂", ("n", "m"))), ["sum(X̂)", r"\operatorname{sum}(\hat{X})",
+                                  r"\operatorname{sum}(\widehat{X})"], None),
 ]
 
 
@@ -522,3 +550,20 @@ def test_ascii_and_unicode_spellings_agree(pair):
     unicode_text = (text.replace(".*", "∘").replace("'", "ᵀ").replace("-", "−")
                     .replace("*", "·"))
     assert result(_DECLARE + unicode_text) == result(_DECLARE + text)
+
+
+def test_user_function_in_every_dialect():
+    x1 = Var("x", (1, 1))
+    body = Add(MatMul(Num(2), x1), Power(x1, F(2)))
+    expected = Sum(UserFunc("f", "x", body, X))
+    for text in ["f(x) := 2x + x²; sum(f(X))", "f(x) = 2*x + x^2\nsum(f(X))",
+                 r"f(x) := 2x + x^2; \operatorname{sum}(f(X))"]:
+        program = parse(text)
+        assert program.result == expected, text
+        assert program.functions == ("f",) and program.variables == (X,)
+
+
+def test_user_function_parameter_is_local():
+    """The parameter of f is its own scalar, even where the expression has a vector x."""
+    program = parse("f(x) := x²; xᵀf(x)")
+    assert program.variables == (x,)
