@@ -1459,6 +1459,10 @@ class _Elaborator:
         if name in self.all_defined:
             self.error(f"{name} is used before its definition", [span, self.all_defined[name]],
                        f"define {name} first, or use another name for the variable")
+        if name in self.user_symbols and name not in self.declared:
+            # a declared dimension used as a number: (1/N)𝟏ᵀX for X ∈ ℝ^{N×D}
+            self.notes.append(f"{name} read as the size {name} of a declared dimension")
+            return self.node("Size", (), (name,), (self.ONE, self.ONE), span)
         if name not in self.symbols:
             self.variables.append(name)
             if name in self.declared:

@@ -217,13 +217,15 @@ def _recognize_mean(coeff: Fraction, scalars: list, chain: list):
             for n in _sum_lengths(link):
                 if isinstance(n, int) and (coeff * n).denominator < coeff.denominator:
                     return coeff * n, scalars, chain[:j] + [_as_mean(link, n)] + chain[j + 1:]
-    if len(chain) >= 2 and _is_ones_row(chain[0]):
+    if len(chain) >= 2 and (_is_ones_row(chain[0]) or isinstance(chain[0], Ones)):
         n = chain[0].cols
         for i, s in enumerate(scalars):
             if _size_of_reciprocal(s) == n:
                 rest = chain[1:]
-                return coeff, scalars[:i] + scalars[i + 1:], \
-                    [Mean(rest[0] if len(rest) == 1 else MatMul(*rest), 1)]
+                mean = Mean(rest[0] if len(rest) == 1 else MatMul(*rest), 1)
+                if isinstance(chain[0], Ones):        # (1/n)𝟏𝟏ᵀM = 𝟏 mean(M, 1)
+                    mean = Broadcast(mean, chain[0].rows, mean.cols)
+                return coeff, scalars[:i] + scalars[i + 1:], [mean]
     return coeff, scalars, chain
 
 

@@ -164,6 +164,8 @@ ROWS = [
     Row("A ∈ ℝ^{1×m}; mean(X, 1) : A", "X", "𝟏A/n", "mean(X, 1) = (1/n)𝟏ᵀX"),
     Row("sum(var(X, 2))", "X", "2(X − mean(X, 2))/m", "d var = 2 mean((X − mean X) ∘ dX)"),
     Row("sum(X, 2)ᵀ(X𝟏)", "X", "2X𝟏𝟏ᵀ", "sum(X, 2) = X𝟏"),
+    Row("X ∈ ℝ^{N×D}; μ = (1/N)𝟏ᵀX; sum(G ∘ (X − μ))", "X", "G − mean(G, 1)",
+        "centering: (1/N)𝟏𝟏ᵀG = 𝟏 mean(G, 1)"),
     Row("sum(G ∘ max(X, 0.5))", "X", "G ∘ H(X − ½)", "max(X, c) = c + relu(X − c)"),
     Row("sum(G ∘ min(X, 1))", "X", "G ∘ (1 − H(X − 1))", "min(X, c) = X − relu(X − c)"),
     Row("sum(G ∘ clip(X, 0, 1))", "X", "G ∘ (H(X) − H(X − 1))",

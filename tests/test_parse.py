@@ -28,6 +28,7 @@ from matcalc.ir import (
     Num,
     Ones,
     Power,
+    Size,
     Softmax,
     Sum,
     Trace,
@@ -567,3 +568,10 @@ def test_user_function_parameter_is_local():
     """The parameter of f is its own scalar, even where the expression has a vector x."""
     program = parse("f(x) := x²; xᵀf(x)")
     assert program.variables == (x,)
+
+
+def test_declared_dimension_is_a_size():
+    program = parse("X ∈ ℝ^{N×D}; (1/N)𝟏ᵀX")
+    assert program.result == MatMul(Power(Size("N"), F(-1)), T(Ones("N", 1)),
+                                    Var("X", ("N", "D")))
+    assert "N read as the size N of a declared dimension" in program.notes
