@@ -165,13 +165,21 @@ def _ones_chain(chain: list) -> list:
             out[-1] = Transpose(a.arg)                      # 𝟏ᵀDiag(v) = vᵀ
         elif _is_ones_col(a) and isinstance(prev, Diag):
             out[-1] = prev.arg                              # Diag(v)𝟏 = v
-        elif _is_ones_row(prev) and _sum_out_of(a, 1, lambda m: MatMul(prev, m)):
-            out[-1] = _sum_out_of(a, 1, lambda m: MatMul(prev, m))
-        elif _is_ones_col(a) and _sum_out_of(prev, 2, lambda m: MatMul(m, a)):
-            out[-1] = _sum_out_of(prev, 2, lambda m: MatMul(m, a))
+        elif _is_ones_row(prev) and (pulled := _column_sums_out(prev, a)) is not None:
+            out[-1] = pulled
+        elif _is_ones_col(a) and (pulled := _row_sums_out(prev, a)) is not None:
+            out[-1] = pulled
         else:
             out.append(a)
     return out
+
+
+def _column_sums_out(ones_row: Expr, h: Expr) -> Expr | None:
+    return _sum_out_of(h, 1, lambda m: MatMul(ones_row, m))
+
+
+def _row_sums_out(h: Expr, ones_col: Expr) -> Expr | None:
+    return _sum_out_of(h, 2, lambda m: MatMul(m, ones_col))
 
 
 def _sum_out_of(h: Hadamard, axis: int, reduce) -> Expr:
@@ -735,7 +743,7 @@ def _factor_hadamard(e: Add) -> Expr | None:
                                                   or isinstance(t, Hadamard) for t in e.args):
         return None
     common: dict = {}
-    for base, k in parts[0][2].items():
+    for base in parts[0][2]:
         ks = [p[2].get(base, Fraction(0)) for p in parts]
         if all(x > 0 for x in ks):
             common[base] = min(ks)
