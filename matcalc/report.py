@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 
-from .ir import D, Softmax, Transpose, UserFunc, Var, dim_mul, fmt_shape, substitute, walk
+from .ir import (Add, D, Norm, Softmax, Transpose, UserFunc, Var, dim_mul, fmt_shape, substitute,
+                 walk)
 from .printers import (AsciiPrinter, LatexPrinter, TextPrinter, latex_name, steps_to_latex,
                        steps_to_text, to_text)
-from .simplify import cost
+from .simplify import cost, simplify
 
 VEC_RULES = "vec(AXB) = (Bᵀ ⊗ A)vec X; vec(A ∘ X) = Diag(vec A)vec X; vec(Xᵀ) = K vec X"
 K_NOTE = "K is the commutation matrix: vec(Xᵀ) = K vec(X)"
@@ -31,8 +32,10 @@ def _shape(shape, style: str) -> str:
 
 
 # Automatic names for long repeated subexpressions: a preferred letter by kind, else T₁, T₂ …
+# The residual R of a loss ‖R‖² is named E where it appears, if it is long.
 AUTO_NAME = {Softmax: "p"}
 MIN_NAMED_LENGTH = 8      # characters of the printed subexpression
+MIN_RESIDUAL_LENGTH = 12
 MAX_AUTO_NAMES = 3
 
 
@@ -41,7 +44,18 @@ def auto_name(d, taken: set):
     (name, subexpression) to print as "where T₁ = …"."""
     fields = [f for f in ("expr", "map_expr", "gradient") if getattr(d, f) is not None]
     exprs = {f: getattr(d, f) for f in fields}
-    named = []
+    named: list = []
+    for r in (n.arg for n in walk(d.function) if isinstance(n, Norm)):
+        # the residual, as it stands or transposed (Eᵀ = W₂T − Yᵀ once expanded)
+        forms = (r, simplify(Transpose(r)))
+        if isinstance(r, Add) and len(to_text(r)) >= MIN_RESIDUAL_LENGTH and \
+                any(n in forms for e in exprs.values() for n in walk(e)):
+            name = _fresh_name("E", taken)
+            var = Var(name, r.shape)
+            exprs = {f: substitute(e, {forms[0]: var, forms[1]: Transpose(var)})
+                     for f, e in exprs.items()}
+            named.append((name, r))
+            break
     for _ in range(MAX_AUTO_NAMES):
         # repeated within one expression; once named, the name is used on every line
         repeated = [n for e in exprs.values() for n, c in Counter(walk(e)).items()

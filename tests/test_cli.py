@@ -123,3 +123,12 @@ def test_user_function_derivative_is_spelled_out_once(capsys):
     assert main(["f(x) := x³/(1 + x²); sum(f(AX))", "--wrt", "X"]) == 0
     assert capsys.readouterr().out.splitlines()[:2] == [
         "∂ℓ/∂X = Aᵀf′(AX)    (m×k)", "where f′(x) = x²(3 + x²)/(1 + x²)²"]
+
+
+def test_mlp_residual_is_named_e():
+    """Issue 6: the two-layer MLP gradient reads (H(XW₁ᵀ) ∘ (EW₂))ᵀX with E the residual."""
+    r = derive("½‖relu(XW₁ᵀ)W₂ᵀ − Y‖_F²", ["W₁", "W₂"])
+    assert r.text.splitlines()[:4] == [
+        "∂f/∂W₁ = (H(XW₁ᵀ) ∘ (EW₂))ᵀX    (k×m)", "where E = relu(XW₁ᵀ)W₂ᵀ − Y",
+        "∂f/∂W₂ = Eᵀ relu(XW₁ᵀ)    (p×k)", "where E = relu(XW₁ᵀ)W₂ᵀ − Y"]
+    assert r.check().ok
