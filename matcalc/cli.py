@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 EPILOG = """\
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     out = sys.stdout
     ascii_only = args.ascii or not _can_encode(out, UNICODE_PROBE)
     from .errors import MatcalcError
+    from .printers import ascii_text
     try:
         text = _read_input(args)
         shapes = _shape_options(args.shape)
@@ -78,19 +80,22 @@ def main(argv: list[str] | None = None) -> int:
         print(_render(result, args, ascii_only), file=out)
         if args.check:
             report = result.check()
-            print(report if not ascii_only else str(report).encode("ascii", "replace").decode(),
-                  file=out)
+            print(report if not ascii_only else ascii_text(str(report)), file=out)
             return 0 if report.ok else 1
         return 0
     except MatcalcError as err:
         message = err.render()
         if not _can_encode(sys.stderr, message):
-            message = message.encode("ascii", "replace").decode()
+            message = ascii_text(message)
         print(f"matcalc: error: {message}", file=sys.stderr)
         return 2
     except RecursionError:
         print("matcalc: error: the expression is nested too deeply", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader went away (matcalc … | head): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _read_input(args) -> str:
@@ -124,6 +129,7 @@ def _shape_options(specs: list[str]) -> dict:
 
 
 def _render(result, args, ascii_only: bool) -> str:
+    from .printers import ascii_text
     if args.to == "json":
         return result.to_json()
     if args.to == "numpy":
@@ -139,7 +145,7 @@ def _render(result, args, ascii_only: bool) -> str:
         (result.ascii if ascii_only else result.text)
     notes = "".join(f"\nnote: {n}" for n in result.notes)
     text = body + notes
-    return text.encode("ascii", "replace").decode() if ascii_only else text
+    return ascii_text(text) if ascii_only else text
 
 
 def _can_encode(stream, text: str) -> bool:

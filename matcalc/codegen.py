@@ -17,12 +17,9 @@ from fractions import Fraction
 from .errors import MatcalcError
 from .ir import (SCALAR, Add, Broadcast, Expr, Hadamard, HadPow, MatMul, Num, Power,
                  Transpose, UserFunc, Var, walk)
-from .printers import ACCENTS, ASCII_GREEK, SUBSCRIPT_DIGITS
+from .printers import ACCENTS, LETTER_ASCII, SUBSCRIPT_DIGITS
 from .simplify import simplify
 
-GREEK_ASCII = {letter: name for name, letter in ASCII_GREEK.items()
-               if name not in ("lam", "eps", "epsilon")}
-GREEK_ASCII.update({"λ": "lam", "ε": "eps", "ℓ": "ell"})
 
 
 def py_name(name: str) -> str:
@@ -35,8 +32,8 @@ def py_name(name: str) -> str:
             out += "_prime"
         elif ch in ACCENTS:
             out += "_" + ACCENTS[ch]
-        elif ch in GREEK_ASCII:
-            out += GREEK_ASCII[ch]
+        elif ch in LETTER_ASCII:
+            out += LETTER_ASCII[ch]
         else:
             out += ch
     if not out.isascii() or not out.isidentifier() or keyword.iskeyword(out):

@@ -180,6 +180,8 @@ class Printer:
     def _print_Hadamard(self, e: Hadamard) -> str:
         out = self._hadamard_operand(e.args[0])
         for a in e.args[1:]:
+            if isinstance(a, Broadcast):
+                a = a.arg             # printed as it stands: NumPy broadcasting
             if isinstance(a, HadPow) and a.exp < 0:
                 divisor = a.arg if a.exp == -1 else HadPow(a.arg, -a.exp)
                 out += f" {self.hdiv} " + self._hadamard_operand(divisor)
@@ -425,7 +427,7 @@ class AsciiPrinter(TextPrinter):
     def _print_Var(self, e: Var) -> str:
         base, sub = _split_name(e.name)
         base, accent = split_accent(base)
-        base = {v: k for k, v in ASCII_GREEK.items()}.get(base, base)
+        base = LETTER_ASCII.get(base, base)
         return base + (f"_{accent}" if accent else "") + sub
 
     def _print_Identity(self, e) -> str:
@@ -483,6 +485,10 @@ ASCII_GREEK = {name: letter for letter, name in GREEK_LATEX.items()}
 ASCII_GREEK.update({"lam": "λ", "eps": "ε", "ell": "ℓ"})
 del ASCII_GREEK["varepsilon"]
 ASCII_GREEK["epsilon"] = "ε"
+# Each letter's ASCII spelling (the reverse, with the short forms λ → lam, ε → eps, ℓ → ell).
+LETTER_ASCII = {letter: name for name, letter in ASCII_GREEK.items()
+                if name not in ("lam", "eps", "epsilon")}
+LETTER_ASCII.update({"λ": "lam", "ε": "eps", "ℓ": "ell"})
 
 
 class LatexPrinter(Printer):
@@ -720,6 +726,32 @@ def _latex_text(text: str) -> str:
             out.append(_LATEX_CHARS.get(ch, "?"))
     return "".join(out)
 
+
+def ascii_text(text: str) -> str:
+    """Prose (notes, messages) with its Unicode math spelled in ASCII: μ → mu, X̂ → X_hat,
+    n×m → nxm, ∘ → .*; anything else unknown becomes '?'."""
+    out = []
+    for ch in text:
+        if ch in ACCENTS:
+            out.append("_" + ACCENTS[ch])
+        elif ord(ch) < 128:
+            out.append(ch)
+        elif ch in LETTER_ASCII:
+            out.append(LETTER_ASCII[ch])
+        elif ch in SUBSCRIPT_DIGITS:
+            out.append(str(SUBSCRIPT_DIGITS.index(ch)))
+        else:
+            out.append(_ASCII_CHARS.get(ch, "?"))
+    return "".join(out)
+
+
+_ASCII_CHARS = {
+    "′": "'", "∘": ".*", "⊘": "./", "ᵀ": "'", "−": "-", "½": "1/2", "‖": "||", "⊗": " kron ",
+    "∂": "d", "→": "->", "×": "x", "—": "--", "–": "-", "𝟏": "1", "⁻": "^-", "¹": "1",
+    "²": "^2", "³": "^3", "ℝ": "R", "𝕊": "S", "…": "...", "≤": "<=", "≥": ">=", "⇒": "=>",
+    "·": "*", "√": "sqrt", "∈": " in ", "↦": "|->", "δ": "delta", "∇": "grad ", "⟨": "<",
+    "⟩": ">",
+}
 
 _LATEX_CHARS = {
     "′": "$'$", "∘": "$\\circ$", "ᵀ": "$^\\top$", "−": "-", "½": "$\\frac12$",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .ir import fmt_shape
 from .parse import Program
-from .printers import AsciiPrinter, TextPrinter
+from .printers import AsciiPrinter, TextPrinter, ascii_text
 
 
 def describe(program: Program, ascii_only: bool = False) -> str:
@@ -16,8 +16,8 @@ def describe(program: Program, ascii_only: bool = False) -> str:
     lead = f"{program.result_name} = " if program.result_name else ""
     lines.append(f"{lead}{printer.doprint(program.result)}    ({fmt_shape(program.result.shape)})")
     lines.append("shapes: " + ", ".join(f"{v.name}: {fmt_shape(v.shape)}"
-                                        + (" symmetric" if v.symmetric else "")
+                                        + (f" {v.structure}" if v.structure else "")
                                         for v in program.variables))
     lines.extend(f"note: {n}" for n in program.notes)
     text = "\n".join(lines)
-    return text.encode("ascii", "replace").decode() if ascii_only else text
+    return ascii_text(text) if ascii_only else text
