@@ -538,10 +538,12 @@ def mean_rules(e: Mean) -> Expr:
 
 
 def structural_rules(e: Expr) -> Expr:
-    """diag(Diag(v)) = v; vec⁻¹(vec(A)) = A; vec(vec⁻¹(a)) = a; f(0) stays."""
+    """diag(Diag(v)) = v; diag(Aᵀ) = diag(A); vec⁻¹(vec(A)) = A; vec(vec⁻¹(a)) = a; f(0) stays."""
     a = e.arg
     if isinstance(e, DiagOf) and isinstance(a, Diag):
         return a.arg
+    if isinstance(e, DiagOf) and isinstance(a, Transpose):
+        return DiagOf(a.arg)          # diag(Aᵀ) = diag(A)
     if isinstance(e, Unvec) and isinstance(a, Vec) and a.arg.shape == e.shape:
         return a.arg
     if isinstance(e, Vec) and isinstance(a, Unvec):

@@ -119,6 +119,7 @@ ROWS = [
     Row("sum(exp(λX))", "λ", "⟨exp(λX), X⟩", "chain rule in a scalar"),
     # --- Diag, diag, vec, Kronecker ---------------------------------------------------------------
     Row("aᵀdiag(X)", "X", "Diag(a)", "a : diag(X) = Diag(a) : X"),
+    Row("tr(Diag(x)A)", "x", "diag(A)", "Diag(x) : Aᵀ = x : diag(A)"),
     Row("xᵀDiag(a)x", "x", "2Diag(a)x", "Cookbook (81) with A = Diag(a), which is symmetric"),
     # --- matrix powers ---------------------------------------------------------------------------
     Row("‖X²‖_F²", "X", "2(X²Xᵀ + XᵀX²)", "d(X²) = dX X + X dX"),
@@ -181,6 +182,5 @@ KNOWN_FORM_GAPS = [
     Row("(Xb + c)ᵀD(Xb + c)", "X", "(D + Dᵀ)(Xb + c)bᵀ", "Cookbook (83)"),
     Row("(xᵀAx)/(xᵀx)", "x",
         "(A + Aᵀ)x/(xᵀx) − 2(xᵀAx)x/(xᵀx)²", "quotient rule, Cookbook (81) and (69)"),
-    Row("tr(Diag(x)A)", "x", "diag(A)", "Diag(x) : Aᵀ = x : diag(A)"),
     Row("aᵀX⁻²b", "X", "−X⁻ᵀabᵀX⁻ᵀX⁻ᵀ − X⁻ᵀX⁻ᵀabᵀX⁻ᵀ", "Cookbook (61) twice"),
 ]

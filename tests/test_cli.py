@@ -132,3 +132,14 @@ def test_mlp_residual_is_named_e():
         "∂f/∂W₁ = (H(XW₁ᵀ) ∘ (EW₂))ᵀX    (k×m)", "where E = relu(XW₁ᵀ)W₂ᵀ − Y",
         "∂f/∂W₂ = Eᵀ relu(XW₁ᵀ)    (p×k)", "where E = relu(XW₁ᵀ)W₂ᵀ − Y"]
     assert r.check().ok
+
+
+def test_ascii_output_has_no_question_marks(capsys):
+    text = ("X ∈ ℝ^{N×D}; γ, β ∈ ℝ^D; μ = mean(X, 1); v = var(X, 1); X̂ = (X − μ) ⊘ √(v + ε); "
+            "Y = X̂ ∘ γᵀ + βᵀ; L = sum(G ∘ Y)")
+    assert main([text, "--wrt", "X", "--ascii", "--check"]) == 0
+    out = capsys.readouterr().out
+    assert out.isascii() and "?" not in out
+    assert "dL/dX = gamma' .* (G - mean(G, 1) - X_hat .* mean(G .* X_hat, 1)) ./ sqrt(v + eps)" \
+        in out
+    assert "definitions of mu, v, X_hat, Y" in out
