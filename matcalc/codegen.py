@@ -15,7 +15,7 @@ from collections import Counter
 from fractions import Fraction
 
 from .errors import MatcalcError
-from .ir import (SCALAR, Add, Broadcast, Expr, Hadamard, HadPow, MatMul, Num, Power,
+from .ir import (SCALAR, Add, Broadcast, Expr, Hadamard, HadPow, MatMul, Num, Ones, Power,
                  Transpose, UserFunc, Var, walk)
 from .printers import ACCENTS, LETTER_ASCII, SUBSCRIPT_DIGITS
 from .simplify import simplify
@@ -135,6 +135,15 @@ class NumpyPrinter:
         solve(Xᵀ, Bᵀ)ᵀ — no explicit inverse unless the inverse is the whole product."""
         if len(chain) == 1:
             return self.atom(chain[0])
+        # sums with a ones vector: M𝟏 is M.sum(axis=1), 𝟏ᵀM is M.sum(axis=0); Gᵀ𝟏 is G's
+        # column sums
+        if _is_ones_vector(chain[-1]):
+            rest = chain[:-1]
+            if len(rest) == 1 and isinstance(rest[0], Transpose):
+                return f"{self.atom(rest[0].arg)}.sum(axis=0, keepdims=True).T"
+            return f"{self._group(self.chain(rest))}.sum(axis=1, keepdims=True)"
+        if isinstance(chain[0], Transpose) and _is_ones_vector(chain[0].arg):
+            return f"{self._group(self.chain(chain[1:]))}.sum(axis=0, keepdims=True)"
         last = _inverse_arg(chain[-1])
         if last is not None:
             left = self.chain(chain[:-1])
@@ -150,6 +159,10 @@ class NumpyPrinter:
                 grouped = nest and " @ " in acc and not _is_call(acc)
                 acc = f"{self.atom(f)} @ {f'({acc})' if grouped else acc}"
         return acc
+
+    @staticmethod
+    def _group(text: str) -> str:
+        return text if text.isidentifier() or _is_call(text) else f"({text})"
 
     def _Hadamard(self, e):
         out = self.atom(e.args[0])
@@ -257,6 +270,10 @@ def _is_call(text: str) -> bool:
         if depth == 0 and ch == ")" and i < len(text) - 1:
             return False
     return True
+
+
+def _is_ones_vector(e: Expr) -> bool:
+    return isinstance(e, Ones) and e.cols == 1 and e.rows != 1
 
 
 def _needs_parens_after_minus(text: str) -> bool:
