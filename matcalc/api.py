@@ -175,7 +175,7 @@ class Result:
         import numpy as np
 
         from .evaluate import (assign_sizes, evaluate, finite_difference_jacobian, kink_margin,
-                               random_inputs, relative_error)
+                               noise_floor, random_inputs, relative_error)
         rng = np.random.default_rng(seed)
         errors = {}
         for d in self.derivatives:
@@ -196,21 +196,26 @@ class Result:
 
             x = env[d.wrt.name]
             jac = finite_difference_jacobian(d.function, d.wrt, env, sizes, named)
+            floor = noise_floor(value(d.function))
             if d.kind == "gradient":
                 err = relative_error(np.broadcast_to(value(d.expr), x.shape),
-                                     jac.reshape(x.shape, order="F"))
+                                     jac.reshape(x.shape, order="F"), floor)
             elif d.kind == "jacobian":
                 g = env[d.map_var.name]
                 vjp = (jac.T @ g.reshape(-1, order="F")).reshape(x.shape, order="F")
-                err = max(relative_error(value(d.expr), jac),
-                          relative_error(np.broadcast_to(value(d.map_expr), x.shape), vjp))
+                err = max(relative_error(value(d.expr), jac, floor),
+                          relative_error(np.broadcast_to(value(d.map_expr), x.shape), vjp,
+                                         floor * np.abs(g).max()))
             else:
                 hess = finite_difference_jacobian(d.gradient, d.wrt, env, sizes, named)
                 v = env[d.map_var.name]
                 hvp = (hess @ v.reshape(-1, order="F")).reshape(x.shape, order="F")
-                err = max(relative_error(value(d.gradient), jac.reshape(x.shape, order="F")),
-                          relative_error(value(d.expr), hess),
-                          relative_error(np.broadcast_to(value(d.map_expr), x.shape), hvp))
+                grad_floor = noise_floor(value(d.gradient))
+                err = max(relative_error(value(d.gradient), jac.reshape(x.shape, order="F"),
+                                         floor),
+                          relative_error(value(d.expr), hess, grad_floor),
+                          relative_error(np.broadcast_to(value(d.map_expr), x.shape), hvp,
+                                         grad_floor * np.abs(v).max()))
             errors[d.wrt.name] = err
         return CheckReport(errors)
 

@@ -274,7 +274,18 @@ def finite_difference_gradient(f: Expr, wrt: Var, env: dict, sizes: dict, defini
     return jac.reshape(env[wrt.name].shape, order="F")
 
 
-def relative_error(a: np.ndarray, b: np.ndarray) -> float:
-    scale = max(np.abs(a).max(initial=0.0), np.abs(b).max(initial=0.0), 1e-8)
+# Central differences with h = 1e-6 carry a rounding error near 1e-16·|f|/h = 1e-10·|f|: a
+# derivative is compared on the scale of at least RESOLUTION·|f|, so that an exact 0 (say the
+# gradient of mean(softmax(A), 2), which is constant) is not failed for the differences' noise.
+RESOLUTION = 1e-3
+
+
+def noise_floor(f_value: np.ndarray) -> float:
+    """The smallest scale on which derivatives of a function of this size are compared."""
+    return RESOLUTION * max(1.0, float(np.abs(f_value).max(initial=0.0)))
+
+
+def relative_error(a: np.ndarray, b: np.ndarray, floor: float = 1e-8) -> float:
+    scale = max(np.abs(a).max(initial=0.0), np.abs(b).max(initial=0.0), floor)
     return float(np.abs(a - b).max(initial=0.0) / scale)
 
