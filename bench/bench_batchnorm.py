@@ -4,8 +4,9 @@ hand-written NumPy backward pass, measured in the same run at N = 4096, D = 1024
     python bench/bench_batchnorm.py
 
 Prints the median wall time of each over repeated runs and their ratio (matcalc / hand-written),
-after checking that both give the same ∂L/∂X. Both start from X, γ and the upstream G, so both
-recompute the batch statistics.
+after checking that both give the same ∂L/∂X; and, when PyTorch is installed, the time of its
+autograd (forward and backward) on the same arrays. All start from X, γ and the upstream G, so
+all recompute the batch statistics.
 """
 
 from __future__ import annotations
@@ -31,6 +32,23 @@ def hand_written(X, eps, gamma, G):
     x_hat = centered * inv_std
     g_hat = G * gamma
     return inv_std * (g_hat - g_hat.mean(axis=0) - x_hat * (g_hat * x_hat).mean(axis=0))
+
+
+def torch_autograd():
+    """∂L/∂X by PyTorch's autograd (forward and backward, CPU), or None without PyTorch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+
+    def grad(X, eps, gamma, G):
+        x = torch.from_numpy(X).requires_grad_(True)
+        mu = x.mean(dim=0)
+        v = x.var(dim=0, unbiased=False)
+        y = (x - mu) / torch.sqrt(v + eps) * torch.from_numpy(gamma)
+        (torch.from_numpy(G) * y).sum().backward()
+        return x.grad.numpy()
+    return grad, f"PyTorch {torch.__version__} autograd ({torch.get_num_threads()} threads)"
 
 
 def median_time(fn, repeat: int = 15) -> float:
@@ -61,6 +79,15 @@ def main() -> None:
     print(f"  matcalc generated NumPy  {t_ours * 1e3:8.1f} ms")
     print(f"  hand-written NumPy       {t_theirs * 1e3:8.1f} ms")
     print(f"  ratio                    {t_ours / t_theirs:8.2f}  (the issue's bar: at most 1.5)")
+    peer = torch_autograd()
+    if peer is None:
+        print("  PyTorch is not installed: its autograd is not measured")
+        return
+    grad, name = peer
+    error = np.abs(grad(X, EPS, gamma, G) - theirs).max() / np.abs(theirs).max()
+    assert error < 1e-9, f"PyTorch disagrees (relative error {error:.1e})"
+    t_torch = median_time(lambda: grad(X, EPS, gamma, G))
+    print(f"  {name}  {t_torch * 1e3:8.1f} ms   ratio matcalc/PyTorch {t_ours / t_torch:.2f}")
 
 
 if __name__ == "__main__":
