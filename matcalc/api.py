@@ -258,6 +258,8 @@ def textbook_form(g: Expr, definitions: dict, function: Expr, result_name: str |
     folded = tidy(fold_definitions(expanded, values))
     raw_folded = fold_definitions(simplify(g), values)
     over_names = {n: simplify(e) for n, e in definitions.items()}
+    if result_name:
+        over_names[result_name] = simplify(function)
     named_folded = tidy(fold_hadamard_definitions(raw_folded, over_names))
     best = min([named, named_folded, folded, expanded], key=cost)
     return present(best, like)
@@ -333,7 +335,7 @@ def _jacobian(program: Program, var: Var, definitions: dict) -> Derivative:
              for style in ("text", "ascii", "latex")}
     g = _fresh(program, "G", f.shape)
     vjp = gradient(Frob(g, f), var, definitions)
-    map_expr = textbook_form(vjp.expr, definitions, f, None)
+    map_expr = textbook_form(vjp.expr, definitions, f, program.result_name)
     notes = list(vjp.notes)
     if _mentions(J, Commutation):
         notes.append("K is the commutation matrix: vec(Xᵀ) = K vec(X)")

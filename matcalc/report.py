@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 
-from .ir import (Add, D, Norm, Softmax, Transpose, UserFunc, Var, dim_mul, fmt_shape, substitute,
+from .ir import (Add, Broadcast, D, Norm, Softmax, Transpose, UserFunc, Var, dim_mul, fmt_shape, substitute,
                  walk)
 from .printers import (AsciiPrinter, LatexPrinter, TextPrinter, latex_name, steps_to_latex,
                        steps_to_text, to_text)
-from .simplify import cost, simplify
+from .simplify import cost, present, simplify
 
 VEC_RULES = "vec(AXB) = (Bᵀ ⊗ A)vec X; vec(A ∘ X) = Diag(vec A)vec X; vec(Xᵀ) = K vec X"
 K_NOTE = "K is the commutation matrix: vec(Xᵀ) = K vec(X)"
@@ -72,7 +72,7 @@ def auto_name(d, taken: set):
 
 
 def _worth_a_name(e) -> bool:
-    return bool(e.args) and not isinstance(e, (Transpose, D)) and \
+    return bool(e.args) and not isinstance(e, (Transpose, D, Broadcast)) and \
         len(to_text(e)) >= MIN_NAMED_LENGTH
 
 
@@ -98,7 +98,7 @@ def render(d, style: str = "text", taken: set = frozenset()) -> list[str]:
                and n.name.endswith("′")}
     for fn in derived.values():
         call = UserFunc(fn.name, fn.param.name, fn.body, fn.param)
-        defs.append(f"{p.doprint(call)} = {p.doprint(fn.body)}")
+        defs.append(f"{p.doprint(call)} = {p.doprint(present(fn.body))}")
     if defs:
         lines.append(rf"\text{{where }} {', '.join(defs)}" if style == "latex"
                      else f"where {', '.join(defs)}")
