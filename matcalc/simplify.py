@@ -816,7 +816,11 @@ def tidy(e: Expr) -> Expr:
     e = simplify(e)
     if e.args and not isinstance(e, (Add, MatMul)):
         e = simplify(e.with_args(tidy(a) for a in e.args))
-    candidates = [e, factor(e)]
+    candidates = [e]
+    if isinstance(e, (Add, MatMul)):
+        # each term or factor tidied on its own: (DᵀA + DA)bᵀ = (D + Dᵀ)Abᵀ
+        candidates.append(simplify(e.with_args(tidy(a) for a in e.args)))
+    candidates.append(factor(e))
     terms = expand(e)
     if len(terms) <= MAX_TERMS:
         collected = simplify(Add(*terms)) if len(terms) > 1 else terms[0]
@@ -840,6 +844,9 @@ def _touch(e: Expr, sums: set) -> Expr:
     if e.args:
         e = e.with_args(_touch(a, sums) for a in e.args)
     if isinstance(e, Add):
+        for like in sums:            # a sum the function has, in the function's order
+            if isinstance(like, Add) and sorted(map(repr, like.args)) == sorted(map(repr, e.args)):
+                return like
         return _positive_first(e)
     if isinstance(e, Hadamard):
         return e.with_args(sorted(e.args, key=_hadamard_rank))
