@@ -11,6 +11,7 @@ Everything here is deterministic: no set iteration or hashing decides an order.
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 from itertools import product as cartesian
 from math import gcd
 
@@ -624,19 +625,44 @@ def simplify(e: Expr) -> Expr:
 MAX_TERMS = 64
 
 
-def expand(e: Expr) -> list[Expr]:
-    """e as a list of product terms: products distributed over sums (not into ∘ or functions)."""
+def expand(e: Expr, hadamard: bool = False) -> list[Expr]:
+    """e as a list of product terms: products distributed over sums, and with ``hadamard``
+    also ∘ (not into functions)."""
     if isinstance(e, Add):
-        return [t for a in e.args for t in expand(a)]
+        return [t for a in e.args for t in expand(a, hadamard)]
     if isinstance(e, MatMul):
-        options = [expand(a) for a in e.args]
+        options = [expand(a, hadamard) for a in e.args]
         count = 1
         for o in options:
             count *= len(o)
         if count > MAX_TERMS:
             return [e]
         return [simplify(MatMul(*combo)) for combo in cartesian(*options)]
+    if isinstance(e, Hadamard) and hadamard:
+        return _expand_hadamard(e)
     return [e]
+
+
+def _expand_hadamard(e: Hadamard) -> list[Expr]:
+    """A ∘ (B + C) = A ∘ B + A ∘ C, one sum at a time, each product simplified before the next
+    sum is opened — so that factors cancel first: σ ∘ (a ⊘ (1 − σ)) ∘ (1 − σ) = σ ∘ a."""
+    sums = []
+    for i, a in enumerate(e.args):
+        c, rest = coeff_and_rest(a)
+        if isinstance(rest, Add):
+            divides = any(isinstance(f, HadPow) and f.exp < 0 for t in rest.args
+                          for f in walk(t))
+            sums.append((not divides, i, c, rest))
+    if not sums:
+        return [e]
+    _, i, c, rest = min(sums, key=lambda s: (s[0], s[1]))     # a sum with a divisor first
+    out: list = []
+    for t in rest.args:
+        product = simplify(Hadamard(*e.args[:i], scale(c, t, t.shape), *e.args[i + 1:]))
+        out.extend(expand(product, hadamard=True))
+        if len(out) > MAX_TERMS:
+            return [e]
+    return out
 
 
 def _split(term: Expr):
@@ -810,6 +836,7 @@ def cost(e: Expr) -> float:
     return own + sum(cost(a) for a in e.args)
 
 
+@lru_cache(maxsize=4096)
 def tidy(e: Expr) -> Expr:
     """The cheapest of the simplified, the expanded-and-collected and the re-factored forms;
     applied inside ∘, functions and transposes too."""
@@ -826,6 +853,14 @@ def tidy(e: Expr) -> Expr:
         collected = simplify(Add(*terms)) if len(terms) > 1 else terms[0]
         candidates.append(collected)
         candidates.append(factor(collected))
+    # ∘ distributed too, kept only where terms cancel: σ ∘ ((1 − y) ⊘ (1 − σ) − y ⊘ σ) ∘
+    # (1 − σ) = σ − y, but σ ∘ (1 − σ) stays
+    terms = expand(e, hadamard=True)
+    if 1 < len(terms) <= MAX_TERMS:
+        collected = simplify(Add(*terms))
+        if len(collected.args if isinstance(collected, Add) else (collected,)) < len(terms):
+            candidates.append(collected)
+            candidates.append(factor(collected))
     # cheapest wins; ties go to the most factored (last) form
     return min(reversed(candidates), key=cost)
 

@@ -173,6 +173,12 @@ ROWS = [
     Row("sum(G ∘ clip(X, 0, 1))", "X", "G ∘ (H(X) − H(X − 1))",
         "clip(X, 0, 1) = relu(X) − relu(X − 1)"),
     Row("sum(G ∘ max(A, B))", "A", "G ∘ H(A − B)", "max(A, B) = B + relu(A − B)"),
+    Row("−sum(y ∘ log(σ(Xw)) + (1 − y) ∘ log(1 − σ(Xw)))", "w", "Xᵀ(σ(Xw) − y)",
+        "binary cross-entropy: σ′ = σ ∘ (1 − σ) cancels the logs' denominators"),
+    Row("sum(G ∘ (softmax(QKᵀ)V))", "V", "softmax(QKᵀ)ᵀG", "attention, values"),
+    Row("sum(G ∘ (softmax(QKᵀ)V))", "Q",
+        "(softmax(QKᵀ) ∘ (GVᵀ − (softmax(QKᵀ) ∘ (GVᵀ))𝟏𝟏ᵀ))K",
+        "attention, queries: softmax backward S ∘ (Ĝ − (S ∘ Ĝ)𝟏𝟏ᵀ) with Ĝ = GVᵀ"),
     Row("f(x) := x³/(1 + x²); sum(f(AX))", "X", "Aᵀf′(AX)", "user function, f′ by SymPy"),
     Row("g(t) := log(1 + t²); sum(G ∘ g(X))", "X", "G ∘ g′(X)", "user function, g′ by SymPy"),
 ]
