@@ -464,10 +464,13 @@ def hadpow_rules(e: HadPow) -> Expr:
 
 
 def frob_rules(e: Frob) -> Expr:
-    """a : b = ab for scalars; A : I = tr(A); (cA) : B = c(A : B)."""
+    """a : b = ab for scalars; A : I = tr(A); A : 𝟏𝟏ᵀ = sum(A); (cA) : B = c(A : B)."""
     a, b = e.args
     if is_zero(a) or is_zero(b):
         return Num(0)
+    for ones, other in ((a, b), (b, a)):
+        if is_ones(ones) or _is_ones_row(ones):
+            return Sum(other)
     if is_scalar(a):
         return MatMul(a, b)
     if isinstance(b, Identity):
@@ -482,10 +485,18 @@ def frob_rules(e: Frob) -> Expr:
 
 
 def reduce_rules(e: Expr) -> Expr:
-    """sum(a) = tr(a) = a for a scalar; sum(cA) = c sum(A); tr(cA) = c tr(A); tr(I) = n."""
+    """sum(a) = tr(a) = a for a scalar; sum(cA) = c sum(A); tr(cA) = c tr(A); tr(I) = n;
+    sum(𝟏ᵀA) = sum(A𝟏) = sum(A)."""
     a = e.arg
     if is_scalar(a):
         return a
+    if isinstance(e, Sum) and isinstance(a, MatMul) and len(a.args) >= 2:
+        if _is_ones_row(a.args[0]):
+            rest = a.args[1:]
+            return Sum(rest[0] if len(rest) == 1 else MatMul(*rest))
+        if _is_ones_col(a.args[-1]):
+            rest = a.args[:-1]
+            return Sum(rest[0] if len(rest) == 1 else MatMul(*rest))
     if is_zero(a):
         return Num(0)
     if isinstance(e, Trace) and isinstance(a, Identity) and isinstance(a.rows, int):
