@@ -11,10 +11,8 @@ all recompute the batch statistics.
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import numpy as np
+from timing import median_time
 
 from matcalc import derive
 
@@ -49,16 +47,6 @@ def torch_autograd():
         (torch.from_numpy(G) * y).sum().backward()
         return x.grad.numpy()
     return grad, f"PyTorch {torch.__version__} autograd ({torch.get_num_threads()} threads)"
-
-
-def median_time(fn, repeat: int = 15) -> float:
-    fn()                                   # warm the caches once
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:

@@ -9,10 +9,8 @@ neural-network layers at the end cannot be written with SymPy's matrix expressio
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import sympy as sp
+from timing import median_time
 
 from matcalc import derive
 
@@ -35,25 +33,16 @@ CASES = [
 ]
 
 
-def median_time(fn, repeat: int = 15) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main() -> None:
     derive("tr(X)", "X")          # build the parser once, as any session does
     print(f"{'expression':<14} {'matcalc ms':>11} {'sympy ms':>9} {'ratio':>6}  sympy's answer")
     for text, wrt, sympy_fn in CASES:
-        ours = median_time(lambda: derive(text, wrt))
+        ours = median_time(lambda: derive(text, wrt), warm=False)
         label = text if len(text) <= 14 else text[:13] + "…"
         if sympy_fn is None:
             print(f"{label:<14} {ours * 1e3:>11.2f} {'—':>9} {'—':>6}  cannot be written")
             continue
-        theirs = median_time(sympy_fn)
+        theirs = median_time(sympy_fn, warm=False)
         answer = str(sympy_fn())[:48]
         print(f"{label:<14} {ours * 1e3:>11.2f} {theirs * 1e3:>9.2f} {ours / theirs:>6.2f}  {answer}")
 

@@ -231,7 +231,13 @@ class Printer:
     def _print_Size(self, e) -> str:
         return str(e.dim)
 
-    # -- leaves --------------------------------------------------------------------------
+    # -- leaves ----------------------------------------------------------------------------
+    def _print_Zero(self, e) -> str:
+        return "0"
+
+    def _print_Commutation(self, e) -> str:
+        return "K"
+
     def _print_Num(self, e: Num) -> str:
         return self.number(e.value)
 
@@ -304,12 +310,6 @@ class TextPrinter(Printer):
 
     def _print_Ones(self, e) -> str:
         return "𝟏" if e.shape[1] == 1 else "𝟏𝟏ᵀ"
-
-    def _print_Zero(self, e) -> str:
-        return "0"
-
-    def _print_Commutation(self, e) -> str:
-        return "K"
 
     def _print_Transpose(self, e: Transpose) -> str:
         a = e.arg
@@ -531,12 +531,6 @@ class LatexPrinter(Printer):
 
     def _print_Ones(self, e) -> str:
         return r"\mathbf{1}" if e.shape[1] == 1 else r"\mathbf{1}\mathbf{1}^{\top}"
-
-    def _print_Zero(self, e) -> str:
-        return "0"
-
-    def _print_Commutation(self, e) -> str:
-        return "K"
 
     def _print_Transpose(self, e: Transpose) -> str:
         a = e.arg
