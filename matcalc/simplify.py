@@ -614,8 +614,10 @@ RULES = {
 }
 
 
+@lru_cache(maxsize=1 << 16)
 def simplify(e: Expr) -> Expr:
-    """Bottom-up: simplify the children, then apply the node's rules until none applies."""
+    """Bottom-up: simplify the children, then apply the node's rules until none applies
+    (memoized: trees are immutable and repeat a lot in derivations)."""
     if e.args:
         e = e.with_args(simplify(a) for a in e.args)
     for _ in range(50):
