@@ -1,5 +1,6 @@
 """Random compositions of the neural-network operations (broadcasts, axis reductions, softmax,
-elementwise functions): every gradient matcalc prints must pass the numerical check.
+elementwise functions): every gradient, Jacobian (vec and map forms) and Hessian (vec form and
+Hessian–vector product) matcalc prints must pass the numerical check.
 
 The expressions are built typed, so that each is well shaped: an n×m matrix, a 1×m row, an
 n×1 column or a scalar, from X, A (n×m), B (m×m), b, c (rows via bᵀ, cᵀ) and u (a column)."""
@@ -59,5 +60,17 @@ def test_random_layer_gradient_checks(seed):
     present = [v.name for v in parse(text).variables if v.name in "XAbcu"]
     wrt = present[seed % len(present)]
     result = derive(text, wrt)
+    report = result.check()
+    assert report.ok, f"{text} wrt {wrt}: {result.text}\n{report}"
+
+
+@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("kind", ["jacobian", "hessian"])
+def test_random_layer_jacobian_and_hessian_check(seed, kind):
+    body = expression(1000 + seed, depth=3)
+    text = f"{DECLARATIONS}{body}" if kind == "jacobian" else f"{DECLARATIONS}sum(G ∘ {body})"
+    present = [v.name for v in parse(text).variables if v.name in "XAbcu"]
+    wrt = present[seed % len(present)]
+    result = derive(text, wrt, kind=kind)
     report = result.check()
     assert report.ok, f"{text} wrt {wrt}: {result.text}\n{report}"
