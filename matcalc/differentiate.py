@@ -24,7 +24,7 @@ from .errors import UnsupportedError
 from .ir import (Add, Broadcast, D, Det, Diag, DiagOf, Expr, Frob, Func, Hadamard,
                  HadPow, Identity, Kron, LogDet, LogSoftmax, LogSumExp, MatMul, Mean, Norm, Num,
                  Ones, Power, Size, Softmax, Sum, Trace, Transpose, Unvec, UserFunc, Var,
-                 Variance, Vec, Zero, is_scalar)
+                 Variance, Vec, Zero, is_scalar, walk)
 from .simplify import simplify
 
 # --- derivatives of the elementwise functions, f ↦ f′ ------------------------------------------
@@ -419,6 +419,12 @@ def gradient(f: Expr, wrt: Var, definitions: dict) -> Gradient:
             rules.append(rule)
             if isinstance(node, Func) and node.name in FUNC_NOTE:
                 _note(result, FUNC_NOTE[node.name])
+            if isinstance(node, UserFunc):
+                kinked = sorted({n.name for n in walk(node.body)
+                                 if isinstance(n, Func) and n.name in FUNC_NOTE})
+                if kinked:
+                    _note(result, f"{node.name}′ holds almost everywhere: the body of "
+                                  f"{node.name} has {', '.join(kinked)}")
         if lin is None:                     # the differential vanishes (a.e.)
             del pending[node]
             result.steps.append(Step(_line(pending), tuple(rules)))
