@@ -192,41 +192,90 @@ def index_form(lin: Expr, f_shape, wrt: Var, fname: str, sizes: dict | None = No
 
 
 def _index_from_vec(J: Expr | None, style: IndexStyle, f_shape, x_shape):
-    """Index terms read off the vec form: Diag(vec M) → M_ij δ_ik δ_jl, B ⊗ A → A_ik B_jl,
-    and for vectors Diag(v) → v_i δ_ik, uwᵀ → u_i w_k, I → δ_ik."""
+    """Index terms read off the vec form, term by term. A term is a chain
+    Diag(vec M)… · core · Diag(vec N)… with core B ⊗ A, I or nothing, whose entry is
+    M_ij A_ik B_jl N_kl (so T₁(𝟏𝟏ᵀ ⊗ I)T₁ with T₁ = Diag(vec S) reads S_ij δ_ik S_kl); for
+    vectors the diagonals are Diag(v) and the core a matrix M_ik, an outer product u_i w_k or I."""
     if J is None:
         raise _NoIndexForm()
     vectors = f_shape[1] == 1 and x_shape[1] == 1
+    trivial = {x for x, d in zip("ijkl", (*f_shape, *x_shape)) if d == 1}
     parts, delta_sets = [], []
     for t in expand(simplify(J)):
         c, rest = coeff_and_rest(t)
-        sign = style.minus if c < 0 else ""
-        lead = [] if abs(c) == 1 else [style.printer.number(abs(c), coefficient=True)]
-        if isinstance(rest, Diag) and vectors:
-            deltas = [("i", "k")]
-            text = _entry(rest.arg, "i", "1", style)[0] + " " + _deltas(deltas, style)
-        elif isinstance(rest, Diag) and isinstance(rest.arg, Vec):
-            deltas = [("i", "k"), ("j", "l")]
-            text = _entry(rest.arg.arg, "i", "j", style)[0] + " " + _deltas(deltas, style)
-        elif isinstance(rest, Identity):
-            deltas = [("i", "k")] if vectors else [("i", "k"), ("j", "l")]
-            text = _deltas(deltas, style)
-        elif isinstance(rest, Kron) and not vectors:
-            b, a = rest.args
-            text = f"{_entry(a, 'i', 'k', style)[0]} {_entry(b, 'j', 'l', style)[0]}"
-            deltas = []
-        elif (vectors and isinstance(rest, MatMul) and len(rest.args) == 2
-              and rest.args[0].cols == 1 and rest.args[1].rows == 1):
-            u, w = rest.args
-            w_entry = _entry(w.arg, "k", "1", style) if isinstance(w, Transpose) else \
-                _entry(w, "1", "k", style)
-            text = f"{_entry(u, 'i', '1', style)[0]} {w_entry[0]}"
-            deltas = []
-        else:
-            raise _NoIndexForm()
-        parts.append(sign + " ".join(lead + [text]))
+        factors = list(rest.args) if isinstance(rest, MatMul) else [rest]
+        scalars = [f for f in factors if is_scalar(f)]
+        chain = [f for f in factors if not is_scalar(f)]
+        texts, deltas = _read_chain(chain, style, vectors)
+        deltas = [d for d in deltas if not set(d) & trivial]
+        texts = [x for x in texts if x not in {_deltas([d], style) for d in _trivial(trivial)}]
+        if abs(c) != 1 or scalars:                 # (2/m) in front, as one factor
+            scale = style.printer.doprint(simplify(MatMul(Num(abs(c)), *scalars))
+                                          if scalars else Num(abs(c)))
+            texts.insert(0, style.printer.paren(scale) if "/" in scale else scale)
+        parts.append((style.minus if c < 0 else "") + " ".join(texts))
         delta_sets.append({tuple(sorted(d)) for d in deltas})
     return parts, delta_sets
+
+
+def _trivial(trivial: set) -> list:
+    """The deltas between an index of length 1 and another: they are not written."""
+    return [(a, b) for a in "ij" for b in "kl" if a in trivial or b in trivial]
+
+
+def _read_chain(chain: list, style: IndexStyle, vectors: bool):
+    out_idx, in_idx = ("i", "k") if vectors else ("ij", "kl")
+    left, right, core = [], [], []
+    for f in chain:
+        diagonal = _diagonal_of(f, vectors)
+        if diagonal is not None:
+            (right if core else left).append(diagonal)
+        elif not right:
+            core.append(f)
+        else:
+            raise _NoIndexForm()
+    if not core or (len(core) == 1 and isinstance(core[0], Identity)):
+        # a diagonal Jacobian: every entry at (ij, ij)
+        pairs = list(zip(out_idx, in_idx))
+        texts = [_entry(m, *_pair(out_idx), style)[0] for m in left + right]
+        return texts + [_deltas(pairs, style)], pairs
+    texts = [_entry(m, *_pair(out_idx), style)[0] for m in left]
+    deltas: list = []
+    if vectors and len(core) == 1:
+        text, dl = _entry(core[0], "i", "k", style)          # M_ik
+        texts.append(text)
+        deltas += dl
+    elif vectors and len(core) == 2 and core[0].cols == 1 and core[1].rows == 1:
+        u, w = core                                           # u_i w_k
+        texts.append(_entry(u, "i", "1", style)[0])
+        texts.append((_entry(w.arg, "k", "1", style) if isinstance(w, Transpose)
+                      else _entry(w, "1", "k", style))[0])
+    elif not vectors and len(core) == 1 and isinstance(core[0], Kron):
+        b, a = core[0].args                                   # (B ⊗ A) → A_ik B_jl
+        for factor, x, y in ((a, "i", "k"), (b, "j", "l")):
+            if isinstance(factor, Ones) or (isinstance(factor, Transpose)
+                                            and isinstance(factor.arg, Ones)):
+                continue                                      # 𝟏𝟏ᵀ, 𝟏ᵀ: every entry is 1
+            text, dl = _entry(None if isinstance(factor, Identity) else factor, x, y, style)
+            texts.append(text)
+            deltas += dl
+    else:
+        raise _NoIndexForm()
+    texts += [_entry(m, *_pair(in_idx), style)[0] for m in right]
+    return texts, deltas
+
+
+def _diagonal_of(f: Expr, vectors: bool) -> Expr | None:
+    """M for Diag(vec M) (v for Diag(v) between vectors), else None."""
+    if isinstance(f, Diag) and isinstance(f.arg, Vec) and not vectors:
+        return f.arg.arg
+    if isinstance(f, Diag) and vectors:
+        return f.arg
+    return None
+
+
+def _pair(indices: str) -> tuple:
+    return (indices[0], indices[1]) if len(indices) == 2 else (indices, "1")
 
 
 def _vec_position(indices: str, rows) -> str:

@@ -517,11 +517,11 @@ class LatexPrinter(Printer):
         return sign + _finite_decimal(value)
 
     def fraction(self, coeff, num, den, den_parens) -> str:
-        top = self.juxtapose(num) if num else "1"
-        frac = rf"\frac{{{top}}}{{{self.juxtapose(den)}}}"
-        if coeff == 1:
-            return frac
-        return self.juxtapose([(self.number(coeff, coefficient=True), Num(coeff)), (frac, None)])
+        # the coefficient's numerator goes on top and its denominator below: \frac{x}{2\lambda}
+        p, q = coeff.numerator, coeff.denominator
+        top = ([(str(p), Num(p))] if p != 1 or not num else []) + list(num)
+        bottom = ([(str(q), Num(q))] if q != 1 else []) + list(den)
+        return rf"\frac{{{self.juxtapose(top)}}}{{{self.juxtapose(bottom)}}}"
 
     def _print_Var(self, e: Var) -> str:
         return latex_name(e.name)
