@@ -117,6 +117,13 @@ def test_softmax_hessian_reads_as_the_textbook():
 def test_softmax_jacobian_index_form():
     r = derive("softmax(z)", "z")
     assert "∂F_i/∂z_k = softmax(z)_i δ_ik − softmax(z)_i softmax(z)_k" in r.text
+    r = derive("softmax(Z)", "Z")   # each row's softmax depends on that row only
+    assert ("∂F_ij/∂Z_kl = softmax(Z)_ij δ_ik δ_jl − softmax(Z)_ij δ_ik softmax(Z)_kl    "
+            "(a 4-tensor of shape (n, m, n, m); zero unless i = k)") in r.text
+
+
+def test_mean_jacobian_index_form():
+    assert "∂F_j/∂X_kl = (1/n) δ_jl" in derive("mean(X, 1)", "X").text
 
 
 def test_user_function_derivative_is_spelled_out_once(capsys):
