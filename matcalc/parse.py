@@ -1951,8 +1951,7 @@ class _Elaborator:
                 out = self._add(span, [a, _Op("-"), relu(a, b)])
                 reading = "{a} − relu({a} − {b})"
             reading = reading.format(a=self.src(a), b=self.src(b))
-        self.notes.append(f"'{self.src(span)}' read as {reading}: its derivative is taken "
-                          "almost everywhere (not at the kinks)")
+        self.notes.append(f"'{self.src(span)}' read as {reading}")
         return out
 
     # --- the end: name the dimensions, build the IR -----------------------------------------
