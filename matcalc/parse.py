@@ -881,14 +881,13 @@ class _Lexer:
         run = m.group()
         self.pos = start + len(run)
         # a letter with an accent (X̂) is a name of its own; the plain parts are segmented
-        for part in re.finditer("(?:[" + _LETTER + "][" + _MARKS + "]+)+|[^" + _MARKS + "]+?"
-                                "(?=[" + _LETTER + "][" + _MARKS + "]|$)", run):
-            if re.search("[" + _MARKS + "]", part.group()):
-                for unit in re.finditer("[" + _LETTER + "][" + _MARKS + "]+", part.group()):
-                    self._name(unit.group(), start + part.start() + unit.start(),
-                               start + part.start() + unit.end())
-            else:
-                self._segment_run(part.group(), start + part.start())
+        offset = start
+        for part in re.split("([" + _LETTER + "][" + _MARKS + "]+)", run):
+            if part[-1:] in tuple(_MARKS):
+                self._name(part, offset, offset + len(part))
+            elif part:
+                self._segment_run(part, offset)
+            offset += len(part)
 
     def _ascii_word(self, word, start, end):
         canon = canonical_name(word) or word
@@ -1958,10 +1957,9 @@ class _Elaborator:
     def finish(self) -> Program:
         kind, span = self.result_kind
         if kind in ("declaration", "function"):
-            self.error("the input has no expression to differentiate: it ends with a "
-                       f"{kind} definition" if kind == "function" else
-                       "the input has no expression to differentiate: it ends with a "
-                       "declaration", [span], "add the expression as the last statement")
+            what = "a function definition" if kind == "function" else "a declaration"
+            self.error(f"the input has no expression to differentiate: it ends with {what}",
+                       [span], "add the expression as the last statement")
         for d, what, s in self.inferred:
             if self.dims.val(d) is None and self.dims.size[self.dims.find(d)] == 1:
                 self.error(f"the size of {what} cannot be inferred", [s],
