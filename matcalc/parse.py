@@ -1924,32 +1924,40 @@ class _Elaborator:
         """max, min and clip written with relu, which carries the a.e. derivative H:
         max(A, B) = B + relu(A − B), min(A, B) = A − relu(A − B),
         clip(X, a, b) = a + relu(X − a) − relu(X − b) for numbers a < b."""
+        def plus(a, b):
+            return self.combine("Add", a, b, span, f"the sum in {self.src(span)}")
+
+        def minus(a, b):
+            return plus(a, self.negate(b, b.span))
+
         def relu(x, y):      # relu(x − y), broadcast as the input does
-            diff = self._add(span, [x, _Op("-"), y]) if not _is_zero(y) else x
+            diff = x if _is_zero(y) else minus(x, y)
             return self.node("Func", (diff,), ("relu",), diff.shape, span)
+
+        def relu_text(x, y):
+            if y.kind == "Num" and y.params[0] <= 0:
+                return f"relu({self.src(x)}" + (f" + {-y.params[0]})" if y.params[0] else ")")
+            return f"relu({self.src(x)} − {self.src(y)})"
 
         if key == "clip":
             x, low, high = operands
             if not (low.kind == "Num" and high.kind == "Num" and low.params[0] < high.params[0]):
                 self.error("clip(X, low, high) needs two numbers with low < high", [span],
                            "e.g. clip(X, 0, 1)")
-            out = relu(x, low) if _is_zero(low) else \
-                self._add(span, [low, _Op("+"), relu(x, low)])
-            out = self._add(span, [out, _Op("-"), relu(x, high)])
-            lower = "relu({x})" if _is_zero(low) else "{low} + relu({x} − {low})"
-            reading = (lower + " − relu({x} − {high})").format(
-                x=self.src(x), low=self.src(low), high=self.src(high))
+            lower = relu(x, low) if _is_zero(low) else plus(low, relu(x, low))
+            out = minus(lower, relu(x, high))
+            reading = ("" if _is_zero(low) else f"{self.src(low)} + ") + \
+                f"{relu_text(x, low)} − {relu_text(x, high)}"
         else:
             a, b = operands
-            if _is_zero(a) or (key == "min" and _is_zero(b)):
-                a, b = b, a        # max(0, X) = relu(X); min(X, 0) = X − relu(X)
+            if _is_zero(a):
+                a, b = b, a        # max(0, X) = relu(X); min(0, X) = X − relu(X)
             if key == "max":
-                out = relu(a, b) if _is_zero(b) else self._add(span, [b, _Op("+"), relu(a, b)])
-                reading = "relu({a})" if _is_zero(b) else "{b} + relu({a} − {b})"
+                out = relu(a, b) if _is_zero(b) else plus(b, relu(a, b))
+                reading = ("" if _is_zero(b) else f"{self.src(b)} + ") + relu_text(a, b)
             else:
-                out = self._add(span, [a, _Op("-"), relu(a, b)])
-                reading = "{a} − relu({a} − {b})"
-            reading = reading.format(a=self.src(a), b=self.src(b))
+                out = minus(a, relu(a, b))
+                reading = f"{self.src(a)} − {relu_text(a, b)}"
         self.notes.append(f"'{self.src(span)}' read as {reading}")
         return out
 
@@ -2008,13 +2016,6 @@ class _Elaborator:
             return cls(*params, *args)
         except (ir.ShapeError, ValueError, TypeError) as err:
             raise MatcalcError(f"{self.src(e)}: {err}", self.text, [e.span]) from None
-
-
-class _Op:
-    """A stand-in for an operator token (its value), to build sums from code."""
-
-    def __init__(self, value):
-        self.value = value
 
 
 def _is_zero(e: _E) -> bool:
