@@ -23,8 +23,10 @@ SIMPLIFY_MAX_OPS = 40            # sympy.simplify is slow: only derivatives this
 MAX_FLOAT_DENOMINATOR = 10 ** 6  # a SymPy Float comes back only if it is a short decimal
 
 
+@cache
 def derivative(body: Expr, x: Var) -> Expr:
-    """d body/dx, in its cheapest form; every other scalar variable is a constant.
+    """d body/dx, in its cheapest form; every other scalar variable is a constant (memoized:
+    one derivation asks for f′ at every use of f).
 
     >>> from matcalc.printers import to_text
     >>> x = Var("x", (1, 1))
