@@ -882,20 +882,26 @@ def present(e: Expr, like=()) -> Expr:
     """The final touches for the reader: repeated factors as powers; in every sum the
     positive terms first (H(X) − H(X − 1), not −H(X − 1) + H(X)); in a product, a sum of
     transposes as the transposed sum ((x − μ)ᵀ) and a sum written as it appears in ``like``
-    (the function and its definitions): −S⁻¹(x − μ) rather than S⁻¹(μ − x); a number distributed over a sum that
-    mixes a regularization term (2Xᵀ(Xw − y) + 2λw); masks and names first in ∘ products."""
-    sums = {t for f in like for t in walk(simplify(f)) if isinstance(t, Add)}
+    (the function and its definitions): −S⁻¹(x − μ) rather than S⁻¹(μ − x); a number
+    distributed over a sum that mixes a regularization term (2Xᵀ(Xw − y) + 2λw); masks and
+    names first in ∘ products."""
+    sums: dict = {}                  # the function's sums by their terms, first seen first
+    for f in like:
+        for t in walk(simplify(f)):
+            if isinstance(t, Add):
+                sums.setdefault(_terms_key(t), t)
     return _touch(fold_powers(e), sums)
 
 
-def _touch(e: Expr, sums: set) -> Expr:
+def _terms_key(e: Add) -> tuple:
+    return tuple(sorted(map(repr, e.args)))
+
+
+def _touch(e: Expr, sums: dict) -> Expr:
     if e.args:
         e = e.with_args(_touch(a, sums) for a in e.args)
-    if isinstance(e, Add):
-        for like in sums:            # a sum the function has, in the function's order
-            if isinstance(like, Add) and sorted(map(repr, like.args)) == sorted(map(repr, e.args)):
-                return like
-        return _positive_first(e)
+    if isinstance(e, Add):           # a sum the function has, in the function's order
+        return sums.get(_terms_key(e)) or _positive_first(e)
     if isinstance(e, Hadamard):
         return e.with_args(sorted(e.args, key=_hadamard_rank))
     if not isinstance(e, MatMul):
@@ -905,9 +911,9 @@ def _touch(e: Expr, sums: set) -> Expr:
         if isinstance(a, Add) and all(_is_transposed(t) for t in a.args):
             args[i] = Transpose(_touch(simplify(Transpose(a)), sums))
         elif isinstance(a, Add):
-            flipped = _positive_first(Add(*[simplify(MatMul(Num(-1), t)) for t in a.args]))
-            if flipped in sums and a not in sums:
-                args[i], sign = flipped, -sign
+            flipped = Add(*[simplify(MatMul(Num(-1), t)) for t in a.args])
+            if _terms_key(flipped) in sums and _terms_key(a) not in sums:
+                args[i], sign = sums[_terms_key(flipped)], -sign
     if sign < 0:
         args.insert(0, Num(-1))
     out = simplify(MatMul(*args)) if sign < 0 else MatMul(*args)
