@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 
 from .differentiate import gradient
-from .errors import MatcalcError, UnsupportedError
+from .errors import MatcalcError, UnsupportedError, guarded
 from .ir import (Commutation, D, Expr, Frob, Var, Zero, dim_mul, fmt_shape, is_scalar,
                  substitute, walk)
 from .parse import Program, parse
@@ -90,46 +90,55 @@ class Result:
             {n for n, _ in self.program.definitions}
 
     @property
+    @guarded
     def text(self) -> str:
         """The results in Unicode, with their shapes."""
         return self._render("text")
 
     @property
+    @guarded
     def ascii(self) -> str:
         """The results in the ASCII dialect (matrixcalculus.org style)."""
         return self._render("ascii")
 
     @property
+    @guarded
     def latex(self) -> str:
         """The results as LaTeX equations (amsmath), one per line."""
         return self._render("latex")
 
     @property
+    @guarded
     def numpy(self) -> str:
         """A self-contained NumPy snippet: grad_/jac_/vjp_/hess_/hvp_ functions."""
         from .codegen import generate
         return generate(self)
 
+    @guarded
     def numpy_with_value(self) -> str:
         """Like ``numpy``, but each gradient function returns ``(f, grad)``."""
         from .codegen import generate
         return generate(self, with_value=True)
 
     @property
+    @guarded
     def steps(self) -> str:
         """The derivations as text, one identity per line, each naming its rules."""
         return "\n\n".join(render_steps(d, "text") for d in self.derivatives)
 
     @property
+    @guarded
     def steps_ascii(self) -> str:
         return "\n\n".join(render_steps(d, "ascii") for d in self.derivatives)
 
     @property
+    @guarded
     def steps_latex(self) -> str:
         """The derivations as LaTeX align* blocks."""
         return "\n".join(render_steps(d, "latex") for d in self.derivatives)
 
     @property
+    @guarded
     def notes(self) -> list[str]:
         """How the input was read and what holds only almost everywhere."""
         out = list(self.program.notes)
@@ -137,6 +146,7 @@ class Result:
             out.extend(n for n in d.notes if n not in out)
         return out
 
+    @guarded
     def to_json(self) -> str:
         """One JSON object for editors and tools; the schema is in docs/json.md."""
         return json.dumps({
@@ -160,13 +170,16 @@ class Result:
             "notes": self.notes,
         }, ensure_ascii=False, indent=2)
 
+    @guarded
     def _repr_latex_(self) -> str:
         return "$\\displaystyle " + self.latex.replace("\n", r" \qquad ") + "$"
 
+    @guarded
     def __repr__(self) -> str:
         return self.text
 
     # -- the numerical check ---------------------------------------------------------------
+    @guarded
     def check(self, seed: int = 0, tries: int = 20) -> CheckReport:
         """Evaluate each result on random inputs suited to the expression (SPD where it takes an
         inverse or a determinant, positive under log and sqrt, away from the kinks of relu and H)
@@ -265,6 +278,7 @@ def textbook_form(g: Expr, definitions: dict, function: Expr, result_name: str |
     return present(best, like)
 
 
+@guarded
 def derive(text: str, wrt, shapes: dict | None = None, kind: str = "auto") -> Result:
     """Parse ``text``, differentiate its (last) expression with respect to each name in ``wrt``
     (a name or a list of names) and return the results.

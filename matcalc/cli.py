@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 
 EPILOG = """\
@@ -11,9 +12,15 @@ examples:
   matcalc '‖XWᵀ‖_F²' --wrt W
   matcalc 'norm2(X*W'"'"')^2' --wrt W --to numpy
   matcalc 'W = XXᵀ; Y = WX; ℓ = ‖Y‖_F' --wrt X --steps
-  matcalc 'tr(AXB)' --wrt X --to latex --check
+  matcalc 'tr(AXB)' --wrt X --to latex --check > result.tex
 
-exit status: 0 success, 1 a --check failed, 2 bad input or an unsupported expression.
+output: with --to text (the default) everything goes to stdout: the reading (--show), the
+results with their notes, the --check report. With --to latex, numpy or json, stdout carries
+only the LaTeX, the code or the JSON; the reading, the notes and the --check report go to
+stderr. Errors always go to stderr.
+
+exit status: 0 success, 1 a --check failed, 2 bad input or an unsupported expression,
+3 an internal error (a bug in matcalc: please report it).
 """
 
 UNICODE_PROBE = "∂ᵀ∘‖⁻¹ℓ∈ℝ"
@@ -60,16 +67,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     out = sys.stdout
-    ascii_only = args.ascii or not _can_encode(out, UNICODE_PROBE)
+    # stdout carries only the artefact; with code, LaTeX or JSON, what a person reads goes aside
+    info = sys.stdout if args.to == "text" else sys.stderr
     from .errors import MatcalcError
-    from .printers import ascii_text
+    text = None
     try:
         text = _read_input(args)
         shapes = _shape_options(args.shape)
         if args.show:
-            from .parse import parse
-            from .show import describe
-            print(describe(parse(text, shapes), ascii_only), file=out)
+            _say(_reading(text, shapes, args.ascii or not _can_encode(info, UNICODE_PROBE)),
+                 info)
             if not args.wrt:
                 return 0
         if not args.wrt:
@@ -77,25 +84,60 @@ def main(argv: list[str] | None = None) -> int:
                                hint="e.g. matcalc 'tr(AXB)' --wrt X")
         from .api import derive
         result = derive(text, args.wrt, shapes, kind=args.kind)
-        print(_render(result, args, ascii_only), file=out)
+        print(_render(result, args, args.ascii or not _can_encode(out, UNICODE_PROBE)),
+              file=out)
+        if args.to != "text":
+            _say("".join(f"note: {n}\n" for n in result.notes).rstrip("\n"), info, args.ascii)
         if args.check:
             report = result.check()
-            print(report if not ascii_only else ascii_text(str(report)), file=out)
+            _say(str(report), info, args.ascii)
             return 0 if report.ok else 1
         return 0
     except MatcalcError as err:
-        message = err.render()
-        if not _can_encode(sys.stderr, message):
-            message = ascii_text(message)
-        print(f"matcalc: error: {message}", file=sys.stderr)
-        return 2
-    except RecursionError:
-        print("matcalc: error: the expression is nested too deeply", file=sys.stderr)
+        _say(f"matcalc: error: {err.render()}", sys.stderr)
         return 2
     except BrokenPipeError:
         # the reader went away (matcalc … | head): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as err:  # noqa: BLE001 — anything else is a bug in matcalc
+        _say(_internal_error_message(err, text if args.file else None, argv), sys.stderr)
+        return 3
+
+
+def _reading(text: str, shapes: dict, ascii_only: bool) -> str:
+    """How the input was read (--show)."""
+    from .errors import guarded
+    from .parse import parse
+    from .show import describe
+    return guarded(describe)(guarded(parse)(text, shapes), ascii_only)
+
+
+def _internal_error_message(err: Exception, text: str | None, argv) -> str:
+    """What a bug in matcalc prints instead of a traceback: what failed, the command (and the
+    input when it came from a file), the version, where to report it."""
+    from . import __version__
+    from .errors import InternalError
+    cause = err.cause if isinstance(err, InternalError) else err
+    where = f" in {err.where}" if isinstance(err, InternalError) else ""
+    command = shlex.join(["matcalc", *(sys.argv[1:] if argv is None else argv)])
+    lines = [f"matcalc: internal error{where}: {type(cause).__name__}: {cause}",
+             f"This is a bug in matcalc {__version__}, not a problem with the input.",
+             f"command: {command}"]
+    if text is not None:
+        lines.append(f"input: {text}")
+    lines.append("Please report it to the matcalc maintainers with these lines.")
+    return "\n".join(lines)
+
+
+def _say(message: str, stream, ascii_only: bool = False) -> None:
+    """Print a message for a person, in ASCII when asked or when the stream cannot take it."""
+    from .printers import ascii_text
+    if not message:
+        return
+    if ascii_only or not _can_encode(stream, message):
+        message = ascii_text(message)
+    print(message, file=stream)
 
 
 def _read_input(args) -> str:

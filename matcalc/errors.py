@@ -1,6 +1,10 @@
-"""The one error type users see: what is wrong, where (carets under the input), how to fix it."""
+"""The errors matcalc raises: MatcalcError for the input (what is wrong, where — carets under
+the input — and how to fix it), UnsupportedError for what matcalc cannot derive, InternalError for
+a bug in matcalc itself."""
 
 from __future__ import annotations
+
+import functools
 
 
 class MatcalcError(Exception):
@@ -32,6 +36,36 @@ class MatcalcError(Exception):
 
 class UnsupportedError(MatcalcError):
     """A well-formed request that matcalc cannot derive (yet); never a silent wrong answer."""
+
+
+class InternalError(RuntimeError):
+    """A bug in matcalc, not in the input: an unexpected exception inside matcalc, chained as
+    ``__cause__``. Deliberately not a MatcalcError, so that ``except MatcalcError`` (bad input,
+    unsupported request) never hides one."""
+
+    def __init__(self, where: str, cause: BaseException):
+        super().__init__(f"{where}: {type(cause).__name__}: {cause}")
+        self.where = where
+        self.cause = cause
+
+
+def guarded(fn):
+    """fn, with every exception other than a MatcalcError raised as an InternalError (chained).
+    Python's recursion limit is an UnsupportedError: matcalc cannot go that deep."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (MatcalcError, InternalError):
+            raise
+        except RecursionError as err:
+            raise UnsupportedError(
+                "the input is too deep for matcalc: Python's recursion limit was reached",
+                hint="write deep nests in steps with definitions (Y = …; Z = …); if the input "
+                     "is not deeply nested, this is a bug in matcalc: please report it") from err
+        except Exception as err:
+            raise InternalError(fn.__qualname__, err) from err
+    return wrapper
 
 
 def caret_lines(text: str, start: int, end: int) -> list[str]:

@@ -150,3 +150,90 @@ def test_ascii_output_has_no_question_marks(capsys):
     assert "dL/dX = gamma' .* (G - mean(G, 1) - X_hat .* mean(G .* X_hat, 1)) ./ sqrt(v + eps)" \
         in out
     assert "definitions of mu, v, X_hat, Y" in out
+
+
+# --- what goes where, and internal errors -----------------------------------------------------
+
+def test_numpy_check_keeps_stdout_a_python_file(capsys):
+    """Issue 10: `--to numpy --check > o.py` must give a valid Python file; the report and the
+    notes go to stderr."""
+    assert main(["sum(G ∘ max(0, X))", "--wrt", "X", "--to", "numpy", "--check",
+                 "--show"]) == 0
+    captured = capsys.readouterr()
+    compile(captured.out, "<o.py>", "exec")
+    assert "ok" in captured.err and "note: 'max(0, X)' read as relu(X)" in captured.err
+
+
+def test_json_check_keeps_stdout_json(capsys):
+    assert main(["XWᵀ", "--wrt", "X", "--to", "json", "--check", "--show"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["derivatives"][0]["kind"] == "jacobian"
+    assert "ok" in captured.err
+
+
+def test_latex_check_keeps_stdout_latex(capsys):
+    assert main(["tr(AXB)", "--wrt", "X", "--to", "latex", "--check", "--show"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("\\begin{gather*}")
+    assert captured.out.rstrip("\n").endswith("\\end{gather*}")
+    assert "note:" in captured.err and "ok" in captured.err
+
+
+def test_text_output_keeps_everything_on_stdout(capsys):
+    assert main(["logdet X", "--wrt", "X", "--check", "--show"]) == 0
+    captured = capsys.readouterr()
+    assert "shapes:" in captured.out and "ok" in captured.out and captured.err == ""
+
+
+def _explode(*args, **kwargs):
+    raise ValueError("injected failure")
+
+
+@pytest.mark.parametrize("target, args", [
+    ("matcalc.api._gradient", []),
+    ("matcalc.codegen.generate", ["--to", "numpy"]),
+    ("matcalc.report.render", []),
+    ("matcalc.evaluate.evaluate", ["--check"]),
+])
+def test_internal_error_is_exit_3_without_traceback(target, args, monkeypatch, capsys):
+    """Issue 10: an unexpected exception is a bug report (exit 3), never a traceback and never
+    exit 1 (a failed check) or 2 (bad input)."""
+    module, name = target.rsplit(".", 1)
+    monkeypatch.setattr(f"{module}.{name}", _explode)
+    if module == "matcalc.report":
+        monkeypatch.setattr("matcalc.api.render", _explode)
+    assert main(["tr(AXB)", "--wrt", "X", *args]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.startswith("matcalc: internal error")
+    assert "ValueError: injected failure" in err
+    assert "bug in matcalc 0.1.0" in err and "command: matcalc 'tr(AXB)' --wrt X" in err
+
+
+def test_api_raises_internal_error_with_the_cause(monkeypatch):
+    import matcalc
+    monkeypatch.setattr("matcalc.api._gradient", _explode)
+    with pytest.raises(matcalc.InternalError) as info:
+        matcalc.derive("tr(AXB)", "X")
+    assert not isinstance(info.value, matcalc.MatcalcError)
+    assert isinstance(info.value.__cause__, ValueError)
+    assert "InternalError" in matcalc.__all__
+
+
+def test_result_forms_raise_internal_error(monkeypatch):
+    import matcalc
+    result = matcalc.derive("tr(AXB)", "X")
+    monkeypatch.setattr("matcalc.codegen.generate", _explode)
+    with pytest.raises(matcalc.InternalError):
+        _ = result.numpy
+    with pytest.raises(matcalc.InternalError):
+        result.to_json()
+
+
+def test_recursion_limit_is_reported_as_too_deep(monkeypatch, capsys):
+    def recurse(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+    monkeypatch.setattr("matcalc.api._gradient", recurse)
+    assert main(["tr(AXB)", "--wrt", "X"]) == 2
+    err = capsys.readouterr().err
+    assert "too deep for matcalc" in err and "Traceback" not in err
