@@ -23,8 +23,8 @@ from fractions import Fraction
 from .errors import UnsupportedError
 from .ir import (Add, Broadcast, D, Det, Diag, DiagOf, Expr, Frob, Func, Hadamard,
                  HadPow, Identity, Kron, LogDet, LogSoftmax, LogSumExp, MatMul, Mean, Norm, Num,
-                 Ones, Power, Size, Softmax, Sum, Trace, Transpose, Unvec, UserFunc, Var,
-                 Variance, Vec, Zero, is_scalar, walk)
+                 Ones, Power, Softmax, Sum, Trace, Transpose, Unvec, UserFunc, Var,
+                 Variance, Vec, Zero, count, is_scalar, product, unbroadcast, walk)
 from .simplify import simplify
 
 # --- derivatives of the elementwise functions, f ↦ f′ ------------------------------------------
@@ -176,7 +176,7 @@ def axis_sum(a: Expr, axis: int) -> Expr:
 
 def reciprocal(d) -> Expr:
     """1/n for a size n."""
-    return Num(Fraction(1, d)) if isinstance(d, int) else Power(Size(d), Fraction(-1))
+    return Num(Fraction(1, d)) if isinstance(d, int) else Power(count(d), Fraction(-1))
 
 
 def _lin_variance(e, d):
@@ -256,23 +256,17 @@ def _adj_matmul(e: MatMul, g: Expr):
     (i, lin), = [(i, a) for i, a in enumerate(e.args) if _is_linear(a)]
     others = e.args[:i] + e.args[i + 1:]
     scalars = [a for a in others if is_scalar(a)]
-    if is_scalar(lin) and not is_scalar(e):
-        # G : (s M) = (G : M) s — a scalar factor collects the Frobenius product with the rest
-        chain = [a for a in others if not is_scalar(a)]
-        rest = chain[0] if len(chain) == 1 else MatMul(*chain)
-        adj = MatMul(*scalars, Frob(g, rest)) if scalars else Frob(g, rest)
-        return [(lin, adj)], ADJ_SCALAR
+    if is_scalar(lin):
+        # G : (ds M) = (G : M) ds — a 1×1 factor is a scalar multiplier wherever it stands,
+        # so it collects the Frobenius product with the rest of the chain (M = 1 if none)
+        chain = product(a for a in others if not is_scalar(a))
+        return [(lin, product(scalars + [Frob(g, chain)]))], ADJ_SCALAR
     chain_before = [a for a in e.args[:i] if not is_scalar(a)]
     chain_after = [a for a in e.args[i + 1:] if not is_scalar(a)]
     # G : B dC D = BᵀG Dᵀ : dC   (A : BC = BᵀA : C = ACᵀ : B)
-    factors = ([Transpose(_product(chain_before))] if chain_before else []) + [g] + \
-              ([Transpose(_product(chain_after))] if chain_after else [])
-    adj = MatMul(*scalars, *factors) if scalars or len(factors) > 1 else g
-    return [(lin, adj)], ADJ_PRODUCT
-
-
-def _product(factors):
-    return factors[0] if len(factors) == 1 else MatMul(*factors)
+    factors = ([Transpose(product(chain_before))] if chain_before else []) + [g] + \
+              ([Transpose(product(chain_after))] if chain_after else [])
+    return [(lin, product(scalars + factors))], ADJ_PRODUCT
 
 
 def _adj_hadamard(e: Hadamard, g: Expr):
@@ -280,16 +274,6 @@ def _adj_hadamard(e: Hadamard, g: Expr):
     (i, lin), = [(i, a) for i, a in enumerate(e.args) if _is_linear(a)]
     others = e.args[:i] + e.args[i + 1:]
     return [(lin, Hadamard(g, *others))], ADJ_HADAMARD
-
-
-def _adj_broadcast(e: Broadcast, g: Expr):
-    a = e.arg
-    rows, cols = e.shape
-    if is_scalar(a):
-        return [(a, Sum(g))], ADJ_BROADCAST            # G : (da 𝟏𝟏ᵀ) = sum(G) da
-    if a.rows == 1 and a.cols != 1 or (a.rows == 1 and rows != 1):
-        return [(a, MatMul(Transpose(Ones(rows, 1)), g))], ADJ_BROADCAST   # rows: 𝟏ᵀG
-    return [(a, MatMul(g, Ones(cols, 1)))], ADJ_BROADCAST                  # columns: G𝟏
 
 
 def _adj_frob(e: Frob, g: Expr):
@@ -334,7 +318,7 @@ ADJOINT = {
     DiagOf: lambda e, g: ([(e.arg, Diag(g))], ADJ_DIAGOF),
     Vec: lambda e, g: ([(e.arg, Unvec(g, *e.arg.shape))], ADJ_VEC),
     Unvec: lambda e, g: ([(e.arg, Vec(g))], ADJ_VEC),
-    Broadcast: _adj_broadcast,
+    Broadcast: lambda e, g: ([(e.arg, unbroadcast(g, e.arg.shape))], ADJ_BROADCAST),
     Kron: _adj_kron,
     Mean: lambda e, g: ([(e.arg, MatMul(reciprocal(e.length), Broadcast(g, *e.arg.shape)))],
                         ADJ_MEAN),

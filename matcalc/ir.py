@@ -321,6 +321,13 @@ def dim_mul(a: Dim, b: Dim) -> Dim:
     return "·".join(([str(number)] if number != 1 else []) + sorted(symbols))
 
 
+def count(d: Dim) -> "Expr":
+    """A size as a scalar expression: the number, or Size(n) (m·n as the product of two)."""
+    if isinstance(d, int):
+        return Num(d)
+    return product(Num(int(p)) if p.isdigit() else Size(p) for p in d.split("·"))
+
+
 def dim_value(d: Dim, sizes: dict) -> int:
     """A size as a number, given numbers for the symbols ('n·m' is their product)."""
     if isinstance(d, int):
@@ -614,6 +621,26 @@ def free_vars(e: Expr) -> list[Var]:
 
 def depends_on(e: Expr, names: frozenset) -> bool:
     return any(isinstance(n, Var) and n.name in names for n in walk(e))
+
+
+def product(factors) -> Expr:
+    """The product of the factors: one factor is itself, none is the number 1."""
+    factors = list(factors)
+    if not factors:
+        return Num(1)
+    return factors[0] if len(factors) == 1 else MatMul(*factors)
+
+
+def unbroadcast(g: Expr, shape: Shape) -> Expr:
+    """G summed over the axes along which a ``shape`` was stretched to G's: the adjoint of
+    broadcasting, G : a𝟏ᵀ = G𝟏 : a, G : 𝟏bᵀ = 𝟏ᵀG : bᵀ, G : s𝟏𝟏ᵀ = sum(G) s."""
+    if shape == SCALAR:
+        return Sum(g)
+    if shape[0] == 1 and g.rows != 1:
+        g = MatMul(Transpose(Ones(g.rows, 1)), g)
+    if shape[1] == 1 and g.cols != 1:
+        g = MatMul(g, Ones(g.cols, 1))
+    return g
 
 
 def substitute(e: Expr, mapping: dict) -> Expr:

@@ -15,9 +15,10 @@ from functools import lru_cache
 from itertools import product as cartesian
 from math import gcd
 
-from .ir import (SCALAR, Add, Broadcast, Diag, DiagOf, Expr, Frob, Func, Hadamard, HadPow,
-                 Identity, Kron, MatMul, Mean, Num, Ones, Power, Size, Softmax, Sum, Trace, Transpose, Unvec,
-                 Var, Vec, Zero, is_scalar, walk)
+from .ir import (SCALAR, Add, Broadcast, Commutation, Diag, DiagOf, Expr, Frob, Func, Hadamard,
+                 HadPow, Identity, Kron, MatMul, Mean, Norm, Num, Ones, Power, Size, Softmax, Sum,
+                 Trace, Transpose, Unvec, Var, Vec, Zero, count, is_scalar, product, unbroadcast,
+                 walk)
 
 ONE = Num(1)
 
@@ -129,6 +130,8 @@ def _rebuild_mul(e: MatMul, coeff: Fraction, scalars: list, chain: list) -> Expr
             scalars.remove(s)
     chain = _cancel_chain(chain)
     chain = _ones_chain(chain)
+    if is_scalar(e) and len(chain) > 1:
+        chain = _scalar_chain(chain)
     coeff, scalars, chain = _recognize_mean(coeff, scalars, chain)
     scalars, chain = _recognize_softmax(scalars, chain)
     if len(chain) > 1 or (chain and not is_scalar(e)):
@@ -142,6 +145,15 @@ def _rebuild_mul(e: MatMul, coeff: Fraction, scalars: list, chain: list) -> Expr
         return args[0]
     new = MatMul(*args)
     return e if new == e else new
+
+
+def _scalar_chain(chain: list) -> list:
+    """A 1×1 product is its own transpose, bᵀa = aᵀb: of the two, the one with fewer
+    transposes (xᵀAx, not xᵀAᵀx), then a sum 𝟏ᵀv rather than vᵀ𝟏, then the first in a fixed
+    textual order."""
+    flipped = [simplify(Transpose(f)) for f in reversed(chain)]
+    return min(chain, flipped, key=lambda c: (sum(isinstance(f, Transpose) for f in c),
+                                             not _is_ones_row(c[0]), [repr(f) for f in c]))
 
 
 def _is_ones_col(e: Expr) -> bool:
@@ -395,7 +407,10 @@ def power_rules(e: Power) -> Expr:
 
 
 def hadamard_rules(e: Hadamard) -> Expr:
-    """(A∘B)∘C = A∘B∘C; 0∘A = 0; 1∘A = A; (cA)∘B = c(A∘B); A^∘a ∘ A^∘b = A^∘(a+b)."""
+    """a∘b = ab for scalars; (A∘B)∘C = A∘B∘C; 0∘A = 0; 1∘A = A; (cA)∘B = c(A∘B);
+    A^∘a ∘ A^∘b = A^∘(a+b)."""
+    if is_scalar(e):
+        return MatMul(*e.args)
     factors = []
     for a in e.args:
         factors.extend(a.args if isinstance(a, Hadamard) else (a,))
@@ -450,12 +465,17 @@ def _ones(e: Expr) -> Expr:
 
 
 def hadpow_rules(e: HadPow) -> Expr:
-    """A^∘1 = A; (A^∘a)^∘b = A^∘ab; a scalar's entrywise power is its power."""
+    """A^∘1 = A; (A^∘a)^∘b = A^∘ab; a scalar's entrywise power is its power; scalar factors
+    leave an integer power, (sA)^∘k = s^k A^∘k."""
     a, k = e.arg, e.exp
     if k == 1:
         return a
     if is_scalar(a):
         return Power(a, k)
+    if isinstance(a, MatMul) and k.denominator == 1 and any(is_scalar(f) for f in a.args):
+        scalars = [Power(f, k) for f in a.args if is_scalar(f)]
+        chain = [f for f in a.args if not is_scalar(f)]
+        return MatMul(*scalars, HadPow(product(chain), k))
     if isinstance(a, HadPow):
         return HadPow(a.arg, a.exp * k)
     if isinstance(a, Broadcast) and is_scalar(a.arg):
@@ -464,7 +484,9 @@ def hadpow_rules(e: HadPow) -> Expr:
 
 
 def frob_rules(e: Frob) -> Expr:
-    """a : b = ab for scalars; A : I = tr(A); A : 𝟏𝟏ᵀ = sum(A); (cA) : B = c(A : B)."""
+    """a : b = ab for scalars; A : I = tr(A); A : 𝟏𝟏ᵀ = sum(A); (sA) : B = s(A : B);
+    a broadcast leaves as the sum over its axes, 𝟏r : A = r : 𝟏ᵀA; A : A = ‖A‖_F²;
+    a : b = aᵀb for vectors."""
     a, b = e.args
     if is_zero(a) or is_zero(b):
         return Num(0)
@@ -477,19 +499,38 @@ def frob_rules(e: Frob) -> Expr:
         return Trace(a)
     if isinstance(a, Identity):
         return Trace(b)
-    ca, ra = coeff_and_rest(a)
-    cb, rb = coeff_and_rest(b)
-    if ca * cb != 1:
-        return MatMul(Num(ca * cb), Frob(ra, rb))
+    scaled = _scalars_out(a, lambda m: Frob(m, b)) or _scalars_out(b, lambda m: Frob(a, m))
+    if scaled is not None:
+        return scaled
+    for stretched, other in ((a, b), (b, a)):
+        if isinstance(stretched, Broadcast):      # 𝟏r : A = r : 𝟏ᵀA, s𝟏𝟏ᵀ : A = s sum(A)
+            return Frob(stretched.arg, unbroadcast(other, stretched.arg.shape))
+    if a == b:
+        return Power(Norm(a, "F"), Fraction(2))  # A : A = ‖A‖_F²
+    if a.cols == 1:
+        return MatMul(Transpose(a), b)          # a : b = aᵀb for vectors
+    if a.rows == 1:
+        return MatMul(a, Transpose(b))          # and abᵀ for rows
     return e
 
 
 def reduce_rules(e: Expr) -> Expr:
-    """sum(a) = tr(a) = a for a scalar; sum(cA) = c sum(A); tr(cA) = c tr(A); tr(I) = n;
-    sum(𝟏ᵀA) = sum(A𝟏) = sum(A)."""
+    """sum(a) = tr(a) = a for a scalar; sum(sA) = s sum(A); tr(sA) = s tr(A); tr(I) = n;
+    sum(𝟏𝟏ᵀ) = mn;
+    sum(𝟏ᵀA) = sum(A𝟏) = sum(A); a broadcast keeps its length: sum(s𝟏𝟏ᵀ) = mn·s,
+    sum(𝟏r) = m sum(r), tr(s𝟏𝟏ᵀ) = n·s, tr(𝟏r) = tr(c𝟏ᵀ) = sum(r)."""
     a = e.arg
     if is_scalar(a):
         return a
+    if isinstance(a, Broadcast):
+        b = a.arg
+        if isinstance(e, Trace):
+            return MatMul(count(a.rows), b) if is_scalar(b) else Sum(b)
+        stretch = [count(d) for d, own in zip(a.shape, b.shape) if own == 1 and d != 1]
+        return MatMul(*stretch, Sum(b)) if stretch else Sum(b)
+    scaled = _scalars_out(a, type(e))
+    if scaled is not None:
+        return scaled
     if isinstance(e, Sum) and isinstance(a, MatMul) and len(a.args) >= 2:
         if _is_ones_row(a.args[0]):
             rest = a.args[1:]
@@ -499,12 +540,21 @@ def reduce_rules(e: Expr) -> Expr:
             return Sum(rest[0] if len(rest) == 1 else MatMul(*rest))
     if is_zero(a):
         return Num(0)
-    if isinstance(e, Trace) and isinstance(a, Identity) and isinstance(a.rows, int):
-        return Num(a.rows)
-    c, r = coeff_and_rest(a)
-    if c != 1 and r is not None:
-        return MatMul(Num(c), type(e)(r))
+    if isinstance(a, (Identity, Ones)):         # tr(I) = sum(I) = tr(𝟏𝟏ᵀ) = n, sum(𝟏𝟏ᵀ) = mn
+        square = isinstance(e, Trace) or isinstance(a, Identity)
+        return count(a.rows) if square else MatMul(count(a.rows), count(a.cols))
     return e
+
+
+def _scalars_out(a: Expr, op) -> Expr | None:
+    """op(sA) = s op(A) for a linear op and the scalar factors s of a matrix product; None if
+    there are none."""
+    if not isinstance(a, MatMul) or is_scalar(a):
+        return None
+    scalars = [f for f in a.args if is_scalar(f)]
+    if not scalars:
+        return None
+    return MatMul(*scalars, op(product(f for f in a.args if not is_scalar(f))))
 
 
 def broadcast_rules(e: Broadcast) -> Expr:
@@ -533,16 +583,20 @@ def broadcast_rules(e: Broadcast) -> Expr:
 
 
 def mean_rules(e: Mean) -> Expr:
-    """mean(cA) = c mean(A); the mean of a broadcast row (axis 1) is the row; factors broadcast
+    """mean(sA) = s mean(A); the mean of a broadcast is the broadcast of its mean; factors broadcast
     along the axis leave the mean: mean(M ∘ 𝟏r, 1) = mean(M, 1) ∘ r."""
     a = e.arg
     if is_zero(a):
         return Zero(*e.shape)
-    c, r = coeff_and_rest(a)
-    if c != 1 and r is not None:
-        return MatMul(Num(c), Mean(r, e.axis))
+    scaled = _scalars_out(a, lambda m: Mean(m, e.axis))
+    if scaled is not None:
+        return scaled
     if a.shape == e.shape:
         return a
+    if isinstance(a, Broadcast):
+        b = a.arg
+        along = b.rows if e.axis == 1 else b.cols
+        return Broadcast(b if along == 1 else Mean(b, e.axis), *e.shape)
     along = _broadcast_along(a, e.axis)
     if along is not None:
         return along
@@ -568,10 +622,14 @@ def structural_rules(e: Expr) -> Expr:
 
 
 def kron_rules(e: Kron) -> Expr:
-    """I₁ ⊗ A = A ⊗ I₁ = A; Iₘ ⊗ Iₙ = Iₘₙ; (cA) ⊗ B = c(A ⊗ B)."""
+    """I₁ ⊗ A = A ⊗ I₁ = A; Iₘ ⊗ Iₙ = Iₘₙ; (cA) ⊗ B = c(A ⊗ B); a ⊗ bᵀ = bᵀ ⊗ a = abᵀ for
+    a column a and a row bᵀ."""
     a, b = e.args
     if isinstance(a, Identity) and isinstance(b, Identity):
         return Identity(e.rows)
+    for col, row in ((a, b), (b, a)):
+        if col.cols == 1 and row.rows == 1 and not is_scalar(col) and not is_scalar(row):
+            return MatMul(col, row)
     for one, other in ((a, b), (b, a)):
         if (isinstance(one, Identity) or is_scalar(one)) and one.shape == SCALAR:
             return other if one in (ONE, Identity(1)) else MatMul(one, other)
@@ -594,7 +652,19 @@ def mixed_product(e: MatMul) -> Expr:
     return e
 
 
+def identity_rules(e: Identity) -> Expr:
+    """I₁ = 1: the 1×1 identity is the number one."""
+    return ONE if e.shape == SCALAR else e
+
+
+def commutation_rules(e: Commutation) -> Expr:
+    """K = I for a vector or a row: transposing it keeps the order of its entries."""
+    return Identity(e.rows) if 1 in e.params else e
+
+
 RULES = {
+    Identity: (identity_rules,),
+    Commutation: (commutation_rules,),
     Add: (add_flatten, add_collect),
     MatMul: (mul_flatten, mixed_product),
     Kron: (kron_rules,),
@@ -679,14 +749,13 @@ def _expand_hadamard(e: Hadamard) -> list[Expr]:
 
 
 def _split(term: Expr):
-    """term → (coefficient, scalar factors, matrix chain)."""
+    """term → (coefficient, scalar factors, matrix chain); the chain of a 1×1 product such as
+    xᵀAy stays a chain (its factors are matrices)."""
     c, rest = coeff_and_rest(term)
     if rest is None:
         return c, [], []
     parts = rest.args if isinstance(rest, MatMul) else (rest,)
-    scalars = [p for p in parts if is_scalar(p)] if not is_scalar(rest) else list(parts)
-    chain = [p for p in parts if not is_scalar(p)] if not is_scalar(rest) else []
-    return c, scalars, chain
+    return c, [p for p in parts if is_scalar(p)], [p for p in parts if not is_scalar(p)]
 
 
 def _join(c: Fraction, scalars: list, chain: list, shape) -> Expr:

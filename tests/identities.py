@@ -179,6 +179,26 @@ ROWS = [
     Row("sum(G ∘ (softmax(QKᵀ)V))", "Q",
         "(softmax(QKᵀ) ∘ (GVᵀ − (softmax(QKᵀ) ∘ (GVᵀ))𝟏𝟏ᵀ))K",
         "attention, queries: softmax backward S ∘ (Ĝ − (S ∘ Ĝ)𝟏𝟏ᵀ) with Ĝ = GVᵀ"),
+    # --- scalar factors inside products (issue 10): a 1×1 factor commutes out of any chain, so
+    # its adjoint is the Frobenius product of G with the rest, G : (ds M) = (G : M) ds ---------
+    Row("zᵀ(ρz)", "ρ", "zᵀz", "zᵀ(ρz) = ρ zᵀz"),
+    Row("aᵀ(Aρ)b", "ρ", "aᵀAb", "aᵀAρb = ρ aᵀAb"),
+    Row("xᵀ(tr(P)A)x", "P", "(xᵀAx)I", "tr(P) xᵀAx, Cookbook (100)",
+        {"P": "n x n", "A": "n x n", "x": "n"}),
+    Row("xᵀA(tr(P)x)", "P", "(xᵀAx)I", "the scalar factor at the end of the chain",
+        {"P": "n x n", "A": "n x n", "x": "n"}),
+    Row("(αa)ᵀ(αb)", "α", "2αaᵀb", "(αa)ᵀ(αb) = α²aᵀb"),
+    Row("aᵀ(sum(z)b)", "z", "(aᵀb)𝟏", "sum(z) aᵀb, sum(z) = 𝟏ᵀz"),
+    Row("s = ρ²; zᵀ(sz)", "ρ", "2ρzᵀz", "a defined scalar factor: ρ² zᵀz"),
+    Row("‖ρA‖_F²", "ρ", "2‖A‖_F²ρ", "ρ²‖A‖_F², A : A = ‖A‖_F²"),
+    # --- broadcasts keep their length: sum(s𝟏) = ns ----------------------------------------------
+    Row("sum(log(softmax(x)))", "x", "1 − n softmax(x)", "sum(x) − n logsumexp(x)"),
+    Row("mean(a + ρ)", "ρ", "1", "mean(a) + ρ"),
+    Row("‖y − y + α‖²", "α", "2nα", "‖α𝟏‖² = nα²: the cancellation keeps the length"),
+    Row("sum(X ⊘ X)α", "α", "mn", "X ⊘ X = 𝟏𝟏ᵀ, sum(𝟏𝟏ᵀ) = mn", {"X": "n x m"}),
+    Row("tr(ρ + A)", "ρ", "n", "tr(A) + nρ", {"A": "n x n"}),
+    Row("sum(mean(ρ + A, 1))", "ρ", "m", "the column means of A + ρ𝟏𝟏ᵀ, m of them",
+        {"A": "n x m"}),
     Row("f(x) := x³/(1 + x²); sum(f(AX))", "X", "Aᵀf′(AX)", "user function, f′ by SymPy"),
     Row("g(t) := log(1 + t²); sum(G ∘ g(X))", "X", "G ∘ g′(X)", "user function, g′ by SymPy"),
 ]
