@@ -117,7 +117,7 @@ def _internal_error_message(err: Exception, text: str | None, argv) -> str:
     """What a bug in matcalc prints instead of a traceback: what failed, the command (and the
     input when it came from a file), the version, where to report it."""
     from . import __version__
-    from .errors import InternalError
+    from .errors import InternalError, shown
     cause = err.cause if isinstance(err, InternalError) else err
     where = f" in {err.where}" if isinstance(err, InternalError) else ""
     command = shlex.join(["matcalc", *(sys.argv[1:] if argv is None else argv)])
@@ -127,7 +127,7 @@ def _internal_error_message(err: Exception, text: str | None, argv) -> str:
     if text is not None:
         lines.append(f"input: {text}")
     lines.append("Please report it to the matcalc maintainers with these lines.")
-    return "\n".join(lines)
+    return shown("\n".join(lines))
 
 
 def _say(message: str, stream, ascii_only: bool = False) -> None:

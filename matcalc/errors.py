@@ -5,6 +5,8 @@ a bug in matcalc itself."""
 from __future__ import annotations
 
 import functools
+import re
+import unicodedata
 
 
 class MatcalcError(Exception):
@@ -23,11 +25,11 @@ class MatcalcError(Exception):
 
     def render(self) -> str:
         """The error as printed by the command line (without the 'matcalc: error: ' prefix)."""
-        lines = [self.message]
+        lines = [shown(self.message)]
         for start, end in self.spans:
             lines.extend(caret_lines(self.text, start, end))
         if self.hint:
-            lines.append(f"hint: {self.hint}")
+            lines.append(shown(f"hint: {self.hint}"))
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -68,12 +70,57 @@ def guarded(fn):
     return wrapper
 
 
+# What a terminal would act on rather than show: control characters (C0 but tab and line
+# break, DEL, C1) and the bidirectional marks, embeddings, overrides and isolates
+# (U+061C, U+200E–U+200F, U+202A–U+202E, U+2066–U+2069). Echoed input shows them escaped.
+_INTERPRETED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+                          "\u2066-\u2069]")
+CONTEXT = 40        # characters of input shown on each side of a caret span
+MAX_CARETS = 80     # carets under one span at most
+MAX_WORD = 60       # longer runs of non-blank characters in a message are shortened
+MAX_LINE = 300      # characters of a message line at most
+
+
+def _escape(c: str) -> str:
+    return c.encode("unicode_escape").decode("ascii")
+
+
+def shown(message: str) -> str:
+    """A message as printed: what a terminal would interpret escaped, words longer than
+    MAX_WORD (pieces of a long input) shortened to their ends, lines cut at MAX_LINE."""
+    message = _INTERPRETED.sub(lambda m: _escape(m.group()), message)
+    message = re.sub(r"\S{%d,}" % (MAX_WORD + 1),
+                     lambda m: m.group()[:MAX_WORD - 20] + "..." + m.group()[-17:], message)
+    return "\n".join(line if len(line) <= MAX_LINE else line[:MAX_LINE - 3] + "..."
+                      for line in message.split("\n"))
+
+
+def _display(c: str) -> str:
+    """One character of echoed input as printed: tabs and carriage returns as a space (the
+    caret line counts one column for each), what a terminal would interpret escaped."""
+    if c in "\t\r":
+        return " "
+    return _escape(c) if _INTERPRETED.match(c) else c
+
+
+def _width(text: str) -> int:
+    """Terminal columns: combining marks take none, wide East Asian characters two."""
+    return sum(0 if unicodedata.combining(c) else
+               2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def caret_lines(text: str, start: int, end: int) -> list[str]:
-    """The input line holding [start, end) and a caret line under that span."""
+    """The input around [start, end) — its line, at most CONTEXT characters either side, with
+    '...' where it is cut — and a caret line under the span (at most MAX_CARETS carets)."""
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", start)
     if line_end == -1:
         line_end = len(text)
-    line = text[line_start:line_end]
-    end = max(min(end, line_end), start + 1)
-    return ["  " + line, "  " + " " * (start - line_start) + "^" * (end - start)]
+    end = min(max(min(end, line_end), start + 1), start + MAX_CARETS)
+    left, right = max(line_start, start - CONTEXT), min(line_end, end + CONTEXT)
+    before = ("..." if left > line_start else "") + \
+        "".join(_display(c) for c in text[left:start])
+    marked = "".join(_display(c) for c in text[start:end])
+    after = "".join(_display(c) for c in text[end:right]) + ("..." if right < line_end else "")
+    return ["  " + before + marked + after,
+            "  " + " " * _width(before) + "^" * max(_width(marked), 1)]

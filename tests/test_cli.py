@@ -210,6 +210,15 @@ def test_internal_error_is_exit_3_without_traceback(target, args, monkeypatch, c
     assert "bug in matcalc 0.1.0" in err and "command: matcalc 'tr(AXB)' --wrt X" in err
 
 
+def test_internal_error_message_does_not_act_on_the_terminal(monkeypatch, capsys):
+    def clear_screen(*args, **kwargs):
+        raise ValueError("\x1b[2J\u202e")
+    monkeypatch.setattr("matcalc.api._gradient", clear_screen)
+    assert main(["tr(AXB)", "--wrt", "X"]) == 3
+    err = capsys.readouterr().err
+    assert "ValueError: \\x1b[2J\\u202e" in err and "\x1b" not in err and "\u202e" not in err
+
+
 def test_api_raises_internal_error_with_the_cause(monkeypatch):
     import matcalc
     monkeypatch.setattr("matcalc.api._gradient", _explode)

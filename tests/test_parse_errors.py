@@ -284,3 +284,37 @@ def test_deep_nesting(text):
 def test_not_text():
     with pytest.raises(MatcalcError):
         parse(None)
+
+
+def rendered(text):
+    with pytest.raises(MatcalcError) as err:
+        parse(text)
+    return err.value.render()
+
+
+def test_a_long_line_is_shown_around_the_caret():
+    text = "X + " * 2000 + "* Y" + " + X" * 2000
+    assert rendered(text).splitlines()[1:3] == [
+        "  ..." + "+ X " * 10 + "+ *" + " Y" + " + X" * 9 + " +...",
+        "  " + " " * 43 + "^^^"]
+
+
+def test_a_long_span_gets_a_bounded_caret_line():
+    lines = rendered("a" * 5000 + "(x)").splitlines()
+    assert lines[0].startswith("unknown function 'aaaa") and len(lines[0]) < 100
+    assert lines[1] == "  " + "a" * 120 + "..."
+    assert lines[2] == "  " + "^" * 80
+    assert all(len(line) <= 300 for line in lines)
+
+
+def test_what_a_terminal_would_interpret_is_escaped():
+    text = "X\x1b[31m + \u202eY"
+    assert rendered(text).splitlines()[:3] == [
+        "unexpected character '\\x1b'",
+        "  X\\x1b[31m + \\u202eY",
+        "   ^^^^"]
+    assert rendered("X + \u202eY").splitlines()[1:3] == ["  X + \\u202eY", "      ^^^^^^"]
+
+
+def test_carets_stay_under_combining_marks_and_tabs():
+    assert rendered("X̂ +\t* Y").splitlines()[1:3] == ["  X̂ + * Y", "    ^^^"]
