@@ -89,7 +89,7 @@ def shown(message: str) -> str:
     """A message as printed: what a terminal would interpret escaped, words longer than
     MAX_WORD (pieces of a long input) shortened to their ends, lines cut at MAX_LINE."""
     message = _INTERPRETED.sub(lambda m: _escape(m.group()), message)
-    message = re.sub(r"\S{%d,}" % (MAX_WORD + 1),
+    message = re.sub(rf"\S{{{MAX_WORD + 1},}}",
                      lambda m: m.group()[:MAX_WORD - 20] + "..." + m.group()[-17:], message)
     return "\n".join(line if len(line) <= MAX_LINE else line[:MAX_LINE - 3] + "..."
                       for line in message.split("\n"))
