@@ -43,7 +43,7 @@ class Derivative:
     notes: list = field(default_factory=list)
     rules: list = field(default_factory=list)
     fname: str = "f"
-    index: dict = field(default_factory=dict)     # style → IndexForm (Jacobians)
+    index: object = None                          # the IndexForm (Jacobians)
     map_expr: Expr | None = None
     map_var: Var | None = None
     gradient: Expr | None = None                  # ∇f (Hessians)
@@ -345,8 +345,7 @@ def _jacobian(program: Program, var: Var, definitions: dict) -> Derivative:
     J = present(tidy(vec_form(lin, var))) if not isinstance(lin, Zero) else \
         Zero(_size(f), _size(var))
     fname = _result_name(program, "F")
-    index = {style: index_form(lin, f.shape, var, fname, kind=style, vec=J)
-             for style in ("text", "ascii", "latex")}
+    index = index_form(J, f.shape, var, fname)
     g = _fresh(program, "G", f.shape)
     vjp = gradient(Frob(g, f), var, definitions)
     map_expr = textbook_form(vjp.expr, definitions, f, program.result_name)

@@ -5,21 +5,58 @@ children's differentials substituted):
 
 1. **vec form** J = ∂vec F/∂vec X, by vec(A dX B) = (Bᵀ ⊗ A) vec dX, vec(A ∘ dX) =
    Diag(vec A) vec dX, vec(dXᵀ) = K vec dX (VEC_RULES below);
-2. **index form** ∂F_ij/∂X_kl, read off each term A dX B ↦ A_ik B_lj with Kronecker deltas for
-   the missing factors, plus where it is zero and how many entries can be nonzero;
+2. **index form** ∂F_ij/∂X_kl, the entries of the vec form read factor by factor
+   ((B ⊗ A) ↦ A_ik B_jl, Diag(vec M) ↦ M_ij δ_ik δ_jl, K ↦ δ_il δ_jk) and contracted, plus
+   where it is zero and how many entries can be nonzero;
 3. **map form** — for a Jacobian the vector–Jacobian product G ↦ ∂(G : F)/∂X (the gradient
    engine run on G : F), for a Hessian the Hessian–vector product V ↦ d(∇f)[V].
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 
-from .differentiate import linearize_rule, reciprocal
+from .differentiate import linearize_rule, pull_back, reciprocal
 from .errors import UnsupportedError
-from .ir import (Add, Broadcast, Commutation, D, Diag, Expr, Frob, Hadamard, Identity, Kron,
-                 MatMul, Mean, Num, Ones, Sum, Trace, Transpose, Unvec, Var, Vec, Zero, dim_mul, dim_value, is_scalar)
-from .printers import PREC_POSTFIX, AsciiPrinter, LatexPrinter, TextPrinter, precedence
+from .ir import (
+    Add,
+    Broadcast,
+    Commutation,
+    D,
+    Diag,
+    DiagOf,
+    Expr,
+    Frob,
+    Hadamard,
+    Identity,
+    Kron,
+    MatMul,
+    Mean,
+    Num,
+    Ones,
+    Size,
+    Sum,
+    Trace,
+    Transpose,
+    Unvec,
+    Var,
+    Vec,
+    Zero,
+    dim_mul,
+    is_scalar,
+    substitute,
+    walk,
+)
+from .printers import (
+    PREC_POSTFIX,
+    AsciiPrinter,
+    LatexPrinter,
+    TextPrinter,
+    explicit_broadcast,
+    precedence,
+)
 from .simplify import coeff_and_rest, expand, simplify
 
 
@@ -34,9 +71,7 @@ def differential(e: Expr, wrt: Var, definitions: dict) -> Expr | None:
             out = D(wrt)
         elif isinstance(node, Var) and node.name in definitions:
             out = d(definitions[node.name])
-        elif not node.args:
-            out = None
-        elif not any(d(a) is not None for a in node.args):
+        elif not node.args or not any(d(a) is not None for a in node.args):
             out = None
         else:
             _, fn = linearize_rule(node)
@@ -56,8 +91,15 @@ def _product(factors):
 
 def vec_form(lin: Expr, wrt: Var) -> Expr:
     """J with vec(L(dX)) = J vec(dX)."""
-    n_x = Identity(_size(wrt))
-    return simplify(_vec(lin, n_x))
+    if is_scalar(wrt):
+        # L(dλ) = L(1) dλ: J = vec(L(1))
+        return simplify(_vec_of(simplify(substitute(lin, {D(wrt): Num(1)}))))
+    if is_scalar(lin):
+        # dF = G : dX with G = L*(1), L moved across the Frobenius product: J = vec(G)ᵀ
+        adjoints = [g for _, g in pull_back(lin, Num(1), [])]
+        return simplify(Transpose(_vec_of(simplify(_product(adjoints) if len(adjoints) == 1
+                                                   else Add(*adjoints)))))
+    return simplify(_vec(lin, Identity(_size(wrt))))
 
 
 def _size(e: Expr):
@@ -66,6 +108,24 @@ def _size(e: Expr):
 
 def _is_linear(e: Expr) -> bool:
     return isinstance(e, D) or any(_is_linear(a) for a in e.args)
+
+
+def _vec_of(m: Expr) -> Expr:
+    """vec(M) of a constant M; a broadcast is written as the product it stands for (𝟏r, c𝟏ᵀ,
+    s𝟏𝟏ᵀ), since only + and ∘ broadcast by themselves, and scalar factors stand outside."""
+    if isinstance(m, Broadcast):
+        m = simplify(MatMul(m.arg, Ones(*m.shape))) if is_scalar(m.arg) else \
+            explicit_broadcast(m)
+    if isinstance(m, MatMul) and not is_scalar(m):
+        scalars = [a for a in m.args if is_scalar(a)]
+        if scalars:
+            return MatMul(*scalars, _vec_of(_product([a for a in m.args if not is_scalar(a)])))
+    return Ones(_size(m), 1) if isinstance(m, Ones) else Vec(m)     # vec(𝟏𝟏ᵀ) = 𝟏
+
+
+def _commutation(m, n) -> Expr:
+    """K with vec(Aᵀ) = K vec(A) for an m×n A; for a vector vec(aᵀ) = vec(a), K = I."""
+    return Identity(dim_mul(m, n)) if 1 in (m, n) else Commutation(m, n)
 
 
 def _vec(e: Expr, ident: Expr) -> Expr:
@@ -79,7 +139,7 @@ def _vec(e: Expr, ident: Expr) -> Expr:
         scalars = [a for a in others if is_scalar(a)]
         if is_scalar(lin) and not is_scalar(e):
             rest = _product([a for a in others if not is_scalar(a)])
-            return MatMul(*scalars, Vec(rest), _vec(lin, ident))   # vec(M dl) = vec(M) dl
+            return MatMul(*scalars, _vec_of(rest), _vec(lin, ident))   # vec(M dl) = vec(M) dl
         before = [a for a in e.args[:i] if not is_scalar(a)]
         after = [a for a in e.args[i + 1:] if not is_scalar(a)]
         left = _product(before) if before else Identity(lin.rows)
@@ -90,9 +150,10 @@ def _vec(e: Expr, ident: Expr) -> Expr:
         (i, lin), = [(i, a) for i, a in enumerate(e.args) if _is_linear(a)]
         others = e.args[:i] + e.args[i + 1:]
         mask = _product(others) if len(others) == 1 else Hadamard(*others)
-        return MatMul(_diag_vec(mask), _vec(lin, ident))      # vec(A∘dX) = Diag(vec A) vec dX
+        return MatMul(Diag(_vec_of(mask)), _vec(lin, ident))  # vec(A∘dX) = Diag(vec A) vec dX
     if isinstance(e, Transpose):
-        return MatMul(Commutation(e.arg.rows, e.arg.cols), _vec(e.arg, ident))  # vec(dXᵀ) = K vec dX
+        k = _commutation(e.arg.rows, e.arg.cols)
+        return MatMul(k, _vec(e.arg, ident))                   # vec(dXᵀ) = K vec dX
     if isinstance(e, Trace):
         return MatMul(Transpose(Vec(Identity(e.arg.rows))), _vec(e.arg, ident))  # tr(A) = vec(I)ᵀvec(A)
     if isinstance(e, Sum):
@@ -100,7 +161,7 @@ def _vec(e: Expr, ident: Expr) -> Expr:
     if isinstance(e, Frob):
         a, b = e.args
         const, lin = (a, b) if _is_linear(b) else (b, a)
-        return MatMul(Transpose(Vec(const)), _vec(lin, ident))                  # A : B = vec(A)ᵀvec(B)
+        return MatMul(Transpose(_vec_of(const)), _vec(lin, ident))             # A : B = vec(A)ᵀvec(B)
     if isinstance(e, (Vec, Unvec)):
         return _vec(e.arg, ident)                              # vec keeps the entries in order
     if isinstance(e, Broadcast):
@@ -120,14 +181,138 @@ def _vec(e: Expr, ident: Expr) -> Expr:
         else:
             sums = Kron(Transpose(Ones(a.cols, 1)), Identity(a.rows))  # vec(A𝟏) = (𝟏ᵀ ⊗ I)vec A
         return MatMul(reciprocal(e.length), sums, _vec(a, ident))
+    if isinstance(e, Diag):
+        n = e.rows
+        # vec(Diag(v)) = vec(I ∘ v𝟏ᵀ) = Diag(vec I)(𝟏 ⊗ I)v
+        return MatMul(Diag(Vec(Identity(n))), Kron(Ones(n, 1), Identity(n)), _vec(e.arg, ident))
+    if isinstance(e, DiagOf):
+        n = e.rows
+        # diag(A) = (I ∘ A)𝟏, vec(M𝟏) = (𝟏ᵀ ⊗ I)vec M
+        return MatMul(Kron(Transpose(Ones(n, 1)), Identity(n)), Diag(Vec(Identity(n))),
+                      _vec(e.arg, ident))
+    if isinstance(e, Kron):
+        a, b = e.args
+        (m, n), (p, q) = a.shape, b.shape
+        # vec(A ⊗ B) = (I_n ⊗ K_qm ⊗ I_p)(vec A ⊗ vec B)   [Magnus–Neudecker, ch. 3, Thm 10]
+        shuffle = Kron(Kron(Identity(n), _commutation(q, m)), Identity(p))
+        if _is_linear(a):
+            return MatMul(shuffle, Kron(Identity(_size(a)), _vec_of(b)), _vec(a, ident))
+        return MatMul(shuffle, Kron(_vec_of(a), Identity(_size(b))), _vec(b, ident))
     raise UnsupportedError(f"no vec form for the linear map {type(e).__name__} yet")
 
 
-def _diag_vec(mask: Expr) -> Expr:
-    return Diag(mask if mask.cols == 1 else Vec(mask))
-
-
 # --- index form ----------------------------------------------------------------------------------
+#
+# J's rows are the entries F_ij of F (column-major), its columns the entries X_kl of X. Every term
+# of J is c·s·M₁M₂…M_r; each factor is read as a table of entries between two "boundaries" (the
+# indices on its row side and on its column side, one or two of them each), e.g. (B ⊗ A) between
+# (p, q) and (r, s) as A_pr B_qs; then the Kronecker deltas are contracted, and a summed index
+# shared by two entries is read as a matrix product again (A_ip B_pk = (AB)_ik).
+
+@dataclass(frozen=True)
+class Entry:
+    """A factor of an index term: the entry (row, col) of ``matrix``, or the Kronecker delta
+    δ_row,col when ``matrix`` is None. An index of an axis of length 1 is None."""
+    matrix: Expr | None
+    row: str | None
+    col: str | None
+
+
+@dataclass
+class IndexTerm:
+    """coeff · scalars · entries, summed over the indices ``sums``."""
+    coeff: Fraction
+    scalars: list
+    entries: list
+    sums: tuple = ()
+
+
+@dataclass
+class IndexForm:
+    """∂F_ij/∂X_kl as a structure: ``out`` and ``inp`` are the indices of F's and X's axes (None
+    for an axis of length 1), ``dims`` the length of every index used; ``terms`` is None when
+    the vec form is given entry by entry as it stands."""
+    fname: str
+    wrt: Var
+    out: tuple
+    inp: tuple
+    dims: dict
+    terms: list | None
+
+    @property
+    def free(self) -> tuple:
+        return tuple(i for i in (*self.out, *self.inp) if i is not None)
+
+    @property
+    def shape(self) -> tuple:
+        """The lengths of the axes (i, j, k, l), the axes of length 1 left out."""
+        return tuple(self.dims[i] for i in self.free)
+
+    @property
+    def zero_unless(self) -> list:
+        """The deltas every term has: the entries off them are 0."""
+        if not self.terms:
+            return []
+        common = set.intersection(*[{_pair(e, self) for e in t.entries if e.matrix is None}
+                                    for t in self.terms])
+        return [f"{a} = {b}" for a, b in sorted(common, key=lambda p: self._rank(p))]
+
+    def _rank(self, pair) -> tuple:
+        order = self.free
+        return tuple(order.index(x) if x in order else len(order) for x in pair)
+
+    def nonzeros(self) -> str:
+        """How many entries the deltas leave, where the sizes are numbers."""
+        equal = [p.split(" = ") for p in self.zero_unless]
+        if not equal or not all(isinstance(self.dims[i], int) for i in self.free):
+            return ""
+        total = bound = 1
+        classes = {i: i for i in self.free}
+        for a, b in equal:       # indices tied by a delta take one value between them
+            old, new = classes[b], classes[a]
+            classes = {i: new if c == old else c for i, c in classes.items()}
+        for i in self.free:
+            total *= self.dims[i]
+        for rep in dict.fromkeys(classes.values()):
+            bound *= self.dims[rep]
+        return (f"at most {bound:,} of {total:,} entries can be nonzero "
+                f"({_percent(100 * bound / total)})")
+
+    def describe(self) -> str:
+        """What the index form is: a scalar, a vector, a matrix or a tensor, with its shape."""
+        shape = self.shape
+        if not shape:
+            return "a scalar"
+        if len(shape) == 1:
+            return f"a vector of length {shape[0]}"
+        kind = "a matrix" if len(shape) == 2 else f"a {len(shape)}-tensor"
+        return f"{kind} of shape ({', '.join(map(str, shape))})"
+
+    def facts(self) -> list:
+        facts = [self.describe()]
+        if self.zero_unless:
+            facts.append("zero unless " + " and ".join(self.zero_unless))
+        return facts + [n for n in [self.nonzeros()] if n]
+
+    def render(self, kind: str = "text") -> str:
+        """∂F_ij/∂X_kl = … in ``kind`` ("text", "ascii" or "latex")."""
+        style = index_style(kind)
+        lhs = style.lhs.format(_indexed(self.fname, self.out, style),
+                               _indexed(self.wrt.name, self.inp, style))
+        if self.terms is None:
+            where = [p for p in (_vec_position(self.out, self.dims, style),
+                                 _vec_position(self.inp, self.dims, style)) if p]
+            at = ", ".join(where)
+            if len(where) > 1 and kind != "latex":
+                at = style.printer.paren(at)
+            prose = r", \text{the entries of the vec form } J" if kind == "latex" else \
+                ", the entries of the vec form J"
+            return f"{lhs} = {style.entry.format('J', at)}{prose}"
+        parts = [_term_text(t, self, style) for t in self.terms] or ["0"]
+        body = parts[0] + "".join(f" {style.minus} {p[len(style.minus):]}"
+                                  if p.startswith(style.minus) else f" + {p}" for p in parts[1:])
+        return f"{lhs} = {body}"
+
 
 @dataclass
 class IndexStyle:
@@ -135,233 +320,288 @@ class IndexStyle:
     printer: object
     delta: str          # format with the two indices
     entry: str          # format with (text, indices)
-    lhs: str            # format with (f, f indices, x, x indices)
+    lhs: str            # format with (∂ F_ij, ∂ X_kl)
     minus: str
+    total: str          # format with the indices summed over
 
 
 def index_style(kind: str) -> IndexStyle:
     if kind == "latex":
         return IndexStyle(LatexPrinter(), r"\delta_{{{}}}", "{}_{{{}}}",
-                          r"\frac{{\partial {}_{{{}}}}}{{\partial {}_{{{}}}}}", "-")
+                          r"\frac{{\partial {}}}{{\partial {}}}", "-", r"\sum_{{{}}}")
     if kind == "ascii":
-        return IndexStyle(AsciiPrinter(), "delta_{}", "{}_{}", "d{}_{}/d{}_{}", "-")
-    return IndexStyle(TextPrinter(), "δ_{}", "{}_{}", "∂{}_{}/∂{}_{}", "−")
+        return IndexStyle(AsciiPrinter(), "delta_{}", "{}_{}", "d{}/d{}", "-", "sum_{}")
+    return IndexStyle(TextPrinter(), "δ_{}", "{}_{}", "∂{}/∂{}", "−", "Σ_{}")
 
 
-@dataclass
-class IndexForm:
-    text: str                  # "∂Y_ij/∂X_kl = δ_ik W_jl"
-    shape: tuple               # (p, q, m, n), trivial axes of vectors dropped
-    zero_unless: list = field(default_factory=list)   # ["i = k"]
-    nonzeros: str = ""         # "at most 33,554,432 of 2,147,483,648 entries can be nonzero"
+def _indexed(name: str, indices: tuple, style: IndexStyle) -> str:
+    text = style.printer.doprint(Var(name, (1, 1)))
+    letters = "".join(i for i in indices if i is not None)
+    return style.entry.format(text, letters) if letters else text
 
 
-def index_form(lin: Expr, f_shape, wrt: Var, fname: str, sizes: dict | None = None,
-               kind: str = "text", vec: Expr | None = None) -> IndexForm:
-    """∂F_ij/∂X_kl read off the terms of dF, else off the terms of the vec form ``vec``
-    (Diag, Kronecker and outer products), else given as the entries of the vec form."""
-    style = index_style(kind)
-    out_idx = "".join(c for c, d in zip("ij", f_shape) if d != 1)
-    in_idx = "".join(c for c, d in zip("kl", wrt.shape) if d != 1)
-    names = (style.printer.doprint(Var(fname, (1, 1))), style.printer.doprint(wrt))
-    lhs = style.lhs.format(names[0], out_idx, names[1], in_idx)
-    shape = tuple(d for d in (*f_shape, *wrt.shape) if d != 1)
-    if isinstance(lin, Zero):
-        return IndexForm(f"{lhs} = 0", shape, [], "every entry is 0")
-    try:
-        parts, delta_sets = [], []
-        for t in expand(simplify(lin)):
-            text, deltas = _index_term(t, style, f_shape, wrt.shape)
-            parts.append(text)
-            delta_sets.append(set(deltas))
-    except _NoIndexForm:
-        try:
-            parts, delta_sets = _index_from_vec(vec, style, f_shape, wrt.shape)
-        except _NoIndexForm:
-            if len(out_idx) < 2 and len(in_idx) < 2:
-                return IndexForm(f"{lhs} = J_{out_idx}{in_idx}, the entries of the vec form J",
-                                 shape)
-            return IndexForm(f"{lhs} = J[({out_idx}), ({in_idx})], the entries of the vec "
-                             f"form J (row {_vec_position(out_idx, f_shape[0])}, column "
-                             f"{_vec_position(in_idx, wrt.shape[0])})", shape)
-    body = " + ".join(parts).replace(f"+ {style.minus}", f"{style.minus} ") if parts else "0"
-    common = set.intersection(*delta_sets) if delta_sets else set()
-    zero_unless = sorted(f"{a} = {b}" for a, b in common)
-    return IndexForm(f"{lhs} = {body}", shape, zero_unless,
-                     _count_nonzeros(common, f_shape, wrt.shape, sizes or {}))
-
-
-def _index_from_vec(J: Expr | None, style: IndexStyle, f_shape, x_shape):
-    """Index terms read off the vec form, term by term. A term is a chain
-    Diag(vec M)… · core · Diag(vec N)… with core B ⊗ A, I or nothing, whose entry is
-    M_ij A_ik B_jl N_kl (so T₁(𝟏𝟏ᵀ ⊗ I)T₁ with T₁ = Diag(vec S) reads S_ij δ_ik S_kl); for
-    vectors the diagonals are Diag(v) and the core a matrix M_ik, an outer product u_i w_k or I."""
-    if J is None:
-        raise _NoIndexForm()
-    vectors = f_shape[1] == 1 and x_shape[1] == 1
-    trivial = {x for x, d in zip("ijkl", (*f_shape, *x_shape)) if d == 1}
-    parts, delta_sets = [], []
-    for t in expand(simplify(J)):
-        c, rest = coeff_and_rest(t)
-        factors = list(rest.args) if isinstance(rest, MatMul) else [rest]
-        scalars = [f for f in factors if is_scalar(f)]
-        chain = [f for f in factors if not is_scalar(f)]
-        texts, deltas = _read_chain(chain, style, vectors)
-        deltas = [d for d in deltas if not set(d) & trivial]
-        texts = [x for x in texts if x not in {_deltas([d], style) for d in _trivial(trivial)}]
-        if abs(c) != 1 or scalars:                 # (2/m) in front, as one factor
-            scale = style.printer.doprint(simplify(MatMul(Num(abs(c)), *scalars))
-                                          if scalars else Num(abs(c)))
-            texts.insert(0, style.printer.paren(scale) if "/" in scale else scale)
-        parts.append((style.minus if c < 0 else "") + " ".join(texts))
-        delta_sets.append({tuple(sorted(d)) for d in deltas})
-    return parts, delta_sets
-
-
-def _trivial(trivial: set) -> list:
-    """The deltas between an index of length 1 and another: they are not written."""
-    return [(a, b) for a in "ij" for b in "kl" if a in trivial or b in trivial]
-
-
-def _read_chain(chain: list, style: IndexStyle, vectors: bool):
-    out_idx, in_idx = ("i", "k") if vectors else ("ij", "kl")
-    left, right, core = [], [], []
-    for f in chain:
-        diagonal = _diagonal_of(f, vectors)
-        if diagonal is not None:
-            (right if core else left).append(diagonal)
-        elif not right:
-            core.append(f)
-        else:
-            raise _NoIndexForm()
-    if not core or (len(core) == 1 and isinstance(core[0], Identity)):
-        # a diagonal Jacobian: every entry at (ij, ij)
-        pairs = list(zip(out_idx, in_idx))
-        texts = [_entry(m, *_pair(out_idx), style)[0] for m in left + right]
-        return texts + [_deltas(pairs, style)], pairs
-    texts = [_entry(m, *_pair(out_idx), style)[0] for m in left]
-    deltas: list = []
-    if vectors and len(core) == 1:
-        text, dl = _entry(core[0], "i", "k", style)          # M_ik
-        texts.append(text)
-        deltas += dl
-    elif vectors and len(core) == 2 and core[0].cols == 1 and core[1].rows == 1:
-        u, w = core                                           # u_i w_k
-        texts.append(_entry(u, "i", "1", style)[0])
-        texts.append((_entry(w.arg, "k", "1", style) if isinstance(w, Transpose)
-                      else _entry(w, "1", "k", style))[0])
-    elif not vectors and len(core) == 1 and isinstance(core[0], Kron):
-        b, a = core[0].args                                   # (B ⊗ A) → A_ik B_jl
-        for factor, x, y in ((a, "i", "k"), (b, "j", "l")):
-            if isinstance(factor, Ones) or (isinstance(factor, Transpose)
-                                            and isinstance(factor.arg, Ones)):
-                continue                                      # 𝟏𝟏ᵀ, 𝟏ᵀ: every entry is 1
-            text, dl = _entry(None if isinstance(factor, Identity) else factor, x, y, style)
-            texts.append(text)
-            deltas += dl
-    else:
-        raise _NoIndexForm()
-    texts += [_entry(m, *_pair(in_idx), style)[0] for m in right]
-    return texts, deltas
-
-
-def _diagonal_of(f: Expr, vectors: bool) -> Expr | None:
-    """M for Diag(vec M) (v for Diag(v) between vectors), else None."""
-    if isinstance(f, Diag) and isinstance(f.arg, Vec) and not vectors:
-        return f.arg.arg
-    if isinstance(f, Diag) and vectors:
-        return f.arg
-    return None
-
-
-def _pair(indices: str) -> tuple:
-    return (indices[0], indices[1]) if len(indices) == 2 else (indices, "1")
-
-
-def _vec_position(indices: str, rows) -> str:
+def _vec_position(indices: tuple, dims: dict, style: IndexStyle) -> str:
     """Where entry (a, b) sits in a column-major vec: a + rows(b − 1); one index is itself."""
-    return f"{indices[0]} + {rows}({indices[1]} − 1)" if len(indices) == 2 else indices
+    used = [i for i in indices if i is not None]
+    if len(used) < 2:
+        return "".join(used)
+    a, b = used
+    return f"{a} + {dims[a]}({b} {style.minus} 1)"
 
 
-def _deltas(pairs, style: IndexStyle) -> str:
-    return " ".join(style.delta.format(a + b) for a, b in pairs)
+def _percent(value: float) -> str:
+    """Two significant digits, never in exponent notation: 100%, 1.6%, 0.0012%."""
+    return f"{Decimal(f'{value:.2g}'):f}%"
 
 
-def _count_nonzeros(common: set, f_shape, x_shape, sizes: dict) -> str:
-    if not common:
-        return ""
+def _pair(e: Entry, form: IndexForm) -> tuple:
+    return tuple(sorted((e.row, e.col), key=lambda x: form._rank((x,))))
+
+
+# Index names: F's pair first, then X's, then the summed ones; a pair is used only if neither
+# of its letters names a dimension or a variable (∂F_ij/∂X_pq when a dimension is called k).
+PAIRS = ("ij", "kl", "pq", "rs", "uv", "ab", "cd", "gh", "tw", "yz", "ef", "mn", "xo")
+
+
+def index_form(J: Expr, f_shape, wrt: Var, fname: str) -> IndexForm:
+    """∂F_ij/∂X_kl read off the vec form J; the entries of J as they stand where a factor has
+    no reading in the indices of F and X (the vec form of A ⊗ X)."""
+    taken = {wrt.name, fname} | {n.name for n in walk(J) if isinstance(n, Var)}
+    for node in walk(J):
+        for d in (*node.shape, *f_shape, *wrt.shape):
+            taken.update(d.split("·") if isinstance(d, str) else ())
+    pairs = [p for p in PAIRS if not set(p) & taken]
+    if len(pairs) < 2:
+        raise UnsupportedError("no free letters for the indices of the index form")
+    out = tuple(c if d != 1 else None for c, d in zip(pairs[0], f_shape))
+    inp = tuple(c if d != 1 else None for c, d in zip(pairs[1], wrt.shape))
+    dims = {c: d for c, d in zip((*out, *inp), (*f_shape, *wrt.shape)) if c is not None}
+    letters = _Letters("".join(pairs[2:]), dims)
     try:
-        values = {k: dim_value(v, sizes) for k, v in zip("ijkl", (*f_shape, *x_shape))}
-    except (KeyError, ValueError):
-        return ""
-    total = 1
-    for v in values.values():
-        total *= v
-    free = dict(values)
-    for _, b in common:
-        free.pop(b, None)
-    bound = 1
-    for v in free.values():
-        bound *= v
-    return f"at most {bound:,} of {total:,} entries can be nonzero ({100 * bound / total:.2g}%)"
+        terms = [] if isinstance(J, Zero) else \
+            [_read_term(t, out, inp, f_shape, wrt.shape, letters) for t in expand(simplify(J))]
+    except _NoIndexForm:
+        terms = None
+    return IndexForm(fname, wrt, out, inp, dims, terms)
 
 
-def _entry(e: Expr | None, a: str, b: str, style: IndexStyle) -> tuple[str, list]:
-    """The (a, b) entry of e as text; None is the identity, giving δ_ab."""
-    if e is None:
-        return style.delta.format("".join(sorted((a, b)))), [tuple(sorted((a, b)))]
-    if isinstance(e, Transpose) and isinstance(e.arg, Var):
-        return _entry(e.arg, b, a, style)
-    idx = "".join(x for x, d in ((a, e.rows), (b, e.cols)) if d != 1)
-    text = style.printer.doprint(e)
-    if precedence(e) < PREC_POSTFIX or isinstance(e, Transpose):
-        text = style.printer.paren(text)
-    return (style.entry.format(text, idx) if idx else text), []
+class _Letters:
+    """Fresh names for summed indices, with their lengths recorded in ``dims``."""
 
+    def __init__(self, pool: str, dims: dict):
+        self.pool, self.dims, self.count = pool, dims, 0
 
-def _index_term(t: Expr, style: IndexStyle, f_shape, x_shape) -> tuple[str, list]:
-    """One term c·s·H ∘ (A dX B) (or with dXᵀ) as c s H_ij A_ik B_lj, with δ for a missing A, B."""
-    sign = ""
-    if isinstance(t, MatMul) and isinstance(t.args[0], Num) and t.args[0].value < 0:
-        sign, t = style.minus, simplify(MatMul(Num(-t.args[0].value), *t.args[1:]))
-    scalars = []
-    if isinstance(t, MatMul):
-        scalars = [a for a in t.args if is_scalar(a) and not _is_linear(a)]
-        rest = [a for a in t.args if a not in scalars]
-        t = _product(rest) if rest else Num(1)
-    mask = None
-    if isinstance(t, Hadamard):
-        consts = [a for a in t.args if not _is_linear(a)]
-        (t,) = [a for a in t.args if _is_linear(a)]
-        mask = consts[0] if len(consts) == 1 else Hadamard(*consts)
-    chain = list(t.args) if isinstance(t, MatMul) else [t]
-    pos = [i for i, a in enumerate(chain) if _is_linear(a)]
-    if len(pos) != 1:
-        raise _NoIndexForm()
-    lin = chain[pos[0]]
-    transposed = isinstance(lin, Transpose) and isinstance(lin.arg, D)
-    if not (isinstance(lin, D) or transposed):
-        raise _NoIndexForm()
-    before = [a for a in chain[:pos[0]] if not is_scalar(a)]
-    after = [a for a in chain[pos[0] + 1:] if not is_scalar(a)]
-    k, l_ = ("l", "k") if transposed else ("k", "l")
-    texts = [style.printer._print_factor(s) for s in scalars]
-    if mask is not None:
-        texts.append(_entry(mask, "i", "j", style)[0])
-    deltas = []
-    for factor, a, b in ((_product(before) if before else None, "i", k),
-                         (_product(after) if after else None, l_, "j")):
-        text, dl = _entry(factor, a, b, style)
-        dl = [d for d in dl if _axis_len(d[0], f_shape, x_shape) != 1]
-        if factor is not None or dl:
-            texts.append(text)
-        deltas.extend(dl)
-    return sign + (" ".join(texts) or "1"), deltas
-
-
-def _axis_len(index: str, f_shape, x_shape):
-    return dict(zip("ijkl", (*f_shape, *x_shape)))[index]
+    def __call__(self, length) -> str:
+        k = self.count
+        self.count += 1
+        name = self.pool[k] if k < len(self.pool) else \
+            f"{self.pool[k % len(self.pool)] if self.pool else 'i'}{k}"
+        self.dims[name] = length
+        return name
 
 
 class _NoIndexForm(Exception):
-    """The term is not a product of entries; the vec form's entries are given instead."""
+    """A factor of the vec form has no reading in the indices of F and X."""
+
+
+def _read_term(t: Expr, out, inp, f_shape, x_shape, letters: _Letters) -> IndexTerm:
+    coeff, rest = coeff_and_rest(t)
+    factors = [] if rest is None else (list(rest.args) if isinstance(rest, MatMul) else [rest])
+    scalars = [f for f in factors if is_scalar(f)]
+    chain = [f for f in factors if not is_scalar(f)]
+    first = [(i, d) for i, d in zip(out, f_shape) if i is not None]
+    last = [(i, d) for i, d in zip(inp, x_shape) if i is not None]
+    entries, left, known = [], first, set(letters.dims)
+    for pos, f in enumerate(chain):
+        if pos == len(chain) - 1:
+            right = last
+        else:
+            demand = _demand(f)[1] or _demand(chain[pos + 1])[0] or (f.cols,)
+            if isinstance(f, Identity):
+                demand = tuple(d for _, d in left)      # I passes its indices through
+            right = [(letters(d), d) for d in demand if d != 1]
+        entries += _read_factor(f, left, right)
+        left = right
+    bound = set(letters.dims) - known                      # the indices of this term's chain
+    entries = _contract(entries, bound)
+    return _merge(IndexTerm(coeff, scalars, entries), bound, letters.dims)
+
+
+def _demand(f: Expr) -> tuple:
+    """The lengths of the indices f's entries are read with, (rows, columns); None for any."""
+    if isinstance(f, Transpose):
+        rows, cols = _demand(f.arg)
+        return cols, rows
+    if isinstance(f, Kron):
+        b, a = f.args                                       # (B ⊗ A)_(pq),(rs) = A_pr B_qs
+        return (a.rows, b.rows), (a.cols, b.cols)
+    if isinstance(f, Diag):
+        v = f.arg
+        both = (v.arg.rows, v.arg.cols) if isinstance(v, Vec) else (v.rows,)
+        return both, both
+    if isinstance(f, Commutation):
+        m, n = f.params
+        return (n, m), (m, n)
+    if isinstance(f, Vec):
+        return (f.arg.rows, f.arg.cols), (1,)
+    if isinstance(f, (Identity, Ones)):
+        return None, None
+    return (f.rows,), (f.cols,)
+
+
+def _assign(demand: tuple, boundary: list) -> tuple:
+    """The boundary's indices laid on the demanded axes (None on an axis of length 1)."""
+    if tuple(d for d in demand if d != 1) != tuple(d for _, d in boundary):
+        raise _NoIndexForm()
+    names = iter(i for i, _ in boundary)
+    return tuple(None if d == 1 else next(names) for d in demand)
+
+
+def _delta(a, b) -> list:
+    return [] if a is None and b is None else [Entry(None, a, b)]
+
+
+def _read_factor(f: Expr, rows: list, cols: list) -> list:
+    """The entries of f between the indices ``rows`` and ``cols`` ([(index, length)])."""
+    if isinstance(f, Transpose):
+        return _read_factor(f.arg, cols, rows)              # (Mᵀ)_rc = M_cr
+    if isinstance(f, Ones):
+        return []
+    if isinstance(f, Identity):
+        if [d for _, d in rows] != [d for _, d in cols]:
+            raise _NoIndexForm()
+        return [Entry(None, r, c) for (r, _), (c, _) in zip(rows, cols)]
+    row_demand, col_demand = _demand(f)
+    try:
+        r, c = _assign(row_demand, rows), _assign(col_demand, cols)
+    except _NoIndexForm:
+        if len(rows) > 1 or len(cols) > 1:
+            raise
+        return [_entry(f, rows, cols)]                      # a matrix read as it stands
+    if isinstance(f, Kron):
+        b, a = f.args
+        return (_read_factor(a, _on(r[0], a.rows), _on(c[0], a.cols))
+                + _read_factor(b, _on(r[1], b.rows), _on(c[1], b.cols)))
+    if isinstance(f, Diag) and isinstance(f.arg, Vec):
+        m = f.arg.arg                                       # Diag(vec M) = M_pq δ_pr δ_qs
+        return (_read_factor(m, _on(r[0], m.rows), _on(r[1], m.cols))
+                + _delta(r[0], c[0]) + _delta(r[1], c[1]))
+    if isinstance(f, Diag):
+        return _read_factor(f.arg, _on(r[0], f.rows), []) + _delta(r[0], c[0])
+    if isinstance(f, Commutation):
+        return _delta(r[0], c[1]) + _delta(r[1], c[0])     # K_(pq),(rs) = δ_ps δ_qr
+    if isinstance(f, Vec):
+        m = f.arg
+        return _read_factor(m, _on(r[0], m.rows), _on(r[1], m.cols))
+    return [_entry(f, rows, cols)]
+
+
+def _on(index, length) -> list:
+    return [] if index is None else [(index, length)]
+
+
+def _entry(f: Expr, rows: list, cols: list) -> Entry:
+    r = rows[0][0] if rows else None
+    c = cols[0][0] if cols else None
+    if isinstance(f, Broadcast):                            # (𝟏bᵀ)_ij = b_j
+        f = explicit_broadcast(f)
+    if isinstance(f, MatMul) and _is_ones(f.args[0]) and f.args[0].cols == 1:
+        rest = _product(f.args[1:])                         # (𝟏r)_ij = r_j
+        return Entry(rest, None, c) if rest.rows == 1 else Entry(f, r, c)
+    if isinstance(f, MatMul) and _is_ones(f.args[-1]) and f.args[-1].rows == 1:
+        rest = _product(f.args[:-1])                        # (c𝟏ᵀ)_ij = c_i
+        return Entry(rest, r, None) if rest.cols == 1 else Entry(f, r, c)
+    return Entry(f, r, c)
+
+
+def _is_ones(e: Expr) -> bool:
+    return isinstance(e, Ones) or (isinstance(e, Transpose) and isinstance(e.arg, Ones))
+
+
+def _rename(e: Entry, old: str, new) -> Entry:
+    return Entry(e.matrix, new if e.row == old else e.row, new if e.col == old else e.col)
+
+
+def _contract(entries: list, bound: set) -> list:
+    """Σ_p δ_pk M_p… = M_k…: each delta with a summed index is used up, the last first (so
+    that the indices of X reach the factors on its side)."""
+    entries = list(entries)
+    while True:
+        hits = [n for n, e in enumerate(entries) if e.matrix is None
+                and (e.row == e.col or e.row in bound or e.col in bound)]
+        if not hits:
+            return entries
+        e = entries.pop(hits[-1])
+        if e.row != e.col:
+            old, new = (e.col, e.row) if e.col in bound else (e.row, e.col)
+            entries = [_rename(x, old, new) for x in entries]
+            bound.discard(old)
+
+
+def _merge(term: IndexTerm, bound: set, dims: dict) -> IndexTerm:
+    """Summed indices read back as matrix products: Σ_p A_ip B_pk = (AB)_ik, Σ_p A_ip = (A𝟏)_i,
+    Σ_p A_pp = tr(A), Σ_p 1 = the length; what is left stays summed."""
+    entries, scalars, coeff = list(term.entries), list(term.scalars), term.coeff
+    summed = []
+    for p in sorted(bound, key=list(dims).index):
+        hits = [n for n, e in enumerate(entries) if p in (e.row, e.col)]
+        ones = Ones(dims[p], 1)
+        if not hits:
+            if isinstance(dims[p], int):
+                coeff *= dims[p]
+            else:
+                scalars.append(Size(dims[p]))
+        elif len(hits) == 1 and entries[hits[0]].row == entries[hits[0]].col == p:
+            scalars.append(Trace(entries.pop(hits[0]).matrix))
+        elif len(hits) == 1:
+            m, a = _oriented(entries[hits[0]], p)
+            entries[hits[0]] = Entry(simplify(MatMul(m, ones)), a, None)
+        elif len(hits) == 2 and all(sum(x == p for x in (entries[n].row, entries[n].col)) == 1
+                                    for n in hits):
+            m1, a = _oriented(entries[hits[0]], p)
+            m2, b = _oriented(entries[hits[1]], p)
+            entries[hits[0]] = Entry(simplify(MatMul(m1, Transpose(m2))), a, b)
+            del entries[hits[1]]
+        else:
+            summed.append(p)
+    for e in [e for e in entries if e.matrix is not None and e.row is None and e.col is None]:
+        entries.remove(e)
+        scalars.append(e.matrix)
+    return IndexTerm(coeff, scalars, entries, tuple(summed))
+
+
+def _oriented(e: Entry, p: str) -> tuple:
+    """(M, a) with e = M_ap: the entry with the summed index p moved to the columns."""
+    if e.col == p:
+        return e.matrix, e.row
+    return Transpose(e.matrix), e.col
+
+
+def _term_text(t: IndexTerm, form: IndexForm, style: IndexStyle) -> str:
+    texts = []
+    if t.sums:
+        texts.append(style.total.format("".join(t.sums)))
+    for e in t.entries:
+        texts.append(_entry_text(e, form, style))
+    c = t.coeff
+    if abs(c) != 1 or t.scalars or not texts:
+        scale = simplify(MatMul(Num(abs(c)), *t.scalars)) if t.scalars else Num(abs(c))
+        text = style.printer.doprint(scale)
+        if texts and (precedence(scale) < PREC_POSTFIX and not isinstance(scale, Num)
+                      or "/" in text):
+            text = style.printer.paren(text)
+        texts.insert(0, text)
+    return (style.minus if c < 0 else "") + " ".join(texts)
+
+
+def _entry_text(e: Entry, form: IndexForm, style: IndexStyle) -> str:
+    if e.matrix is None:
+        a, b = _pair(e, form)
+        return style.delta.format(a + b)
+    m, row, col = e.matrix, e.row, e.col
+    if isinstance(m, Transpose):
+        m, row, col = m.arg, col, row
+    text = style.printer.doprint(m)
+    if precedence(m) < PREC_POSTFIX or isinstance(m, Transpose):
+        text = style.printer.paren(text)
+    return style.entry.format(text, "".join(i for i in (row, col) if i is not None))

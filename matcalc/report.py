@@ -119,38 +119,43 @@ def _render(d, style: str) -> list[str]:
     return _render_hessian(d, p, f, x, style)
 
 
-def _jacobian_lhs(f: str, x: str, vector_case: bool, style: str) -> str:
-    if style == "latex":
-        if vector_case:
-            return rf"\frac{{\partial {f}}}{{\partial {x}}}"
-        return (rf"\frac{{\partial \operatorname{{vec}}({f})}}"
-                rf"{{\partial \operatorname{{vec}}({x})}}")
+def _jacobian_lhs(f: str, x: str, F, X, style: str) -> str:
+    """∂vec(F)/∂vec(X), with vec left out on a column vector or a scalar (vec x = x)."""
+    latex = style == "latex"
+
+    def vec(name, e):
+        if e.cols == 1:
+            return name
+        return rf"\operatorname{{vec}}({name})" if latex else f"vec({name})"
+
+    if latex:
+        return rf"\frac{{\partial {vec(f, F)}}}{{\partial {vec(x, X)}}}"
     part = "d" if style == "ascii" else "∂"
-    return f"{part}{f}/{part}{x}" if vector_case else f"{part}vec({f})/{part}vec({x})"
+    return f"{part}{vec(f, F)}/{part}{vec(x, X)}"
 
 
 def _render_jacobian(d, p, f, x, style):
     F = d.function
-    vector_case = F.cols == 1 and d.wrt.cols == 1
-    size = (F.shape[0] if vector_case else _dims_product(F.shape),
-            d.wrt.shape[0] if vector_case else _dims_product(d.wrt.shape))
-    lhs = _jacobian_lhs(f, x, vector_case, style)
-    index = d.index[style]
+    size = (_dims_product(F.shape), _dims_product(d.wrt.shape))
+    lhs = _jacobian_lhs(f, x, F, d.wrt, style)
+    index = d.index.render(style)
     mapsto = r"\mapsto" if style == "latex" else ("|->" if style == "ascii" else "↦")
     g = _name(d.map_var.name, style)
     if style == "latex":
         return [f"{lhs} = {p.doprint(d.expr)}",
-                index.text,
+                index,
                 rf"{g} {mapsto} {p.doprint(d.map_expr)}"]
-    facts = [f"a {len(index.shape)}-tensor of shape ({', '.join(map(str, index.shape))})"]
-    if index.zero_unless:
-        facts.append("zero unless " + " and ".join(index.zero_unless))
-    if index.nonzeros:
-        facts.append(index.nonzeros)
+    facts = "; ".join(d.index.facts())
+    if style == "ascii":
+        facts = facts.replace("×", "x").replace("·", "*")
+    part, loss = ("d", _name("ℓ", style)) if style == "ascii" else ("∂", "ℓ")
+    upstream = f"{g} = {part}{loss}/{part}{f}"
+    upstream += f" of shape {_shape(F.shape, style)}" if F.cols != 1 else \
+        f", a {_shape(F.shape, style)},"
     return [f"{lhs} = {p.doprint(d.expr)}    ({_shape(size, style)}, vec form)",
-            f"{index.text}    ({'; '.join(facts)})",
+            f"{index}    ({facts})",
             f"{g} {mapsto} {p.doprint(d.map_expr)}    (map form for backpropagation: "
-            f"{g} = ∂ℓ/∂{f} of shape {_shape(F.shape, style)} gives ∂ℓ/∂{x})"]
+            f"{upstream} gives {part}{loss}/{part}{x})"]
 
 
 def _render_hessian(d, p, f, x, style):

@@ -1,0 +1,218 @@
+"""Jacobians in every shape: the vec form against finite differences, and the index form,
+evaluated entry by entry (an einsum over its entries with the Kronecker deltas as identity
+matrices), against the vec form; the printed index forms of the table in identities.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from identities import JACOBIAN_ROWS, Row
+
+from matcalc import derive
+from matcalc.evaluate import (
+    assign_sizes,
+    evaluate,
+    finite_difference_jacobian,
+    noise_floor,
+    random_inputs,
+    relative_error,
+)
+from matcalc.ir import dim_value, walk
+from matcalc.jacobian import differential, vec_form
+from matcalc.parse import parse
+
+# More shapes, checked numerically only (the Jacobian rows of test_cli among them).
+MORE = [
+    Row("σ(X)", "X", "", ""), Row("X⁻¹", "X", "", ""), Row("tanh(W*x + b)", "x", "", ""),
+    Row("max(0, X)", "X", "", ""), Row("mean(X, 2)", "X", "", ""), Row("XᵀX", "X", "", ""),
+    Row("X²", "X", "", ""), Row("A ∘ X", "X", "", ""), Row("softmax(Z)", "Z", "", ""),
+    Row("X − mean(X, 2)", "X", "", ""), Row("var(X, 1)", "X", "", ""),
+    Row("XWᵀ", "W", "", ""), Row("abᵀ", "b", "", ""), Row("A + x", "x", "", ""),
+    Row("X ∘ (a𝟏ᵀ)", "a", "", ""), Row("exp(λX)", "λ", "", ""), Row("X + λ", "λ", "", ""),
+    Row("sum(X)", "X", "", ""), Row("xᵀAx", "x", "", ""), Row("λ‖w‖₂²", "λ", "", ""),
+    Row("xᵀ", "x", "", ""), Row("aᵀX", "X", "", ""), Row("sum(X, 1)", "X", "", ""),
+    Row("Xᵀy", "y", "", ""), Row("f(x) := x³/(1 + x²); f(X)", "X", "", ""),
+    Row("softmax(W*x)", "W", "", ""), Row("logsoftmax(z)", "z", "", ""),
+    Row("(A ⊗ B)vec(X)", "X", "", ""), Row("‖Ax − b‖₂²", "x", "", ""),
+    Row("sum(G ∘ relu(XWᵀ + bᵀ))", "b", "", ""), Row("Diag(x)A", "x", "", ""),
+    Row("XWᵀ", "X", "", "", {"X": "4x6", "W": "5x6"}),
+    Row("σ(λ)A", "λ", "", "", {"A": "2x3"}),
+    Row("W = XXᵀ; Y = WX", "X", "", ""),
+]
+CASES = JACOBIAN_ROWS + MORE
+IDS = [row.id + (f" {row.shapes}" if row.shapes else "") for row in CASES]
+
+# A factor of the vec form that no pair of indices of F and X reads: its entries are given.
+AS_VEC_ENTRIES = {"(A ⊗ B)vec(X)"}
+
+
+@pytest.fixture(scope="module")
+def results():
+    return {row.id + str(row.shapes): derive(row.text, row.wrt, row.shapes, kind="jacobian")
+            for row in CASES}
+
+
+def _inputs(result):
+    (d,) = result.derivatives
+    named = dict(d.definitions)
+    if result.program.result_name:
+        named[result.program.result_name] = d.function
+    variables = [v for v in dict.fromkeys([*result.program.variables, d.wrt])
+                 if v.name not in named]
+    sizes = assign_sizes([d.function, d.wrt, *named.values(), *variables])
+    env = random_inputs(d.function, variables, sizes, np.random.default_rng(3), named)
+    return d, named, sizes, env
+
+
+def _axes(shape, sizes) -> list:
+    """The lengths of a Jacobian's axes for one operand, axes of length 1 left out."""
+    return [dim_value(d, sizes) for d in shape if d != 1]
+
+
+def _vec_as_tensor(d, named, sizes, env) -> np.ndarray:
+    """The vec form J as the tensor ∂F_ij/∂X_kl: J's row i + p(j − 1), column k + m(l − 1)."""
+    J = evaluate(d.expr, env, sizes, named)
+    full = [dim_value(x, sizes) for x in (*d.function.shape, *d.wrt.shape)]
+    return J.reshape(full, order="F").reshape(_axes(d.function.shape, sizes)
+                                              + _axes(d.wrt.shape, sizes))
+
+
+def _index_as_tensor(form, named, sizes, env) -> np.ndarray:
+    """The index form entry by entry: each term is an einsum over its entries M_ab and δ_ab."""
+    letters: dict = {}
+
+    def letter(index):
+        return letters.setdefault(index, "abcdefghijklmnopqrstuvwxyzABCDEFGH"[len(letters)])
+
+    free = form.free
+    lengths = {i: dim_value(form.dims[i], sizes) for i in form.dims}
+    total = np.zeros([lengths[i] for i in free])
+    for term in form.terms:
+        operands, subscripts = [np.ones(())], [""]
+        for i in free:                      # every free index spans its axis
+            operands.append(np.ones(lengths[i]))
+            subscripts.append(letter(i))
+        for e in term.entries:
+            if e.matrix is None:
+                operands.append(np.eye(lengths[e.row]))
+            else:
+                m = evaluate(e.matrix, env, sizes, named)
+                if e.row is None:
+                    assert m.shape[0] == 1
+                    m = m[0]
+                if e.col is None:
+                    assert m.shape[-1] == 1
+                    m = m[..., 0]
+                operands.append(m)
+            subscripts.append("".join(letter(i) for i in (e.row, e.col) if i is not None))
+        scale = float(term.coeff)
+        for s in term.scalars:
+            scale *= evaluate(s, env, sizes, named)[0, 0]
+        spec = ",".join(subscripts) + "->" + "".join(letter(i) for i in free)
+        total = total + scale * np.einsum(spec, *operands)
+    return total
+
+
+@pytest.mark.parametrize("row", JACOBIAN_ROWS, ids=[row.id for row in JACOBIAN_ROWS])
+def test_printed_index_form(row, results):
+    assert results[row.id + str(row.shapes)].text.splitlines()[1] == row.expected
+
+
+@pytest.mark.parametrize("row", CASES, ids=IDS)
+def test_vec_form_against_finite_differences(row, results):
+    d, named, sizes, env = _inputs(results[row.id + str(row.shapes)])
+    J = evaluate(d.expr, env, sizes, named)
+    fd = finite_difference_jacobian(d.function, d.wrt, env, sizes, named)
+    assert J.shape == fd.shape
+    assert relative_error(J, fd, noise_floor(evaluate(d.function, env, sizes, named))) < 1e-6
+
+
+@pytest.mark.parametrize("row", CASES, ids=IDS)
+def test_index_form_entry_by_entry(row, results):
+    d, named, sizes, env = _inputs(results[row.id + str(row.shapes)])
+    if row.text in AS_VEC_ENTRIES:
+        assert d.index.terms is None
+        return
+    assert d.index.terms is not None, d.index.render()
+    want = _vec_as_tensor(d, named, sizes, env)
+    got = _index_as_tensor(d.index, named, sizes, env)
+    assert got.shape == want.shape
+    assert relative_error(got, want) < 1e-12, d.index.render()
+
+
+@pytest.mark.parametrize("row", CASES, ids=IDS)
+def test_index_letters_name_no_dimension(row, results):
+    result = results[row.id + str(row.shapes)]
+    (d,) = result.derivatives
+    names = {v.name for v in result.program.variables}
+    for node in walk(result.program.result):
+        for dim in node.shape:
+            names.update(dim.split("·") if isinstance(dim, str) else ())
+    used = set(d.index.dims) | {i for t in d.index.terms or [] for i in t.sums}
+    assert not used & names
+
+
+@pytest.mark.parametrize("row", CASES, ids=IDS)
+def test_shape_statement(row, results):
+    """A 4-tensor of shape (p, q, m, n); a vector or scalar Jacobian says so."""
+    (d,) = results[row.id + str(row.shapes)].derivatives
+    shape = [x for x in (*d.function.shape, *d.wrt.shape) if x != 1]
+    said = d.index.describe()
+    if len(shape) > 2:
+        assert said == f"a {len(shape)}-tensor of shape ({', '.join(map(str, shape))})"
+    else:
+        assert said == {0: "a scalar", 1: f"a vector of length {shape[0] if shape else ''}",
+                        2: f"a matrix of shape ({', '.join(map(str, shape))})"}[len(shape)]
+
+
+@pytest.mark.parametrize("text", ["X ⊗ A", "A ⊗ X", "x ⊗ y", "X ⊗ X", "Diag(diag(X))"])
+def test_vec_form_of_kronecker_products(text):
+    """vec(A ⊗ B) = (I_n ⊗ K_qm ⊗ I_p)(vec A ⊗ vec B), against finite differences."""
+    program = parse(text, {"A": "2x3"})
+    f = program.result
+    x = next(v for v in program.variables if v.name in ("X", "x"))
+    J = vec_form(differential(f, x, {}), x)
+    sizes = assign_sizes([f, *program.variables])
+    env = random_inputs(f, program.variables, sizes, np.random.default_rng(5))
+    fd = finite_difference_jacobian(f, x, env, sizes)
+    assert relative_error(evaluate(J, env, sizes), fd) < 1e-6
+
+
+def test_sparsity_is_a_plain_percentage():
+    """Issue 10: percentages print as 25%, never in exponent notation (1e+02%)."""
+    text = derive("A ∘ X", "X", {"X": "2x2"}).text
+    assert "at most 4 of 16 entries can be nonzero (25%)" in text
+    text = derive("XWᵀ", "X", {"X": "300x1000", "W": "500x1000"}).text
+    assert "at most 150,000,000 of 45,000,000,000 entries can be nonzero (0.33%)" in text
+    text = derive("λA", "λ", {"A": "10x10"}).text
+    assert "∂F_ij/∂λ = A_ij    (a matrix of shape (10, 10))" in text and "e+" not in text
+
+
+def test_broadcast_vec_form_has_every_entry():
+    """Issue 10: the vec form of 𝟏zᵀ/β² wrt β has m·n entries (it printed vec(zᵀ), m entries),
+    in the printed form and in the generated code."""
+    r = derive("Y^∘(−2) − zᵀ/β", "β", {"Y": "3x4"}, kind="jacobian")
+    assert r.text.splitlines()[0].startswith("∂vec(F)/∂β = vec(𝟏zᵀ)/β²    (vector of length 12")
+    ns: dict = {}
+    exec(r.numpy, ns)  # noqa: S102 (the code matcalc generates, run as the user runs it)
+    rng = np.random.default_rng(0)
+    Y, z, beta = rng.uniform(1, 2, (3, 4)), rng.standard_normal(4), 1.5
+    got = ns["jac_beta"](Y, z, beta)
+    assert np.allclose(np.ravel(got), np.tile(z, (3, 1)).ravel(order="F") / beta ** 2)
+
+
+@pytest.mark.parametrize("text,wrt,expected", [
+    ("λ²", "λ", "2"), ("exp(λ)", "λ", "exp(λ)"), ("λ‖w‖₂²", "λ", "0"),
+    ("sum(exp(λX))", "λ", "⟨X ∘ exp(λX), X⟩"),
+])
+def test_hessian_in_a_scalar(text, wrt, expected):
+    r = derive(text, wrt, kind="hessian")
+    assert r.text.splitlines()[1] == f"H = ∂vec(∇f)/∂vec({wrt}) = {expected}    (scalar)"
+    assert r.check().ok
+
+
+def test_index_form_of_a_variable_named_like_an_index():
+    """A variable named i and dimensions named k and l: the indices step aside to p, r, s."""
+    r = derive("i ∈ ℝ^k; X ∈ ℝ^{k×l}; Xᵀi", "X", kind="jacobian")
+    assert r.text.splitlines()[1] == \
+        "∂F_p/∂X_rs = δ_ps i_r    (a 3-tensor of shape (l, k, l); zero unless p = s)"
