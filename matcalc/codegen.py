@@ -1,10 +1,19 @@
-"""NumPy code generation: a self-contained snippet with one ``grad_<name>`` function per result.
+"""NumPy code generation: a self-contained snippet with one function per result.
 
 Contract (README, "NumPy code"): parameters are the free variables in order of first
 appearance, transliterated to ASCII (λ → lam, W₁ → W1, ℓ → ell); vectors are 1-D arrays,
-matrices 2-D, scalars floats. Inside, vectors are columns (n×1) so that the formulas read as
-printed. Shapes are checked against each other (ValueError naming the mismatch); repeated
-subexpressions are computed once; X⁻¹B is ``np.linalg.solve(X, B)``.
+matrices 2-D, scalars floats. Shapes are checked against each other (ValueError naming the
+mismatch); repeated subexpressions are computed once; X⁻¹B is ``np.linalg.solve(X, B)``.
+
+Inside a function every node is one value of one representation: a 1×1 node is a 0-d value (a
+float); any other node is a 2-D array of exactly its shape, vectors n×1 columns. A broadcast is
+written out, except as an operand of + or ∘ whose other operands already give the full shape
+(there NumPy's broadcasting is the same thing). Parentheses come from one precedence table,
+Python's; every template states the level of what it prints and of each operand. Names come
+from one ``Namer`` per function: the user's names first (moved aside with a trailing underscore
+where the code needs the name itself), then sizes, temporaries and the value, each fresh.
+The code computes the stable forms of ``matcalc.stable`` (softplus as logaddexp, shifted
+logsumexp and softmax).
 """
 
 from __future__ import annotations
@@ -13,17 +22,18 @@ import keyword
 import re
 from collections import Counter
 from fractions import Fraction
+from typing import NamedTuple
 
 from .errors import MatcalcError
-from .ir import (SCALAR, Add, Broadcast, Expr, Hadamard, HadPow, MatMul, Num, Ones, Power,
-                 Transpose, UserFunc, Var, walk)
-from .printers import ACCENTS, LETTER_ASCII, SUBSCRIPT_DIGITS
-from .simplify import simplify
-
+from .ir import (SCALAR, Broadcast, DiagOf, Expr, HadPow, MatMul, Num, Power, Transpose, Unvec,
+                 UserFunc, Var, Vec, is_scalar, walk)
+from .printers import ACCENTS, LETTER_ASCII, SUBSCRIPT_DIGITS, negate
+from .simplify import coeff_and_rest, is_ones, simplify
+from .stable import stable
 
 
 def py_name(name: str) -> str:
-    """A valid Python identifier for a variable name: 'λ' → 'lam', 'W₁' → 'W1', 'x′' → 'x_prime'."""
+    """The ASCII spelling of a variable name: 'λ' → 'lam', 'W₁' → 'W1', 'x′' → 'x_prime'."""
     out = ""
     for ch in name:
         if ch in SUBSCRIPT_DIGITS:
@@ -36,259 +46,333 @@ def py_name(name: str) -> str:
             out += LETTER_ASCII[ch]
         else:
             out += ch
-    if not out.isascii() or not out.isidentifier() or keyword.iskeyword(out):
+    if not out.isascii() or not out.isidentifier():
         raise MatcalcError(f"the name '{name}' has no Python spelling for the NumPy code",
                            hint="rename the variable with ASCII letters and digits")
     return out
 
 
+# The names the generated code reads besides its own locals: a local of that name would hide it.
+CODE_NAMES = ("np", "float", "ValueError")
+
+
+class Namer:
+    """The local names of one generated function, each given once."""
+
+    def __init__(self):
+        self.taken = set(CODE_NAMES) | set(HELPERS)
+
+    def claim(self, wanted: str) -> str:
+        """wanted, or wanted with underscores appended until it is free and not a keyword."""
+        name = wanted
+        while name in self.taken or keyword.iskeyword(name):
+            name += "_"
+        self.taken.add(name)
+        return name
+
+    def fresh(self, stem: str) -> str:
+        """stem1, stem2, …: the first that is free."""
+        i = 1
+        while f"{stem}{i}" in self.taken:
+            i += 1
+        return self.claim(f"{stem}{i}")
+
+
+# Python's operator precedence, loosest first (Language Reference, "Operator precedence").
+ADD, MUL, NEG, POW, ATOM = 1, 2, 3, 4, 5
+
+
+class Code(NamedTuple):
+    """The source of one value and the precedence level of its outermost operator."""
+    text: str
+    prec: int
+
+    def at(self, level: int) -> str:
+        """The text as an operand where the template needs at least ``level``."""
+        return self.text if self.prec >= level else f"({self.text})"
+
+
+# Elementwise functions: {x} is the argument, {neg} its negation (each a whole call argument).
 ELEMENTWISE = {
-    "exp": "np.exp({})", "log": "np.log({})", "sin": "np.sin({})", "cos": "np.cos({})",
-    "tan": "np.tan({})", "tanh": "np.tanh({})", "sqrt": "np.sqrt({})", "abs": "np.abs({})",
-    "sign": "np.sign({})", "sigmoid": "0.5 * (1.0 + np.tanh(0.5 * {}))",
-    "relu": "np.maximum({}, 0.0)", "softplus": "np.logaddexp(0.0, {})",
-    "heaviside": "np.heaviside({}, 0.0)",
+    "exp": "np.exp({x})", "log": "np.log({x})", "sin": "np.sin({x})", "cos": "np.cos({x})",
+    "tan": "np.tan({x})", "tanh": "np.tanh({x})", "sqrt": "np.sqrt({x})", "abs": "np.abs({x})",
+    "sign": "np.sign({x})",
+    "sigmoid": "np.exp(-np.logaddexp(0.0, {neg}))",   # σ(t) = exp(−softplus(−t)): no overflow
+    "relu": "np.maximum({x}, 0.0)", "softplus": "np.logaddexp(0.0, {x})",
+    "heaviside": "np.heaviside({x}, 0.0)",
 }
 
 
 class NumpyPrinter:
-    """Python expressions over 2-D arrays; ``names`` maps shared subtrees to temporaries."""
+    """Python expressions, one ``_<Node>`` method per node type returning ``Code``; ``names``
+    maps shared subtrees to their temporaries, ``variables`` user names to Python names."""
 
-    def __init__(self, names: dict, dims: dict):
+    def __init__(self, names: dict, variables: dict, dims: dict):
         self.names = names
+        self.variables = variables
         self.dims = dims
 
-    def __call__(self, e: Expr) -> str:
+    def __call__(self, e: Expr) -> Code:
         if e in self.names:
-            return self.names[e]
+            return Code(self.names[e], ATOM)
         return getattr(self, "_" + type(e).__name__)(e)
 
-    def atom(self, e: Expr) -> str:
-        """e printed so that it can stand as an operand of * / @ ** or .T."""
-        if isinstance(e, Broadcast) and e not in self.names:
-            return self.atom(e.arg)          # NumPy broadcasts it as it stands
-        text = self(e)
-        if e in self.names or isinstance(e, (Var, Transpose)) or text.isidentifier() \
-                or (isinstance(e, Num) and e.value >= 0) or _is_call(text):
-            return text
-        return f"({text})"
+    def at(self, e: Expr, level: int) -> str:
+        return self(e).at(level)
 
-    def dim(self, d) -> str:
+    def dim(self, d) -> Code:
         if isinstance(d, int):
-            return str(d)
-        return " * ".join(p if p.isdigit() else self.dims[p] for p in d.split("·"))
+            return Code(str(d), ATOM)
+        parts = [p if p.isdigit() else self.dims[p] for p in d.split("·")]
+        return Code(" * ".join(parts), ATOM if len(parts) == 1 else MUL)
+
+    def shape(self, e: Expr) -> str:
+        return f"({self.dim(e.rows).text}, {self.dim(e.cols).text})"
 
     def _Var(self, e):
-        return py_name(e.name)
+        return Code(self.variables[e.name], ATOM)
 
     def _Num(self, e):
-        return repr(float(e.value))
+        return Code(repr(float(e.value)), ATOM if e.value >= 0 else NEG)
 
     def _Identity(self, e):
-        return f"np.eye({self.dim(e.rows)})"
+        return Code("1.0" if is_scalar(e) else f"np.eye({self.dim(e.rows).text})", ATOM)
 
     def _Ones(self, e):
-        return f"np.ones(({self.dim(e.rows)}, {self.dim(e.cols)}))"
+        return Code("1.0" if is_scalar(e) else f"np.ones({self.shape(e)})", ATOM)
 
     def _Zero(self, e):
-        return f"np.zeros(({self.dim(e.rows)}, {self.dim(e.cols)}))"
-
-    def _Add(self, e):
-        out = self(e.args[0])
-        for a in e.args[1:]:
-            if isinstance(a, MatMul) and isinstance(a.args[0], Num) and a.args[0].value < 0:
-                out += " - " + self._scaled_text(-a.args[0].value, a.args[1:], tight=True)
-            else:
-                out += " + " + self(a)
-        return out
-
-    def _scaled_text(self, c: Fraction, rest, tight=False) -> str:
-        rest = list(rest)
-        body = self(rest[0] if len(rest) == 1 else MatMul(*rest))
-        if c == 1:
-            return body if not tight or not _needs_parens_after_minus(body) else f"({body})"
-        return f"{float(c)!r} * {body if not _needs_parens_after_minus(body) else f'({body})'}"
-
-    def _MatMul(self, e):
-        scalars = [a for a in e.args if a.shape == SCALAR]
-        chain = [a for a in e.args if a.shape != SCALAR]
-        sign = ""
-        if scalars and isinstance(scalars[0], Num) and scalars[0].value < 0:
-            sign = "-"
-            scalars = ([Num(-scalars[0].value)] if scalars[0].value != -1 else []) + scalars[1:]
-        parts = []
-        for s in scalars:
-            if isinstance(s, Power) and s.exp < 0:
-                continue
-            parts.append(self.atom(s))
-        dens = [Power(s.arg, -s.exp) if s.exp != -1 else s.arg
-                for s in scalars if isinstance(s, Power) and s.exp < 0]
-        if chain:
-            parts.append(self.chain(chain))
-        text = " * ".join(parts) if parts else "1.0"
-        for d in dens:
-            text += " / " + self.atom(d)
-        return sign + text
-
-    def chain(self, chain: list) -> str:
-        """A matrix product, right to left, with X⁻¹B as solve(X, B) and BX⁻¹ as
-        solve(Xᵀ, Bᵀ)ᵀ — no explicit inverse unless the inverse is the whole product."""
-        if len(chain) == 1:
-            return self.atom(chain[0])
-        # sums with a ones vector: M𝟏 is M.sum(axis=1), 𝟏ᵀM is M.sum(axis=0); Gᵀ𝟏 is G's
-        # column sums
-        if _is_ones_vector(chain[-1]):
-            rest = chain[:-1]
-            if len(rest) == 1 and isinstance(rest[0], Transpose):
-                return f"{self.atom(rest[0].arg)}.sum(axis=0, keepdims=True).T"
-            return f"{self._group(self.chain(rest))}.sum(axis=1, keepdims=True)"
-        if isinstance(chain[0], Transpose) and _is_ones_vector(chain[0].arg):
-            return f"{self._group(self.chain(chain[1:]))}.sum(axis=0, keepdims=True)"
-        last = _inverse_arg(chain[-1])
-        if last is not None:
-            left = self.chain(chain[:-1])
-            return f"np.linalg.solve({self(_transposed(last))}, {_t(left)}).T"
-        # ending in a vector, the product is cheapest right to left: A @ (B @ x)
-        nest = chain[-1].cols == 1
-        acc = self.atom(chain[-1])
-        for f in reversed(chain[:-1]):
-            inv = _inverse_arg(f)
-            if inv is not None and f not in self.names:
-                acc = f"np.linalg.solve({self(inv)}, {acc})"
-            else:
-                grouped = nest and " @ " in acc and not _is_call(acc)
-                acc = f"{self.atom(f)} @ {f'({acc})' if grouped else acc}"
-        return acc
-
-    @staticmethod
-    def _group(text: str) -> str:
-        return text if text.isidentifier() or _is_call(text) else f"({text})"
-
-    def _Hadamard(self, e):
-        out = self.atom(e.args[0])
-        for a in e.args[1:]:
-            if isinstance(a, HadPow) and a.exp == -1:
-                out += " / " + self.atom(a.arg)
-            else:
-                out += " * " + self.atom(a)
-        return out
-
-    def _HadPow(self, e):
-        if e.exp == -1:
-            return f"1.0 / {self.atom(e.arg)}"
-        return f"{self.atom(e.arg)} ** {float(e.exp)!r}"
-
-    def _Power(self, e):
-        if e.arg.shape == SCALAR:
-            if e.exp == Fraction(1, 2):
-                return f"np.sqrt({self(e.arg)})"
-            if e.exp < 0:
-                return f"1.0 / {self.atom(Power(e.arg, -e.exp) if e.exp != -1 else e.arg)}"
-            return f"{self.atom(e.arg)} ** {float(e.exp)!r}"
-        if e.exp == -1:
-            return f"np.linalg.inv({self(e.arg)})"
-        return f"np.linalg.matrix_power({self(e.arg)}, {int(e.exp)})"
-
-    def _Commutation(self, e):
-        return f"_commutation({self.dim(e.params[0])}, {self.dim(e.params[1])})"
-
-    def _Kron(self, e):
-        return f"np.kron({self(e.args[0])}, {self(e.args[1])})"
-
-    def _Transpose(self, e):
-        return f"{self.atom(e.arg)}.T"
-
-    def _Func(self, e):
-        return ELEMENTWISE[e.name].format(self(e.arg))
-
-    def _Trace(self, e):
-        return f"np.trace({self(e.arg)})"
-
-    def _Det(self, e):
-        return f"np.linalg.det({self(e.arg)})"
-
-    def _LogDet(self, e):
-        return f"np.linalg.slogdet({self(e.arg)})[1]"
-
-    def _Norm(self, e):
-        if e.kind == "1":
-            return f"np.abs({self(e.arg)}).sum()"
-        return f"np.linalg.norm({self(e.arg)})"
-
-    def _Sum(self, e):
-        return f"np.sum({self(e.arg)})"
-
-    def _Frob(self, e):
-        return f"np.sum({self.atom(e.args[0])} * {self.atom(e.args[1])})"
-
-    def _Diag(self, e):
-        return f"np.diagflat({self(e.arg)})"
-
-    def _DiagOf(self, e):
-        return f"np.diag({self(e.arg)}).reshape(-1, 1)"
-
-    def _Vec(self, e):
-        return f"{self.atom(e.arg)}.reshape(-1, 1, order=\"F\")"
-
-    def _Unvec(self, e):
-        return f"{self.atom(e.arg)}.reshape(({self.dim(e.rows)}, {self.dim(e.cols)}), order=\"F\")"
-
-    def _Broadcast(self, e):
-        # NumPy broadcasts a scalar, a row or a column by itself
-        return self(e.arg)
+        return Code("0.0" if is_scalar(e) else f"np.zeros({self.shape(e)})", ATOM)
 
     def _Size(self, e):
         return self.dim(e.dim)
 
+    def _Commutation(self, e):
+        if is_scalar(e):
+            return Code("1.0", ATOM)
+        m, n = (self.dim(d).text for d in e.params)
+        return Code(f"_commutation({m}, {n})", ATOM)
+
+    # -- entrywise operations ------------------------------------------------------------------
+    def entrywise_operands(self, args) -> list:
+        """The operands of + or ∘, each broadcast one as its argument (NumPy broadcasts it)
+        when the operands together still give the full shape; else the first is written out."""
+        def own(a):
+            return a.arg if isinstance(a, Broadcast) and a not in self.names else a
+        full = args[0].shape
+        shapes = [own(a).shape for a in args]
+        if all(any(s[axis] == full[axis] for s in shapes) for axis in (0, 1)):
+            return [own(a) for a in args]
+        first = next(i for i, a in enumerate(args) if own(a) is not a)
+        return [a if i <= first else own(a) for i, a in enumerate(args)]
+
+    def _Add(self, e):
+        args = self.entrywise_operands(e.args)
+        text = self.at(args[0], ADD)
+        for a in args[1:]:
+            if a not in self.names and coeff_and_rest(a)[0] < 0:
+                text += " - " + self.at(negate(a), MUL)
+            else:
+                text += " + " + self.at(a, ADD)
+        return Code(text, ADD)
+
+    def _Hadamard(self, e):
+        # A ∘ B^∘(−1) is A / B: the divisors' bases take part in the broadcasting
+        divisor = [isinstance(a, HadPow) and a.exp == -1 and a not in self.names
+                   for a in e.args]
+        args = self.entrywise_operands([a.arg if d else a for a, d in zip(e.args, divisor)])
+        return quotient([self(a) for a, d in zip(args, divisor) if not d],
+                        [self(a) for a, d in zip(args, divisor) if d])
+
+    def _HadPow(self, e):
+        return self.power(e.arg, e.exp)
+
+    def power(self, base: Expr, k: Fraction) -> Code:
+        """base^k entrywise (or of a scalar); a negative k divides."""
+        if k < 0:
+            return quotient([], [self.power(base, -k)])
+        if k == Fraction(1, 2):
+            return Code(f"np.sqrt({self(base).text})", ATOM)
+        if k == 1:
+            return self(base)
+        return Code(f"{self.at(base, ATOM)} ** {float(k)!r}", POW)
+
+    def _Frob(self, e):
+        a, b = self.entrywise_operands(e.args)
+        product = quotient([self(a), self(b)], [])
+        return product if is_scalar(a) else Code(f"np.sum({product.text})", ATOM)
+
+    def _Func(self, e):
+        template = ELEMENTWISE[e.name]
+        neg = self(negate(e.arg)).text if "{neg}" in template else ""
+        return Code(template.format(x=self(e.arg).text, neg=neg), ATOM)
+
+    def _Broadcast(self, e):
+        if e.shape == e.arg.shape:
+            return self(e.arg)
+        if isinstance(e.arg, Num):
+            fill = {0: "np.zeros({})", 1: "np.ones({})"}.get(e.arg.value, "np.full({}, {})")
+            return Code(fill.format(self.shape(e), self(e.arg).text), ATOM)
+        return Code(f"np.broadcast_to({self(e.arg).text}, {self.shape(e)})", ATOM)
+
+    # -- products -------------------------------------------------------------------------------
+    def _MatMul(self, e):
+        if e not in self.names and coeff_and_rest(e)[0] < 0:
+            positive = self(negate(e))
+            return Code("-" + positive.at(MUL), MUL if positive.prec == MUL else NEG)
+        numerators, denominators = [], []
+        for a in e.args:
+            if is_scalar(a) and _is_reciprocal(a) and a not in self.names:
+                denominators.append(self.power(a.arg, -a.exp))
+            elif is_scalar(a):
+                numerators.append(self(a))
+        chain = [a for a in e.args if not is_scalar(a)]
+        if chain:
+            product = self.chain(chain)
+            # a 1×1 product of matrices is taken out of its array
+            numerators.append(Code(f"{product.at(ATOM)}.item()", ATOM)
+                              if e.shape == SCALAR else product)
+        if len(numerators) == 1 and not denominators:
+            return numerators[0]
+        return quotient(numerators, denominators)
+
+    def chain(self, chain: list) -> Code:
+        """A matrix product, right to left (ending in a vector, that is the cheap order);
+        X⁻¹B is solve(X, B) and BX⁻¹ is solve(Xᵀ, Bᵀ)ᵀ; M𝟏 and 𝟏ᵀM are row and column sums."""
+        if len(chain) == 1:
+            return self(chain[0])
+        if _ones_column(chain[-1]):
+            return Code(f"{self.chain(chain[:-1]).at(ATOM)}.sum(axis=1, keepdims=True)", ATOM)
+        if _ones_column(_transposed(chain[0])):
+            return Code(f"{self.chain(chain[1:]).at(ATOM)}.sum(axis=0, keepdims=True)", ATOM)
+        last = _inverse_arg(chain[-1])
+        if last is not None and chain[-1] not in self.names:
+            left = self.chain(chain[:-1]).at(ATOM)
+            return Code(f"np.linalg.solve({self(_transposed(last)).text}, {left}.T).T", ATOM)
+        nest = chain[-1].cols == 1
+        acc, is_product = Code(self.at(chain[-1], NEG), NEG), False
+        for f in reversed(chain[:-1]):
+            inverse = _inverse_arg(f)
+            if inverse is not None and f not in self.names:
+                acc = Code(f"np.linalg.solve({self(inverse).text}, {acc.text})", ATOM)
+                is_product = False
+            else:
+                # @ is associative: a left factor joins a matrix product as it stands
+                right = acc.text if is_product and not nest else acc.at(NEG)
+                acc, is_product = Code(f"{self.at(f, NEG)} @ {right}", MUL), True
+        return acc
+
+    def _Power(self, e):
+        if is_scalar(e.arg):
+            return self.power(e.arg, e.exp)
+        if e.exp == -1:
+            return Code(f"np.linalg.inv({self(e.arg).text})", ATOM)
+        return Code(f"np.linalg.matrix_power({self(e.arg).text}, {int(e.exp)})", ATOM)
+
+    def _Kron(self, e):
+        a, b = e.args
+        if is_scalar(a) or is_scalar(b):
+            return quotient([self(a), self(b)], [])
+        return Code(f"np.kron({self(a).text}, {self(b).text})", ATOM)
+
+    # -- structure ------------------------------------------------------------------------------
+    def _Transpose(self, e):
+        return self(e.arg) if is_scalar(e.arg) else Code(f"{self.at(e.arg, ATOM)}.T", ATOM)
+
+    def _Diag(self, e):
+        return self.call("np.diagflat({})", e)
+
+    def _DiagOf(self, e):
+        return self.call("np.diag({}).reshape(-1, 1)", e)
+
+    def _Vec(self, e):
+        if e.arg.cols == 1:
+            return self(e.arg)
+        return Code(f'{self.at(e.arg, ATOM)}.reshape(-1, 1, order="F")', ATOM)
+
+    def _Unvec(self, e):
+        if is_scalar(e):
+            return self(e.arg)
+        return Code(f'{self.at(e.arg, ATOM)}.reshape({self.shape(e)}, order="F")', ATOM)
+
+    def call(self, template: str, e: Expr, on_scalar: str = "{}") -> Code:
+        """template around e's argument; a scalar argument (a 1×1 matrix) takes on_scalar."""
+        if is_scalar(e.arg):
+            return self(e.arg) if on_scalar == "{}" else \
+                Code(on_scalar.format(self(e.arg).text), ATOM)
+        return Code(template.format(self(e.arg).text), ATOM)
+
+    # -- reductions -----------------------------------------------------------------------------
+    def _Trace(self, e):
+        return self.call("np.trace({})", e)
+
+    def _Det(self, e):
+        return self.call("np.linalg.det({})", e)
+
+    def _LogDet(self, e):
+        return self.call("np.linalg.slogdet({})[1]", e, "np.log(np.abs({}))")
+
+    def _Norm(self, e):
+        if e.kind == "1":
+            return self.call("np.abs({}).sum()", e, "np.abs({})")
+        return self.call("np.linalg.norm({})", e, "np.abs({})")
+
+    def _Sum(self, e):
+        return self.call("np.sum({})", e)
+
     def _Mean(self, e):
-        return f"{self.atom(e.arg)}.mean(axis={e.axis - 1}, keepdims=True)"
+        return self._along("{}.mean({})", e)
 
     def _Variance(self, e):
-        return f"{self.atom(e.arg)}.var(axis={e.axis - 1}, keepdims=True)"
+        if is_scalar(e.arg):
+            return Code("0.0", ATOM)
+        return self._along("{}.var({})", e)
 
     def _LogSumExp(self, e):
-        return f"_logsumexp({self(e.arg)}, {e.axis - 1})"
+        return self._along("_logsumexp({}{})", e)
 
     def _Softmax(self, e):
-        return f"_softmax({self(e.arg)}, {e.axis - 1})"
+        if is_scalar(e.arg):
+            return Code("1.0", ATOM)
+        return self._along("_softmax({}{})", e)
 
     def _LogSoftmax(self, e):
-        return f"{self.atom(e.arg)} - _logsumexp({self(e.arg)}, {e.axis - 1})"
+        if is_scalar(e.arg):
+            return Code("0.0", ATOM)
+        return self._along("_logsoftmax({}{})", e)
+
+    def _along(self, template: str, e: Expr) -> Code:
+        """An operation along an axis: a 1×1 result is a 0-d value (over every entry)."""
+        if is_scalar(e.arg):
+            return self(e.arg)
+        method = template.startswith("{}.")
+        arg = self.at(e.arg, ATOM) if method else self(e.arg).text
+        if is_scalar(e):
+            axis = ""
+        else:
+            axis = f"axis={e.axis - 1}, keepdims=True" if method else f", {e.axis - 1}"
+        return Code(template.format(arg, axis), ATOM)
 
 
-def _is_call(text: str) -> bool:
-    """Is text one call or one parenthesized group, like np.exp(X) or (A + B)?"""
-    if not text.endswith(")") or "(" not in text:
-        return False
-    head = text[:text.index("(")]
-    if head and not head.replace(".", "").replace("_", "").isalnum():
-        return False
-    depth = 0
-    for i, ch in enumerate(text):
-        depth += ch == "("
-        depth -= ch == ")"
-        if depth == 0 and ch == ")" and i < len(text) - 1:
-            return False
-    return True
+def quotient(numerators: list, denominators: list) -> Code:
+    """n₁ * n₂ * … / d₁ / … of Codes; each operand after the first binds tighter than * and /."""
+    parts = [numerators[0].at(MUL)] + [n.at(NEG) for n in numerators[1:]] if numerators \
+        else ["1.0"]
+    return Code(" * ".join(parts) + "".join(" / " + d.at(NEG) for d in denominators), MUL)
 
 
-def _is_ones_vector(e: Expr) -> bool:
-    return isinstance(e, Ones) and e.cols == 1 and e.rows != 1
+def _is_reciprocal(e: Expr) -> bool:
+    return isinstance(e, Power) and e.exp < 0
 
 
-def _needs_parens_after_minus(text: str) -> bool:
-    depth = 0
-    for ch in text:
-        depth += ch in "(["
-        depth -= ch in ")]"
-        if depth == 0 and ch in "+-":
-            return True
-    return False
+def _ones_column(e: Expr) -> bool:
+    """Is e the ones vector 𝟏 (n×1, n ≠ 1)?"""
+    return is_ones(e) and e.cols == 1 and e.rows != 1
 
 
 def _inverse_arg(e: Expr):
     """X for X⁻¹, Xᵀ for X⁻ᵀ, else None."""
-    if isinstance(e, Power) and e.exp == -1 and e.arg.shape != SCALAR:
+    if isinstance(e, Power) and e.exp == -1 and not is_scalar(e.arg):
         return e.arg
     if isinstance(e, Transpose) and isinstance(e.arg, Power) and e.arg.exp == -1:
         return Transpose(e.arg.arg)
@@ -297,10 +381,6 @@ def _inverse_arg(e: Expr):
 
 def _transposed(e: Expr) -> Expr:
     return e.arg if isinstance(e, Transpose) else Transpose(e)
-
-
-def _t(text: str) -> str:
-    return f"({text}).T" if not text.isidentifier() else f"{text}.T"
 
 
 # --- whole functions --------------------------------------------------------------------------
@@ -314,11 +394,18 @@ def _shared_subtrees(exprs) -> list[Expr]:
             counts[node] += 1
             if node not in order:
                 order.append(node)
-    # names, transposes of names and inverses (which become solves) are not worth a temporary
-    shared = [n for n in order if counts[n] > 1 and n.args
-              and not (isinstance(n, Transpose) and isinstance(n.arg, Var))
+    # names, their transposes and multiples, and inverses (which become solves) are not worth a
+    # temporary
+    shared = [n for n in order if counts[n] > 1 and n.args and not _of_a_name(n)
               and _inverse_arg(n) is None and not isinstance(n, Broadcast)]
     return sorted(shared, key=lambda n: _depth(n))
+
+
+def _of_a_name(e: Expr) -> bool:
+    """Is e a leaf's transpose (Xᵀ) or multiple (−x, 2X)?"""
+    if isinstance(e, MatMul) and len(e.args) == 2 and isinstance(e.args[0], Num):
+        return not e.args[1].args
+    return isinstance(e, Transpose) and not e.arg.args
 
 
 def _entrywise(e: Expr) -> Expr:
@@ -333,14 +420,16 @@ def _depth(e: Expr) -> int:
     return 1 + max((_depth(a) for a in e.args), default=0)
 
 
-def _shape_checks(params: list[Var]) -> tuple[list[str], dict]:
-    """Lines that take each array, read each symbolic size off the first array that has it, and
-    check every other array against it."""
-    lines, dims = [], {}
+def _shape_checks(params: list[Var], variables: dict, namer: Namer) -> tuple[list[str], dict]:
+    """Lines that take each input in the code's representation, read each symbolic size off
+    the first array that has it, and check every other array against it (a product of sizes,
+    such as the length m·n of a vec, once its factors are read)."""
+    lines, dims, products = [], {}, []
     for v in params:
-        name = py_name(v.name)
+        name = variables[v.name]
         rows, cols = v.shape
         if v.shape == SCALAR:
+            lines.append(f"{name} = float({name})")
             continue
         if cols == 1:
             lines.append(f"{name} = np.asarray({name}, dtype=float).reshape(-1, 1)")
@@ -355,14 +444,23 @@ def _shape_checks(params: list[Var]) -> tuple[list[str], dict]:
             if isinstance(d, int):
                 lines.append(f"if {expr} != {d}:")
                 lines.append(f"    raise ValueError(f\"{label}: {{{expr}}}, expected {d}\")")
+            elif "·" in d:
+                products.append((d, expr, label))
             elif d in dims:
                 first, first_label = dims[d]
                 lines.append(f"if {expr} != {first}:")
                 lines.append(f"    raise ValueError(f\"{label}: {{{expr}}}, but {first_label}: "
-                             f"{{{first}}} (both are the size {d})\")")
+                             f"{{{first}}} (both are the size {py_name(d)})\")")
             else:
-                dims[d] = (f"dim_{py_name(d)}", label)
-                lines.append(f"dim_{py_name(d)} = {expr}")
+                dims[d] = (namer.claim(f"dim_{py_name(d)}"), label)
+                lines.append(f"{dims[d][0]} = {expr}")
+    for d, expr, label in products:
+        parts = [p if p.isdigit() else dims[p][0] for p in d.split("·") if p.isdigit() or p in dims]
+        if len(parts) < len(d.split("·")):
+            raise MatcalcError(f"the size {d} is not fixed by the other inputs")
+        size = " * ".join(parts)
+        lines.append(f"if {expr} != {size}:")
+        lines.append(f"    raise ValueError(f\"{label}: {{{expr}}}, expected {{{size}}}\")")
     return lines, {d: v[0] for d, v in dims.items()}
 
 
@@ -370,60 +468,83 @@ def _function(name: str, doc: str, expr: Expr, params: list[Var], definitions: d
               returns: Var | None, value: Expr | None = None) -> str:
     """One function: checks, definitions used, shared temporaries, the return value.
     ``returns`` is the variable whose shape the result takes (None: a 2-D matrix as is)."""
-    check_lines, dims = _shape_checks(params)
-    expr, value = _entrywise(expr), value and _entrywise(value)
-    definitions = {n: simplify(_entrywise(e)) for n, e in definitions.items()}
+    namer = Namer()
+    variables = {v.name: namer.claim(py_name(v.name)) for v in params}
+    expr, value = _machine_form(expr), value and _machine_form(simplify(value))
     exprs = [expr] + ([value] if value is not None else [])
-    for node in (n for e in exprs for n in walk(e)):
+    used_defs = _needed_definitions(
+        exprs, {n: _machine_form(simplify(_entrywise(e))) for n, e in definitions.items()})
+    variables.update({n: namer.claim(py_name(n)) for n in used_defs})
+    check_lines, dims = _shape_checks(params, variables, namer)
+    for node in (n for e in exprs + list(used_defs.values()) for n in walk(e)):
         for d in node.shape:
             for part in (d.split("·") if isinstance(d, str) else ()):
                 if not part.isdigit() and part not in dims:
                     raise MatcalcError(f"the size {part} is not fixed by any input of {name}")
-    used_defs = _needed_definitions(exprs, definitions)
     body = list(check_lines)
     names: dict = {}
-    printer = NumpyPrinter(names, dims)
+    printer = NumpyPrinter(names, variables, dims)
     # definitions and shared temporaries, each after everything it reads
     pending = [(Var(n, e.shape), e) for n, e in used_defs.items()] + \
         [(None, node) for node in _shared_subtrees(exprs + list(used_defs.values()))]
     done: set = set(params)
+    temporaries = set(dims.values())
     while pending:
         i = next(i for i, (var, e) in enumerate(pending)
                  if all(n in done or not _is_pending(n, pending, e) for n in walk(e)))
         var, e = pending.pop(i)
         if var is None:
-            text = printer(e)
-            names[e] = f"t{len(names) + 1}"
+            text = printer(e).text
+            names[e] = namer.fresh("t")
+            temporaries.add(names[e])
             body.append(f"{names[e]} = {text}")
             done.add(e)
         else:
-            body.append(f"{py_name(var.name)} = {printer(e)}")
+            body.append(f"{variables[var.name]} = {printer(e).text}")
             done.add(var)
     out = printer(expr)
-    if returns is None:
-        ret = out if _full(expr) else \
-            f"np.broadcast_to({out}, ({printer.dim(expr.rows)}, {printer.dim(expr.cols)})).copy()"
+    if returns is None:                       # a Jacobian or Hessian: a 2-D matrix
+        ret = f"np.full((1, 1), {out.text})" if is_scalar(expr) else _fresh(expr, out).text
     elif returns.shape == SCALAR:
-        ret = f"float(np.squeeze({out}))"
+        ret = f"float({out.text})"
+    elif returns.cols == 1:
+        ret = f"{_fresh(expr, out).at(ATOM)}.ravel()"
     else:
-        rows, cols = returns.shape
-        ret = out
-        if not _full(expr):
-            ret = f"np.broadcast_to({out}, ({printer.dim(rows)}, {printer.dim(cols)})).copy()"
-        if cols == 1:
-            ret = f"{ret}.ravel()" if _is_call(ret) or ret.isidentifier() else f"({ret}).ravel()"
+        ret = _fresh(expr, out).text
     if value is not None:
-        body.append(f"value = float(np.squeeze({printer(value)}))")
-        body.append(f"return value, {ret}")
+        value_name = namer.claim("value")
+        body.append(f"{value_name} = float({printer(value).text})")
+        body.append(f"return {value_name}, {ret}")
     else:
         body.append(f"return {ret}")
     # a size or temporary that nothing reads needs no line (a temporary can be swallowed by a
     # larger shared one)
-    while any(_unused_name(line, body) for line in body):
-        body = [line for line in body if not _unused_name(line, body)]
-    signature = ", ".join(py_name(v.name) for v in params)
-    return "\n".join([f"def {name}({signature}):", f'    """{doc}"""']
-                     + ["    " + line for line in body])
+    while any(_unused(line, body, temporaries) for line in body):
+        body = [line for line in body if not _unused(line, body, temporaries)]
+    signature = ", ".join(variables[v.name] for v in params)
+    return "\n".join([f"def {name}({signature}):", f'    """{_docstring(doc)}"""']
+                      + ["    " + line for line in body])
+
+
+def _machine_form(e: Expr) -> Expr:
+    """What the code computes for e: user functions written out entrywise, stable forms."""
+    return stable(_entrywise(e))
+
+
+def _fresh(e: Expr, code: Code) -> Code:
+    """The value as a new array the caller may keep: a view of an input, or a read-only
+    broadcast or diagonal, is copied."""
+    return Code(f"{code.at(ATOM)}.copy()", ATOM) if _may_be_a_view(e) else code
+
+
+def _may_be_a_view(e: Expr) -> bool:
+    if isinstance(e, (Var, Broadcast, DiagOf)):
+        return True
+    return isinstance(e, (Transpose, Vec, Unvec)) and _may_be_a_view(e.arg)
+
+
+def _docstring(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _is_pending(node: Expr, pending: list, within: Expr) -> bool:
@@ -432,26 +553,12 @@ def _is_pending(node: Expr, pending: list, within: Expr) -> bool:
                                       for var, e in pending)
 
 
-def _unused_name(line: str, body: list[str]) -> bool:
+def _unused(line: str, body: list[str], temporaries: set) -> bool:
     name = line.split(" = ")[0]
-    if not (name.startswith("dim_") or (name[:1] == "t" and name[1:].isdigit())):
+    if name not in temporaries:
         return False
     pattern = re.compile(rf"\b{name}\b")
     return not any(pattern.search(other) for other in body if other is not line)
-
-
-def _full(e: Expr) -> bool:
-    """Does NumPy evaluate e to an array of e's full shape (not a broadcastable smaller one)?"""
-    if isinstance(e, (Broadcast, Num)):
-        return False
-    if isinstance(e, (Add, Hadamard)):
-        return any(_full(a) for a in e.args)
-    if isinstance(e, MatMul):
-        chain = [a for a in e.args if a.shape != SCALAR]
-        return len(chain) > 1 or any(_full(a) for a in chain)
-    if isinstance(e, HadPow):
-        return _full(e.arg)
-    return True
 
 
 def _needed_definitions(exprs, definitions: dict) -> dict:
@@ -501,8 +608,10 @@ def generate(result, with_value: bool = False) -> str:
                 d.wrt))
     code = "\n\n\n".join(functions)
     header = "import numpy as np\n\n\n"
+    used = {name for name in HELPERS if name + "(" in code}
+    used |= {name for name in HELPERS for other in used if name + "(" in HELPERS[other]}
     for name, source in HELPERS.items():
-        if name + "(" in code:
+        if name in used:
             header += source + "\n\n"
     return header + code + "\n"
 
@@ -516,14 +625,19 @@ HELPERS = {
     k[rows, (rows % n) * m + rows // n] = 1.0
     return k
 ''',
-    "_logsumexp": '''def _logsumexp(a, axis):
-    """log(sum(exp(a), axis)) without overflow."""
+    "_logsumexp": '''def _logsumexp(a, axis=None):
+    """log(sum(exp(a))) along an axis (kept), or over every entry (a float), without overflow."""
     top = a.max(axis=axis, keepdims=True)
-    return top + np.log(np.exp(a - top).sum(axis=axis, keepdims=True))
+    out = top + np.log(np.exp(a - top).sum(axis=axis, keepdims=True))
+    return out if axis is not None else out.item()
 ''',
-    "_softmax": '''def _softmax(a, axis):
-    """exp(a) / sum(exp(a), axis) without overflow."""
+    "_softmax": '''def _softmax(a, axis=None):
+    """exp(a) / sum(exp(a)) along an axis, or over every entry, without overflow."""
     e = np.exp(a - a.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
+''',
+    "_logsoftmax": '''def _logsoftmax(a, axis=None):
+    """a − logsumexp(a) along an axis, or over every entry."""
+    return a - _logsumexp(a, axis)
 ''',
 }

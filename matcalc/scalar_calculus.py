@@ -4,7 +4,9 @@ The body of f is an IR expression of scalars (Num, Var, Add, MatMul as a product
 rational exponent, Func). It goes to SymPy node by node — never through a string, so the user's
 text cannot reach sympify, parse_expr or eval — SymPy differentiates it, and the result comes
 back node by node in the same vocabulary. Of the equivalent forms SymPy offers (as
-differentiated, cancelled, factored, over one denominator, simplified) the cheapest by
+differentiated, cancelled, factored, over one denominator, simplified; each also with σ and
+softplus recognized where they are written out, so that log(1 + exp(x)) has σ(x) as its
+derivative, which is also the form the code can compute without overflow) the cheapest by
 ``matcalc.simplify.cost`` wins.
 
 SymPy loads on first use, so importing this module stays cheap.
@@ -18,6 +20,7 @@ from functools import cache
 from .errors import UnsupportedError
 from .ir import Add, Expr, Func, MatMul, Num, Power, Var, is_scalar
 from .simplify import cost
+from .stable import logistic
 
 SIMPLIFY_MAX_OPS = 40            # sympy.simplify is slow: only derivatives this small get it
 MAX_FLOAT_DENOMINATOR = 10 ** 6  # a SymPy Float comes back only if it is a short decimal
@@ -37,7 +40,7 @@ def derivative(body: Expr, x: Var) -> Expr:
     symbols = {x: _symbol(x)}
     # |u| is differentiated as a stand-in with |u|′ = sign(u) u′ (every value is real), then
     # restored so that SymPy can simplify it: SymPy's own Abs would split log(x) into re and im
-    raw = sp.diff(to_sympy(body, symbols), symbols[x]).replace(functions["abs"], sp.Abs)
+    raw = sp.diff(to_sympy(logistic(body), symbols), symbols[x]).replace(functions["abs"], sp.Abs)
     variables = {s: v for v, s in symbols.items()}
     forms = [raw, sp.cancel(raw), sp.factor(raw), sp.together(raw)]
     if sp.count_ops(raw) <= SIMPLIFY_MAX_OPS:
@@ -46,6 +49,7 @@ def derivative(body: Expr, x: Var) -> Expr:
     for form in forms:
         try:
             converted.append(from_sympy(form, variables))
+            converted.append(logistic(converted[-1]))
         except UnsupportedError as err:
             errors.append(err)
     if not converted:
