@@ -506,14 +506,14 @@ def _function(name: str, doc: str, expr: Expr, params: list[Var], definitions: d
     if returns is None:                       # a Jacobian or Hessian: a 2-D matrix
         ret = f"np.full((1, 1), {out.text})" if is_scalar(expr) else _fresh(expr, out).text
     elif returns.shape == SCALAR:
-        ret = f"float({out.text})"
+        ret = _as_float(out)
     elif returns.cols == 1:
         ret = f"{_fresh(expr, out).at(ATOM)}.ravel()"
     else:
         ret = _fresh(expr, out).text
     if value is not None:
         value_name = namer.claim("value")
-        body.append(f"{value_name} = float({printer(value).text})")
+        body.append(f"{value_name} = {_as_float(printer(value))}")
         body.append(f"return {value_name}, {ret}")
     else:
         body.append(f"return {ret}")
@@ -524,6 +524,15 @@ def _function(name: str, doc: str, expr: Expr, params: list[Var], definitions: d
     signature = ", ".join(variables[v.name] for v in params)
     return "\n".join([f"def {name}({signature}):", f'    """{_docstring(doc)}"""']
                       + ["    " + line for line in body])
+
+
+def _as_float(code: Code) -> str:
+    """A 0-d value as a Python float (a number literal is one already)."""
+    try:
+        float(code.text)
+        return code.text
+    except ValueError:
+        return f"float({code.text})"
 
 
 def _machine_form(e: Expr) -> Expr:
