@@ -70,21 +70,32 @@ def add_flatten(e: Add) -> Expr:
 
 def add_collect(e: Add) -> Expr:
     """aX + bX = (a + b)X, dropping zeros; terms keep the order of first appearance."""
-    collected: dict = {}
+    collected: dict = {}         # like terms by their commutative form → (term, coefficient)
     for term in e.args:
         if is_zero(term):
             continue
         c, rest = coeff_and_rest(term)
         if isinstance(term, Broadcast) and isinstance(term.arg, Num):
             c, rest = term.arg.value, None
-        collected[rest] = collected.get(rest, Fraction(0)) + c
-    terms = [scale(c, rest, e.shape) for rest, c in collected.items() if c != 0]
+        key = None if rest is None else _commutative_form(rest)
+        first, total = collected.get(key, (rest, Fraction(0)))
+        collected[key] = (first, total + c)
+    terms = [scale(c, rest, e.shape) for rest, c in collected.values() if c != 0]
     if not terms:
         return zero_like(e)
     if len(terms) == 1:
         return terms[0]
     new = Add(*terms)
     return e if new == e else new
+
+
+@lru_cache(maxsize=1 << 14)
+def _commutative_form(e: Expr) -> Expr:
+    """e with the factors of every ∘ in a fixed order, so that A ∘ B and B ∘ A compare equal."""
+    if not e.args:
+        return e
+    e = e.with_args(_commutative_form(a) for a in e.args)
+    return Hadamard(*sorted(e.args, key=repr)) if isinstance(e, Hadamard) else e
 
 
 def mul_flatten(e: MatMul) -> Expr:

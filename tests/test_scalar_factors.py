@@ -11,7 +11,7 @@ from matcalc import derive
 from matcalc.evaluate import assign_sizes, evaluate, random_inputs
 from matcalc.parse import parse
 from matcalc.printers import to_text
-from matcalc.simplify import present, simplify, tidy
+from matcalc.simplify import is_zero, present, simplify, tidy
 
 # (input, variable, kind, the result, its map form), the results derived by hand
 DERIVATIVES = [
@@ -74,3 +74,11 @@ def test_simplifier_keeps_the_value(text):
     for form in (simplify(tree), tidy(tree), present(tidy(tree))):
         assert form.shape == tree.shape
         assert np.allclose(evaluate(form, env, sizes), want), to_text(form)
+
+
+@pytest.mark.parametrize("text", ["X ⊘ X", "A ∘ X − X ∘ A", "A ∘ X ∘ B − B ∘ X ∘ A"])
+def test_terms_that_differ_in_the_order_of_their_factors_cancel(text):
+    """∘ commutes: dX ⊘ X − (X ⊘ X²) ∘ dX = 0, so the differential, from which the index form is
+    read, is 0 and not a difference of two equal terms."""
+    (d,) = derive(text, "X", {"X": "n x m", "A": "n x m", "B": "n x m"}).derivatives
+    assert is_zero(d.differential), to_text(d.differential)
