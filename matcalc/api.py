@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .differentiate import gradient
 from .errors import MatcalcError, UnsupportedError, guarded
@@ -23,6 +24,9 @@ from .printers import ASCII_GREEK, to_ascii, to_latex, to_text
 from .report import render, render_steps
 from .simplify import (cost, expand_definitions, fold_definitions, fold_hadamard_definitions,
                        present, simplify, tidy)
+
+if TYPE_CHECKING:
+    from .check import CheckReport
 
 
 @dataclass
@@ -52,23 +56,6 @@ class Derivative:
     @property
     def symbol(self) -> str:
         return f"∂{self.fname}/∂{self.wrt.name}"
-
-
-@dataclass
-class CheckReport:
-    """The numerical check: largest relative error per variable against central differences."""
-    errors: dict               # wrt name → relative error
-    tolerance: float = 1e-6
-
-    @property
-    def ok(self) -> bool:
-        return all(e <= self.tolerance for e in self.errors.values())
-
-    def __str__(self) -> str:
-        lines = [f"check ∂/∂{name}: relative error {err:.1e} against central finite differences"
-                 f" — {'ok' if err <= self.tolerance else 'FAILED'}"
-                 for name, err in self.errors.items()]
-        return "\n".join(lines)
 
 
 class Result:
@@ -180,57 +167,14 @@ class Result:
 
     # -- the numerical check ---------------------------------------------------------------
     @guarded
-    def check(self, seed: int = 0, tries: int = 20) -> CheckReport:
-        """Evaluate each result on random inputs suited to the expression (SPD where it takes an
-        inverse or a determinant, positive under log and sqrt, away from the kinks of relu and H)
-        and compare with central finite differences of f: the gradient, the vec-form Jacobian
-        and Hessian, and the map forms against the Jacobian applied to a random G or V."""
-        import numpy as np
-
-        from .evaluate import (assign_sizes, evaluate, finite_difference_jacobian, kink_margin,
-                               noise_floor, random_inputs, relative_error)
-        rng = np.random.default_rng(seed)
-        errors = {}
-        for d in self.derivatives:
-            named = dict(d.definitions)
-            if self.program.result_name:
-                named[self.program.result_name] = d.function
-            extra = [d.map_var] if d.map_var is not None else []
-            variables = list(dict.fromkeys([*self.program.variables, d.wrt, *extra]))
-            variables = [v for v in variables if v.name not in named]
-            sizes = assign_sizes([d.function, d.wrt, *named.values(), *variables])
-            for _ in range(tries):
-                env = random_inputs(d.function, variables, sizes, rng, named)
-                if kink_margin(d.function, env, sizes, named) > 1e-3:
-                    break
-
-            def value(e):
-                return evaluate(e, env, sizes, named)
-
-            x = env[d.wrt.name]
-            jac = finite_difference_jacobian(d.function, d.wrt, env, sizes, named)
-            floor = noise_floor(value(d.function))
-            if d.kind == "gradient":
-                err = relative_error(np.broadcast_to(value(d.expr), x.shape),
-                                     jac.reshape(x.shape, order="F"), floor)
-            elif d.kind == "jacobian":
-                g = env[d.map_var.name]
-                vjp = (jac.T @ g.reshape(-1, order="F")).reshape(x.shape, order="F")
-                err = max(relative_error(value(d.expr), jac, floor),
-                          relative_error(np.broadcast_to(value(d.map_expr), x.shape), vjp,
-                                         floor * np.abs(g).max()))
-            else:
-                hess = finite_difference_jacobian(d.gradient, d.wrt, env, sizes, named)
-                v = env[d.map_var.name]
-                hvp = (hess @ v.reshape(-1, order="F")).reshape(x.shape, order="F")
-                grad_floor = noise_floor(value(d.gradient))
-                err = max(relative_error(value(d.gradient), jac.reshape(x.shape, order="F"),
-                                         floor),
-                          relative_error(value(d.expr), hess, grad_floor),
-                          relative_error(np.broadcast_to(value(d.map_expr), x.shape), hvp,
-                                         grad_floor * np.abs(v).max()))
-            errors[d.wrt.name] = err
-        return CheckReport(errors)
+    def check(self, seed: int = 0, tries: int = 20, probes: int = 3) -> CheckReport:
+        """Check every form against central differences of f along ``probes`` random
+        directions, at random inputs suited to the expression (SPD where it takes an inverse or
+        a determinant, positive under log and sqrt, away from the kinks of relu and H; ``tries``
+        draws at most): the symbolic results and the generated NumPy functions, the vec forms
+        applied to vec(V), the map forms by ⟨G, J V⟩. See matcalc.check."""
+        from .check import check_result
+        return check_result(self, seed, tries, probes)
 
 
 def resolve_variable(program: Program, name: str) -> Var:

@@ -52,8 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(kind="auto")
     p.add_argument("--steps", action="store_true", help="show the derivation, one rule a line")
     p.add_argument("--check", action="store_true",
-                   help="compare with central finite differences on random inputs; "
-                        "exit 1 if the relative error exceeds 1e-6")
+                   help="check the printed results and the generated NumPy functions against "
+                        "central differences of f along random directions; exit 1 if a "
+                        "relative error exceeds 1e-6")
     p.add_argument("--show", action="store_true",
                    help="print how the input was read (parentheses, shapes, conventions)")
     p.add_argument("--ascii", action="store_true", help="ASCII text instead of Unicode")

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ir import Det, Expr, Func, HadPow, LogDet, Power, UserFunc, Var, dim_value, walk
+from .errors import MatcalcError
+from .ir import (Add, Commutation, Det, Diag, Expr, Func, HadPow, Identity, Kron, LogDet, MatMul,
+                 Power, Transpose, UserFunc, Var, Zero, dim_value, walk)
+from .printers import to_text
 
 
 def _sigmoid(x):
@@ -172,9 +175,128 @@ class Evaluator:
     def _D(self, e):
         raise TypeError("a differential has no value")
 
+    # -- a matrix applied to a block of columns, without forming it ----------------------------
+    def apply(self, e: Expr, m: np.ndarray) -> np.ndarray:
+        """e @ m, factor by factor: a vec-form Jacobian or Hessian built from Kronecker products,
+        diagonals, commutation matrices and identities is never formed (it can be far larger
+        than its factors). Anything else is evaluated as it stands, within the memory budget."""
+        if isinstance(e, Identity):
+            return m
+        if isinstance(e, Zero):
+            return np.zeros((self.dim(e.rows), m.shape[1]))
+        if isinstance(e, Add):
+            return sum(self.apply(a, m) for a in e.args)
+        if isinstance(e, MatMul):
+            scale = 1.0
+            for a in reversed(e.args):
+                if a.shape == (1, 1):
+                    scale = scale * self(a)[0, 0]
+                else:
+                    m = self.apply(a, m)
+            return scale * m
+        if isinstance(e, Kron):
+            # (A ⊗ B) vec(V) = vec(B V Aᵀ), and B V Aᵀ = (A (B V)ᵀ)ᵀ
+            a, b = e.args
+            columns = []
+            for column in m.T:
+                v = column.reshape((self.dim(b.cols), self.dim(a.cols)), order="F")
+                columns.append(self.apply(a, self.apply(b, v).T).T.reshape(-1, order="F"))
+            return np.stack(columns, axis=1)
+        if isinstance(e, Diag):
+            return self(e.arg) * m                      # Diag(v) m = v ∘ m, column by column
+        if isinstance(e, Commutation):
+            # K vec(A) = vec(Aᵀ) for an m×n matrix A
+            rows, cols = (self.dim(d) for d in e.params)
+            blocks = m.reshape((rows, cols, -1), order="F").transpose(1, 0, 2)
+            return blocks.reshape((rows * cols, -1), order="F")
+        if isinstance(e, Transpose) and (moved := _transpose_inward(e.arg)) is not None:
+            return self.apply(moved, m)
+        require_budget([e], self.sizes, "this factor", self.definitions)
+        return self(e) @ m
+
+
+def _transpose_inward(e: Expr) -> Expr | None:
+    """eᵀ with the transpose moved onto the factors, for the structured matrices ``apply`` knows:
+    (A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ, (AB)ᵀ = BᵀAᵀ, Diag(v)ᵀ = Diag(v), K_mnᵀ = K_nm; None for anything else."""
+    if isinstance(e, Kron):
+        return Kron(*(Transpose(a) for a in e.args))
+    if isinstance(e, MatMul):
+        return MatMul(*(a if a.shape == (1, 1) else Transpose(a) for a in reversed(e.args)))
+    if isinstance(e, Add):
+        return Add(*(Transpose(a) for a in e.args))
+    if isinstance(e, (Diag, Identity)):
+        return e
+    if isinstance(e, Commutation):
+        return Commutation(*reversed(e.params))
+    if isinstance(e, Zero):
+        return Zero(e.cols, e.rows)
+    if isinstance(e, Transpose):
+        return e.arg
+    return None
+
 
 def evaluate(e: Expr, env: dict, sizes: dict, definitions: dict | None = None) -> np.ndarray:
     return Evaluator(env, sizes, definitions)(e)
+
+
+# --- the memory budget ---------------------------------------------------------------------------
+
+# What one evaluation may hold: the Evaluator keeps every node's float64 array.
+BUDGET = 256 * 2**20
+
+
+class TooLarge(MatcalcError):
+    """An evaluation that would exceed the memory budget (refused before anything is allocated)."""
+
+
+def dense_bytes(exprs, sizes: dict, definitions: dict | None = None) -> int:
+    """The bytes evaluating the trees holds: one float64 array per distinct node (a user
+    function's entrywise body and the definitions' trees included)."""
+    return 8 * sum(dim_value(n.rows, sizes) * dim_value(n.cols, sizes)
+                   for n in _distinct_nodes(exprs, definitions or {}))
+
+
+def require_budget(exprs, sizes: dict, what: str, definitions: dict | None = None,
+                   hint: str = "") -> None:
+    """Raise TooLarge, naming the largest array, if evaluating the trees exceeds the budget."""
+    needed = dense_bytes(exprs, sizes, definitions)
+    if needed <= BUDGET:
+        return
+    largest = max(_distinct_nodes(exprs, definitions or {}),
+                  key=lambda n: dim_value(n.rows, sizes) * dim_value(n.cols, sizes))
+    rows, cols = (dim_value(d, sizes) for d in largest.shape)
+    raise TooLarge(f"{what} needs {format_bytes(needed)} (the largest array, "
+                   f"{_short(to_text(largest))}, is {rows}×{cols}); the budget is "
+                   f"{format_bytes(BUDGET)}", hint=hint)
+
+
+def format_bytes(n: int) -> str:
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size:
+            return f"{n / size:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{n} B"
+
+
+def _short(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _distinct_nodes(exprs, definitions: dict) -> list:
+    seen: set = set()
+    out: list = []
+    todo = list(exprs)
+    while todo:
+        e = todo.pop()
+        if e in seen:
+            continue
+        seen.add(e)
+        out.append(e)
+        todo.extend(e.args)
+        if isinstance(e, UserFunc):
+            todo.append(e.entrywise())
+        if isinstance(e, Var) and e.name in definitions:
+            todo.append(definitions[e.name])
+    return out
 
 
 # --- random inputs suited to the expression's domain --------------------------------------------
@@ -249,6 +371,15 @@ def kink_margin(expr: Expr, env: dict, sizes: dict, definitions=None) -> float:
         if isinstance(node, Func) and node.name in KINKED:
             margin = min(margin, np.abs(ev(node.arg)).min())
     return margin
+
+
+def directional_difference(f: Expr, wrt: Var, direction: np.ndarray, env: dict, sizes: dict,
+                           definitions=None, h: float = 1e-6) -> np.ndarray:
+    """(f(X + hV) − f(X − hV)) / 2h: the derivative of f along V by central differences."""
+    base = env[wrt.name]
+    ahead = evaluate(f, {**env, wrt.name: base + h * direction}, sizes, definitions)
+    behind = evaluate(f, {**env, wrt.name: base - h * direction}, sizes, definitions)
+    return (ahead - behind) / (2 * h)
 
 
 def finite_difference_jacobian(f: Expr, wrt: Var, env: dict, sizes: dict, definitions=None,

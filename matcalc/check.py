@@ -1,0 +1,377 @@
+"""The numerical check (``Result.check``, ``--check``): every form the user gets — the symbolic
+results and the generated NumPy code alike — against central differences of f along a few random
+directions V, as JAX's check_grads does:
+
+- a gradient by ⟨∇f, V⟩ against the difference of f along V;
+- a Jacobian by J vec(V) against the difference of F along V, and its map form by
+  ⟨vjp(G), V⟩ = ⟨G, J vec(V)⟩ for a random G;
+- a Hessian by H vec(V) and the Hessian–vector product against the difference of ∇f along V
+  (∇f itself checked as a gradient).
+
+f is evaluated by matcalc.evaluate, which shares no code with the derivation or the code
+generator. No finite-difference Jacobian is formed, and a vec form is applied to vec(V) factor by
+factor, so a check costs a few evaluations of f. Symbolic sizes are set to small distinct
+numbers; declared sizes whose arrays exceed the memory budget are refused, not allocated.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .codegen import py_name
+from .errors import InternalError, MatcalcError
+from .evaluate import (BUDGET, Evaluator, TooLarge, assign_sizes, directional_difference,
+                       evaluate, format_bytes, kink_margin, noise_floor, random_inputs,
+                       relative_error, require_budget)
+
+TOLERANCE = 1e-6
+SMALLER = "declare the sizes with symbols (e.g. --shape X=n×m): the check then runs at small sizes"
+
+
+@dataclass
+class Line:
+    """One form compared: the largest relative error over the probes (inf: it failed to run,
+    None: not run), and why it was not run or how it failed."""
+    form: str
+    error: float | None
+    reason: str = ""
+
+
+@dataclass
+class Section:
+    """The lines of one derivative, and the numbers its symbolic sizes were given."""
+    title: str
+    wrt: str
+    sizes: dict
+    lines: list
+    scalars: bool = False      # every variable is a scalar: there are no sizes to speak of
+
+
+@dataclass
+class CheckReport:
+    """The numerical check of every derivative of a Result, form by form."""
+    sections: list
+    probes: int
+    tolerance: float = TOLERANCE
+
+    @property
+    def errors(self) -> dict:
+        """The largest relative error of each variable's forms (inf if a form failed to run)."""
+        return {s.wrt: max(line.error for line in s.lines if line.error is not None)
+                for s in self.sections}
+
+    @property
+    def largest(self) -> float:
+        return max(self.errors.values(), default=0.0)
+
+    @property
+    def ok(self) -> bool:
+        return self.largest <= self.tolerance
+
+    def __str__(self) -> str:
+        out = []
+        for s in self.sections:
+            at = ", ".join(f"{k} = {v}" for k, v in s.sizes.items())
+            at = f" at {at}" if at else "" if s.scalars else " at the declared sizes"
+            out.append(f"check {s.title}{at}, along {self.probes} random directions V "
+                       "(central differences):")
+            width = max(len(line.form) for line in s.lines)
+            for line in s.lines:
+                out.append(f"  {line.form:<{width}}  {_verdict(line, self.tolerance)}")
+        run = [line for s in self.sections for line in s.lines if line.error is not None]
+        skipped = sum(len(s.lines) for s in self.sections) - len(run)
+        out.append(f"largest relative error {self.largest:.1e} over {len(run)} forms"
+                   + (f" ({skipped} not run)" if skipped else "")
+                   + f", tolerance {self.tolerance:.0e}: {'ok' if self.ok else 'FAILED'}")
+        return "\n".join(out)
+
+
+def _verdict(line: Line, tolerance: float) -> str:
+    if line.error is None:
+        return f"not run: {line.reason}"
+    if math.isinf(line.error):
+        return f"FAILED: {line.reason}"
+    return f"relative error {line.error:.1e}  {'ok' if line.error <= tolerance else 'FAILED'}"
+
+
+class _Mismatch(Exception):
+    """What the generated code returned is not what its contract promises."""
+
+
+@dataclass
+class _Code:
+    """The generated snippet, run: its namespace, or why there is none (missing: not generated,
+    a limitation; broken: it does not run, a failure)."""
+    namespace: dict | None = None
+    missing: str = ""
+    broken: str = ""
+
+
+def _load(source) -> _Code:
+    try:
+        text = source()
+    except InternalError:
+        raise
+    except MatcalcError as err:
+        return _Code(missing=f"not generated: {err.message}")
+    namespace: dict = {}
+    try:
+        exec(compile(text, "<generated NumPy>", "exec"), namespace)  # noqa: S102 — the check
+    except Exception as err:  # noqa: BLE001 — any failure of the generated code is reported
+        return _Code(broken=f"the generated code does not run: {type(err).__name__}: {err}")
+    return _Code(namespace)
+
+
+def check_result(result, seed: int = 0, tries: int = 20, probes: int = 3) -> CheckReport:
+    rng = np.random.default_rng(seed)
+    code = _load(lambda: result.numpy)
+    valued = _load(result.numpy_with_value) \
+        if any(d.kind == "gradient" for d in result.derivatives) else None
+    return CheckReport([_Probe(result, d, rng, tries, probes).section(code, valued)
+                        for d in result.derivatives], probes)
+
+
+class _Probe:
+    """One derivative at one random point, with its random directions."""
+
+    def __init__(self, result, d, rng, tries: int, probes: int):
+        program = result.program
+        self.d = d
+        self.named = dict(d.definitions)
+        if program.result_name:
+            self.named[program.result_name] = d.function
+        self.variables = [v for v in dict.fromkeys([*program.variables, d.wrt])
+                          if v.name not in self.named]
+        self.sizes = assign_sizes([d.function, d.wrt, *self.named.values(), *self.variables])
+        require_budget([d.function, *self.variables], self.sizes,
+                       f"--check: evaluating {d.fname}", self.named, hint=SMALLER)
+        for _ in range(tries):
+            self.env = random_inputs(d.function, self.variables, self.sizes, rng, self.named)
+            if kink_margin(d.function, self.env, self.sizes, self.named) > 1e-3:
+                break
+        self.evaluator = Evaluator(self.env, self.sizes, self.named)
+        self.x = self.env[d.wrt.name]
+        self.directions = [rng.standard_normal(self.x.shape) for _ in range(probes)]
+        self.rng = rng
+
+    # -- evaluation ------------------------------------------------------------------------
+    def value(self, e, extra: dict | None = None) -> np.ndarray:
+        require_budget([e], self.sizes, "evaluating it", self.named)
+        if extra:
+            return evaluate(e, {**self.env, **extra}, self.sizes, self.named)
+        return self.evaluator(e)
+
+    def along(self, e) -> list:
+        """The central difference of e along each direction."""
+        require_budget([e], self.sizes, "evaluating it", self.named)
+        return [directional_difference(e, self.d.wrt, v, self.env, self.sizes, self.named)
+                for v in self.directions]
+
+    def shaped(self, value: np.ndarray, shape, what: str) -> np.ndarray:
+        if value.shape != shape:
+            raise _Mismatch(f"{what} has shape {value.shape}, not {shape}")
+        return value
+
+    def arguments(self, extra: dict | None = None) -> dict:
+        """The user-facing values of the variables (floats, 1-D vectors, 2-D matrices), by the
+        names the generated code gives its parameters; fresh copies for every call."""
+        values = {**self.env, **(extra or {})}
+        variables = list(self.variables)
+        if self.d.map_var is not None:
+            variables.append(self.d.map_var)
+        return {py_name(v.name): _user_value(values[v.name], v)
+                for v in variables if v.name in values}
+
+    def call(self, code: _Code, name: str, extra: dict | None = None):
+        function = code.namespace.get(name)
+        if function is None:
+            raise _Mismatch(f"the code has no function {name}")
+        arguments = self.arguments(extra)
+        try:
+            return function(*(arguments[p] for p in inspect.signature(function).parameters))
+        except KeyError as err:
+            raise _Mismatch(f"{name} takes a parameter {err} that is no variable") from None
+
+    def user_result(self, out, shape: tuple, name: str) -> np.ndarray:
+        """What a grad_/vjp_/hvp_ function returned, as a 2-D array, once it has the promised
+        user-facing shape (a float for a scalar, 1-D for a vector)."""
+        rows, cols = shape
+        promised = () if (rows, cols) == (1, 1) else (rows,) if cols == 1 else (rows, cols)
+        if np.shape(out) != promised:
+            raise _Mismatch(f"{name} returned shape {np.shape(out)}, not {promised}")
+        return np.asarray(out, dtype=float).reshape(shape, order="F")
+
+    # -- the lines ---------------------------------------------------------------------------
+    def section(self, code: _Code, valued: _Code | None) -> Section:
+        d = self.d
+        x = py_name(d.wrt.name)
+        symbol = f"∂{d.fname}/∂{d.wrt.name}"
+        if d.kind == "gradient":
+            lines = self.gradient_lines(d.expr, symbol, [(code, f"grad_{x}", False),
+                                                         (valued, f"grad_{x}", True)])
+            title = f"the gradient {symbol}"
+        elif d.kind == "jacobian":
+            lines = self.jacobian_lines(code, x)
+            title = f"the Jacobian {symbol}"
+        else:
+            lines = self.gradient_lines(d.gradient, f"∇{d.fname}", []) + \
+                self.hessian_lines(code, x)
+            title = f"the Hessian of {d.fname} in {d.wrt.name}"
+        if all(line.error is None for line in lines):
+            raise TooLarge(f"--check: nothing of {symbol} can be evaluated within the memory "
+                           f"budget of {format_bytes(BUDGET)}", hint=SMALLER)
+        return Section(title, d.wrt.name, self.sizes, lines,
+                       all(v.shape == (1, 1) for v in self.variables))
+
+    def gradient_lines(self, grad, symbol: str, functions: list) -> list:
+        d, shape = self.d, self.x.shape
+        f0 = self.value(d.function)
+        floor = noise_floor(f0)
+        want = [float(diff[0, 0]) for diff in self.along(d.function)]
+
+        def directional(g):
+            return [(_frob(g, v), w, floor) for v, w in zip(self.directions, want)]
+
+        lines = [_line(f"symbolic ⟨{symbol}, V⟩", lambda: directional(
+            self.shaped(self.value(grad), shape, symbol)))]
+        for code, name, with_value in functions:
+            if code is None:
+                continue
+
+            def run(code=code, name=name, with_value=with_value):
+                require_budget([grad], self.sizes, name, self.named)   # it computes the tree
+                out = self.call(code, name)
+                if not with_value:
+                    return directional(self.user_result(out, shape, name))
+                if not (isinstance(out, tuple) and len(out) == 2):
+                    raise _Mismatch(f"{name} with --with-value returned {type(out).__name__}, "
+                                    "not a pair (value, gradient)")
+                value = self.user_result(out[0], (1, 1), name + "'s value")
+                return [(value, f0, floor)] + directional(self.user_result(out[1], shape, name))
+            lines.append(_code_line(code, f"NumPy {name}" + (" with value" if with_value
+                                                              else ""), run))
+        return lines
+
+    def jacobian_lines(self, code: _Code, x: str) -> list:
+        d, shape = self.d, self.x.shape
+        f_value = self.value(d.function)
+        floor = noise_floor(f_value)
+        along = self.along(d.function)
+        uppers = [self.rng.standard_normal(f_value.shape) for _ in self.directions]
+        g = d.map_var.name
+        size = (f_value.size, self.x.size)
+
+        def applied(jac):
+            return [(jac(_vec(v)), _vec(w), floor) for v, w in zip(self.directions, along)]
+
+        def mapped(vjp):
+            # ⟨vjp(G), V⟩ = ⟨G, J vec(V)⟩; the rounding of ⟨G, ·⟩ grows with Σ|G|
+            return [(_frob(vjp(u), v), _frob(u, w), floor * np.abs(u).sum())
+                    for u, v, w in zip(uppers, self.directions, along)]
+
+        def generated_jacobian():
+            require_budget([d.expr], self.sizes, f"jac_{x}", self.named)
+            matrix = self.call(code, f"jac_{x}")
+            if np.shape(matrix) != size:
+                raise _Mismatch(f"jac_{x} returned shape {np.shape(matrix)}, not {size}")
+            return applied(lambda v: np.asarray(matrix) @ v)
+
+        return [
+            _line("symbolic vec form J vec(V)",
+                  lambda: applied(lambda v: self.evaluator.apply(d.expr, v))),
+            _line(f"symbolic map form ⟨{g} ↦ …, V⟩",
+                  lambda: mapped(lambda u: self.shaped(self.value(d.map_expr, {g: u}), shape,
+                                                       "the map form"))),
+            _code_line(code, f"NumPy jac_{x} vec(V)", generated_jacobian),
+            _code_line(code, f"NumPy vjp_{x}", lambda: mapped(
+                lambda u: self.user_result(self.call_checked(code, f"vjp_{x}", d.map_expr,
+                                                             {g: u}), shape, f"vjp_{x}"))),
+        ]
+
+    def hessian_lines(self, code: _Code, x: str) -> list:
+        d, shape = self.d, self.x.shape
+        v_name = d.map_var.name
+        size = (self.x.size, self.x.size)
+
+        @functools.cache
+        def reference():
+            # the difference of ∇f along each V, and the scale it resolves
+            return self.along(d.gradient), noise_floor(self.value(d.gradient))
+
+        def applied(hess):
+            along, floor = reference()
+            return [(hess(_vec(v)), _vec(w), floor) for v, w in zip(self.directions, along)]
+
+        def products(hvp):
+            along, floor = reference()
+            return [(hvp(v), w, floor) for v, w in zip(self.directions, along)]
+
+        def generated_hessian():
+            require_budget([d.expr], self.sizes, f"hess_{x}", self.named)
+            matrix = self.call(code, f"hess_{x}")
+            if np.shape(matrix) != size:
+                raise _Mismatch(f"hess_{x} returned shape {np.shape(matrix)}, not {size}")
+            return applied(lambda v: np.asarray(matrix) @ v)
+
+        return [
+            _line("symbolic vec form H vec(V)",
+                  lambda: applied(lambda v: self.evaluator.apply(d.expr, v))),
+            _line(f"symbolic Hessian–vector product d(∇{d.fname})[V]",
+                  lambda: products(lambda v: self.shaped(
+                      self.value(d.map_expr, {v_name: v}), shape, "the Hessian–vector product"))),
+            _code_line(code, f"NumPy hess_{x} vec(V)", generated_hessian),
+            _code_line(code, f"NumPy hvp_{x}", lambda: products(
+                lambda v: self.user_result(self.call_checked(code, f"hvp_{x}", d.map_expr,
+                                                             {v_name: v}), shape, f"hvp_{x}"))),
+        ]
+
+    def call_checked(self, code: _Code, name: str, tree, extra: dict):
+        """Call a map-form function once the tree it computes is known to fit the budget."""
+        require_budget([tree], self.sizes, name, self.named)
+        return self.call(code, name, extra)
+
+
+def _line(form: str, compare) -> Line:
+    """Run one comparison: ``compare()`` gives (got, want, floor) per probe."""
+    try:
+        error = max(relative_error(np.asarray(got, dtype=float), np.asarray(want, dtype=float),
+                                   floor) for got, want, floor in compare())
+    except TooLarge as err:
+        return Line(form, None, err.message)
+    except _Mismatch as err:
+        return Line(form, math.inf, str(err))
+    except Exception as err:  # noqa: BLE001 — a form that cannot be computed fails the check
+        return Line(form, math.inf, f"raised {type(err).__name__}: {err}")
+    if not math.isfinite(error):
+        return Line(form, math.inf, "not a finite number")
+    return Line(form, error)
+
+
+def _code_line(code: _Code, form: str, compare) -> Line:
+    if code.missing:
+        return Line(form, None, code.missing)
+    if code.broken:
+        return Line(form, math.inf, code.broken)
+    return _line(form, compare)
+
+
+def _frob(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.sum(a * b))
+
+
+def _vec(a: np.ndarray) -> np.ndarray:
+    return a.reshape(-1, 1, order="F")
+
+
+def _user_value(value: np.ndarray, v):
+    rows, cols = v.shape
+    if (rows, cols) == (1, 1):
+        return float(value[0, 0])
+    if cols == 1:
+        return value[:, 0].copy()
+    return value.copy()

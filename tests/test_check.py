@@ -1,0 +1,201 @@
+"""The numerical check (issue 10): it verifies the generated NumPy as well as the symbolic results
+(and fails on a wrong one of either), probes directions instead of forming dense Jacobians, runs at
+the seed's declared sizes within its memory budget, and refuses sizes it cannot afford."""
+
+from __future__ import annotations
+
+import re
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from matcalc import MatcalcError, derive
+from matcalc.api import Result
+from matcalc.cli import main
+from matcalc.evaluate import BUDGET, Evaluator, TooLarge, evaluate, require_budget
+from matcalc.ir import (Add, Commutation, Diag, Identity, Kron, MatMul, Num, Transpose, Var, Vec,
+                        Zero)
+
+CASES = {
+    "gradient": ("‖XWᵀ‖_F²", "W", "gradient", ["grad_W"]),
+    "jacobian": ("σ(XWᵀ)", "X", "jacobian", ["jac_X", "vjp_X"]),
+    "hessian": ("sum(log(1 + exp(Xw)) − y ∘ Xw)", "w", "hessian", ["hess_w", "hvp_w"]),
+}
+
+
+def _lines(report) -> dict:
+    return {line.form: line for s in report.sections for line in s.lines}
+
+
+def _failed(report) -> set:
+    return {form for form, line in _lines(report).items()
+            if line.error is not None and line.error > report.tolerance}
+
+
+def _scaled_return(source: str, function: str, factor: str = "1.01 * ") -> str:
+    """The source with `function`'s return value scaled (its first returned item)."""
+    head = source.index(f"def {function}(")
+    ret = source.index("    return ", head) + len("    return ")
+    return source[:ret] + factor + source[ret:]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_check_passes_every_form(case):
+    text, wrt, kind, functions = CASES[case]
+    report = derive(text, wrt, kind=kind).check()
+    assert report.ok, str(report)
+    forms = _lines(report)
+    assert all(line.error is not None for line in forms.values())   # every form was run
+    assert {f"NumPy {name}" for name in functions} <= {f.split(" vec")[0] for f in forms}
+    assert any(f.startswith("symbolic") for f in forms)
+    assert "largest relative error" in str(report)
+
+
+@pytest.mark.parametrize("case, function", [(c, f) for c in CASES for f in CASES[c][3]])
+def test_check_catches_wrong_generated_code(case, function, monkeypatch):
+    """A generated function 1% off fails the check, and only its line fails."""
+    text, wrt, kind, _ = CASES[case]
+    result = derive(text, wrt, kind=kind)
+    wrong = _scaled_return(result.numpy, function)
+    monkeypatch.setattr(Result, "numpy", property(lambda self: wrong))
+    report = result.check()
+    assert not report.ok
+    assert {f.split(" vec")[0] for f in _failed(report)} == {f"NumPy {function}"}
+
+
+def test_check_catches_a_wrong_value_of_with_value(monkeypatch):
+    result = derive("‖XWᵀ‖_F²", "W")
+    wrong = _scaled_return(result.numpy_with_value(), "grad_W")   # scales the value only
+    monkeypatch.setattr(Result, "numpy_with_value", lambda self: wrong)
+    report = result.check()
+    assert _failed(report) == {"NumPy grad_W with value"}
+
+
+@pytest.mark.parametrize("case, field, failing", [
+    ("gradient", "expr", "symbolic ⟨∂f/∂W, V⟩"),
+    ("jacobian", "expr", "symbolic vec form J vec(V)"),
+    ("jacobian", "map_expr", "symbolic map form ⟨G ↦ …, V⟩"),
+    ("hessian", "gradient", "symbolic ⟨∇f, V⟩"),
+    ("hessian", "expr", "symbolic vec form H vec(V)"),
+    ("hessian", "map_expr", "symbolic Hessian–vector product d(∇f)[V]"),
+])
+def test_check_catches_a_wrong_symbolic_result(case, field, failing, monkeypatch):
+    """A symbolic form 1% off fails the check. The generated code, made from the right forms
+    before the change, still passes (unless the wrong form is ∇f, which the Hessian's forms are
+    differenced from)."""
+    text, wrt, kind, _ = CASES[case]
+    result = derive(text, wrt, kind=kind)
+    code, valued = result.numpy, result.numpy_with_value()
+    monkeypatch.setattr(Result, "numpy", property(lambda self: code))
+    monkeypatch.setattr(Result, "numpy_with_value", lambda self: valued)
+    (d,) = result.derivatives
+    right = getattr(d, field)
+    setattr(d, field, Add(right, MatMul(Num("0.01"), right)))
+    report = result.check()
+    assert failing in _failed(report)
+    if field != "gradient":
+        assert _failed(report) == {failing}
+
+
+@pytest.mark.parametrize("source, reason", [
+    ("def grad_W(X, W):\n    raise ValueError('broken')\n", "raised ValueError: broken"),
+    ("def grad_W(X, W:\n", "the generated code does not run: SyntaxError"),
+    ("import numpy as np\ndef grad_W(X, W):\n    return np.zeros((1, 1))\n",
+     "grad_W returned shape (1, 1), not"),
+    ("def grad_X(X, W):\n    return X\n", "the code has no function grad_W"),
+])
+def test_generated_code_that_does_not_keep_its_contract_fails(source, reason, monkeypatch):
+    result = derive("‖XWᵀ‖_F²", "W")
+    monkeypatch.setattr(Result, "numpy", property(lambda self: source))
+    report = result.check()
+    line = _lines(report)["NumPy grad_W"]
+    assert line.error == np.inf and line.reason.startswith(reason)
+    assert not report.ok and "FAILED" in str(report)
+
+
+def test_seed_example_checks_at_its_declared_sizes():
+    """Issue 10, item 8: the README's seed checks without forming W ⊗ I (32768×65536): the vec
+    form is applied factor by factor, jac_X (whose result alone is 16 GiB) is reported as not
+    run, and the map form and vjp_X are checked at the full size, within the memory budget."""
+    result = derive("XWᵀ", "X", {"X": "64x1024", "W": "512x1024"}, kind="jacobian")
+    tracemalloc.start()
+    try:
+        report = result.check()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < BUDGET
+    assert report.ok, str(report)
+    forms = _lines(report)
+    assert forms["symbolic vec form J vec(V)"].error is not None
+    assert forms["NumPy vjp_X"].error is not None
+    assert forms["NumPy jac_X vec(V)"].error is None
+    assert "16 GiB" in forms["NumPy jac_X vec(V)"].reason
+    assert "at the declared sizes" in str(report) and "(1 not run)" in str(report)
+
+
+def test_seed_example_check_on_the_command_line(capsys):
+    assert main(["XWᵀ", "--wrt", "X", "--jacobian", "--shape", "X=64x1024", "--shape",
+                 "W=512x1024", "--check"]) == 0
+    out = capsys.readouterr().out
+    assert "NumPy jac_X vec(V)" in out and "not run" in out and out.rstrip().endswith("ok")
+
+
+def test_huge_declared_shapes_are_refused_not_allocated(capsys):
+    """λ‖X‖ at X = 100000×100000 would need 74.5 GiB: a MatcalcError with a hint, before any
+    array is allocated; with symbolic sizes the same check runs at small ones."""
+    result = derive("λ‖X‖", "λ", {"X": "100000x100000"})
+    tracemalloc.start()
+    try:
+        with pytest.raises(MatcalcError) as info:
+            result.check()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**24
+    assert "74.5 GiB" in info.value.message and "symbols" in info.value.hint
+    assert derive("λ‖X‖", "λ").check().ok
+    assert main(["λ‖X‖", "--wrt", "λ", "--shape", "X=100000x100000", "--check"]) == 2
+    assert "74.5 GiB" in capsys.readouterr().err
+
+
+A, B = Var("A", (2, 3)), Var("B", (4, 5))
+C, S = Var("C", (3, 4)), Var("S", (6, 6))
+STRUCTURED = [
+    Kron(A, B),
+    Transpose(Kron(A, B)),
+    Commutation(2, 3),
+    Transpose(Commutation(2, 3)),
+    MatMul(Num(-2), Kron(A, Identity(3)), Commutation(3, 3)),
+    Add(Kron(Identity(2), C), Kron(C, Identity(2))),
+    Diag(Vec(C)),
+    Transpose(MatMul(Kron(A, B), Diag(Vec(Var("D", (5, 3)))))),
+    MatMul(Vec(C), Transpose(Vec(C))),
+    Add(Zero(6, 6), S, Transpose(MatMul(S, Commutation(2, 3)))),
+]
+
+
+@pytest.mark.parametrize("e", STRUCTURED, ids=[repr(e)[:50] for e in STRUCTURED])
+def test_apply_equals_the_dense_product(e):
+    """(A ⊗ B) vec(V) = vec(B V Aᵀ), K vec(V) = vec(Vᵀ), Diag(v) m = v ∘ m, and transposes
+    moved onto the factors: the same as forming the matrix."""
+    rng = np.random.default_rng(0)
+    names = {n.name: n for n in _vars(e)}
+    env = {name: rng.standard_normal(v.shape) for name, v in names.items()}
+    ev = Evaluator(env, {})
+    m = rng.standard_normal((ev(e).shape[1], 3))
+    assert np.allclose(ev.apply(e, m), evaluate(e, env, {}) @ m)
+
+
+def _vars(e):
+    if isinstance(e, Var):
+        yield e
+    for a in e.args:
+        yield from _vars(a)
+
+
+def test_budget_names_the_largest_array():
+    with pytest.raises(TooLarge, match=re.escape("X, is 100000×100000")):
+        require_budget([Var("X", (100000, 100000))], {}, "this")
+    require_budget([Var("X", ("n", "n"))], {"n": 5}, "this")
