@@ -231,7 +231,7 @@ class _Probe:
     def gradient_lines(self, grad, symbol: str, functions: list) -> list:
         d, shape = self.d, self.x.shape
         f0 = self.value(d.function)
-        floor = noise_floor(f0)
+        floor = noise_floor(self.evaluator.magnitude(d.function))
         want = [float(diff[0, 0]) for diff in self.along(d.function)]
 
         def directional(g):
@@ -260,7 +260,7 @@ class _Probe:
     def jacobian_lines(self, code: _Code, x: str) -> list:
         d, shape = self.d, self.x.shape
         f_value = self.value(d.function)
-        floor = noise_floor(f_value)
+        floor = noise_floor(self.evaluator.magnitude(d.function))
         along = self.along(d.function)
         uppers = [self.rng.standard_normal(f_value.shape) for _ in self.directions]
         g = d.map_var.name
@@ -301,7 +301,8 @@ class _Probe:
         @functools.cache
         def reference():
             # the difference of ∇f along each V, and the scale it resolves
-            return self.along(d.gradient), noise_floor(self.value(d.gradient))
+            self.value(d.gradient)
+            return self.along(d.gradient), noise_floor(self.evaluator.magnitude(d.gradient))
 
         def applied(hess):
             along, floor = reference()
