@@ -134,13 +134,14 @@ def mul_flatten(e: MatMul) -> Expr:
 def _rebuild_mul(e: MatMul, coeff: Fraction, scalars: list, chain: list) -> Expr:
     if coeff == 0 or any(is_zero(a) for a in scalars + chain):
         return zero_like(e)
-    scalars = _merge_scalar_powers(scalars)
+    chain = _cancel_chain(chain)
+    chain = _ones_chain(chain)
+    runs, chain = _scalar_runs(chain)
+    scalars = _merge_scalar_powers(scalars + runs)
     for s in list(scalars):
         if isinstance(s, Num):
             coeff *= s.value
             scalars.remove(s)
-    chain = _cancel_chain(chain)
-    chain = _ones_chain(chain)
     if is_scalar(e) and len(chain) > 1:
         chain = _scalar_chain(chain)
     coeff, scalars, chain = _recognize_mean(coeff, scalars, chain)
@@ -156,6 +157,23 @@ def _rebuild_mul(e: MatMul, coeff: Fraction, scalars: list, chain: list) -> Expr
         return args[0]
     new = MatMul(*args)
     return e if new == e else new
+
+
+def _scalar_runs(chain: list) -> tuple[list, list]:
+    """A run of a chain from a row to a column is 1×1, a scalar factor that leaves the chain:
+    AxxᵀAx = (xᵀAx)Ax. Returns (the runs, the chain without them); a chain that is one run
+    stays."""
+    runs, rest, i = [], [], 0
+    while i < len(chain):
+        end = next((j for j in range(i + 1, len(chain)) if chain[j].cols == 1), None) \
+            if chain[i].rows == 1 else None
+        if end is None or (i == 0 and end == len(chain) - 1):
+            rest.append(chain[i])
+            i += 1
+            continue
+        runs.append(simplify(MatMul(*chain[i:end + 1])))
+        i = end + 1
+    return runs, rest
 
 
 def _scalar_chain(chain: list) -> list:

@@ -190,6 +190,8 @@ ROWS = [
     Row("(αa)ᵀ(αb)", "α", "2αaᵀb", "(αa)ᵀ(αb) = α²aᵀb"),
     Row("aᵀ(sum(z)b)", "z", "(aᵀb)𝟏", "sum(z) aᵀb, sum(z) = 𝟏ᵀz"),
     Row("s = ρ²; zᵀ(sz)", "ρ", "2ρzᵀz", "a defined scalar factor: ρ² zᵀz"),
+    Row("(xᵀAx)(xᵀAx)", "x", "2(xᵀAx)(A + Aᵀ)x",
+        "Cookbook (81), chain rule; the 1×1 run xᵀAx inside AxxᵀAx is a scalar factor"),
     Row("‖ρA‖_F²", "ρ", "2‖A‖_F²ρ", "ρ²‖A‖_F², A : A = ‖A‖_F²"),
     # --- broadcasts keep their length: sum(s𝟏) = ns ----------------------------------------------
     Row("sum(log(softmax(x)))", "x", "1 − n softmax(x)", "sum(x) − n logsumexp(x)"),

@@ -25,7 +25,7 @@ DERIVATIVES = [
     # ∇ = 2(xᵀAx)(A + Aᵀ)x; its differential has the 1×1 chain VᵀAx beside the matrix A
     ("A ∈ ℝ^{n×n}; (xᵀAx)²", "x", "hessian",
      "2(A + Aᵀ)xxᵀ(A + Aᵀ) + 2(xᵀAx)(A + Aᵀ)", "2(A + Aᵀ)((xᵀAx)V + (VᵀAx + xᵀAV)x)"),
-    ("(aᵀx)(bᵀx)", "x", "hessian", "abᵀ + baᵀ", "(Vᵀb)a + bVᵀa"),
+    ("(aᵀx)(bᵀx)", "x", "hessian", "abᵀ + baᵀ", "(Vᵀb)a + (Vᵀa)b"),
     ("aᵀ(ρb)", "ρ", "jacobian", "aᵀb", "Gaᵀb"),
     ("(xᵀx)a", "x", "jacobian", "2axᵀ", "2(Gᵀa)x"),
 ]
