@@ -346,7 +346,18 @@ def _vec_position(indices: tuple, dims: dict, style: IndexStyle) -> str:
     if len(used) < 2:
         return "".join(used)
     a, b = used
-    return f"{a} + {dims[a]}({b} {style.minus} 1)"
+    rows = _length(dims[a])
+    text = style.printer.doprint(rows)
+    return f"{a} + {style.printer.paren(text) if isinstance(rows, MatMul) else text}" \
+        f"({b} {style.minus} 1)"
+
+
+def _length(d) -> Expr:
+    """A dimension as a scalar expression: 3, n, 2n, mn."""
+    if isinstance(d, int):
+        return Num(d)
+    parts = [Num(int(p)) if p.isdigit() else Size(p) for p in d.split("·")]
+    return _product(parts)
 
 
 def _percent(value: float) -> str:
@@ -376,42 +387,51 @@ def index_form(J: Expr, f_shape, wrt: Var, fname: str) -> IndexForm:
     out = tuple(c if d != 1 else None for c, d in zip(pairs[0], f_shape))
     inp = tuple(c if d != 1 else None for c, d in zip(pairs[1], wrt.shape))
     dims = {c: d for c, d in zip((*out, *inp), (*f_shape, *wrt.shape)) if c is not None}
-    letters = _Letters("".join(pairs[2:]), dims)
+    first = [(i, d) for i, d in zip(out, f_shape) if i is not None]
+    last = [(i, d) for i, d in zip(inp, wrt.shape) if i is not None]
     try:
-        terms = [] if isinstance(J, Zero) else \
-            [_read_term(t, out, inp, f_shape, wrt.shape, letters) for t in expand(simplify(J))]
+        read = [] if isinstance(J, Zero) else \
+            [_read_term(t, first, last) for t in expand(simplify(J))]
     except _NoIndexForm:
-        terms = None
-    return IndexForm(fname, wrt, out, inp, dims, terms)
-
-
-class _Letters:
-    """Fresh names for summed indices, with their lengths recorded in ``dims``."""
-
-    def __init__(self, pool: str, dims: dict):
-        self.pool, self.dims, self.count = pool, dims, 0
-
-    def __call__(self, length) -> str:
-        k = self.count
-        self.count += 1
-        name = self.pool[k] if k < len(self.pool) else \
-            f"{self.pool[k % len(self.pool)] if self.pool else 'i'}{k}"
-        self.dims[name] = length
-        return name
+        return IndexForm(fname, wrt, out, inp, dims, None)
+    pool = "".join(pairs[2:])
+    return IndexForm(fname, wrt, out, inp, dims, [_name_sums(t, lengths, pool, dims)
+                                                  for t, lengths in read])
 
 
 class _NoIndexForm(Exception):
     """A factor of the vec form has no reading in the indices of F and X."""
 
 
-def _read_term(t: Expr, out, inp, f_shape, x_shape, letters: _Letters) -> IndexTerm:
+class _Scratch:
+    """Names for the indices between the factors of a chain, with their lengths."""
+
+    def __init__(self):
+        self.lengths: dict = {}
+
+    def __call__(self, length) -> str:
+        name = f"#{len(self.lengths)}"
+        self.lengths[name] = length
+        return name
+
+
+def _read_term(t: Expr, first: list, last: list) -> tuple:
+    """The term c·M₁…M_r as an IndexTerm, and the lengths of the indices it sums over."""
     coeff, rest = coeff_and_rest(t)
     factors = [] if rest is None else (list(rest.args) if isinstance(rest, MatMul) else [rest])
-    scalars = [f for f in factors if is_scalar(f)]
+    scratch = _Scratch()
+    entries = _read_chain(factors, first, last, scratch)
+    bound = set(scratch.lengths)
+    entries = _contract(entries, bound)
+    return _merge(IndexTerm(coeff, [], entries), bound, scratch.lengths), scratch.lengths
+
+
+def _read_chain(factors: list, first: list, last: list, scratch: _Scratch) -> list:
+    """The entries of a product between the indices ``first`` and ``last``; a scalar factor is
+    an entry with no index."""
     chain = [f for f in factors if not is_scalar(f)]
-    first = [(i, d) for i, d in zip(out, f_shape) if i is not None]
-    last = [(i, d) for i, d in zip(inp, x_shape) if i is not None]
-    entries, left, known = [], first, set(letters.dims)
+    entries = [Entry(f, None, None) for f in factors if is_scalar(f)]
+    left = first
     for pos, f in enumerate(chain):
         if pos == len(chain) - 1:
             right = last
@@ -419,12 +439,24 @@ def _read_term(t: Expr, out, inp, f_shape, x_shape, letters: _Letters) -> IndexT
             demand = _demand(f)[1] or _demand(chain[pos + 1])[0] or (f.cols,)
             if isinstance(f, Identity):
                 demand = tuple(d for _, d in left)      # I passes its indices through
-            right = [(letters(d), d) for d in demand if d != 1]
-        entries += _read_factor(f, left, right)
+            right = [(scratch(d), d) for d in demand if d != 1]
+        entries += _read_factor(f, left, right, scratch)
         left = right
-    bound = set(letters.dims) - known                      # the indices of this term's chain
-    entries = _contract(entries, bound)
-    return _merge(IndexTerm(coeff, scalars, entries), bound, letters.dims)
+    return entries
+
+
+def _name_sums(t: IndexTerm, lengths: dict, pool: str, dims: dict) -> IndexTerm:
+    """The indices left summed get letters (a letter keeps one length in every term)."""
+    names: dict = {}
+    for i in t.sums:
+        free = [c for c in pool if c not in names.values() and dims.get(c, lengths[i]) == lengths[i]]
+        if not free:
+            raise UnsupportedError("no free letters for the indices of the index form")
+        names[i] = free[0]
+        dims[free[0]] = lengths[i]
+    entries = [Entry(e.matrix, names.get(e.row, e.row), names.get(e.col, e.col))
+               for e in t.entries]
+    return IndexTerm(t.coeff, t.scalars, entries, tuple(names[i] for i in t.sums))
 
 
 def _demand(f: Expr) -> tuple:
@@ -461,10 +493,10 @@ def _delta(a, b) -> list:
     return [] if a is None and b is None else [Entry(None, a, b)]
 
 
-def _read_factor(f: Expr, rows: list, cols: list) -> list:
+def _read_factor(f: Expr, rows: list, cols: list, scratch: _Scratch) -> list:
     """The entries of f between the indices ``rows`` and ``cols`` ([(index, length)])."""
     if isinstance(f, Transpose):
-        return _read_factor(f.arg, cols, rows)              # (Mᵀ)_rc = M_cr
+        return _read_factor(f.arg, cols, rows, scratch)     # (Mᵀ)_rc = M_cr
     if isinstance(f, Ones):
         return []
     if isinstance(f, Identity):
@@ -475,25 +507,41 @@ def _read_factor(f: Expr, rows: list, cols: list) -> list:
     try:
         r, c = _assign(row_demand, rows), _assign(col_demand, cols)
     except _NoIndexForm:
-        if len(rows) > 1 or len(cols) > 1:
+        if len(rows) <= 1 and len(cols) <= 1:
+            return [_entry(f, rows, cols)]                  # a matrix read as it stands
+        if _as_product(f) is None:
             raise
-        return [_entry(f, rows, cols)]                      # a matrix read as it stands
+        return _read_chain(_as_product(f), rows, cols, scratch)
     if isinstance(f, Kron):
         b, a = f.args
-        return (_read_factor(a, _on(r[0], a.rows), _on(c[0], a.cols))
-                + _read_factor(b, _on(r[1], b.rows), _on(c[1], b.cols)))
+        return (_read_factor(a, _on(r[0], a.rows), _on(c[0], a.cols), scratch)
+                + _read_factor(b, _on(r[1], b.rows), _on(c[1], b.cols), scratch))
     if isinstance(f, Diag) and isinstance(f.arg, Vec):
         m = f.arg.arg                                       # Diag(vec M) = M_pq δ_pr δ_qs
-        return (_read_factor(m, _on(r[0], m.rows), _on(r[1], m.cols))
+        return (_read_factor(m, _on(r[0], m.rows), _on(r[1], m.cols), scratch)
                 + _delta(r[0], c[0]) + _delta(r[1], c[1]))
     if isinstance(f, Diag):
-        return _read_factor(f.arg, _on(r[0], f.rows), []) + _delta(r[0], c[0])
+        return _read_factor(f.arg, _on(r[0], f.rows), [], scratch) + _delta(r[0], c[0])
     if isinstance(f, Commutation):
         return _delta(r[0], c[1]) + _delta(r[1], c[0])     # K_(pq),(rs) = δ_ps δ_qr
     if isinstance(f, Vec):
         m = f.arg
-        return _read_factor(m, _on(r[0], m.rows), _on(r[1], m.cols))
+        return _read_factor(m, _on(r[0], m.rows), _on(r[1], m.cols), scratch)
     return [_entry(f, rows, cols)]
+
+
+def _as_product(f: Expr) -> list | None:
+    """The chain of a factor that is a product: mean(M, 1) = (1/m)𝟏ᵀM, mean(M, 2) = M𝟏(1/n),
+    a broadcast 𝟏r, c𝟏ᵀ or s𝟏𝟏ᵀ."""
+    if isinstance(f, Broadcast):
+        f = MatMul(f.arg, Ones(*f.shape)) if is_scalar(f.arg) else explicit_broadcast(f)
+    if isinstance(f, MatMul):
+        return list(f.args)
+    if isinstance(f, Mean) and f.axis == 1:
+        return [reciprocal(f.length), Transpose(Ones(f.arg.rows, 1)), f.arg]
+    if isinstance(f, Mean):
+        return [f.arg, Ones(f.arg.cols, 1), reciprocal(f.length)]
+    return None
 
 
 def _on(index, length) -> list:
@@ -547,10 +595,7 @@ def _merge(term: IndexTerm, bound: set, dims: dict) -> IndexTerm:
         hits = [n for n, e in enumerate(entries) if p in (e.row, e.col)]
         ones = Ones(dims[p], 1)
         if not hits:
-            if isinstance(dims[p], int):
-                coeff *= dims[p]
-            else:
-                scalars.append(Size(dims[p]))
+            scalars.append(_length(dims[p]))
         elif len(hits) == 1 and entries[hits[0]].row == entries[hits[0]].col == p:
             scalars.append(Trace(entries.pop(hits[0]).matrix))
         elif len(hits) == 1:
@@ -566,7 +611,13 @@ def _merge(term: IndexTerm, bound: set, dims: dict) -> IndexTerm:
             summed.append(p)
     for e in [e for e in entries if e.matrix is not None and e.row is None and e.col is None]:
         entries.remove(e)
-        scalars.append(e.matrix)
+        if isinstance(e.matrix, Num):
+            coeff *= e.matrix.value
+        else:
+            scalars.append(e.matrix)
+    # a row of a product read as a column: (𝟏ᵀSᵀXᵀ)_k = (XS𝟏)_k
+    entries = [Entry(simplify(Transpose(e.matrix)), e.col, None)
+               if isinstance(e.matrix, MatMul) and e.row is None else e for e in entries]
     return IndexTerm(coeff, scalars, entries, tuple(summed))
 
 

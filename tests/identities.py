@@ -291,6 +291,13 @@ JACOBIAN_ROWS = [
         "F_ij = A_ij Σ X_pp"),
     Row("(aᵀXb)A", "X", "∂F_ij/∂X_rs = A_ij a_r b_s    (a 4-tensor of shape (k, p, n, m))",
         "F_ij = A_ij Σ a_r X_rs b_s"),
+    Row("X, A ∈ ℝ^{n×m}; mean(logsoftmax(A) + var(X, 2), 1)", "X",
+        "∂F_j/∂X_kl = (2/(mn)) (X − mean(X, 2))_kl    (a 3-tensor of shape (m, n, m))",
+        "F_j = Σ_i (L_ij + var_i)/n, ∂var_k/∂X_kl = 2(X_kl − mean_k)/m; J holds mean(·, 1)"),
+    Row("X, A ∈ ℝ^{n×m}; S ∈ ℝ^{m×m}; (X ∘ A − mean(A ∘ A, 1) − mean(A, 2))ᵀsum(XS, 2)", "A",
+        "∂F_i/∂A_kl = δ_il (XS𝟏)_k X_kl − (2 mean(XS𝟏)) δ_il A_kl − (1/m) (XS𝟏)_k    "
+        "(a 3-tensor of shape (m, n, m))",
+        "F_i = Σ_k M_ki s_k with s = XS𝟏; J holds a broadcast row of means"),
     Row("(A ⊗ B)vec(X)", "X",
         "∂F_i/∂X_rs = J_(i, r + m(s − 1)), the entries of the vec form J    "
         "(a 3-tensor of shape (k·n, m, p))", "the rows of A ⊗ B mix two indices of F"),
