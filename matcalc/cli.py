@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import shlex
 import sys
@@ -146,17 +147,35 @@ def _read_input(args) -> str:
     if args.file and args.expr:
         raise MatcalcError("give the expression either as an argument or with -f, not both")
     if args.file == "-":
-        return sys.stdin.read()
+        stdin = getattr(sys.stdin, "buffer", None)
+        return _read_text(io.TextIOWrapper(stdin, encoding="utf-8") if stdin else sys.stdin,
+                          "the standard input")
     if args.file:
         try:
             with open(args.file, encoding="utf-8") as fh:
-                return fh.read()
+                return _read_text(fh, args.file)
         except OSError as err:
             raise MatcalcError(f"cannot read {args.file}: {err.strerror}") from None
     if args.expr is None:
         raise MatcalcError("no expression given", hint="matcalc '‖XWᵀ‖_F²' --wrt W, "
                            "or -f FILE; see matcalc --help")
     return args.expr
+
+
+def _read_text(stream, name: str) -> str:
+    """UTF-8 text, at most the input size limit: one character more is read to tell, never
+    the whole of an endless or huge stream."""
+    from .errors import MatcalcError
+    from .parse import MAX_LENGTH
+    try:
+        text = stream.read(MAX_LENGTH + 1)
+    except UnicodeDecodeError as err:
+        raise MatcalcError(f"cannot read {name}: it is not UTF-8 text (byte "
+                           f"0x{err.object[err.start]:02x})") from None
+    if len(text) > MAX_LENGTH:
+        raise MatcalcError(f"{name} is too long: the limit is {MAX_LENGTH:,} characters",
+                           hint="split it into definitions")
+    return text
 
 
 def _shape_options(specs: list[str]) -> dict:

@@ -25,6 +25,7 @@ import difflib
 import importlib.resources
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
@@ -37,6 +38,7 @@ __all__ = ["Program", "detect_dialect", "parse", "parse_shape_spec"]
 MAX_LENGTH = 100_000    # characters of input
 MAX_NESTING = 100       # nested brackets / bars
 MAX_DEPTH = 200         # depth of the expression tree
+MAX_DIGITS = 300        # digits of a number's numerator and of its denominator
 
 
 @dataclass(frozen=True)
@@ -254,6 +256,28 @@ def parse_shape_spec(spec: str) -> tuple[Shape, str]:
     return shape, structure
 
 
+_NUMBER_BOUND = 10 ** MAX_DIGITS
+_NUMBER_HINT = (f"numbers are exact fractions with at most {MAX_DIGITS} digits above and below "
+                f"the line (1e-{MAX_DIGITS - 1} to 1e{MAX_DIGITS - 1})")
+
+
+def fits(value: Fraction) -> bool:
+    """Is the number within the limits: numerator and denominator of at most MAX_DIGITS
+    digits?"""
+    return abs(value.numerator) < _NUMBER_BOUND and value.denominator < _NUMBER_BOUND
+
+
+def _literal_fits(literal: str) -> bool:
+    """Is a written number (2, 0.5, 1e-5, 12/7) within the limits? Its size is read off its
+    digits and exponent before it is expanded (1e30800001 would take minutes to expand)."""
+    top, _, bottom = literal.partition("/")
+    for part in (top, bottom or "1"):
+        d = Decimal(part)
+        if d and (len(d.as_tuple().digits) > MAX_DIGITS or abs(d.adjusted()) > MAX_DIGITS):
+            return False
+    return not Decimal(bottom or "1") or fits(Fraction(top) / Fraction(bottom or "1"))
+
+
 # =============================================================================================
 # The grammar and the Lark parser (built on first use)
 # =============================================================================================
@@ -320,6 +344,7 @@ _SUP_LETTERS = {"ⁿ": "n", "ᵐ": "m", "ᵏ": "k", "ᵖ": "p", "ᵈ": "d", "ᴺ
                 "⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6",
                 "⁷": "7", "⁸": "8", "⁹": "9"}
 _NUMBER_RE = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_LATEX_COMMAND_RE = re.compile(r"\\([A-Za-z]+\*?|.)", re.DOTALL)
 _WS = " \t\r\n\u00a0\u2009\u200a\u202f\u2002\u2003\u2005\u2006$&"
 
 
@@ -677,7 +702,7 @@ class _Lexer:
         m = _NUMBER_RE.match(rest)
         if m:
             self.pos += m.end()
-            return self._emit("NUMBER", m.group(), i, i + m.end())
+            return self._number(m.group(), i, i + m.end())
         if re.match("[" + _LETTER + "]", c):
             return self._word(i)
         if c in "ℝ𝕊":
@@ -688,6 +713,11 @@ class _Lexer:
                        "matcalc works with whole matrices: sum(X) is the sum of all entries")
         self.error(f"unexpected character '{c}'", [(i, i + 1)],
                    "see docs/language.md for the accepted symbols")
+
+    def _number(self, literal, start, end):
+        if not _literal_fits(literal):
+            self.error(f"the number {literal} is out of range", [(start, end)], _NUMBER_HINT)
+        return self._emit("NUMBER", literal, start, end)
 
     def _close_paren(self, c, i):
         opener = {")": "(", "]": "[", "}": "{", "⟩": "⟨"}[c]
@@ -807,9 +837,11 @@ class _Lexer:
         del m
         c = "".join(_VULGAR.get(ch, ch) for ch in c)
         if re.fullmatch(r"[-+]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:/[0-9]+)?", c):
+            if not _literal_fits(c.lstrip("+-")):
+                self.error(f"the exponent {c} is out of range", [span], _NUMBER_HINT)
             try:
                 value = Fraction(c)
-            except (ValueError, ZeroDivisionError):
+            except ZeroDivisionError:
                 self.error(f"cannot read the exponent '{content}'", [span])
             return ("HADPOW" if hadamard else "POWER"), value
         if re.fullmatch(r"[-+]?[A-Za-z" + _LETTER + r"]\w*", c):
@@ -831,6 +863,8 @@ class _Lexer:
         if not re.fullmatch(r"-?[0-9]+", digits):
             self.error(f"cannot read the superscript '{t[start:i]}'", [(start, i)],
                        "e.g. X⁻¹, X², X⁻ᵀ")
+        if not _literal_fits(digits.lstrip("-")):
+            self.error(f"the exponent {t[start:i]} is out of range", [(start, i)], _NUMBER_HINT)
         return self._emit("POWER", Fraction(int(digits)), start, i)
 
     def _subscript(self, start):
@@ -946,7 +980,7 @@ class _Lexer:
         while i < len(run):
             if run[i].isdigit():
                 m = re.match("[0-9]+", run[i:])
-                self._emit("NUMBER", m.group(), start + i, start + i + m.end())
+                self._number(m.group(), start + i, start + i + m.end())
                 i += m.end()
                 continue
             taken = None
@@ -992,9 +1026,14 @@ class _Lexer:
     # --- LaTeX -----------------------------------------------------------------------------
     def _latex_command(self):
         t, start = self.text, self.pos
-        m = re.match(r"\\([A-Za-z]+\*?|.)", t[start:self.end])
+        m = _LATEX_COMMAND_RE.match(t, start, self.end)
+        if m is None:
+            self.error("a lone backslash at the end", [(start, start + 1)],
+                       "write a LaTeX command (\\cdot, \\frac, …) or remove it")
         cmd = m.group(1).rstrip("*")
-        self.pos = start + m.end()
+        if cmd.isspace():
+            cmd = " "          # a backslash before a line break is a space, as in LaTeX
+        self.pos = m.end()
         end = self.pos
         if cmd in _LATEX_SKIP:
             return None
@@ -1344,7 +1383,13 @@ class _Elaborator:
         return e
 
     def num(self, value, span, one=False) -> _E:
+        self.check_number(Fraction(value), span)
         return self.node("Num", (), (Fraction(value),), (self.ONE, self.ONE), span, one=one)
+
+    def check_number(self, value: Fraction, span):
+        """Numbers folded from numbers (2^10, 3·0.5, 1/8) obey the limits of written ones."""
+        if not fits(value):
+            self.error(f"the number {self.src(span)} is out of range", [span], _NUMBER_HINT)
 
     def unify_or(self, a, b, message, spans, hint=""):
         if not self.dims.unify(a, b):
@@ -1642,6 +1687,7 @@ class _Elaborator:
             return self.num(coeff, span)
         if coeff == 1 and len(factors) == 1:
             return factors[0]
+        self.check_number(coeff, span)
         depth = 1 + max(f.depth for f in factors)
         return self.node("MatMul", factors, (), shape, span, coeff=coeff, depth=depth)
 
@@ -1742,8 +1788,20 @@ class _Elaborator:
     def power_node(self, e, k: Fraction, span):
         if k == 1:
             return e
-        if e.kind == "Num" and k.denominator == 1 and (e.params[0] != 0 or k > 0):
-            return self.num(e.params[0] ** int(k), span)
+        if e.kind == "Num":
+            base = e.params[0]
+            if base == 0 and k < 0:
+                self.error(f"division by zero: {self.src(span)}", [span])
+            if base < 0 and k.denominator != 1:
+                self.error(f"{self.src(span)} is not a real number", [span],
+                           "a negative number has no real fractional power")
+            if k.denominator == 1:
+                # bᵏ has at least k·(bits of b − 1) bits: too many to compute is out of range
+                bits = max(base.numerator.bit_length(), base.denominator.bit_length())
+                if bits > 1 and abs(k) * (bits - 1) > 4 * MAX_DIGITS:
+                    self.error(f"the number {self.src(span)} is out of range", [span],
+                               _NUMBER_HINT)
+                return self.num(base ** int(k), span)
         if self.is_scalar(e):
             return self.node("Power", (e,), (k,), e.shape, span)
         what = self.src(span)

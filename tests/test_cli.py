@@ -3,6 +3,7 @@ and the Jacobian/Hessian NumPy functions run against finite differences."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import numpy as np
@@ -246,3 +247,29 @@ def test_recursion_limit_is_reported_as_too_deep(monkeypatch, capsys):
     assert main(["tr(AXB)", "--wrt", "X"]) == 2
     err = capsys.readouterr().err
     assert "too deep for matcalc" in err and "Traceback" not in err
+
+
+# --- reading -f files and stdin --------------------------------------------------------------
+
+def test_file_that_is_not_utf8_is_an_error(tmp_path, capsys):
+    path = tmp_path / "latin1.mc"
+    path.write_bytes("tr(Xµ)".encode("latin-1"))
+    assert main(["-f", str(path), "--wrt", "X"]) == 2
+    assert "it is not UTF-8 text (byte 0xb5)" in capsys.readouterr().err
+
+
+def test_endless_file_is_refused_after_the_size_limit(capsys):
+    assert main(["-f", "/dev/zero", "--wrt", "X"]) == 2
+    assert "/dev/zero is too long: the limit is 100,000 characters" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("data, status, expected", [
+    (b"tr(X)", 0, ""),
+    (b"\xff", 2, "the standard input: it is not UTF-8 text (byte 0xff)"),
+    (b"X + " * 30_000, 2, "the standard input is too long"),
+    (b"\\;\\", 2, "matcalc: error: "),
+])
+def test_stdin(data, status, expected, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
+    assert main(["-f", "-", "--wrt", "X"]) == status
+    assert expected in capsys.readouterr().err

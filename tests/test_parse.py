@@ -449,6 +449,17 @@ def test_deep_nesting_is_an_error_not_a_recursion_error():
         parse("X" + "ᵀ" * 5000)
 
 
+def test_numbers_at_the_limits_are_exact():
+    assert parse("1e299 X").result == MatMul(Num(10 ** 299), Var("X", ("n", "m")))
+    assert parse("1e-299X").result == MatMul(Num(F(1, 10 ** 299)), Var("X", ("n", "m")))
+    assert parse("2^996 ½^995 X").result == MatMul(Num(2), Var("X", ("n", "m")))
+    assert parse("0⁰X").result == Var("X", ("n", "m"))
+
+
+def test_latex_backslash_before_a_line_break_is_a_space():
+    assert parse("X \\\n+ \\frac12 Y").result == parse("X + ½Y").result
+
+
 def test_long_expression_parses():
     text = " + ".join(["2Aᵀ(Ax − b)∘σ(Ax)"] * 110)
     assert len(text) >= 2000

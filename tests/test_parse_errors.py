@@ -6,6 +6,9 @@ import pytest
 from matcalc.errors import MatcalcError
 from matcalc.parse import parse
 
+NUMBERS = "numbers are exact fractions with at most 300 digits above and below the line " \
+    "(1e-299 to 1e299)"
+
 # (input, message, hint)
 BAD = [
     ('',
@@ -213,6 +216,30 @@ BAD = [
     ('tr',
      "'tr' needs an argument",
      'e.g. tr(X)'),
+    ('1e30800001X',
+     'the number 1e30800001 is out of range',
+     NUMBERS),
+    ('2^99999999 X',
+     'the number 2^99999999 is out of range',
+     NUMBERS),
+    ('(1e299 X)(1e299 X)',
+     'the number (1e299 X)(1e299 X) is out of range',
+     NUMBERS),
+    ('X^2' + '0' * 300,
+     'the exponent 2' + '0' * 300 + ' is out of range',
+     NUMBERS),
+    ('0⁻¹X',
+     'division by zero: 0⁻¹',
+     ''),
+    ('0^(-1/2) X',
+     'division by zero: 0^(-1/2)',
+     ''),
+    ('(-1)^(1/2) X',
+     '(-1)^(1/2) is not a real number',
+     'a negative number has no real fractional power'),
+    ('\\;\\',
+     'a lone backslash at the end',
+     'write a LaTeX command (\\cdot, \\frac, …) or remove it'),
     ('X ∈ ℝ^{n×m}; y ∈ ℝ^m; X y + yᵀ',
      'X y is a vector of length n but yᵀ is a row vector of length m — the sum X y + yᵀ needs equal shapes',
      'transpose one of them'),
@@ -318,3 +345,11 @@ def test_what_a_terminal_would_interpret_is_escaped():
 
 def test_carets_stay_under_combining_marks_and_tabs():
     assert rendered("X̂ +\t* Y").splitlines()[1:3] == ["  X̂ + * Y", "    ^^^"]
+
+
+@pytest.mark.parametrize("text", ["1" * 5000 + "X", "X" + "⁹" * 5000, "0." + "0" * 400 + "1X",
+                                  "θ1" + "0" * 5000])
+def test_numbers_beyond_the_limits(text):
+    with pytest.raises(MatcalcError) as err:
+        parse(text)
+    assert err.value.message.endswith("is out of range")
