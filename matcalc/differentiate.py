@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .errors import UnsupportedError
-from .ir import (Add, Broadcast, D, Det, Diag, DiagOf, Expr, Frob, Func, Hadamard,
+from .ir import (Add, Broadcast, Commutation, D, Det, Diag, DiagOf, Expr, Frob, Func, Hadamard,
                  HadPow, Identity, Kron, LogDet, LogSoftmax, LogSumExp, MatMul, Mean, Norm, Num,
                  Ones, Power, Softmax, Sum, Trace, Transpose, Unvec, UserFunc, Var,
-                 Variance, Vec, Zero, count, is_scalar, product, unbroadcast, walk)
+                 Variance, Vec, Zero, count, dim_mul, is_scalar, product, unbroadcast, walk)
 from .simplify import simplify
 
 # --- derivatives of the elementwise functions, f ↦ f′ ------------------------------------------
@@ -287,10 +287,28 @@ def _scaled(g: Expr, e: Expr) -> Expr:
     return e if g == Num(1) else MatMul(g, e)
 
 
+def commutation(m, n) -> Expr:
+    """K with vec(Aᵀ) = K vec(A) for an m×n A; for a vector vec(aᵀ) = vec(a), K = I."""
+    return Identity(dim_mul(m, n)) if 1 in (m, n) else Commutation(m, n)
+
+
+def kron_shuffle(a: Expr, b: Expr) -> Expr:
+    """P with vec(A ⊗ B) = P(vec A ⊗ vec B): P = I_n ⊗ K_qm ⊗ I_p for A m×n and B p×q
+    [Magnus–Neudecker, ch. 3, Thm 10]."""
+    (m, n), (p, q) = a.shape, b.shape
+    return Kron(Kron(Identity(n), commutation(q, m)), Identity(p))
+
+
 def _adj_kron(e, g):
-    raise UnsupportedError(
-        "the gradient through a Kronecker product A ⊗ B is not supported yet",
-        hint="rewrite with vec: vec(AXB) = (Bᵀ ⊗ A) vec(X), or differentiate the factors")
+    # vec(dA ⊗ B) = P(I ⊗ vec B)vec dA, vec(A ⊗ dB) = P(vec A ⊗ I)vec dB: the adjoint is the
+    # transpose, G : (dA ⊗ B) = vec⁻¹((I ⊗ vec(B)ᵀ)Pᵀ vec G) : dA
+    a, b = e.args
+    back = MatMul(Transpose(kron_shuffle(a, b)), Vec(g))
+    if _is_linear(a):
+        spread = Kron(Identity(dim_mul(*a.shape)), Transpose(Vec(b)))
+        return [(a, Unvec(MatMul(spread, back), *a.shape))], ADJ_KRON
+    spread = Kron(Transpose(Vec(a)), Identity(dim_mul(*b.shape)))
+    return [(b, Unvec(MatMul(spread, back), *b.shape))], ADJ_KRON
 
 
 ADJ_PRODUCT = Rule("Frobenius rotation", "A : BC = BᵀA : C = ACᵀ : B")
@@ -305,6 +323,8 @@ ADJ_DIAGOF = Rule("diag adjoint", "g : diag(A) = Diag(g) : A")
 ADJ_VEC = Rule("vec adjoint", "g : vec(A) = vec⁻¹(g) : A")
 ADJ_BROADCAST = Rule("broadcast adjoint", "G : a𝟏ᵀ = G𝟏 : a;  G : 𝟏bᵀ = Gᵀ𝟏 : b;  G : s𝟏𝟏ᵀ = sum(G) s")
 ADJ_MEAN = Rule("mean adjoint", "g : mean(A, 1) = (1/m)𝟏g : A;  g : mean(A, 2) = (1/n)g𝟏ᵀ : A")
+ADJ_KRON = Rule("Kronecker adjoint", "G : (dA ⊗ B) = vec⁻¹((I ⊗ vec(B)ᵀ)Pᵀ vec G) : dA, "
+                "vec(A ⊗ B) = P(vec A ⊗ vec B)")
 ADJ_SUMRULE = Rule("linearity", "G : (A + B) = G : A + G : B")
 
 ADJOINT = {

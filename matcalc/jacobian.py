@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from .differentiate import linearize_rule, pull_back, reciprocal
+from .differentiate import commutation, kron_shuffle, linearize_rule, pull_back, reciprocal
 from .errors import UnsupportedError
 from .ir import (
     Add,
@@ -123,11 +123,6 @@ def _vec_of(m: Expr) -> Expr:
     return Ones(_size(m), 1) if isinstance(m, Ones) else Vec(m)     # vec(𝟏𝟏ᵀ) = 𝟏
 
 
-def _commutation(m, n) -> Expr:
-    """K with vec(Aᵀ) = K vec(A) for an m×n A; for a vector vec(aᵀ) = vec(a), K = I."""
-    return Identity(dim_mul(m, n)) if 1 in (m, n) else Commutation(m, n)
-
-
 def _vec(e: Expr, ident: Expr) -> Expr:
     if isinstance(e, D):
         return ident                                           # vec(dX) = I vec(dX)
@@ -152,7 +147,7 @@ def _vec(e: Expr, ident: Expr) -> Expr:
         mask = _product(others) if len(others) == 1 else Hadamard(*others)
         return MatMul(Diag(_vec_of(mask)), _vec(lin, ident))  # vec(A∘dX) = Diag(vec A) vec dX
     if isinstance(e, Transpose):
-        k = _commutation(e.arg.rows, e.arg.cols)
+        k = commutation(e.arg.rows, e.arg.cols)
         return MatMul(k, _vec(e.arg, ident))                   # vec(dXᵀ) = K vec dX
     if isinstance(e, Trace):
         return MatMul(Transpose(Vec(Identity(e.arg.rows))), _vec(e.arg, ident))  # tr(A) = vec(I)ᵀvec(A)
@@ -192,9 +187,7 @@ def _vec(e: Expr, ident: Expr) -> Expr:
                       _vec(e.arg, ident))
     if isinstance(e, Kron):
         a, b = e.args
-        (m, n), (p, q) = a.shape, b.shape
-        # vec(A ⊗ B) = (I_n ⊗ K_qm ⊗ I_p)(vec A ⊗ vec B)   [Magnus–Neudecker, ch. 3, Thm 10]
-        shuffle = Kron(Kron(Identity(n), _commutation(q, m)), Identity(p))
+        shuffle = kron_shuffle(a, b)                           # vec(A ⊗ B) = P(vec A ⊗ vec B)
         if _is_linear(a):
             return MatMul(shuffle, Kron(Identity(_size(a)), _vec_of(b)), _vec(a, ident))
         return MatMul(shuffle, Kron(_vec_of(a), Identity(_size(b))), _vec(b, ident))

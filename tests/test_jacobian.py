@@ -39,12 +39,14 @@ MORE = [
     Row("σ(λ)A", "λ", "", "", {"A": "2x3"}),
     Row("W = XXᵀ; Y = WX", "X", "", ""),
     Row("X, A ∈ ℝ^{n×m}; sum(A ∘ softmax(softmax(A) ∘ X), 2)", "A", "", ""),   # Σ_p left
+    Row("X ⊗ A", "X", "", "", {"A": "2x3"}), Row("A ⊗ X", "X", "", "", {"A": "2x3"}),
+    Row("x ⊗ y", "y", "", ""), Row("(Xw) ⊗ cᵀ", "X", "", ""),
 ]
 CASES = JACOBIAN_ROWS + MORE
 IDS = [row.id + (f" {row.shapes}" if row.shapes else "") for row in CASES]
 
 # A factor of the vec form that no pair of indices of F and X reads: its entries are given.
-AS_VEC_ENTRIES = {"(A ⊗ B)vec(X)"}
+AS_VEC_ENTRIES = {"(A ⊗ B)vec(X)", "X ⊗ A", "A ⊗ X"}
 
 
 @pytest.fixture(scope="module")
@@ -177,6 +179,20 @@ def test_vec_form_of_kronecker_products(text):
     env = random_inputs(f, program.variables, sizes, np.random.default_rng(5))
     fd = finite_difference_jacobian(f, x, env, sizes)
     assert relative_error(evaluate(J, env, sizes), fd) < 1e-6
+
+
+def test_gradient_through_a_kronecker_product():
+    """G : (dX ⊗ A) = vec⁻¹((I ⊗ vec(A)ᵀ)Pᵀ vec G) : dX: entry (i, j) is ⟨G's block (i, j), A⟩."""
+    r = derive("G ∈ ℝ^{6×6}; X ∈ ℝ^{3×2}; A ∈ ℝ^{2×3}; sum(G ∘ (X ⊗ A))", ["X", "A"])
+    assert r.check().ok
+    ns: dict = {}
+    exec(r.numpy, ns)  # noqa: S102 (the code matcalc generates, run as the user runs it)
+    rng = np.random.default_rng(4)
+    G, X, A = rng.standard_normal((6, 6)), rng.standard_normal((3, 2)), rng.standard_normal((2, 3))
+    blocks = G.reshape(3, 2, 2, 3).transpose(0, 2, 1, 3)            # blocks[i, j] is 2×3
+    assert np.allclose(ns["grad_X"](G, X, A), np.einsum("ijab,ab->ij", blocks, A))
+    assert np.allclose(ns["grad_A"](G, X, A), np.einsum("ijab,ij->ab", blocks, X))
+    assert derive("sum(X ⊗ X)", "X").check().ok
 
 
 def test_sparsity_is_a_plain_percentage():
