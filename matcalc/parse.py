@@ -1211,6 +1211,18 @@ class _Dims:
             return self.const(va * vb)
         return self.new(("*", a, b))
 
+    def occurs(self, d: int, e: int) -> bool:
+        """Is the root d a factor of the dimension e (itself, or in its products)?"""
+        stack, seen = [e], set()
+        while stack:
+            r = self.find(stack.pop())
+            if r == d:
+                return True
+            if r not in seen and isinstance(self.value[r], tuple):
+                seen.add(r)
+                stack += self.value[r][1:]
+        return False
+
     def unify(self, a: int, b: int) -> bool:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
@@ -1219,6 +1231,8 @@ class _Dims:
         if va is None or vb is None:
             if va is None:
                 ra, rb = rb, ra       # link the free root under the other
+            if self.occurs(rb, ra):
+                return False          # d = a·d needs a = 1, and a free dimension is not 1
             self.parent[rb] = ra
             self.size[ra] += self.size[rb]
             return True
@@ -1228,12 +1242,19 @@ class _Dims:
             self.parent[rb] = ra
             self.size[ra] += self.size[rb]
             return True
-        for p, q in ((va, vb), (vb, va)):
-            if isinstance(p, tuple) and isinstance(q, int):
-                f1, f2 = self.val(p[1]), self.val(p[2])
-                if isinstance(f1, int) and isinstance(f2, int) and f1 * f2 == q:
-                    self.parent[rb] = ra
-                    return True
+        if isinstance(va, tuple):
+            ra, rb, va, vb = rb, ra, vb, va
+        if isinstance(vb, tuple) and isinstance(va, int):
+            # a·b = q: a known factor that divides q gives the free one (B⊗A = 4×4, A 2×2)
+            for known, free in ((vb[1], vb[2]), (vb[2], vb[1])):
+                k = self.val(known)
+                if isinstance(k, int) and self.val(free) is None and va % k == 0:
+                    self.unify(free, self.const(va // k))
+            f1, f2 = self.val(vb[1]), self.val(vb[2])
+            if isinstance(f1, int) and isinstance(f2, int) and f1 * f2 == va:
+                self.parent[rb] = ra          # the product takes the number as its value
+                self.size[ra] += self.size[rb]
+                return True
         return False
 
 
@@ -1343,7 +1364,7 @@ class _Elaborator:
         """The printed name of a dimension (free ones named in order of creation)."""
         v = self.dims.val(d)
         if isinstance(v, tuple):
-            return _dim_mul(self.dim_name(v[1]), self.dim_name(v[2]))
+            return ir.dim_mul(self.dim_name(v[1]), self.dim_name(v[2]))
         if v is not None:
             return v
         self._name_free_dims()
@@ -2078,16 +2099,6 @@ class _Elaborator:
 
 def _is_zero(e: _E) -> bool:
     return e.kind == "Num" and e.params[0] == 0
-
-
-def _dim_mul(a, b):
-    if isinstance(a, int) and isinstance(b, int):
-        return a * b
-    if a == 1:
-        return b
-    if b == 1:
-        return a
-    return f"{a}{b}"
 
 
 def _fmt_decl(shape, structure) -> str:

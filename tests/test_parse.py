@@ -449,6 +449,16 @@ def test_deep_nesting_is_an_error_not_a_recursion_error():
         parse("X" + "ᵀ" * 5000)
 
 
+def test_kronecker_dimensions():
+    """A product of dimensions has one name everywhere (a defined name's shape is the IR's),
+    and a known factor that divides a number gives the other factor."""
+    w = Var("W", ("k·n", "m·p"))
+    a, b = Var("A", ("n", "m")), Var("B", ("k", "p"))
+    assert parse("W = A⊗B; W + A⊗B").result == Add(w, Kron(a, b))
+    assert parse("X ∈ ℝ^{4×6}; A ∈ ℝ^{2×3}; B⊗A − X").variables == (
+        Var("B", (2, 2)), Var("A", (2, 3)), Var("X", (4, 6)))
+
+
 def test_numbers_at_the_limits_are_exact():
     assert parse("1e299 X").result == MatMul(Num(10 ** 299), Var("X", ("n", "m")))
     assert parse("1e-299X").result == MatMul(Num(F(1, 10 ** 299)), Var("X", ("n", "m")))
