@@ -21,12 +21,13 @@ from __future__ import annotations
 import keyword
 import re
 from collections import Counter
+from functools import lru_cache
 from fractions import Fraction
 from typing import NamedTuple
 
 from .errors import MatcalcError
-from .ir import (SCALAR, Broadcast, DiagOf, Expr, HadPow, MatMul, Num, Power, Transpose, Unvec,
-                 UserFunc, Var, Vec, is_scalar, walk)
+from .ir import (SCALAR, Add, Broadcast, DiagOf, Expr, Func, Hadamard, HadPow, MatMul, Num, Power,
+                 Transpose, Unvec, UserFunc, Var, Vec, is_scalar, walk)
 from .printers import ACCENTS, LETTER_ASCII, SUBSCRIPT_DIGITS, negate
 from .simplify import coeff_and_rest, is_ones, simplify
 from .stable import stable
@@ -536,8 +537,37 @@ def _as_float(code: Code) -> str:
 
 
 def _machine_form(e: Expr) -> Expr:
-    """What the code computes for e: user functions written out entrywise, stable forms."""
-    return stable(_entrywise(e))
+    """What the code computes for e: user functions written out entrywise, stable forms, and
+    entrywise work done before broadcasting."""
+    return _broadcast_last(stable(_entrywise(e)))
+
+
+@lru_cache(maxsize=1 << 14)
+def _broadcast_last(e: Expr) -> Expr:
+    """An entrywise operation on broadcasts is the broadcast of the operation on their
+    arguments, which has fewer entries: f(a𝟏ᵀ) = f(a)𝟏ᵀ, c(a𝟏ᵀ) = (ca)𝟏ᵀ, a𝟏ᵀ ∘ b𝟏ᵀ = (a ∘ b)𝟏ᵀ
+    (the reader's form, from simplify, writes them the other way round)."""
+    if not e.args:
+        return e
+    e = e.with_args(_broadcast_last(a) for a in e.args)
+    if isinstance(e, Broadcast) and isinstance(e.arg, Broadcast):
+        return Broadcast(e.arg.arg, *e.shape)
+    if isinstance(e, MatMul):
+        inner = [a for a in e.args if not is_scalar(a)]
+        if len(inner) == 1 and isinstance(inner[0], Broadcast):
+            scaled = MatMul(*[inner[0].arg if a is inner[0] else a for a in e.args])
+            return Broadcast(scaled, *e.shape)
+        return e
+    if isinstance(e, (Func, HadPow, Add, Hadamard)) and \
+            all(isinstance(a, Broadcast) for a in e.args) and \
+            len({a.arg.shape for a in e.args}) == 1:
+        args = [a.arg for a in e.args]
+        if isinstance(e, HadPow) and is_scalar(args[0]):
+            return Broadcast(Power(args[0], e.exp), *e.shape)
+        if isinstance(e, Hadamard) and is_scalar(args[0]):
+            return Broadcast(MatMul(*args), *e.shape)
+        return Broadcast(e.with_args(args), *e.shape)
+    return e
 
 
 def _fresh(e: Expr, code: Code) -> Code:

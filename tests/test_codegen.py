@@ -275,3 +275,13 @@ def test_results_are_new_arrays():
     back = _functions(derive("X + α", "X", {"X": "n x m"}))["vjp_X"](np.zeros((2, 3)), 1.0, G)
     back[0, 0] = 5.0
     assert G[0, 0] == 1.0
+
+
+def test_entrywise_work_before_broadcasting():
+    """(X − μ) ⊘ √(v + ε) computes √(v + ε) and its reciprocal on the row, and lets NumPy
+    broadcast the rows; the result is still right."""
+    text = ("X ∈ ℝ^{N×D}; γ ∈ ℝ^D; μ = mean(X, 1); v = var(X, 1); "
+            "X̂ = (X − μ) ⊘ √(v + ε); L = sum(G ∘ X̂ ∘ γᵀ)")
+    code = derive(text, "X").numpy
+    assert "broadcast_to" not in code and "np.sqrt(t1)" in code
+    check_generated(text, "X")
