@@ -188,15 +188,24 @@ def render_steps(d, style: str = "text") -> str:
                                        d.expr, ascii=style == "ascii"))
     p = _printer(style)
     f, x = _name(d.fname, style), _name(d.wrt.name, style)
-    target = f if d.kind == "jacobian" else ("grad " if style == "ascii" else "∇") + f
-    dx = p.doprint(D(d.wrt))
+    latex = style == "latex"
+
+    def vec(text: str, e) -> str:                  # vec(·) around a matrix only: vec x = x
+        if e.cols == 1:
+            return text
+        return rf"\operatorname{{vec}}({text})" if latex else f"vec({text})"
+
+    target = f if d.kind == "jacobian" else \
+        (rf"\nabla {f}" if latex else ("grad " if style == "ascii" else "∇") + f)
+    dF = (r"\mathrm{d}" if latex else "d") + target
     lin = p.doprint(d.differential)
-    result = p.doprint(d.expr)
-    if style == "latex":
-        target = f if d.kind == "jacobian" else rf"\nabla {f}"
-        rows = [rf"\mathrm{{d}}{target} &= {lin} && \text{{(differential rules)}}",
-                rf"\operatorname{{vec}}(\mathrm{{d}}{target}) &= {result}\,"
-                rf"\operatorname{{vec}}({dx}) && \text{{(vec identities)}}"]
+    vec_dF = vec(dF, d.function if d.kind == "jacobian" else d.wrt)
+    # J stands as one factor before vec(dX): (W ⊗ I) vec(dX)
+    J_dX = (r"\," if latex else " ").join([p._print_factor(d.expr),
+                                           vec(p.doprint(D(d.wrt)), d.wrt)])
+    if latex:
+        rows = [rf"{dF} &= {lin} && \text{{(differential rules)}}",
+                rf"{vec_dF} &= {J_dX} && \text{{(vec identities)}}"]
         lines = "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
         if d.kind == "hessian":
             lines = steps_to_latex(d.steps, d.fname, d.wrt.name, d.gradient) + "\n" + lines
@@ -204,6 +213,6 @@ def render_steps(d, style: str = "text") -> str:
     lines = []
     if d.kind == "hessian":
         lines = steps_to_text(d.steps, f, x, d.gradient, ascii=style == "ascii") + [""]
-    lines += [f"d{target} = {lin}      [differential rules]",
-              f"vec(d{target}) = {result} vec({dx})      [{VEC_RULES}]"]
+    lines += [f"{dF} = {lin}      [differential rules]",
+              f"{vec_dF} = {J_dX}      [{VEC_RULES}]"]
     return "\n".join(lines)

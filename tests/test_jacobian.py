@@ -4,6 +4,9 @@ matrices), against the vec form; the printed index forms of the table in identit
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import numpy as np
 import pytest
 from identities import JACOBIAN_ROWS, Row
@@ -20,6 +23,7 @@ from matcalc.evaluate import (
 from matcalc.ir import dim_value, walk
 from matcalc.jacobian import differential, vec_form
 from matcalc.parse import parse
+from matcalc.printers import latex_document
 
 # More shapes, checked numerically only (the Jacobian rows of test_cli among them).
 MORE = [
@@ -168,6 +172,22 @@ def test_shape_statement(row, results):
                         2: f"a matrix of shape ({', '.join(map(str, shape))})"}[len(shape)]
 
 
+def test_ascii_and_latex(results, tmp_path):
+    """The ASCII lines are ASCII (∂ℓ/∂F was left in the map line); the LaTeX compiles."""
+    body, notes = [], set()
+    for result in results.values():
+        assert result.ascii.isascii(), result.ascii
+        body.append("\\begin{gather*}\n" + result.latex.replace("\n", " \\\\\n")
+                    + "\n\\end{gather*}\n" + result.steps_latex)
+        notes |= set(result.notes)
+    (tmp_path / "all.tex").write_text(latex_document("\n".join(body), sorted(notes)),
+                                      encoding="utf-8")
+    proc = subprocess.run([shutil.which("pdflatex"), "-interaction=nonstopmode",
+                           "-halt-on-error", "all.tex"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+
+
 @pytest.mark.parametrize("text", ["X ⊗ A", "A ⊗ X", "x ⊗ y", "X ⊗ X", "Diag(diag(X))"])
 def test_vec_form_of_kronecker_products(text):
     """vec(A ⊗ B) = (I_n ⊗ K_qm ⊗ I_p)(vec A ⊗ vec B), against finite differences."""
@@ -233,3 +253,15 @@ def test_index_form_of_a_variable_named_like_an_index():
     r = derive("i ∈ ℝ^k; X ∈ ℝ^{k×l}; Xᵀi", "X", kind="jacobian")
     assert r.text.splitlines()[1] == \
         "∂F_p/∂X_rs = δ_ps i_r    (a 3-tensor of shape (l, k, l); zero unless p = s)"
+
+
+@pytest.mark.parametrize("text,wrt,kind,line", [
+    ("XWᵀ", "X", "jacobian", "vec(dF) = (W ⊗ I) vec(dX)"),
+    ("tr(XᵀAX)", "X", "hessian", "vec(d∇f) = (I ⊗ (A + Aᵀ)) vec(dX)"),
+    ("softmax(z)", "z", "jacobian", "dF = (Diag(softmax(z)) − softmax(z) softmax(z)ᵀ) dz"),
+    ("λA", "λ", "jacobian", "vec(dF) = vec(A) dλ"),
+])
+def test_steps_vec_line(text, wrt, kind, line):
+    """Issue 10: the vec line printed W ⊗ I vec(dX), which reads W ⊗ (I vec(dX))."""
+    steps = derive(text, wrt, kind=kind).steps.splitlines()
+    assert steps[-1].split("      [")[0] == line
