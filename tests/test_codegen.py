@@ -163,6 +163,10 @@ SHAPES = [
     ("sum(exp(X + α))", "α", {"X": "n x m"}, "auto"),
     ("sum(Diag(x + α) * y)", "α", None, "auto"),
     ("vec(x * α)", "α", None, "auto"),
+    ("Diag(x + α)", "α", None, "auto"),
+    ("diag(λ) * x", "λ", None, "auto"),
+    ("kron(A, α * B)", "α", None, "auto"),
+    ("kron(λ, α * B)", "B", None, "auto"),
     ("vec(X)", "X", None, "auto"),
     ("vec(X*A)", "X", None, "auto"),
 ]
@@ -174,7 +178,7 @@ def test_shapes_and_scalars(text, wrt, shapes, kind):
 
 
 @pytest.mark.parametrize("text, wrt", [
-    ("λᵀλ", "λ"), ("tr tr X", "X"), ("mean(A*b)", "A"),
+    ("det ℓ", "ℓ"), ("λᵀλ", "λ"), ("tr tr X", "X"), ("mean(A*b)", "A"),
     ("sum(log(softmax(x)))", "x"), ("(xᵀy) * (yᵀx)", "x"), ("logsumexp(x)", "x"),
     ("sum(log(1 + exp(X*w + β)) − y ∘ (X*w + β))", "w"),
 ])
@@ -285,3 +289,23 @@ def test_entrywise_work_before_broadcasting():
     code = derive(text, "X").numpy
     assert "broadcast_to" not in code and "np.sqrt(t1)" in code
     check_generated(text, "X")
+
+
+def test_the_code_reads_only_the_names_the_namer_reserves():
+    """Every global a generated function reads is np, a builtin or helper the namer keeps from
+    the user's names (CODE_NAMES, HELPERS): no parameter can hide it."""
+    import dis
+
+    from identities import ROWS
+    from matcalc.codegen import CODE_NAMES, HELPERS
+    allowed = set(CODE_NAMES) | set(HELPERS)
+    for row in ROWS:
+        result = derive(row.text, row.wrt, row.shapes)
+        for code in (result.numpy, result.numpy_with_value()):
+            namespace: dict = {}
+            exec(compile(code, "<generated>", "exec"), namespace)
+            for name, fn in namespace.items():
+                if name.split("_")[0] in ("grad", "jac", "vjp", "hess", "hvp"):
+                    read = {i.argval for i in dis.get_instructions(fn)
+                            if i.opname == "LOAD_GLOBAL"}
+                    assert read <= allowed, (row.text, read - allowed)
