@@ -199,3 +199,13 @@ def test_budget_names_the_largest_array():
     with pytest.raises(TooLarge, match=re.escape("X, is 100000×100000")):
         require_budget([Var("X", (100000, 100000))], {}, "this")
     require_budget([Var("X", ("n", "n"))], {"n": 5}, "this")
+
+
+@pytest.mark.parametrize("kind", ["gradient", "hessian"])
+def test_cancelling_terms_are_compared_on_their_own_scale(kind):
+    """f is 0 up to rounding, computed from terms near 10⁶, and its gradient is 0 written as
+    the mean of a centred matrix: the differences' noise scales with those terms, not with f
+    (a floor from |f| alone failed this right result by 0.26)."""
+    text = "X, A ∈ ℝ^{n×m}; sum(G ∘ (var(1000A − var(X, 1), 1) − var(1000A, 1)))"
+    report = derive(text, "X", kind=kind).check()
+    assert report.ok, str(report)
