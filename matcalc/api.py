@@ -307,13 +307,18 @@ def _hessian(program: Program, var: Var, definitions: dict) -> Derivative:
                                hint="for a matrix-valued F ask for the Jacobian (--jacobian)")
     g = gradient(program.result, var, definitions)
     grad = textbook_form(g.expr, definitions, program.result, program.result_name)
-    lin = differential(grad, var, definitions)
+    # ∇f may name f itself (∇ℓ = W/ℓ for ℓ = ‖W‖_F): d(∇f) goes through that name too
+    through = dict(definitions)
+    if program.result_name:
+        through[program.result_name] = program.result
+    lin = differential(grad, var, through)
     if lin is None:
         lin = Zero(*var.shape)
     H = present(tidy(vec_form(lin, var))) if not isinstance(lin, Zero) else \
         Zero(_size(var), _size(var))
     v = _fresh(program, "V", var.shape)
-    hvp = present(tidy(substitute(lin, {D(var): v})))
+    hvp = textbook_form(substitute(lin, {D(var): v}), definitions, program.result,
+                        program.result_name)
     notes = list(g.notes)
     if _mentions(H, Commutation):
         notes.append("K is the commutation matrix: vec(Xᵀ) = K vec(X); (A ⊗ B)K = K(B ⊗ A)")

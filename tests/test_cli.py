@@ -273,3 +273,15 @@ def test_stdin(data, status, expected, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
     assert main(["-f", "-", "--wrt", "X"]) == status
     assert expected in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text, wrt", [
+    ("ℓ = ‖W‖_F", "W"),
+    ("W = XXᵀ; Y = WX; ℓ = ‖Y‖_F", "W"),
+    ("W = XXᵀ; Y = WX; ℓ = ‖Y‖_F", "X"),
+])
+def test_hessian_through_the_functions_own_name(text, wrt):
+    """∇ℓ = W/ℓ names ℓ itself; d(∇ℓ) must go through ℓ's definition (d(1/ℓ) = −dℓ/ℓ²)."""
+    r = derive(text, wrt, kind="hessian")
+    report = r.check()
+    assert report.ok, str(report)
