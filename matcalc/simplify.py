@@ -16,9 +16,9 @@ from itertools import product as cartesian
 from math import gcd
 
 from .ir import (SCALAR, Add, Broadcast, Commutation, Diag, DiagOf, Expr, Frob, Func, Hadamard,
-                 HadPow, Identity, Kron, MatMul, Mean, Norm, Num, Ones, Power, Size, Softmax, Sum,
-                 Trace, Transpose, Unvec, Var, Vec, Zero, count, is_scalar, product, unbroadcast,
-                 walk)
+                 HadPow, Identity, Kron, LogSoftmax, LogSumExp, MatMul, Mean, Norm, Num, Ones,
+                 Power, Size, Softmax, Sum, Trace, Transpose, Unvec, Var, Variance, Vec, Zero,
+                 count, is_scalar, product, unbroadcast, walk)
 
 ONE = Num(1)
 
@@ -77,6 +77,8 @@ def add_collect(e: Add) -> Expr:
         c, rest = coeff_and_rest(term)
         if isinstance(term, Broadcast) and isinstance(term.arg, Num):
             c, rest = term.arg.value, None
+        if rest is not None and is_ones(rest):      # 𝟏𝟏ᵀ and a broadcast 1 are one term
+            rest = None
         key = None if rest is None else _commutative_form(rest)
         first, total = collected.get(key, (rest, Fraction(0)))
         collected[key] = (first, total + c)
@@ -633,8 +635,11 @@ def mean_rules(e: Mean) -> Expr:
 
 
 def structural_rules(e: Expr) -> Expr:
-    """diag(Diag(v)) = v; diag(Aᵀ) = diag(A); vec⁻¹(vec(A)) = A; vec(vec⁻¹(a)) = a; f(0) stays."""
+    """diag(Diag(v)) = v; diag(Aᵀ) = diag(A); vec⁻¹(vec(A)) = A; vec(vec⁻¹(a)) = a; f(0) stays;
+    each is the identity map on a scalar."""
     a = e.arg
+    if is_scalar(a) and is_scalar(e):
+        return a
     if isinstance(e, DiagOf) and isinstance(a, Diag):
         return a.arg
     if isinstance(e, DiagOf) and isinstance(a, Transpose):
@@ -681,9 +686,21 @@ def mixed_product(e: MatMul) -> Expr:
     return e
 
 
-def identity_rules(e: Identity) -> Expr:
-    """I₁ = 1: the 1×1 identity is the number one."""
+def identity_rules(e: Expr) -> Expr:
+    """I₁ = 𝟏₁ₓ₁ = 1: the 1×1 identity and ones matrix are the number one."""
     return ONE if e.shape == SCALAR else e
+
+
+def axis_rules(e: Expr) -> Expr:
+    """Along an axis of length 1 each group has one entry: softmax(A) = 𝟏𝟏ᵀ, logsoftmax(A) = 0,
+    logsumexp(A) = A, var(A) = 0."""
+    if e.length != 1:
+        return e
+    if isinstance(e, Softmax):
+        return Broadcast(ONE, *e.shape)
+    if isinstance(e, LogSumExp):
+        return e.arg
+    return Zero(*e.shape)
 
 
 def commutation_rules(e: Commutation) -> Expr:
@@ -693,6 +710,11 @@ def commutation_rules(e: Commutation) -> Expr:
 
 RULES = {
     Identity: (identity_rules,),
+    Ones: (identity_rules,),
+    Softmax: (axis_rules,),
+    LogSoftmax: (axis_rules,),
+    LogSumExp: (axis_rules,),
+    Variance: (axis_rules,),
     Commutation: (commutation_rules,),
     Add: (add_flatten, add_collect),
     MatMul: (mul_flatten, mixed_product),
