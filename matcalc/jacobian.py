@@ -55,7 +55,6 @@ from .printers import (
     LatexPrinter,
     TextPrinter,
     explicit_broadcast,
-    precedence,
 )
 from .simplify import coeff_and_rest, expand, simplify
 
@@ -631,7 +630,7 @@ def _term_text(t: IndexTerm, form: IndexForm, style: IndexStyle) -> str:
     if abs(c) != 1 or t.scalars or not texts:
         scale = simplify(MatMul(Num(abs(c)), *t.scalars)) if t.scalars else Num(abs(c))
         text = style.printer.doprint(scale)
-        if texts and (precedence(scale) < PREC_POSTFIX and not isinstance(scale, Num)
+        if texts and (style.printer.precedence(scale) < PREC_POSTFIX and not isinstance(scale, Num)
                       or "/" in text):
             text = style.printer.paren(text)
         texts.insert(0, text)
@@ -646,6 +645,6 @@ def _entry_text(e: Entry, form: IndexForm, style: IndexStyle) -> str:
     if isinstance(m, Transpose):
         m, row, col = m.arg, col, row
     text = style.printer.doprint(m)
-    if precedence(m) < PREC_POSTFIX or isinstance(m, Transpose):
+    if style.printer.precedence(m) < PREC_POSTFIX or isinstance(m, Transpose):
         text = style.printer.paren(text)
     return style.entry.format(text, "".join(i for i in (row, col) if i is not None))

@@ -757,11 +757,13 @@ class _Lexer:
         if i < self.end and t[i] in "₁₂":
             self.pos += 1
             return "1" if t[i] == "₁" else "2"
-        m = re.match(r"_\s*(\{\s*(?:\\(?:mathrm|text|mathsf|rm)\s*\{?\s*)?([A-Za-z0-9∞]+|\\infty)"
-                     r"\s*\}?\s*\}|[A-Za-z0-9∞])", t[i:self.end])
+        # _F, _2, _{F}, _{\mathrm{F}}, _{\mathrm F}: a brace opened inside is closed inside
+        m = re.match(r"_\s*(?:\{\s*(?:\\(?:mathrm|text|mathsf|rm)\s*(?:\{\s*(?P<wrapped>[A-Za-z0-9∞]+)"
+                     r"\s*\}|(?P<bare>[A-Za-z0-9∞]+))|(?P<braced>[A-Za-z0-9∞]+|\\infty))\s*\}"
+                     r"|(?P<char>[A-Za-z0-9∞]))", t[i:self.end])
         if not m:
             return ""
-        sub = m.group(2) or m.group(1)
+        sub = next(g for g in m.group("wrapped", "bare", "braced", "char") if g)
         start = i
         self.pos = i + m.end()
         if sub in ("F", "fro", "Fro"):

@@ -8,21 +8,27 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .ir import (SCALAR, Add, Broadcast, D, Expr, Hadamard, HadPow, MatMul, Num, Ones, Power,
-                 Transpose, Var)
+from .ir import (SCALAR, Add, Broadcast, D, Expr, Hadamard, HadPow, Identity, MatMul, Num, Ones,
+                 Power, Transpose, Var)
+from .parse import CONSTANT_SPELLINGS, FUNCTION_SPELLINGS
 
-# Binding strength of each node when printed; a child weaker than its context gets parens.
-PREC_ADD = 10
-PREC_HADAMARD = 20   # ∘ ⊘ ⊗ — looser than juxtaposition, as in the input language
-PREC_MUL = 30
-PREC_NEG = 35        # a leading minus sign
-PREC_POW = 40
-PREC_POSTFIX = 50
-PREC_ATOM = 60
+# How tightly each printed form binds, loosest first: the grammar's levels (docs/language.md,
+# "Precedence", read from the bottom). A child that binds more loosely than the place it is
+# printed in gets parentheses; nothing else decides a parenthesis.
+PREC_ADD = 10        # A + B, A − B
+PREC_FROB = 15       # A : B (derivation lines)
+PREC_HADAMARD = 20   # A ∘ B, A ⊘ B, A ⊗ B
+PREC_MUL = 30        # juxtaposition, A·B, a/b (left to right)
+PREC_NEG = 35        # −A: a leading sign
+PREC_PREFIX = 40     # a function without parentheses: log det X, √x (a juxtaposed operand)
+PREC_POSTFIX = 50    # Xᵀ, X⁻¹, X², X^∘2 (left to right)
+PREC_ATOM = 60       # names, numbers, calls f(…), ‖X‖, (…)
 
+# The usual printed form of each node; a printer whose form of a node binds differently (1/x,
+# √x, 1 ⊘ X, inv(X) …) says so in a ``_precedence_<Node>`` method.
 PRECEDENCE = {
-    "Add": PREC_ADD, "Hadamard": PREC_HADAMARD, "Kron": PREC_HADAMARD,
-    "MatMul": PREC_MUL, "Power": PREC_POW, "HadPow": PREC_POW, "Transpose": PREC_POSTFIX,
+    "Add": PREC_ADD, "Hadamard": PREC_HADAMARD, "Kron": PREC_HADAMARD, "MatMul": PREC_MUL,
+    "Power": PREC_POSTFIX, "HadPow": PREC_POSTFIX, "Transpose": PREC_POSTFIX,
 }
 
 SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -40,23 +46,46 @@ GREEK_LATEX = {
 
 
 def explicit_broadcast(e: Expr) -> Expr:
-    """A broadcast row r as 𝟏r and column c as c𝟏ᵀ (where no sum or ∘ around implies it)."""
-    if not isinstance(e, Broadcast) or e.arg.shape == SCALAR:
+    """A broadcast written as a product with ones: a scalar s as s𝟏𝟏ᵀ (s𝟏, s𝟏ᵀ), a row r as
+    𝟏r, a column c as c𝟏ᵀ. Only beside an operand of full shape in + or ∘ does the reader
+    broadcast by itself; everywhere else a broadcast is printed so."""
+    if not isinstance(e, Broadcast):
         return e
     a = e.arg
+    if a.shape == SCALAR:
+        return _product(a, Ones(e.rows, e.cols))
     if a.rows == 1 and e.rows != 1:
-        return MatMul(Ones(e.rows, 1), a)
-    return MatMul(a, Transpose(Ones(e.cols, 1)))
+        return _product(Ones(e.rows, 1), a)
+    return _product(a, Ones(1, e.cols))
 
 
-def precedence(e: Expr) -> int:
-    if isinstance(e, Num) and e.value < 0:
-        return PREC_NEG
-    if isinstance(e, MatMul) and _leading_coeff(e) < 0:
-        return PREC_NEG
+def _product(*factors: Expr) -> Expr:
+    """The product of the factors, nested products flattened (a 1×1 chain like xᵀy stays one
+    factor: its parts do not multiply the others)."""
+    flat = [g for f in factors for g in (f.args if _flattens(f) else (f,))]
+    return MatMul(*flat)
+
+
+def _flattens(e: Expr) -> bool:
+    return isinstance(e, MatMul) and (e.shape != SCALAR or all(a.shape == SCALAR for a in e.args))
+
+
+def _unbroadcast(e: Expr) -> Expr | None:
+    """e without its broadcast, when e is a broadcast, a multiple or an entrywise power of one
+    (c·b, b^∘k): what + and ∘ broadcast again when read."""
     if isinstance(e, Broadcast):
-        return precedence(e.arg)
-    return PRECEDENCE.get(type(e).__name__, PREC_ATOM)
+        return e.arg
+    if isinstance(e, HadPow) and isinstance(e.arg, Broadcast):
+        return HadPow(e.arg.arg, e.exp)
+    if isinstance(e, MatMul) and len(e.args) == 2 and isinstance(e.args[0], Num) and \
+            isinstance(e.args[1], Broadcast):
+        return _product(e.args[0], e.args[1].arg)
+    return None
+
+
+def _is_one(e: Expr) -> bool:
+    """A 1×1 identity or ones: the number 1."""
+    return isinstance(e, (Identity, Ones)) and e.shape == SCALAR
 
 
 def _leading_coeff(e: Expr) -> Fraction:
@@ -85,12 +114,15 @@ def negate(e: Expr) -> Expr:
 
 
 def split_product(e: MatMul):
-    """(coefficient, scalar numerator factors, scalar denominator factors, matrix chain)."""
+    """(coefficient, scalar numerator factors, scalar denominator factors, matrix chain); a
+    broadcast factor is written with ones (𝟏r), a 1×1 identity or ones is the number 1."""
     coeff = Fraction(1)
     num, den, chain = [], [], []
-    for a in e.args:
+    for a in _product(*(_ones_factors(explicit_broadcast(f)) for f in e.args)).args:
         if isinstance(a, Num):
             coeff *= a.value
+        elif _is_one(a):
+            continue
         elif a.shape == SCALAR and isinstance(a, Power) and a.exp < 0:
             den.append(a.arg if a.exp == -1 else Power(a.arg, -a.exp))
         elif a.shape == SCALAR and e.shape != SCALAR:
@@ -98,6 +130,13 @@ def split_product(e: MatMul):
         else:
             chain.append(a)
     return coeff, num, den, chain
+
+
+def _ones_factors(e: Expr) -> Expr:
+    """A matrix of ones as the product 𝟏𝟏ᵀ of its two vectors (which juxtapose with others)."""
+    if isinstance(e, Ones) and e.rows != 1 and e.cols != 1:
+        return MatMul(Ones(e.rows, 1), Ones(1, e.cols))
+    return e
 
 
 class Printer:
@@ -108,22 +147,66 @@ class Printer:
         self.explicit = explicit
 
     def doprint(self, e: Expr) -> str:
-        return self._print(explicit_broadcast(e), 0)
+        return self._print(e, 0)
 
     def _print(self, e: Expr, context: int = 0) -> str:
+        """e as it reads where an operand must bind at least as tightly as ``context``."""
         text = getattr(self, "_print_" + type(e).__name__)(e)
-        if precedence(e) < context or (self.explicit and context > 0
-                                       and precedence(e) < PREC_POSTFIX):
+        prec = self.precedence(e)
+        if prec < context or (self.explicit and context > 0 and prec < PREC_POSTFIX):
             return self.paren(text)
         return text
+
+    def factor(self, e: Expr) -> str:
+        """e as a factor of a product written side by side (a juxtaposed operand)."""
+        return self._print(e, PREC_PREFIX)
 
     def paren(self, text: str) -> str:
         return f"({text})"
 
+    # -- precedence of the printed forms ---------------------------------------------------
+    def precedence(self, e: Expr) -> int:
+        form = getattr(self, "_precedence_" + type(e).__name__, None)
+        return form(e) if form else PRECEDENCE.get(type(e).__name__, PREC_ATOM)
+
+    def _precedence_Num(self, e: Num) -> int:
+        return PREC_NEG if e.value < 0 else PREC_ATOM
+
+    def _precedence_MatMul(self, e: MatMul) -> int:
+        return PREC_NEG if split_product(e)[0] < 0 else PREC_MUL
+
+    def _precedence_Broadcast(self, e: Broadcast) -> int:
+        return self.precedence(explicit_broadcast(e))
+
+    def _precedence_HadPow(self, e: HadPow) -> int:
+        return PREC_HADAMARD if e.exp == -1 else PREC_POSTFIX      # 1 ⊘ X
+
+    def _precedence_Power(self, e: Power) -> int:
+        if e.arg.shape == SCALAR and e.exp < 0:
+            return self.precedence(MatMul(Num(1), e))              # 1/x
+        return PREC_POSTFIX
+
+    def _precedence_Ones(self, e) -> int:
+        if e.cols == 1:
+            return PREC_ATOM                                        # 𝟏
+        return PREC_POSTFIX if e.rows == 1 else PREC_MUL            # 𝟏ᵀ, 𝟏𝟏ᵀ
+
+    def _precedence_Identity(self, e) -> int:
+        return PREC_ATOM
+
     # -- sums ----------------------------------------------------------------------------
+    def _operands(self, e: Expr) -> list:
+        """The operands of + or ∘; a broadcast one is printed as it stands where another
+        operand has the full shape, since the reader broadcasts it again (X + bᵀ, 1 − σ(X))."""
+        bare = [_unbroadcast(a) for a in e.args]
+        if all(b is not None for b in bare):
+            return list(e.args)
+        return [a if b is None else b for a, b in zip(e.args, bare)]
+
     def _print_Add(self, e: Add) -> str:
-        out = self._print(e.args[0], PREC_ADD)
-        for term in e.args[1:]:
+        first, *rest = self._operands(e)
+        out = self._print(first, PREC_ADD)
+        for term in rest:
             if _leading_coeff(term) < 0:
                 out += f" {self.minus} " + self._print(negate(term), PREC_ADD + 1)
             else:
@@ -131,34 +214,21 @@ class Printer:
         return out
 
     def _print_Broadcast(self, e: Broadcast) -> str:
-        return self._print(e.arg, precedence(e))
+        return self._print(explicit_broadcast(e))
 
     # -- products ------------------------------------------------------------------------
     def _print_MatMul(self, e: MatMul) -> str:
-        args = []
-        for a in e.args:      # a broadcast row in a product reads 𝟏r
-            b = explicit_broadcast(a)
-            args.extend(b.args if b is not a else (a,))
-        coeff, num, den, chain = split_product(MatMul(*args))
+        coeff, num, den, chain = split_product(e)
         sign = ""
         if coeff < 0:
             sign, coeff = self.minus, -coeff
-        factors = [(self._print_factor(f), f) for f in num + chain]
+        factors = [(self.factor(f), f) for f in num + chain]
         if den:
-            return sign + self.fraction(coeff, factors, [(self._print_factor(f), f) for f in den],
+            return sign + self.fraction(coeff, factors, [(self.factor(f), f) for f in den],
                                         len(den) > 1)
         if coeff != 1 or not factors:
             factors.insert(0, (self.number(coeff, coefficient=bool(factors)), Num(coeff)))
         return sign + self.juxtapose(factors)
-
-    def _print_factor(self, f: Expr) -> str:
-        # in a product, a broadcast 1 is the ones vector or matrix: (pᵀV)𝟏
-        if isinstance(f, Broadcast) and f.arg == Num(1):
-            return self._print_Ones(f)
-        # a 1×1 chain like xᵀAx multiplying a matrix needs parens to read as a scalar
-        if isinstance(f, MatMul) or precedence(f) < PREC_MUL + 1:
-            return self.paren(self._print(f))
-        return self._print(f, PREC_MUL + 1)
 
     def fraction(self, coeff, num, den, den_parens) -> str:
         lead = [(self.number(coeff, coefficient=bool(num)), Num(coeff))]
@@ -170,18 +240,17 @@ class Printer:
         """Printed factors side by side; ``factors`` pairs each text with its expression."""
         out, prev = factors[0]
         for text, expr in factors[1:]:
-            out += self.product_separator(prev, expr) + text
+            out += self.product_separator(prev, expr, out, text) + text
             prev = expr
         return out
 
-    def product_separator(self, left: Expr, right: Expr) -> str:
+    def product_separator(self, left: Expr, right: Expr, left_text: str, right_text: str) -> str:
         return ""
 
     def _print_Hadamard(self, e: Hadamard) -> str:
-        out = self._hadamard_operand(e.args[0])
-        for a in e.args[1:]:
-            if isinstance(a, Broadcast):
-                a = a.arg             # printed as it stands: NumPy broadcasting
+        first, *rest = self._operands(e)
+        out = self._hadamard_operand(first)
+        for a in rest:
             if isinstance(a, HadPow) and a.exp < 0:
                 divisor = a.arg if a.exp == -1 else HadPow(a.arg, -a.exp)
                 out += f" {self.hdiv} " + self._hadamard_operand(divisor)
@@ -289,16 +358,17 @@ class TextPrinter(Printer):
     minus, hmul, hdiv, kron, vulgar = "−", "∘", "⊘", "⊗", True
     function_names = {"sigmoid": "σ", "heaviside": "H"}
 
-    def product_separator(self, left: Expr, right: Expr) -> str:
-        # two numbers, or a multi-letter name beside anything, need a dot to read back;
+    def product_separator(self, left: Expr, right: Expr, left_text: str, right_text: str) -> str:
         # a differential stands apart: dW X, not dWX
-        if isinstance(left, Num) and isinstance(right, Num):
-            return "·"
         if isinstance(left, D) or isinstance(right, D):
             return " "
+        # a digit would join the number or name before it (2·3, not 23); letters that would
+        # spell a function or a longer name with their neighbours need a dot (t·r, not tr)
+        if right_text[:1] in "0123456789." + "".join(VULGAR.values()):
+            return "·"
         if _starts_with_word(right, self):
             return " "                # A exp(A), not Aexp(A)
-        if _has_long_name(left) or _has_long_name(right):
+        if _has_long_name(left) or _has_long_name(right) or _joins_a_word(left_text, right_text):
             return "·"
         return ""
 
@@ -306,10 +376,14 @@ class TextPrinter(Printer):
         return e.name
 
     def _print_Identity(self, e) -> str:
-        return "I"
+        return "1" if e.shape == SCALAR else "I"
 
     def _print_Ones(self, e) -> str:
-        return "𝟏" if e.shape[1] == 1 else "𝟏𝟏ᵀ"
+        if e.shape == SCALAR:
+            return "1"
+        if e.cols == 1:
+            return "𝟏"
+        return "𝟏ᵀ" if e.rows == 1 else "𝟏𝟏ᵀ"
 
     def _print_Transpose(self, e: Transpose) -> str:
         a = e.arg
@@ -328,18 +402,27 @@ class TextPrinter(Printer):
             return "√" + self._print(e.arg, PREC_ATOM)
         if e.arg.shape == SCALAR and k < 0:
             return self._print(MatMul(Num(1), e), 0)
-        base = self._print(e.arg, PREC_POW + 1)
-        if isinstance(e.arg, Transpose):
-            base = self.paren(base)
+        base = self._print(e.arg, PREC_POSTFIX + 1)
         if k.denominator == 1:
             return base + str(k).translate(SUPERSCRIPT)
         return f"{base}^({k})"
+
+    def _precedence_Power(self, e: Power) -> int:
+        if e.arg.shape == SCALAR and e.exp == Fraction(1, 2):
+            return PREC_PREFIX                                      # √x
+        return super()._precedence_Power(e)
 
     def _print_HadPow(self, e: HadPow) -> str:
         if e.exp == -1:
             return f"1 ⊘ {self._print(e.arg, PREC_HADAMARD + 1)}"
         exp = str(e.exp) if e.exp.denominator == 1 and e.exp > 0 else f"({e.exp})"
-        return f"{self._print(e.arg, PREC_POW + 1)}^∘{exp}"
+        return f"{self._print(e.arg, PREC_POSTFIX + 1)}^∘{exp}"
+
+    def _precedence_Func(self, e) -> int:
+        return PREC_PREFIX if e.name == "sqrt" else PREC_ATOM       # √(x)
+
+    def _precedence_LogDet(self, e) -> int:
+        return PREC_PREFIX                                          # log det(X)
 
     def _print_Func(self, e) -> str:
         name = self.function_names.get(e.name, e.name)
@@ -383,7 +466,7 @@ class TextPrinter(Printer):
 
     def _print_D(self, e) -> str:
         inner = self._print(e.arg)
-        return "d" + (inner if precedence(e.arg) >= PREC_POSTFIX and _is_atom_text(inner)
+        return "d" + (inner if self.precedence(e.arg) >= PREC_POSTFIX and _is_atom_text(inner)
                       else f"({inner})")
 
 
@@ -405,6 +488,19 @@ def _starts_with_word(e: Expr, printer) -> bool:
     return len(word) > 1
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" + "".join(GREEK_LATEX)
+_WORDS = [w for w in (*FUNCTION_SPELLINGS, *CONSTANT_SPELLINGS) if len(w) > 1]
+
+
+def _joins_a_word(left: str, right: str) -> bool:
+    """Would the letters on both sides of a juxtaposition read as one function name, as t·r
+    written tr would?"""
+    a = len(left) - len(left.rstrip(_LETTERS))
+    run = left[len(left) - a:] + right[:len(right) - len(right.lstrip(_LETTERS))]
+    return any(run.startswith(word, i) and i + len(word) > a
+               for word in _WORDS for i in range(max(0, a - len(word) + 1), a))
+
+
 def _has_long_name(e: Expr) -> bool:
     """Is e a multi-letter name (possibly transposed or powered), like 'theta' or 'Wᵀ'?"""
     while isinstance(e, (Transpose, Power)):
@@ -418,7 +514,7 @@ class AsciiPrinter(TextPrinter):
     minus, hmul, hdiv, kron, vulgar = "-", ".*", "./", "kron", False
     function_names = {}
 
-    def product_separator(self, left: Expr, right: Expr) -> str:
+    def product_separator(self, left: Expr, right: Expr, left_text: str, right_text: str) -> str:
         return "*"
 
     def _function_name(self, name: str) -> str:
@@ -431,13 +527,23 @@ class AsciiPrinter(TextPrinter):
         return base + (f"_{accent}" if accent else "") + sub
 
     def _print_Identity(self, e) -> str:
-        return "eye"
+        return "1" if e.shape == SCALAR else "eye"
 
     def _print_Ones(self, e) -> str:
-        return "vector(1)" if e.shape[1] == 1 else "matrix(1)"
+        if e.shape == SCALAR:
+            return "1"
+        if e.cols == 1:
+            return "vector(1)"
+        return "vector(1)'" if e.rows == 1 else "matrix(1)"
+
+    def _precedence_Ones(self, e) -> int:
+        return PREC_POSTFIX if e.rows == 1 and e.cols != 1 else PREC_ATOM
 
     def _print_Kron(self, e) -> str:
         return f"kron({self._print(e.args[0])}, {self._print(e.args[1])})"
+
+    def _precedence_Kron(self, e) -> int:
+        return PREC_ATOM
 
     def _print_Transpose(self, e: Transpose) -> str:
         a = e.arg
@@ -454,13 +560,25 @@ class AsciiPrinter(TextPrinter):
         if e.arg.shape == SCALAR and k < 0:
             return self._print(MatMul(Num(1), e), 0)
         exp = str(k) if k.denominator == 1 and k > 0 else f"({k})"
-        return f"{self._print(e.arg, PREC_POW + 1)}^{exp}"
+        return f"{self._print(e.arg, PREC_POSTFIX + 1)}^{exp}"
+
+    def _precedence_Power(self, e: Power) -> int:
+        if e.arg.shape != SCALAR and e.exp == -1 or e.arg.shape == SCALAR and e.exp == \
+                Fraction(1, 2):
+            return PREC_ATOM                                        # inv(X), sqrt(x)
+        return Printer._precedence_Power(self, e)
 
     def _print_HadPow(self, e: HadPow) -> str:
         if e.exp == -1:
             return f"1 ./ {self._print(e.arg, PREC_HADAMARD + 1)}"
         exp = str(e.exp) if e.exp.denominator == 1 and e.exp > 0 else f"({e.exp})"
-        return f"{self._print(e.arg, PREC_POW + 1)}.^{exp}"
+        return f"{self._print(e.arg, PREC_POSTFIX + 1)}.^{exp}"
+
+    def _precedence_Func(self, e) -> int:
+        return PREC_ATOM
+
+    def _precedence_LogDet(self, e) -> int:
+        return PREC_ATOM
 
     def _print_Func(self, e) -> str:
         return f"{e.name}({self._print(e.arg)})"
@@ -502,10 +620,15 @@ class LatexPrinter(Printer):
     def paren(self, text: str) -> str:
         return rf"\left({text}\right)"
 
-    def product_separator(self, left: Expr, right: Expr) -> str:
-        if isinstance(left, Num) and isinstance(right, Num):
-            return r" \cdot "
-        return " "
+    def product_separator(self, left: Expr, right: Expr, left_text: str, right_text: str) -> str:
+        # a digit would join the number before it: 2 \cdot 3, not 2 3
+        return r" \cdot " if right_text[:1] in "0123456789." else " "
+
+    def _precedence_MatMul(self, e: MatMul) -> int:
+        coeff, _, den, _ = split_product(e)
+        if coeff < 0:
+            return PREC_NEG
+        return PREC_ATOM if den else PREC_MUL                       # \frac{…}{…}
 
     def number(self, value: Fraction, coefficient: bool = False) -> str:
         sign = "-" if value < 0 else ""
@@ -527,16 +650,19 @@ class LatexPrinter(Printer):
         return latex_name(e.name)
 
     def _print_Identity(self, e) -> str:
-        return "I"
+        return "1" if e.shape == SCALAR else "I"
 
     def _print_Ones(self, e) -> str:
-        return r"\mathbf{1}" if e.shape[1] == 1 else r"\mathbf{1}\mathbf{1}^{\top}"
+        if e.shape == SCALAR:
+            return "1"
+        if e.cols == 1:
+            return r"\mathbf{1}"
+        return r"\mathbf{1}^{\top}" if e.rows == 1 else r"\mathbf{1}\mathbf{1}^{\top}"
 
     def _print_Transpose(self, e: Transpose) -> str:
         a = e.arg
-        if isinstance(a, Power) and a.arg.shape != SCALAR and a.exp < 0:
-            k = "" if a.exp == -1 else str(-a.exp)
-            return self._print(a.arg, PREC_POSTFIX + 1) + rf"^{{-{k}\top}}"
+        if isinstance(a, Power) and a.arg.shape != SCALAR and a.exp == -1:
+            return self._print(a.arg, PREC_POSTFIX + 1) + r"^{-\top}"
         return self._print(a, PREC_POSTFIX + 1) + r"^{\top}"
 
     def _print_Power(self, e: Power) -> str:
@@ -545,15 +671,20 @@ class LatexPrinter(Printer):
             return rf"\sqrt{{{self._print(e.arg)}}}"
         if e.arg.shape == SCALAR and k < 0:
             return self._print(MatMul(Num(1), e), 0)
-        base = self._print(e.arg, PREC_POW + 1)
-        if isinstance(e.arg, Transpose):
-            base = self.paren(base)
-        return f"{base}^{{{k}}}"
+        return f"{self._print(e.arg, PREC_POSTFIX + 1)}^{{{k}}}"
+
+    def _precedence_Power(self, e: Power) -> int:
+        if e.arg.shape == SCALAR and e.exp == Fraction(1, 2):
+            return PREC_ATOM                                        # \sqrt{x}
+        return super()._precedence_Power(e)
 
     def _print_HadPow(self, e: HadPow) -> str:
         if e.exp == -1:
             return rf"1 \oslash {self._print(e.arg, PREC_HADAMARD + 1)}"
-        return rf"{self._print(e.arg, PREC_POW + 1)}^{{\circ {e.exp}}}"
+        return rf"{self._print(e.arg, PREC_POSTFIX + 1)}^{{\circ {e.exp}}}"
+
+    def _precedence_LogDet(self, e) -> int:
+        return PREC_PREFIX                                          # \log\det(X)
 
     def _print_Func(self, e) -> str:
         if e.name == "sqrt":
@@ -637,15 +768,13 @@ def to_latex(e: Expr) -> str:
 
 def _frobenius_term(printer: Printer, g: Expr, lin: Expr, colon: str, dot: str) -> str:
     """One term G : L of a derivation line (g·l when both are scalars, l alone when g = 1)."""
-    lin_text = printer._print(lin, PREC_MUL + 1 if g.shape == SCALAR else PREC_ADD + 1)
     if g == Num(1) and type(lin).__name__ == "Frob":   # d‖Y‖ = (Y/‖Y‖) : dY, written as such
         return _frobenius_term(printer, lin.args[0], lin.args[1], colon, dot)
     if g == Num(1):
         return printer._print(lin, PREC_ADD + 1)
     if g.shape == SCALAR and lin.shape == SCALAR:
-        return printer._print(g, PREC_MUL + 1) + dot + lin_text
-    g_text = printer._print(g, PREC_ADD + 1)
-    return f"{g_text} {colon} {printer._print(lin, PREC_ADD + 1)}"
+        return printer._print(g, PREC_MUL) + dot + printer.factor(lin)
+    return f"{printer._print(g, PREC_FROB + 1)} {colon} {printer._print(lin, PREC_FROB + 1)}"
 
 
 def _line_text(printer: Printer, terms, colon: str, dot: str, plus: str) -> str:

@@ -201,7 +201,7 @@ def render_steps(d, style: str = "text") -> str:
     lin = p.doprint(d.differential)
     vec_dF = vec(dF, d.function if d.kind == "jacobian" else d.wrt)
     # J stands as one factor before vec(dX): (W ⊗ I) vec(dX)
-    J_dX = (r"\," if latex else " ").join([p._print_factor(d.expr),
+    J_dX = (r"\," if latex else " ").join([p.factor(d.expr),
                                            vec(p.doprint(D(d.wrt)), d.wrt)])
     if latex:
         rows = [rf"{dF} &= {lin} && \text{{(differential rules)}}",
