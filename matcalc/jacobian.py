@@ -327,7 +327,7 @@ def index_style(kind: str) -> IndexStyle:
 
 
 def _indexed(name: str, indices: tuple, style: IndexStyle) -> str:
-    text = style.printer.doprint(Var(name, (1, 1)))
+    text = style.printer.index_base(Var(name, (1, 1)))
     letters = "".join(i for i in indices if i is not None)
     return style.entry.format(text, letters) if letters else text
 
@@ -644,7 +644,5 @@ def _entry_text(e: Entry, form: IndexForm, style: IndexStyle) -> str:
     m, row, col = e.matrix, e.row, e.col
     if isinstance(m, Transpose):
         m, row, col = m.arg, col, row
-    text = style.printer.doprint(m)
-    if style.printer.precedence(m) < PREC_POSTFIX or isinstance(m, Transpose):
-        text = style.printer.paren(text)
+    text = style.printer.index_base(m)
     return style.entry.format(text, "".join(i for i in (row, col) if i is not None))

@@ -91,6 +91,8 @@ FUNCTION_SPELLINGS = {
     "matrix": "matrix",
 }
 CONSTANT_SPELLINGS = {"eye": "I", "ones": "1"}
+_FUNCTIONS_LONGEST_FIRST = sorted((f for f in FUNCTION_SPELLINGS if len(f) > 1), key=len,
+                                  reverse=True)
 # Structures a declaration may give a matrix (the word → Var.structure).
 STRUCTURES = {"symmetric": "symmetric", "sym": "symmetric", "onehot": "onehot",
               "one-hot": "onehot"}
@@ -191,14 +193,14 @@ def canonical_name(spelling: str) -> str | None:
         sub, base = digits.group(), base[: digits.start()]
     base = GREEK.get(base, base)
     primes = ""
-    rest_m = re.fullmatch(r"(?:_\s*\{?\s*([0-9]+)\s*\}?|([₀-₉]+))?\s*(′*)", rest)
+    rest_m = re.fullmatch(r"(?:_\s*\{?\s*([0-9]+)\s*\}?|([₀-₉]+))?\s*(" + _PRIMES + ")", rest)
     if not rest_m:
         return None
     if rest_m.group(1):
         sub += rest_m.group(1)
     elif rest_m.group(2):
         sub += "".join(str(SUBSCRIPT_DIGITS.index(c)) for c in rest_m.group(2))
-    primes = rest_m.group(3)
+    primes = "′" * len(re.findall("′|prime", rest_m.group(3)))
     return base + _subscript(sub) + primes
 
 
@@ -324,14 +326,16 @@ class _Declaration:
     span: tuple
 
 
+# The primes of a name: x′ (Unicode), x^{\prime} (LaTeX, where ' is the transpose), x_prime (ASCII).
+_PRIMES = r"(?:′|\^\s*\{\s*(?:\\prime\s*)+\}|\^\s*\\prime(?![A-Za-z])|_prime)*"
 _NAME_SPELLING = (r"(?:\\(?:mathbf|boldsymbol|bm|mathit|mathrm|mathcal|mathsf|vec|mathnormal|"
                   r"hat|widehat|tilde|widetilde|bar|overline|dot)"
                   r"\s*\{\s*\\?[A-Za-z]+\s*\}|\{\s*\\bf\s+[A-Za-z]+\s*\}|\\[A-Za-z]+|"
                   r"[" + _LETTER + r"][" + _LETTER + _MARKS + r"0-9]*)"
-                  r"(?:\s*_\s*(?:\{\s*[0-9]+\s*\}|[0-9]+)|[₀-₉]+)?′*")
+                  r"(?:\s*_\s*(?:\{\s*[0-9]+\s*\}|[0-9]+)|[₀-₉]+)?" + _PRIMES)
 _DEF_RE = re.compile(r"\s*(" + _NAME_SPELLING + r")\s*(:=|=)(?!=)")
-_FUNCTION_DEF_RE = re.compile(r"\s*(" + _NAME_SPELLING + r")\s*\(\s*(" + _NAME_SPELLING +
-                              r")\s*\)\s*(:=|=)(?!=)")
+_FUNCTION_DEF_RE = re.compile(r"\s*(" + _NAME_SPELLING + r")\s*(?:\\left\s*)?\(\s*(" +
+                              _NAME_SPELLING + r")\s*(?:\\right\s*)?\)\s*(:=|=)(?!=)")
 _NAMES = r"(" + _NAME_SPELLING + r"(?:\s*,\s*" + _NAME_SPELLING + r")*)"
 _DECL_IN_RE = re.compile(r"\s*" + _NAMES + r"\s*(∈|\\in(?![A-Za-z]))\s*", re.DOTALL)
 _DECL_COLON_RE = re.compile(r"\s*" + _NAMES + r"\s*(:)(?!=)\s*", re.DOTALL)
@@ -779,6 +783,9 @@ class _Lexer:
         self._skip_space()
         i = self.pos
         rest = t[i:self.end]
+        prime = re.match(r"\{\s*(?:\\prime\s*)+\}|\\prime(?![A-Za-z])", rest)
+        if prime and not hadamard:      # f^{\prime}: the name's prime (LaTeX's ' is the transpose)
+            return self._prime(start, i + prime.end(), prime.group().count("prime"))
         if rest.startswith("∘"):
             hadamard, i = True, i + 1
             rest = t[i:self.end]
@@ -892,18 +899,23 @@ class _Lexer:
         self._rename_prev(prev.value + _subscript(content), end)
         self.pos = end
 
-    def _prime(self, start):
+    def _prime(self, start, end=None, count=None):
+        r"""A prime of the name before: x′, x″, x^{\prime} (from start to end)."""
+        end = start + 1 if end is None else end
         prev = self._prev()
         if prev is None or prev.type != "NAME" or prev.end_pos != start:
-            self.error("a prime ′ must follow a name (x′)", [(start, start + 1)],
+            self.error("a prime ′ must follow a name (x′)", [(start, end)],
                        "for the transpose write ᵀ or '")
-        primes = "′" if self.text[start] == "′" else "′′"
-        self._rename_prev(prev.value + primes, start + 1)
-        self.pos = start + 1
+        if count is None:
+            count = 1 if self.text[start] == "′" else 2
+        self._rename_prev(prev.value + "′" * count, end)
+        self.pos = end
 
     def _rename_prev(self, name, end):
+        """The name before, with its subscript or prime: read as a name again (f′(x) calls
+        the function f′)."""
         prev = self.tokens.pop()
-        self._emit("NAME", name, prev.start_pos, end)
+        self._name(name, prev.start_pos, end)
 
     # --- names -----------------------------------------------------------------------------
     def _word(self, start):
@@ -935,6 +947,13 @@ class _Lexer:
                               start, end)
         if word in CONSTANT_SPELLINGS:
             return self._emit("CONSTANT", CONSTANT_SPELLINGS[word], start, end)
+        called = call and next((f for f in _FUNCTIONS_LONGEST_FIRST if word.endswith(f)
+                                and len(word) > len(f) and word[-len(f) - 1] != "_"), None)
+        if called:
+            # a function name at the end of a run is split off: Xexp(Y) = X·exp(Y)
+            cut = end - len(called)
+            self._ascii_word(word[:-len(called)], start, cut)
+            return self._emit("FUNC_CALL", FUNCTION_SPELLINGS[called], cut, end)
         if re.fullmatch("[A-Z]{2,}", word) and word not in GREEK:
             # a run of capitals is a product even in ASCII: XW + b, tr(AXB)
             self.notes.append(f"'{word}' read as the product {'·'.join(word)} (a run of "
@@ -1666,7 +1685,7 @@ class _Elaborator:
                            [v.span, m.span])
             return self.bcast(v, m.shape)
         k = v.shape[0]
-        if dims.same(k, rows) and not dims.same(k, cols):
+        if dims.same(k, rows):          # its length is already the row count: a column
             return self.bcast(v, m.shape)
         if not dims.unify(k, cols):
             if dims.unify(k, rows):

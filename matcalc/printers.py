@@ -157,6 +157,11 @@ class Printer:
             return self.paren(text)
         return text
 
+    def index_base(self, e: Expr) -> str:
+        """e ready to take an index subscript: X_ij, (X²)_ij, (XW)_ij."""
+        text = self.doprint(e)
+        return self.paren(text) if self.precedence(e) <= PREC_POSTFIX else text
+
     def factor(self, e: Expr) -> str:
         """e as a factor of a product written side by side (a juxtaposed operand)."""
         return self._print(e, PREC_PREFIX)
@@ -518,13 +523,13 @@ class AsciiPrinter(TextPrinter):
         return "*"
 
     def _function_name(self, name: str) -> str:
-        return self._print_Var(Var(name.replace("′", ""), SCALAR)) + "_prime" * name.count("′")
+        return self._print_Var(Var(name, SCALAR))
 
     def _print_Var(self, e: Var) -> str:
-        base, sub = _split_name(e.name)
+        base, sub = _split_name(e.name.replace("′", ""))
         base, accent = split_accent(base)
         base = LETTER_ASCII.get(base, base)
-        return base + (f"_{accent}" if accent else "") + sub
+        return base + (f"_{accent}" if accent else "") + sub + "_prime" * e.name.count("′")
 
     def _print_Identity(self, e) -> str:
         return "1" if e.shape == SCALAR else "eye"
@@ -649,6 +654,14 @@ class LatexPrinter(Printer):
     def _print_Var(self, e: Var) -> str:
         return latex_name(e.name)
 
+    def _precedence_Var(self, e: Var) -> int:
+        return PREC_POSTFIX if "′" in e.name else PREC_ATOM         # f^{\prime}
+
+    def index_base(self, e: Expr) -> str:
+        if isinstance(e, Var) and _split_name(e.name.replace("′", ""))[1]:
+            return self.paren(self.doprint(e))                      # (W_{1})_{kl}
+        return super().index_base(e)
+
     def _print_Identity(self, e) -> str:
         return "1" if e.shape == SCALAR else "I"
 
@@ -737,11 +750,10 @@ class LatexPrinter(Printer):
 
 
 def latex_name(name: str) -> str:
-    """A variable name in LaTeX: 'λ' -> '\\lambda', 'W₁' -> 'W_{1}', 'theta2' -> '\\mathrm{theta2}'."""
-    base, sub = _split_name(name)
-    prime = ""
-    if base.endswith("′"):
-        base, prime = base[:-1], "'"
+    """A variable name in LaTeX: 'λ' -> '\\lambda', 'W₁' -> 'W_{1}', 'theta2' -> '\\mathrm{theta2}',
+    "f′" -> 'f^{\\prime}' (a bare ' would read as the transpose)."""
+    primes = name.count("′")
+    base, sub = _split_name(name.replace("′", ""))
     base, accent = split_accent(base)
     if base in GREEK_LATEX:
         base = "\\" + GREEK_LATEX[base]
@@ -749,7 +761,8 @@ def latex_name(name: str) -> str:
         base = rf"\mathrm{{{base}}}"
     if accent:
         base = rf"\{accent}{{{base}}}"
-    return base + prime + (f"_{{{sub}}}" if sub else "")
+    return base + (f"_{{{sub}}}" if sub else "") + \
+        ("^{" + r"\prime" * primes + "}" if primes else "")
 
 
 def to_text(e: Expr) -> str:
