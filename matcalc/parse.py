@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.resources
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -193,15 +194,17 @@ def canonical_name(spelling: str) -> str | None:
         sub, base = digits.group(), base[: digits.start()]
     base = GREEK.get(base, base)
     primes = ""
-    rest_m = re.fullmatch(r"(?:_\s*\{?\s*([0-9]+)\s*\}?|([₀-₉]+))?\s*(" + _PRIMES + ")", rest)
+    rest_m = re.fullmatch(r"(?:_\s*\{?\s*([0-9]+)\s*\}?|([₀-₉]+))?\s*(" + _ASCII_ACCENT + ")(" +
+                          _PRIMES + ")", rest)
     if not rest_m:
         return None
     if rest_m.group(1):
         sub += rest_m.group(1)
     elif rest_m.group(2):
         sub += "".join(str(SUBSCRIPT_DIGITS.index(c)) for c in rest_m.group(2))
-    primes = "′" * len(re.findall("′|prime", rest_m.group(3)))
-    return base + _subscript(sub) + primes
+    primes = "′" * len(re.findall("′|prime", rest_m.group(4)))
+    mark = _ASCII_ACCENTS.get(rest_m.group(3).lstrip("_"), "")
+    return base + mark + _subscript(sub) + primes
 
 
 _DIM_RE = re.compile(r"[0-9]+|[" + _LETTER + r"][" + _LETTER + r"0-9_]*")
@@ -326,13 +329,15 @@ class _Declaration:
     span: tuple
 
 
-# The primes of a name: x′ (Unicode), x^{\prime} (LaTeX, where ' is the transpose), x_prime (ASCII).
+# An accent written in ASCII after the name (X_hat is X̂), and the primes of a name: x′ (Unicode), x^{\prime} (LaTeX, where ' is the transpose), x_prime (ASCII).
+_ASCII_ACCENTS = {"hat": "\u0302", "tilde": "\u0303", "bar": "\u0304", "dot": "\u0307"}
+_ASCII_ACCENT = r"(?:_(?:hat|tilde|bar|dot)(?![A-Za-z0-9]))?"
 _PRIMES = r"(?:′|\^\s*\{\s*(?:\\prime\s*)+\}|\^\s*\\prime(?![A-Za-z])|_prime)*"
 _NAME_SPELLING = (r"(?:\\(?:mathbf|boldsymbol|bm|mathit|mathrm|mathcal|mathsf|vec|mathnormal|"
                   r"hat|widehat|tilde|widetilde|bar|overline|dot)"
                   r"\s*\{\s*\\?[A-Za-z]+\s*\}|\{\s*\\bf\s+[A-Za-z]+\s*\}|\\[A-Za-z]+|"
                   r"[" + _LETTER + r"][" + _LETTER + _MARKS + r"0-9]*)"
-                  r"(?:\s*_\s*(?:\{\s*[0-9]+\s*\}|[0-9]+)|[₀-₉]+)?" + _PRIMES)
+                  r"(?:\s*_\s*(?:\{\s*[0-9]+\s*\}|[0-9]+)|[₀-₉]+)?" + _ASCII_ACCENT + _PRIMES)
 _DEF_RE = re.compile(r"\s*(" + _NAME_SPELLING + r")\s*(:=|=)(?!=)")
 _FUNCTION_DEF_RE = re.compile(r"\s*(" + _NAME_SPELLING + r")\s*(?:\\left\s*)?\(\s*(" +
                               _NAME_SPELLING + r")\s*(?:\\right\s*)?\)\s*(:=|=)(?!=)")
@@ -1192,6 +1197,7 @@ class _Dims:
         self.value: list = []
         self.size: list[int] = []
         self.consts: dict = {}
+        self.pending: list = []
         self.ONE = self.const(1)
 
     def new(self, value=None) -> int:
@@ -1265,18 +1271,44 @@ class _Dims:
             return True
         if isinstance(va, tuple):
             ra, rb, va, vb = rb, ra, vb, va
-        if isinstance(vb, tuple) and isinstance(va, int):
-            # a·b = q: a known factor that divides q gives the free one (B⊗A = 4×4, A 2×2)
-            for known, free in ((vb[1], vb[2]), (vb[2], vb[1])):
-                k = self.val(known)
-                if isinstance(k, int) and self.val(free) is None and va % k == 0:
-                    self.unify(free, self.const(va // k))
-            f1, f2 = self.val(vb[1]), self.val(vb[2])
-            if isinstance(f1, int) and isinstance(f2, int) and f1 * f2 == va:
+        if isinstance(vb, tuple) and isinstance(va, int) and self._solve_product(vb, va):
+            ra, rb = self.find(ra), self.find(rb)
+            if ra != rb:
                 self.parent[rb] = ra          # the product takes the number as its value
                 self.size[ra] += self.size[rb]
-                return True
+            return True
         return False
+
+    def _solve_product(self, product, q: int) -> bool:
+        """a·b = q for a number q (the size of I ⊗ A, vec(I) … read off what they meet): a
+        factor follows from the other, a square's from √q; with both unknown it is checked
+        when one becomes known."""
+        _, a, b = product
+        fa, fb = self.val(a), self.val(b)
+        if isinstance(fa, int) and isinstance(fb, int):
+            return fa * fb == q
+        for known, other in ((fa, b), (fb, a)):
+            if isinstance(known, int):
+                # a known factor that divides q gives the other (B⊗A = 4×4, A 2×2)
+                return q % known == 0 and self.unify(other, self.const(q // known))
+        if fa is not None or fb is not None:
+            return False                       # a declared symbol times something: not q
+        if self.same(a, b):
+            root = math.isqrt(q)
+            return root * root == q and self.unify(a, self.const(root))
+        self.pending.append((product, q))
+        return True
+
+    def settle(self) -> bool:
+        """Solve the products whose factors were unknown when they met a number, as far as
+        what was read later tells their factors."""
+        while self.pending:
+            pending, self.pending = self.pending, []
+            if not all(self._solve_product(p, q) for p, q in pending):
+                return False
+            if len(self.pending) == len(pending):
+                break                          # nothing more is known about them
+        return True
 
 
 class _DimRef:
@@ -2068,6 +2100,9 @@ class _Elaborator:
             what = "a function definition" if kind == "function" else "a declaration"
             self.error(f"the input has no expression to differentiate: it ends with {what}",
                        [span], "add the expression as the last statement")
+        if not self.dims.settle():
+            self.error("the sizes of a Kronecker product or vec do not match what they meet",
+                       hint="declare the names it meets")
         for d, what, s in self.inferred:
             if self.dims.val(d) is None and self.dims.size[self.dims.find(d)] == 1:
                 self.error(f"the size of {what} cannot be inferred", [s],

@@ -362,11 +362,27 @@ class TextPrinter(Printer):
 
     minus, hmul, hdiv, kron, vulgar = "−", "∘", "⊘", "⊗", True
     function_names = {"sigmoid": "σ", "heaviside": "H"}
+    names_apart = False
+
+    def doprint(self, e: Expr) -> str:
+        text = super().doprint(e)
+        if not text.isascii() or self.names_apart:
+            return text
+        # plain ASCII is read in the ASCII dialect, where a run of letters is one name (Ax,
+        # rt) unless all capitals (XW): there the names are written apart, 2A·x
+        self.names_apart = True
+        try:
+            return super().doprint(e)
+        finally:
+            self.names_apart = False
 
     def product_separator(self, left: Expr, right: Expr, left_text: str, right_text: str) -> str:
         # a differential stands apart: dW X, not dWX
         if isinstance(left, D) or isinstance(right, D):
             return " "
+        if self.names_apart and left_text[-1:].isalpha() and right_text[:1].isalpha() and \
+                not (left_text[-1].isupper() and right_text[0].isupper()):
+            return "·"
         # a digit would join the number or name before it (2·3, not 23); letters that would
         # spell a function or a longer name with their neighbours need a dot (t·r, not tr)
         if right_text[:1] in "0123456789." + "".join(VULGAR.values()):
@@ -529,7 +545,7 @@ class AsciiPrinter(TextPrinter):
         base, sub = _split_name(e.name.replace("′", ""))
         base, accent = split_accent(base)
         base = LETTER_ASCII.get(base, base)
-        return base + (f"_{accent}" if accent else "") + sub + "_prime" * e.name.count("′")
+        return base + sub + (f"_{accent}" if accent else "") + "_prime" * e.name.count("′")
 
     def _print_Identity(self, e) -> str:
         return "1" if e.shape == SCALAR else "eye"
@@ -747,6 +763,9 @@ class LatexPrinter(Printer):
         if isinstance(e.arg, Var):
             return rf"\mathrm{{d}}{inner}"
         return rf"\mathrm{{d}}\left({inner}\right)"
+
+    def _precedence_D(self, e) -> int:
+        return self.precedence(e.arg) if isinstance(e.arg, Var) else PREC_ATOM   # dx^{\prime}
 
 
 def latex_name(name: str) -> str:

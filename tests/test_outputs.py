@@ -14,9 +14,17 @@ from matcalc import derive
 from matcalc.printers import latex_document
 
 
+# Beyond the table: index forms of subscripted names ((W_{1})_{kl}), the vec form's prose,
+# primed names (f^{\prime}, a primed vector transposed) and a Hessian.
+MORE = [("W₁X", "W₁", "jacobian"), ("tr(X)", "X", "jacobian"),
+        ("f(x) := x³/(1 + x²); sum(f(AX))", "X", "gradient"),
+        ("x′ ∈ ℝ^n; x′ᵀAx′", "x′", "hessian")]
+
+
 @pytest.fixture(scope="module")
 def results():
-    return [derive(row.text, row.wrt, row.shapes) for row in ROWS]
+    return [derive(row.text, row.wrt, row.shapes) for row in ROWS] + \
+        [derive(text, wrt, kind=kind) for text, wrt, kind in MORE]
 
 
 def test_generated_numpy_is_ruff_clean(results, tmp_path):
