@@ -196,13 +196,16 @@ def _is_ones_row(e: Expr) -> bool:
 
 
 def _ones_chain(chain: list) -> list:
-    """Y𝟏 = 𝟏 for a one-hot Y (its rows sum to 1); 𝟏𝟏ᵀ is the all-ones matrix;
-    𝟏ᵀ(M ∘ 𝟏r) = (𝟏ᵀM) ∘ r and (M ∘ c𝟏ᵀ)𝟏 = (M𝟏) ∘ c: a broadcast factor leaves the sum."""
+    """Y𝟏 = 𝟏 for a one-hot Y (its rows sum to 1), and softmax(A, 2)𝟏 = 𝟏, 𝟏ᵀsoftmax(A, 1) = 𝟏ᵀ;
+    𝟏𝟏ᵀ is the all-ones matrix; 𝟏ᵀ(M ∘ 𝟏r) = (𝟏ᵀM) ∘ r and (M ∘ c𝟏ᵀ)𝟏 = (M𝟏) ∘ c: a broadcast
+    factor leaves the sum."""
     out: list = []
     for a in chain:
         prev = out[-1] if out else None
-        if _is_ones_col(a) and isinstance(prev, Var) and prev.onehot:
+        if _is_ones_col(a) and (isinstance(prev, Var) and prev.onehot or _softmax_along(prev, 2)):
             out[-1] = Ones(prev.rows, 1)
+        elif _is_ones_row(prev) and _softmax_along(a, 1):
+            out[-1] = Transpose(Ones(a.cols, 1))
         elif _is_ones_row(a) and _is_ones_col(prev):
             out[-1] = Ones(prev.rows, a.cols)
         elif _is_ones_row(prev) and isinstance(a, Diag):
@@ -216,6 +219,11 @@ def _ones_chain(chain: list) -> list:
         else:
             out.append(a)
     return out
+
+
+def _softmax_along(e: Expr, axis: int) -> bool:
+    """Is e a softmax normalized along the axis (each group of entries sums to 1)?"""
+    return isinstance(e, Softmax) and e.axis == axis
 
 
 def _column_sums_out(ones_row: Expr, h: Expr) -> Expr | None:
@@ -547,12 +555,14 @@ def frob_rules(e: Frob) -> Expr:
 
 def reduce_rules(e: Expr) -> Expr:
     """sum(a) = tr(a) = a for a scalar; sum(sA) = s sum(A); tr(sA) = s tr(A); tr(I) = n;
-    sum(𝟏𝟏ᵀ) = mn;
+    sum(𝟏𝟏ᵀ) = mn; sum(softmax(A)) = the number of its groups;
     sum(𝟏ᵀA) = sum(A𝟏) = sum(A); a broadcast keeps its length: sum(s𝟏𝟏ᵀ) = mn·s,
     sum(𝟏r) = m sum(r), tr(s𝟏𝟏ᵀ) = n·s, tr(𝟏r) = tr(c𝟏ᵀ) = sum(r)."""
     a = e.arg
     if is_scalar(a):
         return a
+    if isinstance(e, Sum) and isinstance(a, Softmax):     # each of its groups sums to 1
+        return count(a.cols if a.axis == 1 else a.rows)
     if isinstance(a, Broadcast):
         b = a.arg
         if isinstance(e, Trace):

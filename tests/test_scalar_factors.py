@@ -34,6 +34,10 @@ DERIVATIVES = [
     ("G ∈ ℝ^{1×m}; sum(softmax(G, 1))", "G", "gradient", "0", None),
     ("G ∈ ℝ^{1×m}; sum(logsoftmax(G, 1))", "G", "gradient", "0", None),
     ("sum(X ∘ (𝟏𝟏ᵀ − 1))", "X", "gradient", "0", None),     # 𝟏𝟏ᵀ and a broadcast 1 cancel
+    # each group of a softmax sums to 1, and softmax(x + ρ) does not depend on ρ
+    ("sum(softmax(ρ + x))", "ρ", "hessian", "0", "0"),
+    ("logsumexp(x + ρ)", "ρ", "gradient", "1", None),
+    ("Z ∈ ℝ^{n×k}; sum(softmax(Z))", "Z", "gradient", "0", None),
     ("aᵀ(ρb)", "ρ", "jacobian", "aᵀb", "Gaᵀb"),
     ("(xᵀx)a", "x", "jacobian", "2axᵀ", "2(Gᵀa)x"),
 ]
