@@ -645,7 +645,8 @@ def mean_rules(e: Mean) -> Expr:
 
 
 def structural_rules(e: Expr) -> Expr:
-    """diag(Diag(v)) = v; diag(Aᵀ) = diag(A); vec⁻¹(vec(A)) = A; vec(vec⁻¹(a)) = a; f(0) stays;
+    """diag(Diag(v)) = v; diag(Aᵀ) = diag(A); vec⁻¹(vec(A)) = A; vec(vec⁻¹(a)) = a; vec(a) = a
+    and vec⁻¹(a) = a or aᵀ for vectors; f(0) stays;
     each is the identity map on a scalar."""
     a = e.arg
     if is_scalar(a) and is_scalar(e):
@@ -660,6 +661,10 @@ def structural_rules(e: Expr) -> Expr:
         return a.arg
     if isinstance(e, Vec) and a.cols == 1:
         return a                      # a vector is its own vec
+    if isinstance(e, Unvec) and e.cols == 1:
+        return a                      # vec⁻¹ into a column keeps the vector
+    if isinstance(e, Unvec) and e.rows == 1:
+        return Transpose(a)           # and into a row transposes it
     if is_zero(a) and isinstance(e, (Diag, DiagOf, Vec, Unvec)):
         return Zero(*e.shape)
     return e

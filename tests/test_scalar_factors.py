@@ -38,6 +38,9 @@ DERIVATIVES = [
     ("sum(softmax(ρ + x))", "ρ", "hessian", "0", "0"),
     ("logsumexp(x + ρ)", "ρ", "gradient", "1", None),
     ("Z ∈ ℝ^{n×k}; sum(softmax(Z))", "Z", "gradient", "0", None),
+    # vec⁻¹ into a column keeps the vector
+    ("sum(ρ ⊗ x)", "x", "gradient", "ρ𝟏", None),
+    ("sum((x ⊗ x) ∘ (a ⊗ a))", "x", "hessian", "2aaᵀ", "2(Vᵀa)a"),
     ("aᵀ(ρb)", "ρ", "jacobian", "aᵀb", "Gaᵀb"),
     ("(xᵀx)a", "x", "jacobian", "2axᵀ", "2(Gᵀa)x"),
 ]
