@@ -93,11 +93,12 @@ def add_collect(e: Add) -> Expr:
 
 @lru_cache(maxsize=1 << 14)
 def _commutative_form(e: Expr) -> Expr:
-    """e with the factors of every ∘ in a fixed order, so that A ∘ B and B ∘ A compare equal."""
+    """e with the factors of every ∘ and : in a fixed order, so that A ∘ B and B ∘ A compare
+    equal."""
     if not e.args:
         return e
     e = e.with_args(_commutative_form(a) for a in e.args)
-    return Hadamard(*sorted(e.args, key=repr)) if isinstance(e, Hadamard) else e
+    return e.with_args(sorted(e.args, key=repr)) if isinstance(e, (Hadamard, Frob)) else e
 
 
 def mul_flatten(e: MatMul) -> Expr:

@@ -22,6 +22,7 @@ DERIVATIVES = [
     ("zᵀ(ρz)ρ", "ρ", "hessian", "2zᵀz", "2Vzᵀz"),
     ("(αa)ᵀ(αb)", "α", "hessian", "2aᵀb", "2Vaᵀb"),
     ("mean(λ + x)²", "λ", "hessian", "2", "2V"),
+    ("A, B ∈ ℝ^{n×n}; sum((ρA) ∘ (ρB))", "ρ", "hessian", "2⟨A, B⟩", "2⟨A, B⟩V"),   # A : B = B : A
     # ∇ = 2(xᵀAx)(A + Aᵀ)x; its differential has the 1×1 chain VᵀAx beside the matrix A
     ("A ∈ ℝ^{n×n}; (xᵀAx)²", "x", "hessian",
      "2(A + Aᵀ)xxᵀ(A + Aᵀ) + 2(xᵀAx)(A + Aᵀ)", "2(A + Aᵀ)((xᵀAx)V + (VᵀAx + xᵀAV)x)"),
