@@ -25,6 +25,7 @@ import difflib
 import importlib.resources
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -2103,8 +2104,11 @@ class _Elaborator:
         if not self.dims.settle():
             self.error("the sizes of a Kronecker product or vec do not match what they meet",
                        hint="declare the names it meets")
+        inferred = Counter(self.dims.find(d) for d, _, _ in self.inferred)
         for d, what, s in self.inferred:
-            if self.dims.val(d) is None and self.dims.size[self.dims.find(d)] == 1:
+            # nothing but other I and 𝟏 tells its size (𝟏𝟏ᵀ𝟏 or I + I alone)
+            root = self.dims.find(d)
+            if self.dims.val(d) is None and self.dims.size[root] <= inferred[root]:
                 self.error(f"the size of {what} cannot be inferred", [s],
                            f"use {what} next to a matrix of known size, e.g. X + I, or "
                            "declare the names it meets")

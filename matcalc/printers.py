@@ -9,7 +9,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .ir import (SCALAR, Add, Broadcast, D, Expr, Hadamard, HadPow, Identity, MatMul, Num, Ones,
-                 Power, Transpose, Var)
+                 Power, Transpose, Var, walk)
 from .parse import CONSTANT_SPELLINGS, FUNCTION_SPELLINGS
 
 # How tightly each printed form binds, loosest first: the grammar's levels (docs/language.md,
@@ -68,6 +68,10 @@ def _product(*factors: Expr) -> Expr:
 
 def _flattens(e: Expr) -> bool:
     return isinstance(e, MatMul) and (e.shape != SCALAR or all(a.shape == SCALAR for a in e.args))
+
+
+def _is_column(e: Expr) -> bool:
+    return e.cols == 1 and e.rows != 1
 
 
 def _unbroadcast(e: Expr) -> Expr | None:
@@ -169,6 +173,10 @@ class Printer:
     def paren(self, text: str) -> str:
         return f"({text})"
 
+    def _transposed(self, a: Expr) -> str:
+        """The operand of a transpose; a number in parentheses, since 1ᵀ reads as 𝟏ᵀ."""
+        return self._print(a, PREC_ATOM + 1 if isinstance(a, Num) else PREC_POSTFIX + 1)
+
     # -- precedence of the printed forms ---------------------------------------------------
     def precedence(self, e: Expr) -> int:
         form = getattr(self, "_precedence_" + type(e).__name__, None)
@@ -202,11 +210,14 @@ class Printer:
     # -- sums ----------------------------------------------------------------------------
     def _operands(self, e: Expr) -> list:
         """The operands of + or ∘; a broadcast one is printed as it stands where another
-        operand has the full shape, since the reader broadcasts it again (X + bᵀ, 1 − σ(X))."""
+        operand has the full shape, since the reader broadcasts it again (X + bᵀ, 1 − σ(X)).
+        A column is read as one only beside an operand whose row count is known when it is
+        met (X − mean(X, 2)); beside I or 𝟏𝟏ᵀ alone it is written c𝟏ᵀ (I + b would be a row)."""
         bare = [_unbroadcast(a) for a in e.args]
-        if all(b is not None for b in bare):
-            return list(e.args)
-        return [a if b is None else b for a, b in zip(e.args, bare)]
+        full = [a for a, b in zip(e.args, bare) if b is None]
+        sized = any(isinstance(n, Var) for a in full for n in walk(a))
+        return [a if b is None or not full or (_is_column(b) and not sized) else b
+                for a, b in zip(e.args, bare)]
 
     def _print_Add(self, e: Add) -> str:
         first, *rest = self._operands(e)
@@ -410,7 +421,7 @@ class TextPrinter(Printer):
         a = e.arg
         if isinstance(a, Power) and a.arg.shape != SCALAR and a.exp < 0:
             return self._print(a.arg, PREC_POSTFIX + 1) + self._sup(-a.exp, "⁻") + "ᵀ"
-        return self._print(a, PREC_POSTFIX + 1) + "ᵀ"
+        return self._transposed(a) + "ᵀ"
 
     def _sup(self, k: Fraction, prefix: str = "") -> str:
         if k == 1:
@@ -570,7 +581,7 @@ class AsciiPrinter(TextPrinter):
         a = e.arg
         if isinstance(a, Power) and a.arg.shape != SCALAR and a.exp == -1:
             return f"inv({self._print(a.arg)})'"
-        return self._print(a, PREC_POSTFIX + 1) + "'"
+        return self._transposed(a) + "'"
 
     def _print_Power(self, e: Power) -> str:
         k = e.exp
@@ -692,7 +703,7 @@ class LatexPrinter(Printer):
         a = e.arg
         if isinstance(a, Power) and a.arg.shape != SCALAR and a.exp == -1:
             return self._print(a.arg, PREC_POSTFIX + 1) + r"^{-\top}"
-        return self._print(a, PREC_POSTFIX + 1) + r"^{\top}"
+        return self._transposed(a) + r"^{\top}"
 
     def _print_Power(self, e: Power) -> str:
         k = e.exp

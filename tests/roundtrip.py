@@ -33,9 +33,9 @@ def split_top(text: str, sep: str = ", ") -> list[str]:
     """text cut at each sep outside brackets."""
     parts, depth, start, i = [], 0, 0, 0
     while i < len(text):
-        if text[i] in "([{⟨":
+        if text[i] in "([{⟨" or text.startswith(r"\langle", i):
             depth += 1
-        elif text[i] in ")]}⟩":
+        elif text[i] in ")]}⟩" or text.startswith(r"\rangle", i):
             depth -= 1
         elif depth == 0 and text.startswith(sep, i):
             parts.append(text[start:i])

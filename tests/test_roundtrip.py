@@ -18,6 +18,7 @@ from identities import ROWS
 from roundtrip import PRINTERS, Reader, printed_forms, same_value
 
 from matcalc import derive
+from matcalc.errors import MatcalcError
 from matcalc.ir import Var
 from matcalc.parse import parse
 from matcalc.printers import to_ascii, to_text
@@ -96,6 +97,8 @@ TRICKY = [
     ("X ∈ ℝ^{n×n}; v ∈ ℝ^n; sum(exp(X + v))", "v"),
     ("X ∈ ℝ^{n×m}; b ∈ ℝ^m; sum(exp(X + bᵀ))", "b"),
     ("wᵀ(A ⊗ B)vec(X)", "w"),
+    ("B ∈ ℝ^{n×n}; b ∈ ℝ^n; logdet(B³(I + bᵀ)ᵀ + I)", "b"),
+    ("(1)ᵀ − logdet(A)", "A"),
     ("sum(exp(X − λ))", "λ"),
     ("√(1 + λ²)³", "λ"),
     ("t ∈ ℝ; r ∈ ℝ; X ∈ ℝ^{n×n}; sum(t·r·exp(X))", "X"),
@@ -233,3 +236,10 @@ READINGS = [
 @pytest.mark.parametrize("text, shapes, tree", READINGS, ids=[t for t, _, _ in READINGS])
 def test_reader_reads_its_output(text, shapes, tree):
     assert repr(parse(text, shapes).result) == tree
+
+
+@pytest.mark.parametrize("text", ["𝟏𝟏ᵀ𝟏", "I + I", "x + 𝟏𝟏ᵀ𝟏"])
+def test_sizes_nothing_tells_are_errors(text):
+    """A size that only other I and 𝟏 meet is unknown: an error, not a guess."""
+    with pytest.raises(MatcalcError, match="cannot be inferred"):
+        parse(text)
