@@ -361,10 +361,10 @@ def random_inputs(expr: Expr, variables, sizes: dict, rng, definitions=None) -> 
             value = rng.uniform(0.5, 2.0, (rows, cols))
         else:
             value = rng.standard_normal((rows, cols))
-            if v.symmetric:
-                value = (value + value.T) / 2
-            if v.onehot:
-                value = np.eye(cols)[rng.integers(0, cols, rows)]
+        if v.symmetric:
+            value = (value + value.T) / 2
+        if v.onehot:
+            value = np.eye(cols)[rng.integers(0, cols, rows)]
         env[v.name] = value
     return env
 

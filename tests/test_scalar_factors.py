@@ -99,3 +99,10 @@ def test_terms_that_differ_in_the_order_of_their_factors_cancel(text):
     read, is 0 and not a difference of two equal terms."""
     (d,) = derive(text, "X", {"X": "n x m", "A": "n x m", "B": "n x m"}).derivatives
     assert is_zero(d.differential), to_text(d.differential)
+
+
+def test_a_symmetric_variable_under_log_is_drawn_symmetric():
+    """The check draws a declared symmetric S symmetric also where it must be positive, since the
+    result uses S = Sᵀ (an unsymmetric draw failed the right gradient XᵀS/(1 + tr(XS)))."""
+    result = derive("S ∈ 𝕊^n; log(1 + tr(XS))", "X")
+    assert result.check().ok
