@@ -9,7 +9,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .ir import (SCALAR, Add, Broadcast, D, Expr, Hadamard, HadPow, Identity, MatMul, Num, Ones,
-                 Power, Transpose, Var, walk)
+                 Power, Transpose, Var, Zero, walk)
 from .parse import CONSTANT_SPELLINGS, FUNCTION_SPELLINGS
 
 # How tightly each printed form binds, loosest first: the grammar's levels (docs/language.md,
@@ -47,8 +47,10 @@ GREEK_LATEX = {
 
 def explicit_broadcast(e: Expr) -> Expr:
     """A broadcast written as a product with ones: a scalar s as s𝟏𝟏ᵀ (s𝟏, s𝟏ᵀ), a row r as
-    𝟏r, a column c as c𝟏ᵀ. Only beside an operand of full shape in + or ∘ does the reader
-    broadcast by itself; everywhere else a broadcast is printed so."""
+    𝟏r, a column c as c𝟏ᵀ, a zero matrix as 0𝟏𝟏ᵀ. Only beside an operand of full shape in + or
+    ∘ does the reader broadcast by itself; everywhere else a broadcast is printed so."""
+    if isinstance(e, Zero) and e.shape != SCALAR:
+        e = Broadcast(Num(0), e.rows, e.cols)
     if not isinstance(e, Broadcast):
         return e
     a = e.arg
@@ -75,10 +77,12 @@ def _is_column(e: Expr) -> bool:
 
 
 def _unbroadcast(e: Expr) -> Expr | None:
-    """e without its broadcast, when e is a broadcast, a multiple or an entrywise power of one
-    (c·b, b^∘k): what + and ∘ broadcast again when read."""
+    """e without its broadcast, when e is a broadcast (a zero matrix: 0), a multiple or an
+    entrywise power of one (c·b, b^∘k): what + and ∘ broadcast again when read."""
     if isinstance(e, Broadcast):
         return e.arg
+    if isinstance(e, Zero) and e.shape != SCALAR:
+        return Num(0)
     if isinstance(e, HadPow) and isinstance(e.arg, Broadcast):
         return HadPow(e.arg.arg, e.exp)
     if isinstance(e, MatMul) and len(e.args) == 2 and isinstance(e.args[0], Num) and \
@@ -151,6 +155,8 @@ class Printer:
         self.explicit = explicit
 
     def doprint(self, e: Expr) -> str:
+        if isinstance(e, Zero):
+            return "0"              # a zero result: its shape is printed beside it
         return self._print(e, 0)
 
     def _print(self, e: Expr, context: int = 0) -> str:
@@ -318,7 +324,10 @@ class Printer:
 
     # -- leaves ----------------------------------------------------------------------------
     def _print_Zero(self, e) -> str:
-        return "0"
+        return "0" if e.shape == SCALAR else self._print(explicit_broadcast(e))
+
+    def _precedence_Zero(self, e) -> int:
+        return self.precedence(explicit_broadcast(e))
 
     def _print_Commutation(self, e) -> str:
         return "K"

@@ -120,7 +120,8 @@ class Reader:
             omega = name_in(style, "Ω")
             read = parse(f"{program} + 0{omega}" if style != "ascii" else
                          f"{program} + 0*{omega}", shapes)
-            assert not isinstance(read.result.args[0], Broadcast), f"{text} is not {shape}"
+            assert len(read.result.args) > 2 or not isinstance(read.result.args[0], Broadcast), \
+                f"{text} is not {shape}"
         return evaluate(read.result, env, self.sizes, dict(read.definitions))
 
 

@@ -243,3 +243,12 @@ def test_sizes_nothing_tells_are_errors(text):
     """A size that only other I and 𝟏 meet is unknown: an error, not a guess."""
     with pytest.raises(MatcalcError, match="cannot be inferred"):
         parse(text)
+
+
+def test_zero_matrix_in_a_call_is_not_the_number_0():
+    """logsumexp(y − y) = log n folds to logsumexp of the zero vector: printed logsumexp(0) it
+    read back as logsumexp of the number 0 = 0; written 0𝟏 the reader asks for its length."""
+    (d,) = _derived("logsumexp(y − y)/(1 + λ²)", "λ").derivatives
+    for printer in PRINTERS.values():
+        with pytest.raises(MatcalcError, match="cannot be inferred"):
+            parse(printer.doprint(d.expr), {"y": "3", "λ": "scalar"})
