@@ -17,8 +17,8 @@ from math import gcd
 
 from .ir import (SCALAR, Add, Broadcast, Commutation, Diag, DiagOf, Expr, Frob, Func, Hadamard,
                  HadPow, Identity, Kron, LogSoftmax, LogSumExp, MatMul, Mean, Norm, Num, Ones,
-                 Power, Size, Softmax, Sum, Trace, Transpose, Unvec, Var, Variance, Vec, Zero,
-                 count, is_scalar, product, unbroadcast, walk)
+                 Power, Size, Softmax, Sum, Trace, Transpose, Unvec, UserFunc, Var, Variance, Vec,
+                 Zero, count, is_scalar, product, unbroadcast, walk)
 
 ONE = Num(1)
 
@@ -29,8 +29,9 @@ def is_zero(e: Expr) -> bool:
 
 
 def is_ones(e: Expr) -> bool:
-    """An all-ones array (the unit of ∘): 1, 𝟏, 𝟏𝟏ᵀ, or a broadcast 1."""
-    return e == ONE or isinstance(e, Ones) or (isinstance(e, Broadcast) and e.arg == ONE)
+    """An all-ones array (the unit of ∘): 1, 𝟏, 𝟏ᵀ, 𝟏𝟏ᵀ, or a broadcast 1."""
+    return e == ONE or isinstance(e, Ones) or (isinstance(e, Broadcast) and e.arg == ONE) or \
+        (isinstance(e, Transpose) and isinstance(e.arg, Ones))
 
 
 def zero_like(e: Expr) -> Expr:
@@ -138,9 +139,9 @@ def _rebuild_mul(e: MatMul, coeff: Fraction, scalars: list, chain: list) -> Expr
     if coeff == 0 or any(is_zero(a) for a in scalars + chain):
         return zero_like(e)
     chain = _cancel_chain(chain)
-    chain = _ones_chain(chain)
+    sizes, chain = _ones_chain(chain)
     runs, chain = _scalar_runs(chain)
-    scalars = _merge_scalar_powers(scalars + runs)
+    scalars = _merge_scalar_powers(scalars + sizes + runs)
     for s in list(scalars):
         if isinstance(s, Num):
             coeff *= s.value
@@ -199,7 +200,9 @@ def _is_ones_row(e: Expr) -> bool:
 def _ones_chain(chain: list) -> list:
     """Y𝟏 = 𝟏 for a one-hot Y (its rows sum to 1), and softmax(A, 2)𝟏 = 𝟏, 𝟏ᵀsoftmax(A, 1) = 𝟏ᵀ;
     𝟏𝟏ᵀ is the all-ones matrix; 𝟏ᵀ(M ∘ 𝟏r) = (𝟏ᵀM) ∘ r and (M ∘ c𝟏ᵀ)𝟏 = (M𝟏) ∘ c: a broadcast
-    factor leaves the sum."""
+    factor leaves the sum; all-ones matrices multiply into one, 𝟏𝟏ᵀ𝟏 = n𝟏, 𝟏ᵀ𝟏 = n. Returns
+    (the sizes taken out, the chain)."""
+    sizes: list = []
     out: list = []
     for a in chain:
         prev = out[-1] if out else None
@@ -207,7 +210,8 @@ def _ones_chain(chain: list) -> list:
             out[-1] = Ones(prev.rows, 1)
         elif _is_ones_row(prev) and _softmax_along(a, 1):
             out[-1] = Transpose(Ones(a.cols, 1))
-        elif _is_ones_row(a) and _is_ones_col(prev):
+        elif prev is not None and is_ones(prev) and is_ones(a):
+            sizes.append(count(prev.cols))
             out[-1] = Ones(prev.rows, a.cols)
         elif _is_ones_row(prev) and isinstance(a, Diag):
             out[-1] = Transpose(a.arg)                      # 𝟏ᵀDiag(v) = vᵀ
@@ -219,7 +223,7 @@ def _ones_chain(chain: list) -> list:
             out[-1] = pulled
         else:
             out.append(a)
-    return out
+    return sizes, out
 
 
 def _softmax_along(e: Expr, axis: int) -> bool:
@@ -370,9 +374,9 @@ def _power(base: Expr, k: Fraction) -> Expr:
 
 
 def _order_key(e: Expr) -> tuple:
-    # denominators last, then a stable textual order
+    # sizes first (mn exp(α)), denominators last, then a stable textual order
     neg = isinstance(e, Power) and e.exp < 0
-    return (neg, repr(e))
+    return (neg, not isinstance(e, Size), repr(e))
 
 
 def _inverse_of(a: Expr) -> Expr | None:
@@ -557,7 +561,8 @@ def frob_rules(e: Frob) -> Expr:
 def reduce_rules(e: Expr) -> Expr:
     """sum(a) = tr(a) = a for a scalar; sum(sA) = s sum(A); tr(sA) = s tr(A); tr(I) = n;
     sum(𝟏𝟏ᵀ) = mn; sum(softmax(A)) = the number of its groups;
-    sum(𝟏ᵀA) = sum(A𝟏) = sum(A); a broadcast keeps its length: sum(s𝟏𝟏ᵀ) = mn·s,
+    sum(𝟏ᵀA) = sum(A𝟏) = sum(A); sum(Aᵀ) = sum(A), tr(Aᵀ) = tr(A); an outer product
+    sum(uvᵀ) = sum(u) sum(v), tr(uvᵀ) = vᵀu; a broadcast keeps its length: sum(s𝟏𝟏ᵀ) = mn·s,
     sum(𝟏r) = m sum(r), tr(s𝟏𝟏ᵀ) = n·s, tr(𝟏r) = tr(c𝟏ᵀ) = sum(r)."""
     a = e.arg
     if is_scalar(a):
@@ -573,6 +578,12 @@ def reduce_rules(e: Expr) -> Expr:
     scaled = _scalars_out(a, type(e))
     if scaled is not None:
         return scaled
+    if isinstance(a, Transpose):
+        return type(e)(a.arg)
+    for k in range(len(a.args) - 1 if isinstance(a, MatMul) else 0):
+        u, v = product(a.args[:k + 1]), product(a.args[k + 1:])
+        if u.cols == 1 and v.rows == 1:         # an outer product uvᵀ
+            return MatMul(Sum(u), Sum(v)) if isinstance(e, Sum) else MatMul(v, u)
     if isinstance(e, Sum) and isinstance(a, MatMul) and len(a.args) >= 2:
         if _is_ones_row(a.args[0]):
             rest = a.args[1:]
@@ -621,6 +632,14 @@ def broadcast_rules(e: Broadcast) -> Expr:
         return Hadamard(*[Broadcast(f, *e.shape) for f in a.args])
     if isinstance(a, HadPow) and not is_scalar(a):
         return HadPow(Broadcast(a.arg, *e.shape), a.exp)
+    return e
+
+
+def func_rules(e: Expr) -> Expr:
+    """An entrywise function of a broadcast is the broadcast of its value: f(s𝟏𝟏ᵀ) = f(s)𝟏𝟏ᵀ."""
+    a = e.arg
+    if isinstance(a, Broadcast):
+        return Broadcast(e.with_args([a.arg]), *e.shape)
     return e
 
 
@@ -743,6 +762,8 @@ RULES = {
     Sum: (reduce_rules,),
     Trace: (reduce_rules,),
     Broadcast: (broadcast_rules,),
+    Func: (func_rules,),
+    UserFunc: (func_rules,),
     Mean: (mean_rules,),
     Diag: (structural_rules,),
     DiagOf: (structural_rules,),

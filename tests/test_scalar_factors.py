@@ -39,6 +39,12 @@ DERIVATIVES = [
     ("sum(softmax(ρ + x))", "ρ", "hessian", "0", "0"),
     ("logsumexp(x + ρ)", "ρ", "gradient", "1", None),
     ("Z ∈ ℝ^{n×k}; sum(softmax(Z))", "Z", "gradient", "0", None),
+    # broadcasts inside products, sums and functions: ρ𝟏𝟏ᵀ is an outer product
+    ("A ∈ ℝ^{n×m}; c ∈ ℝ^m; aᵀ(A + ρ)c", "ρ", "gradient", "sum(a) sum(c)", None),
+    ("A ∈ ℝ^{n×n}; xᵀ(A + ρ)x", "ρ", "gradient", "sum(x)²", None),
+    ("A, X ∈ ℝ^{n×n}; tr((X − X + α)A)", "α", "gradient", "sum(A)", None),
+    ("X ∈ ℝ^{n×m}; sum(exp(X − X + α))", "α", "hessian", "mn exp(α)", "mn exp(α)V"),
+    ("X ∈ ℝ^{n×m}; c ∈ ℝ^m; sum((X ⊘ X)c)", "c", "gradient", "n𝟏", None),
     # vec⁻¹ into a column keeps the vector
     ("sum(ρ ⊗ x)", "x", "gradient", "ρ𝟏", None),
     ("sum((x ⊗ x) ∘ (a ⊗ a))", "x", "hessian", "2aaᵀ", "2(Vᵀa)a"),
