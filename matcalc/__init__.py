@@ -18,7 +18,7 @@ def __getattr__(name):
         from . import api
         return getattr(api, name)
     if name == "parse":
-        from .parse import parse
+        from .reader import parse
         return parse
     if name in ("MatcalcError", "UnsupportedError", "InternalError"):
         from . import errors

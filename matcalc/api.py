@@ -19,8 +19,8 @@ from .differentiate import gradient
 from .errors import MatcalcError, UnsupportedError, guarded
 from .ir import (Commutation, D, Expr, Frob, Var, Zero, dim_mul, fmt_shape, is_scalar,
                  substitute, walk)
-from .parse import Program, parse
 from .printers import ASCII_GREEK, to_ascii, to_latex, to_text
+from .reader import Program, parse
 from .report import render, render_steps
 from .simplify import (cost, expand_definitions, fold_definitions, fold_hadamard_definitions,
                        present, simplify, tidy)

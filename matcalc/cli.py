@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 def _reading(text: str, shapes: dict, ascii_only: bool) -> str:
     """How the input was read (--show)."""
     from .errors import guarded
-    from .parse import parse
+    from .reader import parse
     from .show import describe
     return guarded(describe)(guarded(parse)(text, shapes), ascii_only)
 
@@ -166,7 +166,7 @@ def _read_text(stream, name: str) -> str:
     """UTF-8 text, at most the input size limit: one character more is read to tell, never
     the whole of an endless or huge stream."""
     from .errors import MatcalcError
-    from .parse import MAX_LENGTH
+    from .reader import MAX_LENGTH
     try:
         text = stream.read(MAX_LENGTH + 1)
     except UnicodeDecodeError as err:

@@ -10,7 +10,7 @@ from fractions import Fraction
 
 from .ir import (SCALAR, Add, Broadcast, D, Expr, Hadamard, HadPow, Identity, MatMul, Num, Ones,
                  Power, Transpose, Var, Zero, walk)
-from .parse import CONSTANT_SPELLINGS, FUNCTION_SPELLINGS
+from .reader import CONSTANT_SPELLINGS, FUNCTION_SPELLINGS
 
 # How tightly each printed form binds, loosest first: the grammar's levels (docs/language.md,
 # "Precedence", read from the bottom). A child that binds more loosely than the place it is

@@ -4,8 +4,8 @@ the shape of every name and of the result, and each convention it applied."""
 from __future__ import annotations
 
 from .ir import fmt_shape
-from .parse import Program
 from .printers import AsciiPrinter, TextPrinter, ascii_text
+from .reader import Program
 
 
 def describe(program: Program, ascii_only: bool = False) -> str:

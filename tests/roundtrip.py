@@ -12,8 +12,8 @@ import numpy as np
 from matcalc.errors import MatcalcError
 from matcalc.evaluate import assign_sizes, dim_value, evaluate, random_inputs
 from matcalc.ir import Broadcast, Commutation, Size, UserFunc, Var, walk
-from matcalc.parse import parse
 from matcalc.printers import AsciiPrinter, LatexPrinter, TextPrinter, latex_name
+from matcalc.reader import parse
 
 PRINTERS = {"text": TextPrinter(), "ascii": AsciiPrinter(), "latex": LatexPrinter()}
 MAPSTO = {"text": " ↦ ", "ascii": " |-> ", "latex": r" \mapsto "}

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from matcalc import derive
 from matcalc.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SEEDS = [
     ["B ∘ (C > 0.2)", "--wrt", "C"],
@@ -285,3 +291,13 @@ def test_hessian_through_the_functions_own_name(text, wrt):
     r = derive(text, wrt, kind="hessian")
     report = r.check()
     assert report.ok, str(report)
+
+
+def test_package_parse_stays_the_function_after_the_pipeline_loads():
+    # a fresh interpreter: loading the pipeline imports the reader module, which must not
+    # replace the package's parse function by a submodule of the same name
+    code = ("import matcalc; matcalc.derive('x', 'x'); import matcalc.reader; "
+            "print(callable(matcalc.parse), type(matcalc.parse('tr(X)')).__name__)")
+    run = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert run.stdout.split() == ["True", "Program"], run.stderr

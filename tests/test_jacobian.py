@@ -22,8 +22,8 @@ from matcalc.evaluate import (
 )
 from matcalc.ir import dim_value, walk
 from matcalc.jacobian import differential, vec_form
-from matcalc.parse import parse
 from matcalc.printers import latex_document
+from matcalc.reader import parse
 
 # More shapes, checked numerically only (the Jacobian rows of test_cli among them).
 MORE = [

@@ -38,7 +38,7 @@ from matcalc.ir import (
     Variance,
     Vec,
 )
-from matcalc.parse import Program, detect_dialect, parse, parse_shape_spec
+from matcalc.reader import Program, detect_dialect, parse, parse_shape_spec
 
 # --- the names used in the expected trees (free dimensions are named n, m, k, p … in order
 # of first appearance) ------------------------------------------------------------------------

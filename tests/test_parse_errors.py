@@ -4,7 +4,7 @@ traceback, never a hang)."""
 import pytest
 
 from matcalc.errors import MatcalcError
-from matcalc.parse import parse
+from matcalc.reader import parse
 
 NUMBERS = "numbers are exact fractions with at most 300 digits above and below the line " \
     "(1e-299 to 1e299)"

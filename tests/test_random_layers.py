@@ -12,7 +12,7 @@ import random
 import pytest
 
 from matcalc import derive
-from matcalc.parse import parse
+from matcalc.reader import parse
 
 LEAVES = {"M": ["X", "A"], "r": ["bᵀ", "cᵀ", "mean(X, 1)"], "c": ["u", "X𝟏", "mean(A, 2)"],
           "s": ["λ", "2", "sum(X)"]}

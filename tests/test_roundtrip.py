@@ -20,8 +20,8 @@ from roundtrip import PRINTERS, Reader, printed_forms, same_value
 from matcalc import derive
 from matcalc.errors import MatcalcError
 from matcalc.ir import Var
-from matcalc.parse import parse
 from matcalc.printers import to_ascii, to_text
+from matcalc.reader import parse
 from matcalc.report import render, render_steps
 
 SHAPES = {"A": "n x n", "B": "n x n", "X": "n x n", "x": "n", "λ": "scalar"}

@@ -9,8 +9,8 @@ import pytest
 
 from matcalc import derive
 from matcalc.evaluate import assign_sizes, evaluate, random_inputs
-from matcalc.parse import parse
 from matcalc.printers import to_text
+from matcalc.reader import parse
 from matcalc.simplify import is_zero, present, simplify, tidy
 
 # (input, variable, kind, the result, its map form), the results derived by hand
