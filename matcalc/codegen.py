@@ -21,16 +21,15 @@ from __future__ import annotations
 import keyword
 import re
 from collections import Counter
-from functools import lru_cache
 from fractions import Fraction
 from typing import NamedTuple
 
+from .codeform import entrywise, machine_form
 from .errors import MatcalcError
-from .ir import (SCALAR, Add, Broadcast, DiagOf, Expr, Func, Hadamard, HadPow, MatMul, Num, Power,
-                 Transpose, Unvec, UserFunc, Var, Vec, is_scalar, walk)
+from .ir import (SCALAR, Broadcast, DiagOf, Expr, HadPow, MatMul, Num, Power, Transpose, Unvec, Var,
+                 Vec, is_scalar, product, walk)
 from .printers import ACCENTS, LETTER_ASCII, SUBSCRIPT_DIGITS, negate
 from .simplify import coeff_and_rest, is_ones, simplify
-from .stable import stable
 
 
 def py_name(name: str) -> str:
@@ -205,8 +204,12 @@ class NumpyPrinter:
 
     def _Func(self, e):
         template = ELEMENTWISE[e.name]
-        neg = self(negate(e.arg)).text if "{neg}" in template else ""
+        neg = self.negated(e.arg).text if "{neg}" in template else ""
         return Code(template.format(x=self(e.arg).text, neg=neg), ATOM)
+
+    def negated(self, e: Expr) -> Code:
+        """−e: a named value negated, else the negation of e printed."""
+        return Code("-" + self.names[e], NEG) if e in self.names else self(negate(e))
 
     def _Broadcast(self, e):
         if e.shape == e.arg.shape:
@@ -219,7 +222,12 @@ class NumpyPrinter:
     # -- products -------------------------------------------------------------------------------
     def _MatMul(self, e):
         if e not in self.names and coeff_and_rest(e)[0] < 0:
-            positive = self(negate(e))
+            rest = negate(e)
+            positive = self(rest)
+            # unary − binds tighter than * and @: before a product it negates the first operand,
+            # which in a matrix product (-A @ x) scales the matrix: the result is negated instead
+            if isinstance(rest, MatMul) and not any(is_scalar(a) for a in rest.args):
+                return Code("-" + positive.at(NEG), NEG)
             return Code("-" + positive.at(MUL), MUL if positive.prec == MUL else NEG)
         numerators, denominators = [], []
         for a in e.args:
@@ -238,30 +246,24 @@ class NumpyPrinter:
         return quotient(numerators, denominators)
 
     def chain(self, chain: list) -> Code:
-        """A matrix product, right to left (ending in a vector, that is the cheap order);
-        X⁻¹B is solve(X, B) and BX⁻¹ is solve(Xᵀ, Bᵀ)ᵀ; M𝟏 and 𝟏ᵀM are row and column sums."""
+        """A matrix product, grouped to the left as @ is (codeform has nested it in its cheapest
+        order): M𝟏 and 𝟏ᵀM are row and column sums, X⁻¹B is solve(X, B) and BX⁻¹ is
+        solve(Xᵀ, Bᵀ)ᵀ."""
         if len(chain) == 1:
             return self(chain[0])
-        if _ones_column(chain[-1]):
-            return Code(f"{self.chain(chain[:-1]).at(ATOM)}.sum(axis=1, keepdims=True)", ATOM)
-        if _ones_column(_transposed(chain[0])):
-            return Code(f"{self.chain(chain[1:]).at(ATOM)}.sum(axis=0, keepdims=True)", ATOM)
-        last = _inverse_arg(chain[-1])
-        if last is not None and chain[-1] not in self.names:
-            left = self.chain(chain[:-1]).at(ATOM)
-            return Code(f"np.linalg.solve({self(_transposed(last)).text}, {left}.T).T", ATOM)
-        nest = chain[-1].cols == 1
-        acc, is_product = Code(self.at(chain[-1], NEG), NEG), False
-        for f in reversed(chain[:-1]):
-            inverse = _inverse_arg(f)
-            if inverse is not None and f not in self.names:
-                acc = Code(f"np.linalg.solve({self(inverse).text}, {acc.text})", ATOM)
-                is_product = False
-            else:
-                # @ is associative: a left factor joins a matrix product as it stands
-                right = acc.text if is_product and not nest else acc.at(NEG)
-                acc, is_product = Code(f"{self.at(f, NEG)} @ {right}", MUL), True
-        return acc
+        *rest, last = chain
+        left = product(rest)
+        solve = _solve(left, last)
+        if solve is not None and (left if _inverse_arg(left) is not None else last) \
+                not in self.names:
+            matrix, column, transposed = solve
+            text = f"np.linalg.solve({self(matrix).text}, {self(column).text})"
+            return Code(text + ".T" if transposed else text, ATOM)
+        if _ones_column(last):
+            return Code(f"{self.at(left, ATOM)}.sum(axis=1, keepdims=True)", ATOM)
+        if len(rest) == 1 and _ones_column(_transposed(left)):
+            return Code(f"{self.at(last, ATOM)}.sum(axis=0, keepdims=True)", ATOM)
+        return Code(f"{self.chain(rest).at(MUL)} @ {self.at(last, NEG)}", MUL)
 
     def _Power(self, e):
         if is_scalar(e.arg):
@@ -409,14 +411,6 @@ def _of_a_name(e: Expr) -> bool:
     return isinstance(e, Transpose) and not e.arg.args
 
 
-def _entrywise(e: Expr) -> Expr:
-    """e with every user function call f(A) written out entrywise (so that its argument is
-    computed once like any shared subexpression)."""
-    if e.args:
-        e = e.with_args(_entrywise(a) for a in e.args)
-    return e.entrywise() if isinstance(e, UserFunc) else e
-
-
 def _depth(e: Expr) -> int:
     return 1 + max((_depth(a) for a in e.args), default=0)
 
@@ -471,10 +465,10 @@ def _function(name: str, doc: str, expr: Expr, params: list[Var], definitions: d
     ``returns`` is the variable whose shape the result takes (None: a 2-D matrix as is)."""
     namer = Namer()
     variables = {v.name: namer.claim(py_name(v.name)) for v in params}
-    expr, value = _machine_form(expr), value and _machine_form(simplify(value))
+    expr, value = machine_form(expr), value and machine_form(simplify(value))
     exprs = [expr] + ([value] if value is not None else [])
     used_defs = _needed_definitions(
-        exprs, {n: _machine_form(simplify(_entrywise(e))) for n, e in definitions.items()})
+        exprs, {n: machine_form(simplify(entrywise(e))) for n, e in definitions.items()})
     variables.update({n: namer.claim(py_name(n)) for n in used_defs})
     check_lines, dims = _shape_checks(params, variables, namer)
     for node in (n for e in exprs + list(used_defs.values()) for n in walk(e)):
@@ -485,24 +479,30 @@ def _function(name: str, doc: str, expr: Expr, params: list[Var], definitions: d
     body = list(check_lines)
     names: dict = {}
     printer = NumpyPrinter(names, variables, dims)
-    # definitions and shared temporaries, each after everything it reads
-    pending = [(Var(n, e.shape), e) for n, e in used_defs.items()] + \
-        [(None, node) for node in _shared_subtrees(exprs + list(used_defs.values()))]
-    done: set = set(params)
+    # definitions, shared temporaries and stacked solves, each after everything it reads
+    everything = exprs + list(used_defs.values())
+    stacks = _stacked_solves(everything)
+    stacked = {node for nodes, _, _ in stacks for node in nodes}
+    pending = [((Var(n, e.shape),), (e,), n) for n, e in used_defs.items()] + \
+        [((node,), (node,), None) for node in _shared_subtrees(everything)
+         if node not in stacked] + \
+        [(nodes, (matrix, *columns), columns) for nodes, matrix, columns in stacks]
     temporaries = set(dims.values())
     while pending:
-        i = next(i for i, (var, e) in enumerate(pending)
-                 if all(n in done or not _is_pending(n, pending, e) for n in walk(e)))
-        var, e = pending.pop(i)
-        if var is None:
-            text = printer(e).text
-            names[e] = namer.fresh("t")
-            temporaries.add(names[e])
-            body.append(f"{names[e]} = {text}")
-            done.add(e)
+        provider = {n: i for i, (provides, _, _) in enumerate(pending) for n in provides}
+        i = next(i for i, (_, reads, _) in enumerate(pending)
+                 if all(provider.get(n, i) == i for r in reads for n in walk(r)))
+        provides, reads, what = pending.pop(i)
+        if isinstance(what, str):                       # a definition
+            body.append(f"{variables[what]} = {printer(reads[0]).text}")
+        elif what is None:                              # a shared temporary
+            text = printer(reads[0]).text
+            names[reads[0]] = namer.fresh("t")
+            temporaries.add(names[reads[0]])
+            body.append(f"{names[reads[0]]} = {text}")
         else:
-            body.append(f"{variables[var.name]} = {printer(e).text}")
-            done.add(var)
+            body.append(_stacked_solve(printer, namer, provides, reads[0], what))
+            temporaries.add(body[-1].split(" = ")[0])
     out = printer(expr)
     if returns is None:                       # a Jacobian or Hessian: a 2-D matrix
         ret = f"np.full((1, 1), {out.text})" if is_scalar(expr) else _fresh(expr, out).text
@@ -527,6 +527,53 @@ def _function(name: str, doc: str, expr: Expr, params: list[Var], definitions: d
                       + ["    " + line for line in body])
 
 
+def _solve(left: Expr, right: Expr):
+    """(A, B, transposed) when left·right is a solve: X⁻¹B = solve(X, B), BX⁻¹ = solve(Xᵀ, Bᵀ)ᵀ;
+    else None."""
+    inverse = _inverse_arg(left)
+    if inverse is not None:
+        return inverse, right, False
+    inverse = _inverse_arg(right)
+    if inverse is not None:
+        return _transposed(inverse), _transposed(left), True
+    return None
+
+
+def _stacked_solves(exprs) -> list:
+    """The solves with one matrix and several right-hand sides, as (the solve nodes, the
+    matrix, the right-hand sides): one factorisation, X⁻¹[B₁ B₂] = [X⁻¹B₁ X⁻¹B₂]."""
+    by_matrix: dict = {}
+    for node in (n for e in exprs for n in walk(e)):
+        chain = [a for a in node.args if not is_scalar(a)] if isinstance(node, MatMul) else []
+        if len(chain) == 2 and len(node.args) == 2 and (solve := _solve(*chain)) is not None:
+            matrix, column, _ = solve
+            nodes, columns = by_matrix.setdefault(matrix, ({}, {}))
+            nodes.setdefault(node, None)
+            columns.setdefault(column, None)
+    # a right-hand side that is itself solved with the matrix (X⁻¹X⁻¹b) waits for that solve
+    return [(tuple(nodes), matrix, tuple(columns))
+            for matrix, (nodes, columns) in by_matrix.items() if len(columns) > 1
+            and not any(n in nodes for c in columns for n in walk(c))]
+
+
+def _stacked_solve(printer: NumpyPrinter, namer: Namer, nodes, matrix: Expr, columns) -> str:
+    """The line of one stacked solve; each solve node is named as its columns of the result."""
+    name = namer.fresh("t")
+    offsets, start = {}, "0"
+    for column in columns:
+        width = printer.dim(column.cols).text
+        end = str(int(start) + int(width)) if start.isdigit() and width.isdigit() else \
+            (width if start == "0" else f"{start} + {width}")
+        offsets[column] = (start, end)
+        start = end
+    for node in nodes:
+        _, column, transposed = _solve(*node.args)
+        start, end = offsets[column]
+        printer.names[node] = f"{name}[:, {start}:{end}]" + (".T" if transposed else "")
+    stack = ", ".join(printer(c).text for c in columns)
+    return f"{name} = np.linalg.solve({printer(matrix).text}, np.hstack(({stack})))"
+
+
 def _as_float(code: Code) -> str:
     """A 0-d value as a Python float (a number literal is one already)."""
     try:
@@ -534,40 +581,6 @@ def _as_float(code: Code) -> str:
         return code.text
     except ValueError:
         return f"float({code.text})"
-
-
-def _machine_form(e: Expr) -> Expr:
-    """What the code computes for e: user functions written out entrywise, stable forms, and
-    entrywise work done before broadcasting."""
-    return _broadcast_last(stable(_entrywise(e)))
-
-
-@lru_cache(maxsize=1 << 14)
-def _broadcast_last(e: Expr) -> Expr:
-    """An entrywise operation on broadcasts is the broadcast of the operation on their
-    arguments, which has fewer entries: f(a𝟏ᵀ) = f(a)𝟏ᵀ, c(a𝟏ᵀ) = (ca)𝟏ᵀ, a𝟏ᵀ ∘ b𝟏ᵀ = (a ∘ b)𝟏ᵀ
-    (the reader's form, from simplify, writes them the other way round)."""
-    if not e.args:
-        return e
-    e = e.with_args(_broadcast_last(a) for a in e.args)
-    if isinstance(e, Broadcast) and isinstance(e.arg, Broadcast):
-        return Broadcast(e.arg.arg, *e.shape)
-    if isinstance(e, MatMul):
-        inner = [a for a in e.args if not is_scalar(a)]
-        if len(inner) == 1 and isinstance(inner[0], Broadcast):
-            scaled = MatMul(*[inner[0].arg if a is inner[0] else a for a in e.args])
-            return Broadcast(scaled, *e.shape)
-        return e
-    if isinstance(e, (Func, HadPow, Add, Hadamard)) and \
-            all(isinstance(a, Broadcast) for a in e.args) and \
-            len({a.arg.shape for a in e.args}) == 1:
-        args = [a.arg for a in e.args]
-        if isinstance(e, HadPow) and is_scalar(args[0]):
-            return Broadcast(Power(args[0], e.exp), *e.shape)
-        if isinstance(e, Hadamard) and is_scalar(args[0]):
-            return Broadcast(MatMul(*args), *e.shape)
-        return Broadcast(e.with_args(args), *e.shape)
-    return e
 
 
 def _fresh(e: Expr, code: Code) -> Code:
@@ -584,12 +597,6 @@ def _may_be_a_view(e: Expr) -> bool:
 
 def _docstring(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def _is_pending(node: Expr, pending: list, within: Expr) -> bool:
-    """Is node a definition or a temporary still to be written (other than within itself)?"""
-    return node is not within and any(node == (var if var is not None else e)
-                                      for var, e in pending)
 
 
 def _unused(line: str, body: list[str], temporaries: set) -> bool:

@@ -1,0 +1,447 @@
+"""The form the generated code computes, chosen by what it costs to run.
+
+The printed result is the reader's choice (``simplify.cost`` counts symbols). The code is chosen
+from the same trees under its own cost model, stated here once:
+
+* **cost** = floating-point operations + the entries of every array the code allocates, each
+  distinct subexpression paid once (the code computes it once). Every symbolic size is taken as
+  one large number N — large, and unrelated to the others, so that no two sizes cancel: a
+  vector costs N, an n×m matrix N², a product of matrices N³. Costs compare as polynomials in
+  N (``Cost``); numeric sizes are their numbers.
+* a product (p×q)(q×r) costs 2pqr; X⁻¹B is a solve, ⅔q³ + 2q²r; Diag(s)M and M Diag(s) one
+  pass over M; M𝟏 and 𝟏ᵀM (row and column sums) one pass over M; 𝟏bᵀ and b𝟏ᵀ nothing (a
+  broadcast); a scalar multiplies one operand of its product.
+
+The rewrites chosen under it (``code_form``):
+
+* a matrix chain is evaluated in its cheapest order (vector products first:
+  Aᵀ(Ax − b), never (AᵀA)x; an inverse applied to vectors, (X⁻ᵀa)(bᵀX⁻ᵀ), never to their outer
+  product), and the scalars of a product multiply its smallest operand;
+* Diag(s) in a product is broadcasting (Diag(s)M = s𝟏ᵀ ∘ M); 𝟏𝟏ᵀ and a broadcast in a product
+  are taken apart into ones vectors, so that M𝟏𝟏ᵀ is a row sum, broadcast;
+* a sum of products is regrouped by its common left and right factors where that is cheaper:
+  (A₁ᵀA₁ + A₂ᵀA₂)x − A₁ᵀb₁ − A₂ᵀb₂ = A₁ᵀ(A₁x − b₁) + A₂ᵀ(A₂x − b₂), no Gram matrix formed;
+* the sign of a later term of a sum is a subtraction;
+* user functions are written out entrywise, the stable forms of ``matcalc.stable`` are taken,
+  entrywise work on broadcasts is done before broadcasting (f(a𝟏ᵀ) = f(a)𝟏ᵀ), and broadcasts
+  are combined before they meet a full matrix (γᵀ ∘ M ∘ sᵀ = (γ ∘ s)ᵀ ∘ M).
+
+codegen prints the form, and stacks the solves with one matrix into one (one factorisation).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import lru_cache
+
+from .ir import (Add, Broadcast, Det, Diag, Expr, Frob, Func, Hadamard, HadPow, LogDet,
+                 MatMul, Num, Ones, Power, Transpose, UserFunc, is_scalar)
+from .simplify import MAX_TERMS, coeff_and_rest, expand, scale
+from .stable import stable
+
+
+class Cost:
+    """A polynomial in the one large size N: its coefficients by power, lowest first."""
+
+    __slots__ = ("c",)
+
+    def __init__(self, coefficients=()):
+        c = [Fraction(x) for x in coefficients]
+        while c and c[-1] == 0:
+            c.pop()
+        self.c = tuple(c)
+
+    def __add__(self, other: Cost) -> Cost:
+        n = max(len(self.c), len(other.c))
+        pad = (self.c + (0,) * n, other.c + (0,) * n)
+        return Cost(pad[0][i] + pad[1][i] for i in range(n))
+
+    def __mul__(self, other) -> Cost:
+        if not isinstance(other, Cost):
+            return Cost(x * other for x in self.c)
+        out = [Fraction(0)] * max(len(self.c) + len(other.c) - 1, 0)
+        for i, x in enumerate(self.c):
+            for j, y in enumerate(other.c):
+                out[i + j] += x * y
+        return Cost(out)
+
+    __rmul__ = __mul__
+
+    def _key(self):
+        return len(self.c), self.c[::-1]
+
+    def __lt__(self, other: Cost) -> bool:
+        return self._key() < other._key()
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Cost) and self.c == other.c
+
+    def __hash__(self):
+        return hash(self.c)
+
+    def __repr__(self):
+        terms = [f"{x}·N^{k}" for k, x in reversed(list(enumerate(self.c))) if x]
+        return " + ".join(terms) or "0"
+
+
+NOTHING = Cost()
+
+
+def size(d) -> Cost:
+    """A size as a cost: a number is itself, each symbol in it a factor N ('m·n' is N²)."""
+    if isinstance(d, int):
+        return Cost([d])
+    number, degree = 1, 0
+    for part in d.split("·"):
+        if part.isdigit():
+            number *= int(part)
+        else:
+            degree += 1
+    return Cost([0] * degree + [number])
+
+
+def entries(e: Expr) -> Cost:
+    return size(e.rows) * size(e.cols)
+
+
+# --- what one node costs, its operands computed --------------------------------------------------
+
+def _inverse_arg(e: Expr):
+    """X for X⁻¹, Xᵀ for X⁻ᵀ (a factor the code applies as a solve), else None."""
+    if isinstance(e, Power) and e.exp == -1 and not is_scalar(e.arg):
+        return e.arg
+    if isinstance(e, Transpose) and isinstance(e.arg, Power) and e.arg.exp == -1 and \
+            not is_scalar(e.arg):
+        return Transpose(e.arg.arg)
+    return None
+
+
+def _is_ones_column(e: Expr) -> bool:
+    return isinstance(e, Ones) and e.cols == 1 and e.rows != 1
+
+
+def _is_ones_row(e: Expr) -> bool:
+    return isinstance(e, Transpose) and _is_ones_column(e.arg)
+
+
+def product_cost(left: Expr, right: Expr) -> Cost:
+    """The cost of left·right, both computed (p×q times q×r)."""
+    p, q, r = size(left.rows), size(left.cols), size(right.cols)
+    if _inverse_arg(left) is not None:
+        return Fraction(2, 3) * q * q * q + 2 * q * q * r + p * r
+    if _inverse_arg(right) is not None:
+        return Fraction(2, 3) * q * q * q + 2 * q * q * p + p * r
+    if isinstance(left, Diag):
+        return 2 * entries(right)
+    if isinstance(right, Diag):
+        return 2 * entries(left)
+    if _is_ones_row(left):
+        return entries(right)                           # column sums
+    if _is_ones_column(right):
+        return entries(left)                            # row sums
+    if _is_ones_column(left) or _is_ones_row(right):
+        return NOTHING                                  # a broadcast
+    return 2 * p * q * r + p * r
+
+
+@lru_cache(maxsize=1 << 14)
+def own_cost(e: Expr) -> Cost:
+    """What computing e costs once its operands are computed (e in its code form)."""
+    if not e.args or isinstance(e, Broadcast) or \
+            (isinstance(e, Transpose) and _inverse_arg(e) is None):
+        return NOTHING                       # inputs, constants, views
+    n = entries(e)
+    if isinstance(e, MatMul):
+        scalars = [a for a in e.args if is_scalar(a)]
+        chain = [a for a in e.args if not is_scalar(a)]
+        scaling = (len(scalars) - (0 if chain else 1)) * n
+        return scaling + _order(chain)[0] if len(chain) > 1 else scaling
+    if isinstance(e, (Power, Det, LogDet)) and not is_scalar(e.arg):
+        cube = size(e.arg.rows) * size(e.arg.rows) * size(e.arg.rows)
+        return (Fraction(2, 3) if isinstance(e, (Det, LogDet)) else 2) * cube + n
+    if isinstance(e, (Add, Hadamard)):
+        return len(e.args) * n
+    if isinstance(e, Frob):
+        return 2 * entries(e.arg)
+    return entries(e.arg) + n                # one pass over the operand, one result
+
+
+def cost(e: Expr) -> Cost:
+    """What the code for e costs: e in its code form, each distinct node paid once."""
+    total, seen, todo = NOTHING, set(), [code_form(e)]
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        total = total + own_cost(node)
+        todo.extend(node.args)
+    return total
+
+
+# --- matrix chains -----------------------------------------------------------------------------
+
+def _factors(e: MatMul) -> tuple[list, list]:
+    """(scalar factors, matrix factors) of a product: nested products opened, broadcasts and
+    all-ones matrices taken apart into ones vectors (a𝟏ᵀ, 𝟏bᵀ, s𝟏𝟏ᵀ)."""
+    scalars, chain = [], []
+    for a in e.args:
+        if is_scalar(a):
+            scalars.append(a)
+        elif isinstance(a, MatMul):
+            inner_scalars, inner_chain = _factors(a)
+            scalars += inner_scalars
+            chain += inner_chain
+        elif isinstance(a, Ones):
+            chain += _ones(a.rows, a.cols)
+        elif isinstance(a, Broadcast) and a.arg.shape != a.shape:
+            part = a.arg
+            if is_scalar(part):
+                scalars.append(part)
+                chain += _ones(a.rows, a.cols)
+            elif part.cols == 1:
+                chain += [part] + _ones(1, a.cols)
+            else:
+                chain += _ones(a.rows, 1) + [part]
+        else:
+            chain.append(a.arg if isinstance(a, Broadcast) else a)
+    return [s for s in scalars if s != Num(1)], chain
+
+
+def _ones(rows, cols) -> list:
+    """The all-ones rows×cols matrix as ones vectors: 𝟏, 𝟏ᵀ or 𝟏𝟏ᵀ."""
+    return ([Ones(rows, 1)] if rows != 1 else []) + \
+        ([Transpose(Ones(cols, 1))] if cols != 1 else [])
+
+
+def _combine(left: Expr, right: Expr) -> Expr:
+    """left·right as the code computes it: a product with Diag as broadcasting, an outer product
+    with a ones vector as a broadcast; other products (sums, solves) as MatMul."""
+    rows, cols = left.rows, right.cols
+    if isinstance(left, Diag):
+        s = left.arg
+        return Hadamard(s if cols == 1 else Broadcast(s, rows, cols), right)
+    if isinstance(right, Diag):
+        s = Transpose(right.arg)
+        return Hadamard(left, s if rows == 1 else Broadcast(s, rows, cols))
+    if _is_ones_column(left) and not _is_ones_row(right):
+        return Broadcast(right, rows, cols)
+    if _is_ones_row(right) and not _is_ones_column(left):
+        return Broadcast(left, rows, cols)
+    if _is_ones_column(left):
+        return Broadcast(Num(1), rows, cols)
+    return MatMul(left, right)
+
+
+def _order(chain: list) -> tuple[Cost, object]:
+    """The cheapest evaluation order of a chain (dynamic programming over its splits): its cost
+    and the tree, a factor's index or a pair of trees. Ties go to the left-to-right order."""
+    n = len(chain)
+    best: dict = {(i, i): (NOTHING, i, chain[i]) for i in range(n)}
+    for length in range(2, n + 1):
+        for i in range(n - length + 1):
+            j = i + length - 1
+            options = []
+            for k in range(j - 1, i - 1, -1):
+                (cl, tl, el), (cr, tr, er) = best[(i, k)], best[(k + 1, j)]
+                options.append((cl + cr + product_cost(el, er), (tl, tr), _combine(el, er)))
+            best[(i, j)] = min(options, key=lambda o: o[0]._key())
+    c, tree, _ = best[(0, n - 1)]
+    return c, tree
+
+
+def _realize(tree, chain: list, target, scalars: list, path=()) -> Expr:
+    """The tree as an expression, the scalars multiplying the node at path ``target``."""
+    if isinstance(tree, int):
+        node = chain[tree]
+    else:
+        node = _combine(_realize(tree[0], chain, target, scalars, path + (0,)),
+                        _realize(tree[1], chain, target, scalars, path + (1,)))
+    return _scaled(scalars, node) if path == target else node
+
+
+def _scaled(scalars: list, node: Expr) -> Expr:
+    if not scalars:
+        return node
+    if isinstance(node, MatMul) and any(is_scalar(a) for a in node.args) and not is_scalar(node):
+        return MatMul(*scalars, *node.args)
+    return MatMul(*scalars, node)
+
+
+def _smallest(tree, chain: list) -> tuple:
+    """The path of the node a scalar should multiply: the fewest entries, then the nearest the
+    root (the root when it is as small), never inside a solve, a Diag or a ones vector."""
+    options = []
+
+    def visit(t, path):
+        e = _shape_of(t, chain)
+        if path == () or not isinstance(t, int) or not _special(chain[t]):
+            options.append((entries(e)._key(), len(path), path))
+        if not isinstance(t, int):
+            visit(t[0], path + (0,))
+            visit(t[1], path + (1,))
+    visit(tree, ())
+    return min(options)[2]
+
+
+def _shape_of(tree, chain: list) -> Expr:
+    """A stand-in of the tree's shape (for counting its entries)."""
+    if isinstance(tree, int):
+        return chain[tree]
+    left, right = _shape_of(tree[0], chain), _shape_of(tree[1], chain)
+    return Ones(left.rows, right.cols)
+
+
+def _special(e: Expr) -> bool:
+    return _inverse_arg(e) is not None or isinstance(e, Diag) or _is_ones_column(e) or \
+        _is_ones_row(e)
+
+
+def _chain_form(e: MatMul) -> Expr:
+    scalars, chain = _factors(e)
+    scalars = [code_form(s) for s in scalars]
+    chain = [code_form(f) for f in chain]
+    if not chain:
+        return MatMul(*scalars) if len(scalars) > 1 else (scalars[0] if scalars else Num(1))
+    _, tree = _order(chain)
+    target = _smallest(tree, chain) if scalars else None
+    return _realize(tree, chain, target, scalars)
+
+
+# --- sums of products, regrouped -----------------------------------------------------------------
+
+def _parts(term: Expr) -> tuple[list, list]:
+    """(scalar factors, matrix chain) of a term; its number among the scalars."""
+    if isinstance(term, MatMul):
+        return [a for a in term.args if is_scalar(a)], [a for a in term.args if not is_scalar(a)]
+    return ([term], []) if is_scalar(term) else ([], [term])
+
+
+def _join(factors: list) -> Expr:
+    return factors[0] if len(factors) == 1 else MatMul(*factors)
+
+
+def _sum(terms: list) -> Expr:
+    return terms[0] if len(terms) == 1 else Add(*terms)
+
+
+def _group(terms: tuple) -> Expr:
+    """A sum of product terms, common factors taken out greedily, each time the one that makes
+    the code cheapest (a number common to every term; a left or right matrix factor common to
+    several), then the same inside and outside the parentheses."""
+    plain = _sum(list(terms))
+    coefficients = {abs(coeff_and_rest(t)[0]) for t in terms}
+    if len(coefficients) == 1 and (c := coefficients.pop()) not in (0, 1):
+        inner = tuple(scale(coeff_and_rest(t)[0] / c, coeff_and_rest(t)[1], t.shape)
+                      for t in terms)
+        return MatMul(Num(c), _group(inner))
+    parts = [_parts(t) for t in terms]
+    best, best_cost = None, cost(plain)
+    for side in (0, -1):
+        for f in dict.fromkeys(ch[side] for _, ch in parts if len(ch) > 1):
+            members = [i for i, (_, ch) in enumerate(parts) if len(ch) > 1 and ch[side] == f]
+            if len(members) < 2:
+                continue
+            inner = [_join(s + (ch[1:] if side == 0 else ch[:-1])) for s, ch in
+                     (parts[i] for i in members)]
+            others = [t for i, t in enumerate(terms) if i not in members]
+            grouped = MatMul(f, _sum(inner)) if side == 0 else MatMul(_sum(inner), f)
+            option = (side, f, inner, others)
+            c = cost(_sum([grouped] + others))
+            if c < best_cost:
+                best, best_cost = option, c
+    if best is None:
+        return plain
+    side, f, inner, others = best
+    inside = _group(tuple(inner))
+    grouped = MatMul(f, inside) if side == 0 else MatMul(inside, f)
+    return _sum([grouped] + ([_group(tuple(others))] if others else []))
+
+
+@lru_cache(maxsize=1 << 14)
+def regroup(e: Expr) -> Expr:
+    """e with every sum of products (and product of sums) in its cheapest grouping: distributed
+    into terms, then common factors taken out where the code gets cheaper; e itself when no
+    grouping is cheaper."""
+    if e.args:
+        e = e.with_args(regroup(a) for a in e.args)
+    if not (isinstance(e, Add) or (isinstance(e, MatMul) and
+                                   any(isinstance(a, Add) for a in e.args))):
+        return e
+    terms = expand(e)
+    if not 1 < len(terms) <= MAX_TERMS:
+        return e
+    grouped = _group(tuple(terms))
+    return grouped if cost(grouped) < cost(e) else e
+
+
+# --- the whole form ------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1 << 14)
+def code_form(e: Expr) -> Expr:
+    """e with every product in its cheapest order (its Diag products and ones vectors as
+    broadcasts and sums, its scalars on the smallest operand)."""
+    if isinstance(e, MatMul):
+        return _chain_form(e)
+    if isinstance(e, Add):
+        # the sign of a later term stays with the sum (a subtraction costs nothing), the rest
+        # of its coefficient goes inside
+        return Add(code_form(e.args[0]), *[
+            MatMul(Num(-1), code_form(scale(-c, rest, a.shape)))
+            if (c := coeff_and_rest(a)[0]) < 0 and (rest := coeff_and_rest(a)[1]) is not None
+            else code_form(a) for a in e.args[1:]])
+    return e.with_args(code_form(a) for a in e.args) if e.args else e
+
+
+def entrywise(e: Expr) -> Expr:
+    """e with every user function call f(A) written out entrywise (so that its argument is
+    computed once like any shared subexpression)."""
+    if e.args:
+        e = e.with_args(entrywise(a) for a in e.args)
+    return e.entrywise() if isinstance(e, UserFunc) else e
+
+
+def machine_form(e: Expr) -> Expr:
+    """What the code computes for e: user functions written out entrywise, sums regrouped, the
+    stable forms, products in their cheapest order, entrywise work before broadcasting."""
+    return broadcast_last(code_form(stable(regroup(entrywise(e)))))
+
+
+@lru_cache(maxsize=1 << 14)
+def broadcast_last(e: Expr) -> Expr:
+    """An entrywise operation on broadcasts is the broadcast of the operation on their
+    arguments, which has fewer entries: f(a𝟏ᵀ) = f(a)𝟏ᵀ, c(a𝟏ᵀ) = (ca)𝟏ᵀ, a𝟏ᵀ ∘ b𝟏ᵀ = (a ∘ b)𝟏ᵀ
+    (the reader's form, from simplify, writes them the other way round)."""
+    if not e.args:
+        return e
+    e = e.with_args(broadcast_last(a) for a in e.args)
+    if isinstance(e, Broadcast) and isinstance(e.arg, Broadcast):
+        return Broadcast(e.arg.arg, *e.shape)
+    if isinstance(e, MatMul):
+        inner = [a for a in e.args if not is_scalar(a)]
+        if len(inner) == 1 and isinstance(inner[0], Broadcast):
+            scaled = MatMul(*[inner[0].arg if a is inner[0] else a for a in e.args])
+            return Broadcast(scaled, *e.shape)
+        return e
+    if isinstance(e, (Func, HadPow, Add, Hadamard)) and \
+            all(isinstance(a, Broadcast) for a in e.args) and \
+            len({a.arg.shape for a in e.args}) == 1:
+        args = [a.arg for a in e.args]
+        if isinstance(e, HadPow) and is_scalar(args[0]):
+            return Broadcast(Power(args[0], e.exp), *e.shape)
+        if isinstance(e, Hadamard) and is_scalar(args[0]):
+            return Broadcast(MatMul(*args), *e.shape)
+        return Broadcast(e.with_args(args), *e.shape)
+    if isinstance(e, (Add, Hadamard)):
+        # the broadcasts among the operands combined first: γᵀ ∘ M ∘ sᵀ = (γ ∘ s)ᵀ ∘ M
+        groups: dict = {}
+        for a in e.args:
+            if isinstance(a, Broadcast):
+                groups.setdefault(a.arg.shape, []).append(a)
+        for group in groups.values():
+            if len(group) > 1:
+                rest = [a for a in e.args if a not in group]
+                combined = broadcast_last(e.with_args(group))
+                return e.with_args([combined] + rest) if rest else combined
+    return e
+

@@ -1,0 +1,137 @@
+"""The code matcalc generates for the benchmark functions (bench/bench_code.py) is right — executed
+against finite differences — and does no more arithmetic than the hand-written closed form the
+benchmark times it against: both are run on arrays that count every operation (tests/arithmetic.py),
+at small sizes, so no test depends on timing. Also the cost model's own laws
+(matcalc/codeform.py): chains in their cheapest order, scalars on the smallest operand, Diag and
+ones vectors as broadcasts and sums, solves with vectors, sums regrouped rather than Gram
+matrices, one factorisation for several solves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from arithmetic import TracingNumpy, calls, cost, run
+from bench_code import CASES
+from test_codegen import check_generated
+
+from matcalc import derive
+from matcalc.codegen import py_name
+from matcalc.codeform import Cost, size
+
+KIND = {"grad": "gradient", "hess": "hessian", "hvp": "hessian"}
+
+
+def _generated(text: str, wrt: str, kind: str, shapes=None):
+    """The generated function of the kind ("grad", "hess", "hvp"), run on counting arrays."""
+    namespace: dict = {}
+    exec(derive(text, wrt, shapes, kind=KIND[kind]).numpy, namespace)  # noqa: S102
+    namespace["np"] = TracingNumpy()
+    return namespace[f"{kind}_{py_name(wrt)}"]
+
+
+def _small(case) -> dict:
+    """The case's inputs at small sizes (a 40th of the benchmark's, at least 3)."""
+    sizes = {k: max(3, v // 40) for k, v in case.sizes.items()}
+    inputs = case.inputs(np.random.default_rng(1), **sizes)
+    return {py_name(k): v for k, v in inputs.items()}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_benchmark_code_is_right(case):
+    check_generated(case.text, case.wrt, case.shapes or None, kind=KIND[case.kind])
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_no_more_arithmetic_than_by_hand(case):
+    inputs = _small(case)
+    ours = run(_generated(case.text, case.wrt, case.kind, case.shapes or None), **inputs)
+    theirs = run(case.hand, **inputs)
+    assert cost(ours) <= 1.1 * cost(theirs), (cost(ours), cost(theirs), ours)
+
+
+# --- the laws of the cost model, each on the code of one function --------------------------------
+
+def _log(text, wrt, kind="grad", shapes=None, **inputs):
+    return run(_generated(text, wrt, kind, shapes), **inputs)
+
+
+def test_costs_compare_as_polynomials_in_one_large_size():
+    assert size("n") * size("m") == size("m·n") == Cost([0, 0, 1])
+    assert size(3) * size("n") < size("n") * size("n") < size("n") * size("m") * size("k")
+    assert not size("n") < size("m")
+
+
+def test_vector_products_first():
+    """Aᵀ(Ax − b): two matrix-vector products, never AᵀA."""
+    rng = np.random.default_rng(0)
+    A, x, b = rng.standard_normal((40, 30)), rng.standard_normal(30), rng.standard_normal(40)
+    products = calls(_log("‖Ax − b‖₂²", "x", A=A, x=x, b=b), "matmul")
+    assert sorted(products) == [((30, 40), (40, 1)), ((40, 30), (30, 1))]
+
+
+def test_scalars_multiply_the_smallest_operand():
+    """2(Aᵀr) scales the vector; (2Aᵀ)r would scale the matrix (1200 operations)."""
+    rng = np.random.default_rng(0)
+    A, x, b = rng.standard_normal((40, 30)), rng.standard_normal(30), rng.standard_normal(40)
+    log = _log("‖Ax − b‖₂²", "x", A=A, x=x, b=b)
+    assert all(max(map(np.prod, shapes)) < 40 * 30 for op, shapes, _ in log if op != "matmul")
+    log = _log("sum(log(1 + exp(Xw)) − y ∘ Xw)", "w", X=A, w=x, y=b)
+    assert all(out[0] * out[1] < 40 * 30 for op, _, out in log if op != "matmul" and out)
+
+
+def test_diag_in_a_product_is_broadcasting():
+    rng = np.random.default_rng(0)
+    X, w, y = rng.standard_normal((40, 30)), rng.standard_normal(30), rng.standard_normal(40)
+    log = _log("sum(log(1 + exp(Xw)) − y ∘ Xw)", "w", "hess", X=X, w=w, y=y)
+    assert not calls(log, "diagflat")
+    assert sorted(calls(log, "matmul")) == [((30, 40), (40, 30)), ((40, 30), (30, 1))]
+
+
+def test_ones_products_are_sums_and_broadcasts():
+    """Attention's row sums M𝟏𝟏ᵀ and a bias 𝟏bᵀ take no product with a ones matrix."""
+    rng = np.random.default_rng(0)
+    n, p, k, m = 7, 9, 4, 5
+    log = _log("d ∈ ℝ; sum(G ∘ softmax(QKᵀ/√d)V)", "Q", G=rng.standard_normal((n, m)),
+               Q=rng.standard_normal((n, k)), K=rng.standard_normal((p, k)), d=4.0,
+               V=rng.standard_normal((p, m)))
+    assert sorted(calls(log, "matmul")) == [((n, k), (k, p)), ((n, m), (m, p)),
+                                            ((n, p), (p, k))]
+    log = _log("sum(G ∘ relu(XWᵀ + 𝟏bᵀ))", "b", G=rng.standard_normal((n, m)),
+               X=rng.standard_normal((n, k)), W=rng.standard_normal((m, k)),
+               b=rng.standard_normal(m))
+    assert calls(log, "matmul") == [((n, k), (k, m))]
+
+
+def test_inverses_apply_to_vectors():
+    """aᵀX⁻¹b: −(X⁻ᵀa)(X⁻¹b)ᵀ, each solve with one vector, never with the outer product."""
+    rng = np.random.default_rng(0)
+    n = 6
+    X = rng.standard_normal((n, n)) + n * np.eye(n)
+    log = _log("aᵀX⁻¹b", "X", a=rng.standard_normal(n), X=X, b=rng.standard_normal(n))
+    assert calls(log, "solve") == [((n, n), (n, 1))] * 2
+
+
+def test_one_factorisation_per_matrix():
+    """aᵀX⁻¹b + cᵀX⁻¹d: two solves with X (b, d) share one, and two with Xᵀ (a, c)."""
+    rng = np.random.default_rng(0)
+    n = 6
+    X = rng.standard_normal((n, n)) + n * np.eye(n)
+    v = {name: rng.standard_normal(n) for name in "abcd"}
+    text = "aᵀX⁻¹b + cᵀX⁻¹d"
+    log = _log(text, "X", X=X, **v)
+    assert calls(log, "solve") == [((n, n), (n, 2))] * 2
+    check_generated(text, "X")
+
+
+def test_no_gram_matrix_where_the_residuals_are_cheaper():
+    """Σ Aᵢᵀ(Aᵢx − bᵢ), not (Σ AᵢᵀAᵢ)x − Σ Aᵢᵀbᵢ: every product is with a vector."""
+    rng = np.random.default_rng(0)
+    inputs = {f"A{i}": rng.standard_normal((10 + i, 8)) for i in (1, 2, 3)}
+    inputs.update({f"b{i}": rng.standard_normal(10 + i) for i in (1, 2, 3)})
+    log = _log("‖A₁x − b₁‖₂² + ‖A₂x − b₂‖₂² + ‖A₃x − b₃‖₂²", "x",
+               x=rng.standard_normal(8), **inputs)
+    assert all(b[-1] == 1 for _, b in calls(log, "matmul"))
+    # the Gram matrix where it is what is asked for: the Hessian 2AᵀA
+    log = _log("‖Ax − b‖₂²", "x", "hess", A=inputs["A1"], x=rng.standard_normal(8),
+               b=inputs["b1"])
+    assert calls(log, "matmul") == [((8, 11), (11, 8))]
