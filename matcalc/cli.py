@@ -8,6 +8,8 @@ import os
 import shlex
 import sys
 
+from . import __version__
+
 EPILOG = """\
 examples:
   matcalc '‖XWᵀ‖_F²' --wrt W
@@ -19,6 +21,9 @@ output: with --to text (the default) everything goes to stdout: the reading (--s
 results with their notes, the --check report. With --to latex, numpy or json, stdout carries
 only the LaTeX, the code or the JSON; the reading, the notes and the --check report go to
 stderr. Errors always go to stderr.
+
+An expression that starts with a minus (a negative log-likelihood) is read as the
+expression: matcalc '-sum(log(softmax(z)))' --wrt z; after -- anything is the expression.
 
 exit status: 0 success, 1 a --check failed, 2 bad input or an unsupported expression,
 3 an internal error (a bug in matcalc: please report it).
@@ -63,11 +68,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --to latex: a complete LaTeX document")
     p.add_argument("--with-value", action="store_true",
                    help="with --to numpy: the functions return (f, grad)")
+    p.add_argument("--version", action="version", version=f"matcalc {__version__}")
     return p
 
 
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    """The options, and the expression even where it starts with a minus (-tr(X), -sum(x)):
+    an argument that starts with one '-' and is not an option is the expression; an
+    unknown option (--bogus) is still an error."""
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if args.expr is None and extras and extras[0][:1] == "-" and extras[0][:2] != "--":
+        args.expr = extras.pop(0)
+    if extras:
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_arguments(argv)
     out = sys.stdout
     # stdout carries only the artefact; with code, LaTeX or JSON, what a person reads goes aside
     info = sys.stdout if args.to == "text" else sys.stderr
@@ -118,7 +137,6 @@ def _reading(text: str, shapes: dict, ascii_only: bool) -> str:
 def _internal_error_message(err: Exception, text: str | None, argv) -> str:
     """What a bug in matcalc prints instead of a traceback: what failed, the command (and the
     input when it came from a file), the version, where to report it."""
-    from . import __version__
     from .errors import InternalError, shown
     cause = err.cause if isinstance(err, InternalError) else err
     where = f" in {err.where}" if isinstance(err, InternalError) else ""

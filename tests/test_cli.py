@@ -301,3 +301,34 @@ def test_package_parse_stays_the_function_after_the_pipeline_loads():
     run = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert run.stdout.split() == ["True", "Program"], run.stderr
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["-tr(X)", "--wrt", "X"], "∂f/∂X = −I"),
+    (["--wrt", "x", "-sum(x)"], "∂f/∂x = −𝟏"),
+    (["--wrt", "x", "--", "-sum(x)"], "∂f/∂x = −𝟏"),
+    (["-x^T x", "--wrt", "x"], "∂f/∂x = −2x"),
+])
+def test_expression_starting_with_a_minus(argv, expected, capsys):
+    # negative log-likelihoods start with a minus: the argument is the expression, not an option
+    assert main(argv) == 0
+    assert capsys.readouterr().out.startswith(expected)
+
+
+@pytest.mark.parametrize("argv, unknown", [
+    (["--bogus", "tr(X)", "--wrt", "X"], "--bogus"),
+    (["-sum(x)", "--wrt", "x", "-tr(X)"], "-tr(X)"),
+])
+def test_unknown_options_are_still_errors(argv, unknown, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert f"error: unrecognized arguments: {unknown}" in capsys.readouterr().err
+
+
+def test_version(capsys):
+    from matcalc import __version__
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out == f"matcalc {__version__}\n"
