@@ -1453,8 +1453,9 @@ class _Elaborator:
     def node(self, kind, args, params, shape, span, **kw) -> _E:
         e = _E(kind, args, params, shape, span, **kw)
         if e.depth > MAX_DEPTH:
-            self.error(f"the expression is nested too deeply (more than {MAX_DEPTH} levels)",
-                       [span], "simplify the expression or split it into definitions")
+            self.error(f"the expression is nested too deeply (more than {MAX_DEPTH} levels, "
+                       "counting through the definitions it uses)", [span],
+                       "simplify the expression")
         return e
 
     def num(self, value, span, one=False) -> _E:
@@ -1571,10 +1572,11 @@ class _Elaborator:
         if self._parameter_of(name, span):
             return self.node("Var", (), (name, (1, 1), ""), (self.ONE, self.ONE), span)
         if name in self.defined:
+            # as deep as its definition: the derivation goes through it
             d = self.defined[name]
             structure = self.declared.get(name, (None, ""))[1]
             return self.node("Var", (), (name, (_DimRef(d.shape[0]), _DimRef(d.shape[1])),
-                                         structure), d.shape, span)
+                                         structure), d.shape, span, depth=d.depth)
         if name in self.all_defined:
             self.error(f"{name} is used before its definition", [span, self.all_defined[name]],
                        f"define {name} first, or use another name for the variable")

@@ -459,6 +459,15 @@ def test_kronecker_dimensions():
         Var("B", (2, 2)), Var("A", (2, 3)), Var("X", (4, 6)))
 
 
+def test_depth_counts_through_definitions():
+    chain = "".join(f"W{i} = W{i - 1} + X; " for i in range(1, 199))
+    assert len(parse("W0 = X; " + chain + "sum(W198)").definitions) == 199
+    with pytest.raises(MatcalcError) as err:
+        parse("W0 = X; " + chain + "W199 = W198 + X; sum(W199)")
+    assert err.value.message == ("the expression is nested too deeply (more than 200 levels, "
+                                 "counting through the definitions it uses)")
+
+
 def test_numbers_at_the_limits_are_exact():
     assert parse("1e299 X").result == MatMul(Num(10 ** 299), Var("X", ("n", "m")))
     assert parse("1e-299X").result == MatMul(Num(F(1, 10 ** 299)), Var("X", ("n", "m")))
