@@ -105,12 +105,14 @@ ELEMENTWISE = {
 
 class NumpyPrinter:
     """Python expressions, one ``_<Node>`` method per node type returning ``Code``; ``names``
-    maps shared subtrees to their temporaries, ``variables`` user names to Python names."""
+    maps shared subtrees to their temporaries, ``variables`` user names to Python names,
+    ``dtype`` names the inputs' floating dtype (the constants' dtype)."""
 
-    def __init__(self, names: dict, variables: dict, dims: dict):
+    def __init__(self, names: dict, variables: dict, dims: dict, dtype: str = "float"):
         self.names = names
         self.variables = variables
         self.dims = dims
+        self.dtype = dtype
 
     def __call__(self, e: Expr) -> Code:
         if e in self.names:
@@ -136,13 +138,14 @@ class NumpyPrinter:
         return Code(repr(float(e.value)), ATOM if e.value >= 0 else NEG)
 
     def _Identity(self, e):
-        return Code("1.0" if is_scalar(e) else f"np.eye({self.dim(e.rows).text})", ATOM)
+        return Code("1.0" if is_scalar(e) else
+                    f"np.eye({self.dim(e.rows).text}, dtype={self.dtype})", ATOM)
 
     def _Ones(self, e):
-        return Code("1.0" if is_scalar(e) else f"np.ones({self.shape(e)})", ATOM)
+        return Code("1.0" if is_scalar(e) else f"np.ones({self.shape(e)}, {self.dtype})", ATOM)
 
     def _Zero(self, e):
-        return Code("0.0" if is_scalar(e) else f"np.zeros({self.shape(e)})", ATOM)
+        return Code("0.0" if is_scalar(e) else f"np.zeros({self.shape(e)}, {self.dtype})", ATOM)
 
     def _Size(self, e):
         return self.dim(e.dim)
@@ -151,7 +154,7 @@ class NumpyPrinter:
         if is_scalar(e):
             return Code("1.0", ATOM)
         m, n = (self.dim(d).text for d in e.params)
-        return Code(f"_commutation({m}, {n})", ATOM)
+        return Code(f"_commutation({m}, {n}, {self.dtype})", ATOM)
 
     # -- entrywise operations ------------------------------------------------------------------
     def entrywise_operands(self, args) -> list:
@@ -215,8 +218,9 @@ class NumpyPrinter:
         if e.shape == e.arg.shape:
             return self(e.arg)
         if isinstance(e.arg, Num):
-            fill = {0: "np.zeros({})", 1: "np.ones({})"}.get(e.arg.value, "np.full({}, {})")
-            return Code(fill.format(self.shape(e), self(e.arg).text), ATOM)
+            fill = {0: "np.zeros({0}, {2})", 1: "np.ones({0}, {2})"}.get(e.arg.value,
+                                                                      "np.full({0}, {1}, {2})")
+            return Code(fill.format(self.shape(e), self(e.arg).text, self.dtype), ATOM)
         return Code(f"np.broadcast_to({self(e.arg).text}, {self.shape(e)})", ATOM)
 
     # -- products -------------------------------------------------------------------------------
@@ -426,11 +430,12 @@ def _shape_checks(params: list[Var], variables: dict, namer: Namer) -> tuple[lis
         if v.shape == SCALAR:
             lines.append(f"{name} = float({name})")
             continue
+        # a floating dtype stays (float32 in, float32 out), any other becomes float64
         if cols == 1:
-            lines.append(f"{name} = np.asarray({name}, dtype=float).reshape(-1, 1)")
+            lines.append(f"{name} = _floats({name}).reshape(-1, 1)")
             axes = [(rows, f"{name}.shape[0]", f"the length of {name}")]
         else:
-            lines.append(f"{name} = np.asarray({name}, dtype=float)")
+            lines.append(f"{name} = _floats({name})")
             lines.append(f"if {name}.ndim != 2:")
             lines.append(f"    raise ValueError(\"{name} must be a 2-D array\")")
             axes = [(rows, f"{name}.shape[0]", f"the rows of {name}"),
@@ -477,8 +482,12 @@ def _function(name: str, doc: str, expr: Expr, params: list[Var], definitions: d
                 if not part.isdigit() and part not in dims:
                     raise MatcalcError(f"the size {part} is not fixed by any input of {name}")
     body = list(check_lines)
+    arrays = [variables[v.name] for v in params if v.shape != SCALAR]
+    dtype = namer.claim("dtype") if arrays else "float"
+    if arrays:                    # the constants' dtype, a line kept only if one reads it
+        body.append(f"{dtype} = np.result_type({', '.join(arrays)})")
     names: dict = {}
-    printer = NumpyPrinter(names, variables, dims)
+    printer = NumpyPrinter(names, variables, dims, dtype)
     # definitions, shared temporaries and stacked solves, each after everything it reads
     everything = exprs + list(used_defs.values())
     stacks = _stacked_solves(everything)
@@ -487,7 +496,7 @@ def _function(name: str, doc: str, expr: Expr, params: list[Var], definitions: d
         [((node,), (node,), None) for node in _shared_subtrees(everything)
          if node not in stacked] + \
         [(nodes, (matrix, *columns), columns) for nodes, matrix, columns in stacks]
-    temporaries = set(dims.values())
+    temporaries = set(dims.values()) | {dtype}
     while pending:
         provider = {n: i for i, (provides, _, _) in enumerate(pending) for n in provides}
         i = next(i for i, (_, reads, _) in enumerate(pending)
@@ -505,7 +514,8 @@ def _function(name: str, doc: str, expr: Expr, params: list[Var], definitions: d
             temporaries.add(body[-1].split(" = ")[0])
     out = printer(expr)
     if returns is None:                       # a Jacobian or Hessian: a 2-D matrix
-        ret = f"np.full((1, 1), {out.text})" if is_scalar(expr) else _fresh(expr, out).text
+        ret = f"np.full((1, 1), {out.text}, {dtype})" if is_scalar(expr) else \
+            _fresh(expr, out).text
     elif returns.shape == SCALAR:
         ret = _as_float(out)
     elif returns.cols == 1:
@@ -664,9 +674,14 @@ def generate(result, with_value: bool = False) -> str:
 
 # Helper functions, emitted only when the code calls them.
 HELPERS = {
-    "_commutation": '''def _commutation(m, n):
+    "_floats": '''def _floats(a):
+    """a as an array of floating point: a floating dtype stays, any other becomes float64."""
+    a = np.asarray(a)
+    return a if a.dtype.kind == "f" else a.astype(float)
+''',
+    "_commutation": '''def _commutation(m, n, dtype):
     """The commutation matrix K: K @ A.reshape(-1, order="F") == A.T.reshape(-1, order="F")."""
-    k = np.zeros((m * n, m * n))
+    k = np.zeros((m * n, m * n), dtype)
     rows = np.arange(m * n)
     k[rows, (rows % n) * m + rows // n] = 1.0
     return k

@@ -309,3 +309,44 @@ def test_the_code_reads_only_the_names_the_namer_reserves():
                     read = {i.argval for i in dis.get_instructions(fn)
                             if i.opname == "LOAD_GLOBAL"}
                     assert read <= allowed, (row.text, read - allowed)
+
+
+# --- issue 12: dtype in = dtype out ---------------------------------------------------------------
+
+DTYPES = [
+    ("‖Ax − b‖₂²", "x", None, "hessian"),
+    ("sum(log(1 + exp(Xw)) − y ∘ Xw)", "w", None, "hessian"),
+    ("aᵀX⁻¹b", "X", None, "auto"),
+    ("tr(XᵀAX)", "X", None, "hessian"),          # np.eye in the Hessian
+    ("Xᵀ", "X", None, "jacobian"),                # the commutation matrix
+    ("sum(X)", "X", None, "auto"),                # an all-ones gradient
+    ("logdet X", "X", None, "auto"),
+    ("Y ∈ ℝ^{n×k} onehot; −sum(Y ∘ logsoftmax(XW))", "W", None, "auto"),
+    ("X ∈ ℝ^{N×D}; γ ∈ ℝ^D; μ = mean(X, 1); v = var(X, 1); X̂ = (X − μ) ⊘ √(v + ε); "
+     "L = sum(G ∘ X̂ ∘ γᵀ)", "X", None, "auto"),
+]
+
+
+@pytest.mark.parametrize("text, wrt, shapes, kind", DTYPES, ids=[r[0] for r in DTYPES])
+def test_float32_in_float32_out(text, wrt, shapes, kind):
+    """float32 inputs give float32 arrays (the same values, to float32's precision); integer
+    inputs become float64."""
+    result = derive(text, wrt, shapes, kind=kind)
+    functions = _functions(result)
+    for d in result.derivatives:
+        params, env, _, _ = _setup(result, d)
+        extra = [d.map_var] if d.map_var is not None else []
+        args = [_user_value(env[v.name], v) for v in params + extra]
+        for name, fn in functions.items():
+            if not name.endswith("_" + _py(d.wrt.name)) or name.startswith("_"):
+                continue
+            n_args = fn.__code__.co_argcount
+            want = fn(*args[:n_args])
+            got = fn(*[a.astype(np.float32) if isinstance(a, np.ndarray) else a
+                       for a in args[:n_args]])
+            assert got.dtype == np.float32, (name, got.dtype)
+            assert np.allclose(got, want, rtol=1e-3, atol=1e-3 * np.abs(want).max())
+            integers = [np.round(a).astype(int) if isinstance(a, np.ndarray) else a
+                        for a in args[:n_args]]
+            if not ("logdet" in text or "⁻¹" in text):          # rounding may make X singular
+                assert fn(*integers).dtype == np.float64
