@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matcalc.evaluate import assign_sizes, evaluate, random_inputs
-from matcalc.parse import parse
+from matcalc.reader import parse
 from matcalc.printers import to_text
 from matcalc.simplify import present, simplify, tidy
 
