@@ -21,7 +21,7 @@ from .ir import (Commutation, D, Expr, Frob, Var, Zero, dim_mul, fmt_shape, is_s
                  substitute, walk)
 from .printers import ASCII_GREEK, to_ascii, to_latex, to_text
 from .reader import Program, parse
-from .report import render, render_steps
+from .report import K_NOTE, render, render_steps
 from .simplify import (cost, expand_definitions, fold_definitions, fold_hadamard_definitions,
                        present, simplify, tidy)
 
@@ -295,7 +295,7 @@ def _jacobian(program: Program, var: Var, definitions: dict) -> Derivative:
     map_expr = textbook_form(vjp.expr, definitions, f, program.result_name)
     notes = list(vjp.notes)
     if _mentions(J, Commutation):
-        notes.append("K is the commutation matrix: vec(Xᵀ) = K vec(X)")
+        notes.append(K_NOTE)
     return Derivative("jacobian", var, J, f, definitions, vjp.steps, notes, vjp.rules,
                       fname=fname, index=index, map_expr=map_expr, map_var=g, differential=lin)
 
@@ -321,7 +321,7 @@ def _hessian(program: Program, var: Var, definitions: dict) -> Derivative:
                         program.result_name)
     notes = list(g.notes)
     if _mentions(H, Commutation):
-        notes.append("K is the commutation matrix: vec(Xᵀ) = K vec(X); (A ⊗ B)K = K(B ⊗ A)")
+        notes.append(K_NOTE + "; (A ⊗ B)K_{n,q} = K_{m,p}(B ⊗ A) for a p×q B")
     return Derivative("hessian", var, H, program.result, definitions, g.steps, notes, g.rules,
                       fname=_result_name(program, "f"), map_expr=hvp, map_var=v, gradient=grad,
                       differential=lin)

@@ -330,7 +330,12 @@ class Printer:
         return self.precedence(explicit_broadcast(e))
 
     def _print_Commutation(self, e) -> str:
-        return "K"
+        # sized, K_{m,n} vec(A) = vec(Aᵀ) for an m×n A: K_{m,n} and K_{n,m} are different
+        return "K_{" + ",".join(self.dim(d) for d in e.params) + "}"
+
+    def dim(self, d) -> str:
+        """A size as written in a subscript: 3, n, k·n."""
+        return str(d)
 
     def _print_Num(self, e: Num) -> str:
         return self.number(e.value)
@@ -570,6 +575,9 @@ class AsciiPrinter(TextPrinter):
     def _print_Identity(self, e) -> str:
         return "1" if e.shape == SCALAR else "eye"
 
+    def dim(self, d) -> str:
+        return str(d).replace("·", "*")
+
     def _print_Ones(self, e) -> str:
         if e.shape == SCALAR:
             return "1"
@@ -700,6 +708,9 @@ class LatexPrinter(Printer):
 
     def _print_Identity(self, e) -> str:
         return "1" if e.shape == SCALAR else "I"
+
+    def dim(self, d) -> str:
+        return str(d).replace("·", r" \cdot ")
 
     def _print_Ones(self, e) -> str:
         if e.shape == SCALAR:

@@ -22,6 +22,7 @@ Every problem with the input is a ``MatcalcError`` with carets under the offendi
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib.resources
 import math
 import re
@@ -211,6 +212,11 @@ def canonical_name(spelling: str) -> str | None:
 _DIM_RE = re.compile(r"[0-9]+|[" + _LETTER + r"][" + _LETTER + r"0-9_]*")
 
 
+def _dim_factors(d: str) -> list:
+    """'2·k·n' → [2, 'k', 'n']."""
+    return [int(f) if f.isdigit() else f for f in d.split("·")]
+
+
 def parse_shape_spec(spec: str) -> tuple[Shape, str]:
     """'64x1024', 'n×m', 'n x m', 'n' (a column vector), 'scalar', each optionally followed by
     a structure, ' symmetric' or ' onehot' (rows of 0/1 that sum to 1) → (shape, structure).
@@ -241,14 +247,13 @@ def parse_shape_spec(spec: str) -> tuple[Shape, str]:
     parts = [p.strip().strip("{}").strip() for p in s.split("×")]
     dims = []
     for p in parts:
-        if not _DIM_RE.fullmatch(p or "?"):
+        # a size: a number, a symbol, or a product of them as matcalc prints it (k·n)
+        factors = [f.strip() for f in p.split("·")]
+        if not all(_DIM_RE.fullmatch(f or "?") for f in factors):
             raise MatcalcError(f"cannot read the shape '{spec}'", hint=hint)
-        if p.isdigit():
-            if int(p) == 0:
-                raise MatcalcError(f"cannot read the shape '{spec}': a dimension of 0", hint=hint)
-            dims.append(int(p))
-        else:
-            dims.append(p)
+        if any(f.isdigit() and int(f) == 0 for f in factors):
+            raise MatcalcError(f"cannot read the shape '{spec}': a dimension of 0", hint=hint)
+        dims.append(functools.reduce(ir.dim_mul, _dim_factors(p.replace(" ", ""))))
     if len(dims) == 1:
         shape = (dims[0], dims[0]) if symmetric else (dims[0], 1)
     elif len(dims) == 2:
@@ -897,6 +902,11 @@ class _Lexer:
         if prev is None or prev.type != "NAME" or prev.end_pos != start:
             self.error("a subscript must follow a name (W₁, W_1) or a norm (‖X‖_F)",
                        [(start, end)])
+        if prev.value == "K" and "," in content:
+            # K_{m,n}: the commutation matrix, K_{m,n} vec(A) = vec(Aᵀ) for an m×n A
+            self.tokens.pop()
+            self.pos = end
+            return self._emit("CONSTANT", "K_{" + content + "}", prev.start_pos, end)
         if not re.fullmatch(r"[0-9]+", content):
             self.error(f"index subscripts are not supported: '{t[prev.start_pos:end]}'",
                        [(start, end)],
@@ -1265,8 +1275,15 @@ class _Dims:
             self.size[ra] += self.size[rb]
             return True
         if isinstance(va, tuple) and isinstance(vb, tuple):
-            if not (self.unify(va[1], vb[1]) and self.unify(va[2], vb[2])):
-                return False
+            known = self.known(ra), self.known(rb)
+            if None not in known:
+                if known[0] != known[1]:      # k·n = n·k: known products as numbers do
+                    return False
+            else:
+                if self.same(va[1], vb[2]) or self.same(va[2], vb[1]):
+                    vb = (vb[0], vb[2], vb[1])    # a factor they share meets itself
+                if not (self.unify(va[1], vb[1]) and self.unify(va[2], vb[2])):
+                    return False
             self.parent[rb] = ra
             self.size[ra] += self.size[rb]
             return True
@@ -1279,6 +1296,15 @@ class _Dims:
                 self.size[ra] += self.size[rb]
             return True
         return False
+
+    def known(self, d: int):
+        """The value of a dimension whose factors are all known (as the IR writes it: k·n),
+        else None."""
+        v = self.val(d)
+        if isinstance(v, tuple):
+            a, b = self.known(v[1]), self.known(v[2])
+            return None if a is None or b is None else ir.dim_mul(a, b)
+        return v
 
     def _solve_product(self, product, q: int) -> bool:
         """a·b = q for a number q (the size of I ⊗ A, vec(I) … read off what they meet): a
@@ -1403,7 +1429,7 @@ class _Elaborator:
         self.declared[name] = (shape, structure, span)
         for d in shape:
             if isinstance(d, str):
-                self.user_symbols.add(d)
+                self.user_symbols.update(d.split("·"))
 
     def is_scalar(self, e: _E) -> bool:
         return self.dims.is1(e.shape[0]) and self.dims.is1(e.shape[1])
@@ -1522,7 +1548,7 @@ class _Elaborator:
         name_span = (tok.start_pos, tok.end_pos)
         if name in self.declared:
             shape, structure, dspan = self.declared[name]
-            r, c = (self.dims.const(d) for d in shape)
+            r, c = (self.size(d) for d in shape)
             if not (self.dims.unify(e.shape[0], r) and self.dims.unify(e.shape[1], c)):
                 self.error(f"{name} is declared {_fmt_decl(shape, structure)} but its "
                            f"definition {self.src(e)} is {self.fmt(e.shape)}",
@@ -1588,8 +1614,7 @@ class _Elaborator:
             self.variables.append(name)
             if name in self.declared:
                 shape, structure, _ = self.declared[name]
-                self.symbols[name] = (self.dims.const(shape[0]), self.dims.const(shape[1]),
-                                      structure)
+                self.symbols[name] = (self.size(shape[0]), self.size(shape[1]), structure)
             else:
                 self.symbols[name] = self._by_convention(name)
         r, c, structure = self.symbols[name]
@@ -1628,11 +1653,33 @@ class _Elaborator:
 
     def _constant(self, span, args):
         (tok,) = args
+        if tok.value.startswith("K_"):
+            return self.commutation(tok.value[3:-1], span)
         if tok.value == "I":
             d = self.dims.new()
             self.inferred.append((d, "I", span))
             return self.node("Identity", (), (_DimRef(d),), (d, d), span)
         return self.ones(span)
+
+    def commutation(self, content, span):
+        """K_{m,n} (mn×mn); each size a number, a name or their product (k·n, k*n, k \\cdot n)."""
+        parts = [re.split(r"\s*(?:·|\*|\\cdot)\s*", p.strip()) for p in content.split(",")]
+        if len(parts) != 2 or not all(_DIM_RE.fullmatch(f) and f.strip("0")
+                                      for p in parts for f in p):
+            self.error(f"cannot read the commutation matrix K_{{{content}}}", [span],
+                       "write K_{m,n}: K_{m,n} vec(A) = vec(Aᵀ) for an m×n A")
+        for p in parts:
+            self.user_symbols.update(f for f in p if not f.isdigit())
+        m, n = (self.size("·".join(p)) for p in parts)
+        # from vec(A) to vec(Aᵀ), lengths in the Kronecker order of vec (columns·rows)
+        shape = (self.dims.product(m, n), self.dims.product(n, m))
+        return self.node("Commutation", (), (_DimRef(m), _DimRef(n)), shape, span)
+
+    def size(self, d):
+        """The dimension of a written size: a number, a symbol (n) or a product of them (k·n)."""
+        if isinstance(d, str) and "·" in d:
+            return functools.reduce(self.dims.product, map(self.size, _dim_factors(d)))
+        return self.dims.const(int(d) if isinstance(d, str) and d.isdigit() else d)
 
     def ones(self, span, note=False):
         d = self.dims.new()
@@ -1970,7 +2017,9 @@ class _Elaborator:
         if key in ir.FUNCTIONS:
             return self.node("Func", (e,), (key,), e.shape, span)
         if key == "vec":
-            return self.node("Vec", (e,), (), (self.dims.product(*e.shape), one), span)
+            # vec X = Σⱼ eⱼ ⊗ Xeⱼ: its length in the Kronecker order, columns·rows
+            return self.node("Vec", (e,), (), (self.dims.product(e.shape[1], e.shape[0]), one),
+                             span)
         if key == "Diag" or (key == "diag" and self.is_col(e)):
             if not self.is_col(e) and not self.is_scalar(e):
                 self.error(f"Diag needs a column vector, {self.src(e)} is {self.fmt(e.shape)}",

@@ -12,8 +12,8 @@ from .printers import (AsciiPrinter, LatexPrinter, TextPrinter, latex_name, step
                        steps_to_text, to_text)
 from .simplify import cost, present, simplify
 
-VEC_RULES = "vec(AXB) = (Bᵀ ⊗ A)vec X; vec(A ∘ X) = Diag(vec A)vec X; vec(Xᵀ) = K vec X"
-K_NOTE = "K is the commutation matrix: vec(Xᵀ) = K vec(X)"
+VEC_RULES = "vec(AXB) = (Bᵀ ⊗ A)vec X; vec(A ∘ X) = Diag(vec A)vec X; vec(Xᵀ) = K_{m,n} vec X"
+K_NOTE = "K_{m,n} is the commutation matrix: K_{m,n} vec(A) = vec(Aᵀ) for an m×n A"
 
 
 def _printer(style: str):

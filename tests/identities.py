@@ -301,6 +301,7 @@ JACOBIAN_ROWS = [
         "(a 3-tensor of shape (m, n, m))",
         "F_i = Σ_k M_ki s_k with s = XS𝟏; J holds a broadcast row of means"),
     Row("(A ⊗ B)vec(X)", "X",
-        "∂F_i/∂X_rs = J_(i, r + m(s − 1)), the entries of the vec form J    "
-        "(a 3-tensor of shape (k·n, m, p))", "the rows of A ⊗ B mix two indices of F"),
+        "∂F_i/∂X_rs = J_(i, r + p(s − 1)), the entries of the vec form J    "
+        "(a 3-tensor of shape (k·n, p, m))",
+        "the rows of A ⊗ B mix two indices of F; (A ⊗ B)vec X = vec(BXAᵀ) makes X p×m"),
 ]

@@ -3,7 +3,7 @@
 ``printed_forms(result, style)`` cuts the rendered lines of a result into programs that parse
 (each "where" definition a statement before the expression); ``read_value`` parses one with the
 original variables declared at fixed sizes and evaluates it. A dimension printed as a number
-(mean = sum/n) is declared a scalar holding its size, K the commutation matrix."""
+(mean = sum/n) is declared a scalar holding its size."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 
 from matcalc.errors import MatcalcError
 from matcalc.evaluate import assign_sizes, dim_value, evaluate, random_inputs
-from matcalc.ir import Broadcast, Commutation, Size, UserFunc, Var, walk
+from matcalc.ir import Broadcast, Size, UserFunc, Var, walk
 from matcalc.printers import AsciiPrinter, LatexPrinter, TextPrinter, latex_name
 from matcalc.reader import parse
 
@@ -23,9 +23,11 @@ def name_in(style: str, name: str) -> str:
     return latex_name(name) if style == "latex" else PRINTERS[style].doprint(Var(name, (1, 1)))
 
 
-def shape_spec(v: Var, sizes: dict) -> str:
-    rows, cols = (dim_value(d, sizes) for d in v.shape)
-    spec = "scalar" if (rows, cols) == (1, 1) else (f"{rows}" if cols == 1 else f"{rows}x{cols}")
+def shape_spec(v: Var) -> str:
+    """v's declaration with its sizes as symbols (n x m, k·n), as the printed K_{m,n} and sizes
+    name them."""
+    rows, cols = v.shape
+    spec = "scalar" if (rows, cols) == (1, 1) else (f"{rows}" if cols == 1 else f"{rows} x {cols}")
     return f"{spec} {v.structure}".strip()
 
 
@@ -96,17 +98,13 @@ class Reader:
         """The value of ``text`` (a program in the style) read with the variables declared;
         ``like``: the tree it prints, for the constants it may hold (sizes, K); ``shape``: the
         shape printed beside it (like's by default)."""
-        shapes = {v.name: shape_spec(v, self.sizes) for v in self.variables}
+        shapes = {v.name: shape_spec(v) for v in self.variables}
         env = dict(self.env)
         trees = [*self.definitions.values()] + ([like] if like is not None else [])
         for node in (n for e in trees for n in walk(e)):
             if isinstance(node, Size) and isinstance(node.dim, str):
                 shapes[node.dim] = "scalar"
                 env[node.dim] = np.array([[float(self.sizes[node.dim])]])
-            if isinstance(node, Commutation):
-                m, n = (dim_value(d, self.sizes) for d in node.params)
-                shapes["K"] = f"{m * n}x{m * n}"
-                env["K"] = commutation(m, n)
         program = "; ".join(self.preamble(style) + [text])
         try:
             read = parse(program, shapes)
@@ -115,7 +113,7 @@ class Reader:
                 raise
             # a lone 𝟏 or I: read in the context of the printed shape (it is printed beside it)
             shape = like.shape if shape is None else shape
-            shapes["Ω"] = shape_spec(Var("Ω", shape), self.sizes)
+            shapes["Ω"] = shape_spec(Var("Ω", shape))
             env["Ω"] = np.zeros([dim_value(d, self.sizes) for d in shape])
             omega = name_in(style, "Ω")
             read = parse(f"{program} + 0{omega}" if style != "ascii" else
@@ -123,15 +121,6 @@ class Reader:
             assert len(read.result.args) > 2 or not isinstance(read.result.args[0], Broadcast), \
                 f"{text} is not {shape}"
         return evaluate(read.result, env, self.sizes, dict(read.definitions))
-
-
-def commutation(m: int, n: int) -> np.ndarray:
-    """K with K vec(A) = vec(Aᵀ) for an m×n A (vec column-major)."""
-    k = np.zeros((m * n, m * n))
-    for i in range(m):
-        for j in range(n):
-            k[i * n + j, j * m + i] = 1
-    return k
 
 
 def same_value(a, b) -> bool:

@@ -79,7 +79,7 @@ def test_vjp_at_seed_sizes_without_the_4_tensor():
     ("xᵀAx + bᵀx", "x", "hessian", "A + Aᵀ"),
     ("tr(XᵀAX)", "X", "hessian", "I ⊗ (A + Aᵀ)"),
     ("‖AX − B‖_F²", "X", "hessian", "2(I ⊗ AᵀA)"),
-    ("logdet X", "X", "hessian", "−(X⁻¹ ⊗ X⁻ᵀ)K"),
+    ("logdet X", "X", "hessian", "−(X⁻¹ ⊗ X⁻ᵀ)K_{n,n}"),
     ("sum(log(1 + exp(Xw)) − y ∘ Xw)", "w", "hessian", "XᵀDiag(σ(Xw) ∘ (1 − σ(Xw)))X"),
     ("log(sum(exp(x)))", "x", "hessian", "Diag(softmax(x)) − softmax(x) softmax(x)ᵀ"),
     ("softmax(z)", "z", "jacobian", "Diag(softmax(z)) − softmax(z) softmax(z)ᵀ"),
