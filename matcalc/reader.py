@@ -27,7 +27,7 @@ import importlib.resources
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -2319,13 +2319,26 @@ def parse(text: str, shapes: dict[str, str] | None = None) -> Program:
     if len(text) > MAX_LENGTH:
         raise MatcalcError(f"the input is too long ({len(text)} characters; the limit is "
                            f"{MAX_LENGTH})", hint="split it into definitions")
-    if not text.strip(_WS):
+    code = _without_comments(text)
+    if not code.strip(_WS):
         raise MatcalcError("empty input", text, (), "write an expression, e.g. ‖XWᵀ‖_F²")
-    lexer = _Lexer(text, shapes)
-    tokens = lexer.run()
-    from lark.exceptions import UnexpectedInput
     try:
-        tree = _parser().parse(tokens)
-    except UnexpectedInput as err:
-        raise _syntax_error(text, tokens, err) from None
-    return _Elaborator(text, lexer, shapes).run(tree)
+        lexer = _Lexer(code, shapes)
+        tokens = lexer.run()
+        from lark.exceptions import UnexpectedInput
+        try:
+            tree = _parser().parse(tokens)
+        except UnexpectedInput as err:
+            raise _syntax_error(code, tokens, err) from None
+        return replace(_Elaborator(code, lexer, shapes).run(tree), source=text)
+    except MatcalcError as err:
+        if err.text == code:
+            err.text = text     # the same positions: the carets point into the text as written
+        raise
+
+
+def _without_comments(text: str) -> str:
+    """The text with each comment, from '#' to the end of its line, blanked: the same length,
+    so every position in it is a position in the text, and a comment's characters take no
+    part in reading the rest (not even in detecting the dialect)."""
+    return re.sub(r"#[^\n]*", lambda m: " " * len(m.group()), text)

@@ -332,3 +332,14 @@ def test_version(capsys):
         main(["--version"])
     assert exit_.value.code == 0
     assert capsys.readouterr().out == f"matcalc {__version__}\n"
+
+
+def test_comments_in_a_file_and_on_stdin(tmp_path, monkeypatch, capsys):
+    model = "# least squares\nX ∈ ℝ^{n×m}; θ ∈ ℝ^m  # data; y ∈ ℝ^n below\n½‖Xθ − y‖²  # loss\n"
+    (tmp_path / "model.mc").write_text(model, encoding="utf-8")
+    assert main(["-f", str(tmp_path / "model.mc"), "--wrt", "θ"]) == 0
+    from_file = capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(model.encode())))
+    assert main(["-f", "-", "--wrt", "θ"]) == 0
+    assert capsys.readouterr().out == from_file
+    assert from_file.startswith("∂f/∂θ = Xᵀ(Xθ − y)")

@@ -605,3 +605,27 @@ def test_declared_dimension_is_a_size():
     assert program.result == MatMul(Power(Size("N"), F(-1)), T(Ones("N", 1)),
                                     Var("X", ("N", "D")))
     assert "N read as the size N of a declared dimension" in program.notes
+
+
+@pytest.mark.parametrize("commented, plain", [
+    ("X ∈ ℝ^{n×n}  # the weights; see (1), \\frac and ‖\n# a line of its own\nℓ = tr(XX)  # ∂",
+     "X ∈ ℝ^{n×n}\nℓ = tr(XX)"),
+    ("sum(X  # a bracket ( stays open in a comment\n ∘ Y)", "sum(X ∘ Y)"),
+    ("norm2(A*x - b)^2  # ½‖Ax − b‖²: Unicode in a comment", "norm2(A*x - b)^2"),
+    ("# only the comment line has a Unicode λ\nsum(Wx)", "sum(Wx)"),
+])
+def test_comments_take_no_part_in_reading(commented, plain):
+    # '#' to the end of the line is a comment in every dialect; it does not choose the dialect
+    a, b = parse(commented), parse(plain)
+    assert (a.result, a.variables, a.definitions) == (b.result, b.variables, b.definitions)
+    assert a.source == commented
+
+
+def test_error_after_a_comment_shows_the_line_as_written():
+    text = "A ∈ ℝ^{n×m}  # not square\nA⁻¹"
+    with pytest.raises(MatcalcError) as info:
+        parse(text)
+    assert info.value.text == text
+    assert "A⁻¹\n  ^^^" in info.value.render()
+    with pytest.raises(MatcalcError, match="empty input"):
+        parse("# nothing but a comment\n")
