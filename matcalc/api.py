@@ -185,7 +185,9 @@ def resolve_variable(program: Program, name: str) -> Var:
     spelled = _normalize_name(name)
     if spelled in candidates:
         return candidates[spelled]
-    close = difflib.get_close_matches(spelled, list(candidates), n=1)
+    # the same name in another case first (w for W), then the closest spelling
+    close = [c for c in candidates if c.casefold() == spelled.casefold()] or \
+        difflib.get_close_matches(spelled, list(candidates), n=1)
     known = ", ".join(candidates) or "none"
     raise MatcalcError(
         f"--wrt {name}: the expression has no variable '{name}'",

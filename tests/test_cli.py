@@ -343,3 +343,14 @@ def test_comments_in_a_file_and_on_stdin(tmp_path, monkeypatch, capsys):
     assert main(["-f", "-", "--wrt", "θ"]) == 0
     assert capsys.readouterr().out == from_file
     assert from_file.startswith("∂f/∂θ = Xᵀ(Xθ − y)")
+
+
+@pytest.mark.parametrize("text, wrt, meant", [
+    ("tr(AXB)", "x", "X"),
+    ("‖XW − Y‖_F²", "w", "W"),
+    ("Λ ∈ ℝ^{n×n}; tr(ΛX)", "lambda", "Λ"),
+    ("W₁ ∈ ℝ^{n×n}; tr(W₁X)", "w1", "W₁"),
+])
+def test_wrt_in_the_wrong_case_suggests_the_name(text, wrt, meant, capsys):
+    assert main([text, "--wrt", wrt]) == 2
+    assert f"hint: did you mean '{meant}'?" in capsys.readouterr().err
