@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 
-from .ir import (Add, Broadcast, D, Norm, Softmax, Transpose, UserFunc, Var, dim_mul, fmt_shape, substitute,
-                 walk)
+from .errors import MatcalcError
+from .ir import (Add, Broadcast, D, Identity, Norm, Ones, Softmax, Transpose, UserFunc, Var, Zero,
+                 dim_mul, fmt_shape, substitute, walk)
 from .printers import (AsciiPrinter, LatexPrinter, TextPrinter, latex_name, steps_to_latex,
                        steps_to_text, to_text)
+from .reader import parse
 from .simplify import cost, present, simplify
 
 VEC_RULES = "vec(AXB) = (Bᵀ ⊗ A)vec X; vec(A ∘ X) = Diag(vec A)vec X; vec(Xᵀ) = K_{m,n} vec X"
@@ -58,11 +60,12 @@ def auto_name(d, taken: set):
             break
     for _ in range(MAX_AUTO_NAMES):
         # repeated within one expression; once named, the name is used on every line
-        repeated = [n for e in exprs.values() for n, c in Counter(walk(e)).items()
-                    if c > 1 and _worth_a_name(n)]
-        if not repeated:
+        repeated = {n for e in exprs.values() for n, c in Counter(walk(e)).items()
+                    if c > 1 and _worth_a_name(n)}
+        sub = next((n for n in sorted(repeated, key=cost, reverse=True) if _reads_alone(n)),
+                   None)
+        if sub is None:
             break
-        sub = max(repeated, key=cost)
         name = _fresh_name(AUTO_NAME.get(type(sub)), taken | {n for n, _ in named})
         var = Var(name, sub.shape)
         exprs = {f: substitute(e, {sub: var}) for f, e in exprs.items()}
@@ -74,6 +77,30 @@ def auto_name(d, taken: set):
 def _worth_a_name(e) -> bool:
     return bool(e.args) and not isinstance(e, (Transpose, D, Broadcast)) and \
         len(to_text(e)) >= MIN_NAMED_LENGTH
+
+
+def _reads_alone(e) -> bool:
+    """Does e, printed on a "where" line of its own, tell the size of each I and 𝟏 in it?
+    (Diag(vec(I)) or mean(I, 1) do not: their size is known only where they are used.) The
+    reader decides, with e's names declared at their shapes."""
+    if not any(isinstance(n, (Identity, Ones, Broadcast, Zero)) for n in walk(e)):
+        return True
+    names = {n.name: shape_spec(n) for n in walk(e) if isinstance(n, Var)}
+    functions = {n.name: n for n in walk(e) if isinstance(n, UserFunc)}
+    program = [f"{to_text(UserFunc(f.name, f.param.name, f.body, f.param))} := "
+               f"{to_text(f.body)}" for f in functions.values()]
+    try:
+        parse("; ".join(program + [to_text(e)]), names)
+    except MatcalcError:
+        return False
+    return True
+
+
+def shape_spec(v: Var) -> str:
+    """v's declaration as --shape writes it: n x m, n (a column), scalar, k·n x m symmetric."""
+    rows, cols = v.shape
+    spec = "scalar" if v.shape == (1, 1) else (f"{rows}" if cols == 1 else f"{rows} x {cols}")
+    return f"{spec} {v.structure}".strip()
 
 
 def _fresh_name(preferred, taken: set) -> str:

@@ -14,6 +14,7 @@ from matcalc.evaluate import assign_sizes, dim_value, evaluate, random_inputs
 from matcalc.ir import Broadcast, Size, UserFunc, Var, walk
 from matcalc.printers import AsciiPrinter, LatexPrinter, TextPrinter, latex_name
 from matcalc.reader import parse
+from matcalc.report import shape_spec
 
 PRINTERS = {"text": TextPrinter(), "ascii": AsciiPrinter(), "latex": LatexPrinter()}
 MAPSTO = {"text": " ↦ ", "ascii": " |-> ", "latex": r" \mapsto "}
@@ -21,14 +22,6 @@ MAPSTO = {"text": " ↦ ", "ascii": " |-> ", "latex": r" \mapsto "}
 
 def name_in(style: str, name: str) -> str:
     return latex_name(name) if style == "latex" else PRINTERS[style].doprint(Var(name, (1, 1)))
-
-
-def shape_spec(v: Var) -> str:
-    """v's declaration with its sizes as symbols (n x m, k·n), as the printed K_{m,n} and sizes
-    name them."""
-    rows, cols = v.shape
-    spec = "scalar" if (rows, cols) == (1, 1) else (f"{rows}" if cols == 1 else f"{rows} x {cols}")
-    return f"{spec} {v.structure}".strip()
 
 
 def split_top(text: str, sep: str = ", ") -> list[str]:
@@ -94,10 +87,9 @@ class Reader:
                 f"{p.doprint(f.body)}" for f in functions.values()] + \
             [f"{name_in(style, n)} = {p.doprint(e)}" for n, e in self.definitions.items()]
 
-    def read(self, text: str, style: str, like=None, shape=None):
-        """The value of ``text`` (a program in the style) read with the variables declared;
-        ``like``: the tree it prints, for the constants it may hold (sizes, K); ``shape``: the
-        shape printed beside it (like's by default)."""
+    def declarations(self, like=None) -> tuple[dict, dict]:
+        """The shapes and values of the variables, and of the sizes printed as numbers in the
+        definitions or ``like``."""
         shapes = {v.name: shape_spec(v) for v in self.variables}
         env = dict(self.env)
         trees = [*self.definitions.values()] + ([like] if like is not None else [])
@@ -105,6 +97,17 @@ class Reader:
             if isinstance(node, Size) and isinstance(node.dim, str):
                 shapes[node.dim] = "scalar"
                 env[node.dim] = np.array([[float(self.sizes[node.dim])]])
+        return shapes, env
+
+    def parse(self, text: str, style: str, like=None):
+        """``text`` read with the variables declared, nothing guessed from a later use."""
+        return parse("; ".join(self.preamble(style) + [text]), self.declarations(like)[0])
+
+    def read(self, text: str, style: str, like=None, shape=None):
+        """The value of ``text`` (a program in the style) read with the variables declared;
+        ``like``: the tree it prints, for the constants it may hold (sizes, K); ``shape``: the
+        shape printed beside it (like's by default)."""
+        shapes, env = self.declarations(like)
         program = "; ".join(self.preamble(style) + [text])
         try:
             read = parse(program, shapes)

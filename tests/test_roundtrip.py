@@ -107,6 +107,9 @@ TRICKY = [
     ("σ(Xw)", "w"),
     ("softmax(z)", "z"),
     ("‖relu(Wᵀ)‖", "W"),                 # K_{m,n} and K_{n,m} in one Hessian
+    ("det(I ∘ S)", "S"),                  # Diag(vec(I)), mean(I, 1): sized only where used
+    ("√(1 + mean(z)²)", "z"),
+    ("sum(A ∘ softmax(X, 2))", "X"),
 ]
 
 
@@ -130,6 +133,10 @@ def _check_result(result, style):
             want = reader.value(tree)
             got = reader.read(text, style, like=tree)
             assert same_value(want, got), f"{text!r} does not read back as {tree!r}"
+        # the "where" definitions read on their own: each I and 𝟏 sized where it is defined
+        where = forms[0].split("; ")[:-1]
+        if where:
+            reader.parse("; ".join(where + ["0"]), style, like=d.expr)
 
 
 @pytest.mark.parametrize("style", STYLES)
