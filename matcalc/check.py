@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .codegen import py_name
+from .codegen import parameter_names, py_name
 from .errors import InternalError, MatcalcError
 from .evaluate import (BUDGET, Evaluator, TooLarge, assign_sizes, directional_difference,
                        evaluate, format_bytes, kink_margin, noise_floor, random_inputs,
@@ -184,7 +184,8 @@ class _Probe:
         variables = list(self.variables)
         if self.d.map_var is not None:
             variables.append(self.d.map_var)
-        return {py_name(v.name): _user_value(values[v.name], v)
+        names = parameter_names([v.name for v in variables])
+        return {names[v.name]: _user_value(values[v.name], v)
                 for v in variables if v.name in values}
 
     def call(self, code: _Code, name: str, extra: dict | None = None):

@@ -78,6 +78,13 @@ class Namer:
         return self.claim(f"{stem}{i}")
 
 
+def parameter_names(names, namer: Namer | None = None) -> dict:
+    """The Python names of the generated functions' parameters: each variable's ASCII spelling,
+    with underscores appended where it would hide a name the code reads (np → np_)."""
+    namer = namer or Namer()
+    return {n: namer.claim(py_name(n)) for n in names}
+
+
 # Python's operator precedence, loosest first (Language Reference, "Operator precedence").
 ADD, MUL, NEG, POW, ATOM = 1, 2, 3, 4, 5
 
@@ -469,7 +476,7 @@ def _function(name: str, doc: str, expr: Expr, params: list[Var], definitions: d
     """One function: checks, definitions used, shared temporaries, the return value.
     ``returns`` is the variable whose shape the result takes (None: a 2-D matrix as is)."""
     namer = Namer()
-    variables = {v.name: namer.claim(py_name(v.name)) for v in params}
+    variables = parameter_names([v.name for v in params], namer)
     expr, value = machine_form(expr), value and machine_form(simplify(value))
     exprs = [expr] + ([value] if value is not None else [])
     used_defs = _needed_definitions(

@@ -209,3 +209,15 @@ def test_cancelling_terms_are_compared_on_their_own_scale(kind):
     text = "X, A ∈ ℝ^{n×m}; sum(G ∘ (var(1000A − var(X, 1), 1) − var(1000A, 1)))"
     report = derive(text, "X", kind=kind).check()
     assert report.ok, str(report)
+
+
+@pytest.mark.parametrize("text, wrt, kind", [
+    ("eps, float: scalar; t2: n x m; G: m x n; (float*eps*t2)*G", "t2", "jacobian"),
+    ("value, np: scalar; X: n x m; sum(np*value*X)", "X", "gradient"),
+    ("ValueError: n x n; X: n x n; tr(ValueError*X*X)", "X", "hessian"),
+])
+def test_check_calls_the_code_by_the_names_it_gives_its_parameters(text, wrt, kind):
+    """A variable named like something the code reads (float, np, ValueError) is renamed in the
+    code (float_); the check must pass the value under that name, not fail a right result."""
+    report = derive(text, wrt, kind=kind).check()
+    assert report.ok, str(report)
