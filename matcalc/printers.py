@@ -327,7 +327,7 @@ class Printer:
         return "0" if e.shape == SCALAR else self._print(explicit_broadcast(e))
 
     def _precedence_Zero(self, e) -> int:
-        return self.precedence(explicit_broadcast(e))
+        return PREC_ATOM if e.shape == SCALAR else self.precedence(explicit_broadcast(e))
 
     def _print_Commutation(self, e) -> str:
         # sized, K_{m,n} vec(A) = vec(Aᵀ) for an m×n A: K_{m,n} and K_{n,m} are different

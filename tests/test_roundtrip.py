@@ -259,3 +259,11 @@ def test_zero_matrix_in_a_call_is_not_the_number_0():
     for printer in PRINTERS.values():
         with pytest.raises(MatcalcError, match="cannot be inferred"):
             parse(printer.doprint(d.expr), {"y": "3", "λ": "scalar"})
+
+
+def test_a_scalar_zero_in_the_steps_prints():
+    """A 1×1 zero is printed 0 and binds as an atom (its precedence asked for itself forever)."""
+    from matcalc import derive
+    r = derive("α, γ: scalar; y ∈ ℝ^2; γ ∘ (α ∘ γ ∘ sum(y))", "α", kind="hessian")
+    for text in (r.steps, r.steps_ascii, r.steps_latex):
+        assert text
