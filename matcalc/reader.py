@@ -25,12 +25,16 @@ import difflib
 import functools
 import importlib.resources
 import math
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+
+from lark import Lark
+from lark.lexer import Lexer
 
 from . import ir
 from .errors import MatcalcError
@@ -303,24 +307,38 @@ def _grammar_text() -> str:
 _PARSER = None
 
 
+class _TokenListLexer(Lexer):
+    """The tokens are made by _Lexer; Lark only parses them. (At module level: the cached parser
+    tables name it.)"""
+
+    def __init__(self, lexer_conf):
+        pass
+
+    def lex(self, data):
+        yield from data
+
+
 def _parser():
     global _PARSER
     if _PARSER is None:
-        from lark import Lark
-        from lark.lexer import Lexer
-
-        class TokenListLexer(Lexer):
-            """The tokens are made by _Lexer; Lark only parses them."""
-
-            def __init__(self, lexer_conf):
-                pass
-
-            def lex(self, data):
-                yield from data
-
-        _PARSER = Lark(_grammar_text(), parser="lalr", lexer=TokenListLexer,
-                       propagate_positions=True, maybe_placeholders=False)
+        # the LALR tables are built once and kept in the user's cache directory (Lark checks
+        # that they are of this grammar and Lark); where none can be made, they are built anew
+        _PARSER = Lark(_grammar_text(), parser="lalr", lexer=_TokenListLexer,
+                       propagate_positions=True, maybe_placeholders=False,
+                       cache=_parser_cache() or False)
     return _PARSER
+
+
+def _parser_cache() -> str | None:
+    """The file that keeps the parser tables: matcalc/parser.tables in $XDG_CACHE_HOME (else
+    ~/.cache), or None when that folder cannot be made."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "matcalc")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return None
+    return os.path.join(folder, "parser.tables")
 
 
 # =============================================================================================
