@@ -354,3 +354,12 @@ def test_comments_in_a_file_and_on_stdin(tmp_path, monkeypatch, capsys):
 def test_wrt_in_the_wrong_case_suggests_the_name(text, wrt, meant, capsys):
     assert main([text, "--wrt", wrt]) == 2
     assert f"hint: did you mean '{meant}'?" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text, wrt", [("tr(ρ + A)", "ρ"), ("λ‖w‖₂²", "λ")])
+def test_zero_hessian_of_a_scalar_prints_its_derivation(text, wrt):
+    # f is linear in the scalar: its Hessian, a 1×1 zero, prints as 0 in every form
+    r = derive(text, wrt, kind="hessian")
+    for steps in (r.steps, r.steps_ascii):
+        assert steps.splitlines()[-1].split("=")[1].split()[0] == "0"
+    assert "= 0" in r.steps_latex
