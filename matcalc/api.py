@@ -19,7 +19,7 @@ from .differentiate import gradient
 from .errors import MatcalcError, UnsupportedError, guarded
 from .ir import (Commutation, D, Expr, Frob, Var, Zero, dim_mul, fmt_shape, is_scalar,
                  substitute, walk)
-from .printers import ASCII_GREEK, to_ascii, to_latex, to_text
+from .printers import ASCII_GREEK, ascii_text, to_ascii, to_latex, to_text
 from .reader import Program, parse
 from .report import K_NOTE, render, render_steps
 from .simplify import (cost, expand_definitions, fold_definitions, fold_hadamard_definitions,
@@ -67,8 +67,10 @@ class Result:
 
     # -- forms -------------------------------------------------------------------------------
     def _render(self, style: str) -> str:
-        return "\n".join(line for d in self.derivatives
-                         for line in render(d, style, self._names))
+        return "\n".join(self._lines(d, style) for d in self.derivatives)
+
+    def _lines(self, d: Derivative, style: str) -> str:
+        return _in_style("\n".join(render(d, style, self._names)), style)
 
     @property
     def _names(self) -> set:
@@ -116,7 +118,8 @@ class Result:
     @property
     @guarded
     def steps_ascii(self) -> str:
-        return "\n\n".join(render_steps(d, "ascii") for d in self.derivatives)
+        return "\n\n".join(_in_style(render_steps(d, "ascii"), "ascii")
+                           for d in self.derivatives)
 
     @property
     @guarded
@@ -134,8 +137,9 @@ class Result:
         return out
 
     @guarded
-    def to_json(self) -> str:
-        """One JSON object for editors and tools; the schema is in docs/json.md."""
+    def to_json(self, ascii_only: bool = False) -> str:
+        """One JSON object for editors and tools; the schema is in docs/json.md. With
+        ``ascii_only`` every non-ASCII character is escaped (\\uXXXX): the same JSON value."""
         return json.dumps({
             "input": self.program.source,
             "function": to_text(self.program.result),
@@ -147,7 +151,7 @@ class Result:
                 "result": {"text": to_text(d.expr), "ascii": to_ascii(d.expr),
                            "latex": to_latex(d.expr)},
                 "text": render(d, "text", self._names),
-                "ascii": render(d, "ascii", self._names),
+                "ascii": self._lines(d, "ascii").split("\n"),
                 "latex": render(d, "latex", self._names),
                 "steps_text": render_steps(d, "text").splitlines(),
                 "steps_latex": render_steps(d, "latex"),
@@ -155,7 +159,7 @@ class Result:
             } for d in self.derivatives],
             "numpy": self.numpy,
             "notes": self.notes,
-        }, ensure_ascii=False, indent=2)
+        }, ensure_ascii=ascii_only, indent=2)
 
     @guarded
     def _repr_latex_(self) -> str:
@@ -175,6 +179,12 @@ class Result:
         applied to vec(V), the map forms by ⟨G, J V⟩. See matcalc.check."""
         from .check import check_result
         return check_result(self, seed, tries, probes)
+
+
+def _in_style(text: str, style: str) -> str:
+    """The ASCII style is ASCII throughout: the printers spell the mathematics in ASCII, and
+    the prose around it (rule names such as vec(AXB) = (Bᵀ ⊗ A)vec X) is spelled here."""
+    return ascii_text(text) if style == "ascii" else text
 
 
 def resolve_variable(program: Program, name: str) -> Var:

@@ -63,7 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "relative error exceeds 1e-6")
     p.add_argument("--show", action="store_true",
                    help="print how the input was read (parentheses, shapes, conventions)")
-    p.add_argument("--ascii", action="store_true", help="ASCII text instead of Unicode")
+    p.add_argument("--ascii", action="store_true",
+                   help="ASCII only, as when the terminal cannot encode Unicode: text in the "
+                        "ASCII dialect, docstrings of --to numpy in ASCII, JSON with \\u "
+                        "escapes")
     p.add_argument("--standalone", action="store_true",
                    help="with --to latex: a complete LaTeX document")
     p.add_argument("--with-value", action="store_true",
@@ -211,9 +214,11 @@ def _shape_options(specs: list[str]) -> dict:
 def _render(result, args, ascii_only: bool) -> str:
     from .printers import ascii_text
     if args.to == "json":
-        return result.to_json()
+        return result.to_json(ascii_only)
     if args.to == "numpy":
-        return result.numpy_with_value() if args.with_value else result.numpy
+        code = result.numpy_with_value() if args.with_value else result.numpy
+        # the code's names and strings are ASCII; its docstrings (∂f/∂λ) are spelled in ASCII
+        return ascii_text(code) if ascii_only else code
     if args.to == "latex":
         body = result.steps_latex if args.steps else \
             "\\begin{gather*}\n" + result.latex.replace("\n", " \\\\\n") + "\n\\end{gather*}"
