@@ -130,11 +130,16 @@ class Result:
     @property
     @guarded
     def notes(self) -> list[str]:
-        """How the input was read and what holds only almost everywhere."""
-        out = list(self.program.notes)
-        for d in self.derivatives:
-            out.extend(n for n in d.notes if n not in out)
-        return out
+        """How the input was read, then what the results need (``caveats``)."""
+        return list(dict.fromkeys([*self.program.notes, *self.caveats]))
+
+    @property
+    @guarded
+    def caveats(self) -> list[str]:
+        """The notes on the results themselves, without how the input was read (what --quiet
+        keeps): a derivative that holds only almost everywhere, a total derivative through the
+        definitions, a symmetric variable's gradient, symbols such as K."""
+        return list(dict.fromkeys(n for d in self.derivatives for n in d.notes))
 
     @guarded
     def to_json(self, ascii_only: bool = False) -> str:

@@ -63,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "relative error exceeds 1e-6")
     p.add_argument("--show", action="store_true",
                    help="print how the input was read (parentheses, shapes, conventions)")
+    p.add_argument("--quiet", action="store_true",
+                   help="leave out the notes on how the input was read (the shapes of "
+                        "undeclared names by convention, which reading was taken); keep the "
+                        "notes the results need: where a derivative holds only almost "
+                        "everywhere (relu′ = H), a total derivative through definitions, a "
+                        "symmetric variable's gradient, symbols such as K")
     p.add_argument("--ascii", action="store_true",
                    help="ASCII only, as when the terminal cannot encode Unicode: text in the "
                         "ASCII dialect, docstrings of --to numpy in ASCII, JSON with \\u "
@@ -111,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         print(_render(result, args, args.ascii or not _can_encode(out, UNICODE_PROBE)),
               file=out)
         if args.to != "text":
-            _say("".join(f"note: {n}\n" for n in result.notes).rstrip("\n"), info, args.ascii)
+            _say("".join(f"note: {n}\n" for n in _notes(result, args)).rstrip("\n"), info,
+                 args.ascii)
         if args.check:
             report = result.check()
             _say(str(report), info, args.ascii)
@@ -224,13 +231,17 @@ def _render(result, args, ascii_only: bool) -> str:
             "\\begin{gather*}\n" + result.latex.replace("\n", " \\\\\n") + "\n\\end{gather*}"
         if args.standalone:
             from .printers import latex_document
-            return latex_document(body, result.notes)
+            return latex_document(body, _notes(result, args))
         return body
     body = (result.steps_ascii if ascii_only else result.steps) if args.steps else \
         (result.ascii if ascii_only else result.text)
-    notes = "".join(f"\nnote: {n}" for n in result.notes)
+    notes = "".join(f"\nnote: {n}" for n in _notes(result, args))
     text = body + notes
     return ascii_text(text) if ascii_only else text
+
+
+def _notes(result, args) -> list[str]:
+    return result.caveats if args.quiet else result.notes
 
 
 def _can_encode(stream, text: str) -> bool:

@@ -363,3 +363,21 @@ def test_zero_hessian_of_a_scalar_prints_its_derivation(text, wrt):
     for steps in (r.steps, r.steps_ascii):
         assert steps.splitlines()[-1].split("=")[1].split()[0] == "0"
     assert "= 0" in r.steps_latex
+
+
+@pytest.mark.parametrize("argv, kept", [
+    (["sum(max(0, x))", "--wrt", "x"], ["relu′ = H holds almost everywhere (not at the kink 0)"]),
+    (["W = XXᵀ; Y = WX; ℓ = ‖Y‖_F", "--wrt", "X"],
+     ["total derivative: it goes through the definitions of W, Y"]),
+    (["sum(G ∘ (X > 0.5))", "--wrt", "G"], []),
+])
+def test_quiet_keeps_only_the_notes_on_the_results(argv, kept, capsys):
+    assert main(argv) == 0
+    everything = capsys.readouterr().out
+    assert "by convention" in everything
+    assert main(argv + ["--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert [line[len("note: "):] for line in text.splitlines() if line.startswith("note:")] == kept
+    assert text.splitlines()[0] == everything.splitlines()[0]
+    assert main(argv + ["--quiet", "--to", "numpy"]) == 0
+    assert capsys.readouterr().err.splitlines() == [f"note: {n}" for n in kept]
