@@ -22,8 +22,9 @@ results with their notes, the --check report. With --to latex, numpy or json, st
 only the LaTeX, the code or the JSON; the reading, the notes and the --check report go to
 stderr. Errors always go to stderr.
 
-An expression that starts with a minus (a negative log-likelihood) is read as the
-expression: matcalc '-sum(log(softmax(z)))' --wrt z; after -- anything is the expression.
+An argument that starts with a minus and is no option is the expression (a negative
+log-likelihood): matcalc '-sum(log(softmax(z)))' --wrt z; so is the argument after --:
+matcalc --wrt z -- '-sum(log(softmax(z)))'.
 
 exit status: 0 success, 1 a --check failed, 2 bad input or an unsupported expression,
 3 an internal error (a bug in matcalc: please report it).
@@ -32,8 +33,17 @@ exit status: 0 success, 1 a --check failed, 2 bad input or an unsupported expres
 UNICODE_PROBE = "∂ᵀ∘‖⁻¹ℓ∈ℝ"
 
 
+class _ArgumentParser(argparse.ArgumentParser):
+    def _print_message(self, message: str, file=None) -> None:
+        # --help, usage and option errors in ASCII where the terminal cannot encode Unicode
+        file = file or sys.stderr
+        if message:
+            from .printers import ascii_text
+            file.write(message if _can_encode(file, message) else ascii_text(message))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _ArgumentParser(
         prog="matcalc", description="Symbolic matrix calculus: gradients in textbook form, "
         "with the derivation, as text, LaTeX or NumPy code.", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -381,3 +381,17 @@ def test_quiet_keeps_only_the_notes_on_the_results(argv, kept, capsys):
     assert text.splitlines()[0] == everything.splitlines()[0]
     assert main(argv + ["--quiet", "--to", "numpy"]) == 0
     assert capsys.readouterr().err.splitlines() == [f"note: {n}" for n in kept]
+
+
+@pytest.mark.parametrize("argv, status, stream", [
+    (["--help"], 0, "stdout"), (["--bogus"], 2, "stderr"), (["--to", "λ"], 2, "stderr")])
+def test_help_and_option_errors_on_a_terminal_without_unicode(argv, status, stream,
+                                                              monkeypatch):
+    terminal = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    monkeypatch.setattr(f"sys.{stream}", terminal)
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == status
+    terminal.flush()
+    written = terminal.buffer.getvalue().decode("ascii")
+    assert "usage: matcalc" in written and "?" not in written
