@@ -804,7 +804,9 @@ class _Lexer:
         if sub in ("1", "2"):
             return sub
         self.error(f"unsupported norm ‖·‖_{sub}", [(start, self.pos)],
-                   "supported: ‖X‖_F (Frobenius), ‖x‖₂ (of a vector), ‖x‖₁")
+                   f"supported: {spelled('Frobenius norm', self.dialect, 'X')} (Frobenius), "
+                   f"{spelled('2-norm', self.dialect, 'x')} (of a vector), "
+                   f"{spelled('1-norm', self.dialect, 'x')}")
 
     def _exponent(self, start, hadamard=False):
         """What follows ^ (or .^ / **): T, −T, a number, ∘k, in braces, parentheses or bare."""
@@ -884,9 +886,12 @@ class _Lexer:
             return ("HADPOW" if hadamard else "POWER"), value
         if re.fullmatch(r"[-+]?[A-Za-z" + _LETTER + r"]\w*", c):
             self.error(f"symbolic exponents are not supported: '{content.strip()}'", [span],
-                       "use a number, e.g. X^2, X^{-1}, x^∘3, or T for the transpose")
+                       "use a number, e.g. X^2, X^{-1}, "
+                       f"{spelled('entrywise power', self.dialect, 'x', 3)}, or T for the "
+                       "transpose")
         self.error(f"cannot read the exponent '{content.strip()}'", [span],
-                   "e.g. X^2, X^{-1}, X^T, X^{-T}, X^∘3")
+                   "e.g. X^2, X^{-1}, X^T, X^{-T}, "
+                   f"{spelled('entrywise power', self.dialect, 'X', 3)}")
 
     def _superscript(self, start):
         t, i = self.text, start
@@ -1878,7 +1883,8 @@ class _Elaborator:
         if not self.is_scalar(b):
             self.error(f"cannot divide by {self.src(b)}: it is {self.fmt(b.shape)}, not a "
                        "scalar", [b.span],
-                       "for entrywise division write A ⊘ B (A./B); for the inverse, X⁻¹")
+                       f"for entrywise division write {self.spelled('entrywise division', 'A', 'B')}"
+                       f"; for the inverse, {self.spelled('inverse', 'X')}")
         if b.kind == "Num":
             if b.params[0] == 0:
                 self.error("division by zero", [b.span])
@@ -1919,15 +1925,16 @@ class _Elaborator:
         return self.node("Transpose", (e,), (), (e.shape[1], e.shape[0]), span)
 
     def _inverse_transpose(self, span, args):
-        e, _ = args
-        inv = self.power_node(e, Fraction(-1), span)
+        e, tok = args
+        inv = self.power_node(e, Fraction(-1), span, tok)
         return self.node("Transpose", (inv,), (), (inv.shape[1], inv.shape[0]), span)
 
     def _power(self, span, args):
         e, tok = args
-        return self.power_node(e, Fraction(tok.value), span)
+        return self.power_node(e, Fraction(tok.value), span, tok)
 
-    def power_node(self, e, k: Fraction, span):
+    def power_node(self, e, k: Fraction, span, op=None):
+        """e^k; ``op`` is the token of the power when the input writes one (X^2, X**2, X²)."""
         if k == 1:
             return e
         if e.kind == "Num":
@@ -1948,23 +1955,38 @@ class _Elaborator:
             return self.node("Power", (e,), (k,), e.shape, span)
         what = self.src(span)
         base = self.src(e)
+        # the base as an operand: with the parentheses that group it in the input
+        operand = re.sub(r"\\(?:left|right)(?![A-Za-z])\s*", "",
+                         self.text[span[0]:op.start_pos]).strip() if op is not None else base
+        entrywise = "for the entrywise power write " + \
+            self.spelled("entrywise power", operand, _fmt_num(k))
         if self.is_col(e) or self.is_row(e):
             if k == -1:
                 self.error(f"{what} needs a square matrix, {base} is {self.fmt(e.shape)}",
-                           [span], "a vector has no inverse; for 1 ⊘ x write x^∘-1 (x.^-1)")
+                           [span], "a vector has no inverse; for "
+                           f"{self.spelled('entrywise division', 1, operand)} write "
+                           f"{self.spelled('entrywise power', operand, -1)}")
             self.error(f"{what} needs a square matrix or a scalar, {base} is "
-                       f"{self.fmt(e.shape)}", [span],
-                       f"for the entrywise power write {base}^∘{_fmt_num(k)}; for the "
-                       f"squared norm, ‖{base}‖²" if k == 2 else
-                       f"for the entrywise power write {base}^∘{_fmt_num(k)}")
+                       f"{self.fmt(e.shape)}", [span], entrywise + (
+                           f"; for the squared norm, {self.spelled('squared norm', base)}"
+                           if k == 2 else ""))
         if k.denominator != 1:
-            self.error(f"{what}: a matrix power needs an integer exponent", [span],
-                       f"for the entrywise power write {base}^∘{_fmt_num(k)}")
+            self.error(f"{what}: a matrix power needs an integer exponent", [span], entrywise)
         if not self.dims.unify(e.shape[0], e.shape[1]):
-            hint = "" if k == -1 else f"for the entrywise power write {base}^∘{_fmt_num(k)}"
             self.error(f"{what} needs a square matrix, {base} is {self.fmt(e.shape)}", [span],
-                       hint)
+                       "" if k == -1 else entrywise)
+        if op is not None and k != -1 and self.text.startswith(("^", "**"), op.start_pos):
+            # X^2 and X**2 are entrywise in other languages (NumPy's ** always): say so
+            self.notes.append(
+                f"'{what}' read as the matrix power "
+                + (self.spelled("product", operand, operand) + "; for the entrywise square "
+                   "write " + self.spelled("entrywise power", operand, 2) if k == 2 else
+                   f"(not entrywise); {entrywise}"))
         return self.node("Power", (e,), (k,), e.shape, span)
+
+    def spelled(self, operation: str, *operands) -> str:
+        """An operation suggested to the user, spelled in the input's dialect."""
+        return spelled(operation, self.dialect, *operands)
 
     def _hadpow(self, span, args):
         e, tok = args
@@ -1981,7 +2003,8 @@ class _Elaborator:
             return self.node("Norm", (e,), ("1",), (self.ONE, self.ONE), span)
         if kind == "2" and not (self.is_col(e) or self.is_row(e) or self.is_scalar(e)):
             self.error(f"the spectral norm {self.src(span)} of a matrix is not supported",
-                       [span], f"for the Frobenius norm write ‖{self.src(e)}‖_F")
+                       [span], "for the Frobenius norm write "
+                       + self.spelled("Frobenius norm", self.src(e)))
         if kind == "" and not (self.is_col(e) or self.is_row(e) or self.is_scalar(e)):
             self.notes.append(f"'{self.src(span)}' of a matrix read as the Frobenius norm "
                               f"‖{self.src(e)}‖_F")
@@ -2242,6 +2265,32 @@ def _fmt_num(k: Fraction) -> str:
     return str(k) if k.denominator == 1 else f"({k})"
 
 
+# The operations a hint or note suggests, as each dialect spells them (Unicode, ASCII, LaTeX):
+# the text answers the input in the input's own dialect — X.^2 to an ASCII user, not X^∘2.
+_SPELLINGS = {
+    "entrywise power": ("{0}^∘{1}", "{0}.^{1}", "{0}^{{\\circ {1}}}"),
+    "entrywise division": ("{0} ⊘ {1}", "{0} ./ {1}", "{0} \\oslash {1}"),
+    "inverse": ("{0}⁻¹", "inv({0})", "{0}^{{-1}}"),
+    "transpose": ("{0}ᵀ", "{0}'", "{0}^\\top"),
+    "product": ("{0}{1}", "{0}*{1}", "{0} {1}"),
+    "power": ("{0}^{1}", "{0}^{1}", "{0}^{{{1}}}"),
+    "squared norm": ("‖{0}‖²", "norm2({0})^2", "\\|{0}\\|^2"),
+    "Frobenius norm": ("‖{0}‖_F", "norm({0})", "\\|{0}\\|_F"),
+    "2-norm": ("‖{0}‖₂", "norm2({0})", "\\|{0}\\|_2"),
+    "1-norm": ("‖{0}‖₁", "norm1({0})", "\\|{0}\\|_1"),
+}
+_DIALECTS = ("unicode", "ascii", "latex")
+
+
+def spelled(operation: str, dialect: str, *operands) -> str:
+    """``operation`` applied to the operands (source text), written in ``dialect``.
+
+        >>> spelled("entrywise power", "ascii", "X", 2), spelled("entrywise power", "latex", "X", 2)
+        ('X.^2', 'X^{\\\\circ 2}')
+    """
+    return _SPELLINGS[operation][_DIALECTS.index(dialect)].format(*operands)
+
+
 def _article(shape_text: str) -> str:
     return ("an " if shape_text[:1] in "aeiouAEIOU8" or shape_text.startswith(("n×", "m×"))
             else "a ") + shape_text
@@ -2310,9 +2359,12 @@ def _syntax_error(text, tokens, err) -> MatcalcError:
     if tok.type in ("DECLARED_NAME", "DEFINED_NAME"):
         return MatcalcError(f"unexpected '{s}'", text, span)
     if tok.type in ("TRANSPOSE", "POWER", "HADPOW", "INVERSE_TRANSPOSE"):
+        dialect = detect_dialect(text)
+        product = "(" + spelled("product", dialect, "A", "B") + ")"
         return MatcalcError(f"'{s}' needs an operand before it", text, span,
-                            "write it right after a name or a closing parenthesis, e.g. Xᵀ, "
-                            "(AB)ᵀ")
+                            "write it right after a name or a closing parenthesis, e.g. "
+                            f"{spelled('transpose', dialect, 'X')}, "
+                            f"{spelled('transpose', dialect, product)}")
     if tok.type == "_COLON":
         return MatcalcError("unexpected ':'", text, span,
                             "A : B is the Frobenius product of two matrices")

@@ -629,3 +629,46 @@ def test_error_after_a_comment_shows_the_line_as_written():
     assert "A⁻¹\n  ^^^" in info.value.render()
     with pytest.raises(MatcalcError, match="empty input"):
         parse("# nothing but a comment\n")
+
+
+# (declaration, what fails, the hint's suggestion of the entrywise power) in each dialect
+ENTRYWISE_HINTS = [
+    ("x: n", "(x + y)^2", "(x + y).^2", "norm2(x + y)^2"),
+    ("x ∈ ℝ^n", "(x + y)²", "(x + y)^∘2", "‖x + y‖²"),
+    (r"x \in \mathbb{R}^n", r"\left(x + y\right)^2", r"(x + y)^{\circ 2}", r"\|x + y\|^2"),
+]
+
+
+@pytest.mark.parametrize("declaration, bad, entrywise, norm", ENTRYWISE_HINTS)
+def test_hints_are_written_in_the_inputs_dialect(declaration, bad, entrywise, norm):
+    with pytest.raises(MatcalcError) as info:
+        parse(f"{declaration}; {bad}")
+    assert info.value.hint == (f"for the entrywise power write {entrywise}; for the squared "
+                               f"norm, {norm}")
+    # and what the hint suggests reads as said
+    s = Add(x, Var("y", ("n", 1)))
+    assert parse(f"{declaration}; {entrywise}").result == HadPow(s, F(2))
+    assert parse(f"{declaration}; {norm}").result == Power(Norm(s, "F"), F(2))
+
+
+@pytest.mark.parametrize("text, superscript, note", [
+    ("X^2", "X²", "'X^2' read as the matrix power X*X; for the entrywise square write X.^2"),
+    ("tr(X**3)", "tr(X³)", "'X**3' read as the matrix power (not entrywise); for the entrywise "
+                           "power write X.^3"),
+    ("(A*B)**2", "(A*B)²", "'(A*B)**2' read as the matrix power (A*B)*(A*B); for the entrywise "
+                           "square write (A*B).^2"),
+    ("X^2 + 𝟏𝟏ᵀ", "X² + 𝟏𝟏ᵀ", "'X^2' read as the matrix power XX; for the entrywise square "
+                              "write X^∘2"),
+    (r"X^{2} + \mathbf{1}", r"X² + \mathbf{1}", r"'X^{2}' read as the matrix power X X; for the "
+                                               r"entrywise square write X^{\circ 2}"),
+])
+def test_a_matrix_power_written_with_a_caret_or_stars_has_a_note(text, superscript, note):
+    # NumPy's X**2 and many a reader's X^2 are entrywise: the matrix power is said, with the
+    # entrywise spelling; a superscript is the matrix power of mathematics and has no note
+    assert note in parse(text).notes
+    assert not any("matrix power" in n for n in parse(superscript).notes)
+
+
+def test_no_matrix_power_note_for_scalars_and_inverses():
+    for text in ("λ^2", "(x'*x)^2", "X^-1", "X**-1", "(xᵀx)^2"):
+        assert not any("matrix power" in n for n in parse(text).notes), text
