@@ -9,8 +9,8 @@ import io
 import json
 
 import pytest
-
 from identities import JACOBIAN_ROWS, ROWS
+
 from matcalc import derive
 from matcalc.cli import main
 from matcalc.printers import latex_document

@@ -653,14 +653,14 @@ def test_hints_are_written_in_the_inputs_dialect(declaration, bad, entrywise, no
 
 @pytest.mark.parametrize("text, superscript, note", [
     ("X^2", "X²", "'X^2' read as the matrix power X*X; for the entrywise square write X.^2"),
-    ("tr(X**3)", "tr(X³)", "'X**3' read as the matrix power (not entrywise); for the entrywise "
-                           "power write X.^3"),
-    ("(A*B)**2", "(A*B)²", "'(A*B)**2' read as the matrix power (A*B)*(A*B); for the entrywise "
-                           "square write (A*B).^2"),
-    ("X^2 + 𝟏𝟏ᵀ", "X² + 𝟏𝟏ᵀ", "'X^2' read as the matrix power XX; for the entrywise square "
-                              "write X^∘2"),
-    (r"X^{2} + \mathbf{1}", r"X² + \mathbf{1}", r"'X^{2}' read as the matrix power X X; for the "
-                                               r"entrywise square write X^{\circ 2}"),
+    ("tr(X**3)", "tr(X³)", ("'X**3' read as the matrix power (not entrywise); for the "
+                            "entrywise power write X.^3")),
+    ("(A*B)**2", "(A*B)²", ("'(A*B)**2' read as the matrix power (A*B)*(A*B); for the "
+                            "entrywise square write (A*B).^2")),
+    ("X^2 + 𝟏𝟏ᵀ", "X² + 𝟏𝟏ᵀ", ("'X^2' read as the matrix power XX; for the entrywise square "
+                               "write X^∘2")),
+    (r"X^{2} + \mathbf{1}", r"X² + \mathbf{1}", (r"'X^{2}' read as the matrix power X X; for "
+                                                r"the entrywise square write X^{\circ 2}")),
 ])
 def test_a_matrix_power_written_with_a_caret_or_stars_has_a_note(text, superscript, note):
     # NumPy's X**2 and many a reader's X^2 are entrywise: the matrix power is said, with the
