@@ -99,15 +99,18 @@ class Code(NamedTuple):
         return self.text if self.prec >= level else f"({self.text})"
 
 
-# Elementwise functions: {x} is the argument, {neg} its negation (each a whole call argument).
+# Elementwise functions: {x} is the argument, {neg} its negation (each a whole call argument),
+# {dtype} the code's floating dtype.
 ELEMENTWISE = {
     "exp": "np.exp({x})", "log": "np.log({x})", "sin": "np.sin({x})", "cos": "np.cos({x})",
     "tan": "np.tan({x})", "tanh": "np.tanh({x})", "sqrt": "np.sqrt({x})", "abs": "np.abs({x})",
     "sign": "np.sign({x})",
     "sigmoid": "np.exp(-np.logaddexp(0.0, {neg}))",   # σ(t) = exp(−softplus(−t)): no overflow
     "relu": "np.maximum({x}, 0.0)", "softplus": "np.logaddexp(0.0, {x})",
-    "heaviside": "np.heaviside({x}, 0.0)",
+    # H as a comparison (np.heaviside is ten times slower), cast: a bool would add as `or`
+    "heaviside": "({x} > 0.0).astype({dtype})",
 }
+SCALAR_FORMS = {"heaviside": "float({x} > 0.0)"}
 
 
 class NumpyPrinter:
@@ -213,9 +216,10 @@ class NumpyPrinter:
         return product if is_scalar(a) else Code(f"np.sum({product.text})", ATOM)
 
     def _Func(self, e):
-        template = ELEMENTWISE[e.name]
+        template = SCALAR_FORMS.get(e.name, ELEMENTWISE[e.name]) if is_scalar(e) else \
+            ELEMENTWISE[e.name]
         neg = self.negated(e.arg).text if "{neg}" in template else ""
-        return Code(template.format(x=self(e.arg).text, neg=neg), ATOM)
+        return Code(template.format(x=self(e.arg).text, neg=neg, dtype=self.dtype), ATOM)
 
     def negated(self, e: Expr) -> Code:
         """−e: a named value negated, else the negation of e printed."""
@@ -471,14 +475,16 @@ def _shape_checks(params: list[Var], variables: dict, namer: Namer) -> tuple[lis
     return lines, {d: v[0] for d, v in dims.items()}
 
 
-def _function(name: str, doc: str, expr: Expr, params: list[Var], definitions: dict,
-              returns: Var | None, value: Expr | None = None) -> str:
-    """One function: checks, definitions used, shared temporaries, the return value.
-    ``returns`` is the variable whose shape the result takes (None: a 2-D matrix as is)."""
+def _function(name: str, doc: str, results: list, params: list[Var], definitions: dict,
+              value: Expr | None = None) -> str:
+    """One function: checks, definitions used, shared temporaries, the values returned (the value
+    of f first, if given, then each result). ``results`` are pairs (expression, the variable
+    whose shape it takes, or None: a 2-D matrix as is)."""
     namer = Namer()
     variables = parameter_names([v.name for v in params], namer)
-    expr, value = machine_form(expr), value and machine_form(simplify(value))
-    exprs = [expr] + ([value] if value is not None else [])
+    results = [(machine_form(e), returns) for e, returns in results]
+    value = value and machine_form(simplify(value))
+    exprs = [e for e, _ in results] + ([value] if value is not None else [])
     used_defs = _needed_definitions(
         exprs, {n: machine_form(simplify(entrywise(e))) for n, e in definitions.items()})
     variables.update({n: namer.claim(py_name(n)) for n in used_defs})
@@ -519,22 +525,12 @@ def _function(name: str, doc: str, expr: Expr, params: list[Var], definitions: d
         else:
             body.append(_stacked_solve(printer, namer, provides, reads[0], what))
             temporaries.add(body[-1].split(" = ")[0])
-    out = printer(expr)
-    if returns is None:                       # a Jacobian or Hessian: a 2-D matrix
-        ret = f"np.full((1, 1), {out.text}, {dtype})" if is_scalar(expr) else \
-            _fresh(expr, out).text
-    elif returns.shape == SCALAR:
-        ret = _as_float(out)
-    elif returns.cols == 1:
-        ret = f"{_fresh(expr, out).at(ATOM)}.ravel()"
-    else:
-        ret = _fresh(expr, out).text
+    returned = [_returned(e, printer(e), returns, dtype) for e, returns in results]
     if value is not None:
         value_name = namer.claim("value")
         body.append(f"{value_name} = {_as_float(printer(value))}")
-        body.append(f"return {value_name}, {ret}")
-    else:
-        body.append(f"return {ret}")
+        returned.insert(0, value_name)
+    body.append(f"return {', '.join(returned)}")
     # a size or temporary that nothing reads needs no line (a temporary can be swallowed by a
     # larger shared one)
     while any(_unused(line, body, temporaries) for line in body):
@@ -542,6 +538,18 @@ def _function(name: str, doc: str, expr: Expr, params: list[Var], definitions: d
     signature = ", ".join(variables[v.name] for v in params)
     return "\n".join([f"def {name}({signature}):", f'    """{_docstring(doc)}"""']
                       + ["    " + line for line in body])
+
+
+def _returned(e: Expr, out: Code, returns: Var | None, dtype: str) -> str:
+    """A result as the function returns it: in the shape of the variable ``returns`` (a vector
+    1-D, a scalar a float), or a 2-D matrix (None: a Jacobian or Hessian); a new array."""
+    if returns is None:
+        return f"np.full((1, 1), {out.text}, {dtype})" if is_scalar(e) else _fresh(e, out).text
+    if returns.shape == SCALAR:
+        return _as_float(out)
+    if returns.cols == 1:
+        return f"{_fresh(e, out).at(ATOM)}.ravel()"
+    return _fresh(e, out).text
 
 
 def _solve(left: Expr, right: Expr):
@@ -638,37 +646,43 @@ def _needed_definitions(exprs, definitions: dict) -> dict:
 
 def generate(result, with_value: bool = False) -> str:
     """The NumPy snippet for a Result: per derivative, grad_<x>; or jac_<x> and vjp_<x>;
-    or hess_<x> and hvp_<x>."""
+    or hess_<x> and hvp_<x>; and for several gradients also grads, which returns them all."""
     functions = []
     for d in result.derivatives:
-        definitions = dict(d.definitions)
-        if result.program.result_name and result.program.result_name not in definitions:
-            definitions[result.program.result_name] = d.function
-        params = [v for v in result.program.variables if v.name not in definitions]
-        if d.wrt not in params:
-            params.append(d.wrt)
+        definitions, params = _inputs(result, [d])
         x, f = py_name(d.wrt.name), d.fname
         where = f"∂{f}/∂{d.wrt.name}"
         if d.kind == "gradient":
             functions.append(_function(
                 f"grad_{x}", f"{where} by matcalc" + (" (returns f too)" if with_value else ""),
-                d.expr, params, definitions, d.wrt, d.function if with_value else None))
+                [(d.expr, d.wrt)], params, definitions, d.function if with_value else None))
         elif d.kind == "jacobian":
             functions.append(_function(
                 f"jac_{x}", f"∂vec({f})/∂vec({d.wrt.name}) by matcalc (column-major vec)",
-                d.expr, params, definitions, None))
+                [(d.expr, None)], params, definitions))
             functions.append(_function(
                 f"vjp_{x}", f"{d.map_var.name} ↦ ∂({d.map_var.name} : {f})/∂{d.wrt.name} "
                 "by matcalc (backpropagation, no Jacobian formed)",
-                d.map_expr, params + [d.map_var], definitions, d.wrt))
+                [(d.map_expr, d.wrt)], params + [d.map_var], definitions))
         else:
             functions.append(_function(
                 f"hess_{x}", f"∂vec(∇{f})/∂vec({d.wrt.name}) by matcalc (column-major vec)",
-                d.expr, params, definitions, None))
+                [(d.expr, None)], params, definitions))
             functions.append(_function(
                 f"hvp_{x}", f"{d.map_var.name} ↦ d(∇{f})[{d.map_var.name}] by matcalc "
-                "(Hessian-vector product)", d.map_expr, params + [d.map_var], definitions,
-                d.wrt))
+                "(Hessian-vector product)", [(d.map_expr, d.wrt)], params + [d.map_var],
+                definitions))
+    gradients = [d for d in result.derivatives if d.kind == "gradient"]
+    if len(gradients) > 1 and not any(d.wrt.name in dict(result.program.definitions)
+                                      for d in gradients):
+        # one backward pass: every gradient from one set of shared temporaries
+        definitions, params = _inputs(result, gradients)
+        symbols = ", ".join(d.symbol for d in gradients)
+        functions.append(_function(
+            "grads", f"({symbols}) by matcalc, in one pass"
+            + (" (returns f first)" if with_value else ""),
+            [(d.expr, d.wrt) for d in gradients], params, definitions,
+            gradients[0].function if with_value else None))
     code = "\n\n\n".join(functions)
     header = "import numpy as np\n\n\n"
     used = {name for name in HELPERS if name + "(" in code}
@@ -677,6 +691,19 @@ def generate(result, with_value: bool = False) -> str:
         if name in used:
             header += source + "\n\n"
     return header + code + "\n"
+
+
+def _inputs(result, derivatives: list) -> tuple[dict, list]:
+    """The definitions in force and the parameters of a function computing the derivatives:
+    the free variables in order of first appearance, then the variables differentiated."""
+    definitions = dict(derivatives[0].definitions)
+    if result.program.result_name and result.program.result_name not in definitions:
+        definitions[result.program.result_name] = derivatives[0].function
+    params = [v for v in result.program.variables if v.name not in definitions]
+    for d in derivatives:
+        if d.wrt not in params:
+            params.append(d.wrt)
+    return definitions, params
 
 
 # Helper functions, emitted only when the code calls them.

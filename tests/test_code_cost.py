@@ -135,3 +135,11 @@ def test_no_gram_matrix_where_the_residuals_are_cheaper():
     log = _log("‖Ax − b‖₂²", "x", "hess", A=inputs["A1"], x=rng.standard_normal(8),
                b=inputs["b1"])
     assert calls(log, "matmul") == [((8, 11), (11, 8))]
+
+
+def test_heaviside_is_a_comparison_cast_to_floats():
+    """H(x) as (x > 0) (np.heaviside is ten times slower), cast to the dtype: as bools,
+    H(x) − H(y) would be an error and H(x) + H(y) an `or`."""
+    for text in ("sum(relu(x) − relu(y − x))", "sum(relu(x) + relu(x − y))", "relu(α)"):
+        result = check_generated(text, "x" if "x" in text else "α")
+        assert "heaviside" not in result.numpy

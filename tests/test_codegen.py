@@ -350,3 +350,35 @@ def test_float32_in_float32_out(text, wrt, shapes, kind):
                         for a in args[:n_args]]
             if not ("logdet" in text or "⁻¹" in text):          # rounding may make X singular
                 assert fn(*integers).dtype == np.float64
+
+
+# --- issue 12: one backward pass for several variables -------------------------------------------
+
+MULTI = [
+    ("X ∈ ℝ^{N×D}; γ, β ∈ ℝ^D; μ = mean(X, 1); v = var(X, 1); X̂ = (X − μ) ⊘ √(v + ε); "
+     "Y = X̂ ∘ γᵀ + βᵀ; L = sum(G ∘ Y)", ["X", "γ", "β"]),
+    ("sum(G ∘ relu(XWᵀ + 𝟏bᵀ))", ["W", "b", "X"]),
+    ("Y ∈ ℝ^{n×k} onehot; −sum(Y ∘ logsoftmax(XW))", ["W", "X"]),
+    ("‖Ax − b‖₂² + λ‖x‖₂²", ["x", "λ", "A"]),
+]
+
+
+@pytest.mark.parametrize("text, wrt", MULTI, ids=[t for t, _ in MULTI])
+def test_one_backward_pass_returns_every_gradient(text, wrt):
+    """grads returns what each grad_ returns (each checked against finite differences), f first
+    with --with-value, and computes what they share once: less arithmetic than all of them."""
+    from arithmetic import TracingNumpy, cost, run
+    result = check_generated(text, wrt)
+    plain, valued = _functions(result), _functions(result, with_value=True)
+    params, env, _, _ = _setup(result, result.derivatives[0])
+    args = [_user_value(env[v.name], v) for v in params]
+    together = plain["grads"](*args)
+    value, *with_value = valued["grads"](*args)
+    assert value == pytest.approx(valued[f"grad_{_py(wrt[0])}"](*args)[0], rel=1e-12)
+    for d, got, also in zip(result.derivatives, together, with_value, strict=True):
+        want = plain[f"grad_{_py(d.wrt.name)}"](*args)
+        assert np.allclose(got, want, rtol=1e-12, atol=0) and np.allclose(also, want)
+    plain["np"] = TracingNumpy()
+    separately = sum(cost(run(plain[f"grad_{_py(w.name)}"], *args))
+                     for w in (d.wrt for d in result.derivatives))
+    assert cost(run(plain["grads"], *args)) < separately
