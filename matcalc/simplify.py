@@ -997,6 +997,7 @@ def _common_coefficient(coeffs: list) -> Fraction:
     return Fraction(g, 1) if all(x == 1 for x in dens) else Fraction(1)
 
 
+@lru_cache(maxsize=1 << 16)
 def cost(e: Expr) -> float:
     """Operation count: what a reader has to parse. Leaves and transposes are cheap."""
     own = {Var: 1, Num: 0.5, Transpose: 0.25, Identity: 0.5, Ones: 0.5, Broadcast: 0}.get(
