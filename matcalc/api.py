@@ -289,8 +289,10 @@ def _gradient(program: Program, var: Var, definitions: dict) -> Derivative:
 
 
 def _fresh(program: Program, preferred: str, shape) -> Var:
-    """A new variable name not used in the program (G for an upstream gradient, V a direction)."""
-    taken = {v.name for v in program.variables} | {n for n, _ in program.definitions}
+    """A new variable name not used in the program (G for an upstream gradient, V a direction);
+    the function's own name (G = XWᵀ) is used too."""
+    taken = {v.name for v in program.variables} | {n for n, _ in program.definitions} | \
+        {program.result_name}
     for name in (preferred, preferred + "₁", preferred + "₂", "Γ", "Ω"):
         if name not in taken:
             return Var(name, shape)

@@ -493,14 +493,16 @@ def hadamard_rules(e: Hadamard) -> Expr:
 
 
 def _logistic(factors: dict) -> None:
-    """exp(Z) ⊘ (1 + exp(Z)) = σ(Z), in a map of Hadamard factors to their powers."""
+    """exp(Z) ⊘ (1 + exp(Z)) = σ(Z), in a map of Hadamard factors to their powers (a σ(Z)
+    already among the factors gains a power: σ(Z) ∘ exp(Z) ⊘ (1 + exp(Z)) = σ(Z)^∘2)."""
     for base, k in list(factors.items()):
         if not (isinstance(base, Func) and base.name == "exp" and k == 1):
             continue
         for denominator in (Add(_ones(base), base), Add(base, _ones(base))):
             if factors.get(denominator) == -1:
                 del factors[base], factors[denominator]
-                factors[Func("sigmoid", base.arg)] = Fraction(1)
+                sigma = Func("sigmoid", base.arg)
+                factors[sigma] = factors.get(sigma, Fraction(0)) + 1
                 break
 
 
