@@ -132,8 +132,10 @@ def check_result(result, seed: int = 0, tries: int = 20, probes: int = 3) -> Che
     code = _load(lambda: result.numpy)
     valued = _load(result.numpy_with_value) \
         if any(d.kind == "gradient" for d in result.derivatives) else None
-    return CheckReport([_Probe(result, d, rng, tries, probes).section(code, valued)
-                        for d in result.derivatives], probes)
+    gradients = [d for d in result.derivatives if d.kind == "gradient"]
+    return CheckReport([_Probe(result, d, rng, tries, probes).section(
+        code, valued, gradients.index(d) if d in gradients else None)
+        for d in result.derivatives], probes)
 
 
 class _Probe:
@@ -208,13 +210,16 @@ class _Probe:
         return np.asarray(out, dtype=float).reshape(shape, order="F")
 
     # -- the lines ---------------------------------------------------------------------------
-    def section(self, code: _Code, valued: _Code | None) -> Section:
+    def section(self, code: _Code, valued: _Code | None, position: int | None) -> Section:
+        """position: where this gradient stands in what the one-pass grads returns."""
         d = self.d
         x = py_name(d.wrt.name)
         symbol = f"∂{d.fname}/∂{d.wrt.name}"
         if d.kind == "gradient":
-            lines = self.gradient_lines(d.expr, symbol, [(code, f"grad_{x}", False),
-                                                         (valued, f"grad_{x}", True)])
+            functions = [(code, f"grad_{x}", False, None), (valued, f"grad_{x}", True, None)]
+            if code.namespace and "grads" in code.namespace:
+                functions += [(code, "grads", False, position), (valued, "grads", True, position)]
+            lines = self.gradient_lines(d.expr, symbol, functions)
             title = f"the gradient {symbol}"
         elif d.kind == "jacobian":
             lines = self.jacobian_lines(code, x)
@@ -240,13 +245,16 @@ class _Probe:
 
         lines = [_line(f"symbolic ⟨{symbol}, V⟩", lambda: directional(
             self.shaped(self.value(grad), shape, symbol)))]
-        for code, name, with_value in functions:
+        for code, name, with_value, position in functions:
             if code is None:
                 continue
 
-            def run(code=code, name=name, with_value=with_value):
+            def run(code=code, name=name, with_value=with_value, position=position):
                 require_budget([grad], self.sizes, name, self.named)   # it computes the tree
                 out = self.call(code, name)
+                if position is not None:
+                    # grads returns every gradient, after f with --with-value
+                    out = (out[0], out[1 + position]) if with_value else out[position]
                 if not with_value:
                     return directional(self.user_result(out, shape, name))
                 if not (isinstance(out, tuple) and len(out) == 2):
@@ -254,8 +262,8 @@ class _Probe:
                                     "not a pair (value, gradient)")
                 value = self.user_result(out[0], (1, 1), name + "'s value")
                 return [(value, f0, floor)] + directional(self.user_result(out[1], shape, name))
-            lines.append(_code_line(code, f"NumPy {name}" + (" with value" if with_value
-                                                              else ""), run))
+            label = f"NumPy {name}" + ("" if position is None else f"[{symbol}]")
+            lines.append(_code_line(code, label + (" with value" if with_value else ""), run))
         return lines
 
     def jacobian_lines(self, code: _Code, x: str) -> list:

@@ -221,3 +221,20 @@ def test_check_calls_the_code_by_the_names_it_gives_its_parameters(text, wrt, ki
     code (float_); the check must pass the value under that name, not fail a right result."""
     report = derive(text, wrt, kind=kind).check()
     assert report.ok, str(report)
+
+
+def test_check_verifies_the_one_pass_grads(monkeypatch):
+    """With several variables the code has grads (every gradient in one pass): the check runs it
+    for each gradient, and a grads 1% off in its second gradient fails that line only."""
+    result = derive("‖XWᵀ − Y‖_F² + λ‖W‖_F²", ["X", "W"])
+    report = result.check()
+    assert report.ok, str(report)
+    assert {"NumPy grads[∂f/∂X]", "NumPy grads[∂f/∂W]"} <= set(_lines(report))
+    source = result.numpy
+    head = source.index("def grads(")
+    ret = source.index("    return ", head) + len("    return ")
+    end = source.index("\n", ret)
+    first, second = source[ret:end].split(", ")
+    wrong = source[:ret] + f"{first}, 1.01 * {second}" + source[end:]
+    monkeypatch.setattr(Result, "numpy", property(lambda self: wrong))
+    assert _failed(result.check()) == {"NumPy grads[∂f/∂W]"}
