@@ -213,7 +213,7 @@ LINEARIZE = {
     HadPow: (Rule("elementwise power", "d(A^∘k) = kA^∘(k−1) ∘ dA"), _lin_hadpow),
     Power: (Rule("power rule", "d(X^k) = Σᵢ Xⁱ dX X^(k−1−i); d(X⁻¹) = −X⁻¹ dX X⁻¹"),
             _lin_power),
-    Kron: (Rule("Kronecker product rule", "d(A⊗B) = dA⊗B + A⊗dB"),
+    Kron: (Rule("Kronecker product rule", "d(A⊗B) = dA⊗B + A⊗dB  [Cookbook (39)]"),
            lambda e, d: _terms([Kron(d(e.args[0]), e.args[1]) if d(e.args[0]) else None,
                                 Kron(e.args[0], d(e.args[1])) if d(e.args[1]) else None])),
     Transpose: (Rule("transpose", "d(Aᵀ) = (dA)ᵀ"), _same_op),
@@ -283,6 +283,10 @@ def _adj_frob(e: Frob, g: Expr):
     return [(lin, _scaled(g, other))], ADJ_FROB
 
 
+def _sum_of(terms: list) -> Expr:
+    return terms[0] if len(terms) == 1 else Add(*terms)
+
+
 def _scaled(g: Expr, e: Expr) -> Expr:
     return e if g == Num(1) else MatMul(g, e)
 
@@ -299,10 +303,41 @@ def kron_shuffle(a: Expr, b: Expr) -> Expr:
     return Kron(Kron(Identity(n), commutation(q, m)), Identity(p))
 
 
+def kron_split(g: Expr, left, right) -> list | None:
+    """G as a sum of Kronecker products Σ Cᵢ ⊗ Dᵢ with Cᵢ of the shape ``left`` and Dᵢ of the
+    shape ``right``, where G's form shows one: C ⊗ D itself, I_mn = I_m ⊗ I_n, 𝟏𝟏ᵀ = 𝟏𝟏ᵀ ⊗ 𝟏𝟏ᵀ,
+    their scalar multiples, transposes and sums; None otherwise."""
+    if isinstance(g, Kron) and g.args[0].shape == left:
+        return [tuple(g.args)]
+    if isinstance(g, Identity) and left[0] == left[1] and right[0] == right[1]:
+        return [(Identity(left[0]), Identity(right[0]))]
+    if isinstance(g, Ones):
+        return [(Ones(*left), Ones(*right))]
+    if isinstance(g, Transpose):
+        pairs = kron_split(g.arg, left[::-1], right[::-1])
+        return None if pairs is None else [(Transpose(c), Transpose(d)) for c, d in pairs]
+    if isinstance(g, MatMul) and not is_scalar(g):
+        chain = [f for f in g.args if not is_scalar(f)]
+        pairs = kron_split(product(chain), left, right) if len(chain) == 1 else None
+        scalars = [f for f in g.args if is_scalar(f)]
+        return None if pairs is None else [(product(scalars + [c]), d) for c, d in pairs]
+    if isinstance(g, Add):
+        parts = [kron_split(t, left, right) for t in g.args]
+        return None if None in parts else [pair for part in parts for pair in part]
+    return None
+
+
 def _adj_kron(e, g):
+    a, b = e.args
+    pairs = kron_split(g, a.shape, b.shape)
+    if pairs is not None:
+        # (C ⊗ D) : (dA ⊗ B) = (C : dA)(D : B), (C ⊗ D) : (A ⊗ dB) = (C : A)(D : dB)
+        # [Magnus–Neudecker, ch. 2: tr((C ⊗ D)ᵀ(A ⊗ B)) = tr(CᵀA) tr(DᵀB)]
+        if _is_linear(a):
+            return [(a, _sum_of([MatMul(Frob(d, b), c) for c, d in pairs]))], ADJ_KRON_SPLIT
+        return [(b, _sum_of([MatMul(Frob(c, a), d) for c, d in pairs]))], ADJ_KRON_SPLIT
     # vec(dA ⊗ B) = P(I ⊗ vec B)vec dA, vec(A ⊗ dB) = P(vec A ⊗ I)vec dB: the adjoint is the
     # transpose, G : (dA ⊗ B) = vec⁻¹((I ⊗ vec(B)ᵀ)Pᵀ vec G) : dA
-    a, b = e.args
     back = MatMul(Transpose(kron_shuffle(a, b)), Vec(g))
     if _is_linear(a):
         spread = Kron(Identity(dim_mul(*a.shape)), Transpose(Vec(b)))
@@ -325,6 +360,7 @@ ADJ_BROADCAST = Rule("broadcast adjoint", "G : a𝟏ᵀ = G𝟏 : a;  G : 𝟏b�
 ADJ_MEAN = Rule("mean adjoint", "g : mean(A, 1) = (1/m)𝟏g : A;  g : mean(A, 2) = (1/n)g𝟏ᵀ : A")
 ADJ_KRON = Rule("Kronecker adjoint", "G : (dA ⊗ B) = vec⁻¹((I ⊗ vec(B)ᵀ)Pᵀ vec G) : dA, "
                 "vec(A ⊗ B) = P(vec A ⊗ vec B)")
+ADJ_KRON_SPLIT = Rule("Kronecker adjoint", "(C ⊗ D) : (dA ⊗ B) = (C : dA)(D : B)")
 ADJ_SUMRULE = Rule("linearity", "G : (A + B) = G : A + G : B")
 
 ADJOINT = {

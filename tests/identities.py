@@ -122,6 +122,11 @@ ROWS = [
     Row("aᵀdiag(X)", "X", "Diag(a)", "a : diag(X) = Diag(a) : X"),
     Row("tr(Diag(x)A)", "x", "diag(A)", "Diag(x) : Aᵀ = x : diag(A)"),
     Row("xᵀDiag(a)x", "x", "2Diag(a)x", "Cookbook (81) with A = Diag(a), which is symmetric"),
+    Row("tr(A ⊗ X)", "X", "tr(A)I", "Cookbook (105); (C ⊗ D) : (A ⊗ dX) = (C : A)(D : dX)"),
+    Row("tr(X ⊗ X)", "X", "2tr(X)I", "Cookbook (120): tr(X ⊗ X) = tr(X)²"),
+    Row("sum(X ⊗ X)", "X", "2sum(X)𝟏𝟏ᵀ", "sum(X ⊗ X) = 𝟏𝟏ᵀ : (X ⊗ X) = sum(X)²"),
+    Row("tr((A ⊗ B)(X ⊗ X))", "X", "⟨Bᵀ, X⟩Aᵀ + ⟨Aᵀ, X⟩Bᵀ",
+        "mixed product: tr(AX ⊗ BX) = tr(AX)tr(BX), Cookbook (100)", {"X": "n x n"}),
     # --- matrix powers ---------------------------------------------------------------------------
     Row("‖X²‖_F²", "X", "2(X²Xᵀ + XᵀX²)", "d(X²) = dX X + X dX"),
     # --- definitions (seed 003) ------------------------------------------------------------------
@@ -264,6 +269,9 @@ JACOBIAN_ROWS = [
         "issue 10: F_ij = (XW)_ij + b_j, F is n×k"),
     Row("xxᵀ", "x", "∂F_ij/∂x_k = δ_ik x_j + x_i δ_jk    (a 3-tensor of shape (n, n, n))",
         "F_ij = x_i x_j"),
+    Row("Diag(x)A", "x",
+        "∂F_ij/∂x_k = δ_ik A_kj    (a 3-tensor of shape (n, m, n); zero unless i = k)",
+        "F_ij = x_i A_ij"),
     Row("Diag(x)", "x",
         "∂F_ij/∂x_k = δ_ij δ_ik    (a 3-tensor of shape (n, n, n); zero unless i = j and i = k)",
         "F_ij = δ_ij x_i"),

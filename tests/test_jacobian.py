@@ -38,7 +38,7 @@ MORE = [
     Row("Xᵀy", "y", "", ""), Row("f(x) := x³/(1 + x²); f(X)", "X", "", ""),
     Row("softmax(W*x)", "W", "", ""), Row("logsoftmax(z)", "z", "", ""),
     Row("(A ⊗ B)vec(X)", "X", "", ""), Row("‖Ax − b‖₂²", "x", "", ""),
-    Row("sum(G ∘ relu(XWᵀ + bᵀ))", "b", "", ""), Row("Diag(x)A", "x", "", ""),
+    Row("sum(G ∘ relu(XWᵀ + bᵀ))", "b", "", ""),
     Row("XWᵀ", "X", "", "", {"X": "4x6", "W": "5x6"}),
     Row("σ(λ)A", "λ", "", "", {"A": "2x3"}),
     Row("W = XXᵀ; Y = WX", "X", "", ""),
