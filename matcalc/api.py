@@ -22,8 +22,7 @@ from .ir import (Commutation, D, Expr, Frob, Var, Zero, dim_mul, fmt_shape, is_s
 from .printers import ASCII_GREEK, ascii_text, to_ascii, to_latex, to_text
 from .reader import Program, parse
 from .report import K_NOTE, render, render_steps
-from .simplify import (cost, expand_definitions, fold_definitions, fold_hadamard_definitions,
-                       present, simplify, tidy)
+from .simplify import present, textbook_form, tidy
 
 if TYPE_CHECKING:
     from .check import CheckReport
@@ -47,6 +46,7 @@ class Derivative:
     notes: list = field(default_factory=list)
     rules: list = field(default_factory=list)
     fname: str = "f"
+    result_name: str | None = None                # the input's own name for f (ℓ = ‖Y‖_F)
     index: object = None                          # the IndexForm (Jacobians)
     map_expr: Expr | None = None
     map_var: Var | None = None
@@ -218,27 +218,6 @@ def _normalize_name(name: str) -> str:
     return base + "".join("₀₁₂₃₄₅₆₇₈₉"[int(c)] for c in digits)
 
 
-def textbook_form(g: Expr, definitions: dict, function: Expr, result_name: str | None) -> Expr:
-    """The cheapest of: the gradient over the user's names, with every name expanded, and the
-    expanded form with the definitions (and the function's own name) folded back in."""
-    named = tidy(g)
-    like = [function, *definitions.values()]
-    if not definitions and not result_name:
-        return present(named, like)
-    expanded = tidy(expand_definitions(g, definitions))
-    values = {n: simplify(expand_definitions(e, definitions)) for n, e in definitions.items()}
-    if result_name:
-        values[result_name] = simplify(expand_definitions(function, definitions))
-    folded = tidy(fold_definitions(expanded, values))
-    raw_folded = fold_definitions(simplify(g), values)
-    over_names = {n: simplify(e) for n, e in definitions.items()}
-    if result_name:
-        over_names[result_name] = simplify(function)
-    named_folded = tidy(fold_hadamard_definitions(raw_folded, over_names))
-    best = min([named, named_folded, folded, expanded], key=cost)
-    return present(best, like)
-
-
 @guarded
 def derive(text: str, wrt, shapes: dict | None = None, kind: str = "auto") -> Result:
     """Parse ``text``, differentiate its (last) expression with respect to each name in ``wrt``
@@ -285,7 +264,8 @@ def _gradient(program: Program, var: Var, definitions: dict) -> Derivative:
                      "entry independent); the derivative over the independent entries is "
                      "G + Gᵀ − Diag(diag G), the gradient in the symmetric matrices ½(G + Gᵀ)")
     return Derivative("gradient", var, expr, program.result, definitions, g.steps, notes,
-                      g.rules, fname=_result_name(program, "f"))
+                      g.rules, fname=_result_name(program, "f"),
+                      result_name=program.result_name)
 
 
 def _fresh(program: Program, preferred: str, shape) -> Var:
@@ -316,7 +296,8 @@ def _jacobian(program: Program, var: Var, definitions: dict) -> Derivative:
     if _mentions(J, Commutation):
         notes.append(K_NOTE)
     return Derivative("jacobian", var, J, f, definitions, vjp.steps, notes, vjp.rules,
-                      fname=fname, index=index, map_expr=map_expr, map_var=g, differential=lin)
+                      fname=fname, result_name=program.result_name, index=index,
+                      map_expr=map_expr, map_var=g, differential=lin)
 
 
 def _hessian(program: Program, var: Var, definitions: dict) -> Derivative:
@@ -342,8 +323,8 @@ def _hessian(program: Program, var: Var, definitions: dict) -> Derivative:
     if _mentions(H, Commutation):
         notes.append(K_NOTE + "; (A ⊗ B)K_{n,q} = K_{m,p}(B ⊗ A) for a p×q B")
     return Derivative("hessian", var, H, program.result, definitions, g.steps, notes, g.rules,
-                      fname=_result_name(program, "f"), map_expr=hvp, map_var=v, gradient=grad,
-                      differential=lin)
+                      fname=_result_name(program, "f"), result_name=program.result_name,
+                      map_expr=hvp, map_var=v, gradient=grad, differential=lin)
 
 
 def _result_name(program: Program, default: str) -> str:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .ir import (SCALAR, Add, Broadcast, D, Expr, Hadamard, HadPow, Identity, MatMul, Num, Ones,
-                 Power, Transpose, Var, Zero, walk)
-from .reader import CONSTANT_SPELLINGS, FUNCTION_SPELLINGS
+from .errors import MatcalcError
+from .ir import (SCALAR, Add, Broadcast, D, Expr, Frob, Hadamard, HadPow, Identity, MatMul, Num,
+                 Ones, Power, Transpose, UserFunc, Var, Zero, substitute, walk)
+from .reader import CONSTANT_SPELLINGS, FUNCTION_SPELLINGS, parse
 
 # How tightly each printed form binds, loosest first: the grammar's levels (docs/language.md,
 # "Precedence", read from the bottom). A child that binds more loosely than the place it is
@@ -101,8 +102,8 @@ def _leading_coeff(e: Expr) -> Fraction:
         return e.value
     if isinstance(e, MatMul) and isinstance(e.args[0], Num):
         return e.args[0].value
-    if isinstance(e, Broadcast):
-        return _leading_coeff(e.arg)
+    if isinstance(e, (Broadcast, Frob)):
+        return _leading_coeff(e.args[0])             # −A : B = −(A : B)
     return Fraction(1)
 
 
@@ -110,8 +111,8 @@ def negate(e: Expr) -> Expr:
     """−e, folding the sign into a leading number."""
     if isinstance(e, Num):
         return Num(-e.value)
-    if isinstance(e, Broadcast):
-        return e.with_args([negate(e.arg)])
+    if isinstance(e, (Broadcast, Frob)):
+        return e.with_args([negate(e.args[0]), *e.args[1:]])
     if isinstance(e, MatMul) and isinstance(e.args[0], Num):
         c = -e.args[0].value
         rest = e.args[1:]
@@ -151,8 +152,9 @@ class Printer:
     """Shared logic; subclasses fill in the symbols of their language. ``explicit=True``
     parenthesizes every compound operand (how ``--show`` displays the reading)."""
 
-    def __init__(self, explicit: bool = False):
+    def __init__(self, explicit: bool = False, colon: bool = False):
         self.explicit = explicit
+        self.colon = colon          # A : B for a Frobenius product (derivations), not ⟨A, B⟩
 
     def doprint(self, e: Expr) -> str:
         if isinstance(e, Zero):
@@ -289,6 +291,15 @@ class Printer:
     def _print_Kron(self, e) -> str:
         a, b = e.args
         return f"{self._print(a, PREC_HADAMARD + 1)} {self.kron} {self._print(b, PREC_HADAMARD + 1)}"
+
+    def _print_Frob(self, e) -> str:
+        a, b = e.args
+        if self.colon:        # (A ∘ B) : C in parentheses for the eye, as A ∘ B on its own
+            return f"{self._print(a, PREC_HADAMARD + 1)} : {self._print(b, PREC_HADAMARD + 1)}"
+        return self.angle(self._print(a), self._print(b))
+
+    def _precedence_Frob(self, e) -> int:
+        return PREC_FROB if self.colon else PREC_ATOM
 
     # -- axis operations: mean(G, 1); the axis is left out where the language implies it
     def _axis_call(self, name: str, e) -> str:
@@ -495,8 +506,8 @@ class TextPrinter(Printer):
     def _print_Sum(self, e) -> str:
         return f"sum({self._print(e.arg)})"
 
-    def _print_Frob(self, e) -> str:
-        return f"⟨{self._print(e.args[0])}, {self._print(e.args[1])}⟩"
+    def angle(self, a: str, b: str) -> str:
+        return f"⟨{a}, {b}⟩"
 
     def _print_Diag(self, e) -> str:
         return f"Diag({self._print(e.arg)})"
@@ -517,8 +528,10 @@ class TextPrinter(Printer):
 
 
 def _is_atom_text(text: str) -> bool:
-    """A plain name, possibly transposed or inverted: 'X', 'W₁', 'Xᵀ'."""
-    return all(c.isalnum() or c in SUBSCRIPT_DIGITS + "ᵀ⁻¹′" for c in text)
+    """A plain name, possibly transposed: 'X', 'W₁', 'X̂', 'Xᵀ' (d(Xᵀ) = (dX)ᵀ; d(X⁻¹) and
+    d(X²) are not (dX)⁻¹ and (dX)², so they keep their parentheses)."""
+    return all(c.isalpha() or c in "0123456789" + SUBSCRIPT_DIGITS + "ᵀ′" + "".join(ACCENTS)
+               for c in text)
 
 
 def _starts_with_word(e: Expr, printer) -> bool:
@@ -638,8 +651,8 @@ class AsciiPrinter(TextPrinter):
     def _print_Norm(self, e) -> str:
         return f"norm{'1' if e.kind == '1' else '2'}({self._print(e.arg)})"
 
-    def _print_Frob(self, e) -> str:
-        return f"frob({self._print(e.args[0])}, {self._print(e.args[1])})"
+    def angle(self, a: str, b: str) -> str:
+        return f"frob({a}, {b})"
 
     def _print_Diag(self, e) -> str:
         return f"diag({self._print(e.arg)})"
@@ -768,8 +781,8 @@ class LatexPrinter(Printer):
     def _print_Sum(self, e) -> str:
         return rf"\operatorname{{sum}}\left({self._print(e.arg)}\right)"
 
-    def _print_Frob(self, e) -> str:
-        return rf"\left\langle {self._print(e.args[0])}, {self._print(e.args[1])} \right\rangle"
+    def angle(self, a: str, b: str) -> str:
+        return rf"\left\langle {a}, {b} \right\rangle"
 
     def _print_Diag(self, e) -> str:
         return rf"\operatorname{{Diag}}\left({self._print(e.arg)}\right)"
@@ -819,6 +832,36 @@ def to_text(e: Expr) -> str:
     return TextPrinter().doprint(e)
 
 
+def reads_alone(e: Expr) -> bool:
+    """Does e, printed on a line of its own, tell the size of each I and 𝟏 in it? (Diag(vec(I))
+    or mean(I, 1) do not: their size is known only where they are used.) The reader decides,
+    with e's names (and its differentials, as names) declared at their shapes."""
+    if not any(isinstance(n, (Identity, Ones, Broadcast, Zero)) for n in walk(e)):
+        return True
+    differentials = list(dict.fromkeys(n for n in walk(e) if isinstance(n, D)))
+    if not all(reads_alone(n.arg) for n in differentials):
+        return False                                    # d(…) prints what it holds
+    e = substitute(e, {n: Var(f"Ξ{SUBSCRIPT_DIGITS[i % 10] * (i // 10 + 1)}", n.shape)
+                       for i, n in enumerate(differentials)})
+    names = {n.name: shape_spec(n) for n in walk(e) if isinstance(n, Var)}
+    functions = {n.name: n for n in walk(e) if isinstance(n, UserFunc)}
+    printer = TextPrinter(colon=True)
+    program = [f"{printer.doprint(UserFunc(f.name, f.param.name, f.body, f.param))} := "
+               f"{printer.doprint(f.body)}" for f in functions.values()]
+    try:
+        parse("; ".join(program + [printer.doprint(e)]), names)
+    except MatcalcError:
+        return False
+    return True
+
+
+def shape_spec(v: Var) -> str:
+    """v's declaration as --shape writes it: n x m, n (a column), scalar, k·n x m symmetric."""
+    rows, cols = v.shape
+    spec = "scalar" if v.shape == (1, 1) else (f"{rows}" if cols == 1 else f"{rows} x {cols}")
+    return f"{spec} {v.structure}".strip()
+
+
 def to_ascii(e: Expr) -> str:
     return AsciiPrinter().doprint(e)
 
@@ -827,65 +870,7 @@ def to_latex(e: Expr) -> str:
     return LatexPrinter().doprint(e)
 
 
-# --- derivations --------------------------------------------------------------------------------
-
-def _frobenius_term(printer: Printer, g: Expr, lin: Expr, colon: str, dot: str) -> str:
-    """One term G : L of a derivation line (g·l when both are scalars, l alone when g = 1)."""
-    if g == Num(1) and type(lin).__name__ == "Frob":   # d‖Y‖ = (Y/‖Y‖) : dY, written as such
-        return _frobenius_term(printer, lin.args[0], lin.args[1], colon, dot)
-    if g == Num(1):
-        return printer._print(lin, PREC_ADD + 1)
-    if g.shape == SCALAR and lin.shape == SCALAR:
-        return printer._print(g, PREC_MUL) + dot + printer.factor(lin)
-    return f"{printer._print(g, PREC_FROB + 1)} {colon} {printer._print(lin, PREC_FROB + 1)}"
-
-
-def _line_text(printer: Printer, terms, colon: str, dot: str, plus: str) -> str:
-    if not terms:
-        return "0"
-    return plus.join(_frobenius_term(printer, g, lin, colon, dot) for g, lin in terms)
-
-
-def steps_to_text(steps, fname: str, wrt_name: str, result: Expr, ascii: bool = False) -> list[str]:
-    """The derivation as lines of text, each naming the rules that produced it."""
-    printer = AsciiPrinter() if ascii else TextPrinter()
-    colon, dot, plus = " : ", "·" if not ascii else "*", " + "
-    d = "d"
-    lines = []
-    first = f"{d}{fname} = "
-    pad = " " * (len(first) - 2)
-    previous = None
-    for i, step in enumerate(steps):
-        body = _line_text(printer, step.terms, colon.strip(), dot, plus)
-        if body == previous:          # a rule that only reordered terms: nothing to show
-            continue
-        previous = body
-        rules = "; ".join(r.name for r in step.rules)
-        lead = first if i == 0 else pad + "= "
-        lines.append(lead + body + (f"      [{rules}]" if rules else ""))
-    arrow = "=>" if ascii else "⇒"
-    lines.append(f"{pad}{arrow} d{fname}/d{wrt_name} = {printer.doprint(result)}" if ascii else
-                 f"{pad}{arrow} ∂{fname}/∂{wrt_name} = {printer.doprint(result)}")
-    return lines
-
-
-def steps_to_latex(steps, fname: str, wrt_name: str, result: Expr) -> str:
-    """The derivation as an amsmath align* block."""
-    printer = LatexPrinter()
-    f, x = latex_name(fname), latex_name(wrt_name)
-    rows = []
-    previous = None
-    for i, step in enumerate(steps):
-        body = _line_text(printer, step.terms, ":", r" \, ", " + ")
-        if body == previous:
-            continue
-        previous = body
-        rules = "; ".join(r.name for r in step.rules)
-        lead = rf"\mathrm{{d}}{f} &= " if i == 0 else "&= "
-        rows.append(lead + body + (rf" && \text{{({_latex_text(rules)})}}" if rules else ""))
-    rows.append(rf"\Rightarrow \frac{{\partial {f}}}{{\partial {x}}} &= {printer.doprint(result)}")
-    return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
-
+# --- documents ------------------------------------------------------------------------------
 
 def latex_document(body: str, notes=()) -> str:
     """A complete document around a LaTeX body (compiles with pdflatex)."""

@@ -935,7 +935,18 @@ class _Lexer:
                        [(start, end)],
                        "matcalc works with whole vectors and matrices; subscripts are "
                        "digits only (W₁, W_1)")
-        self._rename_prev(prev.value + _subscript(content), end)
+        # the letters before, read apart, may end in a declared name with this subscript: dW₁
+        name, first = prev.value + _subscript(content), len(self.tokens) - 1
+        for k in range(len(self.tokens) - 2, -1, -1):
+            tok = self.tokens[k]
+            if tok.type != "NAME" or tok.end_pos != self.tokens[k + 1].start_pos:
+                break
+            joined = "".join(x.value for x in self.tokens[k:]) + _subscript(content)
+            if joined in self.names:
+                name, first = joined, k
+        begin = self.tokens[first].start_pos
+        del self.tokens[first:]
+        self._name(name, begin, end)
         self.pos = end
 
     def _prime(self, start, end=None, count=None):

@@ -6,15 +6,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 
-from .errors import MatcalcError
-from .ir import (Add, Broadcast, D, Identity, Norm, Ones, Softmax, Transpose, UserFunc, Var, Zero,
+from .ir import (Add, Broadcast, D, Norm, Softmax, Transpose, UserFunc, Var, Zero,
                  dim_mul, fmt_shape, substitute, walk)
-from .printers import (AsciiPrinter, LatexPrinter, TextPrinter, latex_name, steps_to_latex,
-                       steps_to_text, to_text)
-from .reader import parse
-from .simplify import cost, present, simplify
+from .derivation import differential_lines, gradient_lines, line_expr, vec_laws
+from .printers import AsciiPrinter, LatexPrinter, TextPrinter, latex_name, reads_alone, to_text
+from .simplify import cost, present, simplify, textbook_form
 
-VEC_RULES = "vec(AXB) = (Bᵀ ⊗ A)vec X; vec(A ∘ X) = Diag(vec A)vec X; vec(Xᵀ) = K_{m,n} vec X"
 K_NOTE = "K_{m,n} is the commutation matrix: K_{m,n} vec(A) = vec(Aᵀ) for an m×n A"
 
 
@@ -62,7 +59,7 @@ def auto_name(d, taken: set):
         # repeated within one expression; once named, the name is used on every line
         repeated = {n for e in exprs.values() for n, c in Counter(walk(e)).items()
                     if c > 1 and _worth_a_name(n)}
-        sub = next((n for n in sorted(repeated, key=cost, reverse=True) if _reads_alone(n)),
+        sub = next((n for n in sorted(repeated, key=cost, reverse=True) if reads_alone(n)),
                    None)
         if sub is None:
             break
@@ -77,30 +74,6 @@ def auto_name(d, taken: set):
 def _worth_a_name(e) -> bool:
     return bool(e.args) and not isinstance(e, (Transpose, D, Broadcast)) and \
         len(to_text(e)) >= MIN_NAMED_LENGTH
-
-
-def _reads_alone(e) -> bool:
-    """Does e, printed on a "where" line of its own, tell the size of each I and 𝟏 in it?
-    (Diag(vec(I)) or mean(I, 1) do not: their size is known only where they are used.) The
-    reader decides, with e's names declared at their shapes."""
-    if not any(isinstance(n, (Identity, Ones, Broadcast, Zero)) for n in walk(e)):
-        return True
-    names = {n.name: shape_spec(n) for n in walk(e) if isinstance(n, Var)}
-    functions = {n.name: n for n in walk(e) if isinstance(n, UserFunc)}
-    program = [f"{to_text(UserFunc(f.name, f.param.name, f.body, f.param))} := "
-               f"{to_text(f.body)}" for f in functions.values()]
-    try:
-        parse("; ".join(program + [to_text(e)]), names)
-    except MatcalcError:
-        return False
-    return True
-
-
-def shape_spec(v: Var) -> str:
-    """v's declaration as --shape writes it: n x m, n (a column), scalar, k·n x m symmetric."""
-    rows, cols = v.shape
-    spec = "scalar" if v.shape == (1, 1) else (f"{rows}" if cols == 1 else f"{rows} x {cols}")
-    return f"{spec} {v.structure}".strip()
 
 
 def _fresh_name(preferred, taken: set) -> str:
@@ -206,40 +179,121 @@ def _dims_product(shape):
     return dim_mul(shape[0], shape[1])
 
 
+def derivation(d) -> list:
+    """The derivation's parts: for a gradient the lines of df down to ∂f/∂X : dX; for a
+    Jacobian the lines of dF; for a Hessian both (df, then d∇f). Each part is (kind, lines),
+    kind "gradient" or "differential"."""
+    named = dict(d.definitions)
+    if d.result_name:
+        named[d.result_name] = d.function
+
+    def textbook(g):
+        return textbook_form(g, d.definitions, d.function, d.result_name)
+
+    parts = []
+    if d.kind != "jacobian":
+        result = d.expr if d.kind == "gradient" else d.gradient
+        parts.append(("gradient", gradient_lines(d.function, d.wrt, d.definitions, result,
+                                                 textbook, named)))
+    if d.kind != "gradient":
+        subject = d.function if d.kind == "jacobian" else d.gradient
+        parts.append(("differential", differential_lines(subject, d.wrt, named)))
+    return parts
+
+
 def render_steps(d, style: str = "text") -> str:
-    """The derivation of one derivative."""
-    if d.kind == "gradient":
-        if style == "latex":
-            return steps_to_latex(d.steps, d.fname, d.wrt.name, d.expr)
-        return "\n".join(steps_to_text(d.steps, _name(d.fname, style), _name(d.wrt.name, style),
-                                       d.expr, ascii=style == "ascii"))
-    p = _printer(style)
-    f, x = _name(d.fname, style), _name(d.wrt.name, style)
-    latex = style == "latex"
+    """The derivation of one derivative, as a textbook writes it (see derivation.py), then
+    the result as it prints without the steps; a Jacobian's or a Hessian's differential ends
+    with its vec line."""
+    p = {"text": TextPrinter, "ascii": AsciiPrinter, "latex": LatexPrinter}[style](colon=True)
+    f = _name(d.fname, style)
+    nabla = _nabla(f, style)
+    blocks = []
+    for kind, lines in derivation(d):
+        target = f if kind == "gradient" or d.kind == "jacobian" else nabla
+        rows = _rows(p, lines, _differential(target, style), style)
+        if kind == "gradient" and d.kind == "hessian":
+            rows.append((_implies(style) + " " + nabla, _printer(style).doprint(d.gradient), ()))
+        if kind == "differential":
+            # vec(dF) = J vec(dX)
+            column = d.function if d.kind == "jacobian" else d.wrt
+            dx = _vec_text(p.doprint(D(d.wrt)), d.wrt, style)
+            jdx = "0" if isinstance(d.expr, Zero) else \
+                (r"\," if style == "latex" else " ").join([p.factor(d.expr), dx])
+            rows.append((_vec_text(_differential(target, style), column, style), jdx,
+                         tuple(_law(p, law, style) for law in vec_laws(d.differential, d.wrt))))
+        blocks.append(rows)
+    tail = render(d, style)[d.kind == "hessian":]         # ∇f concluded its own part
+    if style == "latex":
+        return _latex_layout(blocks, tail)
+    indent = " " * (len(blocks[-1][0][0]) + 1)
+    return "\n".join(["\n\n".join(_layout(rows, style) for rows in blocks),
+                      f"{indent}{_implies(style)} {tail[0]}",
+                      *(f"{indent}  {line}" for line in tail[1:])])
 
-    def vec(text: str, e) -> str:                  # vec(·) around a matrix only: vec x = x
-        if e.cols == 1:
-            return text
-        return rf"\operatorname{{vec}}({text})" if latex else f"vec({text})"
 
-    target = f if d.kind == "jacobian" else \
-        (rf"\nabla {f}" if latex else ("grad " if style == "ascii" else "∇") + f)
-    dF = (r"\mathrm{d}" if latex else "d") + target
-    lin = p.doprint(d.differential)
-    vec_dF = vec(dF, d.function if d.kind == "jacobian" else d.wrt)
-    # J stands as one factor before vec(dX): (W ⊗ I) vec(dX)
-    J_dX = (r"\," if latex else " ").join([p.factor(d.expr),
-                                           vec(p.doprint(D(d.wrt)), d.wrt)])
-    if latex:
-        rows = [rf"{dF} &= {lin} && \text{{(differential rules)}}",
-                rf"{vec_dF} &= {J_dX} && \text{{(vec identities)}}"]
-        lines = "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
-        if d.kind == "hessian":
-            lines = steps_to_latex(d.steps, d.fname, d.wrt.name, d.gradient) + "\n" + lines
-        return lines
-    lines = []
-    if d.kind == "hessian":
-        lines = steps_to_text(d.steps, f, x, d.gradient, ascii=style == "ascii") + [""]
-    lines += [f"{dF} = {lin}      [differential rules]",
-              f"{vec_dF} = {J_dX}      [{VEC_RULES}]"]
-    return "\n".join(lines)
+def _rows(p, lines, lead: str, style: str) -> list:
+    """(left side, body, laws) of each line; the left side only on the first."""
+    return [(lead if i == 0 else "", p.doprint(line_expr(line)),
+             tuple(_law(p, law, style) for law in line.laws))
+            for i, line in enumerate(lines)]
+
+
+def _law(p, law, style: str) -> str:
+    text = " = ".join(p.doprint(side) for side in law.sides)
+    if law.since:
+        since = " = ".join(p.doprint(side) for side in law.since)
+        text += (r" \text{ since } " if style == "latex" else " since ") + since
+    return text
+
+
+def _latex_layout(blocks: list, tail: list) -> str:
+    """One align* block: each line aligned on its "=", the laws in brackets at the right, the
+    result lines after the derivation."""
+    body = []
+    for rows in blocks:
+        body += [f"{lead} &= {text}" + (rf" && [{'; '.join(laws)}]" if laws else "")
+                 for lead, text, laws in rows]
+    for i, line in enumerate(tail):
+        lead = _implies("latex") + " " if i == 0 else ""
+        body.append(lead + _align_at_relation(line))
+    return "\\begin{align*}\n" + " \\\\\n".join(body) + "\n\\end{align*}"
+
+
+def _align_at_relation(line: str) -> str:
+    """A LaTeX line with & before its first relation (=, \\mapsto), or before all of it."""
+    for rel in (" = ", r" \mapsto "):
+        if rel in line:
+            lhs, rhs = line.split(rel, 1)
+            return f"{lhs} &{rel.strip()} {rhs}"
+    return "&" + line
+
+
+def _layout(rows: list, style: str) -> str:
+    """Rows as text: each "=" under the first one's, the laws in brackets after it."""
+    pad = " " * len(rows[0][0])
+    out = []
+    for lead, text, laws in rows:
+        if lead.startswith(_implies(style)):
+            lead = f"{pad} {lead}"
+        out.append(f"{lead or pad} = {text}" + (f"      [{'; '.join(laws)}]" if laws else ""))
+    return "\n".join(out)
+
+
+def _implies(style: str) -> str:
+    return {"text": "⇒", "ascii": "=>", "latex": r"\Rightarrow"}[style]
+
+
+def _differential(name: str, style: str) -> str:
+    return (r"\mathrm{d}" if style == "latex" else "d") + name
+
+
+def _nabla(f: str, style: str) -> str:
+    return {"text": "∇", "ascii": "grad ", "latex": r"\nabla "}[style] + f
+
+
+def _vec_text(text: str, e, style: str) -> str:
+    """vec(·) around a matrix only: vec x = x."""
+    if e.cols == 1:
+        return text
+    return rf"\operatorname{{vec}}({text})" if style == "latex" else f"vec({text})"

@@ -1265,3 +1265,24 @@ def _fold_one(e: Expr, name: Var, value: Expr) -> Expr:
         if len(args) != len(e.args):
             return args[0] if len(args) == 1 else MatMul(*args)
     return e
+
+
+def textbook_form(g: Expr, definitions: dict, function: Expr, result_name: str | None) -> Expr:
+    """The cheapest of: the gradient over the user's names, with every name expanded, and the
+    expanded form with the definitions (and the function's own name) folded back in."""
+    named = tidy(g)
+    like = [function, *definitions.values()]
+    if not definitions and not result_name:
+        return present(named, like)
+    expanded = tidy(expand_definitions(g, definitions))
+    values = {n: simplify(expand_definitions(e, definitions)) for n, e in definitions.items()}
+    if result_name:
+        values[result_name] = simplify(expand_definitions(function, definitions))
+    folded = tidy(fold_definitions(expanded, values))
+    raw_folded = fold_definitions(simplify(g), values)
+    over_names = {n: simplify(e) for n, e in definitions.items()}
+    if result_name:
+        over_names[result_name] = simplify(function)
+    named_folded = tidy(fold_hadamard_definitions(raw_folded, over_names))
+    best = min([named, named_folded, folded, expanded], key=cost)
+    return present(best, like)

@@ -12,9 +12,8 @@ import numpy as np
 from matcalc.errors import MatcalcError
 from matcalc.evaluate import assign_sizes, dim_value, evaluate, random_inputs
 from matcalc.ir import Broadcast, Size, UserFunc, Var, walk
-from matcalc.printers import AsciiPrinter, LatexPrinter, TextPrinter, latex_name
+from matcalc.printers import AsciiPrinter, LatexPrinter, TextPrinter, latex_name, shape_spec
 from matcalc.reader import parse
-from matcalc.report import shape_spec
 
 PRINTERS = {"text": TextPrinter(), "ascii": AsciiPrinter(), "latex": LatexPrinter()}
 MAPSTO = {"text": " ↦ ", "ascii": " |-> ", "latex": r" \mapsto "}

@@ -264,4 +264,5 @@ def test_index_form_of_a_variable_named_like_an_index():
 def test_steps_vec_line(text, wrt, kind, line):
     """Issue 10: the vec line printed W ⊗ I vec(dX), which reads W ⊗ (I vec(dX))."""
     steps = derive(text, wrt, kind=kind).steps.splitlines()
-    assert steps[-1].split("      [")[0] == line
+    vec = max(i for i, ln in enumerate(steps) if ln.lstrip().startswith("⇒")) - 1
+    assert steps[vec].split("      [")[0] == line

@@ -19,10 +19,11 @@ from roundtrip import PRINTERS, Reader, printed_forms, same_value
 
 from matcalc import derive
 from matcalc.errors import MatcalcError
-from matcalc.ir import Var
-from matcalc.printers import to_ascii, to_text
+from matcalc.derivation import line_expr
+from matcalc.ir import D, UserFunc, Var, dim_value, substitute, walk
+from matcalc.printers import TextPrinter, to_ascii, to_text
 from matcalc.reader import parse
-from matcalc.report import render, render_steps
+from matcalc.report import derivation, render, render_steps
 
 SHAPES = {"A": "n x n", "B": "n x n", "X": "n x n", "x": "n", "λ": "scalar"}
 ATOMS = ["A", "B", "X", "Xᵀ", "X⁻¹", "(X + I)", "λX", "2A", "½B", "σ(X)", "exp(A)", "H(X − λ)",
@@ -183,34 +184,60 @@ def _steps_value(reader, text, dx_name, dx_shape, dx, like, shape=None):
         reader.variables.pop()
 
 
+def _check_steps(text, wrt, kind, shapes=()):
+    """Each line of a derivation, read with dX a name, is the same linear function of dX: the
+    gradient's lines all equal ∇f : dX, the differential's all dF, and the vec line is vec of
+    dF (a line with the differential of anything but X is not a value in dX)."""
+    result = _derived(text, wrt, "auto", shapes)
+    (d,) = _derived(text, wrt, kind, shapes).derivatives
+    reader = Reader(result.program)
+    dx_name = "d" + d.wrt.name
+    dx = np.random.default_rng(1).standard_normal([dim_value(n, reader.sizes)
+                                                    for n in d.wrt.shape])
+    printer = TextPrinter(colon=True)
+    with_dx = {D(d.wrt): Var(dx_name, d.wrt.shape)}
+    differential = _steps_value(reader, to_text(substitute(d.differential, with_dx)), dx_name,
+                                d.wrt.shape, dx, d.differential) if d.differential else None
+    for part, lines in derivation(d):
+        if part == "gradient":
+            grad = reader.value(d.gradient if d.kind == "hessian" else d.expr)
+            want, like = np.array([[np.sum(grad * dx)]]), d.function
+        else:
+            want, like = differential, d.differential
+        for line in lines:
+            body = line_expr(line)
+            if all(n == D(d.wrt) for n in walk(body) if isinstance(n, D)):
+                text = printer.doprint(substitute(body, with_dx))
+                got = _steps_value(reader, _with_derivatives(text, body), dx_name,
+                                   d.wrt.shape, dx, like)
+                assert same_value(want, got), text
+    if d.kind != "gradient":
+        steps = render_steps(d, "text").splitlines()
+        vec = steps[max(i for i, ln in enumerate(steps) if ln.lstrip().startswith("⇒")) - 1]
+        vec = vec.split(" = ", 1)[1].split("      [")[0]
+        got = _steps_value(reader, vec, dx_name, d.wrt.shape, dx, d.expr, (d.expr.rows, 1))
+        assert same_value(differential.reshape(-1, 1, order="F"), got), vec
+
+
+def _with_derivatives(text: str, body) -> str:
+    """The text with the derivatives f′ it calls defined before it."""
+    primed = {n.name: n for n in walk(body) if isinstance(n, UserFunc) and "′" in n.name}
+    return "; ".join([f"{to_text(UserFunc(f.name, f.param.name, f.body, f.param))} = "
+                      f"{to_text(f.body)}" for f in primed.values()] + [text])
+
+
 @pytest.mark.parametrize("text, wrt", [("xᵀAx", "x"), ("XWᵀ", "X"), ("‖XWᵀ‖_F²", "W"),
                                        ("tr(X)²", "X"), ("sum(σ(Xw))", "w")])
 @pytest.mark.parametrize("kind", ["gradient", "jacobian", "hessian"])
 def test_steps_read_back(text, wrt, kind):
-    """Each line of a derivation, read with dX a name, is the same linear function of dX: the
-    gradient's lines all equal ∇f : dX; the vec line is vec of the differential's."""
     result = _derived(text, wrt)
-    if (kind != "jacobian") != (result.program.result.shape == (1, 1)):
-        return
-    (d,) = _derived(text, wrt, kind).derivatives
-    reader = Reader(result.program)
-    dx_name = "d" + d.wrt.name
-    dx = np.random.default_rng(1).standard_normal(reader.env[d.wrt.name].shape)
-    lines = render_steps(d, "text").splitlines()
-    # the lines written in dX alone (a line with d(…) of an expression is not a value yet)
-    derivation = [ln.split("= ", 1)[1].split("      [")[0] for ln in lines
-                  if ln.lstrip().startswith("=") and "d(" not in ln]
-    if derivation:
-        grad = reader.value(d.gradient if d.kind == "hessian" else d.expr)
-        want = float(np.sum(grad * dx))
-        for body in derivation:
-            got = _steps_value(reader, body, dx_name, d.wrt.shape, dx, d.function)
-            assert np.isclose(got[0, 0], want), body
-    if d.kind != "gradient":
-        dF, vec = [ln.split(" = ", 1)[1].split("      [")[0] for ln in lines[-2:]]
-        with_dx = _steps_value(reader, dF, dx_name, d.wrt.shape, dx, d.differential)
-        got = _steps_value(reader, vec, dx_name, d.wrt.shape, dx, d.expr, (d.expr.rows, 1))
-        assert same_value(with_dx.reshape(-1, 1, order="F"), got), vec
+    if (kind != "jacobian") == (result.program.result.shape == (1, 1)):
+        _check_steps(text, wrt, kind)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
+def test_identity_steps_read_back(row):
+    _check_steps(row.text, row.wrt, "auto", tuple(row.shapes.items()))
 
 
 # What matcalc prints, read by its own reader (each read wrongly or refused before).
