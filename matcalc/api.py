@@ -42,9 +42,7 @@ class Derivative:
     expr: Expr
     function: Expr             # f, over the names of `definitions`
     definitions: dict          # the definitions in force (the variable's own is left out)
-    steps: list
     notes: list = field(default_factory=list)
-    rules: list = field(default_factory=list)
     fname: str = "f"
     result_name: str | None = None                # the input's own name for f (ℓ = ‖Y‖_F)
     index: object = None                          # the IndexForm (Jacobians)
@@ -263,8 +261,8 @@ def _gradient(program: Program, var: Var, definitions: dict) -> Derivative:
         notes.append(f"{var.name} is symmetric: this is the unstructured gradient G (every "
                      "entry independent); the derivative over the independent entries is "
                      "G + Gᵀ − Diag(diag G), the gradient in the symmetric matrices ½(G + Gᵀ)")
-    return Derivative("gradient", var, expr, program.result, definitions, g.steps, notes,
-                      g.rules, fname=_result_name(program, "f"),
+    return Derivative("gradient", var, expr, program.result, definitions, notes,
+                      fname=_result_name(program, "f"),
                       result_name=program.result_name)
 
 
@@ -295,7 +293,7 @@ def _jacobian(program: Program, var: Var, definitions: dict) -> Derivative:
     notes = list(vjp.notes)
     if _mentions(J, Commutation):
         notes.append(K_NOTE)
-    return Derivative("jacobian", var, J, f, definitions, vjp.steps, notes, vjp.rules,
+    return Derivative("jacobian", var, J, f, definitions, notes,
                       fname=fname, result_name=program.result_name, index=index,
                       map_expr=map_expr, map_var=g, differential=lin)
 
@@ -322,7 +320,7 @@ def _hessian(program: Program, var: Var, definitions: dict) -> Derivative:
     notes = list(g.notes)
     if _mentions(H, Commutation):
         notes.append(K_NOTE + "; (A ⊗ B)K_{n,q} = K_{m,p}(B ⊗ A) for a p×q B")
-    return Derivative("hessian", var, H, program.result, definitions, g.steps, notes, g.rules,
+    return Derivative("hessian", var, H, program.result, definitions, notes,
                       fname=_result_name(program, "f"), result_name=program.result_name,
                       map_expr=hvp, map_var=v, gradient=grad, differential=lin)
 

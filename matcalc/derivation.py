@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .differentiate import ADJ_FROB, ADJ_SCALAR, ADJOINT, commutation, linearize_rule
+from .differentiate import (ADJ_FROB, ADJ_SCALAR, ADJOINT, NORM_SQUARED, commutation,
+                            linearize_rule)
 from .ir import (Add, Broadcast, D, Diag, DiagOf, Expr, Frob, Func, Hadamard, HadPow, Kron,
-                 MatMul, Mean, Norm, Num, Power, Softmax, Sum, Trace, Transpose, Unvec, Var, Vec,
+                 MatMul, Mean, Num, Power, Softmax, Sum, Trace, Transpose, Unvec, Var, Vec,
                  Zero, is_scalar, substitute, walk)
 from .printers import reads_alone
 from .simplify import factor, simplify
@@ -341,7 +342,7 @@ def _generic(children, varies, share: bool = True) -> list:
 
 def _forward_law(node: Expr, dep) -> tuple:
     """d(node) = its differential, on generic names: (d(XY), dX Y + X dY)."""
-    if isinstance(node, Power) and isinstance(node.arg, Norm):          # d‖X‖_F² = 2X : dX
+    if _squared_norm(node):                                             # d‖X‖_F² = 2X : dX
         (x,) = _generic(node.arg.args, dep)
         generic = node.with_args([node.arg.with_args([x])])
     else:
@@ -351,9 +352,13 @@ def _forward_law(node: Expr, dep) -> tuple:
     return Law((D(generic), Zero(*generic.shape) if lin is None else _arrange(_simplified(lin))))
 
 
+def _squared_norm(node: Expr) -> bool:
+    return linearize_rule(node) is NORM_SQUARED
+
+
 def _leaves(generic: Expr, node: Expr) -> list:
     """The operands of a node (the norm's under a squared norm)."""
-    if isinstance(node, Power) and isinstance(node.arg, Norm):
+    if _squared_norm(node):
         return list(generic.arg.args)
     return list(generic.args)
 
@@ -389,8 +394,11 @@ def vec_laws(lin: Expr, wrt: Var) -> tuple:
     a, b = Var("A", ("p", m)), Var("B", (n, "q"))
     laws = []
     for node in walk(lin):
-        if isinstance(node, MatMul) and _has_d(node) and \
-                any(not is_scalar(f) and not _has_d(f) for f in node.args):
+        if isinstance(node, Frob) and _has_d(node):
+            c = Var("A", wrt.shape)
+            laws.append(Law((Frob(c, D(x)), MatMul(Transpose(Vec(c)), Vec(D(x))))))
+        elif isinstance(node, MatMul) and any(_has_d(f) and not is_scalar(f) for f in node.args) \
+                and any(not is_scalar(f) and not _has_d(f) for f in node.args):
             laws.append(Law((Vec(MatMul(a, D(x), b)),
                              MatMul(Kron(Transpose(b), a), Vec(D(x))))))
         elif isinstance(node, Hadamard) and _has_d(node):

@@ -241,7 +241,6 @@ LINEARIZE = {
                  _lin_logsoftmax),
 }
 NORM_SQUARED = (Rule("squared norm", "d‖X‖_F² = d(X : X) = 2X : dX"), _lin_norm_squared)
-DEFINITION = Rule("definition", "dY = d(definition of Y)")
 
 
 def linearize_rule(e: Expr):
@@ -404,19 +403,10 @@ def pull_back(lin: Expr, g: Expr, rules: list) -> list[tuple[Expr, Expr]]:
 # --- the derivation -------------------------------------------------------------------------
 
 @dataclass
-class Step:
-    """One line of a derivation: Σ Gᵢ : Lᵢ, and the rules that produced it from the line above."""
-    terms: tuple          # ((G, L), ...), L an expression in differentials D(·)
-    rules: tuple          # (Rule, ...)
-
-
-@dataclass
 class Gradient:
     wrt: Var
     expr: Expr                          # ∂f/∂X, simplified
-    steps: list = field(default_factory=list)
     notes: list = field(default_factory=list)
-    rules: list = field(default_factory=list)   # every rule applied, in order
 
 
 def gradient(f: Expr, wrt: Var, definitions: dict) -> Gradient:
@@ -444,19 +434,14 @@ def gradient(f: Expr, wrt: Var, definitions: dict) -> Gradient:
     if dep(f):
         pending[f] = Num(1)
     result = Gradient(wrt, Zero(*wrt.shape))
-    result.steps.append(Step(((Num(1), D(f)),), ()))
     for node in order:
         if node not in pending or node == wrt:
             continue
         g = pending[node]
-        rules = []
         if isinstance(node, Var):           # a defined name: dY = d(its definition)
             lin = D(definitions[node.name])
-            rules.append(Rule(f"definition of {node.name}", DEFINITION.law))
         else:
-            rule, fn = linearize_rule(node)
-            lin = fn(node, lambda c: D(c) if dep(c) else None)
-            rules.append(rule)
+            lin = linearize_rule(node)[1](node, lambda c: D(c) if dep(c) else None)
             if isinstance(node, Func) and node.name in FUNC_NOTE:
                 _note(result, FUNC_NOTE[node.name])
             if isinstance(node, UserFunc):
@@ -467,14 +452,10 @@ def gradient(f: Expr, wrt: Var, definitions: dict) -> Gradient:
                                   f"{node.name} has {', '.join(kinked)}")
         if lin is None:                     # the differential vanishes (a.e.)
             del pending[node]
-            result.steps.append(Step(_line(pending), tuple(rules)))
             continue
-        # line 1: the differential substituted in place, line 2: moved across the Frobenius
-        # product; the children take the node's place in the line, so terms keep their order
-        result.steps.append(Step(_line(pending, node, lin), tuple(rules)))
-        adjoint_rules = []
+        # moved across the Frobenius product; the children take the node's place, in order
         added: dict = {}
-        for child, adj in pull_back(lin, g, adjoint_rules):
+        for child, adj in pull_back(lin, g, []):
             if not dep(child):
                 continue
             if child in pending:
@@ -483,15 +464,8 @@ def gradient(f: Expr, wrt: Var, definitions: dict) -> Gradient:
                 added[child] = simplify(Add(added[child], adj)) if child in added \
                     else simplify(adj)
         pending = _replace(pending, node, added)
-        result.steps.append(Step(_line(pending), tuple(_unique(adjoint_rules))))
-        result.rules.extend(rules + adjoint_rules)
     result.expr = pending.get(wrt, Zero(*wrt.shape))
     return result
-
-
-def _line(pending: dict, expanded: Expr | None = None, lin: Expr | None = None) -> tuple:
-    """The current line Σ Gᵢ : dEᵢ, with the expanded node's dE replaced by its differential."""
-    return tuple((g, lin if n == expanded else D(n)) for n, g in pending.items())
 
 
 def _replace(pending: dict, node: Expr, added: dict) -> dict:
@@ -508,10 +482,6 @@ def _replace(pending: dict, node: Expr, added: dict) -> dict:
 def _note(result: Gradient, text: str) -> None:
     if text not in result.notes:
         result.notes.append(text)
-
-
-def _unique(items):
-    return list(dict.fromkeys(items))
 
 
 def _parents_first(root: Expr, children) -> list[Expr]:

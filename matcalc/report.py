@@ -220,8 +220,10 @@ def render_steps(d, style: str = "text") -> str:
             dx = _vec_text(p.doprint(D(d.wrt)), d.wrt, style)
             jdx = "0" if isinstance(d.expr, Zero) else \
                 (r"\," if style == "latex" else " ").join([p.factor(d.expr), dx])
-            rows.append((_vec_text(_differential(target, style), column, style), jdx,
-                         tuple(_law(p, law, style) for law in vec_laws(d.differential, d.wrt))))
+            if jdx != rows[-1][1]:                      # dF = 0 is its own vec form
+                rows.append((_vec_text(_differential(target, style), column, style), jdx,
+                             tuple(_law(p, law, style)
+                                   for law in vec_laws(d.differential, d.wrt))))
         blocks.append(rows)
     tail = render(d, style)[d.kind == "hessian":]         # ∇f concluded its own part
     if style == "latex":
