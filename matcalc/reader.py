@@ -36,7 +36,7 @@ from pathlib import Path
 from lark import Lark
 from lark.lexer import Lexer
 
-from . import ir
+from . import ir, readings
 from .errors import MatcalcError
 from .ir import Expr, Shape, Var
 
@@ -1244,6 +1244,9 @@ class _Dims:
         self.consts: dict = {}
         self.pending: list = []
         self.ONE = self.const(1)
+        self.where = None               # the span being elaborated
+        self.watched: set[int] = set()  # fresh dimensions whose first use is wanted
+        self.origin: dict = {}          # watched dimension → the span that first unified it
 
     def new(self, value=None) -> int:
         self.parent.append(len(self.parent))
@@ -1272,6 +1275,15 @@ class _Dims:
 
     def same(self, a: int, b: int) -> bool:
         return self.find(a) == self.find(b)
+
+    def _link(self, ra: int, rb: int):
+        """Put the root rb under the root ra."""
+        for r in (ra, rb):
+            if r in self.watched:
+                self.watched.discard(r)
+                self.origin[r] = self.where
+        self.parent[rb] = ra
+        self.size[ra] += self.size[rb]
 
     def product(self, a: int, b: int) -> int:
         if self.is1(a):
@@ -1305,8 +1317,7 @@ class _Dims:
                 ra, rb = rb, ra       # link the free root under the other
             if self.occurs(rb, ra):
                 return False          # d = a·d needs a = 1, and a free dimension is not 1
-            self.parent[rb] = ra
-            self.size[ra] += self.size[rb]
+            self._link(ra, rb)
             return True
         if isinstance(va, tuple) and isinstance(vb, tuple):
             known = self.known(ra), self.known(rb)
@@ -1318,16 +1329,14 @@ class _Dims:
                     vb = (vb[0], vb[2], vb[1])    # a factor they share meets itself
                 if not (self.unify(va[1], vb[1]) and self.unify(va[2], vb[2])):
                     return False
-            self.parent[rb] = ra
-            self.size[ra] += self.size[rb]
+            self._link(ra, rb)
             return True
         if isinstance(va, tuple):
             ra, rb, va, vb = rb, ra, vb, va
         if isinstance(vb, tuple) and isinstance(va, int) and self._solve_product(vb, va):
             ra, rb = self.find(ra), self.find(rb)
             if ra != rb:
-                self.parent[rb] = ra          # the product takes the number as its value
-                self.size[ra] += self.size[rb]
+                self._link(ra, rb)            # the product takes the number as its value
             return True
         return False
 
@@ -1380,23 +1389,50 @@ class _DimRef:
         self.d = d
 
 
+MAX_FLEX = 16      # undeclared names followed per operand (readings.Broadcast.names)
+_NONE = frozenset()
+_ARGS = object()   # flex not given: the union of the children's
+# Nodes whose kind (scalar, vector, matrix) no shape of a name inside changes: reductions to a
+# scalar, and a broadcast, which takes the shape of what it meets (in a + b broadcast, the
+# kind of the sum is the other operand's)
+_KIND_FIXED = {"Sum", "Trace", "Det", "LogDet", "Norm", "Frob", "Broadcast"}
+
+
+def _union(sets):
+    """The union of name sets, None (too many to follow) beyond MAX_FLEX names."""
+    out = _NONE
+    for s in sets:
+        if s is None:
+            return None
+        if s:
+            out = out | s
+            if len(out) > MAX_FLEX:
+                return None
+    return out
+
+
 class _E:
     """A node under construction: the IR class name, children, params (with _DimRefs), the
-    shape as two dimension ids, and the source span it came from."""
+    shape as two dimension ids, the source span it came from; for the search over readings,
+    the undeclared names with another possible shape on which its kind may depend (``flex``,
+    through definitions too) and whether it is built from numbers and declared scalars alone
+    (``stated``)."""
     __slots__ = (
         "args",
         "coeff",
         "compare",
         "depth",
+        "flex",
         "kind",
         "one",
         "params",
         "shape",
         "span",
+        "stated",
     )
 
     def __init__(self, kind, args, params, shape, span, one=False, coeff=Fraction(1),
-                 depth=None):
+                 depth=None, flex=_ARGS, stated=_ARGS):
         self.kind, self.args, self.params, self.shape, self.span = kind, tuple(args), \
             tuple(params), shape, span
         self.depth = depth if depth is not None else \
@@ -1404,14 +1440,30 @@ class _E:
         self.one = one
         self.coeff = coeff        # the numeric factor of a MatMul
         self.compare = False
+        # by default the names its children involve
+        self.flex = _union(a.flex for a in self.args) if flex is _ARGS else flex
+        if stated is _ARGS:
+            stated = bool(self.args) and all(a.stated for a in self.args)
+        self.stated = stated
 
 
 _POOL = ["n", "m", "k", "p", "q", "r", "s", "t", "u", "v", "w"]
 
 
 class _Elaborator:
-    def __init__(self, text: str, lexer: _Lexer, shapes: dict | None):
+    """Elaborates the tree under a reading (readings.py): the shapes of the undeclared names
+    that differ from the convention's. It records each broadcast it makes, and the place where
+    it stops, for the search over readings."""
+
+    def __init__(self, text: str, lexer: _Lexer, shapes: dict | None, reading: dict):
         self.text = text
+        self.reading = reading                       # name → readings.Inferred
+        self.flexible: set[str] = set()              # undeclared names with another shape
+        self.uses: list[tuple] = []                  # (span, flex) of the names used
+        self.broadcasts: list = []                   # readings.Broadcast, in order
+        self.misfits: list = []                      # readings.Misfit, in order
+        self.step = 0                                # tree nodes elaborated
+        self.site = (0, 0)                           # the span of the node being elaborated
         self.dialect = lexer.dialect
         self.dims = _Dims()
         self.ONE = self.dims.ONE
@@ -1481,8 +1533,10 @@ class _Elaborator:
             return ir.dim_mul(self.dim_name(v[1]), self.dim_name(v[2]))
         if v is not None:
             return v
-        self._name_free_dims()
-        return self._names[self.dims.find(d)]
+        root = self.dims.find(d)
+        if root not in self._names:
+            self._name_free_dims()
+        return self._names[root]
 
     def _name_free_dims(self):
         pool = [p for p in _POOL if p not in self.user_symbols]
@@ -1511,6 +1565,8 @@ class _Elaborator:
         return f"{self.dim_name(r)}×{self.dim_name(c)}"
 
     def node(self, kind, args, params, shape, span, **kw) -> _E:
+        if kind in _KIND_FIXED:
+            kw.setdefault("flex", _NONE)
         e = _E(kind, args, params, shape, span, **kw)
         if e.depth > MAX_DEPTH:
             self.error(f"the expression is nested too deeply (more than {MAX_DEPTH} levels, "
@@ -1520,7 +1576,8 @@ class _Elaborator:
 
     def num(self, value, span, one=False) -> _E:
         self.check_number(Fraction(value), span)
-        return self.node("Num", (), (Fraction(value),), (self.ONE, self.ONE), span, one=one)
+        return self.node("Num", (), (Fraction(value),), (self.ONE, self.ONE), span, one=one,
+                         stated=True)
 
     def check_number(self, value: Fraction, span):
         """Numbers folded from numbers (2^10, 3·0.5, 1/8) obey the limits of written ones."""
@@ -1559,8 +1616,27 @@ class _Elaborator:
                 del values[len(values) - n:]
             meta = item.meta
             span = (getattr(meta, "start_pos", 0), getattr(meta, "end_pos", 0))
+            self.step += 1
+            self.site = self.dims.where = span
             values.append(getattr(self, "_" + str(item.data))(span, args))
+        self.step += 1
         return self.finish()
+
+    def outcome(self, tree) -> readings.Outcome:
+        """The elaboration as the search over readings sees it."""
+        try:
+            program = self.run(tree)
+        except MatcalcError as err:
+            spans = [s for s in err.spans if s] or [self.site]
+            names = _union(f for (a, b), f in self.uses
+                           if any(s <= a and b <= e for s, e in spans))
+            self.misfits.append(readings.Misfit(
+                self.step, self.site, frozenset(self.flexible) if names is None else names,
+                "misfit"))
+            return readings.Outcome(None, err, tuple(self.broadcasts), tuple(self.misfits),
+                                    self.step)
+        return readings.Outcome(program, None, tuple(self.broadcasts), tuple(self.misfits),
+                                self.step)
 
     # --- statements ------------------------------------------------------------------------
     def _program(self, span, statements):
@@ -1635,15 +1711,18 @@ class _Elaborator:
             # as deep as its definition: the derivation goes through it
             d = self.defined[name]
             structure = self.declared.get(name, (None, ""))[1]
+            if d.flex != _NONE:
+                self.uses.append((span, d.flex))
             return self.node("Var", (), (name, (_DimRef(d.shape[0]), _DimRef(d.shape[1])),
-                                         structure), d.shape, span, depth=d.depth)
+                                         structure), d.shape, span, depth=d.depth, flex=d.flex,
+                             stated=d.stated)
         if name in self.all_defined:
             self.error(f"{name} is used before its definition", [span, self.all_defined[name]],
                        f"define {name} first, or use another name for the variable")
         if name in self.user_symbols and name not in self.declared:
             # a declared dimension used as a number: (1/N)𝟏ᵀX for X ∈ ℝ^{N×D}
             self.notes.append(f"{name} read as the size {name} of a declared dimension")
-            return self.node("Size", (), (name,), (self.ONE, self.ONE), span)
+            return self.node("Size", (), (name,), (self.ONE, self.ONE), span, stated=True)
         if name not in self.symbols:
             self.variables.append(name)
             if name in self.declared:
@@ -1652,32 +1731,39 @@ class _Elaborator:
             else:
                 self.symbols[name] = self._by_convention(name)
         r, c, structure = self.symbols[name]
-        return self.node("Var", (), (name, (_DimRef(r), _DimRef(c)), structure), (r, c), span)
+        flex = frozenset((name,)) if name in self.flexible else _NONE
+        if flex:
+            self.uses.append((span, flex))
+        stated = name in self.declared and self.declared[name][0] == (1, 1)
+        return self.node("Var", (), (name, (_DimRef(r), _DimRef(c)), structure), (r, c), span,
+                         flex=flex, stated=stated)
 
     def _by_convention(self, name):
-        first = name[0]
-        if first in "ℓ" or ("α" <= first <= "ω"):
-            kind = "scalar"
-            r = c = self.ONE
-            why = "undeclared Greek name: scalar by convention" if first != "ℓ" else \
-                "undeclared ℓ: scalar by convention"
-        elif first.isupper():
-            r, c = self.dims.new(), self.dims.new()
-            kind = "matrix"
-            why = ("undeclared upper-case Greek name: matrix by convention"
-                   if "Α" <= first <= "Ω" else
-                   "undeclared upper-case name: matrix by convention")
-        else:
-            r, c = self.dims.new(), self.ONE
-            kind = "vector"
-            why = "undeclared lower-case name: column vector by convention"
+        """The shape of an undeclared name: the reading's, else the convention's."""
+        shapes = readings.domain(name)
+        if len(shapes) > 1:
+            self.flexible.add(name)
+        inferred = self.reading.get(name)
+        kind = inferred.kind if inferred else shapes[0][0]
+        r = self.ONE if kind == "scalar" else self.dims.new()
+        c = self.dims.new() if kind == "matrix" else self.ONE
+        if inferred and kind == "vector":
+            self.dims.watched.add(r)
 
-        def note(r=r, c=c, kind=kind, why=why):
-            if kind == "scalar":
-                return f"{name}: scalar ({why})"
-            if kind == "vector":
-                return f"{name}: vector of length {self.dim_name(r)} ({why})"
-            return f"{name}: {self.dim_name(r)}×{self.dim_name(c)} matrix ({why})"
+        def note():
+            shape = ("scalar" if kind == "scalar" else
+                     f"vector of length {self.dim_name(r)}" if kind == "vector" else
+                     f"{self.dim_name(r)}×{self.dim_name(c)} matrix")
+            if not inferred:
+                return f"{name}: {shape} ({readings.convention(name)})"
+            use = self.src(self.dims.origin.get(r) or inferred.site)
+            site = self.src(inferred.site)
+            usual = f"as a {shapes[0][0]} by convention"
+            fault = "does not fit" if inferred.why == "misfit" else "would need a broadcast"
+            why = ("a transposed name is not a scalar" if inferred.why == "transposed" else
+                   f"{usual} it {fault} there" if use == site else
+                   f"{usual}, {site} {fault}")
+            return f"{name}: {shape}, from {use} ({why})"
         self.notes.append(note)
         return r, c, ""
 
@@ -1755,7 +1841,13 @@ class _Elaborator:
                                                              else [b])
         depth = max(a.depth if a.kind == kind else a.depth + 1,
                     b.depth if b.kind == kind else b.depth + 1)
-        return self.node(kind, args, (), shape, span, depth=depth)
+        return self.node(kind, args, (), shape, span, depth=depth, **self.joined(a, b))
+
+    @staticmethod
+    def joined(a: _E, b: _E) -> dict:
+        """flex and stated of a node over a and b (its flattened children need not be
+        visited again)."""
+        return {"flex": _union((a.flex, b.flex)), "stated": a.stated and b.stated}
 
     def broadcast_pair(self, a, b, span, what):
         dims = self.dims
@@ -1763,14 +1855,18 @@ class _Elaborator:
         if sa and sb:
             return a, b, a.shape
         if sa:
+            self.record(a, b, span)
             return self.bcast(a, b.shape), b, b.shape
         if sb:
+            self.record(b, a, span)
             return a, self.bcast(b, a.shape), a.shape
         a_vec = self.is_col(a) or self.is_row(a)
         b_vec = self.is_col(b) or self.is_row(b)
         if a_vec and not b_vec:
+            self.record(a, b, span)
             return self.bcast_vector(a, b, span, what), b, b.shape
         if b_vec and not a_vec:
+            self.record(b, a, span)
             return a, self.bcast_vector(b, a, span, what), a.shape
         if (self.is_col(a) and self.is_row(b)) or (self.is_row(a) and self.is_col(b)):
             self.error(f"{self.src(a)} is {self.fmt(a.shape)} but {self.src(b)} is "
@@ -1784,6 +1880,27 @@ class _Elaborator:
         if not ok:
             self.error(message(), [a.span, b.span])
         return a, b, a.shape
+
+    def kind(self, e: _E) -> str:
+        return ("scalar" if self.is_scalar(e) else "col" if self.is_col(e) else
+                "row" if self.is_row(e) else "matrix")
+
+    def leaf(self, e: _E):
+        """(name, transposed) when e is an undeclared name with another possible shape,
+        up to sign, a number factor and transposes; else None."""
+        transposed = False
+        while e.kind in ("Transpose", "MatMul") and len(e.args) == 1:
+            transposed ^= e.kind == "Transpose"
+            e = e.args[0]
+        if e.kind == "Var" and e.flex == frozenset(e.params[:1]):
+            return e.params[0], transposed
+        return None
+
+    def record(self, small: _E, big: _E, span):
+        """A broadcast of small to big's shape, for the search over readings."""
+        self.broadcasts.append(readings.Broadcast(
+            self.step, span, (self.kind(small), self.kind(big)), (small.flex, big.flex),
+            (self.leaf(small), self.leaf(big)), small.stated))
 
     def bcast(self, e, shape):
         return self.node("Broadcast", (e,), (_DimRef(shape[0]), _DimRef(shape[1])), shape,
@@ -1839,7 +1956,7 @@ class _Elaborator:
         return e
 
     # --- products --------------------------------------------------------------------------
-    def matmul_node(self, factors, coeff, shape, span):
+    def matmul_node(self, factors, coeff, shape, span, **kw):
         factors = tuple(factors)
         if not factors:
             return self.num(coeff, span)
@@ -1847,7 +1964,7 @@ class _Elaborator:
             return factors[0]
         self.check_number(coeff, span)
         depth = 1 + max(f.depth for f in factors)
-        return self.node("MatMul", factors, (), shape, span, coeff=coeff, depth=depth)
+        return self.node("MatMul", factors, (), shape, span, coeff=coeff, depth=depth, **kw)
 
     def _matmul(self, span, args):
         a, b = args
@@ -1887,7 +2004,7 @@ class _Elaborator:
                 factors.extend(side.args)
             else:
                 factors.append(side)
-        return self.matmul_node(factors, coeff, shape, span)
+        return self.matmul_node(factors, coeff, shape, span, **self.joined(a, b))
 
     def _divide(self, span, args):
         a, b = args
@@ -1933,6 +2050,8 @@ class _Elaborator:
         e, _ = args
         if e.one:
             e = self.ones(e.span, note=True)
+        if self.leaf(e) and self.is_scalar(e):
+            self.misfits.append(readings.Misfit(self.step, span, e.flex, "transposed"))
         return self.node("Transpose", (e,), (), (e.shape[1], e.shape[0]), span)
 
     def _inverse_transpose(self, span, args):
@@ -2223,11 +2342,7 @@ class _Elaborator:
         for name in self.variables:
             r, c, structure = self.symbols[name]
             variables.append(Var(name, (self.resolve(r), self.resolve(c)), structure))
-        notes = []
-        for n in self.notes:
-            text = n() if callable(n) else n
-            if text not in notes:
-                notes.append(text)
+        notes = dict.fromkeys(n() if callable(n) else n for n in self.notes)
         return Program(self.text, definitions, result, self.result_name, tuple(variables),
                        tuple(notes), tuple(self.functions))
 
@@ -2411,7 +2526,9 @@ def parse(text: str, shapes: dict[str, str] | None = None) -> Program:
             tree = _parser().parse(tokens)
         except UnexpectedInput as err:
             raise _syntax_error(code, tokens, err) from None
-        return replace(_Elaborator(code, lexer, shapes).run(tree), source=text)
+        program = readings.read(
+            code, lambda reading: _Elaborator(code, lexer, shapes, reading).outcome(tree))
+        return replace(program, source=text)
     except MatcalcError as err:
         if err.text == code:
             err.text = text     # the same positions: the carets point into the text as written

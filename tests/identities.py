@@ -201,8 +201,9 @@ ROWS = [
     Row("‖ρA‖_F²", "ρ", "2‖A‖_F²ρ", "ρ²‖A‖_F², A : A = ‖A‖_F²"),
     # --- broadcasts keep their length: sum(s𝟏) = ns ----------------------------------------------
     Row("sum(log(softmax(x)))", "x", "1 − n softmax(x)", "sum(x) − n logsumexp(x)"),
-    Row("mean(a + ρ)", "ρ", "1", "mean(a) + ρ"),
-    Row("‖y − y + α‖²", "α", "2nα", "‖α𝟏‖² = nα²: the cancellation keeps the length"),
+    Row("mean(a + ρ)", "ρ", "1", "mean(a) + ρ", {"ρ": "scalar"}),
+    Row("‖y − y + α‖²", "α", "2nα", "‖α𝟏‖² = nα²: the cancellation keeps the length",
+        {"α": "scalar"}),
     Row("sum(X ⊘ X)α", "α", "m·n", "X ⊘ X = 𝟏𝟏ᵀ, sum(𝟏𝟏ᵀ) = mn (plain ASCII mn would read as one name)",
         {"X": "n x m"}),
     Row("tr(ρ + A)", "ρ", "n", "tr(A) + nρ", {"A": "n x n"}),
@@ -237,7 +238,8 @@ JACOBIAN_ROWS = [
         "tr(X) = Σ X_kk"),
     # a vector function
     Row("λa", "λ", "∂F_i/∂λ = a_i    (a vector of length n)", "F_i = λa_i"),
-    Row("a + λ", "λ", "∂F_i/∂λ = 1    (a vector of length n)", "F_i = a_i + λ, a broadcast"),
+    Row("a + λ", "λ", "∂F_i/∂λ = 1    (a vector of length n)", "F_i = a_i + λ, a broadcast",
+        {"λ": "scalar"}),
     Row("x ∘ y", "x", "∂F_i/∂x_k = y_i δ_ik    (a matrix of shape (n, n); zero unless i = k)",
         "F_i = x_i y_i"),
     Row("softmax(z)", "z",

@@ -108,8 +108,8 @@ def _close(got, want, floor):
 PRECEDENCE = [
     ("softplus(α − β)", "α"),
     ("σ(α − β)", "α"),
-    ("sum(log(1 + exp(X*w + β)) − y ∘ (X*w + β))", "w"),
-    ("sum(log(1 + exp(X*w + β)) − y ∘ (X*w + β))", "β"),
+    ("β ∈ ℝ; sum(log(1 + exp(X*w + β)) − y ∘ (X*w + β))", "w"),
+    ("β ∈ ℝ; sum(log(1 + exp(X*w + β)) − y ∘ (X*w + β))", "β"),
     ("sum(σ(x − y))", "x"),
     ("sum(exp(−(x + y)))", "x"),
     ("sum((x − y)^∘2)", "x"),
@@ -143,11 +143,11 @@ SHAPES = [
     ("mean(A*b)", "A", None, "auto"),
     ("vec(‖X‖)", "X", None, "auto"),
     ("sum(log(softmax(x)))", "x", None, "auto"),
-    ("mean(a + ρ)", "ρ", None, "auto"),
+    ("mean(a + ρ)", "ρ", {"ρ": "scalar"}, "auto"),
     ("mean(X*X, 2)", "X", None, "jacobian"),
-    ("(1 − σ(X))y ∘ X", "X", None, "auto"),
+    ("(1 − σ(X))y ∘ X", "X", {"y": "m"}, "auto"),
     ("det ℓ", "ℓ", None, "auto"),
-    ("λᵀλ", "λ", None, "auto"),
+    ("λᵀλ", "λ", {"λ": "scalar"}, "auto"),
     ("tr tr X", "X", None, "auto"),
     ("logdet(ℓ) + ‖ℓ‖ + sum(ℓ) + tr(ℓ)", "ℓ", None, "auto"),
     ("(xᵀy) * x", "x", None, "auto"),
@@ -161,9 +161,9 @@ SHAPES = [
     ("X + bᵀ", "b", {"X": "n x m", "b": "m x 1"}, "auto"),
     ("X + α", "α", {"X": "n x m"}, "auto"),
     ("sum(exp(X + α))", "α", {"X": "n x m"}, "auto"),
-    ("sum(Diag(x + α) * y)", "α", None, "auto"),
+    ("sum(Diag(x + α) * y)", "α", {"α": "scalar"}, "auto"),
     ("vec(x * α)", "α", None, "auto"),
-    ("Diag(x + α)", "α", None, "auto"),
+    ("Diag(x + α)", "α", {"α": "scalar"}, "auto"),
     ("diag(λ) * x", "λ", None, "auto"),
     ("kron(A, α * B)", "α", None, "auto"),
     ("kron(λ, α * B)", "B", None, "auto"),
@@ -178,9 +178,9 @@ def test_shapes_and_scalars(text, wrt, shapes, kind):
 
 
 @pytest.mark.parametrize("text, wrt", [
-    ("det ℓ", "ℓ"), ("λᵀλ", "λ"), ("tr tr X", "X"), ("mean(A*b)", "A"),
+    ("det ℓ", "ℓ"), ("λ ∈ ℝ; λᵀλ", "λ"), ("tr tr X", "X"), ("mean(A*b)", "A"),
     ("sum(log(softmax(x)))", "x"), ("(xᵀy) * (yᵀx)", "x"), ("logsumexp(x)", "x"),
-    ("sum(log(1 + exp(X*w + β)) − y ∘ (X*w + β))", "w"),
+    ("β ∈ ℝ; sum(log(1 + exp(X*w + β)) − y ∘ (X*w + β))", "w"),
 ])
 def test_hessians(text, wrt):
     check_generated(text, wrt, kind="hessian")

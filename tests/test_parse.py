@@ -45,7 +45,8 @@ from matcalc.reader import Program, detect_dialect, parse, parse_shape_spec
 A, B, C, X, Y, W = (Var(c, ("n", "m")) for c in "ABCXYW")
 Xnn, Snn, Ann = Var("X", ("n", "n")), Var("S", ("n", "n")), Var("A", ("n", "n"))
 x, y, b, w, a = (Var(c, ("n", 1)) for c in "xybwa")
-lam, mu, theta = Var("λ", (1, 1)), Var("μ", (1, 1)), Var("θ", (1, 1))
+lam = Var("λ", (1, 1))
+mu, theta = Var("μ", ("n", 1)), Var("θ", ("n", 1))     # read from x − μ and θᵀx
 ONE = Num(1)
 NEG = Num(-1)
 
@@ -97,8 +98,7 @@ SAME_TREE = [
     (LogDet(Xnn), ["logdet X", "logdet(X)", r"\log\det X", "log det X", "log|det X|",
                    "log(det(X))", r"\log\left|\det X\right|", "log det(X)"], None),
     (Add(MatMul(Num(F(1, 2)), LogDet(Snn)),
-         MatMul(Num(F(1, 2)), T(Add(x, Broadcast(neg(mu), "n", 1))), Power(Snn, F(-1)),
-                Add(x, Broadcast(neg(mu), "n", 1)))),
+         MatMul(Num(F(1, 2)), T(Add(x, neg(mu))), Power(Snn, F(-1)), Add(x, neg(mu)))),
      ["0.5 logdet(S) + 0.5 (x − μ)ᵀS⁻¹(x − μ)",
       "0.5*logdet(S) + 0.5*(x - mu)'*inv(S)*(x - mu)",
       r"\frac{1}{2}\log\det S + \frac{1}{2} (x - \mu)^T S^{-1} (x - \mu)",
@@ -406,7 +406,7 @@ def test_juxtaposition_tighter_than_hadamard():
 
 
 def test_division_is_a_product():
-    assert result("2x/λ/μ") == MatMul(Num(2), x, Power(lam, F(-1)), Power(mu, F(-1)))
+    assert result("2x/λ/μ") == MatMul(Num(2), x, Power(lam, F(-1)), Power(Var("μ", (1, 1)), F(-1)))
 
 
 def test_hadamard_and_kron_tighter_than_frobenius_and_sum():

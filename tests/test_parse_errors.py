@@ -74,7 +74,7 @@ BAD = [
     ('X ∈ ℝ^{n×m}; det X',
      'det(X) needs a square matrix, X is n×m',
      ''),
-    ('x²',
+    ('x ∈ ℝⁿ; x²',
      'x² needs a square matrix or a scalar, x is a vector of length n',
      'for the entrywise power write x^∘2; for the squared norm, ‖x‖²'),
     ('X^k',

@@ -21,7 +21,7 @@ DERIVATIVES = [
     ("log(λ)", "λ", "hessian", "−1/λ²", "−V/λ²"),
     ("zᵀ(ρz)ρ", "ρ", "hessian", "2zᵀz", "2Vzᵀz"),
     ("(αa)ᵀ(αb)", "α", "hessian", "2aᵀb", "2Vaᵀb"),
-    ("mean(λ + x)²", "λ", "hessian", "2", "2V"),
+    ("λ ∈ ℝ; mean(λ + x)²", "λ", "hessian", "2", "2V"),
     ("A, B ∈ ℝ^{n×n}; sum((ρA) ∘ (ρB))", "ρ", "hessian", "2⟨A, B⟩", "2⟨A, B⟩V"),   # A : B = B : A
     # ∇ = 2(xᵀAx)(A + Aᵀ)x; its differential has the 1×1 chain VᵀAx beside the matrix A
     ("A ∈ ℝ^{n×n}; (xᵀAx)²", "x", "hessian",
@@ -36,8 +36,8 @@ DERIVATIVES = [
     ("G ∈ ℝ^{1×m}; sum(logsoftmax(G, 1))", "G", "gradient", "0", None),
     ("sum(X ∘ (𝟏𝟏ᵀ − 1))", "X", "gradient", "0", None),     # 𝟏𝟏ᵀ and a broadcast 1 cancel
     # each group of a softmax sums to 1, and softmax(x + ρ) does not depend on ρ
-    ("sum(softmax(ρ + x))", "ρ", "hessian", "0", "0"),
-    ("logsumexp(x + ρ)", "ρ", "gradient", "1", None),
+    ("ρ ∈ ℝ; sum(softmax(ρ + x))", "ρ", "hessian", "0", "0"),
+    ("ρ ∈ ℝ; logsumexp(x + ρ)", "ρ", "gradient", "1", None),
     ("Z ∈ ℝ^{n×k}; sum(softmax(Z))", "Z", "gradient", "0", None),
     # broadcasts inside products, sums and functions: ρ𝟏𝟏ᵀ is an outer product
     ("A ∈ ℝ^{n×m}; c ∈ ℝ^m; aᵀ(A + ρ)c", "ρ", "gradient", "sum(a) sum(c)", None),

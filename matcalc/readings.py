@@ -1,0 +1,262 @@
+"""The shapes of undeclared names: from their uses first, from the naming convention last.
+
+Each undeclared name has a *domain* of shapes, cheapest first; the first is the convention:
+
+| name                                   | shapes (cost)                      |
+|----------------------------------------|------------------------------------|
+| lower-case Greek (θ, μ, λ) and ℓ       | scalar (0), column vector (1)      |
+| lower-case Latin (x, b, ASCII loss)    | column vector (0), scalar (2)      |
+| upper-case (X, W₁, Σ)                  | matrix with free sizes (0)         |
+
+A *reading* gives every undeclared name one shape of its domain; its cost is the sum of theirs.
+The reader elaborates the input under a reading (reader._Elaborator) and reports each broadcast
+it made and the first place where the shapes did not fit (an ``Outcome``). Starting from the
+convention, the search settles the *issues* of a reading in reading order:
+
+- a broadcast is an issue when the operand it widens has a shape that rests on undeclared names
+  (``x − μ``, ``Xθ − y``, ``½xᵀAx + c``) and another shape for one name involved makes the two
+  sides equal: the broadcast would only rescue a guess. A broadcast of a number or of a declared
+  name (``x + 1``, ``1 − σ(X)``), or one that no other shape avoids (``C − λ``: λ's other shape,
+  a vector, is still not C's shape; ``XW + b``), is taken as written;
+- a place where the shapes do not fit (``QKᵀ/√d``, d a vector) is an issue when another shape
+  for a name in it lets the reading go past that place.
+
+An issue is settled by the cheapest change of one name that removes it, adds no broadcast
+involving that name, and leads to a reading that works; among equally cheap changes the reading
+of lower total cost wins, and two at the same cost are ambiguous: the reader asks for a
+declaration. Each name changes at most once, so a reading is settled after at most as many
+changes as there are names; the number of elaborations is bounded by MAX_READINGS. Level 0 (the
+convention) settles almost every input, which is then elaborated once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .errors import MatcalcError
+
+MAX_READINGS = 64       # elaborations of one input at most
+MAX_STEPS = 2_000_000   # tree steps over all its elaborations at most
+
+
+def domain(name: str) -> tuple:
+    """The shapes an undeclared name may take, as (kind, cost), the conventional one first."""
+    first = name[0]
+    if first == "ℓ" or "α" <= first <= "ω":
+        return (("scalar", 0), ("vector", 1))
+    if first.isupper():
+        return (("matrix", 0),)
+    return (("vector", 0), ("scalar", 2))
+
+
+def convention(name: str) -> str:
+    """Why the conventional shape, as a note says it."""
+    first = name[0]
+    if first == "ℓ":
+        return "undeclared ℓ: scalar by convention"
+    if "α" <= first <= "ω":
+        return "undeclared Greek name: scalar by convention"
+    if "Α" <= first <= "Ω":
+        return "undeclared upper-case Greek name: matrix by convention"
+    if first.isupper():
+        return "undeclared upper-case name: matrix by convention"
+    return "undeclared lower-case name: column vector by convention"
+
+
+@dataclass(frozen=True)
+class Inferred:
+    """A shape other than the convention's, taken because of the place ``site`` (a span),
+    where the conventional shape needed a broadcast (``why`` "broadcast"), did not fit
+    ("misfit") or was a transposed scalar ("transposed")."""
+    kind: str
+    site: tuple
+    why: str
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    """A broadcast an elaboration made at tree step ``step`` (the operation at ``site``): an
+    operand of kind ``kinds[0]`` widened to the other's, ``kinds[1]`` (kinds: scalar, col, row,
+    matrix). ``names``: the undeclared names with another possible shape that each operand
+    involves (None: more than the reader follows); ``leaves``: (name, transposed) where an
+    operand is one such name alone, up to sign, a number factor and transposes, else None."""
+    step: int
+    site: tuple
+    kinds: tuple
+    names: tuple
+    leaves: tuple
+    stated: bool    # the widened operand is built from numbers and declared scalars alone
+
+
+@dataclass(frozen=True)
+class Misfit:
+    """A place where a shape did not fit, at tree step ``step`` (the node at ``site``), and the
+    undeclared names with another possible shape it involves: where the elaboration failed
+    (``why`` "misfit", the last one), or a name with a scalar shape written transposed
+    ("transposed"; a transposed name is not a scalar)."""
+    step: int
+    site: tuple
+    names: frozenset
+    why: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One elaboration: the Program or the error; the broadcasts made and the misfits met, in
+    order (an error's last); the number of tree steps walked."""
+    program: object
+    error: MatcalcError | None
+    broadcasts: tuple
+    misfits: tuple
+    steps: int
+
+    @property
+    def reached(self) -> int:
+        """The last step elaborated."""
+        return self.misfits[-1].step if self.error is not None else self.steps
+
+
+def _cost(reading: dict) -> int:
+    return sum(dict(domain(n))[i.kind] for n, i in reading.items())
+
+
+def _flip(kind: str, transposed: bool) -> str:
+    return "row" if kind == "col" and transposed else kind
+
+
+class _Search:
+    def __init__(self, text: str, elaborate: Callable[[dict], Outcome]):
+        self.text = text
+        self._elaborate = elaborate
+        self.outcomes: dict = {}        # frozenset of changed names → Outcome
+        self.settled: dict = {}         # frozenset of changed names → (reading, Outcome)
+        self.steps = 0
+        self.seen: set = set()          # names whose shape was in question
+
+    def elaborate(self, reading: dict) -> Outcome:
+        key = frozenset(reading)
+        if key not in self.outcomes:
+            if len(self.outcomes) >= MAX_READINGS or self.steps > MAX_STEPS:
+                names = sorted(self.seen)
+                names = ", ".join(names[:6]) + (", …" if len(names) > 6 else "")
+                raise MatcalcError(
+                    f"the shapes of the undeclared names {names} depend on each other in more "
+                    f"ways than matcalc tries ({len(self.outcomes)} readings)",
+                    hint="declare some of them, e.g. x ∈ ℝⁿ for a vector, λ ∈ ℝ for a scalar")
+            out = self._elaborate(reading)
+            self.outcomes[key] = out
+            self.steps += out.steps
+        return self.outcomes[key]
+
+    def settle(self, reading: dict) -> tuple:
+        """The reading that settles every issue of ``reading`` by further changes, and its
+        Outcome (an error when nothing works)."""
+        key = frozenset(reading)
+        if key not in self.settled:
+            out = self.elaborate(reading)
+            result = (reading, out)
+            issues = sorted([b for b in out.broadcasts if not b.stated] + list(out.misfits),
+                            key=lambda i: i.step)
+            for issue in issues:
+                settled = self.settle_issue(reading, out, issue)
+                if settled is not None:
+                    result = settled
+                    break
+            self.settled[key] = result
+        return self.settled[key]
+
+    def settle_issue(self, reading: dict, out: Outcome, issue):
+        """The settled reading after the cheapest change of one name that removes the issue
+        and leads to a working reading (the lowest total cost among equally cheap changes; a
+        tie is ambiguous), or None."""
+        if isinstance(issue, Broadcast):
+            names = set().union(*(n for n in issue.names if n is not None))
+        else:
+            names = set(issue.names)
+        by_cost: dict = {}
+        for name in sorted(names - set(reading)):
+            self.seen.add(name)
+            kind, cost = domain(name)[1]
+            if not isinstance(issue, Broadcast) or _may_equal(issue, name, kind):
+                by_cost.setdefault(cost, []).append((name, kind))
+        for cost in sorted(by_cost):
+            works = []
+            for name, kind in by_cost[cost]:
+                why = issue.why if isinstance(issue, Misfit) else "broadcast"
+                changed = {**reading, name: Inferred(kind, issue.site, why)}
+                if _removes(out, self.elaborate(changed), issue, name):
+                    settled = self.settle(changed)
+                    if settled[1].program is not None:
+                        works.append(settled)
+            if works:
+                best = min(_cost(r) for r, _ in works)
+                tied = [w for w in works if _cost(w[0]) == best]
+                if len(tied) > 1:
+                    raise _ambiguous(issue, tied[0][0], tied[1][0], self.text)
+                return tied[0]
+        return None
+
+
+def _may_equal(b: Broadcast, name: str, kind: str) -> bool:
+    """Could the two operands of b have one shape with ``name`` of kind ``kind``? Where an
+    operand does not involve the name its kind stays; where it is the name alone it becomes
+    ``kind``; anything else is found out by elaborating."""
+    after = []
+    for side in (0, 1):
+        names, leaf, other = b.names[side], b.leaves[side], b.names[1 - side]
+        if names is not None and name not in names:
+            after.append(b.kinds[side])
+        elif leaf is not None and leaf[0] == name and other is not None and name not in other:
+            after.append(_flip("col" if kind == "vector" else kind, leaf[1]))
+        else:
+            return True
+    return after[0] == after[1]
+
+
+def _removes(out: Outcome, trial: Outcome, issue, name: str) -> bool:
+    """Does the trial reading get past the issue's step without it, without a broadcast
+    involving the changed name where ``out`` had none (it would rescue the new guess), and
+    without writing the name transposed if it is now a scalar?"""
+    if trial.error is not None and trial.reached <= issue.step:
+        return False
+    same = trial.broadcasts if isinstance(issue, Broadcast) else trial.misfits
+    if any(i.step == issue.step for i in same):
+        return False
+    if any(m.why == "transposed" and name in m.names for m in trial.misfits):
+        return False
+    before = {b.step for b in out.broadcasts}
+    for b in trial.broadcasts:
+        if b.step > out.reached:
+            break
+        if b.step not in before and not b.stated and \
+                any(n is None or name in n for n in b.names):
+            return False
+    return True
+
+
+def _describe(reading: dict, other: dict) -> str:
+    names = sorted(n for n in reading if n not in other or other[n] != reading[n])
+    return " and ".join(f"{n} a {reading[n].kind}" for n in names) or "the convention"
+
+
+def _declaration(name: str, kind: str) -> str:
+    return f"{name} ∈ ℝ" if kind == "scalar" else f"{name} ∈ ℝⁿ"
+
+
+def _ambiguous(issue, a: dict, b: dict, text: str) -> MatcalcError:
+    first = sorted(set(a) ^ set(b) or a)
+    hints = [_declaration(n, (a.get(n) or b[n]).kind) for n in first[:2]]
+    return MatcalcError(
+        f"two readings fit equally well: {_describe(a, b)}, or {_describe(b, a)}",
+        text, [issue.site],
+        f"declare the shape you mean, e.g. {' or '.join(hints)}")
+
+
+def read(text: str, elaborate: Callable[[dict], Outcome]):
+    """The Program of the settled reading of ``text`` (elaborate(reading) → Outcome), or the
+    error of the conventional reading when no reading works."""
+    _, out = _Search(text, elaborate).settle({})
+    if out.error is not None:
+        raise out.error
+    return out.program

@@ -1,0 +1,221 @@
+"""Shapes from context (issue 11): an undeclared name's shape comes from its uses first and from
+its letter last; a broadcast is never chosen to rescue a guessed shape; two readings at the same
+cost are a question, not a choice. Each derivative is checked against finite differences, and
+against the textbook formula for the question the input asks, computed here with NumPy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matcalc import derive, readings
+from matcalc.errors import MatcalcError
+from matcalc.evaluate import assign_sizes, evaluate, random_inputs
+from matcalc.ir import Broadcast, walk
+from matcalc.printers import to_text
+from matcalc.reader import parse
+
+
+def shapes(text: str, given: dict | None = None) -> dict:
+    return {v.name: v.shape for v in parse(text, given).variables}
+
+
+def inv(a):
+    return np.linalg.inv(a)
+
+
+def ones(env, name):
+    return np.ones((env[name].shape[0], 1))
+
+
+# (input, variable, the shapes its uses give, the textbook gradient in NumPy)
+TEXTBOOK = [
+    ("‖Xθ − y‖²", "θ", {"X": ("n", "m"), "θ": ("m", 1), "y": ("n", 1)},
+     lambda e: 2 * e["X"].T @ (e["X"] @ e["θ"] - e["y"])),
+    ("‖y − Xβ‖²", "β", {"y": ("n", 1), "X": ("n", "m"), "β": ("m", 1)},
+     lambda e: -2 * e["X"].T @ (e["y"] - e["X"] @ e["β"])),
+    ("X ∈ ℝ^{n×m}; y ∈ ℝⁿ; ‖Xθ − y‖²", "θ", {"θ": ("m", 1)},
+     lambda e: 2 * e["X"].T @ (e["X"] @ e["θ"] - e["y"])),
+    ("sum(log(1 + exp(−y ∘ Xθ)))", "θ", {"θ": ("m", 1)},
+     lambda e: -e["X"].T @ (e["y"] / (1 + np.exp(e["y"] * (e["X"] @ e["θ"]))))),
+    # ∂/∂μ of −½(x − μ)ᵀΣ⁻¹(x − μ) = ½(Σ⁻¹ + Σ⁻ᵀ)(x − μ), Σ⁻¹(x − μ) for a symmetric Σ
+    ("−½ log det Σ − ½(x − μ)ᵀΣ⁻¹(x − μ)", "μ", {"Σ": ("n", "n"), "μ": ("n", 1)},
+     lambda e: (inv(e["Σ"]) + inv(e["Σ"]).T) @ (e["x"] - e["μ"]) / 2),
+    ("Σ ∈ 𝕊^n; −½ log det Σ − ½(x − μ)ᵀΣ⁻¹(x − μ)", "μ", {"μ": ("n", 1)},
+     lambda e: inv(e["Σ"]) @ (e["x"] - e["μ"])),
+    # ‖X − 𝟏μᵀ‖_F² = Σᵢ ‖xᵢ − μ‖²: 2(nμ − Xᵀ𝟏)
+    ("‖X − 𝟏μᵀ‖_F²", "μ", {"X": ("n", "m"), "μ": ("m", 1)},
+     lambda e: 2 * (e["X"].shape[0] * e["μ"] - e["X"].T @ ones(e, "X"))),
+    ("½xᵀAx − bᵀx + c", "x", {"x": ("n", 1), "A": ("n", "n"), "b": ("n", 1), "c": (1, 1)},
+     lambda e: (e["A"] + e["A"].T) @ e["x"] / 2 - e["b"]),
+    ("x ∈ ℝⁿ; A ∈ ℝ^{n×n}; b ∈ ℝⁿ; ½xᵀAx − bᵀx + c", "c", {"c": (1, 1)},
+     lambda e: np.ones((1, 1))),
+    ("θᵀx", "θ", {"θ": ("n", 1), "x": ("n", 1)}, lambda e: e["x"]),
+    ("x²", "x", {"x": (1, 1)}, lambda e: 2 * e["x"]),
+]
+
+
+@pytest.mark.parametrize("text, wrt, read, textbook", TEXTBOOK,
+                         ids=[f"{t} wrt {w}" for t, w, _, _ in TEXTBOOK])
+def test_uses_give_the_shape_and_the_gradient_is_the_textbook_one(text, wrt, read, textbook):
+    got = shapes(text)
+    assert {name: got[name] for name in read} == read
+    result = derive(text, wrt)
+    (d,) = result.derivatives
+    assert d.kind == "gradient"
+    report = result.check()
+    assert report.ok, str(report)
+    program = result.program
+    sizes = assign_sizes([program.result])
+    env = random_inputs(program.result, program.variables, sizes, np.random.default_rng(5),
+                        dict(program.definitions))
+    want = np.asarray(textbook(env), dtype=float)
+    value = np.asarray(evaluate(d.expr, env, sizes), dtype=float).reshape(want.shape)
+    assert np.allclose(value, want), to_text(d.expr)
+
+
+@pytest.mark.parametrize("text, wrt, expected", [
+    ("‖Xθ − y‖²", "θ", "2Xᵀ(Xθ − y)"),
+    ("‖y − Xβ‖²", "β", "−2Xᵀ(y − Xβ)"),
+    ("Σ ∈ 𝕊^n; −½ log det Σ − ½(x − μ)ᵀΣ⁻¹(x − μ)", "μ", "Σ⁻¹(x − μ)"),
+])
+def test_printed_as_the_textbook_writes_it(text, wrt, expected):
+    (d,) = derive(text, wrt).derivatives
+    assert to_text(d.expr) == expected
+
+
+def test_attention_scales_by_a_scalar():
+    """QKᵀ/√d divides by a scalar: d is one, from that use (it was 'cannot divide by √d')."""
+    text = "sum(G ∘ softmax(QKᵀ/√d)V)"
+    assert shapes(text)["d"] == (1, 1)
+    result = derive(text, ["Q", "V", "d"])
+    assert [d.kind for d in result.derivatives] == ["gradient"] * 3
+    report = result.check()
+    assert report.ok, str(report)
+    assert any(n.startswith("d: scalar, from QKᵀ/√d") for n in result.program.notes)
+
+
+@pytest.mark.parametrize("text, note", [
+    ("‖Xθ − y‖²",
+     "θ: vector of length m, from Xθ (as a scalar by convention, Xθ − y would need a broadcast)"),
+    ("−½ log det Σ − ½(x − μ)ᵀΣ⁻¹(x − μ)",
+     ("μ: vector of length n, from x − μ (as a scalar by convention it would need a broadcast "
+      "there)")),
+    ("½xᵀAx − bᵀx + c",
+     ("c: scalar, from ½xᵀAx − bᵀx + c (as a vector by convention it would need a broadcast "
+      "there)")),
+    ("θᵀx", "θ: vector of length n, from θᵀx (a transposed name is not a scalar)"),
+    ("x²", "x: scalar, from x² (as a vector by convention it does not fit there)"),
+    ("XW + b", "b: vector of length k (undeclared lower-case name: column vector by convention)"),
+])
+def test_a_note_says_where_the_shape_came_from(text, note):
+    assert note in parse(text).notes
+
+
+def broadcasts(text: str, given: dict | None = None) -> int:
+    return sum(isinstance(e, Broadcast) for e in walk(parse(text, given).result))
+
+
+# Broadcasts the input states, or that no other shape avoids: (input, shapes read)
+KEPT = [
+    ("XW + bᵀ", {"b": ("k", 1)}),
+    ("b ∈ ℝᵏ; XW + b", {}),
+    ("C − λ", {"λ": (1, 1)}),
+    ("B∘H(C−λ)", {"λ": (1, 1)}),
+    ("(C > 0.2)", {}),
+    ("1 − σ(X)", {}),
+    ("x + 1", {"x": ("n", 1)}),
+    ("sum(log(x + 1))", {"x": ("n", 1)}),
+    ("λ ∈ ℝ; x + λ", {"x": ("n", 1)}),
+    ("λ ∈ ℝ; x + λ²", {"x": ("n", 1)}),
+    ("x + aᵀx", {"x": ("n", 1), "a": ("n", 1)}),         # aᵀ: a is not a scalar
+    ("XW + b", {"b": ("k", 1)}),                         # NumPy's row rule, with its note
+]
+
+
+@pytest.mark.parametrize("text, read", KEPT, ids=[t for t, _ in KEPT])
+def test_stated_broadcasts_stay(text, read):
+    got = shapes(text)
+    assert {name: got[name] for name in read} == read
+    assert broadcasts(text) == 1
+
+
+def test_outer_product_with_ones_is_no_broadcast():
+    assert shapes("X + 𝟏bᵀ")["b"] == ("m", 1)
+    assert broadcasts("X + 𝟏bᵀ") == 0
+
+
+def test_numpy_row_rule_keeps_its_note():
+    assert "b added to an n×k matrix broadcasts as a row bᵀ, as NumPy does" in \
+        parse("XW + b").notes
+
+
+@pytest.mark.parametrize("text, hint", [
+    ("sum(x − λμ)", "declare the shape you mean, e.g. λ ∈ ℝⁿ or μ ∈ ℝⁿ"),
+])
+def test_two_readings_at_one_cost_are_asked_about(text, hint):
+    with pytest.raises(MatcalcError) as err:
+        parse(text)
+    assert err.value.message == "two readings fit equally well: λ a vector, or μ a vector"
+    assert err.value.hint == hint
+    assert err.value.spans == ((4, 10),)
+
+
+def test_declaring_settles_the_question():
+    assert shapes("λ ∈ ℝ; sum(x − λμ)")["μ"] == ("n", 1)
+    assert shapes("λ ∈ ℝⁿ; sum(x − λμ)")["μ"] == (1, 1)
+
+
+def test_errors_are_those_of_the_conventional_reading():
+    """Where no reading works the error is the one the letters' shapes give."""
+    with pytest.raises(MatcalcError) as err:
+        parse("x + xᵀ")
+    assert err.value.message.startswith("x is a vector of length n but xᵀ is a row vector")
+
+
+def count_elaborations(monkeypatch, text: str) -> int:
+    calls = []
+    original = readings._Search.elaborate
+
+    def counting(self, reading):
+        if frozenset(reading) not in self.outcomes:
+            calls.append(reading)
+        return original(self, reading)
+    monkeypatch.setattr(readings._Search, "elaborate", counting)
+    parse(text)
+    return len(calls)
+
+
+def test_the_conventional_reading_is_elaborated_once(monkeypatch):
+    layers = " + ".join(f"sum(σ(X W_{i} + b_{i}) − C + λ)" for i in range(200))
+    assert count_elaborations(monkeypatch, layers) == 1
+
+
+def test_independent_places_settle_in_few_elaborations(monkeypatch):
+    text = " + ".join(f"sum(x_{i} − μ_{i})" for i in range(10))
+    assert count_elaborations(monkeypatch, text) == 11
+    assert all(shape[0] != 1 for shape in shapes(text).values())
+
+
+def test_the_search_is_bounded(monkeypatch):
+    monkeypatch.setattr(readings, "MAX_READINGS", 5)
+    text = " + ".join(f"sum(x_{i} − μ_{i})" for i in range(10))
+    with pytest.raises(MatcalcError) as err:
+        parse(text)
+    assert "depend on each other in more ways than matcalc tries (5 readings)" in \
+        err.value.message
+
+
+def test_free_dimensions_are_named_once(monkeypatch):
+    """Naming the free dimensions scans them all: once per input, not once per name shown
+    (a 3,000-term sum took 16 s)."""
+    from matcalc.reader import _Elaborator
+    calls = []
+    original = _Elaborator._name_free_dims
+
+    def counting(self):
+        calls.append(1)
+        return original(self)
+    monkeypatch.setattr(_Elaborator, "_name_free_dims", counting)
+    parse(" + ".join(f"x_{i}ᵀAx_{i}" for i in range(300)))
+    assert len(calls) == 1
