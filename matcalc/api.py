@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 from .differentiate import gradient
 from .errors import MatcalcError, UnsupportedError, guarded
-from .ir import (Commutation, D, Expr, Frob, Var, Zero, dim_mul, fmt_shape, is_scalar,
+from .ir import (Add, Commutation, D, Expr, Frob, Var, Zero, dim_mul, fmt_shape, is_scalar,
                  substitute, walk)
 from .printers import ASCII_GREEK, ascii_text, to_ascii, to_latex, to_text
 from .reader import Program, parse
 from .report import K_NOTE, render, render_steps
-from .simplify import present, textbook_form, tidy
+from .simplify import present, simplify, textbook_form, tidy
 
 if TYPE_CHECKING:
     from .check import CheckReport
@@ -50,6 +50,13 @@ class Derivative:
     map_var: Var | None = None
     gradient: Expr | None = None                  # ∇f (Hessians)
     differential: Expr | None = None              # dF in dX (Jacobians, Hessians)
+    blocks: list = field(default_factory=list)    # [(Y, ∂²f/∂vec(X)∂vec(Y)ᵀ)] (block Hessians)
+    directions: list = field(default_factory=list)  # the map form's V, one per variable
+
+    @property
+    def block(self) -> bool:
+        """Is this one row of blocks of the Hessian over several variables?"""
+        return bool(self.blocks)
 
     @property
     def symbol(self) -> str:
@@ -159,6 +166,10 @@ class Result:
                 "steps_text": render_steps(d, "text").splitlines(),
                 "steps_latex": render_steps(d, "latex"),
                 "notes": d.notes,
+                **({"blocks": [{"wrt": y.name, "shape": fmt_shape((_size(d.wrt), _size(y))),
+                                "result": {"text": to_text(h), "ascii": to_ascii(h),
+                                           "latex": to_latex(h)}}
+                               for y, h in d.blocks]} if d.block else {}),
             } for d in self.derivatives],
             "numpy": self.numpy,
             "notes": self.notes,
@@ -237,19 +248,23 @@ def derive(text: str, wrt, shapes: dict | None = None, kind: str = "auto") -> Re
     if kind not in ("gradient", "jacobian", "hessian"):
         raise MatcalcError(f"unknown kind of derivative '{kind}'",
                            hint="gradient, jacobian or hessian")
-    derivatives = []
-    for name in names:
-        var = resolve_variable(program, name)
-        definitions = {n: e for n, e in program.definitions if n != var.name}
-        d = {"gradient": _gradient, "jacobian": _jacobian, "hessian": _hessian}[kind](
-            program, var, definitions)
+    variables = [resolve_variable(program, name) for name in names]
+    if kind == "hessian" and len(set(variables)) > 1:
+        derivatives = _block_hessian(program, list(dict.fromkeys(variables)))
+    else:
+        derivatives = []
+        for var in variables:
+            definitions = {n: e for n, e in program.definitions if n != var.name}
+            derivatives.append({"gradient": _gradient, "jacobian": _jacobian,
+                                "hessian": _hessian}[kind](program, var, definitions))
+    for d in derivatives:
+        var, definitions = d.wrt, d.definitions
         if var.name in dict(program.definitions):
             d.notes.insert(0, f"{var.name} is a defined name: it is held as an independent "
                               f"variable (what it is defined from is held fixed)")
         elif definitions:
             d.notes.insert(0, "total derivative: it goes through the definitions of "
                               + ", ".join(definitions))
-        derivatives.append(d)
     return Result(program, derivatives)
 
 
@@ -299,30 +314,86 @@ def _jacobian(program: Program, var: Var, definitions: dict) -> Derivative:
 
 
 def _hessian(program: Program, var: Var, definitions: dict) -> Derivative:
-    from .jacobian import differential, vec_form
+    g, grad, through = _hessian_gradient(program, var, definitions)
+    H, lin = _hessian_block(grad, var, var, through)
+    v = _fresh(program, "V", var.shape)
+    hvp = textbook_form(substitute(lin, {D(var): v}), definitions, program.result,
+                        program.result_name)
+    return Derivative("hessian", var, H, program.result, definitions, _hessian_notes(g, [H]),
+                      fname=_result_name(program, "f"), result_name=program.result_name,
+                      map_expr=hvp, map_var=v, gradient=grad, differential=lin)
+
+
+def _block_hessian(program: Program, variables: list[Var]) -> list[Derivative]:
+    """The Hessian of f in all the variables together, as jax.hessian gives it for a tuple of
+    arguments: row X of blocks ∂²f/∂vec(X)∂vec(Y)ᵀ = ∂vec(∂f/∂X)/∂vec(Y), one per variable Y, and
+    the Hessian–vector product (V₁, V₂, …) ↦ d(∂f/∂X)[V₁, V₂, …], one direction per variable.
+    Every variable is held independent of the others (a defined one as a leaf)."""
+    held = {v.name for v in variables}
+    definitions = {n: e for n, e in program.definitions if n not in held}
+    directions = _fresh_directions(program, variables)
+    rows = []
+    for var in variables:
+        g, grad, through = _hessian_gradient(program, var, definitions)
+        blocks, lins = [], []
+        for other in variables:
+            H, lin = _hessian_block(grad, var, other, through)
+            blocks.append((other, H))
+            if not isinstance(lin, Zero):
+                lins.append(lin)
+        # d(∂f/∂X) = Σ_Y (the part linear in dY)
+        lin = simplify(Add(*lins)) if len(lins) > 1 else (lins[0] if lins else Zero(*var.shape))
+        hvp = textbook_form(substitute(lin, {D(y): v for y, v in zip(variables, directions)}),
+                            definitions, program.result, program.result_name)
+        own = variables.index(var)
+        rows.append(Derivative(
+            "hessian", var, blocks[own][1], program.result, definitions,
+            _hessian_notes(g, [H for _, H in blocks]), fname=_result_name(program, "f"),
+            result_name=program.result_name, map_expr=hvp, map_var=directions[own],
+            gradient=grad, differential=lin, blocks=blocks, directions=directions))
+    return rows
+
+
+def _hessian_gradient(program: Program, var: Var, definitions: dict) -> tuple:
+    """∂f/∂X (the derivation and its textbook form), and the definitions d(∂f/∂X) goes through:
+    ∂f/∂X may name f itself (∇ℓ = W/ℓ for ℓ = ‖W‖_F)."""
     if not is_scalar(program.result):
         raise UnsupportedError("a Hessian needs a scalar function",
                                hint="for a matrix-valued F ask for the Jacobian (--jacobian)")
     g = gradient(program.result, var, definitions)
     grad = textbook_form(g.expr, definitions, program.result, program.result_name)
-    # ∇f may name f itself (∇ℓ = W/ℓ for ℓ = ‖W‖_F): d(∇f) goes through that name too
     through = dict(definitions)
     if program.result_name:
         through[program.result_name] = program.result
-    lin = differential(grad, var, through)
+    return g, grad, through
+
+
+def _hessian_block(grad: Expr, var: Var, other: Var, through: dict) -> tuple[Expr, Expr]:
+    """∂vec(∂f/∂X)/∂vec(Y) in vec form, and d(∂f/∂X) in dY (a zero of X's shape if none)."""
+    from .jacobian import differential, vec_form
+    lin = differential(grad, other, through)
     if lin is None:
-        lin = Zero(*var.shape)
-    H = present(tidy(vec_form(lin, var))) if not isinstance(lin, Zero) else \
-        Zero(_size(var), _size(var))
-    v = _fresh(program, "V", var.shape)
-    hvp = textbook_form(substitute(lin, {D(var): v}), definitions, program.result,
-                        program.result_name)
+        return Zero(_size(var), _size(other)), Zero(*var.shape)
+    return present(tidy(vec_form(lin, other))), lin
+
+
+def _hessian_notes(g, blocks: list) -> list:
     notes = list(g.notes)
-    if _mentions(H, Commutation):
+    if any(_mentions(H, Commutation) for H in blocks):
         notes.append(K_NOTE + "; (A ⊗ B)K_{n,q} = K_{m,p}(B ⊗ A) for a p×q B")
-    return Derivative("hessian", var, H, program.result, definitions, notes,
-                      fname=_result_name(program, "f"), result_name=program.result_name,
-                      map_expr=hvp, map_var=v, gradient=grad, differential=lin)
+    return notes
+
+
+def _fresh_directions(program: Program, variables: list[Var]) -> list[Var]:
+    """The directions of a block Hessian–vector product, V₁, V₂, … in the order of the
+    variables (U₁, … or W₁, … where the input uses one of those names)."""
+    taken = {v.name for v in program.variables} | {n for n, _ in program.definitions}
+    for stem in ("V", "U", "W", "Δ"):
+        names = [stem + "".join("₀₁₂₃₄₅₆₇₈₉"[int(c)] for c in str(k + 1))
+                 for k in range(len(variables))]
+        if not taken & set(names):
+            return [Var(n, v.shape) for n, v in zip(names, variables)]
+    raise MatcalcError("no free names for the directions of the Hessian–vector product")
 
 
 def _result_name(program: Program, default: str) -> str:

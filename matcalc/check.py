@@ -26,8 +26,9 @@ import numpy as np
 from .codegen import parameter_names, py_name
 from .errors import InternalError, MatcalcError
 from .evaluate import (BUDGET, Evaluator, TooLarge, assign_sizes, directional_difference,
-                       evaluate, format_bytes, kink_margin, noise_floor, random_inputs,
-                       relative_error, require_budget)
+                       evaluate, format_bytes, joint_difference, kink_margin, noise_floor,
+                       random_inputs, relative_error, require_budget)
+from .report import hessian_symbol
 
 TOLERANCE = 1e-6
 SMALLER = "declare the sizes with symbols (e.g. --shape X=n×m): the check then runs at small sizes"
@@ -147,7 +148,8 @@ class _Probe:
         self.named = dict(d.definitions)
         if program.result_name:
             self.named[program.result_name] = d.function
-        self.variables = [v for v in dict.fromkeys([*program.variables, d.wrt])
+        self.variables = [v for v in dict.fromkeys([*program.variables, d.wrt,
+                                                    *(y for y, _ in d.blocks)])
                           if v.name not in self.named]
         self.sizes = assign_sizes([d.function, d.wrt, *self.named.values(), *self.variables])
         require_budget([d.function, *self.variables], self.sizes,
@@ -159,6 +161,9 @@ class _Probe:
         self.evaluator = Evaluator(self.env, self.sizes, self.named)
         self.x = self.env[d.wrt.name]
         self.directions = [rng.standard_normal(self.x.shape) for _ in range(probes)]
+        # a block Hessian's probes: a direction for every variable of the block
+        self.joint = [{y.name: rng.standard_normal(self.env[y.name].shape) for y, _ in d.blocks}
+                      for _ in range(probes)]
         self.rng = rng
 
     # -- evaluation ------------------------------------------------------------------------
@@ -184,7 +189,9 @@ class _Probe:
         names the generated code gives its parameters; fresh copies for every call."""
         values = {**self.env, **(extra or {})}
         variables = list(self.variables)
-        if self.d.map_var is not None:
+        if self.d.block:
+            variables += self.d.directions
+        elif self.d.map_var is not None:
             variables.append(self.d.map_var)
         names = parameter_names([v.name for v in variables])
         return {names[v.name]: _user_value(values[v.name], v)
@@ -224,6 +231,10 @@ class _Probe:
         elif d.kind == "jacobian":
             lines = self.jacobian_lines(code, x)
             title = f"the Jacobian {symbol}"
+        elif d.block:
+            lines = self.gradient_lines(d.gradient, symbol, []) + self.block_lines(code)
+            title = f"row {d.wrt.name} of the Hessian of {d.fname} in " \
+                f"({', '.join(y.name for y, _ in d.blocks)})"
         else:
             lines = self.gradient_lines(d.gradient, f"∇{d.fname}", []) + \
                 self.hessian_lines(code, x)
@@ -338,6 +349,62 @@ class _Probe:
             _code_line(code, f"NumPy hvp_{x}", lambda: products(
                 lambda v: self.user_result(self.call_checked(code, f"hvp_{x}", d.map_expr,
                                                              {v_name: v}), shape, f"hvp_{x}"))),
+        ]
+
+    def block_lines(self, code: _Code) -> list:
+        """One row of a block Hessian: each block ∂²f/∂X∂Yᵀ by H vec(V) against the difference of
+        ∂f/∂X along V moving Y alone, and the Hessian–vector product against the difference
+        along a direction for every variable at once; the generated hess and hvp alike."""
+        d, shape = self.d, self.x.shape
+        i = [y for y, _ in d.blocks].index(d.wrt)
+        names = [v.name for v in d.directions]
+
+        @functools.cache
+        def reference(moved: tuple):
+            # the difference of ∂f/∂X along the probes' directions of the variables moved
+            self.value(d.gradient)
+            floor = noise_floor(self.evaluator.magnitude(d.gradient))
+            return [joint_difference(d.gradient, {y: probe[y] for y in moved}, self.env,
+                                     self.sizes, self.named) for probe in self.joint], floor
+
+        def applied(y, hess):
+            along, floor = reference((y.name,))
+            return [(hess(_vec(probe[y.name])), _vec(w), floor)
+                    for probe, w in zip(self.joint, along)]
+
+        def products(hvp):
+            along, floor = reference(tuple(y.name for y, _ in d.blocks))
+            return [(hvp({v: probe[y.name] for v, (y, _) in zip(names, d.blocks)}), w, floor)
+                    for probe, w in zip(self.joint, along)]
+
+        def generated_block(j, y):
+            require_budget([h for _, h in d.blocks], self.sizes, "hess", self.named)
+            matrix = self.call(code, "hess")[i][j]
+            size = (self.x.size, self.env[y.name].size)
+            if np.shape(matrix) != size:
+                raise _Mismatch(f"hess()[{i}][{j}] has shape {np.shape(matrix)}, not {size}")
+            return applied(y, lambda v: np.asarray(matrix) @ v)
+
+        def generated_product(extra):
+            require_budget([d.map_expr], self.sizes, "hvp", self.named)
+            out = self.call(code, "hvp", extra)
+            if not (isinstance(out, tuple) and len(out) == len(d.blocks)):
+                raise _Mismatch(f"hvp returned {type(out).__name__}, not a tuple of "
+                                f"{len(d.blocks)}")
+            return self.user_result(out[i], shape, f"hvp()[{i}]")
+
+        lines = []
+        for j, (y, block) in enumerate(d.blocks):
+            symbol = hessian_symbol(d.fname, d.wrt, y, "text")
+            lines.append(_line(f"symbolic {symbol} vec(V)", lambda y=y, block=block: applied(
+                y, lambda v: self.evaluator.apply(block, v))))
+            lines.append(_code_line(code, f"NumPy hess()[{i}][{j}] vec(V)",
+                                    lambda j=j, y=y: generated_block(j, y)))
+        return lines + [
+            _line(f"symbolic Hessian–vector product d(∂{d.fname}/∂{d.wrt.name})"
+                  f"[{', '.join(names)}]", lambda: products(lambda extra: self.shaped(
+                      self.value(d.map_expr, extra), shape, "the Hessian–vector product"))),
+            _code_line(code, f"NumPy hvp()[{i}]", lambda: products(generated_product)),
         ]
 
     def call_checked(self, code: _Code, name: str, tree, extra: dict):

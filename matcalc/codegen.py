@@ -476,10 +476,11 @@ def _shape_checks(params: list[Var], variables: dict, namer: Namer) -> tuple[lis
 
 
 def _function(name: str, doc: str, results: list, params: list[Var], definitions: dict,
-              value: Expr | None = None) -> str:
+              value: Expr | None = None, rows: int = 0) -> str:
     """One function: checks, definitions used, shared temporaries, the values returned (the value
     of f first, if given, then each result). ``results`` are pairs (expression, the variable
-    whose shape it takes, or None: a 2-D matrix as is)."""
+    whose shape it takes, or None: a 2-D matrix as is); with ``rows`` they are returned as that
+    many tuples of equal length (the blocks of a Hessian, row by row)."""
     namer = Namer()
     variables = parameter_names([v.name for v in params], namer)
     results = [(machine_form(e), returns) for e, returns in results]
@@ -526,6 +527,10 @@ def _function(name: str, doc: str, results: list, params: list[Var], definitions
             body.append(_stacked_solve(printer, namer, provides, reads[0], what))
             temporaries.add(body[-1].split(" = ")[0])
     returned = [_returned(e, printer(e), returns, dtype) for e, returns in results]
+    if rows:
+        width = len(returned) // rows
+        returned = [f"({', '.join(returned[k:k + width])})"
+                    for k in range(0, len(returned), width)]
     if value is not None:
         value_name = namer.claim("value")
         body.append(f"{value_name} = {_as_float(printer(value))}")
@@ -664,7 +669,7 @@ def generate(result, with_value: bool = False) -> str:
                 f"vjp_{x}", f"{d.map_var.name} ↦ ∂({d.map_var.name} : {f})/∂{d.wrt.name} "
                 "by matcalc (backpropagation, no Jacobian formed)",
                 [(d.map_expr, d.wrt)], params + [d.map_var], definitions))
-        else:
+        elif not d.block:
             functions.append(_function(
                 f"hess_{x}", f"∂vec(∇{f})/∂vec({d.wrt.name}) by matcalc (column-major vec)",
                 [(d.expr, None)], params, definitions))
@@ -672,6 +677,9 @@ def generate(result, with_value: bool = False) -> str:
                 f"hvp_{x}", f"{d.map_var.name} ↦ d(∇{f})[{d.map_var.name}] by matcalc "
                 "(Hessian-vector product)", [(d.map_expr, d.wrt)], params + [d.map_var],
                 definitions))
+    rows = [d for d in result.derivatives if d.block]
+    if rows:
+        functions += _block_hessian_functions(result, rows)
     gradients = [d for d in result.derivatives if d.kind == "gradient"]
     if len(gradients) > 1 and not any(d.wrt.name in dict(result.program.definitions)
                                       for d in gradients):
@@ -691,6 +699,23 @@ def generate(result, with_value: bool = False) -> str:
         if name in used:
             header += source + "\n\n"
     return header + code + "\n"
+
+
+def _block_hessian_functions(result, rows: list) -> list[str]:
+    """hess, the blocks ∂²f/∂vec(X)∂vec(Y)ᵀ as a tuple of rows (as jax.hessian gives them for a
+    tuple of arguments), and hvp, d(∂f/∂X)[V₁, V₂, …] for every X, one direction per variable."""
+    definitions, params = _inputs(result, rows)
+    f, names = rows[0].fname, ", ".join(d.wrt.name for d in rows)
+    directions = ", ".join(v.name for v in rows[0].directions)
+    return [
+        _function("hess", f"the Hessian of {f} in v = ({names}) by matcalc: [i][j] is the block "
+                  f"∂vec(∂{f}/∂vᵢ)/∂vec(vⱼ) (column-major vec)",
+                  [(block, None) for d in rows for _, block in d.blocks], params, definitions,
+                  rows=len(rows)),
+        _function("hvp", f"({directions}) ↦ the Hessian of {f} in v = ({names}) applied to them "
+                  f"by matcalc: [i] is d(∂{f}/∂vᵢ)[{directions}], in the shape of vᵢ",
+                  [(d.map_expr, d.wrt) for d in rows], params + list(rows[0].directions),
+                  definitions)]
 
 
 def _inputs(result, derivatives: list) -> tuple[dict, list]:

@@ -55,23 +55,25 @@ class Line:
     laws: tuple = ()
 
 
-def differential_lines(e: Expr, wrt: Var, definitions: dict) -> list[Line]:
-    """The lines of d(e), until every differential is d(wrt)."""
+def differential_lines(e: Expr, wrt: Var | tuple, definitions: dict) -> list[Line]:
+    """The lines of d(e), until every differential is d(wrt) (of one of the variables, for a
+    tuple of them: a block Hessian's d(∂f/∂X) in dX, dY, …)."""
+    leaves = wrt if isinstance(wrt, tuple) else (wrt,)
     depends: dict = {}
 
     def dep(n: Expr) -> bool:
         if n not in depends:
-            if _is_defined(n, definitions, wrt):
+            if _is_defined(n, definitions, leaves):
                 depends[n] = dep(definitions[n.name])
             else:
-                depends[n] = n == wrt or any(dep(a) for a in n.args)
+                depends[n] = n in leaves or any(dep(a) for a in n.args)
         return depends[n]
 
     def d(c: Expr) -> Expr | None:
         return D(c) if dep(c) else None
 
     def silent(n: Expr) -> bool:
-        if _is_defined(n, definitions, wrt):
+        if _is_defined(n, definitions, leaves):
             return False
         return isinstance(n, LINEAR) or \
             isinstance(n, PRODUCTS) and sum(dep(a) for a in n.args) == 1
@@ -80,7 +82,7 @@ def differential_lines(e: Expr, wrt: Var, definitions: dict) -> list[Line]:
         """d moved through the linear operations."""
         mapping = {}
         for n in walk(expr):
-            if isinstance(n, D) and n.arg != wrt and n not in mapping and silent(n.arg):
+            if isinstance(n, D) and n.arg not in leaves and n not in mapping and silent(n.arg):
                 mapping[n] = inwards(linearize_rule(n.arg)[1](n.arg, d))
         return substitute(expr, mapping) if mapping else expr
 
@@ -89,10 +91,10 @@ def differential_lines(e: Expr, wrt: Var, definitions: dict) -> list[Line]:
     while True:
         mapping, laws = {}, []
         for n in walk(line):
-            if not isinstance(n, D) or n.arg == wrt or n in mapping:
+            if not isinstance(n, D) or n.arg in leaves or n in mapping:
                 continue
             node = n.arg
-            if _is_defined(node, definitions, wrt):
+            if _is_defined(node, definitions, leaves):
                 lin = D(definitions[node.name])
                 laws.append(Law((Var(node.name, node.shape), definitions[node.name])))
             else:
@@ -140,8 +142,8 @@ def _has(e: Expr, test) -> bool:
     return any(test(n) for n in walk(e))
 
 
-def _is_defined(n: Expr, definitions: dict, wrt: Var) -> bool:
-    return isinstance(n, Var) and n.name in definitions and n != wrt
+def _is_defined(n: Expr, definitions: dict, leaves: tuple) -> bool:
+    return isinstance(n, Var) and n.name in definitions and n not in leaves
 
 
 def _tidy(line: Expr) -> Expr:

@@ -383,10 +383,17 @@ def kink_margin(expr: Expr, env: dict, sizes: dict, definitions=None) -> float:
 def directional_difference(f: Expr, wrt: Var, direction: np.ndarray, env: dict, sizes: dict,
                            definitions=None, h: float = 1e-6) -> np.ndarray:
     """(f(X + hV) − f(X − hV)) / 2h: the derivative of f along V by central differences."""
-    base = env[wrt.name]
-    ahead = evaluate(f, {**env, wrt.name: base + h * direction}, sizes, definitions)
-    behind = evaluate(f, {**env, wrt.name: base - h * direction}, sizes, definitions)
-    return (ahead - behind) / (2 * h)
+    return joint_difference(f, {wrt.name: direction}, env, sizes, definitions, h)
+
+
+def joint_difference(f: Expr, directions: dict, env: dict, sizes: dict, definitions=None,
+                     h: float = 1e-6) -> np.ndarray:
+    """The derivative of f along a direction for each of several variables at once (name →
+    direction), by central differences: d f[V₁, V₂, …] = Σᵢ ∂f/∂Xᵢ : Vᵢ."""
+    ahead = {name: env[name] + h * v for name, v in directions.items()}
+    behind = {name: env[name] - h * v for name, v in directions.items()}
+    return (evaluate(f, {**env, **ahead}, sizes, definitions)
+            - evaluate(f, {**env, **behind}, sizes, definitions)) / (2 * h)
 
 
 def finite_difference_jacobian(f: Expr, wrt: Var, env: dict, sizes: dict, definitions=None,

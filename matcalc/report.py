@@ -43,6 +43,7 @@ def auto_name(d, taken: set):
     (name, subexpression) to print as "where T₁ = …"."""
     fields = [f for f in ("expr", "map_expr", "gradient") if getattr(d, f) is not None]
     exprs = {f: getattr(d, f) for f in fields}
+    exprs.update({("block", j): block for j, (_, block) in enumerate(d.blocks)})
     named: list = []
     for r in (n.arg for n in walk(d.function) if isinstance(n, Norm)):
         # the residual, as it stands or transposed (Eᵀ = W₂T − Yᵀ once expanded)
@@ -67,8 +68,9 @@ def auto_name(d, taken: set):
         var = Var(name, sub.shape)
         exprs = {f: substitute(e, {sub: var}) for f, e in exprs.items()}
         named = [(n, substitute(e, {sub: var})) for n, e in named] + [(name, sub)]
+    blocks = [(y, exprs.pop(("block", j))) for j, (y, _) in enumerate(d.blocks)]
     # inner names first: p = softmax(Z), T₁ = Diag(vec(p))
-    return replace(d, **exprs), named[::-1]
+    return replace(d, blocks=blocks, **exprs), named[::-1]
 
 
 def _worth_a_name(e) -> bool:
@@ -94,6 +96,7 @@ def render(d, style: str = "text", taken: set = frozenset()) -> list[str]:
     defs = [f"{_name(n, style)} = {p.doprint(e)}" for n, e in named]
     # the derivative of a user function, spelled out once: f′(x) = …
     shown = [getattr(d, f) for f in ("expr", "map_expr", "gradient") if getattr(d, f) is not None]
+    shown += [block for _, block in d.blocks]
     derived = {n.name: n for e in shown for n in walk(e) if isinstance(n, UserFunc)
                and n.name.endswith("′")}
     for fn in derived.values():
@@ -158,7 +161,55 @@ def _render_jacobian(d, p, f, x, style):
             f"{upstream} gives {part}{loss}/{part}{x})"]
 
 
+def hessian_symbol(f: str, x, y, style: str) -> str:
+    """∂²f/∂x∂yᵀ: a block of the Hessian, ∂vec(∂f/∂X)/∂vec(Y), with vec around a matrix and no
+    transpose on a scalar (∂²f/∂vec(X)∂λ)."""
+    latex = style == "latex"
+
+    def part(v, last: bool) -> str:
+        name = _name(v.name, style)
+        if v.cols != 1:
+            name = rf"\operatorname{{vec}}({name})" if latex else f"vec({name})"
+        if last and v.shape != (1, 1):
+            name += r"^\top" if latex else ("'" if style == "ascii" else "ᵀ")
+        return rf"\partial {name}" if latex else ("d" if style == "ascii" else "∂") + name
+
+    if x == y and x.shape == (1, 1):    # ∂²f/∂λ²
+        name = _name(x.name, style)
+        if latex:
+            return rf"\frac{{\partial^2 {f}}}{{\partial {name}^2}}"
+        return f"d^2{f}/d{name}^2" if style == "ascii" else f"∂²{f}/∂{name}²"
+    if latex:
+        return rf"\frac{{\partial^2 {f}}}{{{part(x, False)}\,{part(y, True)}}}"
+    if style == "ascii":
+        return f"d^2{f}/{part(x, False)} {part(y, True)}"
+    return f"∂²{f}/{part(x, False)}{part(y, True)}"
+
+
+def _render_block_hessian(d, p, f, x, style):
+    """One row of blocks of a Hessian over several variables: ∂f/∂X, each ∂²f/∂X∂Yᵀ, and the
+    Hessian–vector product with one direction per variable."""
+    latex = style == "latex"
+    part = "d" if style == "ascii" else "∂"
+    grad = rf"\frac{{\partial {f}}}{{\partial {x}}}" if latex else f"{part}{f}/{part}{x}"
+    directions = ", ".join(_name(v.name, style) for v in d.directions)
+    mapsto = r"\mapsto" if latex else ("|->" if style == "ascii" else "↦")
+    lines = [f"{grad} = {p.doprint(d.gradient)}"]
+    for y, block in d.blocks:
+        line = f"{hessian_symbol(f, d.wrt, y, style)} = {p.doprint(block)}"
+        size = (_dims_product(d.wrt.shape), _dims_product(y.shape))
+        lines.append(line if latex else f"{line}    ({_shape(size, style)})")
+    hvp = f"({directions}) {mapsto} {p.doprint(d.map_expr)}"
+    if latex:
+        return lines + [hvp]
+    along = ", ".join(f"{_name(v.name, style)} along {_name(y.name, style)}"
+                      for v, (y, _) in zip(d.directions, d.blocks))
+    return lines + [f"{hvp}    (Hessian-vector product d({grad})[{directions}]; {along})"]
+
+
 def _render_hessian(d, p, f, x, style):
+    if d.block:
+        return _render_block_hessian(d, p, f, x, style)
     v = _name(d.map_var.name, style)
     if style == "latex":
         return [rf"\nabla {f} = {p.doprint(d.gradient)}",
@@ -197,7 +248,9 @@ def derivation(d) -> list:
                                                  textbook, named)))
     if d.kind != "gradient":
         subject = d.function if d.kind == "jacobian" else d.gradient
-        parts.append(("differential", differential_lines(subject, d.wrt, named)))
+        # a block Hessian's row: d(∂f/∂X) in the differentials of every variable
+        leaves = tuple(y for y, _ in d.blocks) or d.wrt
+        parts.append(("differential", differential_lines(subject, leaves, named)))
     return parts
 
 
@@ -208,22 +261,30 @@ def render_steps(d, style: str = "text") -> str:
     p = {"text": TextPrinter, "ascii": AsciiPrinter, "latex": LatexPrinter}[style](colon=True)
     f = _name(d.fname, style)
     nabla = _nabla(f, style)
+    if d.block:                         # one gradient of several: d(∂f/∂X)
+        part = "d" if style == "ascii" else "∂"
+        x = _name(d.wrt.name, style)
+        nabla = rf"\frac{{\partial {f}}}{{\partial {x}}}" if style == "latex" else \
+            f"{part}{f}/{part}{x}"
     blocks = []
     for kind, lines in derivation(d):
         target = f if kind == "gradient" or d.kind == "jacobian" else nabla
-        rows = _rows(p, lines, _differential(target, style), style)
+        lead = _grouped(target, d) if kind == "differential" else target
+        rows = _rows(p, lines, _differential(lead, style), style)
         if kind == "gradient" and d.kind == "hessian":
             rows.append((_implies(style) + " " + nabla, _printer(style).doprint(d.gradient), ()))
         if kind == "differential":
-            # vec(dF) = J vec(dX)
+            # vec(dF) = J vec(dX); a block Hessian's row: vec(d(∂f/∂X)) = Σ_Y H_XY vec(dY)
             column = d.function if d.kind == "jacobian" else d.wrt
-            dx = _vec_text(p.doprint(D(d.wrt)), d.wrt, style)
-            jdx = "0" if isinstance(d.expr, Zero) else \
-                (r"\," if style == "latex" else " ").join([p.factor(d.expr), dx])
+            parts = [(y, H) for y, H in d.blocks if not isinstance(H, Zero)] if d.block else \
+                [(d.wrt, d.expr)] * (not isinstance(d.expr, Zero))
+            jdx = " + ".join((r"\," if style == "latex" else " ").join(
+                [p.factor(H), _vec_text(p.doprint(D(y)), y, style)]) for y, H in parts) or "0"
             if jdx != rows[-1][1]:                      # dF = 0 is its own vec form
-                rows.append((_vec_text(_differential(target, style), column, style), jdx,
-                             tuple(_law(p, law, style)
-                                   for law in vec_laws(d.differential, d.wrt))))
+                laws = dict.fromkeys(law for y, _ in parts
+                                     for law in vec_laws(d.differential, y))
+                rows.append((_vec_text(_differential(lead, style), column, style), jdx,
+                             tuple(_law(p, law, style) for law in laws)))
         blocks.append(rows)
     tail = render(d, style)[d.kind == "hessian":]         # ∇f concluded its own part
     if style == "latex":
@@ -288,6 +349,13 @@ def _implies(style: str) -> str:
 
 def _differential(name: str, style: str) -> str:
     return (r"\mathrm{d}" if style == "latex" else "d") + name
+
+
+def _grouped(target: str, d) -> str:
+    """d(∂f/∂X) for a block Hessian's row (d∂f/∂X would read as a quotient), else as is."""
+    if not d.block:
+        return target
+    return rf"\left({target}\right)" if target.startswith("\\") else f"({target})"
 
 
 def _nabla(f: str, style: str) -> str:

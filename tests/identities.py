@@ -315,3 +315,35 @@ JACOBIAN_ROWS = [
         "(a 3-tensor of shape (k·n, p, m))",
         "the rows of A ⊗ B mix two indices of F; (A ⊗ B)vec X = vec(BXAᵀ) makes X p×m"),
 ]
+
+# Hessians of one variable: the vec form H = ∂vec(∇f)/∂vec(X) as printed.
+HESSIAN_ROWS = [
+    Row("xᵀAx + bᵀx", "x", "A + Aᵀ", "Cookbook (96)"),
+    Row("‖x − a‖₂", "x", "I/‖x − a‖₂ − (x − a)(x − a)ᵀ/‖x − a‖₂³", "Cookbook (130)"),
+    Row("tr(XᵀAXB)", "X", "B ⊗ Aᵀ + Bᵀ ⊗ A",
+        "d∇ = A dX B + Aᵀ dX Bᵀ from ∇ = AXB + AᵀXBᵀ, Cookbook (117); vec(A dX B) = (Bᵀ ⊗ A)vec dX"),
+    Row("tr(A ⊗ X)", "X", "0", "Cookbook (105): the gradient tr(A)I is constant"),
+    Row("tr(X ⊗ X)", "X", "2vec(I)vec(I)ᵀ", "Cookbook (120): d(2tr(X)I) = 2 tr(dX) I"),
+]
+
+# Hessians over several variables together: (input, variables, {(i, j): the block
+# ∂²f/∂vec(vᵢ)∂vec(vⱼ)ᵀ as printed}, source), each block derived by hand from d(∂f/∂vᵢ) in dvⱼ.
+BLOCK_ROWS = [
+    ("xᵀAy", ("x", "y"), {(0, 0): "0", (0, 1): "A", (1, 0): "Aᵀ", (1, 1): "0"},
+     "∂f/∂x = Ay, ∂f/∂y = Aᵀx (Cookbook (69), (70)): ∂²f/∂x∂yᵀ = A"),
+    ("tr(XᵀAY)", ("X", "Y"), {(0, 0): "0", (0, 1): "I ⊗ A", (1, 0): "I ⊗ Aᵀ", (1, 1): "0"},
+     "∂f/∂X = AY: vec(A dY) = (I ⊗ A)vec dY"),
+    ("tr(XᵀAXB) + λ‖X‖² + λ²", ("X", "λ"),
+     {(0, 0): "2λI + B ⊗ Aᵀ + Bᵀ ⊗ A", (0, 1): "2vec(X)", (1, 0): "2vec(X)ᵀ", (1, 1): "2"},
+     "∂f/∂X = AXB + AᵀXBᵀ + 2λX, ∂f/∂λ = ‖X‖² + 2λ"),
+    ("½‖UVᵀ − M‖_F²", ("U", "V"),
+     {(0, 0): "VᵀV ⊗ I", (0, 1): "(Vᵀ ⊗ U)K_{k,m} + I ⊗ (UVᵀ − M)",
+      (1, 0): "(Uᵀ ⊗ V)K_{n,m} + I ⊗ (VUᵀ − Mᵀ)", (1, 1): "UᵀU ⊗ I"},
+     "matrix factorization: ∂f/∂U = EV, E = UVᵀ − M; d(EV) in dV = U dVᵀ V + E dV"),
+    ("sum(log(1 + exp(Xw + β)) − y ∘ (Xw + β))", ("w", "β"),
+     {(0, 0): "Xᵀ Diag(σ(Xw + β) ∘ (1 − σ(Xw + β)))X",
+      (0, 1): "Xᵀ(σ(Xw + β) ∘ (1 − σ(Xw + β)))",
+      (1, 0): "(σ(Xw + β) ∘ (1 − σ(Xw + β)))ᵀX",
+      (1, 1): "sum(σ(Xw + β) ∘ (1 − σ(Xw + β)))"},
+     "logistic regression with a bias: ∂f/∂w = Xᵀ(s − y), ∂f/∂β = sum(s − y), ds = s ∘ (1 − s) ∘ dz"),
+]
