@@ -340,7 +340,7 @@ BLOCK_ROWS = [
      {(0, 0): "VᵀV ⊗ I", (0, 1): "(Vᵀ ⊗ U)K_{k,m} + I ⊗ (UVᵀ − M)",
       (1, 0): "(Uᵀ ⊗ V)K_{n,m} + I ⊗ (VUᵀ − Mᵀ)", (1, 1): "UᵀU ⊗ I"},
      "matrix factorization: ∂f/∂U = EV, E = UVᵀ − M; d(EV) in dV = U dVᵀ V + E dV"),
-    ("sum(log(1 + exp(Xw + β)) − y ∘ (Xw + β))", ("w", "β"),
+    ("β ∈ ℝ; sum(log(1 + exp(Xw + β)) − y ∘ (Xw + β))", ("w", "β"),
      {(0, 0): "Xᵀ Diag(σ(Xw + β) ∘ (1 − σ(Xw + β)))X",
       (0, 1): "Xᵀ(σ(Xw + β) ∘ (1 − σ(Xw + β)))",
       (1, 0): "(σ(Xw + β) ∘ (1 − σ(Xw + β)))ᵀX",
