@@ -1500,8 +1500,12 @@ class _Elaborator:
         raise MatcalcError(message, self.text, [s for s in spans if s], hint)
 
     def src(self, e_or_span) -> str:
-        span = e_or_span.span if isinstance(e_or_span, _E) else e_or_span
-        s = " ".join(self.text[span[0]:span[1]].split())
+        """The source of a node, blanks collapsed, shortened to 40 characters (read from its
+        first 200 unless they are mostly blank: every sum names itself, so this stays linear)."""
+        start, end = e_or_span.span if isinstance(e_or_span, _E) else e_or_span
+        s = " ".join(self.text[start:min(end, start + 200)].split())
+        if len(s) <= 40 and end > start + 200:
+            s = " ".join(self.text[start:end].split())
         return s if len(s) <= 40 else s[:37] + "…"
 
     def _declare(self, name, shape, structure, span):

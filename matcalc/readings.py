@@ -24,9 +24,11 @@ convention, the search settles the *issues* of a reading in reading order:
 An issue is settled by the cheapest change of one name that removes it, adds no broadcast
 involving that name, and leads to a reading that works; among equally cheap changes the reading
 of lower total cost wins, and two at the same cost are ambiguous: the reader asks for a
-declaration. Each name changes at most once, so a reading is settled after at most as many
-changes as there are names; the number of elaborations is bounded by MAX_READINGS. Level 0 (the
-convention) settles almost every input, which is then elaborated once.
+declaration. Places that each have one cheapest change are settled together, in one
+elaboration, when those changes remove all of them (independent places x₁ − μ₁, x₂ − μ₂, …);
+else one at a time. Each name changes at most once. The elaborations are bounded (MAX_READINGS,
+MAX_STEPS); beyond, the reader asks for declarations. The convention settles almost every
+input, which is then elaborated once.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from dataclasses import dataclass
 from .errors import MatcalcError
 
 MAX_READINGS = 64       # elaborations of one input at most
-MAX_STEPS = 2_000_000   # tree steps over all its elaborations at most
+MAX_STEPS = 300_000     # tree steps over all its elaborations at most
 
 
 def domain(name: str) -> tuple:
@@ -140,9 +142,10 @@ class _Search:
             if len(self.outcomes) >= MAX_READINGS or self.steps > MAX_STEPS:
                 names = sorted(self.seen)
                 names = ", ".join(names[:6]) + (", …" if len(names) > 6 else "")
+                n = len(self.outcomes)
                 raise MatcalcError(
                     f"the shapes of the undeclared names {names} depend on each other in more "
-                    f"ways than matcalc tries ({len(self.outcomes)} readings)",
+                    f"ways than matcalc tries ({n} reading{'s' if n != 1 else ''})",
                     hint="declare some of them, e.g. x ∈ ℝⁿ for a vector, λ ∈ ℝ for a scalar")
             out = self._elaborate(reading)
             self.outcomes[key] = out
@@ -155,36 +158,40 @@ class _Search:
         key = frozenset(reading)
         if key not in self.settled:
             out = self.elaborate(reading)
-            result = (reading, out)
             issues = sorted([b for b in out.broadcasts if not b.stated] + list(out.misfits),
                             key=lambda i: i.step)
-            for issue in issues:
-                settled = self.settle_issue(reading, out, issue)
-                if settled is not None:
-                    result = settled
+            result = self.settle_together(reading, out, issues)
+            for issue in [] if result else issues:
+                result = self.settle_issue(reading, out, issue)
+                if result is not None:
                     break
-            self.settled[key] = result
+            self.settled[key] = result or (reading, out)
         return self.settled[key]
 
-    def settle_issue(self, reading: dict, out: Outcome, issue):
-        """The settled reading after the cheapest change of one name that removes the issue
-        and leads to a working reading (the lowest total cost among equally cheap changes; a
-        tie is ambiguous), or None."""
+    def changes(self, reading: dict, issue) -> dict:
+        """The changes of one name that may remove the issue: cost → [(name, Inferred)]."""
         if isinstance(issue, Broadcast):
             names = set().union(*(n for n in issue.names if n is not None))
         else:
             names = set(issue.names)
+        why = issue.why if isinstance(issue, Misfit) else "broadcast"
         by_cost: dict = {}
         for name in sorted(names - set(reading)):
             self.seen.add(name)
             kind, cost = domain(name)[1]
             if not isinstance(issue, Broadcast) or _may_equal(issue, name, kind):
-                by_cost.setdefault(cost, []).append((name, kind))
+                by_cost.setdefault(cost, []).append((name, Inferred(kind, issue.site, why)))
+        return by_cost
+
+    def settle_issue(self, reading: dict, out: Outcome, issue):
+        """The settled reading after the cheapest change of one name that removes the issue
+        and leads to a working reading (the lowest total cost among equally cheap changes; a
+        tie is ambiguous), or None."""
+        by_cost = self.changes(reading, issue)
         for cost in sorted(by_cost):
             works = []
-            for name, kind in by_cost[cost]:
-                why = issue.why if isinstance(issue, Misfit) else "broadcast"
-                changed = {**reading, name: Inferred(kind, issue.site, why)}
+            for name, inferred in by_cost[cost]:
+                changed = {**reading, name: inferred}
                 if _removes(out, self.elaborate(changed), issue, name):
                     settled = self.settle(changed)
                     if settled[1].program is not None:
@@ -196,6 +203,27 @@ class _Search:
                     raise _ambiguous(issue, tied[0][0], tied[1][0], self.text)
                 return tied[0]
         return None
+
+    def settle_together(self, reading: dict, out: Outcome, issues: list):
+        """Places that each have one cheapest change, settled in one elaboration when those
+        changes remove all of them together and lead to a working reading; else None (they
+        are settled one at a time). Independent places (x₁ − μ₁, x₂ − μ₂, …) cost one
+        elaboration, not one each."""
+        plan: dict = {}
+        for issue in issues:
+            by_cost = self.changes(reading, issue)
+            if by_cost:
+                cheapest = by_cost[min(by_cost)]
+                if len(cheapest) == 1 and cheapest[0][0] not in plan:
+                    plan[cheapest[0][0]] = (issue, cheapest[0][1])
+        if len(plan) < 2:
+            return None
+        changed = {**reading, **{name: inferred for name, (_, inferred) in plan.items()}}
+        trial = self.elaborate(changed)
+        if not all(_removes(out, trial, issue, name) for name, (issue, _) in plan.items()):
+            return None
+        settled = self.settle(changed)
+        return settled if settled[1].program is not None else None
 
 
 def _may_equal(b: Broadcast, name: str, kind: str) -> bool:
