@@ -21,7 +21,7 @@ from .ir import (Add, Commutation, D, Expr, Frob, Var, Zero, dim_mul, fmt_shape,
                  substitute, walk)
 from .printers import ASCII_GREEK, ascii_text, to_ascii, to_latex, to_text
 from .reader import Program, parse
-from .report import K_NOTE, render, render_steps
+from .report import K_NOTE, latex_results, render, render_steps
 from .simplify import present, simplify, textbook_form, tidy
 
 if TYPE_CHECKING:
@@ -98,8 +98,9 @@ class Result:
     @property
     @guarded
     def latex(self) -> str:
-        """The results as LaTeX equations (amsmath), one per line."""
-        return self._render("latex")
+        """The results as one amsmath align* block, aligned on "=", long lines broken at their
+        top-level operators, each "where" definition once."""
+        return latex_results(self.derivatives, self._names)
 
     @property
     @guarded
@@ -177,7 +178,8 @@ class Result:
 
     @guarded
     def _repr_latex_(self) -> str:
-        return "$\\displaystyle " + self.latex.replace("\n", r" \qquad ") + "$"
+        """Jupyter's view: the results, then the notes, in one align* block."""
+        return latex_results(self.derivatives, self._names, self.notes)
 
     @guarded
     def __repr__(self) -> str:

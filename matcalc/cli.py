@@ -237,12 +237,10 @@ def _render(result, args, ascii_only: bool) -> str:
         # the code's names and strings are ASCII; its docstrings (∂f/∂λ) are spelled in ASCII
         return ascii_text(code) if ascii_only else code
     if args.to == "latex":
-        body = result.steps_latex if args.steps else \
-            "\\begin{gather*}\n" + result.latex.replace("\n", " \\\\\n") + "\n\\end{gather*}"
-        if args.standalone:
-            from .printers import latex_document
-            return latex_document(body, _notes(result, args))
-        return body
+        from .printers import latex_document, latex_notes
+        body = (result.steps_latex if args.steps else result.latex) + "\n\n" + \
+            latex_notes(_notes(result, args))
+        return latex_document(body) if args.standalone else body.rstrip("\n")
     body = (result.steps_ascii if ascii_only else result.steps) if args.steps else \
         (result.ascii if ascii_only else result.text)
     notes = "".join(f"\nnote: {n}" for n in _notes(result, args))

@@ -6,6 +6,7 @@ through ``self._print(node, precedence)``; the shared PRECEDENCE table decides p
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 from .errors import MatcalcError
@@ -414,7 +415,7 @@ class TextPrinter(Printer):
 
     def product_separator(self, left: Expr, right: Expr, left_text: str, right_text: str) -> str:
         # a differential stands apart: dW X, not dWX
-        if isinstance(left, D) or isinstance(right, D):
+        if _differential(left) or _differential(right):
             return " "
         if self.names_apart and left_text[-1:].isalpha() and right_text[:1].isalpha() and \
                 not (left_text[-1].isupper() and right_text[0].isupper()):
@@ -525,6 +526,13 @@ class TextPrinter(Printer):
         inner = self._print(e.arg)
         return "d" + (inner if self.precedence(e.arg) >= PREC_POSTFIX and _is_atom_text(inner)
                       else f"({inner})")
+
+
+def _differential(e: Expr) -> bool:
+    """Is e a differential dX, possibly transposed (dXᵀ)?"""
+    while isinstance(e, Transpose):
+        e = e.arg
+    return isinstance(e, D)
 
 
 def _is_atom_text(text: str) -> bool:
@@ -680,11 +688,21 @@ class LatexPrinter(Printer):
                       "tanh": r"\tanh"}
 
     def paren(self, text: str) -> str:
-        return rf"\left({text}\right)"
+        return self.delimited("(", text, ")")
+
+    @staticmethod
+    def delimited(opening: str, text: str, closing: str) -> str:
+        r"""text between delimiters that grow (\left … \right) only around tall content."""
+        if _tall(text):
+            return rf"\left{opening} {text} \right{closing}"
+        return f"{opening}{text}{closing}"
 
     def product_separator(self, left: Expr, right: Expr, left_text: str, right_text: str) -> str:
-        # a digit would join the number before it: 2 \cdot 3, not 2 3
-        return r" \cdot " if right_text[:1] in "0123456789." else " "
+        # a digit would join the number before it: 2 \cdot 3, not 2 3; a differential stands
+        # apart by a thin space: \mathrm{d}W\,X, not d(WX)
+        if right_text[:1] in "0123456789.":
+            return r" \cdot "
+        return r"\," if _differential(left) or _differential(right) else " "
 
     def _precedence_MatMul(self, e: MatMul) -> int:
         coeff, _, den, _ = split_product(e)
@@ -763,53 +781,59 @@ class LatexPrinter(Printer):
         if e.name == "sqrt":
             return rf"\sqrt{{{self._print(e.arg)}}}"
         name = self.function_names.get(e.name, rf"\operatorname{{{e.name}}}")
-        return rf"{name}\left({self._print(e.arg)}\right)"
+        return name + self.paren(self._print(e.arg))
 
     def _print_Trace(self, e) -> str:
-        return rf"\operatorname{{tr}}\left({self._print(e.arg)}\right)"
+        return r"\operatorname{tr}" + self.paren(self._print(e.arg))
 
     def _print_Det(self, e) -> str:
-        return rf"\det\left({self._print(e.arg)}\right)"
+        return r"\det" + self.paren(self._print(e.arg))
 
     def _print_LogDet(self, e) -> str:
-        return rf"\log\det\left({self._print(e.arg)}\right)"
+        return r"\log\det" + self.paren(self._print(e.arg))
 
     def _print_Norm(self, e) -> str:
         sub = "1" if e.kind == "1" else ("2" if e.arg.shape[1] == 1 else "F")
-        return rf"\left\| {self._print(e.arg)} \right\|_{{{sub}}}"
+        return self.delimited(r"\|", self._print(e.arg), r"\|") + f"_{{{sub}}}"
 
     def _print_Sum(self, e) -> str:
-        return rf"\operatorname{{sum}}\left({self._print(e.arg)}\right)"
+        return r"\operatorname{sum}" + self.paren(self._print(e.arg))
 
     def angle(self, a: str, b: str) -> str:
-        return rf"\left\langle {a}, {b} \right\rangle"
+        return self.delimited(r"\langle ", f"{a}, {b}", r" \rangle")
 
     def _print_Diag(self, e) -> str:
-        return rf"\operatorname{{Diag}}\left({self._print(e.arg)}\right)"
+        return r"\operatorname{Diag}" + self.paren(self._print(e.arg))
 
     def _print_DiagOf(self, e) -> str:
-        return rf"\operatorname{{diag}}\left({self._print(e.arg)}\right)"
+        return r"\operatorname{diag}" + self.paren(self._print(e.arg))
 
     def _print_Vec(self, e) -> str:
-        return rf"\operatorname{{vec}}\left({self._print(e.arg)}\right)"
+        return r"\operatorname{vec}" + self.paren(self._print(e.arg))
 
     def _print_Unvec(self, e) -> str:
-        return rf"\operatorname{{vec}}^{{-1}}\left({self._print(e.arg)}\right)"
+        return r"\operatorname{vec}^{-1}" + self.paren(self._print(e.arg))
 
     def call(self, name: str, inner: str) -> str:
-        return rf"\operatorname{{{name}}}\left({inner}\right)"
+        return rf"\operatorname{{{name}}}" + self.paren(inner)
 
     def _print_UserFunc(self, e) -> str:
-        return rf"{latex_name(e.name)}\left({self._print(e.arg)}\right)"
+        return latex_name(e.name) + self.paren(self._print(e.arg))
 
     def _print_D(self, e) -> str:
         inner = self._print(e.arg)
         if isinstance(e.arg, Var):
             return rf"\mathrm{{d}}{inner}"
-        return rf"\mathrm{{d}}\left({inner}\right)"
+        return r"\mathrm{d}" + self.paren(inner)
 
     def _precedence_D(self, e) -> int:
         return self.precedence(e.arg) if isinstance(e.arg, Var) else PREC_ATOM   # dx^{\prime}
+
+
+def _tall(text: str) -> bool:
+    """Does LaTeX text stand taller than a line of symbols: a fraction of more than numbers
+    (\frac{1}{2} is not), a tall delimiter?"""
+    return r"\left" in text or re.search(r"\\frac\{(?![0-9]+\}\{[0-9]+\})", text) is not None
 
 
 def latex_name(name: str) -> str:
@@ -872,30 +896,51 @@ def to_latex(e: Expr) -> str:
 
 # --- documents ------------------------------------------------------------------------------
 
-def latex_document(body: str, notes=()) -> str:
+def latex_document(body: str) -> str:
     """A complete document around a LaTeX body (compiles with pdflatex)."""
-    text_notes = "".join(f"\\noindent Note: {_latex_text(n)}\n\n" for n in notes)
     return ("\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n"
-            "\\begin{document}\n" + body + "\n\n" + text_notes + "\\end{document}\n")
+            "\\allowdisplaybreaks\n"               # a long derivation goes on to the next page
+            "\\begin{document}\n" + body + "\n\\end{document}\n")
 
 
-def _latex_text(text: str) -> str:
-    """Plain prose with its Unicode math symbols made safe for LaTeX text mode."""
-    out = []
+def latex_notes(notes, math: bool = False) -> str:
+    """The notes as LaTeX: paragraphs of text, or (``math``) rows of an align* block, as
+    MathJax shows them in Jupyter."""
+    if math:
+        return " \\\\\n".join(r"&\text{note: }" + latex_prose(n, math=True) for n in notes)
+    return "".join(f"\\noindent Note: {latex_prose(n)}\n\n" for n in notes)
+
+
+def latex_prose(text: str, math: bool = False) -> str:
+    r"""Prose with its Unicode math written as LaTeX math ($\lambda$, $W_{1}$, $>$, $-$) for
+    text mode, or (``math``) as \text{…} pieces between the math for math mode."""
+    pieces: list = []                                # [is_math, text]
     for i, ch in enumerate(text):
         if ch in ACCENTS:
-            continue                      # written with its letter: X̂ → $\hat{X}$
+            continue                                 # written with its letter: X̂ → \hat{X}
         if i + 1 < len(text) and text[i + 1] in ACCENTS:
-            out.append(f"${latex_name(ch + text[i + 1])}$")
+            piece = (True, latex_name(ch + text[i + 1]))
+        elif ch in "<>|":
+            piece = (True, ch)                       # not what a text font sets for them
         elif ch in "&%$#_{}":
-            out.append("\\" + ch)
+            piece = (False, "\\" + ch)
+        elif ch in "\\^~":
+            piece = (False, {"\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}"}[ch])
         elif ord(ch) < 128:
-            out.append(ch)
+            piece = (False, ch)
         elif ch in GREEK_LATEX:
-            out.append(f"$\\{GREEK_LATEX[ch]}$")
+            piece = (True, f"\\{GREEK_LATEX[ch]} ")
+        elif ch in _PROSE_MATH:
+            piece = (True, _PROSE_MATH[ch])
         else:
-            out.append(_LATEX_CHARS.get(ch, "?"))
-    return "".join(out)
+            piece = (False, _PROSE_TEXT.get(ch, "?"))
+        if pieces and pieces[-1][0] == piece[0]:
+            pieces[-1][1] += piece[1]
+        else:
+            pieces.append(list(piece))
+    if math:
+        return "".join(t if is_math else rf"\text{{{t}}}" for is_math, t in pieces)
+    return "".join(f"${t.rstrip()}$" if is_math else t for is_math, t in pieces)
 
 
 def ascii_text(text: str) -> str:
@@ -924,10 +969,20 @@ _ASCII_CHARS = {
     "⟩": ">",
 }
 
-_LATEX_CHARS = {
-    "′": "$'$", "∘": "$\\circ$", "ᵀ": "$^\\top$", "−": "-", "½": "$\\frac12$",
-    "‖": "$\\|$", "⊗": "$\\otimes$", "⊘": "$\\oslash$", "∂": "$\\partial$",
-    "→": "$\\to$", "×": "$\\times$", "—": "---", "–": "--", "𝟏": "$\\mathbf{1}$",
-    "⁻": "$^-$", "¹": "$^1$", "²": "$^2$", "ℝ": "$\\mathbb{R}$", "…": "\\dots{}",
-    "≤": "$\\le$", "≥": "$\\ge$", "⇒": "$\\Rightarrow$", "·": "$\\cdot$",
+# Prose characters and their LaTeX: set in math, or (the second table) in text.
+_PROSE_MATH = {
+    "′": "'", "″": "''", "∘": r"\circ ", "⊙": r"\odot ", "ᵀ": r"^{\top}", "⊤": r"\top ",
+    "−": "-", "½": r"\tfrac12", "⅓": r"\tfrac13", "¼": r"\tfrac14", "¾": r"\tfrac34",
+    "‖": r"\|", "⊗": r"\otimes ", "⊘": r"\oslash ", "∂": r"\partial ", "∇": r"\nabla ",
+    "→": r"\to ", "↦": r"\mapsto ", "⇒": r"\Rightarrow ", "×": r"\times ", "·": r"\cdot ",
+    "⋅": r"\cdot ", "∗": "*", "∙": r"\cdot ", "÷": r"\div ", "𝟏": r"\mathbf{1}",
+    "𝟙": r"\mathbb{1}", "ℝ": r"\mathbb{R}", "𝕊": r"\mathbb{S}", "∈": r"\in ", "≤": r"\le ",
+    "≥": r"\ge ", "⩽": r"\le ", "⩾": r"\ge ", "≠": r"\ne ", "∞": r"\infty ", "√": r"\surd ",
+    "∑": r"\sum ", "∫": r"\int ", "⟨": r"\langle ", "⟩": r"\rangle ", "ℓ": r"\ell ",
+    "ϵ": r"\epsilon ", "ϑ": r"\vartheta ", "ϕ": r"\varphi ", "ϱ": r"\varrho ",
+    "ς": r"\varsigma ", "⁻": "^{-}", "ⁿ": "^{n}", "ⁱ": "^{i}", "ᵏ": "^{k}",
+    **{c: f"^{{{d}}}" for d, c in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")},
+    **{c: f"_{{{d}}}" for d, c in enumerate(SUBSCRIPT_DIGITS)},
+    "ₙ": "_{n}", "ₘ": "_{m}", "ₓ": "_{x}", "ᵢ": "_{i}", "ⱼ": "_{j}",
 }
+_PROSE_TEXT = {"…": r"\dots{}", "—": "---", "–": "--", "‘": "`", "’": "'", "“": "``", "”": "''"}

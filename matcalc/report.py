@@ -3,13 +3,15 @@ its Jacobian/Hessian forms, and its derivation."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import replace
 
 from .ir import (Add, Broadcast, D, Norm, Softmax, Transpose, UserFunc, Var, Zero,
                  dim_mul, fmt_shape, substitute, walk)
 from .derivation import differential_lines, gradient_lines, line_expr, vec_laws
-from .printers import AsciiPrinter, LatexPrinter, TextPrinter, latex_name, reads_alone, to_text
+from .printers import (AsciiPrinter, LatexPrinter, TextPrinter, latex_name, latex_notes,
+                       reads_alone, to_text)
 from .simplify import cost, present, simplify, textbook_form
 
 K_NOTE = "K_{m,n} is the commutation matrix: K_{m,n} vec(A) = vec(Aᵀ) for an m×n A"
@@ -90,6 +92,34 @@ def _fresh_name(preferred, taken: set) -> str:
 def render(d, style: str = "text", taken: set = frozenset()) -> list[str]:
     """The lines that present one derivative; long repeated subexpressions get names
     (``taken``: names already in use), defined on a last "where" line."""
+    lines, defs = _render_parts(d, style, taken)
+    if defs:
+        lines.append(rf"\text{{where }} {', '.join(defs)}" if style == "latex"
+                     else f"where {', '.join(defs)}")
+    return lines
+
+
+def latex_results(derivatives, taken: set, notes=()) -> str:
+    """The results of several derivatives as one align* block: each "where" definition once,
+    after the first result that uses it; the notes, if given, as rows of text at the end."""
+    rows, shown = [], set()
+    for d in derivatives:
+        lines, defs = _render_parts(d, "latex", taken)
+        rows += [_split_relation(line) for line in lines]
+        new = [x for x in defs if x not in shown]
+        shown.update(new)
+        for i, definition in enumerate(new):
+            lhs, rhs = definition.split(" = ", 1)
+            rows.append(((r"\text{where } " if i == 0 else "") + lhs, "=", rhs, ()))
+    block = latex_align(rows)
+    if notes:
+        block = block.replace("\n\\end{align*}",
+                              " \\\\\n" + latex_notes(notes, math=True) + "\n\\end{align*}")
+    return block
+
+
+def _render_parts(d, style: str, taken: set) -> tuple:
+    """The result lines of one derivative and its "where" definitions (name = expression)."""
     d, named = auto_name(d, set(taken) | {d.wrt.name, d.fname})
     lines = _render(d, style)
     p = _printer(style)
@@ -102,10 +132,7 @@ def render(d, style: str = "text", taken: set = frozenset()) -> list[str]:
     for fn in derived.values():
         call = UserFunc(fn.name, fn.param.name, fn.body, fn.param)
         defs.append(f"{p.doprint(call)} = {p.doprint(present(fn.body))}")
-    if defs:
-        lines.append(rf"\text{{where }} {', '.join(defs)}" if style == "latex"
-                     else f"where {', '.join(defs)}")
-    return lines
+    return lines, defs
 
 
 def _render(d, style: str) -> list[str]:
@@ -311,25 +338,192 @@ def _law(p, law, style: str) -> str:
 
 
 def _latex_layout(blocks: list, tail: list) -> str:
-    """One align* block: each line aligned on its "=", the laws in brackets at the right, the
-    result lines after the derivation."""
-    body = []
-    for rows in blocks:
-        body += [f"{lead} &= {text}" + (rf" && [{'; '.join(laws)}]" if laws else "")
-                 for lead, text, laws in rows]
-    for i, line in enumerate(tail):
-        lead = _implies("latex") + " " if i == 0 else ""
-        body.append(lead + _align_at_relation(line))
-    return "\\begin{align*}\n" + " \\\\\n".join(body) + "\n\\end{align*}"
+    """The derivation and the result after it, as one align* block."""
+    rows = [(lead, "=", text, laws) for block in blocks for lead, text, laws in block]
+    tail_rows = [_split_relation(line) for line in tail]
+    if tail_rows:
+        lhs, rel, rhs, laws = tail_rows[0]
+        tail_rows[0] = (rf"\Rightarrow {lhs}", rel, rhs, laws)
+    return latex_align(rows + tail_rows)
 
 
-def _align_at_relation(line: str) -> str:
-    """A LaTeX line with & before its first relation (=, \\mapsto), or before all of it."""
+# --- LaTeX layout: one align* block, long lines broken at their top-level operators ---------
+
+# The width of a line of an article page at 10 pt, in points
+LATEX_WIDTH = 345
+LAW_SEPARATOR = r";\quad "
+# Where a long line may break: before these operators, outside braces and \left … \right
+BREAKS = (" + ", " - ", r" \circ ", r" \oslash ", r" \otimes ", " : ")
+
+
+def latex_align(rows: list) -> str:
+    """Rows (left side, relation, right side, laws) aligned on their relations; a right side
+    too long for the page continues on the next lines, broken before a top-level + − ∘ ⊘ ⊗ :
+    and indented; the laws follow in brackets, on a line of their own when they do not fit."""
+    out = []
+    # a left side wider than this stands on a line of its own, where the right sides start
+    wide = 0.3 * LATEX_WIDTH
+    # the right sides start after the widest left side; a margin for the estimate's error
+    room = 0.92 * LATEX_WIDTH - max([_width(lhs) for lhs, *_ in rows if _width(lhs) <= wide],
+                                    default=0) - 15
+    for lhs, rel, rhs, laws in rows:
+        if _width(lhs) > wide:
+            out.append(f"&{lhs}")
+            lhs = ""
+        pieces = _break(rhs, room, room - 10)
+        lines = [f"{lhs} &{rel} {pieces[0]}"] + [rf"&\quad {p}" for p in pieces[1:]]
+        if laws:
+            why = f"[{LAW_SEPARATOR.join(laws)}]"
+            if _width(pieces[-1]) + _width(why) + 10 <= room - 10 * (len(pieces) > 1):
+                lines[-1] += rf" \quad {why}"
+            else:
+                lines += [rf"&\qquad {p}" for p in _pack(laws, room - 20)]
+        out += lines
+    return "\\begin{align*}\n" + " \\\\\n".join(out) + "\n\\end{align*}"
+
+
+def _pack(laws: list, room: float) -> list:
+    """The laws in brackets, as few to a line as fit (a law too long alone is broken at its
+    operators)."""
+    lines = [""]
+    for law in laws:
+        for k, p in enumerate(_break(law, room, room - 10, BREAKS + (" = ",))):
+            sep = " " if k else LAW_SEPARATOR      # a broken law goes on; a new one after ;
+            joined = f"{lines[-1]}{sep}{p}" if lines[-1] else p
+            if lines[-1] and _width(joined) > room:
+                lines[-1] += sep.split()[0] if k == 0 else ""
+                lines.append(p)
+            else:
+                lines[-1] = joined
+    lines[0] = "[" + lines[0]
+    lines[-1] += "]"
+    return lines
+
+
+def _split_relation(line: str) -> tuple:
+    """A LaTeX result line as (left side, relation, right side, laws)."""
     for rel in (" = ", r" \mapsto "):
         if rel in line:
             lhs, rhs = line.split(rel, 1)
-            return f"{lhs} &{rel.strip()} {rhs}"
-    return "&" + line
+            return lhs, rel.strip(), rhs, ()
+    return "", "", line, ()
+
+
+def _break(text: str, first: int, rest: int, ops=BREAKS) -> list:
+    r"""text cut into pieces of at most ``first`` (then ``rest``) widths, each cut before an
+    operator outside braces and \left … \right, at the shallowest parenthesis depth that fits."""
+    points = _break_points(text, ops)
+    pieces = []
+    budget = first
+    while _width(text) > budget:
+        fits = [(depth, i) for i, depth in points if 0 < i and _width(text[:i]) <= budget]
+        if not fits:
+            break
+        # a line at least half full, at the shallowest depth, as long as it can be
+        full = [(d, i) for d, i in fits if _width(text[:i]) >= budget / 2] or fits
+        depth = min(d for d, _ in full)
+        cut = max(i for d, i in full if d == depth)
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip()
+        points = _break_points(text, ops)
+        budget = rest
+    return pieces + [text]
+
+
+def _break_points(text: str, ops) -> list:
+    """[(index, parenthesis depth)] of the operators a line may break before."""
+    points, braces, sized, parens, i = [], 0, 0, 0, 0
+    while i < len(text):
+        if text.startswith((r"\left", r"\right"), i):
+            sized += 1 if text.startswith(r"\left", i) else -1
+            i += 5 if text.startswith(r"\left", i) else 6
+            if i < len(text) and text[i] == "\\":
+                i += 1
+            i += 1
+            continue
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "{":
+            braces += 1
+        elif c == "}":
+            braces -= 1
+        elif c == "(":
+            parens += 1
+        elif c == ")":
+            parens -= 1
+        elif braces == 0 and sized == 0 and any(text.startswith(op, i) for op in ops):
+            points.append((i, parens))
+        i += 1
+    return points
+
+
+def _width(latex: str) -> float:
+    """About how wide LaTeX math sets at 10 pt, in points (Computer Modern: a capital about 8,
+    a small letter 5.3, a binary operator with its spacing 9, a relation 12): sub- and
+    superscripts smaller, a fraction as its wider part, a command as what it prints."""
+    total, i = 0.0, 0
+    while i < len(latex):
+        c = latex[i]
+        if latex.startswith(r"\frac{", i):
+            top, i = _group(latex, i + 5)
+            bottom, i = _group(latex, i)
+            total += max(_width(top), _width(bottom)) + 2.4
+            continue
+        if c in "^_":
+            if latex.startswith("{", i + 1):
+                inner, i = _group(latex, i + 1)
+            else:                                   # one symbol: X^\top, X^2
+                token = re.match(r"\\[A-Za-z]+|.", latex[i + 1:])
+                inner, i = token.group(), i + 1 + token.end()
+            total += 0.7 * _width(inner)
+            continue
+        if c == "\\":
+            m = re.match(r"\\([A-Za-z]+|.?)", latex[i:])
+            name = m.group(1)
+            i += m.end()
+            if name in ("operatorname", "mathrm", "mathbf", "text"):
+                inner, i = _group(latex, i)
+                total += 5.0 * len(re.sub(r"\\[A-Za-z]+|[{} ]", "", inner)) + 1.7
+            elif name in ("hat", "tilde", "bar", "sqrt"):
+                inner, i = _group(latex, i)
+                total += _width(inner) + (8.3 if name == "sqrt" else 0.0)
+            else:
+                total += LATEX_COMMAND_WIDTH.get(name, 6.0)
+            continue
+        total += _CHAR_WIDTH.get(c, 7.8 if c.isupper() else 5.3)
+        i += 1
+    return total
+
+
+_CHAR_WIDTH = {**{d: 5.0 for d in "0123456789"}, " ": 0.0, "{": 0.0, "}": 0.0, "&": 0.0,
+               "(": 3.9, ")": 3.9, "[": 2.8, "]": 2.8, ",": 4.5, ";": 4.5, ".": 2.8,
+               "+": 12.2, "-": 12.2, "=": 13.3, ":": 8.4, "<": 13.3, ">": 13.3, "'": 2.8}
+
+LATEX_COMMAND_WIDTH = {
+    "left": 0.0, "right": 0.0, ",": 1.7, ";": 2.8, " ": 3.3, "quad": 10.0, "qquad": 20.0,
+    "top": 7.8, "circ": 9.4, "oslash": 12.2, "otimes": 12.2, "cdot": 7.2, "mapsto": 15.5,
+    "Rightarrow": 15.5, "log": 13.0, "exp": 15.0, "det": 13.7, "sin": 11.5, "cos": 13.0,
+    "tan": 14.0, "tanh": 19.6, "partial": 5.7, "nabla": 8.3, "|": 5.0, "langle": 3.9,
+    "rangle": 3.9, "prime": 2.8, "sigma": 5.7, "delta": 4.4, "ell": 4.2, "mu": 6.0,
+}
+
+
+def _group(latex: str, i: int) -> tuple:
+    """The {…} group starting at latex[i] and the index after it."""
+    depth, j = 0, i
+    while j < len(latex):
+        if latex[j] == "{":
+            depth += 1
+        elif latex[j] == "}":
+            depth -= 1
+            if depth == 0:
+                return latex[i + 1:j], j + 1
+        elif latex[j] == "\\":
+            j += 1
+        j += 1
+    return latex[i + 1:], len(latex)
 
 
 def _layout(rows: list, style: str) -> str:

@@ -13,7 +13,7 @@ from identities import JACOBIAN_ROWS, ROWS
 
 from matcalc import derive
 from matcalc.cli import main
-from matcalc.printers import latex_document
+from matcalc.printers import latex_document, latex_notes
 
 CASES = [(row.text, row.wrt, row.shapes, "auto") for row in ROWS] + \
     [(row.text, row.wrt, row.shapes, "jacobian") for row in JACOBIAN_ROWS] + \
@@ -42,7 +42,7 @@ def test_ascii_and_latex_forms_are_ascii(results, case):
     r = results[IDS[CASES.index(case)]]
     assert _ascii(r.ascii), r.ascii
     assert _ascii(r.steps_ascii), r.steps_ascii
-    for latex in (r.latex, r.steps_latex, latex_document(r.latex, r.notes)):
+    for latex in (r.latex, r.steps_latex, latex_document(r.latex + latex_notes(r.notes))):
         assert latex.isascii(), latex
 
 

@@ -22,7 +22,7 @@ from matcalc.evaluate import (
 )
 from matcalc.ir import dim_value, walk
 from matcalc.jacobian import differential, vec_form
-from matcalc.printers import latex_document
+from matcalc.printers import latex_document, latex_notes
 from matcalc.reader import parse
 
 # More shapes, checked numerically only (the Jacobian rows of test_cli among them).
@@ -177,11 +177,10 @@ def test_ascii_and_latex(results, tmp_path):
     body, notes = [], set()
     for result in results.values():
         assert result.ascii.isascii(), result.ascii
-        body.append("\\begin{gather*}\n" + result.latex.replace("\n", " \\\\\n")
-                    + "\n\\end{gather*}\n" + result.steps_latex)
+        body.append(result.latex + "\n" + result.steps_latex)
         notes |= set(result.notes)
-    (tmp_path / "all.tex").write_text(latex_document("\n".join(body), sorted(notes)),
-                                      encoding="utf-8")
+    (tmp_path / "all.tex").write_text(
+        latex_document("\n".join(body) + "\n\n" + latex_notes(sorted(notes))), encoding="utf-8")
     proc = subprocess.run([shutil.which("pdflatex"), "-interaction=nonstopmode",
                            "-halt-on-error", "all.tex"], cwd=tmp_path, capture_output=True,
                           text=True, timeout=300, check=False)

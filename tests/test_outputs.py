@@ -3,15 +3,19 @@ LaTeX (results and derivations) compiles with a real TeX engine."""
 
 from __future__ import annotations
 
+import re
+import shlex
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from identities import ROWS
 from matcalc import derive
-from matcalc.printers import latex_document
+from matcalc.cli import parse_arguments
+from matcalc.printers import latex_document, latex_notes, latex_prose
 
 
 # Beyond the table: index forms of subscripted names ((W_{1})_{kl}), the vec form's prose,
@@ -37,16 +41,42 @@ def test_generated_numpy_is_ruff_clean(results, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_latex_compiles(results, tmp_path):
+# The README's examples and the seeds' questions, as derived in the examples and --steps
+README = Path(__file__).resolve().parent.parent / "README.md"
+EXAMPLES = [shlex.split(c)[1:] for c in
+            re.findall(r"```\n\$ (matcalc[^\n]*)\n", README.read_text(encoding="utf-8"))] + [
+    ["B ∘ (C > 0.2)", "--wrt", "C"], ["σ(X)", "--wrt", "X"],
+    ["logdet(X) − tr(SX)", "--wrt", "X"],
+    ["−sum(y ∘ log(σ(Xw)) + (1 − y) ∘ log(1 − σ(Xw)))", "--wrt", "w"]]
+
+
+def _derive(argv):
+    args = parse_arguments(argv)
+    shapes = dict(s.split("=", 1) for s in args.shape)
+    return derive(args.expr, args.wrt, shapes, kind=args.kind)
+
+
+def test_latex_compiles_and_fits_the_page(results, tmp_path):
+    """Every result and derivation in LaTeX, with its notes, compiles, and no line is wider
+    than the page (long ones are broken at their top-level operators)."""
     engine = shutil.which("pdflatex")
     assert engine, "pdflatex is needed (Debian: texlive-latex-base); .ci/run installs it"
-    body = []
-    for result in results:
-        body.append("\\begin{gather*}\n" + result.latex.replace("\n", " \\\\\n")
-                    + "\n\\end{gather*}")
-        body.append(result.steps_latex)
-    notes = sorted({n for r in results for n in r.notes})
-    (tmp_path / "all.tex").write_text(latex_document("\n".join(body), notes), encoding="utf-8")
+    body = [r.latex + "\n" + r.steps_latex + "\n\n" + latex_notes(r.notes)
+            for r in results + [_derive(argv) for argv in EXAMPLES]]
+    (tmp_path / "all.tex").write_text(latex_document("\n".join(body)), encoding="utf-8")
     proc = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", "all.tex"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:]
+    log = (tmp_path / "all.log").read_text(encoding="latin-1")
+    assert "Overfull \\hbox" not in log, log[log.index("Overfull"):][:2000]
+
+
+def test_notes_in_latex_keep_their_symbols():
+    """The notes' Unicode is LaTeX in the document: W₁ as W_{1}, > in math (a text font sets
+    ¿), − as a minus; nothing is replaced by '?'."""
+    text = "W₁: k×m; (C > λ) = H(C − λ); relu′ = H; X̂; ‖x‖₂; 𝟏ᵀx ≤ 2; A ⊘ B ∘ C ⊗ D"
+    assert latex_prose(text) == (
+        r"W$_{1}$: k$\times$m; (C $>$ $\lambda$) = H(C $-$ $\lambda$); relu$'$ = H; "
+        r"$\hat{X}$; $\|$x$\|_{2}$; $\mathbf{1}^{\top}$x $\le$ 2; "
+        r"A $\oslash$ B $\circ$ C $\otimes$ D")
+    assert "?" not in latex_prose(text, math=True)
