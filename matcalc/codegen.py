@@ -513,8 +513,14 @@ def _function(name: str, doc: str, results: list, params: list[Var], definitions
     temporaries = set(dims.values()) | {dtype}
     while pending:
         provider = {n: i for i, (provides, _, _) in enumerate(pending) for n in provides}
-        i = next(i for i, (_, reads, _) in enumerate(pending)
-                 if all(provider.get(n, i) == i for r in reads for n in walk(r)))
+        i = next((i for i, (_, reads, _) in enumerate(pending)
+                  if all(provider.get(n, i) == i for r in reads for n in walk(r))), None)
+        if i is None:
+            # stacked solves that read each other's results (A⁻¹A⁻ᵀ beside A⁻ᵀA⁻¹) wait for
+            # each other: one stack is given up, its solves made where they are used
+            pending.pop(next(i for i, (_, _, what) in enumerate(pending)
+                             if isinstance(what, tuple)))
+            continue
         provides, reads, what = pending.pop(i)
         if isinstance(what, str):                       # a definition
             body.append(f"{variables[what]} = {printer(reads[0]).text}")

@@ -2,6 +2,9 @@
 
 Every value is a 2-D float array (a scalar is 1×1, a vector n×1), so the evaluator mirrors the
 tree exactly. This is independent of the NumPy code generator on purpose: each checks the other.
+The two share only the exact identities of stable.py, each node evaluated in the form that does
+not cancel or overflow (1 − σ(t) as σ(−t), log σ(t) as −softplus(−t)): finite differences of a
+value that lost its digits to cancellation would fail right derivatives.
 """
 
 from __future__ import annotations
@@ -12,10 +15,13 @@ from .errors import MatcalcError
 from .ir import (Add, Commutation, Det, Diag, Expr, Func, HadPow, Identity, Kron, LogDet, MatMul,
                  Power, Transpose, UserFunc, Var, Zero, dim_value, walk)
 from .printers import to_text
+from .stable import RULES as STABLE_RULES
 
 
 def _sigmoid(x):
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
+    # σ(x) = 1/(1 + e⁻ˣ) for x ≥ 0 and eˣ/(1 + eˣ) below: exact to the last digits in both tails
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0, e) / (1.0 + e)
 
 
 ELEMENTWISE = {
@@ -43,7 +49,9 @@ class Evaluator:
 
     def __call__(self, e: Expr) -> np.ndarray:
         if e not in self.cache:
-            self.cache[e] = getattr(self, "_" + type(e).__name__)(e)
+            form = _stable_form(e)
+            self.cache[e] = self(form) if form is not e else \
+                getattr(self, "_" + type(e).__name__)(e)
         return self.cache[e]
 
     def _Var(self, e):
@@ -93,6 +101,12 @@ class Evaluator:
         base = self(e.arg)
         if e.arg.shape == (1, 1):
             return base ** float(e.exp)
+        if e.exp < 0 and np.all(np.isfinite(base)) and np.linalg.cond(base) > SINGULAR:
+            raise Undefined(
+                f"{_short(to_text(e.arg))} is singular where it is evaluated, so "
+                f"{_short(to_text(e))} has no value there",
+                hint="a matrix that is singular wherever it is defined (an outer product such "
+                     "as xaᵀ has rank 1) has no inverse anywhere, and the function no value")
         return np.linalg.matrix_power(base, int(e.exp))
 
     def _Kron(self, e):
@@ -220,6 +234,25 @@ class Evaluator:
             return self.apply(moved, m)
         require_budget([e], self.sizes, "this factor", self.definitions)
         return self(e) @ m
+
+
+# A condition number past which a matrix is singular to working precision: its inverse has
+# no correct digit.
+SINGULAR = 1e13
+
+
+class Undefined(MatcalcError):
+    """The expression has no value where it is evaluated (the inverse of a singular matrix)."""
+
+
+def _stable_form(e: Expr) -> Expr:
+    """e in the form whose evaluation does not cancel or overflow (stable.py), e itself if it
+    is that form already: one rule at the node, its children being evaluated in their own."""
+    for rule in STABLE_RULES:
+        new = rule(e)
+        if new != e:
+            return new
+    return e
 
 
 def _transpose_inward(e: Expr) -> Expr | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matcalc import derive
+from matcalc import MatcalcError, derive
 from matcalc.evaluate import assign_sizes, evaluate, random_inputs
 from matcalc.printers import to_text
 from matcalc.reader import parse
@@ -20,6 +20,11 @@ DERIVATIONS = [
     # the map form's upstream gradient G and direction V are not the function's own name
     ("w ∈ ℝ^m; Λ ∈ ℝ^{m×m}; x ∈ ℝ^n; A ∈ ℝ^{n×m}; G = xᵀA ∘ wᵀΛ", "A", "jacobian"),
     ("V = sum(exp(X) ∘ X)", "X", "hessian"),
+    # stacked solves that read each other's results (A⁻¹A⁻ᵀ beside A⁻ᵀA⁻¹) in the NumPy code
+    ("A: n x n; ‖A⁻¹‖_F²", "A", "hessian"),
+    ("vec((A∘X)⁻¹)ᵀvec(A)", "A", "hessian"),
+    # f evaluated without cancellation: 1 − σ(t) = σ(−t) (log(1 − σ(t)) lost its digits)
+    ("sum(log(1 − σ(A*(x + y))))", "x", "gradient"),
 ]
 
 
@@ -45,3 +50,22 @@ def test_simplifier_keeps_the_value(text):
     for form in (simplify(tree), tidy(tree), present(tidy(tree))):
         assert form.shape == tree.shape
         assert np.allclose(evaluate(form, env, sizes), want), to_text(form)
+
+
+@pytest.mark.parametrize("text, t, want", [
+    ("log(1 − σ(t))", 40.0, -40.0),                     # −softplus(t); 1 − σ(40) rounds to 0
+    ("log(σ(t))", -40.0, -40.0),
+    ("σ(t)", -40.0, np.exp(-40.0) / (1 + np.exp(-40.0))),
+    ("1 − σ(t)", 20.0, np.exp(-20.0) / (1 + np.exp(-20.0))),
+])
+def test_evaluation_keeps_its_digits_in_the_tails(text, t, want):
+    program = parse(text, {"t": "scalar"})
+    got = evaluate(program.result, {"t": np.array([[t]])}, {})[0, 0]
+    assert got == pytest.approx(want, rel=1e-12, abs=0)
+
+
+def test_a_function_with_no_value_is_a_clear_error():
+    """(xaᵀ)⁻¹ is singular everywhere: the check says so instead of failing inside NumPy."""
+    result = derive("W = (xaᵀ)⁻¹; tr(W)", "a", kind="hessian")
+    with pytest.raises(MatcalcError, match="singular"):
+        result.check()
