@@ -21,6 +21,7 @@ Every problem with the input is a ``MatcalcError`` with carets under the offendi
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import functools
 import importlib.resources
@@ -98,6 +99,8 @@ FUNCTION_SPELLINGS = {
     "matrix": "matrix",
 }
 CONSTANT_SPELLINGS = {"eye": "I", "ones": "1"}
+_LONGEST_GREEK = max(map(len, GREEK))
+_LONGEST_FUNCTION = max(map(len, FUNCTION_SPELLINGS))
 _FUNCTIONS_LONGEST_FIRST = sorted((f for f in FUNCTION_SPELLINGS if len(f) > 1), key=len,
                                   reverse=True)
 # Structures a declaration may give a matrix (the word → Var.structure).
@@ -170,6 +173,7 @@ def _subscript(digits: str) -> str:
     return "".join(SUBSCRIPT_DIGITS[int(c)] for c in digits)
 
 
+@functools.lru_cache(maxsize=4096)
 def canonical_name(spelling: str) -> str | None:
     """The internal (Unicode) name of one written name, or None if it is not a name:
     'W_1', 'W₁', 'W1' → 'W₁'; 'lam', '\\lambda', 'λ' → 'λ'; '\\mathbf{x}' → 'x'."""
@@ -322,9 +326,11 @@ def _parser():
     global _PARSER
     if _PARSER is None:
         # the LALR tables are built once and kept in the user's cache directory (Lark checks
-        # that they are of this grammar and Lark); where none can be made, they are built anew
+        # that they are of this grammar and Lark); where none can be made, they are built anew.
+        # Every token stays in the tree: the elaborator takes the spans from them (Lark's
+        # propagate_positions would cost twice the parse) and drops the punctuation.
         _PARSER = Lark(_grammar_text(), parser="lalr", lexer=_TokenListLexer,
-                       propagate_positions=True, maybe_placeholders=False,
+                       keep_all_tokens=True, maybe_placeholders=False,
                        cache=_parser_cache() or False)
     return _PARSER
 
@@ -377,7 +383,24 @@ _SUP_LETTERS = {"ⁿ": "n", "ᵐ": "m", "ᵏ": "k", "ᵖ": "p", "ᵈ": "d", "ᴺ
                 "⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6",
                 "⁷": "7", "⁸": "8", "⁹": "9"}
 _NUMBER_RE = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# The lexer's patterns, matched at a position of the text (never on a copy of its rest, which
+# would make lexing quadratic in the length of the input).
 _LATEX_COMMAND_RE = re.compile(r"\\([A-Za-z]+\*?|.)", re.DOTALL)
+_LATEX_SPACING_RE = re.compile(r"\\([A-Za-z]+|[,;!: ])")
+_FRAC_DIGITS_RE = re.compile(r"([0-9])\s*([0-9])")
+_WRAPPED_RE = re.compile(r"\\[A-Za-z]+|[A-Za-z0-9]")
+_ASCII_WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*")
+_RUN_RE = re.compile("[" + _LETTER + "][" + _LETTER + _MARKS + "0-9]*")
+_SUBSCRIPT_RE = re.compile(r"_\s*(\{\s*([^{}]*?)\s*\}|[0-9]+|\\[A-Za-z]+|.)")
+_PRIME_EXPONENT_RE = re.compile(r"\{\s*(?:\\prime\s*)+\}|\\prime(?![A-Za-z])")
+_LATEX_EXPONENT_RE = re.compile(r"[-−]?\s*(?:\\[A-Za-z]+|.)")
+_EXPONENT_RE = re.compile(r"[-−]?\s*(?:[0-9]+(?:\.[0-9]+)?|[A-Za-z⊤][A-Za-z0-9]*|.)")
+_NORM_SUBSCRIPT_RE = re.compile(
+    r"_\s*(?:\{\s*(?:\\(?:mathrm|text|mathsf|rm)\s*(?:\{\s*(?P<wrapped>[A-Za-z0-9∞]+)"
+    r"\s*\}|(?P<bare>[A-Za-z0-9∞]+))|(?P<braced>[A-Za-z0-9∞]+|\\infty))\s*\}"
+    r"|(?P<char>[A-Za-z0-9∞]))")
+_NOT_BLANK_RE = re.compile(r"\S")
+_DIGITS_RE = re.compile("[0-9]+")
 _WS = " \t\r\n\u00a0\u2009\u200a\u202f\u2002\u2003\u2005\u2006$&"
 
 
@@ -415,6 +438,9 @@ class _Lexer:
         for i, (start, end) in enumerate(regions):
             last = i == len(regions) - 1
             kinds.append(self._classify(start, end, last))
+        # the longest piece of a letter run that can spell a declared or defined name: its
+        # length, and a Greek letter spelt out (λ₁ as lambda1); the end of a run, a function
+        self.reach = max((len(n) + _LONGEST_GREEK - 1 for n in self.names), default=0)
         for i, (kind, data) in enumerate(kinds):
             if i:
                 self.tokens.append(_tok("_SEP", ";", regions[i][0], regions[i][0]))
@@ -600,9 +626,9 @@ class _Lexer:
             if c in _WS:
                 self.pos += 1
             elif c == "\\" and self.dialect == "latex":
-                m = re.match(r"\\([A-Za-z]+|[,;!: ])", t[self.pos:self.end])
+                m = _LATEX_SPACING_RE.match(t, self.pos, self.end)
                 if m and m.group(1) in _LATEX_SKIP:
-                    self.pos += m.end()
+                    self.pos = m.end()
                 else:
                     return
             else:
@@ -617,9 +643,9 @@ class _Lexer:
                 pos += 1
                 continue
             if c == "\\":
-                m = re.match(r"\\([A-Za-z]+|[,;!: ])", t[pos:self.end])
+                m = _LATEX_SPACING_RE.match(t, pos, self.end)
                 if m and (m.group(1) in _LATEX_SKIP or m.group(1) in _LATEX_SIZE):
-                    pos += m.end()
+                    pos = m.end()
                     continue
                 return False
             return c == "(" or (c == "{" and self.dialect == "latex")
@@ -638,7 +664,6 @@ class _Lexer:
     def _next_token(self):
         t, i = self.text, self.pos
         c = t[i]
-        rest = t[i:self.end]
         if c == "\\" and self.dialect == "latex":
             return self._latex_command()
         # two-character operators first
@@ -646,7 +671,7 @@ class _Lexer:
                                  ("<=", "COMPARE", "<"), (".*", "HADAMARD_OP", "∘"),
                                  ("./", "HADAMARD_OP", "⊘"), (".'", "TRANSPOSE", "T"),
                                  ("||", None, None), ("**", None, None), (".^", None, None)):
-            if rest.startswith(op):
+            if t.startswith(op, i, self.end):
                 if op == ":=":
                     self.error("unexpected ':=' inside an expression", [(i, i + 2)],
                                "a definition is NAME := expression, one per statement")
@@ -732,10 +757,10 @@ class _Lexer:
         if c in _VULGAR:
             self.pos += 1
             return self._emit("NUMBER", _VULGAR[c], i, i + 1)
-        m = _NUMBER_RE.match(rest)
+        m = _NUMBER_RE.match(t, i, self.end)
         if m:
-            self.pos += m.end()
-            return self._number(m.group(), i, i + m.end())
+            self.pos = m.end()
+            return self._number(m.group(), i, m.end())
         if re.match("[" + _LETTER + "]", c):
             return self._word(i)
         if c in "ℝ𝕊":
@@ -791,14 +816,12 @@ class _Lexer:
             self.pos += 1
             return "1" if t[i] == "₁" else "2"
         # _F, _2, _{F}, _{\mathrm{F}}, _{\mathrm F}: a brace opened inside is closed inside
-        m = re.match(r"_\s*(?:\{\s*(?:\\(?:mathrm|text|mathsf|rm)\s*(?:\{\s*(?P<wrapped>[A-Za-z0-9∞]+)"
-                     r"\s*\}|(?P<bare>[A-Za-z0-9∞]+))|(?P<braced>[A-Za-z0-9∞]+|\\infty))\s*\}"
-                     r"|(?P<char>[A-Za-z0-9∞]))", t[i:self.end])
+        m = _NORM_SUBSCRIPT_RE.match(t, i, self.end)
         if not m:
             return ""
         sub = next(g for g in m.group("wrapped", "bare", "braced", "char") if g)
         start = i
-        self.pos = i + m.end()
+        self.pos = m.end()
         if sub in ("F", "fro", "Fro"):
             return "F"
         if sub in ("1", "2"):
@@ -810,46 +833,41 @@ class _Lexer:
 
     def _exponent(self, start, hadamard=False):
         """What follows ^ (or .^ / **): T, −T, a number, ∘k, in braces, parentheses or bare."""
-        t = self.text
+        t, end = self.text, self.end
         self._skip_space()
         i = self.pos
-        rest = t[i:self.end]
-        prime = re.match(r"\{\s*(?:\\prime\s*)+\}|\\prime(?![A-Za-z])", rest)
+        prime = _PRIME_EXPONENT_RE.match(t, i, end)
         if prime and not hadamard:      # f^{\prime}: the name's prime (LaTeX's ' is the transpose)
-            return self._prime(start, i + prime.end(), prime.group().count("prime"))
-        if rest.startswith("∘"):
+            return self._prime(start, prime.end(), prime.group().count("prime"))
+        if t.startswith("∘", i, end):
             hadamard, i = True, i + 1
-            rest = t[i:self.end]
-        elif rest.startswith("\\circ"):
+        elif t.startswith("\\circ", i, end):
             hadamard, i = True, i + 5
-            rest = t[i:self.end].lstrip()
-            i = self.end - len(rest)
-        if not rest.strip():
+            while i < end and t[i].isspace():
+                i += 1
+        if not _NOT_BLANK_RE.search(t, i, end):
             self.error("an exponent is missing after '^'", [(start, self.pos)],
                        "e.g. X^2, X^{-1}, X^T")
-        if rest[:1] in "{(":
-            close = "}" if rest[0] == "{" else ")"
-            depth, j = 0, 0
-            for j, ch in enumerate(rest):
-                if ch == rest[0]:
+        if t[i] in "{(":
+            opener, close = t[i], "}" if t[i] == "{" else ")"
+            depth = 0
+            for j in range(i, end):
+                if t[j] == opener:
                     depth += 1
-                elif ch == close:
+                elif t[j] == close:
                     depth -= 1
                     if depth == 0:
                         break
             else:
                 self.error("unbalanced parentheses: the exponent is never closed",
                            [(i, i + 1)], f"add the matching '{close}'")
-            content, self.pos = rest[1:j], i + j + 1
+            content, self.pos = t[i + 1:j], j + 1
         else:
-            if self.dialect == "latex":
-                m = re.match(r"[-−]?\s*(?:\\[A-Za-z]+|.)", rest)
-            else:
-                m = re.match(r"[-−]?\s*(?:[0-9]+(?:\.[0-9]+)?|[A-Za-z⊤][A-Za-z0-9]*|.)", rest)
+            m = (_LATEX_EXPONENT_RE if self.dialect == "latex" else _EXPONENT_RE).match(t, i, end)
             if not m:
                 self.error("an exponent is missing after '^'", [(start, i + 1)],
                            "e.g. X^2, X^{-1}, X^T")
-            content, self.pos = m.group(), i + m.end()
+            content, self.pos = m.group(), m.end()
         span = (start, self.pos)
         kind, value = self._read_exponent(content, span, hadamard)
         return self._emit(kind, value, *span)
@@ -914,9 +932,9 @@ class _Lexer:
         t = self.text
         prev = self._prev()
         if t[start] == "_":
-            m = re.match(r"_\s*(\{\s*([^{}]*?)\s*\}|[0-9]+|\\[A-Za-z]+|.)", t[start:self.end])
+            m = _SUBSCRIPT_RE.match(t, start, self.end)
             content = m.group(2) if m and m.group(2) is not None else (m.group(1) if m else "")
-            end = start + (m.end() if m else 1)
+            end = m.end() if m else start + 1
         else:
             end = start
             while end < self.end and t[end] in SUBSCRIPT_DIGITS:
@@ -971,11 +989,11 @@ class _Lexer:
     def _word(self, start):
         t = self.text
         if self.dialect == "ascii":
-            m = re.match(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*", t[start:self.end])
+            m = _ASCII_WORD_RE.match(t, start, self.end)
             word = m.group()
             self.pos = start + len(word)
             return self._ascii_word(word, start, self.pos)
-        m = re.match("[" + _LETTER + "][" + _LETTER + _MARKS + "0-9]*", t[start:self.end])
+        m = _RUN_RE.match(t, start, self.end)
         run = m.group()
         self.pos = start + len(run)
         # a letter with an accent (X̂) is a name of its own; the plain parts are segmented
@@ -1050,12 +1068,13 @@ class _Lexer:
         i = 0
         while i < len(run):
             if run[i].isdigit():
-                m = re.match("[0-9]+", run[i:])
-                self._number(m.group(), start + i, start + i + m.end())
-                i += m.end()
+                m = _DIGITS_RE.match(run, i)
+                self._number(m.group(), start + i, start + m.end())
+                i = m.end()
                 continue
             taken = None
-            for j in range(len(run), i + 1, -1):
+            reach = max(self.reach, _LONGEST_FUNCTION if len(run) - i <= _LONGEST_FUNCTION else 0)
+            for j in range(min(len(run), i + reach), i + 1, -1):
                 piece = run[i:j]
                 if canonical_name(piece) in self.names:
                     taken = ("name", canonical_name(piece), j)
@@ -1134,15 +1153,15 @@ class _Lexer:
             return self._emit(type_, value, start, end)
         if cmd in ("frac", "dfrac", "tfrac"):
             self._skip_space()
-            m2 = re.match(r"([0-9])\s*([0-9])", t[self.pos:self.end])
+            m2 = _FRAC_DIGITS_RE.match(t, self.pos, self.end)
             if m2:          # \frac12 = \frac{1}{2}
                 self._emit("_FRAC", "frac", start, end)
                 for g in (1, 2):
-                    p = self.pos + m2.start(g)
+                    p = m2.start(g)
                     self._emit("_LPAR", "{", p, p)
                     self._emit("NUMBER", m2.group(g), p, p + 1)
                     self._emit("_RPAR", "}", p + 1, p + 1)
-                self.pos += m2.end()
+                self.pos = m2.end()
                 return None
             if self.pos < self.end and t[self.pos] != "{":
                 self.error(f"write \\{cmd} with braces: \\{cmd}{{a}}{{b}}", [(start, self.pos + 1)])
@@ -1180,10 +1199,10 @@ class _Lexer:
                 self.error(f"unbalanced braces after \\{cmd}", [(start, i + 1)])
             content, end = t[i + 1:j].strip(), j + 1
         else:
-            m = re.match(r"\\[A-Za-z]+|[A-Za-z0-9]", t[i:self.end])
+            m = _WRAPPED_RE.match(t, i, self.end)
             if not m:
                 self.error(f"\\{cmd} needs an argument", [(start, i)])
-            content, end = m.group(), i + m.end()
+            content, end = m.group(), m.end()
         self.pos = end
         span = (start, end)
         if content == "1":
@@ -1416,9 +1435,15 @@ class _E:
     shape as two dimension ids, the source span it came from; for the search over readings,
     the undeclared names with another possible shape on which its kind may depend (``flex``,
     through definitions too) and whether it is built from numbers and declared scalars alone
-    (``stated``)."""
+    (``stated``).
+
+    The children are the first ``n`` entries of a list, which a flattened Add, MatMul or
+    Hadamard shares with the node it extends: a + b + c … appends to one list (each node
+    sees only its own prefix, which never changes), so a chain of n operands is built in
+    O(n), not O(n²). A list given to the constructor is taken over, not copied."""
     __slots__ = (
-        "args",
+        "_list",
+        "_n",
         "coeff",
         "compare",
         "depth",
@@ -1433,10 +1458,11 @@ class _E:
 
     def __init__(self, kind, args, params, shape, span, one=False, coeff=Fraction(1),
                  depth=None, flex=_ARGS, stated=_ARGS):
-        self.kind, self.args, self.params, self.shape, self.span = kind, tuple(args), \
-            tuple(params), shape, span
+        self.kind, self.params, self.shape, self.span = kind, tuple(params), shape, span
+        self._list = args if type(args) is list else list(args)
+        self._n = len(self._list)
         self.depth = depth if depth is not None else \
-            1 + max((a.depth for a in self.args), default=0)
+            1 + max((a.depth for a in self._list), default=0)
         self.one = one
         self.coeff = coeff        # the numeric factor of a MatMul
         self.compare = False
@@ -1445,6 +1471,21 @@ class _E:
         if stated is _ARGS:
             stated = bool(self.args) and all(a.stated for a in self.args)
         self.stated = stated
+
+    @property
+    def args(self) -> tuple:
+        return tuple(self._list[:self._n])
+
+    @property
+    def last(self) -> _E:
+        return self._list[self._n - 1]
+
+    def extended(self, items) -> list:
+        """The children followed by items, for a node of this kind that extends this one: this
+        node's own list appended to, unless another node has extended it already."""
+        children = self._list if len(self._list) == self._n else self._list[:self._n]
+        children.extend(items)
+        return children
 
 
 _POOL = ["n", "m", "k", "p", "q", "r", "s", "t", "u", "v", "w"]
@@ -1478,7 +1519,9 @@ class _Elaborator:
         self.user_symbols: set[str] = set()
         self.result = None
         self.result_name = None
-        self.function_bodies = lexer.functions       # name → (parameter, body span)
+        # the bodies of the user functions, in the order of the text: (start, end, param, name)
+        self.function_bodies = sorted((start, end, param, name) for name, (param, (start, end))
+                                      in lexer.functions.items())
         self.functions: dict[str, tuple] = {}        # name → (parameter, body), elaborated
         self.statements = 0
         self.n_statements = lexer.n_statements
@@ -1603,26 +1646,30 @@ class _Elaborator:
 
     # --- the tree walk (iterative: deep inputs must not hit the recursion limit) -------------
     def run(self, tree) -> Program:
+        """Each node of the tree is built from its children's values, over the span from its
+        first token to its last (brackets included); the tokens whose names start with '_'
+        (punctuation) give their place to the span only."""
         from lark import Token
-        stack, values = [(tree, False)], []
+        stack, values, spans = [(tree, False)], [], []
         while stack:
             item, done = stack.pop()
             if isinstance(item, Token):
                 values.append(item)
+                spans.append((item.start_pos, item.end_pos))
                 continue
             if not done:
                 stack.append((item, True))
                 stack.extend((child, False) for child in reversed(item.children))
                 continue
             n = len(item.children)
-            args = values[len(values) - n:] if n else []
-            if n:
-                del values[len(values) - n:]
-            meta = item.meta
-            span = (getattr(meta, "start_pos", 0), getattr(meta, "end_pos", 0))
+            args = [v for v in values[len(values) - n:]
+                    if not (isinstance(v, Token) and v.type[0] == "_")]
+            span = (spans[-n][0], spans[-1][1]) if n else (0, 0)
+            del values[len(values) - n:], spans[len(spans) - n:]
             self.step += 1
             self.site = self.dims.where = span
             values.append(getattr(self, "_" + str(item.data))(span, args))
+            spans.append(span)
         self.step += 1
         return self.finish()
 
@@ -1696,8 +1743,10 @@ class _Elaborator:
 
     def _parameter_of(self, name, span):
         """The function whose body this use of a name is in, if the name is its parameter."""
-        for fname, (param, (start, end)) in self.function_bodies.items():
-            if param == name and start <= span[0] < end:
+        i = bisect.bisect_right(self.function_bodies, (span[0], math.inf)) - 1
+        if i >= 0:
+            _, end, param, fname = self.function_bodies[i]
+            if param == name and span[0] < end:
                 return fname
         return None
 
@@ -1829,7 +1878,8 @@ class _Elaborator:
         if e.kind == "Num":
             return self.num(-e.params[0], span)
         if e.kind == "MatMul":
-            return self.matmul_node(e.args, -e.coeff, e.shape, span)
+            return self.matmul_node(e.args, -e.coeff, e.shape, span, e.depth, flex=e.flex,
+                                    stated=e.stated)
         return self.matmul_node((e,), Fraction(-1), e.shape, span)
 
     def _negate(self, span, args):
@@ -1841,8 +1891,8 @@ class _Elaborator:
     def combine(self, kind, a, b, span, what):
         """a + b, a ∘ b, …: equal shapes, or one side broadcast as NumPy does."""
         a, b, shape = self.broadcast_pair(a, b, span, what)
-        args = (list(a.args) if a.kind == kind else [a]) + (list(b.args) if b.kind == kind
-                                                             else [b])
+        tail = b.args if b.kind == kind else (b,)
+        args = a.extended(tail) if a.kind == kind else [a, *tail]
         depth = max(a.depth if a.kind == kind else a.depth + 1,
                     b.depth if b.kind == kind else b.depth + 1)
         return self.node(kind, args, (), shape, span, depth=depth, **self.joined(a, b))
@@ -1960,14 +2010,12 @@ class _Elaborator:
         return e
 
     # --- products --------------------------------------------------------------------------
-    def matmul_node(self, factors, coeff, shape, span, **kw):
-        factors = tuple(factors)
+    def matmul_node(self, factors, coeff, shape, span, depth=None, **kw):
         if not factors:
             return self.num(coeff, span)
         if coeff == 1 and len(factors) == 1:
             return factors[0]
         self.check_number(coeff, span)
-        depth = 1 + max(f.depth for f in factors)
         return self.node("MatMul", factors, (), shape, span, coeff=coeff, depth=depth, **kw)
 
     def _matmul(self, span, args):
@@ -1977,7 +2025,7 @@ class _Elaborator:
     def product(self, a, b, span):
         dims = self.dims
         # the digit 1 beside a matrix is the ones vector 𝟏 (1ᵀX1, 1bᵀ)
-        last = a.args[-1] if a.kind == "MatMul" and a.args else a
+        last = a.last if a.kind == "MatMul" else a
         if b.one and not self.is_scalar(last) and last.kind != "Num" \
                 and not dims.is1(last.shape[1]):
             b = self.ones(b.span, note=True)
@@ -1997,18 +2045,23 @@ class _Elaborator:
             shape = (self.ONE, self.ONE)
         else:
             shape = b.shape if sa else a.shape
-        coeff = Fraction(1)
-        factors = []
+        coeff, head, factors, inner = Fraction(1), None, [], 0
         for side, other_scalar in ((a, sb), (b, sa)):
             if side.kind == "Num":
                 coeff *= side.params[0]
             elif side.kind == "MatMul" and (other_scalar or not self.is_scalar(side)
                                             or all(self.is_scalar(f) for f in side.args)):
                 coeff *= side.coeff
-                factors.extend(side.args)
+                if side is a:
+                    head = a            # the product extends a's chain of factors
+                else:
+                    factors.extend(side.args)
+                inner = max(inner, side.depth - 1)
             else:
                 factors.append(side)
-        return self.matmul_node(factors, coeff, shape, span, **self.joined(a, b))
+                inner = max(inner, side.depth)
+        return self.matmul_node(head.extended(factors) if head else factors, coeff, shape,
+                                span, inner + 1, **self.joined(a, b))
 
     def _divide(self, span, args):
         a, b = args
@@ -2346,9 +2399,9 @@ class _Elaborator:
         for name in self.variables:
             r, c, structure = self.symbols[name]
             variables.append(Var(name, (self.resolve(r), self.resolve(c)), structure))
-        notes = dict.fromkeys(n() if callable(n) else n for n in self.notes)
+        notes = tuple(dict.fromkeys(n() if callable(n) else n for n in self.notes))
         return Program(self.text, definitions, result, self.result_name, tuple(variables),
-                       tuple(notes), tuple(self.functions))
+                       notes, tuple(self.functions))
 
     def resolve(self, d):
         return self.dim_name(d)

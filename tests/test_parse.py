@@ -1,5 +1,6 @@
 """The input language: every construct in every dialect gives the same hand-written tree."""
 
+import sys
 from fractions import Fraction as F
 
 import pytest
@@ -38,7 +39,7 @@ from matcalc.ir import (
     Variance,
     Vec,
 )
-from matcalc.reader import Program, detect_dialect, parse, parse_shape_spec
+from matcalc.reader import Program, canonical_name, detect_dialect, parse, parse_shape_spec
 
 # --- the names used in the expected trees (free dimensions are named n, m, k, p … in order
 # of first appearance) ------------------------------------------------------------------------
@@ -477,6 +478,55 @@ def test_numbers_at_the_limits_are_exact():
 
 def test_latex_backslash_before_a_line_break_is_a_space():
     assert parse("X \\\n+ \\frac12 Y").result == parse("X + ½Y").result
+
+
+def _repeat(unit, size, sep=" + "):
+    """Copies of unit(i) joined by sep, up to size characters."""
+    parts, length = [], 0
+    while length + len(unit(len(parts))) + len(sep) <= size:
+        parts.append(unit(len(parts)))
+        length += len(parts[-1]) + len(sep)
+    return sep.join(parts)
+
+
+# Inputs that grow with n: every kind of long run the front end meets.
+GROWING = {
+    "capitals": lambda n: "sum(" + "X" * n + ")",
+    "unicode capitals": lambda n: "sum(" + "X" * n + ")−1",
+    "declared run": lambda n: "W₁₂ ∈ ℝ^{n×n}; sum(" + "XW12" * (n // 4) + ")",
+    "variables": lambda n: _repeat(lambda i: f"x{i}'*y{i}", n),
+    "terms": lambda n: _repeat(lambda i: f"tr(A{i}*X)", n),
+    "unicode": lambda n: _repeat(lambda i: "sum(2Aᵀ(Ax − b)∘σ(Ax))", n),
+    "latex": lambda n: _repeat(lambda i: r"\frac{1}{2}\|X W^\top\|_F^2", n),
+    "definitions": lambda n: _repeat(lambda i: f"W{i} = A{i} X", n, "\n") + "\nsum(X)",
+    "functions": lambda n: _repeat(lambda i: f"f{i}(x) := x^2", n, "; ") + "; sum(f1(X))",
+    "products": lambda n: "tr(" + "A·" * (n // 2) + "A)",
+    "powers": lambda n: "sum(" + "X²" * (n // 2) + ")",
+}
+
+
+def _work(text):
+    """The Python function calls made in parsing text: a measure of the work that does not
+    depend on the machine or its load."""
+    canonical_name.cache_clear()
+    calls = 0
+
+    def count(frame, event, arg):
+        nonlocal calls
+        calls += event == "call"
+    sys.setprofile(count)
+    try:
+        parse(text)
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+@pytest.mark.parametrize("family", GROWING)
+def test_parse_work_grows_linearly(family):
+    parse("x")      # the grammar is built once
+    small, large = (_work(GROWING[family](n)) for n in (500, 2000))
+    assert large < 4.4 * small
 
 
 def test_long_expression_parses():
