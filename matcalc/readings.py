@@ -263,22 +263,33 @@ def _removes(out: Outcome, trial: Outcome, issue, name: str) -> bool:
     return True
 
 
-def _describe(reading: dict, other: dict) -> str:
-    names = sorted(n for n in reading if n not in other or other[n] != reading[n])
-    return " and ".join(f"{n} a {reading[n].kind}" for n in names) or "the convention"
+def _changed(reading: dict, other: dict) -> list:
+    return sorted(n for n in reading if n not in other)
 
 
-def _declaration(name: str, kind: str) -> str:
-    return f"{name} ∈ ℝ" if kind == "scalar" else f"{name} ∈ ℝⁿ"
+def _declare(names: list, kind: str) -> str:
+    return f"{', '.join(names)} ∈ {'ℝ' if kind == 'scalar' else 'ℝⁿ'}"
 
 
 def _ambiguous(issue, a: dict, b: dict, text: str) -> MatcalcError:
-    first = sorted(set(a) ^ set(b) or a)
-    hints = [_declaration(n, (a.get(n) or b[n]).kind) for n in first[:2]]
+    """Two readings at one cost: each named by its changes, with the declarations that choose
+    it, or (a broadcast) keep the convention's shapes and the broadcast."""
+    readings = []
+    for one, other in ((a, b), (b, a)):
+        names = _changed(one, other)
+        readings.append((" and ".join(f"{n} a {one[n].kind}" for n in names),
+                         "; ".join(_declare([n], one[n].kind) for n in names)))
+    hint = f"declare the shape you mean: {readings[0][1]}, or {readings[1][1]}"
+    if isinstance(issue, Broadcast):
+        names = _changed(a, b) + _changed(b, a)
+        by_kind: dict = {}
+        for n in sorted(names):
+            by_kind.setdefault(domain(n)[0][0], []).append(n)
+        hint += ", or " + "; ".join(_declare(ns, k) for k, ns in by_kind.items()) + \
+            " to broadcast"
     return MatcalcError(
-        f"two readings fit equally well: {_describe(a, b)}, or {_describe(b, a)}",
-        text, [issue.site],
-        f"declare the shape you mean, e.g. {' or '.join(hints)}")
+        f"two readings fit equally well: {readings[0][0]}, or {readings[1][0]}",
+        text, [issue.site], hint)
 
 
 def read(text: str, elaborate: Callable[[dict], Outcome]):

@@ -150,20 +150,28 @@ def test_numpy_row_rule_keeps_its_note():
         parse("XW + b").notes
 
 
-@pytest.mark.parametrize("text, hint", [
-    ("sum(x − λμ)", "declare the shape you mean, e.g. λ ∈ ℝⁿ or μ ∈ ℝⁿ"),
+@pytest.mark.parametrize("text, message, hint, span", [
+    ("sum(x − λμ)", "two readings fit equally well: λ a vector, or μ a vector",
+     "declare the shape you mean: λ ∈ ℝⁿ, or μ ∈ ℝⁿ, or λ, μ ∈ ℝ to broadcast", (4, 10)),
+    ("(bᵀy)ᵀ + x", "two readings fit equally well: x a scalar, or y a scalar",
+     "declare the shape you mean: x ∈ ℝ, or y ∈ ℝ, or x, y ∈ ℝⁿ to broadcast", (0, 10)),
 ])
-def test_two_readings_at_one_cost_are_asked_about(text, hint):
+def test_two_readings_at_one_cost_are_asked_about(text, message, hint, span):
     with pytest.raises(MatcalcError) as err:
         parse(text)
-    assert err.value.message == "two readings fit equally well: λ a vector, or μ a vector"
+    assert err.value.message == message
     assert err.value.hint == hint
-    assert err.value.spans == ((4, 10),)
+    assert err.value.spans == (span,)
 
 
-def test_declaring_settles_the_question():
-    assert shapes("λ ∈ ℝ; sum(x − λμ)")["μ"] == ("n", 1)
-    assert shapes("λ ∈ ℝⁿ; sum(x − λμ)")["μ"] == (1, 1)
+@pytest.mark.parametrize("text, name, shape", [
+    ("λ ∈ ℝ; sum(x − λμ)", "μ", ("n", 1)),
+    ("λ ∈ ℝⁿ; sum(x − λμ)", "μ", (1, 1)),
+    ("λ, μ ∈ ℝ; sum(x − λμ)", "x", ("n", 1)),
+    ("x, y ∈ ℝⁿ; (bᵀy)ᵀ + x", "b", ("n", 1)),
+])
+def test_declaring_settles_the_question(text, name, shape):
+    assert shapes(text)[name] == shape
 
 
 def test_errors_are_those_of_the_conventional_reading():
