@@ -1586,7 +1586,9 @@ class _Elaborator:
         return self._names[root]
 
     def _name_free_dims(self):
-        pool = [p for p in _POOL if p not in self.user_symbols]
+        # never a declared size's or a variable's name: n in X/n is not X's rows
+        taken = self.user_symbols | self.symbols.keys() | self.all_defined.keys()
+        pool = [p for p in _POOL if p not in taken]
         used = set(self._names.values())
         counter = 0
         for d in range(len(self.dims.parent)):
@@ -1596,7 +1598,7 @@ class _Elaborator:
             name = next((p for p in pool if p not in used), None)
             while name is None:
                 counter += 1
-                if f"d{counter}" not in used and f"d{counter}" not in self.user_symbols:
+                if f"d{counter}" not in used and f"d{counter}" not in taken:
                     name = f"d{counter}"
             self._names[root] = name
             used.add(name)

@@ -239,3 +239,13 @@ def test_messages_quote_the_source_shortened(text, quoted):
     with pytest.raises(MatcalcError) as err:
         parse(text)
     assert err.value.message.endswith(f"the sum {quoted} needs equal shapes")
+
+
+def test_a_free_size_never_takes_a_variables_name():
+    """n in sum((Xw − y)^∘2)/n is a scalar variable (one divides by scalars): X's rows are not
+    also called n, which would print a gradient 2Xᵀ(Xw − y)/n with two meanings of n."""
+    text = "sum((Xw − y)^∘2)/n"
+    assert shapes(text) == {"X": ("m", "k"), "w": ("k", 1), "y": ("m", 1), "n": (1, 1)}
+    result = derive(text, "w")
+    report = result.check()
+    assert report.ok, str(report)
