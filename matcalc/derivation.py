@@ -28,7 +28,7 @@ from .ir import (Add, Broadcast, D, Diag, DiagOf, Expr, Frob, Func, Hadamard, Ha
                  MatMul, Mean, Num, Power, Softmax, Sum, Trace, Transpose, Unvec, Var, Vec,
                  Zero, is_scalar, substitute, walk)
 from .printers import reads_alone
-from .simplify import factor, simplify
+from .simplify import factor, fold_definitions, simplify
 
 # Operations whose differential is the operation of the differentials: d moves through them
 # without a line of its own (d tr(A) = tr(dA), d(A + B) = dA + dB, d(Aᵀ) = dAᵀ …).
@@ -254,17 +254,111 @@ def gradient_lines(function: Expr, wrt: Var, definitions: dict, result: Expr, te
                                   textbook, named)
 
 
-def _closing_lines(gs: list, dx: D, result: Expr, textbook, named: dict) -> list[Line]:
+@dataclass(frozen=True)
+class Block:
+    """A part of a derivation: lines whose first has ``lead`` on its left (df, ∂L/∂Y : dY),
+    and what is read off at its end: [(∂L/∂Y, its value)]."""
+    lead: Expr
+    lines: list
+    results: list
+
+
+def adjoint(fname: str, name: str, shape) -> Var:
+    """∂L/∂Y: the adjoint of a defined name, as a name the printers write as such."""
+    return Var(f"∂{fname}/∂{name}", shape)
+
+
+def is_adjoint(e: Expr) -> bool:
+    return isinstance(e, Var) and e.name.startswith("∂")
+
+
+def backprop_blocks(function: Expr, wrt: Var, definitions: dict, fname: str, result: Expr,
+                    textbook, named: dict) -> list[Block]:
+    """The derivation through a chain of definitions read backwards, by named adjoints, as in
+    the batch-norm paper: dL = … ⇒ ∂L/∂Y = G; then from each definition, last first,
+    ∂L/∂Y : dY = ∂L/∂Y : d(its definition) = Σ A : dZ, each name's adjoint ∂L/∂Z = ΣA read off
+    once every definition that uses Z has given its part; at the end ∂L/∂X, and the result."""
+    names = {n: Var(n, e.shape) for n, e in definitions.items()}
+    through = [n for n in definitions if _depends(names[n], wrt, definitions)]
+    owners = [(None, function)] + [(n, definitions[n]) for n in reversed(through)]
+    users = {n: [o for o, e in owners if names[n] in walk(e)] for n in through}
+    parts: dict = {}                       # a name (or the variable) → the adjoint's parts
+    done: set = set()
+    blocks = []
+    for owner, expr in owners:
+        leaves = tuple(v for v in [*(names[n] for n in through), wrt] if v in walk(expr))
+        if owner is None:
+            lead, body = D(Var(fname, function.shape)), expr
+        else:
+            g = adjoint(fname, owner, expr.shape)
+            lead, body = Frob(g, D(names[owner])), Frob(g, expr)
+        lines = differential_lines(body, leaves, {}) if leaves else [Line(Num(0))]
+        # the rules' own forms written with the names: X − μ, not X − mean(X, 1)
+        lines[1:] = [Line(fold_definitions(line.body, definitions), line.laws)
+                     for line in lines[1:]]
+        if _has_d(lines[-1].body):
+            extraction = extraction_lines(lines[-1].body)
+            lines = lines + extraction[1:]
+            for g, x in extraction[-1].body:
+                parts.setdefault(x.arg, []).append(g)
+        done.add(owner)
+        results = [(adjoint(fname, n, definitions[n].shape), textbook(_total(parts[names[n]])))
+                   for n in through if names[n] in parts and n not in done and
+                   all(u in done for u in users[n]) and owner in users[n]]
+        blocks.append(Block(lead, lines, results))
+    # ∂L/∂X from its parts, the adjoints put in, and the identities of the printed form
+    total = _total(parts.get(wrt, [Zero(*wrt.shape)]))
+    values = {a: v for b in blocks for a, v in b.results}
+    terms = list(total.args) if isinstance(total, Add) else [total]
+    expanded = [simplify(_put_in(t, values)) for t in terms]
+    laws = tuple(Law((a, v)) for a, v in values.items() if any(a in walk(t) for t in terms))
+    lines = [Line(total)] + ([Line(_sum(expanded), laws)] if laws else [])
+    lines += [Line(line_expr(line), line.laws)
+              for line in _closing_lines(expanded, None, result, textbook, named)]
+    blocks.append(Block(adjoint(fname, wrt.name, wrt.shape), lines, []))
+    return blocks
+
+
+def _depends(e: Expr, wrt: Var, definitions: dict) -> bool:
+    if e == wrt:
+        return True
+    if isinstance(e, Var) and e.name in definitions:
+        return _depends(definitions[e.name], wrt, definitions)
+    return any(_depends(a, wrt, definitions) for a in e.args)
+
+
+def _total(parts: list) -> Expr:
+    return simplify(parts[0] if len(parts) == 1 else Add(*parts))
+
+
+def _sum(terms: list) -> Expr:
+    return terms[0] if len(terms) == 1 else Add(*terms)
+
+
+def _put_in(e: Expr, values: dict) -> Expr:
+    """e with each adjoint replaced by its value, until none is left."""
+    while any(is_adjoint(n) for n in walk(e)):
+        e = substitute(e, values)
+    return e
+
+
+def _closing_lines(gs: list, dx: D | None, result: Expr, textbook, named: dict) -> list[Line]:
+    """The terms ∂f/∂X is read off from (Gᵢ : dX, or Gᵢ alone for dx None) in their printed
+    form, and the identities that give the result."""
     out = []
     # each term in its printed form, where that is more than a reordering
     forms = [g if _reordered(f, g) else f for g, f in zip(gs, map(textbook, gs))]
+
+    def body(terms):
+        return _sum(terms) if dx is None else tuple((t, dx) for t in terms)
+
     if forms != gs:
-        out.append(Line(tuple((f, dx) for f in forms), _naming_laws(gs, forms, named)))
-    collected = forms[0] if len(forms) == 1 else Add(*forms)
+        out.append(Line(body(forms), _naming_laws(gs, forms, named)))
+    collected = _sum(forms)
     factored = factor(collected)
     if not (_reordered(result, collected) or _reordered(result, factored)):
         # an identity beyond collecting terms: the part of the sum that changes
-        out.append(Line(((result, dx),), (Law(_differing(factored, result)),)))
+        out.append(Line(body([result]), (Law(_differing(factored, result)),)))
     return out
 
 

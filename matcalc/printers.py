@@ -191,6 +191,9 @@ class Printer:
         form = getattr(self, "_precedence_" + type(e).__name__, None)
         return form(e) if form else PRECEDENCE.get(type(e).__name__, PREC_ATOM)
 
+    def _precedence_Var(self, e: Var) -> int:
+        return PREC_MUL if _is_adjoint_name(e.name) else PREC_ATOM     # Xᵀ(∂L/∂Y)
+
     def _precedence_Num(self, e: Num) -> int:
         return PREC_NEG if e.value < 0 else PREC_ATOM
 
@@ -528,6 +531,11 @@ class TextPrinter(Printer):
                       else f"({inner})")
 
 
+def _is_adjoint_name(name: str) -> bool:
+    """∂L/∂Y: the adjoint of Y in a derivation read backwards (not a name of the language)."""
+    return name.startswith("∂")
+
+
 def _differential(e: Expr) -> bool:
     """Is e a differential dX, possibly transposed (dXᵀ)?"""
     while isinstance(e, Transpose):
@@ -572,7 +580,8 @@ def _has_long_name(e: Expr) -> bool:
     """Is e a multi-letter name (possibly transposed or powered), like 'theta' or 'Wᵀ'?"""
     while isinstance(e, (Transpose, Power)):
         e = e.arg
-    return isinstance(e, Var) and len(_split_name(e.name)[0].rstrip("′")) > 1
+    return isinstance(e, Var) and len(_split_name(e.name)[0].rstrip("′")) > 1 and \
+        not _is_adjoint_name(e.name)                   # (∂L/∂Y) stands in parentheses
 
 
 class AsciiPrinter(TextPrinter):
@@ -588,6 +597,9 @@ class AsciiPrinter(TextPrinter):
         return self._print_Var(Var(name, SCALAR))
 
     def _print_Var(self, e: Var) -> str:
+        if _is_adjoint_name(e.name):                                # dL/dY
+            return "/".join("d" + self._print_Var(Var(n, SCALAR))
+                            for n in e.name[1:].split("/∂", 1))
         base, sub = _split_name(e.name.replace("′", ""))
         base, accent = split_accent(base)
         base = LETTER_ASCII.get(base, base)
@@ -727,6 +739,9 @@ class LatexPrinter(Printer):
         return rf"\frac{{{self.juxtapose(top)}}}{{{self.juxtapose(bottom)}}}"
 
     def _print_Var(self, e: Var) -> str:
+        if _is_adjoint_name(e.name):                                # ∂L/∂Y
+            f, x = e.name[1:].split("/∂", 1)
+            return rf"\frac{{\partial {latex_name(f)}}}{{\partial {latex_name(x)}}}"
         return latex_name(e.name)
 
     def _precedence_Var(self, e: Var) -> int:
@@ -865,8 +880,11 @@ def reads_alone(e: Expr) -> bool:
     differentials = list(dict.fromkeys(n for n in walk(e) if isinstance(n, D)))
     if not all(reads_alone(n.arg) for n in differentials):
         return False                                    # d(…) prints what it holds
+    # differentials and adjoints ∂L/∂Y read as names of their shapes
+    held = differentials + list(dict.fromkeys(n for n in walk(e) if isinstance(n, Var) and
+                                              _is_adjoint_name(n.name)))
     e = substitute(e, {n: Var(f"Ξ{SUBSCRIPT_DIGITS[i % 10] * (i // 10 + 1)}", n.shape)
-                       for i, n in enumerate(differentials)})
+                       for i, n in enumerate(held)})
     names = {n.name: shape_spec(n) for n in walk(e) if isinstance(n, Var)}
     functions = {n.name: n for n in walk(e) if isinstance(n, UserFunc)}
     printer = TextPrinter(colon=True)

@@ -9,7 +9,8 @@ from dataclasses import replace
 
 from .ir import (Add, Broadcast, D, Norm, Softmax, Transpose, UserFunc, Var, Zero,
                  dim_mul, fmt_shape, substitute, walk)
-from .derivation import differential_lines, gradient_lines, line_expr, vec_laws
+from .derivation import (Block, backprop_blocks, differential_lines, gradient_lines, line_expr,
+                         vec_laws)
 from .printers import (AsciiPrinter, LatexPrinter, TextPrinter, latex_name, latex_notes,
                        reads_alone, to_text)
 from .simplify import cost, present, simplify, textbook_form
@@ -258,9 +259,9 @@ def _dims_product(shape):
 
 
 def derivation(d) -> list:
-    """The derivation's parts: for a gradient the lines of df down to ∂f/∂X : dX; for a
-    Jacobian the lines of dF; for a Hessian both (df, then d∇f). Each part is (kind, lines),
-    kind "gradient" or "differential"."""
+    """The derivation's parts, each (kind, Block): for a gradient the lines of df down to
+    ∂f/∂X : dX, or through a chain of definitions the blocks of the backward reading (kind
+    "adjoint"); for a Jacobian the lines of dF (kind "differential"); for a Hessian both."""
     named = dict(d.definitions)
     if d.result_name:
         named[d.result_name] = d.function
@@ -271,13 +272,18 @@ def derivation(d) -> list:
     parts = []
     if d.kind != "jacobian":
         result = d.expr if d.kind == "gradient" else d.gradient
-        parts.append(("gradient", gradient_lines(d.function, d.wrt, d.definitions, result,
-                                                 textbook, named)))
+        if any(Var(n, e.shape) in walk(d.function) for n, e in d.definitions.items()):
+            parts += [("adjoint", b) for b in backprop_blocks(
+                d.function, d.wrt, d.definitions, d.fname, result, textbook, named)]
+        else:
+            parts.append(("gradient", Block(None, gradient_lines(
+                d.function, d.wrt, d.definitions, result, textbook, named), [])))
     if d.kind != "gradient":
         subject = d.function if d.kind == "jacobian" else d.gradient
         # a block Hessian's row: d(∂f/∂X) in the differentials of every variable
         leaves = tuple(y for y, _ in d.blocks) or d.wrt
-        parts.append(("differential", differential_lines(subject, leaves, named)))
+        parts.append(("differential", Block(None, differential_lines(subject, leaves, named),
+                                            [])))
     return parts
 
 
@@ -294,23 +300,30 @@ def render_steps(d, style: str = "text") -> str:
         nabla = rf"\frac{{\partial {f}}}{{\partial {x}}}" if style == "latex" else \
             f"{part}{f}/{part}{x}"
     blocks = []
-    for kind, lines in derivation(d):
-        target = f if kind == "gradient" or d.kind == "jacobian" else nabla
-        lead = _grouped(target, d) if kind == "differential" else target
-        rows = _rows(p, lines, _differential(lead, style), style)
-        if kind == "gradient" and d.kind == "hessian":
+    parts = derivation(d)
+    for i, (kind, block) in enumerate(parts):
+        target = f if kind != "differential" or d.kind == "jacobian" else nabla
+        target = _grouped(target, d) if kind == "differential" else target
+        lead = p.doprint(block.lead) if block.lead is not None else \
+            _differential(target, style)
+        rows = _rows(p, block.lines, lead, style)
+        rows += [(_implies(style) + " " + p.doprint(name), p.doprint(value), ())
+                 for name, value in block.results]
+        last_of_gradient = kind != "differential" and \
+            (i + 1 == len(parts) or parts[i + 1][0] == "differential")
+        if last_of_gradient and d.kind == "hessian":
             rows.append((_implies(style) + " " + nabla, _printer(style).doprint(d.gradient), ()))
         if kind == "differential":
             # vec(dF) = J vec(dX); a block Hessian's row: vec(d(∂f/∂X)) = Σ_Y H_XY vec(dY)
             column = d.function if d.kind == "jacobian" else d.wrt
-            parts = [(y, H) for y, H in d.blocks if not isinstance(H, Zero)] if d.block else \
-                [(d.wrt, d.expr)] * (not isinstance(d.expr, Zero))
+            hessians = [(y, H) for y, H in d.blocks if not isinstance(H, Zero)] if d.block \
+                else [(d.wrt, d.expr)] * (not isinstance(d.expr, Zero))
             jdx = " + ".join((r"\," if style == "latex" else " ").join(
-                [p.factor(H), _vec_text(p.doprint(D(y)), y, style)]) for y, H in parts) or "0"
+                [p.factor(H), _vec_text(p.doprint(D(y)), y, style)]) for y, H in hessians) or "0"
             if jdx != rows[-1][1]:                      # dF = 0 is its own vec form
-                laws = dict.fromkeys(law for y, _ in parts
+                laws = dict.fromkeys(law for y, _ in hessians
                                      for law in vec_laws(d.differential, y))
-                rows.append((_vec_text(_differential(lead, style), column, style), jdx,
+                rows.append((_vec_text(_differential(target, style), column, style), jdx,
                              tuple(_law(p, law, style) for law in laws)))
         blocks.append(rows)
     tail = render(d, style)[d.kind == "hessian":]         # ∇f concluded its own part

@@ -19,7 +19,7 @@ from roundtrip import PRINTERS, Reader, printed_forms, same_value
 
 from matcalc import derive
 from matcalc.errors import MatcalcError
-from matcalc.derivation import line_expr
+from matcalc.derivation import adjoint, is_adjoint, line_expr
 from matcalc.ir import D, UserFunc, Var, dim_value, substitute, walk
 from matcalc.printers import TextPrinter, to_ascii, to_text
 from matcalc.reader import parse
@@ -198,15 +198,21 @@ def _check_steps(text, wrt, kind, shapes=()):
     with_dx = {D(d.wrt): Var(dx_name, d.wrt.shape)}
     differential = _steps_value(reader, to_text(substitute(d.differential, with_dx)), dx_name,
                                 d.wrt.shape, dx, d.differential) if d.differential else None
-    for part, lines in derivation(d):
+    grad = reader.value(d.gradient if d.kind == "hessian" else d.expr)
+    for part, block in derivation(d):
         if part == "gradient":
-            grad = reader.value(d.gradient if d.kind == "hessian" else d.expr)
             want, like = np.array([[np.sum(grad * dx)]]), d.function
+        elif part == "adjoint":
+            # read backwards: the last block is ∂f/∂X itself, the others parts of it
+            if block.lead != adjoint(d.fname, d.wrt.name, d.wrt.shape):
+                continue
+            want, like = grad, d.wrt
         else:
             want, like = differential, d.differential
-        for line in lines:
+        for line in block.lines:
             body = line_expr(line)
-            if all(n == D(d.wrt) for n in walk(body) if isinstance(n, D)):
+            if all(n == D(d.wrt) for n in walk(body) if isinstance(n, D)) and \
+                    not any(is_adjoint(n) for n in walk(body)):
                 text = printer.doprint(substitute(body, with_dx))
                 got = _steps_value(reader, _with_derivatives(text, body), dx_name,
                                    d.wrt.shape, dx, like)
