@@ -189,16 +189,16 @@ class _Search:
         tie is ambiguous), or None."""
         by_cost = self.changes(reading, issue)
         for cost in sorted(by_cost):
-            works = []
+            works = {}          # settled readings, one for each set of changed names
             for name, inferred in by_cost[cost]:
                 changed = {**reading, name: inferred}
                 if _removes(out, self.elaborate(changed), issue, name):
                     settled = self.settle(changed)
                     if settled[1].program is not None:
-                        works.append(settled)
+                        works.setdefault(frozenset(settled[0]), settled)
             if works:
-                best = min(_cost(r) for r, _ in works)
-                tied = [w for w in works if _cost(w[0]) == best]
+                best = min(_cost(r) for r, _ in works.values())
+                tied = [w for w in works.values() if _cost(w[0]) == best]
                 if len(tied) > 1:
                     raise _ambiguous(issue, tied[0][0], tied[1][0], self.text)
                 return tied[0]

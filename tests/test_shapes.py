@@ -249,3 +249,22 @@ def test_a_free_size_never_takes_a_variables_name():
     result = derive(text, "w")
     report = result.check()
     assert report.ok, str(report)
+
+
+def test_equally_cheap_changes_that_meet_are_one_reading():
+    """Changing α first or β first, each place then asks for the other: both end at the same
+    reading, which is no ambiguity (the search, driven by scripted elaborations)."""
+    def broadcast(step, small):
+        return readings.Broadcast(step, (0, 1), ("scalar", "col"), (frozenset(small), frozenset()),
+                                  (None, None), False)
+    script = {
+        frozenset(): [broadcast(1, "αβ")],
+        frozenset("α"): [broadcast(2, "β")],
+        frozenset("β"): [broadcast(2, "α")],
+        frozenset("αβ"): [],
+    }
+
+    def elaborate(reading):
+        key = frozenset(reading)
+        return readings.Outcome(f"program {sorted(key)}", None, tuple(script[key]), (), 3)
+    assert readings.read("αβ", elaborate) == "program ['α', 'β']"
