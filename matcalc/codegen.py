@@ -111,6 +111,15 @@ ELEMENTWISE = {
     "heaviside": "({x} > 0.0).astype({dtype})",
 }
 SCALAR_FORMS = {"heaviside": "float({x} > 0.0)"}
+# The spectral functions and factors, through eigh and svd (the same SVD of one matrix gives
+# u_max and v_max of one sign).
+SPECTRAL = {
+    "lmax": "np.linalg.eigvalsh({})[-1]", "lmin": "np.linalg.eigvalsh({})[0]",
+    "norm2": "np.linalg.norm({}, 2)", "nuclear": 'np.linalg.norm({}, "nuc")',
+    "qmax": "np.linalg.eigh({})[1][:, -1:]", "qmin": "np.linalg.eigh({})[1][:, :1]",
+    "umax": "np.linalg.svd({}, full_matrices=False)[0][:, :1]",
+    "vmax": "np.linalg.svd({}, full_matrices=False)[2][:1].T", "polar": "_polar({})",
+}
 
 
 class NumpyPrinter:
@@ -337,6 +346,11 @@ class NumpyPrinter:
 
     def _Sum(self, e):
         return self.call("np.sum({})", e)
+
+    def _Spectral(self, e):
+        return Code(SPECTRAL[e.kind].format(self(e.arg).text), ATOM)
+
+    _SpectralFactor = _Spectral
 
     def _Mean(self, e):
         return self._along("{}.mean({})", e)
@@ -750,6 +764,11 @@ HELPERS = {
     rows = np.arange(m * n)
     k[rows, (rows % n) * m + rows // n] = 1.0
     return k
+''',
+    "_polar": '''def _polar(a):
+    """The orthogonal polar factor UVᵀ of the thin SVD a = UΣVᵀ."""
+    u, _, vt = np.linalg.svd(a, full_matrices=False)
+    return u @ vt
 ''',
     "_logsumexp": '''def _logsumexp(a, axis=None):
     """log(sum(exp(a))) along an axis (kept), or over every entry (a float), without overflow."""

@@ -23,8 +23,9 @@ from fractions import Fraction
 from .errors import UnsupportedError
 from .ir import (Add, Broadcast, Commutation, D, Det, Diag, DiagOf, Expr, Frob, Func, Hadamard,
                  HadPow, Identity, Kron, LogDet, LogSoftmax, LogSumExp, MatMul, Mean, Norm, Num,
-                 Ones, Power, Softmax, Sum, Trace, Transpose, Unvec, UserFunc, Var,
-                 Variance, Vec, Zero, count, dim_mul, is_scalar, product, unbroadcast, walk)
+                 Ones, Power, Softmax, Spectral, SpectralFactor, Sum, Trace, Transpose, Unvec,
+                 UserFunc, Var, Variance, Vec, Zero, count, dim_mul, is_scalar, product,
+                 unbroadcast, walk)
 from .simplify import simplify
 
 # --- derivatives of the elementwise functions, f ↦ f′ ------------------------------------------
@@ -57,6 +58,19 @@ FUNC_DERIVATIVE = {
     "relu": lambda a: Func("heaviside", a),                              # relu′ = H a.e.
     "softplus": lambda a: Func("sigmoid", a),                            # softplus′ = σ
     "heaviside": None,                                                   # H′ = 0 a.e. (Dirac dropped)
+}
+
+# What is said when the derivative of a spectral function holds, and what its factors are.
+SPECTRAL_NOTE = {
+    "lmax": "q_max(·) is the unit eigenvector of the largest eigenvalue of a symmetric matrix; "
+            "dλ_max = q_maxᵀ d(·) q_max holds where that eigenvalue is simple",
+    "lmin": "q_min(·) is the unit eigenvector of the smallest eigenvalue of a symmetric matrix; "
+            "dλ_min = q_minᵀ d(·) q_min holds where that eigenvalue is simple",
+    "norm2": "u_max(·), v_max(·) are the left and right singular vectors of the largest singular "
+             "value, of one sign (Mv_max = ‖M‖₂u_max); d‖·‖₂ = u_maxᵀ d(·) v_max holds where that "
+             "singular value is simple and positive",
+    "nuclear": "polar(·) = UVᵀ for the thin SVD UΣVᵀ (the orthogonal polar factor); "
+               "d‖·‖_* = polar(·) : d(·) holds where the matrix has full rank",
 }
 
 # What is said when a derivative holds only almost everywhere.
@@ -156,6 +170,28 @@ def _lin_norm_squared(e, d):
     return Frob(MatMul(Num(2), x), d(x))
 
 
+def _lin_spectral(e, d):
+    # dλ_max(A) = q qᵀ : dA for the unit eigenvector q of a simple λ_max (A symmetric)
+    # [Cookbook (68); Magnus–Neudecker, ch. 8, Thm 7]; d‖A‖₂ = u vᵀ : dA for the singular
+    # vectors of a simple largest singular value; d‖A‖_* = UVᵀ : dA where A has full rank
+    a = e.arg
+    if e.kind in ("lmax", "lmin"):
+        q = SpectralFactor(a, "q" + e.kind[1:])
+        gradient = MatMul(q, Transpose(q))
+    elif e.kind == "norm2":
+        gradient = MatMul(SpectralFactor(a, "umax"), Transpose(SpectralFactor(a, "vmax")))
+    else:
+        gradient = SpectralFactor(a, "polar")
+    return Frob(gradient, d(a))
+
+
+def _lin_spectral_factor(e, d):
+    raise UnsupportedError(
+        f"the derivative of the factor {e.kind} of a spectral function (the second derivative "
+        "of an eigenvalue or a singular value) is not supported yet",
+        hint="ask for the gradient; the Hessian of λ_max, ‖X‖₂ or ‖X‖_* is not derived")
+
+
 def _lin_frob(e, d):
     # d(A : B) = dA : B + A : dB
     a, b = e.args
@@ -225,6 +261,9 @@ LINEARIZE = {
              lambda e, d: Trace(MatMul(Power(e.arg, Fraction(-1)), d(e.arg)))),
     Norm: (Rule("norm", "d‖X‖_F = (X/‖X‖_F) : dX; d‖X‖₁ = sign(X) : dX"), _lin_norm),
     Sum: (Rule("sum of entries", "d sum(A) = sum(dA)"), _same_op),
+    Spectral: (Rule("spectral function", "dλ_max(A) = qqᵀ : dA; d‖A‖₂ = uvᵀ : dA; "
+                    "d‖A‖_* = UVᵀ : dA  [Cookbook (68)]"), _lin_spectral),
+    SpectralFactor: (Rule("spectral factor", "not derived"), _lin_spectral_factor),
     Frob: (Rule("Frobenius product rule", "d(A : B) = dA : B + A : dB"), _lin_frob),
     Diag: (Rule("Diag", "d Diag(v) = Diag(dv)"), _same_op),
     DiagOf: (Rule("diag", "d diag(A) = diag(dA)"), _same_op),
@@ -444,6 +483,8 @@ def gradient(f: Expr, wrt: Var, definitions: dict) -> Gradient:
             lin = linearize_rule(node)[1](node, lambda c: D(c) if dep(c) else None)
             if isinstance(node, Func) and node.name in FUNC_NOTE:
                 _note(result, FUNC_NOTE[node.name])
+            if isinstance(node, Spectral):
+                _note(result, SPECTRAL_NOTE[node.kind])
             if isinstance(node, UserFunc):
                 kinked = sorted({n.name for n in walk(node.body)
                                  if isinstance(n, Func) and n.name in FUNC_NOTE})

@@ -13,7 +13,7 @@ import numpy as np
 
 from .errors import MatcalcError
 from .ir import (Add, Commutation, Det, Diag, Expr, Func, HadPow, Identity, Kron, LogDet, MatMul,
-                 Power, Transpose, UserFunc, Var, Zero, dim_value, walk)
+                 Power, Spectral, Transpose, UserFunc, Var, Zero, dim_value, walk)
 from .printers import to_text
 from .stable import RULES as STABLE_RULES
 
@@ -134,6 +134,25 @@ class Evaluator:
 
     def _Sum(self, e):
         return np.array([[self(e.arg).sum()]])
+
+    # eigenvalues of the symmetric part ½(A + Aᵀ): A itself where A is symmetric, and off the
+    # symmetric matrices (a central difference along any V) the extension whose unstructured
+    # gradient is qqᵀ
+    def _Spectral(self, e):
+        a = self(e.arg)
+        if e.kind in ("lmax", "lmin"):
+            values = np.linalg.eigvalsh((a + a.T) / 2)
+            return np.array([[values[-1] if e.kind == "lmax" else values[0]]])
+        s = np.linalg.svd(a, compute_uv=False)
+        return np.array([[s[0] if e.kind == "norm2" else s.sum()]])
+
+    def _SpectralFactor(self, e):
+        a = self(e.arg)
+        if e.kind in ("qmax", "qmin"):
+            vectors = np.linalg.eigh((a + a.T) / 2)[1]
+            return vectors[:, -1:] if e.kind == "qmax" else vectors[:, :1]
+        u, _, vt = np.linalg.svd(a, full_matrices=False)   # one SVD: u and v of one sign
+        return {"umax": u[:, :1], "vmax": vt[:1].T, "polar": u @ vt}[e.kind]
 
     def _Frob(self, e):
         return np.array([[(self(e.args[0]) * self(e.args[1])).sum()]])
@@ -403,14 +422,31 @@ def random_inputs(expr: Expr, variables, sizes: dict, rng, definitions=None) -> 
 
 
 def kink_margin(expr: Expr, env: dict, sizes: dict, definitions=None) -> float:
-    """How far the arguments of relu/H/abs/sign are from their kink at 0 (inf if none)."""
+    """How far the arguments of relu/H/abs/sign are from their kink at 0, and the spectral
+    functions from where they are not differentiable: the gap of an extreme eigenvalue or the
+    largest singular value to the next, the smallest singular value under a nuclear norm
+    (inf if none)."""
     ev = Evaluator(env, sizes, definitions)
     margin = np.inf
     nodes = list(_nodes(expr)) + [n for d in (definitions or {}).values() for n in _nodes(d)]
     for node in nodes:
         if isinstance(node, Func) and node.name in KINKED:
             margin = min(margin, np.abs(ev(node.arg)).min())
+        if isinstance(node, Spectral):
+            margin = min(margin, spectral_gap(node.kind, ev(node.arg)))
     return margin
+
+
+def spectral_gap(kind: str, a: np.ndarray) -> float:
+    """How far a is from where the spectral function ``kind`` has no derivative."""
+    if kind in ("lmax", "lmin"):
+        values = np.linalg.eigvalsh((a + a.T) / 2)
+        gaps = np.diff(values)
+        return float(gaps[-1] if kind == "lmax" else gaps[0]) if gaps.size else np.inf
+    s = np.linalg.svd(a, compute_uv=False)
+    if kind == "nuclear":
+        return float(s[-1])
+    return float(min(s[0], s[0] - s[1])) if s.size > 1 else float(s[0])
 
 
 def directional_difference(f: Expr, wrt: Var, direction: np.ndarray, env: dict, sizes: dict,

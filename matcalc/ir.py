@@ -442,6 +442,110 @@ class Norm(Expr):
         return self.params[0]
 
 
+class Spectral(Expr):
+    """A spectral function of a matrix, a scalar: kind "lmax"/"lmin" the largest/smallest
+    eigenvalue λ_max(A), λ_min(A) of a symmetric A; "norm2" the spectral norm ‖A‖₂ (its
+    largest singular value); "nuclear" the nuclear norm ‖A‖_* (the sum of its singular
+    values)."""
+
+    param_names = ("kind",)
+    params_after_args = True
+
+    def __init__(self, arg: Expr, kind: str):
+        if kind not in SPECTRAL:
+            raise ValueError(f"unknown spectral function {kind!r}")
+        super().__init__(arg, kind)
+
+    def _shape(self):
+        if self.kind in ("lmax", "lmin"):
+            _require_square(self.arg, "an eigenvalue")
+        return SCALAR
+
+    @property
+    def kind(self) -> str:
+        return self.params[0]
+
+    @property
+    def requires_symmetric(self) -> bool:
+        """Is the argument required to be symmetric (real eigenvalues)?"""
+        return self.kind in ("lmax", "lmin")
+
+
+SPECTRAL = ("lmax", "lmin", "norm2", "nuclear")
+
+
+class SpectralFactor(Expr):
+    """A factor of an eigen- or singular value decomposition that the derivatives of the
+    spectral functions are made of: "qmax"/"qmin" the unit eigenvector of λ_max(A)/λ_min(A) of a
+    symmetric A (n×1); "umax"/"vmax" the left/right singular vectors of the largest singular
+    value (m×1, n×1, of matching signs); "polar" the orthogonal polar factor UVᵀ of the thin
+    SVD A = UΣVᵀ (m×n)."""
+
+    param_names = ("kind",)
+    params_after_args = True
+
+    def __init__(self, arg: Expr, kind: str):
+        if kind not in SPECTRAL_FACTORS:
+            raise ValueError(f"unknown spectral factor {kind!r}")
+        super().__init__(arg, kind)
+
+    def _shape(self):
+        a = self.arg
+        if self.kind in ("qmax", "qmin"):
+            _require_square(a, "an eigenvector")
+            return (a.rows, 1)
+        return {"umax": (a.rows, 1), "vmax": (a.cols, 1), "polar": a.shape}[self.kind]
+
+    @property
+    def kind(self) -> str:
+        return self.params[0]
+
+    @property
+    def requires_symmetric(self) -> bool:
+        return self.kind in ("qmax", "qmin")
+
+
+SPECTRAL_FACTORS = ("qmax", "qmin", "umax", "vmax", "polar")
+
+
+def is_symmetric(e: Expr, definitions: dict | None = None) -> bool:
+    """Is e symmetric by its form: a symmetric variable (or a defined name whose definition
+    is), I, Diag(v), 𝟏𝟏ᵀ of a square shape, a scalar multiple, power, inverse, entrywise
+    function or transpose of a symmetric matrix, a sum whose terms are symmetric or pair up as
+    A and Aᵀ, a product read the same backwards (XᵀX, XᵀSX, X⁻¹X⁻ᵀ), a Kronecker or Hadamard
+    product of symmetric matrices? False where the form does not show it."""
+    definitions = definitions or {}
+
+    def sym(a: Expr) -> bool:
+        return is_symmetric(a, definitions)
+
+    def transposed(a: Expr) -> Expr:            # aᵀ by its form: Aᵀ for A, A for Aᵀ
+        if isinstance(a, Transpose):
+            return a.arg
+        return a if sym(a) else Transpose(a)
+
+    if e.rows != e.cols:
+        return False
+    if e.shape == SCALAR or isinstance(e, (Identity, Diag, Zero, Ones)):
+        return True
+    if isinstance(e, Var):
+        return e.symmetric or e.name in definitions and sym(definitions[e.name])
+    if isinstance(e, Broadcast):
+        return e.arg.shape == SCALAR
+    if isinstance(e, (Transpose, Power, HadPow, Func, UserFunc)):
+        return sym(e.arg)
+    if isinstance(e, (Hadamard, Kron)):
+        return all(sym(a) for a in e.args)
+    if isinstance(e, Add):
+        rest = [a for a in e.args if not sym(a)]
+        return sorted(map(repr, rest)) == sorted(repr(transposed(a)) for a in rest)
+    if isinstance(e, MatMul):
+        chain = [a for a in e.args if a.shape != SCALAR]
+        return all(a == transposed(b) for a, b in zip(chain, reversed(chain))) and \
+            (len(chain) % 2 == 0 or sym(chain[len(chain) // 2]))
+    return False
+
+
 class Sum(Expr):
     """sum(A): the sum of all entries, 𝟏ᵀA𝟏."""
 

@@ -97,7 +97,21 @@ FUNCTION_SPELLINGS = {
     "LSE": "logsumexp",
     "norm": "norm", "norm2": "norm2", "norm1": "norm1", "inv": "inv", "vector": "vector",
     "matrix": "matrix",
+    # spectral functions and the factors of their derivatives (λ_max(X), q_max(X), ‖X‖_* …)
+    "lambda_max": "lambda_max", "lambda_min": "lambda_min", "norm_nuc": "norm_nuc",
+    "q_max": "q_max", "q_min": "q_min", "u_max": "u_max", "v_max": "v_max", "polar": "polar",
 }
+# The spectral functions and factors by key: (IR node, kind).
+SPECTRAL_KEYS = {
+    "lambda_max": ("Spectral", "lmax"), "lambda_min": ("Spectral", "lmin"),
+    "norm_nuc": ("Spectral", "nuclear"), "q_max": ("SpectralFactor", "qmax"),
+    "q_min": ("SpectralFactor", "qmin"), "u_max": ("SpectralFactor", "umax"),
+    "v_max": ("SpectralFactor", "vmax"), "polar": ("SpectralFactor", "polar"),
+}
+# A letter with the subscript max or min before a call: λ_max(X), \lambda_{\max}(X), q_min(X).
+_SUBSCRIPTED_FUNCTIONS = {("λ", "max"): "lambda_max", ("λ", "min"): "lambda_min",
+                          ("q", "max"): "q_max", ("q", "min"): "q_min", ("u", "max"): "u_max",
+                          ("v", "max"): "v_max"}
 CONSTANT_SPELLINGS = {"eye": "I", "ones": "1"}
 _LONGEST_GREEK = max(map(len, GREEK))
 _LONGEST_FUNCTION = max(map(len, FUNCTION_SPELLINGS))
@@ -111,7 +125,7 @@ _FUNCTION_DISPLAY = {"tr": "tr", "det": "det", "logdet": "logdet", "heaviside": 
 
 _ONE_ARG = {"tr", "det", "logdet", "exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "abs",
             "sign", "sigmoid", "relu", "softplus", "heaviside", "Diag", "diag", "vec",
-            "norm2", "norm1", "inv", "vector", "matrix"}
+            "norm2", "norm1", "inv", "vector", "matrix", *SPECTRAL_KEYS}
 _TWO_ARG = {"kron", "frob", "max", "min"}
 _THREE_ARG = {"clip"}
 # Reductions and softmax: (A) over a vector, (A, axis) along MATLAB's axis 1 or 2.
@@ -391,14 +405,15 @@ _FRAC_DIGITS_RE = re.compile(r"([0-9])\s*([0-9])")
 _WRAPPED_RE = re.compile(r"\\[A-Za-z]+|[A-Za-z0-9]")
 _ASCII_WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*")
 _RUN_RE = re.compile("[" + _LETTER + "][" + _LETTER + _MARKS + "0-9]*")
-_SUBSCRIPT_RE = re.compile(r"_\s*(\{\s*([^{}]*?)\s*\}|[0-9]+|\\[A-Za-z]+|.)")
+_SUBSCRIPT_RE = re.compile(
+    r"_\s*(\{\s*([^{}]*?)\s*\}|[0-9]+|\\[A-Za-z]+|m(?:ax|in)(?![A-Za-z])|.)")
 _PRIME_EXPONENT_RE = re.compile(r"\{\s*(?:\\prime\s*)+\}|\\prime(?![A-Za-z])")
 _LATEX_EXPONENT_RE = re.compile(r"[-−]?\s*(?:\\[A-Za-z]+|.)")
 _EXPONENT_RE = re.compile(r"[-−]?\s*(?:[0-9]+(?:\.[0-9]+)?|[A-Za-z⊤][A-Za-z0-9]*|.)")
 _NORM_SUBSCRIPT_RE = re.compile(
     r"_\s*(?:\{\s*(?:\\(?:mathrm|text|mathsf|rm)\s*(?:\{\s*(?P<wrapped>[A-Za-z0-9∞]+)"
-    r"\s*\}|(?P<bare>[A-Za-z0-9∞]+))|(?P<braced>[A-Za-z0-9∞]+|\\infty))\s*\}"
-    r"|(?P<char>[A-Za-z0-9∞]))")
+    r"\s*\}|(?P<bare>[A-Za-z0-9∞]+))|(?P<braced>[A-Za-z0-9∞*∗]+|\\infty|\\ast))\s*\}"
+    r"|(?P<char>[A-Za-z0-9∞*∗]))")
 _NOT_BLANK_RE = re.compile(r"\S")
 _DIGITS_RE = re.compile("[0-9]+")
 _WS = " \t\r\n\u00a0\u2009\u200a\u202f\u2002\u2003\u2005\u2006$&"
@@ -826,6 +841,8 @@ class _Lexer:
             return "F"
         if sub in ("1", "2"):
             return sub
+        if sub in ("*", "∗", "\\ast"):
+            return "*"             # ‖X‖_*: the nuclear norm
         self.error(f"unsupported norm ‖·‖_{sub}", [(start, self.pos)],
                    f"supported: {spelled('Frobenius norm', self.dialect, 'X')} (Frobenius), "
                    f"{spelled('2-norm', self.dialect, 'x')} (of a vector), "
@@ -948,6 +965,12 @@ class _Lexer:
             self.tokens.pop()
             self.pos = end
             return self._emit("CONSTANT", "K_{" + content + "}", prev.start_pos, end)
+        spectral = _SUBSCRIPTED_FUNCTIONS.get((prev.value, content.lstrip("\\")))
+        if spectral and self._peek_call(end):
+            # λ_max(X), q_min(X): a spectral function or factor, not an index
+            self.tokens.pop()
+            self.pos = end
+            return self._emit("FUNC_CALL", spectral, prev.start_pos, end)
         if not re.fullmatch(r"[0-9]+", content):
             self.error(f"index subscripts are not supported: '{t[prev.start_pos:end]}'",
                        [(start, end)],
@@ -2190,10 +2213,11 @@ class _Elaborator:
                 self.notes.append(f"'{self.src(span)}' read as the entrywise 1-norm "
                                   "(the sum of the absolute values of the entries)")
             return self.node("Norm", (e,), ("1",), (self.ONE, self.ONE), span)
+        if kind == "*":
+            return self.node("Spectral", (e,), ("nuclear",), (self.ONE, self.ONE), span)
         if kind == "2" and not (self.is_col(e) or self.is_row(e) or self.is_scalar(e)):
-            self.error(f"the spectral norm {self.src(span)} of a matrix is not supported",
-                       [span], "for the Frobenius norm write "
-                       + self.spelled("Frobenius norm", self.src(e)))
+            # ‖X‖₂ of a matrix: the spectral norm, its largest singular value
+            return self.node("Spectral", (e,), ("norm2",), (self.ONE, self.ONE), span)
         if kind == "" and not (self.is_col(e) or self.is_row(e) or self.is_scalar(e)):
             self.notes.append(f"'{self.src(span)}' of a matrix read as the Frobenius norm "
                               f"‖{self.src(e)}‖_F")
@@ -2277,9 +2301,8 @@ class _Elaborator:
                                [p.span])
                 kind = "1" if p.params[0] == 1 else "F"
                 if kind == "F" and not (self.is_col(e) or self.is_row(e)):
-                    self.error(f"the spectral norm {self.src(span)} of a matrix is not "
-                               "supported", [span], f"for the Frobenius norm write "
-                               f"norm({self.src(e)})")
+                    # norm(X, 2) of a matrix: the spectral norm, as in MATLAB
+                    return self.node("Spectral", (e,), ("norm2",), (one, one), span)
             elif len(operands) != 1:
                 self.error(f"{name} takes one argument", [span])
             if kind == "F" and not (self.is_col(e) or self.is_row(e) or self.is_scalar(e)):
@@ -2288,6 +2311,14 @@ class _Elaborator:
             return self.node("Norm", (e,), (kind,), (one, one), span)
         if key == "inv":
             return self.power_node(e, Fraction(-1), span)
+        if key in SPECTRAL_KEYS:
+            node, kind = SPECTRAL_KEYS[key]
+            if kind in ("lmax", "lmin", "qmax", "qmin"):
+                self.require_square(e, f"{name}({self.src(e)})", span)
+            rows, cols = e.shape
+            shape = {"qmax": (rows, one), "qmin": (rows, one), "umax": (rows, one),
+                     "vmax": (cols, one), "polar": (rows, cols)}.get(kind, (one, one))
+            return self.node(node, (e,), (kind,), shape, span)
         if key in ("vector", "matrix"):
             if e.kind != "Num" or e.params[0] != 1:
                 self.error(f"{name}(…) is supported only as {name}(1), the all-ones "
@@ -2394,8 +2425,11 @@ class _Elaborator:
                            f"use {what} next to a matrix of known size, e.g. X + I, or "
                            "declare the names it meets")
         self._name_free_dims()
-        definitions = tuple((name, self.build(e)) for name, e in self.definitions
-                            if not (name == self.result_name and e is self.result))
+        self.built: dict = {}           # the definitions built so far, name → tree
+        for name, e in self.definitions:
+            if not (name == self.result_name and e is self.result):
+                self.built[name] = self.build(e)
+        definitions = tuple(self.built.items())
         result = self.build(self.result)
         variables = []
         for name in self.variables:
@@ -2427,11 +2461,20 @@ class _Elaborator:
             cls = getattr(ir, e.kind)
             if e.kind == "Var":
                 return cls(params[0], params[1], params[2])
-            if cls.params_after_args:
-                return cls(*args, *params)
-            return cls(*params, *args)
+            node = cls(*args, *params) if cls.params_after_args else cls(*params, *args)
         except (ir.ShapeError, ValueError, TypeError) as err:
             raise MatcalcError(f"{self.src(e)}: {err}", self.text, [e.span]) from None
+        if getattr(node, "requires_symmetric", False) and \
+                not ir.is_symmetric(node.arg, self.built):
+            # eigenvalues are real (and their derivatives qqᵀ) for a symmetric matrix only
+            raise MatcalcError(
+                f"{self.src(e)} needs a symmetric matrix, and {self.src(e.args[0])} is not "
+                "symmetric by its form", self.text, [e.span],
+                "declare the matrix symmetric (" + self.spelled("symmetric", "S") + ") or take "
+                "its symmetric part, " + self.spelled("symmetric part", self.src(e.args[0])
+                                                      if e.args[0].kind == "Var" else
+                                                      f"({self.src(e.args[0])})"))
+        return node
 
 
 def _is_zero(e: _E) -> bool:
@@ -2463,6 +2506,8 @@ _SPELLINGS = {
     "Frobenius norm": ("‖{0}‖_F", "norm({0})", "\\|{0}\\|_F"),
     "2-norm": ("‖{0}‖₂", "norm2({0})", "\\|{0}\\|_2"),
     "1-norm": ("‖{0}‖₁", "norm1({0})", "\\|{0}\\|_1"),
+    "symmetric": ("{0} ∈ 𝕊^n", "{0}: n x n symmetric", "{0} \\in \\mathbb{{S}}^n"),
+    "symmetric part": ("½({0} + {0}ᵀ)", "0.5*({0} + {0}')", "\\frac{{1}}{{2}}({0} + {0}^\\top)"),
 }
 _DIALECTS = ("unicode", "ascii", "latex")
 

@@ -35,7 +35,8 @@ def _shape(shape, style: str) -> str:
 
 # Automatic names for long repeated subexpressions: a preferred letter by kind, else T₁, T₂ …
 # The residual R of a loss ‖R‖² is named E where it appears, if it is long.
-AUTO_NAME = {Softmax: "p"}
+AUTO_NAME = {Softmax: "p", ("SpectralFactor", "qmax"): "q", ("SpectralFactor", "qmin"): "q",
+             ("SpectralFactor", "umax"): "u", ("SpectralFactor", "vmax"): "v"}
 MIN_NAMED_LENGTH = 8      # characters of the printed subexpression
 MIN_RESIDUAL_LENGTH = 12
 MAX_AUTO_NAMES = 3
@@ -67,7 +68,9 @@ def auto_name(d, taken: set):
                    None)
         if sub is None:
             break
-        name = _fresh_name(AUTO_NAME.get(type(sub)), taken | {n for n, _ in named})
+        preferred = AUTO_NAME.get(type(sub)) or AUTO_NAME.get((type(sub).__name__,
+                                                               *sub.params[:1]))
+        name = _fresh_name(preferred, taken | {n for n, _ in named})
         var = Var(name, sub.shape)
         exprs = {f: substitute(e, {sub: var}) for f, e in exprs.items()}
         named = [(n, substitute(e, {sub: var})) for n, e in named] + [(name, sub)]

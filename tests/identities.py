@@ -18,6 +18,7 @@ class Row:
     expected: str
     source: str
     shapes: dict = field(default_factory=dict)
+    hessian: bool = True        # is the Hessian derived too (not of an eigenvalue yet)?
 
     @property
     def id(self) -> str:
@@ -163,6 +164,22 @@ ROWS = [
     Row("C, B ∈ 𝕊^n; tr((XᵀCX)⁻¹(XᵀBX))", "X", "2(B − CX(XᵀCX)⁻¹XᵀB)X(XᵀCX)⁻¹",
         "Cookbook (127): 2BX(XᵀCX)⁻¹ − 2CX(XᵀCX)⁻¹XᵀBX(XᵀCX)⁻¹", {"X": "n x m"}),
     Row("‖x − a‖₂", "x", "(x − a)/‖x − a‖₂", "Cookbook (129)"),
+    # --- spectral functions: where the eigenvalue or singular value is simple (full rank for
+    # the nuclear norm), Cookbook (68) dλ = qᵀ dA q, and dσ₁ = u₁ᵀ dA v₁ -----------------------
+    Row("S ∈ 𝕊^n; λ_max(S)", "S", "q_max(S)q_max(S)ᵀ", "Cookbook (68): dλ_max = qᵀ dS q",
+        hessian=False),
+    Row("S ∈ 𝕊^n; λ_min(S)", "S", "q_min(S)q_min(S)ᵀ", "Cookbook (68) for the smallest",
+        hessian=False),
+    Row("S ∈ 𝕊^n; λ_max(S) − λ_min(S)", "S", "q_max(S)q_max(S)ᵀ − q_min(S)q_min(S)ᵀ",
+        "the spread of the spectrum, Cookbook (68) twice", hessian=False),
+    Row("λ_max(XᵀX)", "X", "2Xq_max(XᵀX)q_max(XᵀX)ᵀ", "qqᵀ : (dXᵀX + XᵀdX) = 2Xqqᵀ : dX",
+        hessian=False),
+    Row("‖X‖₂", "X", "u_max(X)v_max(X)ᵀ", "dσ₁ = u₁ᵀ dX v₁ (spectral norm)", hessian=False),
+    Row("‖AX − B‖₂", "X", "Aᵀu_max(AX − B)v_max(AX − B)ᵀ", "uvᵀ : A dX = Aᵀuvᵀ : dX",
+        hessian=False),
+    Row("‖X‖_*", "X", "polar(X)", "d‖X‖_* = UVᵀ : dX for X = UΣVᵀ of full rank",
+        hessian=False),
+    Row("‖X‖_*²", "X", "2‖X‖_* polar(X)", "chain rule with the nuclear norm", hessian=False),
     # --- matrix powers ---------------------------------------------------------------------------
     Row("‖X²‖_F²", "X", "2(X²Xᵀ + XᵀX²)", "d(X²) = dX X + X dX"),
     # --- definitions (seed 003) ------------------------------------------------------------------

@@ -17,7 +17,7 @@ from matcalc.printers import latex_document, latex_notes
 
 CASES = [(row.text, row.wrt, row.shapes, "auto") for row in ROWS] + \
     [(row.text, row.wrt, row.shapes, "jacobian") for row in JACOBIAN_ROWS] + \
-    [(row.text, row.wrt, row.shapes, "hessian") for row in ROWS]
+    [(row.text, row.wrt, row.shapes, "hessian") for row in ROWS if row.hessian]
 IDS = [f"{text} wrt {wrt} ({kind})" for text, wrt, _, kind in CASES]
 
 

@@ -1,0 +1,100 @@
+"""Spectral functions (issue 14): λ_max, λ_min of a symmetric matrix, the spectral norm ‖X‖₂ and
+the nuclear norm ‖X‖_*: read in the three dialects, derived with the factors of the
+decompositions, checked numerically where they are differentiable, and refused where not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matcalc import MatcalcError, UnsupportedError, derive
+from matcalc.cli import main
+from matcalc.evaluate import spectral_gap
+from matcalc.ir import Spectral, is_symmetric
+from matcalc.reader import parse
+
+# (Unicode, ASCII, LaTeX, variable, gradient as printed)
+DIALECTS = [
+    ("S ∈ 𝕊^n; λ_max(S)", "S: n x n symmetric; lambda_max(S)",
+     r"S \in \mathbb{S}^n; \lambda_{\max}(S)", "S", "qqᵀ"),
+    ("S ∈ 𝕊^n; λ_min(S)", "S: n x n symmetric; lambda_min(S)",
+     r"S \in \mathbb{S}^{n}; \lambda_{\min}\left(S\right)", "S", "qqᵀ"),
+    ("λ_max(XᵀX)", "lambda_max(X'*X)", r"\lambda_{\max}(X^\top X)", "X", "2Xqqᵀ"),
+    ("‖X‖₂", "norm(X, 2)", r"\|X\|_2", "X", "u_max(X)v_max(X)ᵀ"),
+    ("‖X‖_*", "norm_nuc(X)", r"\|X\|_{*}", "X", "polar(X)"),
+]
+
+
+@pytest.mark.parametrize("unicode, ascii_, latex, wrt, gradient", DIALECTS,
+                         ids=[row[0] for row in DIALECTS])
+def test_every_dialect_reads_the_same_tree_and_checks(unicode, ascii_, latex, wrt, gradient):
+    trees = {parse(text).result for text in (unicode, ascii_, latex)}
+    assert len(trees) == 1
+    for text in (unicode, ascii_, latex):
+        r = derive(text, wrt)
+        assert r.text.splitlines()[0].startswith(f"∂f/∂{wrt} = {gradient}    ")
+        report = r.check()
+        assert report.ok, str(report)
+        assert any("holds where" in note for note in r.caveats)
+
+
+def test_the_spectral_norm_of_a_matrix_is_no_longer_an_error(capsys):
+    """‖X‖₂ of a matrix said "not supported, write ‖X‖_F"; it is the spectral norm, whose
+    gradient u₁v₁ᵀ the generated code computes from one SVD."""
+    assert main(["‖X‖₂", "--wrt", "X", "--check"]) == 0
+    out = capsys.readouterr().out
+    assert "∂f/∂X = u_max(X)v_max(X)ᵀ    (n×m)" in out and "FAILED" not in out
+    ns: dict = {}
+    exec(derive("‖X‖₂", "X").numpy, ns)  # noqa: S102 (the generated code, run as a user runs it)
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    u, s, vt = np.linalg.svd(x)
+    assert np.allclose(ns["grad_X"](x), np.outer(u[:, 0], vt[0]))
+    assert isinstance(parse("‖X‖₂").result, Spectral)
+    assert parse("‖x‖₂").result == parse("‖x‖_F").result          # a vector's stays Euclidean
+
+
+def test_nuclear_norm_gradient_is_the_polar_factor():
+    ns: dict = {}
+    exec(derive("‖X‖_*", "X").numpy, ns)  # noqa: S102
+    x = np.random.default_rng(1).standard_normal((5, 3))
+    polar = ns["grad_X"](x)
+    assert np.allclose(polar.T @ polar, np.eye(3))                 # orthonormal columns
+    assert np.allclose(polar.T @ x, (polar.T @ x).T)               # UᵀX = VΣVᵀ, symmetric
+
+
+def test_eigenvalues_need_a_symmetric_matrix():
+    with pytest.raises(MatcalcError, match="needs a symmetric matrix"):
+        parse("λ_max(XY)")
+    assert derive("λ_max(½(X + Xᵀ))", "X").check().ok
+
+
+@pytest.mark.parametrize("text, symmetric", [
+    ("XᵀX", True), ("XXᵀ + I", True), ("X + Xᵀ", True), ("Xᵀ(A + Aᵀ)X", True),
+    ("S ∈ 𝕊^n; XᵀSX", True), ("S ∈ 𝕊^n; S⁻¹ + λI", True), ("X⁻¹X⁻ᵀ", True),
+    ("XᵀDiag(x)X", True), ("X", False), ("XᵀAX", False), ("XᵀY", False), ("X + Y", False),
+    ("S ∈ 𝕊^n; SX", False),
+])
+def test_symmetric_by_form(text, symmetric):
+    assert is_symmetric(parse(text).result) == symmetric
+
+
+def test_the_hessian_is_refused_clearly():
+    with pytest.raises(UnsupportedError, match="not supported"):
+        derive("λ_max(XᵀX)", "X", kind="hessian")
+
+
+def test_the_check_stays_away_from_repeated_values():
+    """The margin the check keeps: the gap of the extreme eigenvalue to the next, of the largest
+    singular value to the next, the smallest singular value for the nuclear norm."""
+    assert spectral_gap("lmax", np.diag([1.0, 2.0, 2.0])) == 0
+    assert spectral_gap("lmin", np.diag([1.0, 1.0, 2.0])) == 0
+    assert spectral_gap("lmax", np.diag([1.0, 2.0, 4.0])) == 2
+    assert spectral_gap("norm2", np.diag([3.0, 3.0])) == 0
+    assert spectral_gap("nuclear", np.array([[1.0, 2.0], [2.0, 4.0]])) < 1e-12
+
+
+def test_a_composition_with_a_spectral_function_is_checked():
+    """λ_max inside a larger expression, with a definition and several variables."""
+    r = derive("C = XᵀX + μI; ℓ = λ_max(C) + ‖W − X‖_*²", ["X", "W", "μ"])
+    report = r.check()
+    assert report.ok, str(report)
