@@ -523,6 +523,7 @@ LATEX_COMMAND_WIDTH = {
     "Rightarrow": 15.5, "log": 13.0, "exp": 15.0, "det": 13.7, "sin": 11.5, "cos": 13.0,
     "tan": 14.0, "tanh": 19.6, "partial": 5.7, "nabla": 8.3, "|": 5.0, "langle": 3.9,
     "rangle": 3.9, "prime": 2.8, "sigma": 5.7, "delta": 4.4, "ell": 4.2, "mu": 6.0,
+    "max": 18.6, "min": 16.7, "lambda": 5.8, "ast": 5.0,
 }
 
 
