@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from typing import ClassVar
 
 from .errors import MatcalcError
 from .ir import (SCALAR, Add, Broadcast, D, Expr, Frob, Hadamard, HadPow, Identity, MatMul, Num,
@@ -511,9 +512,9 @@ class TextPrinter(Printer):
         return f"sum({self._print(e.arg)})"
 
     # the spectral functions and factors: λ_max(X), ‖X‖₂, ‖X‖_*, q_max(X), polar(X)
-    spectral = {"lmax": "λ_max({})", "lmin": "λ_min({})", "norm2": "‖{}‖₂",
-                "nuclear": "‖{}‖_*", "qmax": "q_max({})", "qmin": "q_min({})",
-                "umax": "u_max({})", "vmax": "v_max({})", "polar": "polar({})"}
+    spectral: ClassVar[dict] = {"lmax": "λ_max({})", "lmin": "λ_min({})", "norm2": "‖{}‖₂",
+                                "nuclear": "‖{}‖_*", "qmax": "q_max({})", "qmin": "q_min({})",
+                                "umax": "u_max({})", "vmax": "v_max({})", "polar": "polar({})"}
 
     def _print_Spectral(self, e) -> str:
         return self.spectral[e.kind].format(self._print(e.arg))
@@ -681,8 +682,9 @@ class AsciiPrinter(TextPrinter):
     def _print_Norm(self, e) -> str:
         return f"norm{'1' if e.kind == '1' else '2'}({self._print(e.arg)})"
 
-    spectral = {**TextPrinter.spectral, "lmax": "lambda_max({})", "lmin": "lambda_min({})",
-                "norm2": "norm({}, 2)", "nuclear": "norm_nuc({})"}
+    spectral: ClassVar[dict] = {**TextPrinter.spectral, "lmax": "lambda_max({})",
+                                "lmin": "lambda_min({})", "norm2": "norm({}, 2)",
+                                "nuclear": "norm_nuc({})"}
 
     def angle(self, a: str, b: str) -> str:
         return f"frob({a}, {b})"
@@ -827,15 +829,15 @@ class LatexPrinter(Printer):
     def _print_Sum(self, e) -> str:
         return r"\operatorname{sum}" + self.paren(self._print(e.arg))
 
-    spectral = {"lmax": r"\lambda_{{\max}}\left({}\right)",
-                "lmin": r"\lambda_{{\min}}\left({}\right)",
-                "norm2": r"\left\| {} \right\|_{{2}}", "nuclear": r"\left\| {} \right\|_{{*}}",
-                "qmax": r"q_{{\max}}\left({}\right)", "qmin": r"q_{{\min}}\left({}\right)",
-                "umax": r"u_{{\max}}\left({}\right)", "vmax": r"v_{{\max}}\left({}\right)",
-                "polar": r"\operatorname{{polar}}\left({}\right)"}
+    spectral: ClassVar[dict] = {"lmax": r"\lambda_{\max}", "lmin": r"\lambda_{\min}",
+                                "qmax": r"q_{\max}", "qmin": r"q_{\min}", "umax": r"u_{\max}",
+                                "vmax": r"v_{\max}", "polar": r"\operatorname{polar}"}
 
     def _print_Spectral(self, e) -> str:
-        return self.spectral[e.kind].format(self._print(e.arg))
+        inner = self._print(e.arg)
+        if e.kind in ("norm2", "nuclear"):
+            return self.delimited(r"\|", inner, r"\|") + ("_{2}" if e.kind == "norm2" else "_{*}")
+        return self.spectral[e.kind] + self.paren(inner)
 
     _print_SpectralFactor = _print_Spectral
 

@@ -85,8 +85,8 @@ BAD = [
      'declare the matrix symmetric (S ∈ 𝕊^n) or take its symmetric part, ½(X + Xᵀ)'),
     ('lambda_min(A*B)',
      'lambda_min(A*B) needs a symmetric matrix, and A*B is not symmetric by its form',
-     "declare the matrix symmetric (S: n x n symmetric) or take its symmetric part, "
-     "0.5*((A*B) + (A*B)')"),
+     ("declare the matrix symmetric (S: n x n symmetric) or take its symmetric part, "
+      "0.5*((A*B) + (A*B)')")),
     ('Y = WX; W = XXᵀ',
      'W is used before its definition',
      'define W first, or use another name for the variable'),

@@ -47,7 +47,7 @@ def test_the_spectral_norm_of_a_matrix_is_no_longer_an_error(capsys):
     ns: dict = {}
     exec(derive("‖X‖₂", "X").numpy, ns)  # noqa: S102 (the generated code, run as a user runs it)
     x = np.random.default_rng(0).standard_normal((4, 3))
-    u, s, vt = np.linalg.svd(x)
+    u, _, vt = np.linalg.svd(x)
     assert np.allclose(ns["grad_X"](x), np.outer(u[:, 0], vt[0]))
     assert isinstance(parse("‖X‖₂").result, Spectral)
     assert parse("‖x‖₂").result == parse("‖x‖_F").result          # a vector's stays Euclidean
