@@ -10,19 +10,21 @@ Each undeclared name has a *domain* of shapes, cheapest first; the first is the 
 
 A *reading* gives every undeclared name one shape of its domain; its cost is the sum of theirs.
 The reader elaborates the input under a reading (reader._Elaborator) and reports each broadcast
-it made and the first place where the shapes did not fit (an ``Outcome``). Starting from the
-convention, the search settles the *issues* of a reading in reading order:
+it made, each name with a scalar shape it met transposed, and the place where the shapes did not
+fit if any (an ``Outcome``). Starting from the convention, the search settles the *issues* of a
+reading in reading order:
 
-- a broadcast is an issue when the operand it widens has a shape that rests on undeclared names
-  (``x − μ``, ``Xθ − y``, ``½xᵀAx + c``) and another shape for one name involved makes the two
-  sides equal: the broadcast would only rescue a guess. A broadcast of a number or of a declared
-  name (``x + 1``, ``1 − σ(X)``), or one that no other shape avoids (``C − λ``: λ's other shape,
-  a vector, is still not C's shape; ``XW + b``), is taken as written;
-- a place where the shapes do not fit (``QKᵀ/√d``, d a vector) is an issue when another shape
-  for a name in it lets the reading go past that place.
+- a broadcast, unless the operand it widens is built from numbers and declared scalars alone
+  (``x + 1``, ``1 − σ(X)``, ``λ ∈ ℝ; x + λ``): it is removed by another shape for a name on
+  which either operand's kind depends (``x − μ``, ``Xθ − y``, ``½xᵀAx + c``) — the broadcast
+  would only rescue a guess; one that no other shape removes (``C − λ``: λ's other shape, a
+  vector, is still not C's; ``XW + b``) is taken as written;
+- a transposed name with a scalar shape (``θᵀx``): a transposed name is not a scalar;
+- a place where the shapes do not fit (``QKᵀ/√d``, d a vector): another shape for a name in it
+  may let the reading go past that place.
 
 An issue is settled by the cheapest change of one name that removes it, adds no broadcast
-involving that name, and leads to a reading that works; among equally cheap changes the reading
+involving that name (nor transposes it as a scalar), and leads to a reading that works; among equally cheap changes the reading
 of lower total cost wins, and two at the same cost are ambiguous: the reader asks for a
 declaration. Places that each have one cheapest change are settled together, in one
 elaboration, when those changes remove all of them (independent places x₁ − μ₁, x₂ − μ₂, …);
