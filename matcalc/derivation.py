@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from .differentiate import (ADJ_FROB, ADJ_SCALAR, ADJOINT, NORM_SQUARED, commutation,
                             linearize_rule)
 from .ir import (Add, Broadcast, D, Diag, DiagOf, Expr, Frob, Func, Hadamard, HadPow, Kron,
-                 MatMul, Mean, Num, Power, Softmax, Sum, Trace, Transpose, Unvec, Var, Vec,
+                 MatMul, Mean, Num, Ones, Power, Softmax, Sum, Trace, Transpose, Unvec, Var, Vec,
                  Zero, is_scalar, substitute, walk)
 from .printers import reads_alone
 from .simplify import factor, fold_definitions, simplify
@@ -118,6 +118,9 @@ def _recognized(raw: Expr, line: Expr) -> list:
         laws.append(Law((Hadamard(Func("exp", a), HadPow(one_plus, -1)), Func("sigmoid", a))))
     if _has(line, Softmax) and not _has(raw, Softmax):
         laws.append(Law((MatMul(Func("exp", a), Power(Sum(Func("exp", a)), -1)), Softmax(a, 1))))
+    for y in dict.fromkeys(n for n in walk(raw) if isinstance(n, Var) and
+                           n.structure == "onehot" and n not in walk(line)):
+        laws.append(Law((MatMul(y, Ones(y.cols, 1)), Ones(y.rows, 1))))   # each row sums to 1
     for n in walk(raw):
         factors = _hadamard_factors(n) if isinstance(n, Hadamard) else []
         if any(HadPow(f, -1) in factors for f in factors):

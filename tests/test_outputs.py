@@ -80,3 +80,13 @@ def test_notes_in_latex_keep_their_symbols():
         r"$\hat{X}$; $\|$x$\|_{2}$; $\mathbf{1}^{\top}$x $\le$ 2; "
         r"A $\oslash$ B $\circ$ C $\otimes$ D")
     assert "?" not in latex_prose(text, math=True)
+
+
+def test_jupyter_shows_the_notes():
+    """_repr_latex_ is one align* block: the results, then the notes as rows of text (MathJax
+    sets no $…$ inside \\text, so their math stands between the text pieces)."""
+    r = derive("½‖relu(XW₁ᵀ)W₂ᵀ − Y‖_F²", ["W₁", "W₂"])
+    shown = r._repr_latex_()
+    assert shown.startswith("\\begin{align*}") and shown.endswith("\\end{align*}")
+    assert r"&\text{note: }\text{relu}'\text{ = H holds almost everywhere" in shown
+    assert shown.count(r"\text{where } E") == 1 and "$" not in shown

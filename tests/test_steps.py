@@ -102,3 +102,10 @@ def test_each_adjoint_is_the_derivative_it_names(text, wrt):
         held = name.name.split("/∂", 1)[1]
         (truth,) = derive(text, held).derivatives
         assert np.allclose(reader.value(value), reader.value(truth.expr)), name.name
+
+
+def test_one_hot_rows_are_said_to_sum_to_one():
+    """The cross-entropy's 𝟏 : (softmax ∘ dZ)𝟏 comes from Y𝟏 = 𝟏 (rows of Y one-hot)."""
+    steps = derive("Y ∈ ℝ^{n×k} onehot; −sum(Y ∘ logsoftmax(XW))", "W").steps
+    assert "= −XᵀY : dW + 𝟏 : (softmax(XW) ∘ (X dW))𝟏      [G : A dX = AᵀG : dX; " \
+        "G : dx 𝟏ᵀ = G𝟏 : dx; Y𝟏 = 𝟏]" in steps
