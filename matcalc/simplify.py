@@ -15,6 +15,7 @@ from functools import lru_cache
 from itertools import product as cartesian
 from math import gcd
 
+from .errors import MatcalcError
 from .ir import (SCALAR, Add, Broadcast, Commutation, Diag, DiagOf, Expr, Frob, Func, Hadamard,
                  HadPow, Identity, Kron, LogSoftmax, LogSumExp, MatMul, Mean, Norm, Num, Ones,
                  Power, Size, Softmax, Sum, Trace, Transpose, Unvec, UserFunc, Var, Variance, Vec,
@@ -368,7 +369,9 @@ def _merge_scalar_powers(scalars: list) -> list:
 def _power(base: Expr, k: Fraction) -> Expr:
     if isinstance(base, Num) and k.denominator == 1:
         if base.value == 0 and k < 0:
-            raise ZeroDivisionError("division by zero in a constant")
+            # the input divides by something that is identically 0, as (λ − λ)⁻¹
+            raise MatcalcError("the expression has no value: it divides by something that is "
+                               "identically 0", hint="look for a denominator such as (λ − λ)")
         return Num(base.value ** int(k))
     return Power(base, k)
 

@@ -398,3 +398,9 @@ def test_help_and_option_errors_on_a_terminal_without_unicode(argv, status, stre
     terminal.flush()
     written = terminal.buffer.getvalue().decode("ascii")
     assert "usage: matcalc" in written and "?" not in written
+
+
+@pytest.mark.parametrize("text", ["λ ∈ ℝ; (λ − λ)⁻¹", "λ ∈ ℝ; x ∈ ℝⁿ; x/(λ − λ)"])
+def test_division_by_an_identically_zero_denominator_is_a_clear_error(text, capsys):
+    assert main([text, "--wrt", "λ"]) == 2
+    assert "identically 0" in capsys.readouterr().err
