@@ -8,12 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matcalc import derive, readings
+from matcalc import derive
 from matcalc.errors import MatcalcError
 from matcalc.evaluate import assign_sizes, evaluate, random_inputs
 from matcalc.ir import Broadcast, walk
 from matcalc.printers import to_text
-from matcalc.reader import parse
+from matcalc.reader import parse, readings
 
 
 def shapes(text: str, given: dict | None = None) -> dict:

@@ -9,7 +9,7 @@ Each undeclared name has a *domain* of shapes, cheapest first; the first is the 
 | upper-case (X, W₁, Σ)                  | matrix with free sizes (0)         |
 
 A *reading* gives every undeclared name one shape of its domain; its cost is the sum of theirs.
-The reader elaborates the input under a reading (reader._Elaborator) and reports each broadcast
+The reader elaborates the input under a reading (elaborate._Elaborator) and reports each broadcast
 it made, each name with a scalar shape it met transposed, and the place where the shapes did not
 fit if any (an ``Outcome``). Starting from the convention, the search settles the *issues* of a
 reading in reading order:
@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .errors import MatcalcError
+from ..errors import MatcalcError
 
 MAX_READINGS = 64       # elaborations of one input at most
 MAX_STEPS = 300_000     # tree steps over all its elaborations at most

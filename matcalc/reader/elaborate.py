@@ -1,0 +1,1114 @@
+"""Elaboration: the tree of the grammar → shape-checked IR. A mapping from each grammar alias to
+the node it builds, with symbolic dimensions unified by union–find (dims.py); it keeps the
+source span of every sub-expression for error messages, applies the conventions (and records a
+note for each) and finally builds the ``ir`` nodes, which check their shapes again."""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .. import ir
+from ..errors import MatcalcError
+from ..ir import Expr, Var
+from . import readings
+from .dims import _DimRef, _Dims
+from .lexer import _Lexer
+from .limits import _NUMBER_HINT, MAX_DEPTH, MAX_DIGITS, fits
+from .vocabulary import (
+    _AXIS_ARG,
+    _DIM_RE,
+    _ONE_ARG,
+    _THREE_ARG,
+    _TWO_ARG,
+    SPECTRAL_KEYS,
+    _dim_factors,
+    canonical_name,
+    parse_shape_spec,
+    spelled,
+)
+
+
+@dataclass(frozen=True)
+class Program:
+    """What the input says: definitions in order, the expression to differentiate, its free
+    variables and a note for every convention that was applied in reading it."""
+    source: str
+    definitions: tuple          # ((name, Expr), ...) in order
+    result: Expr                # the last statement's expression
+    result_name: str | None     # 'ℓ' for 'ℓ = ‖Y‖_F', None for a bare expression
+    variables: tuple            # free (non-defined) Vars, in order of first appearance
+    notes: tuple                # how the input was read
+    functions: tuple = ()       # names of the functions the input defines, f in f(x) := …
+
+
+MAX_FLEX = 16      # undeclared names followed per operand (readings.Broadcast.names)
+_NONE = frozenset()
+_ARGS = object()   # flex not given: the union of the children's
+# Nodes whose kind (scalar, vector, matrix) no shape of a name inside changes: reductions to a
+# scalar, and a broadcast, which takes the shape of what it meets (in a + b broadcast, the
+# kind of the sum is the other operand's)
+_KIND_FIXED = {"Sum", "Trace", "Det", "LogDet", "Norm", "Frob", "Broadcast"}
+
+
+def _union(sets):
+    """The union of name sets, None (too many to follow) beyond MAX_FLEX names."""
+    out = _NONE
+    for s in sets:
+        if s is None:
+            return None
+        if s:
+            out = out | s
+            if len(out) > MAX_FLEX:
+                return None
+    return out
+
+
+class _E:
+    """A node under construction: the IR class name, children, params (with _DimRefs), the
+    shape as two dimension ids, the source span it came from; for the search over readings,
+    the undeclared names with another possible shape on which its kind may depend (``flex``,
+    through definitions too) and whether it is built from numbers and declared scalars alone
+    (``stated``).
+
+    The children are the first ``n`` entries of a list, which a flattened Add, MatMul or
+    Hadamard shares with the node it extends: a + b + c … appends to one list (each node
+    sees only its own prefix, which never changes), so a chain of n operands is built in
+    O(n), not O(n²). A list given to the constructor is taken over, not copied."""
+    __slots__ = (
+        "_list",
+        "_n",
+        "coeff",
+        "compare",
+        "depth",
+        "flex",
+        "kind",
+        "one",
+        "params",
+        "shape",
+        "span",
+        "stated",
+    )
+
+    def __init__(self, kind, args, params, shape, span, one=False, coeff=Fraction(1),
+                 depth=None, flex=_ARGS, stated=_ARGS):
+        self.kind, self.params, self.shape, self.span = kind, tuple(params), shape, span
+        self._list = args if type(args) is list else list(args)
+        self._n = len(self._list)
+        self.depth = depth if depth is not None else \
+            1 + max((a.depth for a in self._list), default=0)
+        self.one = one
+        self.coeff = coeff        # the numeric factor of a MatMul
+        self.compare = False
+        # by default the names its children involve
+        self.flex = _union(a.flex for a in self.args) if flex is _ARGS else flex
+        if stated is _ARGS:
+            stated = bool(self.args) and all(a.stated for a in self.args)
+        self.stated = stated
+
+    @property
+    def args(self) -> tuple:
+        return tuple(self._list[:self._n])
+
+    @property
+    def last(self) -> _E:
+        return self._list[self._n - 1]
+
+    def extended(self, items) -> list:
+        """The children followed by items, for a node of this kind that extends this one: this
+        node's own list appended to, unless another node has extended it already."""
+        children = self._list if len(self._list) == self._n else self._list[:self._n]
+        children.extend(items)
+        return children
+
+
+_POOL = ["n", "m", "k", "p", "q", "r", "s", "t", "u", "v", "w"]
+
+
+class _Elaborator:
+    """Elaborates the tree under a reading (readings.py): the shapes of the undeclared names
+    that differ from the convention's. It records each broadcast it makes, and the place where
+    it stops, for the search over readings."""
+
+    def __init__(self, text: str, lexer: _Lexer, shapes: dict | None, reading: dict):
+        self.text = text
+        self.reading = reading                       # name → readings.Inferred
+        self.flexible: set[str] = set()              # undeclared names with another shape
+        self.uses: list[tuple] = []                  # (span, flex) of the names used
+        self.broadcasts: list = []                   # readings.Broadcast, in order
+        self.misfits: list = []                      # readings.Misfit, in order
+        self.step = 0                                # tree nodes elaborated
+        self.site = (0, 0)                           # the span of the node being elaborated
+        self.dialect = lexer.dialect
+        self.dims = _Dims()
+        self.ONE = self.dims.ONE
+        self.notes: list = list(lexer.notes)
+        self.all_defined = lexer.defined             # name → span (every definition)
+        self.defined: dict[str, _E] = {}             # processed so far
+        self.definitions: list = []
+        self.symbols: dict[str, tuple] = {}          # variable → (rows, cols, structure)
+        self.variables: list[str] = []
+        self.declared: dict[str, tuple] = {}         # name → (shape, structure, span)
+        self.inferred: list[tuple] = []              # (dim, what, span) of I and 𝟏
+        self.user_symbols: set[str] = set()
+        self.result = None
+        self.result_name = None
+        # the bodies of the user functions, in the order of the text: (start, end, param, name)
+        self.function_bodies = sorted((start, end, param, name) for name, (param, (start, end))
+                                      in lexer.functions.items())
+        self.functions: dict[str, tuple] = {}        # name → (parameter, body), elaborated
+        self.statements = 0
+        self.n_statements = lexer.n_statements
+        self._names: dict[int, object] = {}
+        for name, spec in (shapes or {}).items():
+            canon = canonical_name(name) or name
+            try:
+                shape, structure = parse_shape_spec(spec)
+            except MatcalcError as err:
+                raise MatcalcError(f"--shape {name}={spec}: {err.message}", hint=err.hint) \
+                    from None
+            self._declare(canon, shape, structure, None)
+        for decl in lexer.declarations:
+            for name, span in decl.names:
+                self._declare(name, decl.shape, decl.structure, span)
+
+    # --- helpers ---------------------------------------------------------------------------
+    def error(self, message, spans=(), hint=""):
+        raise MatcalcError(message, self.text, [s for s in spans if s], hint)
+
+    def src(self, e_or_span) -> str:
+        """The source of a node, blanks collapsed, shortened to 40 characters (read from its
+        first 200 unless they are mostly blank: every sum names itself, so this stays linear)."""
+        start, end = e_or_span.span if isinstance(e_or_span, _E) else e_or_span
+        s = " ".join(self.text[start:min(end, start + 200)].split())
+        if len(s) <= 40 and end > start + 200:
+            s = " ".join(self.text[start:end].split())
+        return s if len(s) <= 40 else s[:37] + "…"
+
+    def _declare(self, name, shape, structure, span):
+        if name in self.declared:
+            old_shape, old_sym, old_span = self.declared[name]
+            if (old_shape, old_sym) != (shape, structure):
+                self.error(f"{name} is declared twice, as {_fmt_decl(old_shape, old_sym)} and "
+                           f"as {_fmt_decl(shape, structure)}", [old_span, span],
+                           "keep one declaration")
+            return
+        self.declared[name] = (shape, structure, span)
+        for d in shape:
+            if isinstance(d, str):
+                self.user_symbols.update(d.split("·"))
+
+    def is_scalar(self, e: _E) -> bool:
+        return self.dims.is1(e.shape[0]) and self.dims.is1(e.shape[1])
+
+    def is_col(self, e):
+        return self.dims.is1(e.shape[1]) and not self.dims.is1(e.shape[0])
+
+    def is_row(self, e):
+        return self.dims.is1(e.shape[0]) and not self.dims.is1(e.shape[1])
+
+    def dim_name(self, d) -> str:
+        """The printed name of a dimension (free ones named in order of creation)."""
+        v = self.dims.val(d)
+        if isinstance(v, tuple):
+            return ir.dim_mul(self.dim_name(v[1]), self.dim_name(v[2]))
+        if v is not None:
+            return v
+        root = self.dims.find(d)
+        if root not in self._names:
+            self._name_free_dims()
+        return self._names[root]
+
+    def _name_free_dims(self):
+        # never a declared size's or a variable's name: n in X/n is not X's rows
+        taken = self.user_symbols | self.symbols.keys() | self.all_defined.keys()
+        pool = [p for p in _POOL if p not in taken]
+        used = set(self._names.values())
+        counter = 0
+        for d in range(len(self.dims.parent)):
+            root = self.dims.find(d)
+            if self.dims.value[root] is not None or root in self._names:
+                continue
+            name = next((p for p in pool if p not in used), None)
+            while name is None:
+                counter += 1
+                if f"d{counter}" not in used and f"d{counter}" not in taken:
+                    name = f"d{counter}"
+            self._names[root] = name
+            used.add(name)
+
+    def fmt(self, shape) -> str:
+        r, c = shape
+        if self.dims.is1(r) and self.dims.is1(c):
+            return "a scalar"
+        if self.dims.is1(c):
+            return f"a vector of length {self.dim_name(r)}"
+        if self.dims.is1(r):
+            return f"a row vector of length {self.dim_name(c)}"
+        return f"{self.dim_name(r)}×{self.dim_name(c)}"
+
+    def node(self, kind, args, params, shape, span, **kw) -> _E:
+        if kind in _KIND_FIXED:
+            kw.setdefault("flex", _NONE)
+        e = _E(kind, args, params, shape, span, **kw)
+        if e.depth > MAX_DEPTH:
+            self.error(f"the expression is nested too deeply (more than {MAX_DEPTH} levels, "
+                       "counting through the definitions it uses)", [span],
+                       "simplify the expression")
+        return e
+
+    def num(self, value, span, one=False) -> _E:
+        self.check_number(Fraction(value), span)
+        return self.node("Num", (), (Fraction(value),), (self.ONE, self.ONE), span, one=one,
+                         stated=True)
+
+    def check_number(self, value: Fraction, span):
+        """Numbers folded from numbers (2^10, 3·0.5, 1/8) obey the limits of written ones."""
+        if not fits(value):
+            self.error(f"the number {self.src(span)} is out of range", [span], _NUMBER_HINT)
+
+    def unify_or(self, a, b, message, spans, hint=""):
+        if not self.dims.unify(a, b):
+            self.error(message(), spans, hint)
+
+    def require_square(self, e: _E, what: str, span):
+        r, c = e.shape
+        if self.is_scalar(e):
+            return
+        if self.dims.unify(r, c):
+            return
+        self.error(f"{what} needs a square matrix, {self.src(e)} is {self.fmt(e.shape)}",
+                   [span])
+
+    # --- the tree walk (iterative: deep inputs must not hit the recursion limit) -------------
+    def run(self, tree) -> Program:
+        """Each node of the tree is built from its children's values, over the span from its
+        first token to its last (brackets included); the tokens whose names start with '_'
+        (punctuation) give their place to the span only."""
+        from lark import Token
+        stack, values, spans = [(tree, False)], [], []
+        while stack:
+            item, done = stack.pop()
+            if isinstance(item, Token):
+                values.append(item)
+                spans.append((item.start_pos, item.end_pos))
+                continue
+            if not done:
+                stack.append((item, True))
+                stack.extend((child, False) for child in reversed(item.children))
+                continue
+            n = len(item.children)
+            args = [v for v in values[len(values) - n:]
+                    if not (isinstance(v, Token) and v.type[0] == "_")]
+            span = (spans[-n][0], spans[-1][1]) if n else (0, 0)
+            del values[len(values) - n:], spans[len(spans) - n:]
+            self.step += 1
+            self.site = self.dims.where = span
+            values.append(getattr(self, "_" + str(item.data))(span, args))
+            spans.append(span)
+        self.step += 1
+        return self.finish()
+
+    def outcome(self, tree) -> readings.Outcome:
+        """The elaboration as the search over readings sees it."""
+        try:
+            program = self.run(tree)
+        except MatcalcError as err:
+            spans = [s for s in err.spans if s] or [self.site]
+            names = _union(f for (a, b), f in self.uses
+                           if any(s <= a and b <= e for s, e in spans))
+            self.misfits.append(readings.Misfit(
+                self.step, self.site, frozenset(self.flexible) if names is None else names,
+                "misfit"))
+            return readings.Outcome(None, err, tuple(self.broadcasts), tuple(self.misfits),
+                                    self.step)
+        return readings.Outcome(program, None, tuple(self.broadcasts), tuple(self.misfits),
+                                self.step)
+
+    # --- statements ------------------------------------------------------------------------
+    def _program(self, span, statements):
+        return None
+
+    def _expression(self, span, args):
+        self.statements += 1
+        if self.statements < self.n_statements:
+            self.error("only the last statement may be a bare expression", [span],
+                       "name it (f = …) to use it later, or remove it")
+        (e,) = args
+        self.result, self.result_name = e, None
+        self.result_kind = ("expression", span)
+
+    def _definition(self, span, args):
+        self.statements += 1
+        tok, e = args
+        name = tok.value
+        name_span = (tok.start_pos, tok.end_pos)
+        if name in self.declared:
+            shape, structure, dspan = self.declared[name]
+            r, c = (self.size(d) for d in shape)
+            if not (self.dims.unify(e.shape[0], r) and self.dims.unify(e.shape[1], c)):
+                self.error(f"{name} is declared {_fmt_decl(shape, structure)} but its "
+                           f"definition {self.src(e)} is {self.fmt(e.shape)}",
+                           [dspan, e.span])
+        if name in self.symbols:
+            # used as a free variable earlier (cannot happen: caught at the use)
+            self.error(f"{name} is used before its definition", [name_span])
+        self.defined[name] = e
+        self.definitions.append((name, e))
+        self.result, self.result_name = e, name
+        self.result_kind = ("definition", span)
+
+    def _function(self, span, args):
+        self.statements += 1
+        name_tok, param_tok, body = args
+        param = param_tok.value
+        if not self.is_scalar(body):
+            self.error(f"the body of {name_tok.value}({param}) must be a scalar expression of "
+                       f"{param}; it is {self.fmt(body.shape)}", [body.span])
+        stack = [body]
+        while stack:
+            e = stack.pop()
+            if e.kind == "Var" and e.params[0] != param:
+                self.error(f"the body of {name_tok.value}({param}) may use only {param} and "
+                           f"numbers, not {e.params[0]}", [e.span],
+                           f"pass {e.params[0]} in the argument instead, e.g. "
+                           f"{name_tok.value}({e.params[0]}X)")
+            stack.extend(e.args)
+        self.functions[name_tok.value] = (param, body)
+        self.result_kind = ("function", span)
+
+    def _parameter_of(self, name, span):
+        """The function whose body this use of a name is in, if the name is its parameter."""
+        i = bisect.bisect_right(self.function_bodies, (span[0], math.inf)) - 1
+        if i >= 0:
+            _, end, param, fname = self.function_bodies[i]
+            if param == name and span[0] < end:
+                return fname
+        return None
+
+    def _declaration(self, span, args):
+        self.statements += 1
+        self.result_kind = ("declaration", span)
+
+    # --- leaves ----------------------------------------------------------------------------
+    def _var(self, span, args):
+        (tok,) = args
+        name = tok.value
+        if self._parameter_of(name, span):
+            return self.node("Var", (), (name, (1, 1), ""), (self.ONE, self.ONE), span)
+        if name in self.defined:
+            # as deep as its definition: the derivation goes through it
+            d = self.defined[name]
+            structure = self.declared.get(name, (None, ""))[1]
+            if d.flex != _NONE:
+                self.uses.append((span, d.flex))
+            return self.node("Var", (), (name, (_DimRef(d.shape[0]), _DimRef(d.shape[1])),
+                                         structure), d.shape, span, depth=d.depth, flex=d.flex,
+                             stated=d.stated)
+        if name in self.all_defined:
+            self.error(f"{name} is used before its definition", [span, self.all_defined[name]],
+                       f"define {name} first, or use another name for the variable")
+        if name in self.user_symbols and name not in self.declared:
+            # a declared dimension used as a number: (1/N)𝟏ᵀX for X ∈ ℝ^{N×D}
+            self.notes.append(f"{name} read as the size {name} of a declared dimension")
+            return self.node("Size", (), (name,), (self.ONE, self.ONE), span, stated=True)
+        if name not in self.symbols:
+            self.variables.append(name)
+            if name in self.declared:
+                shape, structure, _ = self.declared[name]
+                self.symbols[name] = (self.size(shape[0]), self.size(shape[1]), structure)
+            else:
+                self.symbols[name] = self._by_convention(name)
+        r, c, structure = self.symbols[name]
+        flex = frozenset((name,)) if name in self.flexible else _NONE
+        if flex:
+            self.uses.append((span, flex))
+        stated = name in self.declared and self.declared[name][0] == (1, 1)
+        return self.node("Var", (), (name, (_DimRef(r), _DimRef(c)), structure), (r, c), span,
+                         flex=flex, stated=stated)
+
+    def _by_convention(self, name):
+        """The shape of an undeclared name: the reading's, else the convention's."""
+        shapes = readings.domain(name)
+        if len(shapes) > 1:
+            self.flexible.add(name)
+        inferred = self.reading.get(name)
+        kind = inferred.kind if inferred else shapes[0][0]
+        r = self.ONE if kind == "scalar" else self.dims.new()
+        c = self.dims.new() if kind == "matrix" else self.ONE
+        if inferred and kind == "vector":
+            self.dims.watched.add(r)
+
+        def note():
+            shape = ("scalar" if kind == "scalar" else
+                     f"vector of length {self.dim_name(r)}" if kind == "vector" else
+                     f"{self.dim_name(r)}×{self.dim_name(c)} matrix")
+            if not inferred:
+                return f"{name}: {shape} ({readings.convention(name)})"
+            use = self.src(self.dims.origin.get(r) or inferred.site)
+            site = self.src(inferred.site)
+            usual = f"as a {shapes[0][0]} by convention"
+            fault = "does not fit" if inferred.why == "misfit" else "would need a broadcast"
+            why = ("a transposed name is not a scalar" if inferred.why == "transposed" else
+                   f"{usual} it {fault} there" if use == site else
+                   f"{usual}, {site} {fault}")
+            return f"{name}: {shape}, from {use} ({why})"
+        self.notes.append(note)
+        return r, c, ""
+
+    def _num(self, span, args):
+        (tok,) = args
+        return self.num(Fraction(tok.value), span, one=(tok.value == "1"))
+
+    def _constant(self, span, args):
+        (tok,) = args
+        if tok.value.startswith("K_"):
+            return self.commutation(tok.value[3:-1], span)
+        if tok.value == "I":
+            d = self.dims.new()
+            self.inferred.append((d, "I", span))
+            return self.node("Identity", (), (_DimRef(d),), (d, d), span)
+        return self.ones(span)
+
+    def commutation(self, content, span):
+        """K_{m,n} (mn×mn); each size a number, a name or their product (k·n, k*n, k \\cdot n)."""
+        parts = [re.split(r"\s*(?:·|\*|\\cdot)\s*", p.strip()) for p in content.split(",")]
+        if len(parts) != 2 or not all(_DIM_RE.fullmatch(f) and f.strip("0")
+                                      for p in parts for f in p):
+            self.error(f"cannot read the commutation matrix K_{{{content}}}", [span],
+                       "write K_{m,n}: K_{m,n} vec(A) = vec(Aᵀ) for an m×n A")
+        for p in parts:
+            self.user_symbols.update(f for f in p if not f.isdigit())
+        m, n = (self.size("·".join(p)) for p in parts)
+        # from vec(A) to vec(Aᵀ), lengths in the Kronecker order of vec (columns·rows)
+        shape = (self.dims.product(m, n), self.dims.product(n, m))
+        return self.node("Commutation", (), (_DimRef(m), _DimRef(n)), shape, span)
+
+    def size(self, d):
+        """The dimension of a written size: a number, a symbol (n) or a product of them (k·n)."""
+        if isinstance(d, str) and "·" in d:
+            return functools.reduce(self.dims.product, map(self.size, _dim_factors(d)))
+        return self.dims.const(int(d) if isinstance(d, str) and d.isdigit() else d)
+
+    def ones(self, span, note=False):
+        d = self.dims.new()
+        self.inferred.append((d, "𝟏", span))
+        if note:
+            self.notes.append(f"'{self.src(span)}' next to a matrix read as the ones vector 𝟏")
+        return self.node("Ones", (), (_DimRef(d), 1), (d, self.ONE), span)
+
+    def _group(self, span, args):
+        (e,) = args
+        if e.one:
+            e = self.num(1, e.span)
+        return e
+
+    # --- sums and comparisons --------------------------------------------------------------
+    def _add(self, span, args):
+        a, op, b = args
+        if op.value == "-":
+            b = self.negate(b, b.span)
+        return self.combine("Add", a, b, span, f"the sum {self.src(span)}")
+
+    def negate(self, e: _E, span) -> _E:
+        if e.kind == "Num":
+            return self.num(-e.params[0], span)
+        if e.kind == "MatMul":
+            return self.matmul_node(e.args, -e.coeff, e.shape, span, e.depth, flex=e.flex,
+                                    stated=e.stated)
+        return self.matmul_node((e,), Fraction(-1), e.shape, span)
+
+    def _negate(self, span, args):
+        op, e = args
+        if op.value == "+":
+            return e
+        return self.negate(e, span)
+
+    def combine(self, kind, a, b, span, what):
+        """a + b, a ∘ b, …: equal shapes, or one side broadcast as NumPy does."""
+        a, b, shape = self.broadcast_pair(a, b, span, what)
+        tail = b.args if b.kind == kind else (b,)
+        args = a.extended(tail) if a.kind == kind else [a, *tail]
+        depth = max(a.depth if a.kind == kind else a.depth + 1,
+                    b.depth if b.kind == kind else b.depth + 1)
+        return self.node(kind, args, (), shape, span, depth=depth, **self.joined(a, b))
+
+    @staticmethod
+    def joined(a: _E, b: _E) -> dict:
+        """flex and stated of a node over a and b (its flattened children need not be
+        visited again)."""
+        return {"flex": _union((a.flex, b.flex)), "stated": a.stated and b.stated}
+
+    def broadcast_pair(self, a, b, span, what):
+        dims = self.dims
+        sa, sb = self.is_scalar(a), self.is_scalar(b)
+        if sa and sb:
+            return a, b, a.shape
+        if sa:
+            self.record(a, b, span)
+            return self.bcast(a, b.shape), b, b.shape
+        if sb:
+            self.record(b, a, span)
+            return a, self.bcast(b, a.shape), a.shape
+        a_vec = self.is_col(a) or self.is_row(a)
+        b_vec = self.is_col(b) or self.is_row(b)
+        if a_vec and not b_vec:
+            self.record(a, b, span)
+            return self.bcast_vector(a, b, span, what), b, b.shape
+        if b_vec and not a_vec:
+            self.record(b, a, span)
+            return a, self.bcast_vector(b, a, span, what), a.shape
+        if (self.is_col(a) and self.is_row(b)) or (self.is_row(a) and self.is_col(b)):
+            self.error(f"{self.src(a)} is {self.fmt(a.shape)} but {self.src(b)} is "
+                       f"{self.fmt(b.shape)} — {what} needs equal shapes",
+                       [a.span, b.span], "transpose one of them")
+
+        def message():
+            return (f"{self.src(a)} is {self.fmt(a.shape)} but {self.src(b)} is "
+                    f"{self.fmt(b.shape)} — {what} needs equal shapes")
+        ok = dims.unify(a.shape[0], b.shape[0]) and dims.unify(a.shape[1], b.shape[1])
+        if not ok:
+            self.error(message(), [a.span, b.span])
+        return a, b, a.shape
+
+    def kind(self, e: _E) -> str:
+        return ("scalar" if self.is_scalar(e) else "col" if self.is_col(e) else
+                "row" if self.is_row(e) else "matrix")
+
+    def leaf(self, e: _E):
+        """(name, transposed) when e is an undeclared name with another possible shape,
+        up to sign, a number factor and transposes; else None."""
+        transposed = False
+        while e.kind in ("Transpose", "MatMul") and len(e.args) == 1:
+            transposed ^= e.kind == "Transpose"
+            e = e.args[0]
+        if e.kind == "Var" and e.flex == frozenset(e.params[:1]):
+            return e.params[0], transposed
+        return None
+
+    def record(self, small: _E, big: _E, span):
+        """A broadcast of small to big's shape, for the search over readings."""
+        self.broadcasts.append(readings.Broadcast(
+            self.step, span, (self.kind(small), self.kind(big)), (small.flex, big.flex),
+            (self.leaf(small), self.leaf(big)), small.stated))
+
+    def bcast(self, e, shape):
+        return self.node("Broadcast", (e,), (_DimRef(shape[0]), _DimRef(shape[1])), shape,
+                         e.span)
+
+    def bcast_vector(self, v, m, span, what):
+        """A row or column vector v against a matrix m."""
+        dims = self.dims
+        rows, cols = m.shape
+        if self.is_row(v):
+            if not dims.unify(v.shape[1], cols):
+                self.error(f"{self.src(v)} is {self.fmt(v.shape)} but {self.src(m)} is "
+                           f"{self.fmt(m.shape)} — a row broadcast over {what} needs its "
+                           f"length to equal the columns ({self.dim_name(cols)})",
+                           [v.span, m.span])
+            return self.bcast(v, m.shape)
+        k = v.shape[0]
+        if dims.same(k, rows):          # its length is already the row count: a column
+            return self.bcast(v, m.shape)
+        if not dims.unify(k, cols):
+            if dims.unify(k, rows):
+                return self.bcast(v, m.shape)
+            self.error(f"{self.src(v)} is {self.fmt(v.shape)} but {self.src(m)} is "
+                       f"{self.fmt(m.shape)} — to broadcast it as a row (as NumPy does) its "
+                       f"length must equal the columns ({self.dim_name(cols)}); as a column, "
+                       f"the rows ({self.dim_name(rows)})", [v.span, m.span])
+        name = self.src(v)
+        self.notes.append(lambda: f"{name} added to {_article(self.fmt(m.shape))} matrix "
+                                  f"broadcasts as a row {name}ᵀ, as NumPy does")
+        t = self.node("Transpose", (v,), (), (v.shape[1], v.shape[0]), v.span)
+        return self.bcast(t, m.shape)
+
+    def _compare(self, span, args):
+        a, op, b = args
+        big, small = (a, b) if op.value == ">" else (b, a)
+        if small.kind == "Num" and small.params[0] == 0:
+            diff = big
+        else:
+            diff = self.combine("Add", big, self.negate(small, small.span), span,
+                                f"the comparison {self.src(span)}")
+        self.notes.append(f"'{self.src(span)}' read as the 0/1 indicator "
+                          f"H({self.src(big)}{'' if diff is big else ' − ' + self.src(small)})"
+                          " (Heaviside step; its derivative is 0 almost everywhere)")
+        e = self.node("Func", (diff,), ("heaviside",), diff.shape, span)
+        e.compare = True
+        return e
+
+    def _indicator(self, span, args):
+        tok, e = args
+        if not e.compare:
+            self.error(f"{self.text[tok.start_pos:tok.end_pos]}[…] needs a comparison such as "
+                       "C > 0.2", [span])
+        return e
+
+    # --- products --------------------------------------------------------------------------
+    def matmul_node(self, factors, coeff, shape, span, depth=None, **kw):
+        if not factors:
+            return self.num(coeff, span)
+        if coeff == 1 and len(factors) == 1:
+            return factors[0]
+        self.check_number(coeff, span)
+        return self.node("MatMul", factors, (), shape, span, coeff=coeff, depth=depth, **kw)
+
+    def _matmul(self, span, args):
+        a, b = args
+        return self.product(a, b, span)
+
+    def product(self, a, b, span):
+        dims = self.dims
+        # the digit 1 beside a matrix is the ones vector 𝟏 (1ᵀX1, 1bᵀ)
+        last = a.last if a.kind == "MatMul" else a
+        if b.one and not self.is_scalar(last) and last.kind != "Num" \
+                and not dims.is1(last.shape[1]):
+            b = self.ones(b.span, note=True)
+            dims.unify(b.shape[0], last.shape[1])
+        if a.one and self.is_row(b):
+            a = self.ones(a.span, note=True)
+        sa, sb = self.is_scalar(a), self.is_scalar(b)
+        if not sa and not sb:
+            if not dims.unify(a.shape[1], b.shape[0]):
+                whole = self.src(span)
+                self.error(f"{self.src(a)} is {self.fmt(a.shape)} but {self.src(b)} is "
+                           f"{self.fmt(b.shape)} — the product {whole} needs {self.src(a)}'s "
+                           f"columns ({self.dim_name(a.shape[1])}) to equal {self.src(b)}'s "
+                           f"rows ({self.dim_name(b.shape[0])})", [a.span, b.span])
+            shape = (a.shape[0], b.shape[1])
+        elif sa and sb:
+            shape = (self.ONE, self.ONE)
+        else:
+            shape = b.shape if sa else a.shape
+        coeff, head, factors, inner = Fraction(1), None, [], 0
+        for side, other_scalar in ((a, sb), (b, sa)):
+            if side.kind == "Num":
+                coeff *= side.params[0]
+            elif side.kind == "MatMul" and (other_scalar or not self.is_scalar(side)
+                                            or all(self.is_scalar(f) for f in side.args)):
+                coeff *= side.coeff
+                if side is a:
+                    head = a            # the product extends a's chain of factors
+                else:
+                    factors.extend(side.args)
+                inner = max(inner, side.depth - 1)
+            else:
+                factors.append(side)
+                inner = max(inner, side.depth)
+        return self.matmul_node(head.extended(factors) if head else factors, coeff, shape,
+                                span, inner + 1, **self.joined(a, b))
+
+    def _divide(self, span, args):
+        a, b = args
+        if not self.is_scalar(b):
+            self.error(f"cannot divide by {self.src(b)}: it is {self.fmt(b.shape)}, not a "
+                       "scalar", [b.span],
+                       f"for entrywise division write {self.spelled('entrywise division', 'A', 'B')}"
+                       f"; for the inverse, {self.spelled('inverse', 'X')}")
+        if b.kind == "Num":
+            if b.params[0] == 0:
+                self.error("division by zero", [b.span])
+            return self.product(a, self.num(1 / b.params[0], b.span), span)
+        return self.product(a, self.power_node(b, Fraction(-1), b.span), span)
+
+    def _fraction(self, span, args):
+        return self._divide(span, args)
+
+    def _hadamard(self, span, args):
+        a, op, b = args
+        if op.value == "⊘":
+            if a.kind == "Num" and a.params[0] == 1 and not self.is_scalar(b):
+                return self.node("HadPow", (b,), (Fraction(-1),), b.shape, span)
+            b = self.node("HadPow", (b,), (Fraction(-1),), b.shape, b.span)
+        return self.combine("Hadamard", a, b, span, f"{self.src(span)}")
+
+    def _kron(self, span, args):
+        a, b = args
+        shape = (self.dims.product(a.shape[0], b.shape[0]),
+                 self.dims.product(a.shape[1], b.shape[1]))
+        return self.node("Kron", (a, b), (), shape, span)
+
+    def _frob(self, span, args):
+        a, b = args
+        if not (self.dims.unify(a.shape[0], b.shape[0])
+                and self.dims.unify(a.shape[1], b.shape[1])):
+            self.error(f"{self.src(a)} is {self.fmt(a.shape)} but {self.src(b)} is "
+                       f"{self.fmt(b.shape)} — the Frobenius product needs equal shapes",
+                       [a.span, b.span])
+        return self.node("Frob", (a, b), (), (self.ONE, self.ONE), span)
+
+    # --- postfix ---------------------------------------------------------------------------
+    def _transpose(self, span, args):
+        e, _ = args
+        if e.one:
+            e = self.ones(e.span, note=True)
+        if self.leaf(e) and self.is_scalar(e):
+            self.misfits.append(readings.Misfit(self.step, span, e.flex, "transposed"))
+        return self.node("Transpose", (e,), (), (e.shape[1], e.shape[0]), span)
+
+    def _inverse_transpose(self, span, args):
+        e, tok = args
+        inv = self.power_node(e, Fraction(-1), span, tok)
+        return self.node("Transpose", (inv,), (), (inv.shape[1], inv.shape[0]), span)
+
+    def _power(self, span, args):
+        e, tok = args
+        return self.power_node(e, Fraction(tok.value), span, tok)
+
+    def power_node(self, e, k: Fraction, span, op=None):
+        """e^k; ``op`` is the token of the power when the input writes one (X^2, X**2, X²)."""
+        if k == 1:
+            return e
+        if e.kind == "Num":
+            base = e.params[0]
+            if base == 0 and k < 0:
+                self.error(f"division by zero: {self.src(span)}", [span])
+            if base < 0 and k.denominator != 1:
+                self.error(f"{self.src(span)} is not a real number", [span],
+                           "a negative number has no real fractional power")
+            if k.denominator == 1:
+                # bᵏ has at least k·(bits of b − 1) bits: too many to compute is out of range
+                bits = max(base.numerator.bit_length(), base.denominator.bit_length())
+                if bits > 1 and abs(k) * (bits - 1) > 4 * MAX_DIGITS:
+                    self.error(f"the number {self.src(span)} is out of range", [span],
+                               _NUMBER_HINT)
+                return self.num(base ** int(k), span)
+        if self.is_scalar(e):
+            return self.node("Power", (e,), (k,), e.shape, span)
+        what = self.src(span)
+        base = self.src(e)
+        # the base as an operand: with the parentheses that group it in the input
+        operand = re.sub(r"\\(?:left|right)(?![A-Za-z])\s*", "",
+                         self.text[span[0]:op.start_pos]).strip() if op is not None else base
+        entrywise = "for the entrywise power write " + \
+            self.spelled("entrywise power", operand, _fmt_num(k))
+        if self.is_col(e) or self.is_row(e):
+            if k == -1:
+                self.error(f"{what} needs a square matrix, {base} is {self.fmt(e.shape)}",
+                           [span], "a vector has no inverse; for "
+                           f"{self.spelled('entrywise division', 1, operand)} write "
+                           f"{self.spelled('entrywise power', operand, -1)}")
+            self.error(f"{what} needs a square matrix or a scalar, {base} is "
+                       f"{self.fmt(e.shape)}", [span], entrywise + (
+                           f"; for the squared norm, {self.spelled('squared norm', base)}"
+                           if k == 2 else ""))
+        if k.denominator != 1:
+            self.error(f"{what}: a matrix power needs an integer exponent", [span], entrywise)
+        if not self.dims.unify(e.shape[0], e.shape[1]):
+            self.error(f"{what} needs a square matrix, {base} is {self.fmt(e.shape)}", [span],
+                       "" if k == -1 else entrywise)
+        if op is not None and k != -1 and self.text.startswith(("^", "**"), op.start_pos):
+            # X^2 and X**2 are entrywise in other languages (NumPy's ** always): say so
+            self.notes.append(
+                f"'{what}' read as the matrix power "
+                + (self.spelled("product", operand, operand) + "; for the entrywise square "
+                   "write " + self.spelled("entrywise power", operand, 2) if k == 2 else
+                   f"(not entrywise); {entrywise}"))
+        return self.node("Power", (e,), (k,), e.shape, span)
+
+    def spelled(self, operation: str, *operands) -> str:
+        """An operation suggested to the user, spelled in the input's dialect."""
+        return spelled(operation, self.dialect, *operands)
+
+    def _hadpow(self, span, args):
+        e, tok = args
+        return self.node("HadPow", (e,), (Fraction(tok.value),), e.shape, span)
+
+    # --- functions -------------------------------------------------------------------------
+    def _norm(self, span, args):
+        _, e, close = args
+        kind = close.value
+        if kind == "1":
+            if not (self.is_col(e) or self.is_row(e) or self.is_scalar(e)):
+                self.notes.append(f"'{self.src(span)}' read as the entrywise 1-norm "
+                                  "(the sum of the absolute values of the entries)")
+            return self.node("Norm", (e,), ("1",), (self.ONE, self.ONE), span)
+        if kind == "*":
+            return self.node("Spectral", (e,), ("nuclear",), (self.ONE, self.ONE), span)
+        if kind == "2" and not (self.is_col(e) or self.is_row(e) or self.is_scalar(e)):
+            # ‖X‖₂ of a matrix: the spectral norm, its largest singular value
+            return self.node("Spectral", (e,), ("norm2",), (self.ONE, self.ONE), span)
+        if kind == "" and not (self.is_col(e) or self.is_row(e) or self.is_scalar(e)):
+            self.notes.append(f"'{self.src(span)}' of a matrix read as the Frobenius norm "
+                              f"‖{self.src(e)}‖_F")
+        return self.node("Norm", (e,), ("F",), (self.ONE, self.ONE), span)
+
+    def _abs(self, span, args):
+        (e,) = args
+        return self.node("Func", (e,), ("abs",), e.shape, span)
+
+    def _call(self, span, args):
+        tok, *operands = args
+        key = tok.value
+        name = self.text[tok.start_pos:tok.end_pos]
+        if key in _ONE_ARG and len(operands) != 1:
+            self.error(f"{name} takes one argument, not {len(operands)}", [span])
+        if key in _TWO_ARG and len(operands) != 2:
+            form = f"{key}(0, X)" if key in ("max", "min") else f"{key}(A, B)"
+            self.error(f"{name} takes two arguments: {form}", [span])
+        if key in _THREE_ARG and len(operands) != 3:
+            self.error(f"{name} takes three arguments: clip(X, low, high)", [span])
+        if key in _AXIS_ARG:
+            if len(operands) > 2:
+                self.error(f"{name} takes one or two arguments: {name}(A) or {name}(A, axis)",
+                           [span])
+            return self.axis_call(key, name, operands, span)
+        e = operands[0]
+        one = self.ONE
+        if key.startswith("fn:"):
+            name = key[3:]
+            if len(operands) != 1:
+                self.error(f"{name} takes one argument", [span])
+            if name not in self.functions:
+                self.error(f"{name} is used before its definition", [span],
+                           f"define {name}(x) := … first")
+            param, body = self.functions[name]
+            return self.node("UserFunc", (e,), (name, param, body), e.shape, span)
+        if key == "tr":
+            self.require_square(e, f"tr({self.src(e)})", span)
+            return self.node("Trace", (e,), (), (one, one), span)
+        if key == "det":
+            self.require_square(e, f"det({self.src(e)})", span)
+            return self.node("Det", (e,), (), (one, one), span)
+        if key == "logdet":
+            self.require_square(e, f"logdet({self.src(e)})", span)
+            return self.node("LogDet", (e,), (), (one, one), span)
+        if key == "log":
+            if e.kind == "Det":
+                return self.node("LogDet", e.args, (), (one, one), span)
+            if e.kind == "Func" and e.params[0] == "abs" and e.args[0].kind == "Det":
+                return self.node("LogDet", e.args[0].args, (), (one, one), span)
+        if key in ir.FUNCTIONS:
+            return self.node("Func", (e,), (key,), e.shape, span)
+        if key == "vec":
+            # vec X = Σⱼ eⱼ ⊗ Xeⱼ: its length in the Kronecker order, columns·rows
+            return self.node("Vec", (e,), (), (self.dims.product(e.shape[1], e.shape[0]), one),
+                             span)
+        if key == "Diag" or (key == "diag" and self.is_col(e)):
+            if not self.is_col(e) and not self.is_scalar(e):
+                self.error(f"Diag needs a column vector, {self.src(e)} is {self.fmt(e.shape)}",
+                           [span], "for the diagonal of a square matrix as a vector, "
+                           "write diag(X)")
+            if key == "diag":
+                self.notes.append(f"'{self.src(span)}' of a vector read as Diag({self.src(e)}),"
+                                  " the diagonal matrix (as in MATLAB)")
+            return self.node("Diag", (e,), (), (e.shape[0], e.shape[0]), span)
+        if key == "diag":
+            self.require_square(e, f"diag({self.src(e)})", span)
+            return self.node("DiagOf", (e,), (), (e.shape[0], one), span)
+        if key == "kron":
+            return self._kron(span, operands)
+        if key == "frob":
+            return self._frob(span, operands)
+        if key in ("max", "min", "clip"):
+            return self.clamp(key, operands, span)
+        if key in ("norm", "norm2", "norm1"):
+            kind = "1" if key == "norm1" else "F"
+            if len(operands) == 2:
+                p = operands[1]
+                if p.kind != "Num" or p.params[0] not in (1, 2):
+                    self.error(f"{name}(x, p) is supported for p = 1 and p = 2 (of a vector)",
+                               [p.span])
+                kind = "1" if p.params[0] == 1 else "F"
+                if kind == "F" and not (self.is_col(e) or self.is_row(e)):
+                    # norm(X, 2) of a matrix: the spectral norm, as in MATLAB
+                    return self.node("Spectral", (e,), ("norm2",), (one, one), span)
+            elif len(operands) != 1:
+                self.error(f"{name} takes one argument", [span])
+            if kind == "F" and not (self.is_col(e) or self.is_row(e) or self.is_scalar(e)):
+                self.notes.append(f"'{self.src(span)}' of a matrix read as the Frobenius norm "
+                                  "(as on matrixcalculus.org)")
+            return self.node("Norm", (e,), (kind,), (one, one), span)
+        if key == "inv":
+            return self.power_node(e, Fraction(-1), span)
+        if key in SPECTRAL_KEYS:
+            node, kind = SPECTRAL_KEYS[key]
+            if kind in ("lmax", "lmin", "qmax", "qmin"):
+                self.require_square(e, f"{name}({self.src(e)})", span)
+            rows, cols = e.shape
+            shape = {"qmax": (rows, one), "qmin": (rows, one), "umax": (rows, one),
+                     "vmax": (cols, one), "polar": (rows, cols)}.get(kind, (one, one))
+            return self.node(node, (e,), (kind,), shape, span)
+        if key in ("vector", "matrix"):
+            if e.kind != "Num" or e.params[0] != 1:
+                self.error(f"{name}(…) is supported only as {name}(1), the all-ones "
+                           f"{key}", [span])
+            if key == "vector":
+                return self.ones(span)
+            r, c = self.dims.new(), self.dims.new()
+            self.inferred.append((r, "matrix(1)", span))
+            self.inferred.append((c, "matrix(1)", span))
+            return self.node("Ones", (), (_DimRef(r), _DimRef(c)), (r, c), span)
+        self.error(f"unknown function '{name}'", [span])   # pragma: no cover
+
+    def axis_call(self, key, name, operands, span):
+        """sum/mean/var/logsumexp reduce, softmax/logsoftmax normalize, along an axis: the
+        given one (1 down the rows, 2 along the columns, as in MATLAB), else over a vector
+        (softmax of a matrix: along each row)."""
+        e, one = operands[0], self.ONE
+        if len(operands) == 2:
+            a = operands[1]
+            if a.kind != "Num" or a.params[0] not in (1, 2):
+                self.error(f"the axis of {name} must be 1 (down the rows) or 2 (along the "
+                           "columns)", [a.span], f"e.g. {name}(X, 1)")
+            axis = int(a.params[0])
+        elif key == "sum":
+            return self.node("Sum", (e,), (), (one, one), span)
+        elif self.is_col(e) or self.is_scalar(e):
+            axis = 1
+        elif self.is_row(e) or key in ("softmax", "logsoftmax"):
+            axis = 2
+        else:
+            self.error(f"{name} of a matrix needs an axis: {name}({self.src(e)}, 1) goes down "
+                       f"the rows, {name}({self.src(e)}, 2) along the columns", [span])
+        reduced = (one, e.shape[1]) if axis == 1 else (e.shape[0], one)
+        if key == "sum":
+            # sum(X, 1) = 𝟏ᵀX, sum(X, 2) = X𝟏
+            ones = self.node("Ones", (), (_DimRef(e.shape[axis - 1]), 1),
+                             (e.shape[axis - 1], one), span)
+            if axis == 1:
+                ones = self.node("Transpose", (ones,), (), (one, e.shape[0]), span)
+                return self.matmul_node((ones, e), Fraction(1), reduced, span)
+            return self.matmul_node((e, ones), Fraction(1), reduced, span)
+        kind = {"mean": "Mean", "var": "Variance", "logsumexp": "LogSumExp",
+                "softmax": "Softmax", "logsoftmax": "LogSoftmax"}[key]
+        shape = e.shape if key in ("softmax", "logsoftmax") else reduced
+        return self.node(kind, (e,), (axis,), shape, span)
+
+    def clamp(self, key, operands, span):
+        """max, min and clip written with relu, which carries the a.e. derivative H:
+        max(A, B) = B + relu(A − B), min(A, B) = A − relu(A − B),
+        clip(X, a, b) = a + relu(X − a) − relu(X − b) for numbers a < b."""
+        def plus(a, b):
+            return self.combine("Add", a, b, span, f"the sum in {self.src(span)}")
+
+        def minus(a, b):
+            return plus(a, self.negate(b, b.span))
+
+        def relu(x, y):      # relu(x − y), broadcast as the input does
+            diff = x if _is_zero(y) else minus(x, y)
+            return self.node("Func", (diff,), ("relu",), diff.shape, span)
+
+        def relu_text(x, y):
+            if y.kind == "Num" and y.params[0] <= 0:
+                return f"relu({self.src(x)}" + (f" + {-y.params[0]})" if y.params[0] else ")")
+            return f"relu({self.src(x)} − {self.src(y)})"
+
+        if key == "clip":
+            x, low, high = operands
+            if not (low.kind == "Num" and high.kind == "Num" and low.params[0] < high.params[0]):
+                self.error("clip(X, low, high) needs two numbers with low < high", [span],
+                           "e.g. clip(X, 0, 1)")
+            lower = relu(x, low) if _is_zero(low) else plus(low, relu(x, low))
+            out = minus(lower, relu(x, high))
+            reading = ("" if _is_zero(low) else f"{self.src(low)} + ") + \
+                f"{relu_text(x, low)} − {relu_text(x, high)}"
+        else:
+            a, b = operands
+            if _is_zero(a):
+                a, b = b, a        # max(0, X) = relu(X); min(0, X) = X − relu(X)
+            if key == "max":
+                out = relu(a, b) if _is_zero(b) else plus(b, relu(a, b))
+                reading = ("" if _is_zero(b) else f"{self.src(b)} + ") + relu_text(a, b)
+            else:
+                out = minus(a, relu(a, b))
+                reading = f"{self.src(a)} − {relu_text(a, b)}"
+        self.notes.append(f"'{self.src(span)}' read as {reading}")
+        return out
+
+    # --- the end: name the dimensions, build the IR -----------------------------------------
+    def finish(self) -> Program:
+        kind, span = self.result_kind
+        if kind in ("declaration", "function"):
+            what = "a function definition" if kind == "function" else "a declaration"
+            self.error(f"the input has no expression to differentiate: it ends with {what}",
+                       [span], "add the expression as the last statement")
+        if not self.dims.settle():
+            self.error("the sizes of a Kronecker product or vec do not match what they meet",
+                       hint="declare the names it meets")
+        inferred = Counter(self.dims.find(d) for d, _, _ in self.inferred)
+        for d, what, s in self.inferred:
+            # nothing but other I and 𝟏 tells its size (𝟏𝟏ᵀ𝟏 or I + I alone)
+            root = self.dims.find(d)
+            if self.dims.val(d) is None and self.dims.size[root] <= inferred[root]:
+                self.error(f"the size of {what} cannot be inferred", [s],
+                           f"use {what} next to a matrix of known size, e.g. X + I, or "
+                           "declare the names it meets")
+        self._name_free_dims()
+        self.built: dict = {}           # the definitions built so far, name → tree
+        for name, e in self.definitions:
+            if not (name == self.result_name and e is self.result):
+                self.built[name] = self.build(e)
+        definitions = tuple(self.built.items())
+        result = self.build(self.result)
+        variables = []
+        for name in self.variables:
+            r, c, structure = self.symbols[name]
+            variables.append(Var(name, (self.resolve(r), self.resolve(c)), structure))
+        notes = tuple(dict.fromkeys(n() if callable(n) else n for n in self.notes))
+        return Program(self.text, definitions, result, self.result_name, tuple(variables),
+                       notes, tuple(self.functions))
+
+    def resolve(self, d):
+        return self.dim_name(d)
+
+    def build(self, e: _E) -> Expr:
+        args = [self.build(a) for a in e.args]
+        params = []
+        for p in e.params:
+            if isinstance(p, _DimRef):
+                p = self.resolve(p.d)
+            elif isinstance(p, tuple) and p and isinstance(p[0], _DimRef):
+                p = tuple(self.resolve(x.d) for x in p)
+            elif isinstance(p, _E):
+                p = self.build(p)           # the body of a user function
+            params.append(p)
+        try:
+            if e.kind == "MatMul":
+                if e.coeff != 1:
+                    args.insert(0, ir.Num(e.coeff))
+                return ir.MatMul(*args)
+            cls = getattr(ir, e.kind)
+            if e.kind == "Var":
+                return cls(params[0], params[1], params[2])
+            node = cls(*args, *params) if cls.params_after_args else cls(*params, *args)
+        except (ir.ShapeError, ValueError, TypeError) as err:
+            raise MatcalcError(f"{self.src(e)}: {err}", self.text, [e.span]) from None
+        if getattr(node, "requires_symmetric", False) and \
+                not ir.is_symmetric(node.arg, self.built):
+            # eigenvalues are real (and their derivatives qqᵀ) for a symmetric matrix only
+            raise MatcalcError(
+                f"{self.src(e)} needs a symmetric matrix, and {self.src(e.args[0])} is not "
+                "symmetric by its form", self.text, [e.span],
+                "declare the matrix symmetric (" + self.spelled("symmetric", "S") + ") or take "
+                "its symmetric part, " + self.spelled("symmetric part", self.src(e.args[0])
+                                                      if e.args[0].kind == "Var" else
+                                                      f"({self.src(e.args[0])})"))
+        return node
+
+
+def _is_zero(e: _E) -> bool:
+    return e.kind == "Num" and e.params[0] == 0
+
+
+def _fmt_decl(shape, structure) -> str:
+    r, c = shape
+    if shape == (1, 1):
+        return "a scalar"
+    text = f"{r}×{c}" if c != 1 else f"a vector of length {r}"
+    return text + (f" {structure}" if structure else "")
+
+
+def _fmt_num(k: Fraction) -> str:
+    return str(k) if k.denominator == 1 else f"({k})"
+
+
+def _article(shape_text: str) -> str:
+    return ("an " if shape_text[:1] in "aeiouAEIOU8" or shape_text.startswith(("n×", "m×"))
+            else "a ") + shape_text

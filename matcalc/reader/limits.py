@@ -1,0 +1,35 @@
+"""The bounds on what the reader reads: the input's length, its nesting and depth, and the
+digits of a number (a number is an exact fraction, so its size is bounded before it is
+expanded)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+MAX_LENGTH = 100_000    # characters of input
+MAX_NESTING = 100       # nested brackets / bars
+MAX_DEPTH = 200         # depth of the expression tree
+MAX_DIGITS = 300        # digits of a number's numerator and of its denominator
+
+
+_NUMBER_BOUND = 10 ** MAX_DIGITS
+_NUMBER_HINT = (f"numbers are exact fractions with at most {MAX_DIGITS} digits above and below "
+                f"the line (1e-{MAX_DIGITS - 1} to 1e{MAX_DIGITS - 1})")
+
+
+def fits(value: Fraction) -> bool:
+    """Is the number within the limits: numerator and denominator of at most MAX_DIGITS
+    digits?"""
+    return abs(value.numerator) < _NUMBER_BOUND and value.denominator < _NUMBER_BOUND
+
+
+def _literal_fits(literal: str) -> bool:
+    """Is a written number (2, 0.5, 1e-5, 12/7) within the limits? Its size is read off its
+    digits and exponent before it is expanded (1e30800001 would take minutes to expand)."""
+    top, _, bottom = literal.partition("/")
+    for part in (top, bottom or "1"):
+        d = Decimal(part)
+        if d and (len(d.as_tuple().digits) > MAX_DIGITS or abs(d.adjusted()) > MAX_DIGITS):
+            return False
+    return not Decimal(bottom or "1") or fits(Fraction(top) / Fraction(bottom or "1"))
