@@ -350,6 +350,13 @@ class NumpyPrinter:
     def _Spectral(self, e):
         return Code(SPECTRAL[e.kind].format(self(e.arg).text), ATOM)
 
+    def _MatFunc(self, e):
+        return Code(f"_{e.name}({self(e.arg).text})", ATOM)
+
+    def _Frechet(self, e):
+        a, direction = (self(x).text for x in e.args)
+        return Code(f"_{e.name}_frechet({a}, {direction})", ATOM)
+
     _SpectralFactor = _Spectral
 
     def _Mean(self, e):
@@ -769,6 +776,50 @@ HELPERS = {
     """The orthogonal polar factor UVᵀ of the thin SVD a = UΣVᵀ."""
     u, _, vt = np.linalg.svd(a, full_matrices=False)
     return u @ vt
+''',
+    "_expm": '''def _expm(a):
+    """The matrix exponential: scaling and squaring with the [13/13] Padé approximant
+    (Higham 2005, Algorithm 2.3)."""
+    b = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
+         129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
+         40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+    norm = np.abs(a).sum(axis=0).max(initial=0.0)
+    s = max(0, int(np.ceil(np.log2(norm / 5.371920351148152)))) if norm > 0 else 0
+    a = a / 2.0 ** s
+    i = np.eye(a.shape[0], dtype=a.dtype)
+    a2 = a @ a
+    a4 = a2 @ a2
+    a6 = a4 @ a2
+    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2
+             + b[1] * i)
+    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * i
+    r = np.linalg.solve(v - u, v + u)
+    for _ in range(s):
+        r = r @ r
+    return r
+''',
+    "_expm_frechet": '''def _expm_frechet(a, e):
+    """L_exp(a, e): the upper right block of expm([[a, e], [0, a]])."""
+    n = a.shape[0]
+    return _expm(np.block([[a, e], [np.zeros_like(a), a]]))[:n, n:]
+''',
+    "_logm": '''def _logm(a):
+    """The principal matrix logarithm (no eigenvalue on the closed negative real axis), by the
+    eigendecomposition of a diagonalizable a."""
+    w, v = np.linalg.eig(a)
+    return ((v * np.log(w.astype(complex))) @ np.linalg.inv(v)).real.astype(a.dtype)
+''',
+    "_logm_frechet": '''def _logm_frechet(a, e):
+    """L_log(a, e) by the Daleckii-Krein formula: v (d * (v^-1 e v)) v^-1 for a = v diag(w) v^-1,
+    d the divided differences of log at the eigenvalues (1/w where they meet)."""
+    w, v = np.linalg.eig(a)
+    w = w.astype(complex)
+    gap = w[:, None] - w[None, :]
+    close = np.abs(gap) <= 1e-8 * np.abs(w)[:, None]
+    d = np.where(close, 1 / w[:, None],
+                 (np.log(w)[:, None] - np.log(w)[None, :]) / np.where(close, 1, gap))
+    vi = np.linalg.inv(v)
+    return (v @ (d * (vi @ e @ v)) @ vi).real.astype(a.dtype)
 ''',
     "_logsumexp": '''def _logsumexp(a, axis=None):
     """log(sum(exp(a))) along an axis (kept), or over every entry (a float), without overflow."""

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .errors import UnsupportedError
-from .ir import (Add, Broadcast, Commutation, D, Det, Diag, DiagOf, Expr, Frob, Func, Hadamard,
-                 HadPow, Identity, Kron, LogDet, LogSoftmax, LogSumExp, MatMul, Mean, Norm, Num,
-                 Ones, Power, Softmax, Spectral, SpectralFactor, Sum, Trace, Transpose, Unvec,
-                 UserFunc, Var, Variance, Vec, Zero, count, dim_mul, is_scalar, product,
-                 unbroadcast, walk)
+from .ir import (Add, Broadcast, Commutation, D, Det, Diag, DiagOf, Expr, Frechet, Frob, Func,
+                 Hadamard, HadPow, Identity, Kron, LogDet, LogSoftmax, LogSumExp, MatFunc,
+                 MatMul, Mean, Norm, Num, Ones, Power, Softmax, Spectral, SpectralFactor, Sum,
+                 Trace, Transpose, Unvec, UserFunc, Var, Variance, Vec, Zero, count, dim_mul,
+                 is_scalar, product, unbroadcast, walk)
 from .simplify import simplify
 
 # --- derivatives of the elementwise functions, f ↦ f′ ------------------------------------------
@@ -192,6 +192,16 @@ def _lin_spectral_factor(e, d):
         hint="ask for the gradient; the Hessian of λ_max, ‖X‖₂ or ‖X‖_* is not derived")
 
 
+def _lin_frechet(e, d):
+    # L_f(A, E) is linear in E: d L_f(A, E) = L_f(A, dE) while A is fixed
+    a, direction = e.args
+    if d(a) is not None:
+        raise UnsupportedError(
+            f"the second derivative of {e.name} (the derivative of L_{e.name[:-1]}(A, E) in A) "
+            "is not supported yet", hint="ask for the gradient or the Jacobian's map form")
+    return Frechet(e.name, a, d(direction))
+
+
 def _lin_frob(e, d):
     # d(A : B) = dA : B + A : dB
     a, b = e.args
@@ -261,6 +271,9 @@ LINEARIZE = {
              lambda e, d: Trace(MatMul(Power(e.arg, Fraction(-1)), d(e.arg)))),
     Norm: (Rule("norm", "d‖X‖_F = (X/‖X‖_F) : dX; d‖X‖₁ = sign(X) : dX"), _lin_norm),
     Sum: (Rule("sum of entries", "d sum(A) = sum(dA)"), _same_op),
+    MatFunc: (Rule("matrix function", "d f(A) = L_f(A, dA), the Fréchet derivative"),
+              lambda e, d: Frechet(e.name, e.arg, d(e.arg))),
+    Frechet: (Rule("Fréchet derivative", "d L_f(A, E) = L_f(A, dE) (A fixed)"), _lin_frechet),
     Spectral: (Rule("spectral function", "dλ_max(A) = qqᵀ : dA; d‖A‖₂ = uvᵀ : dA; "
                     "d‖A‖_* = UVᵀ : dA  [Cookbook (68)]"), _lin_spectral),
     SpectralFactor: (Rule("spectral factor", "not derived"), _lin_spectral_factor),
@@ -399,6 +412,7 @@ ADJ_MEAN = Rule("mean adjoint", "g : mean(A, 1) = (1/m)𝟏g : A;  g : mean(A, 2
 ADJ_KRON = Rule("Kronecker adjoint", "G : (dA ⊗ B) = vec⁻¹((I ⊗ vec(B)ᵀ)Pᵀ vec G) : dA, "
                 "vec(A ⊗ B) = P(vec A ⊗ vec B)")
 ADJ_KRON_SPLIT = Rule("Kronecker adjoint", "(C ⊗ D) : (dA ⊗ B) = (C : dA)(D : B)")
+ADJ_FRECHET = Rule("Fréchet adjoint", "G : L_f(A, E) = L_f(Aᵀ, G) : E")
 ADJ_SUMRULE = Rule("linearity", "G : (A + B) = G : A + G : B")
 
 ADJOINT = {
@@ -414,6 +428,10 @@ ADJOINT = {
     Unvec: lambda e, g: ([(e.arg, Vec(g))], ADJ_VEC),
     Broadcast: lambda e, g: ([(e.arg, unbroadcast(g, e.arg.shape))], ADJ_BROADCAST),
     Kron: _adj_kron,
+    # G : L_f(A, dE) = L_f(Aᵀ, G) : dE for f with a real power series [Higham, Functions of
+    # Matrices, (3.20)]: so tr(L_f(A, dA)) = f′(Aᵀ) : dA
+    Frechet: lambda e, g: ([(e.args[1], Frechet(e.name, Transpose(e.args[0]), g))],
+                           ADJ_FRECHET),
     Mean: lambda e, g: ([(e.arg, MatMul(reciprocal(e.length), Broadcast(g, *e.arg.shape)))],
                         ADJ_MEAN),
 }

@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import MatcalcError
-from .ir import (Add, Commutation, Det, Diag, Expr, Func, HadPow, Identity, Kron, LogDet, MatMul,
-                 Power, Spectral, Transpose, UserFunc, Var, Zero, dim_value, walk)
+from .ir import (Add, Commutation, Det, Diag, Expr, Frechet, Func, HadPow, Identity, Kron, LogDet,
+                 MatFunc, MatMul, Power, Spectral, Transpose, UserFunc, Var, Zero, dim_value,
+                 walk)
 from .printers import to_text
 from .stable import RULES as STABLE_RULES
 
@@ -146,6 +147,22 @@ class Evaluator:
         s = np.linalg.svd(a, compute_uv=False)
         return np.array([[s[0] if e.kind == "norm2" else s.sum()]])
 
+    def _MatFunc(self, e):
+        a = self(e.arg)
+        return _expm(a) if e.name == "expm" else _logm(a)
+
+    def _Frechet(self, e):
+        a, direction = (self(x) for x in e.args)
+        if e.name == "expm":
+            return _expm_frechet(a, direction)
+        # L_log(A, ·) inverts L_exp(log A, ·), since exp(log A) = A: solved for the direction
+        log_a, n = _logm(a), a.shape[0]
+        basis = np.eye(n * n)
+        columns = [_expm_frechet(log_a, basis[:, k].reshape((n, n), order="F"))
+                   .reshape(-1, order="F") for k in range(n * n)]
+        solution = np.linalg.solve(np.stack(columns, axis=1), direction.reshape(-1, order="F"))
+        return solution.reshape((n, n), order="F")
+
     def _SpectralFactor(self, e):
         a = self(e.arg)
         if e.kind in ("qmax", "qmin"):
@@ -274,6 +291,35 @@ def _stable_form(e: Expr) -> Expr:
     return e
 
 
+def _expm(a: np.ndarray) -> np.ndarray:
+    """The matrix exponential by its Taylor series, scaled to a norm of ¼ and squared back
+    (the generated code uses Padé approximants: each checks the other)."""
+    norm = np.abs(a).sum(axis=0).max(initial=0.0)
+    halvings = int(np.ceil(np.log2(norm / 0.25))) if norm > 0.25 else 0
+    a = a / 2.0 ** halvings
+    term = out = np.eye(a.shape[0])
+    for k in range(1, 20):
+        term = term @ a / k
+        out = out + term
+    for _ in range(halvings):
+        out = out @ out
+    return out
+
+
+def _expm_frechet(a: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """L_exp(A, E), the upper right block of exp([[A, E], [0, A]]) [Higham, Functions of
+    Matrices, (3.16)]."""
+    n = a.shape[0]
+    return _expm(np.block([[a, direction], [np.zeros_like(a), a]]))[:n, n:]
+
+
+def _logm(a: np.ndarray) -> np.ndarray:
+    """The principal logarithm of a diagonalizable matrix with no eigenvalue on the closed
+    negative real axis, by its eigendecomposition."""
+    values, vectors = np.linalg.eig(a)
+    return ((vectors * np.log(values.astype(complex))) @ np.linalg.inv(vectors)).real
+
+
 def _transpose_inward(e: Expr) -> Expr | None:
     """eᵀ with the transpose moved onto the factors, for the structured matrices ``apply`` knows:
     (A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ, (AB)ᵀ = BᵀAᵀ, Diag(v)ᵀ = Diag(v), K_mnᵀ = K_nm; None for anything else."""
@@ -378,7 +424,8 @@ def _needs(e: Expr, variables) -> tuple[set, set]:
     spd, positive = set(), set()
     for node in _nodes(e):
         if isinstance(node, (LogDet, Det)) or (isinstance(node, Power) and node.exp < 0
-                                                and node.arg.shape != (1, 1)):
+                                                and node.arg.shape != (1, 1)) \
+                or isinstance(node, (MatFunc, Frechet)) and node.name == "logm":
             spd |= {v.name for v in walk(node.arg) if isinstance(v, Var)}
         if isinstance(node, Func) and node.name in ("log", "sqrt") \
                 or isinstance(node, HadPow) and node.exp.denominator != 1:

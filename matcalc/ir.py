@@ -508,6 +508,55 @@ class SpectralFactor(Expr):
 SPECTRAL_FACTORS = ("qmax", "qmin", "umax", "vmax", "polar")
 
 
+class MatFunc(Expr):
+    """A matrix function of a square matrix (not entrywise): "expm" the matrix exponential
+    Σ Aᵏ/k!, "logm" the principal matrix logarithm (of a matrix with no eigenvalue on the
+    closed negative real axis)."""
+
+    param_names = ("name",)
+
+    def __init__(self, name: str, arg: Expr):
+        if name not in MATRIX_FUNCTIONS:
+            raise ValueError(f"unknown matrix function {name!r}")
+        super().__init__(name, arg)
+
+    def _shape(self):
+        _require_square(self.arg, self.params[0])
+        return self.arg.shape
+
+    @property
+    def name(self) -> str:
+        return self.params[0]
+
+
+MATRIX_FUNCTIONS = ("expm", "logm")
+
+
+class Frechet(Expr):
+    """L_f(A, E): the Fréchet derivative of the matrix function f at A in the direction E,
+    f(A + E) = f(A) + L_f(A, E) + o(‖E‖); linear in E. d f(A) = L_f(A, dA)."""
+
+    arity = 2
+    param_names = ("name",)
+
+    def __init__(self, name: str, a: Expr, e: Expr):
+        if name not in MATRIX_FUNCTIONS:
+            raise ValueError(f"unknown matrix function {name!r}")
+        super().__init__(name, a, e)
+
+    def _shape(self):
+        a, e = self.args
+        _require_square(a, f"L_{self.params[0][:-1]}")
+        if a.shape != e.shape:
+            raise ShapeError(f"L_{self.params[0][:-1]}(A, E) needs E of A's shape, got "
+                             f"{fmt_shape(a.shape)} and {fmt_shape(e.shape)}")
+        return a.shape
+
+    @property
+    def name(self) -> str:
+        return self.params[0]
+
+
 def is_symmetric(e: Expr, definitions: dict | None = None) -> bool:
     """Is e symmetric by its form: a symmetric variable (or a defined name whose definition
     is), I, Diag(v), 𝟏𝟏ᵀ of a square shape, a scalar multiple, power, inverse, entrywise
@@ -532,7 +581,7 @@ def is_symmetric(e: Expr, definitions: dict | None = None) -> bool:
         return e.symmetric or e.name in definitions and sym(definitions[e.name])
     if isinstance(e, Broadcast):
         return e.arg.shape == SCALAR
-    if isinstance(e, (Transpose, Power, HadPow, Func, UserFunc)):
+    if isinstance(e, (Transpose, Power, HadPow, Func, UserFunc, MatFunc)):
         return sym(e.arg)
     if isinstance(e, (Hadamard, Kron)):
         return all(sym(a) for a in e.args)

@@ -28,6 +28,7 @@ from .ir import (
     Diag,
     DiagOf,
     Expr,
+    Frechet,
     Frob,
     Hadamard,
     Identity,
@@ -190,6 +191,11 @@ def _vec(e: Expr, ident: Expr) -> Expr:
         if _is_linear(a):
             return MatMul(shuffle, Kron(Identity(_size(a)), _vec_of(b)), _vec(a, ident))
         return MatMul(shuffle, Kron(_vec_of(a), Identity(_size(b))), _vec(b, ident))
+    if isinstance(e, Frechet):
+        raise UnsupportedError(
+            f"no vec form for L_{e.name[:-1]}(A, dX), the Fréchet derivative of {e.name}, yet",
+            hint=f"its map form is derived: ask for the gradient of sum(G ∘ {e.name}(…)) with "
+                 "G as the upstream gradient")
     raise UnsupportedError(f"no vec form for the linear map {type(e).__name__} yet")
 
 

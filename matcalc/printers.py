@@ -521,6 +521,13 @@ class TextPrinter(Printer):
 
     _print_SpectralFactor = _print_Spectral
 
+    def _print_MatFunc(self, e) -> str:
+        return self.call(e.name, self._print(e.arg))
+
+    def _print_Frechet(self, e) -> str:
+        # L_exp(A, E): the Fréchet derivative of expm at A in the direction E
+        return self.call("L_" + e.name[:-1], ", ".join(self._print(a) for a in e.args))
+
     def angle(self, a: str, b: str) -> str:
         return f"⟨{a}, {b}⟩"
 
@@ -838,6 +845,12 @@ class LatexPrinter(Printer):
         if e.kind in ("norm2", "nuclear"):
             return self.delimited(r"\|", inner, r"\|") + ("_{2}" if e.kind == "norm2" else "_{*}")
         return self.spectral[e.kind] + self.paren(inner)
+
+    def _print_MatFunc(self, e) -> str:
+        return self.call(e.name, self._print(e.arg))
+
+    def _print_Frechet(self, e) -> str:
+        return rf"L_{{\{e.name[:-1]}}}" + self.paren(", ".join(self._print(a) for a in e.args))
 
     _print_SpectralFactor = _print_Spectral
 

@@ -16,10 +16,11 @@ from itertools import product as cartesian
 from math import gcd
 
 from .errors import MatcalcError
-from .ir import (SCALAR, Add, Broadcast, Commutation, Diag, DiagOf, Expr, Frob, Func, Hadamard,
-                 HadPow, Identity, Kron, LogSoftmax, LogSumExp, MatMul, Mean, Norm, Num, Ones,
-                 Power, Size, Softmax, Sum, Trace, Transpose, Unvec, UserFunc, Var, Variance, Vec,
-                 Zero, count, is_scalar, product, unbroadcast, walk)
+from .ir import (SCALAR, Add, Broadcast, Commutation, Diag, DiagOf, Expr, Frechet, Frob, Func,
+                 Hadamard, HadPow, Identity, Kron, LogSoftmax, LogSumExp, MatFunc, MatMul, Mean,
+                 Norm, Num, Ones, Power, Size, Softmax, Sum, Trace, Transpose, Unvec, UserFunc,
+                 Var, Variance, Vec, Zero, count, is_scalar, is_symmetric, product, unbroadcast,
+                 walk)
 
 ONE = Num(1)
 
@@ -428,6 +429,8 @@ def transpose_push(e: Transpose) -> Expr:
         return Broadcast(simplify(Transpose(a.arg)), a.cols, a.rows)
     if isinstance(a, Power) and simplify(Transpose(a.arg)) == a.arg:
         return a
+    if isinstance(a, MatFunc) and is_symmetric(a.arg):
+        return a                      # f(S)ᵀ = f(Sᵀ) = f(S)
     return e
 
 
@@ -726,6 +729,37 @@ def mixed_product(e: MatMul) -> Expr:
     return e
 
 
+def matfunc_rules(e: MatFunc) -> Expr:
+    """f(Aᵀ) = f(A)ᵀ for a matrix function; of a 1×1 matrix it is the scalar function."""
+    a = e.arg
+    if is_scalar(a):
+        return Func(e.name[:-1], a)
+    scalars = [f for f in a.args if is_scalar(f)] if isinstance(a, MatMul) else []
+    chain = [f for f in a.args if not is_scalar(f)] if scalars else [a]
+    if len(chain) == 1 and isinstance(chain[0], Transpose):     # f(sAᵀ) = f(sA)ᵀ
+        return Transpose(MatFunc(e.name, product(scalars + [chain[0].arg])))
+    return e
+
+
+def frechet_rules(e: Frechet) -> Expr:
+    """L_f(A, 0) = 0; L_f(A, cE) = c L_f(A, E); L_f(A, I) = f′(A), since I commutes with A
+    (expm′ = expm, logm′(A) = A⁻¹); of 1×1 matrices f′(a)e."""
+    a, direction = e.args
+    if is_zero(direction):
+        return Zero(*e.shape)
+    scaled = _scalars_out(direction, lambda m: Frechet(e.name, a, m))    # linear in E
+    if scaled is not None and not is_scalar(a):
+        return scaled
+    derivative = MatFunc(e.name, a) if e.name == "expm" else Power(a, Fraction(-1))
+    if is_scalar(a):
+        return MatMul(direction, derivative)
+    factors = direction.args if isinstance(direction, MatMul) else (direction,)
+    chain = [f for f in factors if not is_scalar(f)]
+    if len(chain) == 1 and isinstance(chain[0], Identity):
+        return product([f for f in factors if is_scalar(f)] + [derivative])
+    return e
+
+
 def identity_rules(e: Expr) -> Expr:
     """I₁ = 𝟏₁ₓ₁ = 1: the 1×1 identity and ones matrix are the number one."""
     return ONE if e.shape == SCALAR else e
@@ -759,6 +793,8 @@ RULES = {
     Add: (add_flatten, add_collect),
     MatMul: (mul_flatten, mixed_product),
     Kron: (kron_rules,),
+    MatFunc: (matfunc_rules,),
+    Frechet: (frechet_rules,),
     Transpose: (transpose_push,),
     Power: (power_rules,),
     Hadamard: (hadamard_rules,),

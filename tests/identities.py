@@ -180,6 +180,19 @@ ROWS = [
     Row("‖X‖_*", "X", "polar(X)", "d‖X‖_* = UVᵀ : dX for X = UΣVᵀ of full rank",
         hessian=False),
     Row("‖X‖_*²", "X", "2‖X‖_* polar(X)", "chain rule with the nuclear norm", hessian=False),
+    # --- matrix functions (not entrywise): d f(X) = L_f(X, dX), the Fréchet derivative, whose
+    # adjoint is L_f(Xᵀ, ·); under a trace L_f(Xᵀ, I) = f′(Xᵀ): ∂tr(F(X))/∂X = f(X)ᵀ -------------
+    Row("tr(expm(X))", "X", "expm(X)ᵀ", "Cookbook §2.5: ∂tr(F(X))/∂X = f(X)ᵀ, f = exp",
+        hessian=False),
+    Row("tr(logm(X))", "X", "X⁻ᵀ", "Cookbook §2.5 with f = log; tr(log X) = log det X, (57)"),
+    Row("tr(expm(XᵀX))", "X", "2X expm(XᵀX)", "(dXᵀX + XᵀdX) : expm(XᵀX)ᵀ, a symmetric expm",
+        hessian=False),
+    Row("sum(G ∘ expm(X))", "X", "L_exp(Xᵀ, G)",
+        "G : L_exp(X, dX) = L_exp(Xᵀ, G) : dX (Higham, Functions of Matrices, (3.20))",
+        hessian=False),
+    Row("aᵀlogm(X)b", "X", "L_log(Xᵀ, abᵀ)", "abᵀ : L_log(X, dX)", hessian=False),
+    Row("‖expm(X) − A‖_F²", "X", "2L_exp(Xᵀ, expm(X) − A)", "chain rule through expm",
+        hessian=False),
     # --- matrix powers ---------------------------------------------------------------------------
     Row("‖X²‖_F²", "X", "2(X²Xᵀ + XᵀX²)", "d(X²) = dX X + X dX"),
     # --- definitions (seed 003) ------------------------------------------------------------------

@@ -927,6 +927,19 @@ class _Elaborator:
             return self.node("Norm", (e,), (kind,), (one, one), span)
         if key == "inv":
             return self.power_node(e, Fraction(-1), span)
+        if key in ("expm", "logm"):
+            self.require_square(e, f"{name}({self.src(e)})", span)
+            return self.node("MatFunc", (e,), (key,), e.shape, span)
+        if key in ("L_exp", "L_log"):
+            # L_f(A, E), the Fréchet derivative of expm or logm at A in the direction E
+            self.require_square(e, f"{name}({self.src(e)}, …)", span)
+            d = operands[1]
+            if not (self.dims.unify(e.shape[0], d.shape[0])
+                    and self.dims.unify(e.shape[1], d.shape[1])):
+                self.error(f"{self.src(e)} is {self.fmt(e.shape)} but {self.src(d)} is "
+                           f"{self.fmt(d.shape)} — {name}(A, E) needs E of A's shape",
+                           [e.span, d.span])
+            return self.node("Frechet", (e, operands[1]), (key[2:] + "m",), e.shape, span)
         if key in SPECTRAL_KEYS:
             node, kind = SPECTRAL_KEYS[key]
             if kind in ("lmax", "lmin", "qmax", "qmin"):

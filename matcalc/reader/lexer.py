@@ -84,7 +84,7 @@ _WRAPPED_RE = re.compile(r"\\[A-Za-z]+|[A-Za-z0-9]")
 _ASCII_WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*")
 _RUN_RE = re.compile("[" + _LETTER + "][" + _LETTER + _MARKS + "0-9]*")
 _SUBSCRIPT_RE = re.compile(
-    r"_\s*(\{\s*([^{}]*?)\s*\}|[0-9]+|\\[A-Za-z]+|m(?:ax|in)(?![A-Za-z])|.)")
+    r"_\s*(\{\s*([^{}]*?)\s*\}|[0-9]+|\\[A-Za-z]+|(?:max|min|exp|log)(?![A-Za-z])|.)")
 _PRIME_EXPONENT_RE = re.compile(r"\{\s*(?:\\prime\s*)+\}|\\prime(?![A-Za-z])")
 _LATEX_EXPONENT_RE = re.compile(r"[-−]?\s*(?:\\[A-Za-z]+|.)")
 _EXPONENT_RE = re.compile(r"[-−]?\s*(?:[0-9]+(?:\.[0-9]+)?|[A-Za-z⊤][A-Za-z0-9]*|.)")

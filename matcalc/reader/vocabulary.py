@@ -45,6 +45,8 @@ FUNCTION_SPELLINGS = {
     # spectral functions and the factors of their derivatives (λ_max(X), q_max(X), ‖X‖_* …)
     "lambda_max": "lambda_max", "lambda_min": "lambda_min", "norm_nuc": "norm_nuc",
     "q_max": "q_max", "q_min": "q_min", "u_max": "u_max", "v_max": "v_max", "polar": "polar",
+    # matrix functions (not entrywise) and their Fréchet derivatives L_f(A, E)
+    "expm": "expm", "logm": "logm", "L_exp": "L_exp", "L_log": "L_log",
 }
 # The spectral functions and factors by key: (IR node, kind).
 SPECTRAL_KEYS = {
@@ -56,7 +58,7 @@ SPECTRAL_KEYS = {
 # A letter with the subscript max or min before a call: λ_max(X), \lambda_{\max}(X), q_min(X).
 _SUBSCRIPTED_FUNCTIONS = {("λ", "max"): "lambda_max", ("λ", "min"): "lambda_min",
                           ("q", "max"): "q_max", ("q", "min"): "q_min", ("u", "max"): "u_max",
-                          ("v", "max"): "v_max"}
+                          ("v", "max"): "v_max", ("L", "exp"): "L_exp", ("L", "log"): "L_log"}
 CONSTANT_SPELLINGS = {"eye": "I", "ones": "1"}
 _LONGEST_GREEK = max(map(len, GREEK))
 _LONGEST_FUNCTION = max(map(len, FUNCTION_SPELLINGS))
@@ -70,8 +72,8 @@ _FUNCTION_DISPLAY = {"tr": "tr", "det": "det", "logdet": "logdet", "heaviside": 
 
 _ONE_ARG = {"tr", "det", "logdet", "exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "abs",
             "sign", "sigmoid", "relu", "softplus", "heaviside", "Diag", "diag", "vec",
-            "norm2", "norm1", "inv", "vector", "matrix", *SPECTRAL_KEYS}
-_TWO_ARG = {"kron", "frob", "max", "min"}
+            "norm2", "norm1", "inv", "vector", "matrix", "expm", "logm", *SPECTRAL_KEYS}
+_TWO_ARG = {"kron", "frob", "max", "min", "L_exp", "L_log"}
 _THREE_ARG = {"clip"}
 # Reductions and softmax: (A) over a vector, (A, axis) along MATLAB's axis 1 or 2.
 _AXIS_ARG = {"sum", "mean", "var", "softmax", "logsoftmax", "logsumexp"}
