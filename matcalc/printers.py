@@ -739,10 +739,12 @@ class LatexPrinter(Printer):
         return r"\," if _differential(left) or _differential(right) else " "
 
     def _precedence_MatMul(self, e: MatMul) -> int:
-        coeff, _, den, _ = split_product(e)
+        coeff, num, den, _ = split_product(e)
         if coeff < 0:
             return PREC_NEG
-        return PREC_ATOM if den else PREC_MUL                       # \frac{…}{…}
+        if den and not any(r"\frac" in self.factor(f) for f in num):
+            return PREC_ATOM                                        # \frac{…}{…}
+        return PREC_MUL                                             # \frac{2}{N} x \frac{a}{b}
 
     def number(self, value: Fraction, coefficient: bool = False) -> str:
         sign = "-" if value < 0 else ""
@@ -756,9 +758,18 @@ class LatexPrinter(Printer):
     def fraction(self, coeff, num, den, den_parens) -> str:
         # the coefficient's numerator goes on top and its denominator below: \frac{x}{2\lambda}
         p, q = coeff.numerator, coeff.denominator
-        top = ([(str(p), Num(p))] if p != 1 or not num else []) + list(num)
         bottom = ([(str(q), Num(q))] if q != 1 else []) + list(den)
-        return rf"\frac{{{self.juxtapose(top)}}}{{{self.juxtapose(bottom)}}}"
+        if any(r"\frac" in text for text, _ in num):
+            # a fraction over a fraction reads badly: \frac{2}{N} \mathbf{1} \frac{a}{b}
+            return rf"\frac{{{p}}}{{{self.juxtapose(bottom)}}} {self.juxtapose(list(num))}"
+        top = ([(str(p), Num(p))] if p != 1 or not num else []) + list(num)
+        return rf"\frac{{{self._alone(top)}}}{{{self._alone(bottom)}}}"
+
+    def _alone(self, factors: list) -> str:
+        """Factors above or below a fraction bar; one alone needs no parentheses there."""
+        if len(factors) == 1:
+            return self.doprint(factors[0][1])
+        return self.juxtapose(factors)
 
     def _print_Var(self, e: Var) -> str:
         if _is_adjoint_name(e.name):                                # ∂L/∂Y

@@ -111,6 +111,7 @@ TRICKY = [
     ("det(I ∘ S)", "S"),                  # Diag(vec(I)), mean(I, 1): sized only where used
     ("√(1 + mean(z)²)", "z"),
     ("sum(A ∘ softmax(X, 2))", "X"),
+    ("sum(σ(x/(1 + λ²)))/(1 + λ)", "λ"),   # a fraction inside a fraction's numerator
 ]
 
 
