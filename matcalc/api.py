@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from .differentiate import gradient
 from .errors import MatcalcError, UnsupportedError, guarded
-from .ir import (Add, Commutation, D, Expr, Frob, Var, Zero, dim_mul, fmt_shape, is_scalar,
-                 substitute, walk)
+from .ir import (Add, Commutation, D, Expr, Frob, Hadamard, Identity, Var, Zero, dim_mul,
+                 fmt_shape, is_scalar, substitute, walk)
 from .printers import ASCII_GREEK, ascii_text, to_ascii, to_latex, to_text
 from .reader import Program, parse
 from .report import K_NOTE, latex_results, render, render_steps
@@ -272,12 +272,9 @@ def derive(text: str, wrt, shapes: dict | None = None, kind: str = "auto") -> Re
 
 def _gradient(program: Program, var: Var, definitions: dict) -> Derivative:
     g = gradient(program.result, var, definitions)
-    expr = textbook_form(g.expr, definitions, program.result, program.result_name)
-    notes = list(g.notes)
-    if var.symmetric:
-        notes.append(f"{var.name} is symmetric: this is the unstructured gradient G (every "
-                     "entry independent); the derivative over the independent entries is "
-                     "G + Gᵀ − Diag(diag G), the gradient in the symmetric matrices ½(G + Gᵀ)")
+    expr = over_structure(var, textbook_form(g.expr, definitions, program.result,
+                                             program.result_name))
+    notes = list(g.notes) + structure_notes(var)
     return Derivative("gradient", var, expr, program.result, definitions, notes,
                       fname=_result_name(program, "f"),
                       result_name=program.result_name)
@@ -306,8 +303,9 @@ def _jacobian(program: Program, var: Var, definitions: dict) -> Derivative:
     index = index_form(J, f.shape, var, fname)
     g = _fresh(program, "G", f.shape)
     vjp = gradient(Frob(g, f), var, definitions)
-    map_expr = textbook_form(vjp.expr, definitions, f, program.result_name)
-    notes = list(vjp.notes)
+    map_expr = over_structure(var, textbook_form(vjp.expr, definitions, f,
+                                                 program.result_name))
+    notes = list(vjp.notes) + structure_notes(var)
     if _mentions(J, Commutation):
         notes.append(K_NOTE)
     return Derivative("jacobian", var, J, f, definitions, notes,
@@ -356,14 +354,50 @@ def _block_hessian(program: Program, variables: list[Var]) -> list[Derivative]:
     return rows
 
 
+def over_structure(var: Var, g: Expr) -> Expr:
+    """The gradient over a diagonal variable's own entries, G ∘ I [Cookbook §2.8.3]; any other
+    variable's gradient as it is (the unstructured one, which structure_notes qualifies)."""
+    if var.structure != "diagonal":
+        return g
+    return present(tidy(simplify(Hadamard(g, Identity(var.rows)))))
+
+
+def structure_notes(var: Var) -> list:
+    """What a declared structure means for the gradient printed."""
+    name, what = var.name, {"symmetric": "symmetric", "spd": "symmetric positive definite"}
+    if var.structure in what:
+        return [f"{name} is {what[var.structure]}: this is the unstructured gradient G (every "
+                "entry independent); the derivative over the independent entries is "
+                "G + Gᵀ − Diag(diag G), the gradient in the symmetric matrices ½(G + Gᵀ)"]
+    if var.structure == "diagonal":
+        return [f"{name} is diagonal: the gradient over its diagonal entries, G ∘ I of the "
+                "unstructured gradient G (Matrix Cookbook 2.8.3)"]
+    if var.structure == "orthogonal":
+        return [f"{name} has orthonormal columns: this is the unstructured gradient G; along "
+                f"such matrices (the tangent space at {name}) only G − {name} sym({name}ᵀG) "
+                "counts, sym(M) = ½(M + Mᵀ)"]
+    if var.structure == "stochastic":
+        return [f"the rows of {name} sum to 1: this is the unstructured gradient G; along such "
+                f"matrices only G minus the mean of each row of G counts"]
+    return []
+
+
 def _hessian_gradient(program: Program, var: Var, definitions: dict) -> tuple:
     """∂f/∂X (the derivation and its textbook form), and the definitions d(∂f/∂X) goes through:
     ∂f/∂X may name f itself (∇ℓ = W/ℓ for ℓ = ‖W‖_F)."""
+    if var.structure in ("orthogonal", "stochastic"):
+        # the simplifier uses XᵀX = I or X𝟏 = 𝟏, so ∂f/∂X is right on those matrices only,
+        # and its derivative is not the Hessian along every direction
+        raise UnsupportedError(
+            f"the Hessian with respect to {var.name}, declared {var.structure}, is not derived",
+            hint=f"declare {var.name} without its structure for the Hessian of f over all "
+                 "matrices")
     if not is_scalar(program.result):
         raise UnsupportedError("a Hessian needs a scalar function",
                                hint="for a matrix-valued F ask for the Jacobian (--jacobian)")
     g = gradient(program.result, var, definitions)
-    grad = textbook_form(g.expr, definitions, program.result, program.result_name)
+    grad = over_structure(var, textbook_form(g.expr, definitions, program.result,
+                                             program.result_name))
     through = dict(definitions)
     if program.result_name:
         through[program.result_name] = program.result
@@ -380,7 +414,7 @@ def _hessian_block(grad: Expr, var: Var, other: Var, through: dict) -> tuple[Exp
 
 
 def _hessian_notes(g, blocks: list) -> list:
-    notes = list(g.notes)
+    notes = list(g.notes) + structure_notes(g.wrt)
     if any(_mentions(H, Commutation) for H in blocks):
         notes.append(K_NOTE + "; (A ⊗ B)K_{n,q} = K_{m,p}(B ⊗ A) for a p×q B")
     return notes

@@ -160,9 +160,9 @@ class _Probe:
                 break
         self.evaluator = Evaluator(self.env, self.sizes, self.named)
         self.x = self.env[d.wrt.name]
-        self.directions = [rng.standard_normal(self.x.shape) for _ in range(probes)]
+        self.directions = [_direction(rng, self.x.shape, d.wrt) for _ in range(probes)]
         # a block Hessian's probes: a direction for every variable of the block
-        self.joint = [{y.name: rng.standard_normal(self.env[y.name].shape) for y, _ in d.blocks}
+        self.joint = [{y.name: _direction(rng, self.env[y.name].shape, y) for y, _ in d.blocks}
                       for _ in range(probes)]
         self.rng = rng
 
@@ -435,6 +435,13 @@ def _code_line(code: _Code, form: str, compare) -> Line:
     if code.broken:
         return Line(form, math.inf, code.broken)
     return _line(form, compare)
+
+
+def _direction(rng, shape: tuple, v) -> np.ndarray:
+    """A random direction for the variable v; along a diagonal variable's own entries, since its
+    gradient is taken over them."""
+    direction = rng.standard_normal(shape)
+    return np.diag(np.diag(direction)) if v.structure == "diagonal" else direction
 
 
 def _frob(a: np.ndarray, b: np.ndarray) -> float:

@@ -416,7 +416,14 @@ def assign_sizes(exprs) -> dict:
                 for part in (d.split("·") if isinstance(d, str) else ()):
                     if not part.isdigit() and part not in names:
                         names.append(part)
-    return {name: 3 + i for i, name in enumerate(names)}
+    sizes = {name: 3 + i for i, name in enumerate(names)}
+    for node in (n for e in exprs for n in walk(e)):
+        rows, cols = node.shape
+        if isinstance(node, Var) and node.structure == "orthogonal" and rows in sizes \
+                and cols in sizes and sizes[rows] < sizes[cols]:
+            # orthonormal columns need at least as many rows
+            sizes[rows], sizes[cols] = sizes[cols], sizes[rows]
+    return sizes
 
 
 def _needs(e: Expr, variables) -> tuple[set, set]:
@@ -453,19 +460,35 @@ def random_inputs(expr: Expr, variables, sizes: dict, rng, definitions=None) -> 
     env = {}
     for v in variables:
         rows, cols = (dim_value(d, sizes) for d in v.shape)
-        if v.name in spd and rows == cols and rows > 1:
+        if (v.name in spd or v.structure == "spd") and rows == cols and rows > 1:
             a = rng.standard_normal((rows, cols))
             value = a @ a.T / rows + np.eye(rows)
         elif v.name in positive or (v.name in spd and rows == cols == 1):
             value = rng.uniform(0.5, 2.0, (rows, cols))
         else:
             value = rng.standard_normal((rows, cols))
-        if v.symmetric:
-            value = (value + value.T) / 2
-        if v.onehot:
-            value = np.eye(cols)[rng.integers(0, cols, rows)]
-        env[v.name] = value
+        env[v.name] = _structured(value, v.structure, rng)
     return env
+
+
+def _structured(value: np.ndarray, structure: str, rng) -> np.ndarray:
+    """A random value made to keep its declared structure (an SPD value drawn SPD stays so)."""
+    rows, cols = value.shape
+    if structure in ("symmetric", "spd"):
+        return (value + value.T) / 2
+    if structure == "diagonal":
+        return np.diag(np.diag(value))
+    if structure == "orthogonal":                 # orthonormal columns (rows, if it is wide)
+        q, r = np.linalg.qr(rng.standard_normal((max(rows, cols), min(rows, cols))))
+        q = q * np.sign(np.diag(r))
+        return q if rows >= cols else q.T
+    if structure == "onehot":                     # one 1 in each row (in a vector)
+        return np.eye(rows)[:, [rng.integers(0, rows)]] if cols == 1 else \
+            np.eye(cols)[rng.integers(0, cols, rows)]
+    if structure == "stochastic":                 # positive rows (a vector's entries) of sum 1
+        value = rng.uniform(0.2, 1.0, (rows, cols))
+        return value / value.sum(axis=1 if cols != 1 else 0, keepdims=True)
+    return value
 
 
 def kink_margin(expr: Expr, env: dict, sizes: dict, definitions=None) -> float:

@@ -134,7 +134,10 @@ def _require_square(e: Expr, what: str) -> None:
 
 class Var(Expr):
     """A named variable: Var('X', ('n', 'm')). ``structure`` is "" or what a declaration
-    promises: "symmetric" (X = Xᵀ) or "onehot" (0/1 entries, each row sums to 1)."""
+    promises: "symmetric" (X = Xᵀ), "spd" (symmetric positive definite), "diagonal",
+    "orthogonal" (orthonormal columns, XᵀX = I, and XXᵀ = I when square), "onehot" (0/1
+    entries, each row sums to 1) or "stochastic" (nonnegative entries, each row — or a vector's
+    entries — summing to 1)."""
 
     arity = 0
     param_names = ("name", "shape", "structure")
@@ -142,8 +145,12 @@ class Var(Expr):
     def __init__(self, name: str, shape: Shape, structure: str = ""):
         if structure not in STRUCTURES:
             raise ValueError(f"unknown structure {structure!r}")
-        if structure == "symmetric" and shape[0] != shape[1]:
-            raise ShapeError(f"{name} is declared symmetric but is {fmt_shape(shape)}")
+        if structure in SQUARE_STRUCTURES and shape[0] != shape[1]:
+            raise ShapeError(f"{name} is declared {structure} but is {fmt_shape(shape)}")
+        if structure == "orthogonal" and all(isinstance(d, int) for d in shape) \
+                and shape[0] < shape[1]:
+            raise ShapeError(f"{name} is declared orthogonal (orthonormal columns) but has fewer "
+                             f"rows than columns: {fmt_shape(shape)}")
         super().__init__(name, tuple(shape), structure)
 
     def __repr__(self):
@@ -163,14 +170,22 @@ class Var(Expr):
 
     @property
     def symmetric(self) -> bool:
-        return self.params[2] == "symmetric"
+        """X = Xᵀ: declared symmetric, SPD or diagonal."""
+        return self.params[2] in SQUARE_STRUCTURES
 
     @property
     def onehot(self) -> bool:
         return self.params[2] == "onehot"
 
+    @property
+    def rows_sum_to_one(self) -> bool:
+        """X𝟏 = 𝟏 (one-hot or stochastic rows); for a vector, 𝟏ᵀx = 1."""
+        return self.params[2] in ("onehot", "stochastic")
 
-STRUCTURES = ("", "symmetric", "onehot")
+
+STRUCTURES = ("", "symmetric", "spd", "diagonal", "orthogonal", "onehot", "stochastic")
+# The structures of square matrices, all symmetric.
+SQUARE_STRUCTURES = ("symmetric", "spd", "diagonal")
 
 
 class Num(Expr):

@@ -7,10 +7,11 @@ import re
 from collections import Counter
 from dataclasses import replace
 
-from .ir import (Add, Broadcast, D, Norm, Softmax, Transpose, UserFunc, Var, Zero,
-                 dim_mul, fmt_shape, substitute, walk)
-from .derivation import (Block, backprop_blocks, differential_lines, gradient_lines, line_expr,
-                         vec_laws)
+from .derivation import (Block, Law, Line, backprop_blocks, differential_lines, gradient_lines,
+                         line_expr, vec_laws)
+from .differentiate import gradient
+from .ir import (Add, Broadcast, D, Frob, Hadamard, Identity, Norm, Softmax, Transpose, UserFunc,
+                 Var, Zero, dim_mul, fmt_shape, substitute, walk)
 from .printers import (AsciiPrinter, LatexPrinter, TextPrinter, latex_name, latex_notes,
                        reads_alone, to_text)
 from .simplify import cost, present, simplify, textbook_form
@@ -275,12 +276,20 @@ def derivation(d) -> list:
     parts = []
     if d.kind != "jacobian":
         result = d.expr if d.kind == "gradient" else d.gradient
+        # a diagonal variable's gradient is the unstructured one's diagonal: derived, then kept
+        unstructured = textbook(gradient(d.function, d.wrt, d.definitions).expr) \
+            if d.wrt.structure == "diagonal" else result
         if any(Var(n, e.shape) in walk(d.function) for n, e in d.definitions.items()):
             parts += [("adjoint", b) for b in backprop_blocks(
-                d.function, d.wrt, d.definitions, d.fname, result, textbook, named)]
+                d.function, d.wrt, d.definitions, d.fname, unstructured, textbook, named)]
         else:
             parts.append(("gradient", Block(None, gradient_lines(
-                d.function, d.wrt, d.definitions, result, textbook, named), [])))
+                d.function, d.wrt, d.definitions, unstructured, textbook, named), [])))
+        if unstructured != result:
+            g, dx = Var("G", d.wrt.shape), D(d.wrt)
+            mask = Identity(d.wrt.rows)
+            parts[-1][1].lines.append(Line(((result, D(d.wrt)),), (Law(
+                (Frob(g, dx), Frob(Hadamard(g, mask), dx)), (dx, Hadamard(dx, mask))),)))
     if d.kind != "gradient":
         subject = d.function if d.kind == "jacobian" else d.gradient
         # a block Hessian's row: d(∂f/∂X) in the differentials of every variable

@@ -17,10 +17,10 @@ from math import gcd
 
 from .errors import MatcalcError
 from .ir import (SCALAR, Add, Broadcast, Commutation, Diag, DiagOf, Expr, Frechet, Frob, Func,
-                 Hadamard, HadPow, Identity, Kron, LogSoftmax, LogSumExp, MatFunc, MatMul, Mean,
-                 Norm, Num, Ones, Power, Size, Softmax, Sum, Trace, Transpose, Unvec, UserFunc,
-                 Var, Variance, Vec, Zero, count, is_scalar, is_symmetric, product, unbroadcast,
-                 walk)
+                 Hadamard, HadPow, Identity, Kron, LogDet, LogSoftmax, LogSumExp, MatFunc, MatMul,
+                 Mean, Norm, Num, Ones, Power, Size, Softmax, Sum, Trace, Transpose, Unvec,
+                 UserFunc, Var, Variance, Vec, Zero, count, is_scalar, is_symmetric, product,
+                 unbroadcast, walk)
 
 ONE = Num(1)
 
@@ -200,7 +200,7 @@ def _is_ones_row(e: Expr) -> bool:
 
 
 def _ones_chain(chain: list) -> list:
-    """Y𝟏 = 𝟏 for a one-hot Y (its rows sum to 1), and softmax(A, 2)𝟏 = 𝟏, 𝟏ᵀsoftmax(A, 1) = 𝟏ᵀ;
+    """Y𝟏 = 𝟏 for a one-hot or stochastic Y (its rows sum to 1), and softmax(A, 2)𝟏 = 𝟏, 𝟏ᵀsoftmax(A, 1) = 𝟏ᵀ;
     𝟏𝟏ᵀ is the all-ones matrix; 𝟏ᵀ(M ∘ 𝟏r) = (𝟏ᵀM) ∘ r and (M ∘ c𝟏ᵀ)𝟏 = (M𝟏) ∘ c: a broadcast
     factor leaves the sum; all-ones matrices multiply into one, 𝟏𝟏ᵀ𝟏 = n𝟏, 𝟏ᵀ𝟏 = n. Returns
     (the sizes taken out, the chain)."""
@@ -208,7 +208,8 @@ def _ones_chain(chain: list) -> list:
     out: list = []
     for a in chain:
         prev = out[-1] if out else None
-        if _is_ones_col(a) and (isinstance(prev, Var) and prev.onehot or _softmax_along(prev, 2)):
+        if _is_ones_col(a) and (isinstance(prev, Var) and prev.rows_sum_to_one
+                                or _softmax_along(prev, 2)):
             out[-1] = Ones(prev.rows, 1)
         elif _is_ones_row(prev) and _softmax_along(a, 1):
             out[-1] = Transpose(Ones(a.cols, 1))
@@ -392,17 +393,30 @@ def _inverse_of(a: Expr) -> Expr | None:
 
 
 def _cancel_chain(chain: list) -> list:
-    """A A⁻¹ = A⁻¹ A = I."""
+    """A A⁻¹ = A⁻¹ A = I; QᵀQ = I for Q with orthonormal columns, and QQᵀ = I when Q is
+    square."""
     out: list = []
     for a in chain:
         if out and (_inverse_of(a) == out[-1] and _inverse_of(a) is not None
-                    or _inverse_of(out[-1]) == a and _inverse_of(out[-1]) is not None):
+                    or _inverse_of(out[-1]) == a and _inverse_of(out[-1]) is not None
+                    or _orthogonal_pair(out[-1], a)):
             out.pop()
             if not out:
                 out.append(Identity(a.cols))
             continue
         out.append(a)
     return out
+
+
+def _orthogonal(e: Expr) -> bool:
+    return isinstance(e, Var) and e.structure == "orthogonal"
+
+
+def _orthogonal_pair(left: Expr, right: Expr) -> bool:
+    """Is left·right = I by a declared orthogonal Q: QᵀQ, or QQᵀ of a square Q?"""
+    if isinstance(left, Transpose) and _orthogonal(left.arg) and left.arg == right:
+        return True
+    return _orthogonal(left) and right == Transpose(left) and left.rows == left.cols
 
 
 def transpose_push(e: Transpose) -> Expr:
@@ -447,6 +461,8 @@ def power_rules(e: Power) -> Expr:
         return e
     if isinstance(a, Identity):
         return a
+    if _orthogonal(a) and a.rows == a.cols and k < 0:
+        return Power(Transpose(a), -k)              # Q⁻¹ = Qᵀ
     if isinstance(a, Power) and (k.denominator == 1 and a.exp.denominator == 1):
         return Power(a.arg, a.exp * k)
     if isinstance(a, Transpose):
@@ -516,6 +532,25 @@ def _ones(e: Expr) -> Expr:
     return ONE if is_scalar(e) else Broadcast(ONE, *e.shape)
 
 
+def diagonal_rules(e: Hadamard) -> Expr:
+    """A diagonal matrix keeps its diagonal: D ∘ I = D; the diagonal of Aᵀ is A's:
+    Aᵀ ∘ I = A ∘ I."""
+    if not any(isinstance(f, Identity) for f in e.args):
+        return e
+    others = [f for f in e.args if not isinstance(f, Identity)]
+    if any(isinstance(f, Diag) or isinstance(f, Var) and f.structure == "diagonal"
+           for f in others):
+        return others[0] if len(others) == 1 else Hadamard(*others)
+    if len(others) == 1 and isinstance(others[0], Transpose):
+        return Hadamard(others[0].arg, Identity(e.rows))
+    return e
+
+
+def logdet_rules(e: LogDet) -> Expr:
+    """log|det Q| = 0 for an orthogonal Q (|det Q| = 1)."""
+    return Num(0) if _orthogonal(e.arg) else e
+
+
 def hadpow_rules(e: HadPow) -> Expr:
     """A^∘1 = A; (A^∘a)^∘b = A^∘ab; a scalar's entrywise power is its power; scalar factors
     leave an integer power, (sA)^∘k = s^k A^∘k."""
@@ -577,6 +612,8 @@ def reduce_rules(e: Expr) -> Expr:
         return a
     if isinstance(e, Sum) and isinstance(a, Softmax):     # each of its groups sums to 1
         return count(a.cols if a.axis == 1 else a.rows)
+    if isinstance(e, Sum) and isinstance(a, Var) and a.rows_sum_to_one:
+        return count(a.rows) if a.cols != 1 else ONE     # each row (a vector itself) sums to 1
     if isinstance(a, Broadcast):
         b = a.arg
         if isinstance(e, Trace):
@@ -683,6 +720,9 @@ def structural_rules(e: Expr) -> Expr:
         return a.arg
     if isinstance(e, DiagOf) and isinstance(a, Transpose):
         return DiagOf(a.arg)          # diag(Aᵀ) = diag(A)
+    if isinstance(e, Diag) and isinstance(a, DiagOf) and isinstance(a.arg, Var) \
+            and a.arg.structure == "diagonal":
+        return a.arg                  # Diag(diag(D)) = D for a diagonal D
     if isinstance(e, Unvec) and isinstance(a, Vec) and a.arg.shape == e.shape:
         return a.arg
     if isinstance(e, Vec) and isinstance(a, Unvec):
@@ -797,7 +837,8 @@ RULES = {
     Frechet: (frechet_rules,),
     Transpose: (transpose_push,),
     Power: (power_rules,),
-    Hadamard: (hadamard_rules,),
+    Hadamard: (hadamard_rules, diagonal_rules),
+    LogDet: (logdet_rules,),
     HadPow: (hadpow_rules,),
     Frob: (frob_rules,),
     Sum: (reduce_rules,),

@@ -193,6 +193,17 @@ ROWS = [
     Row("aᵀlogm(X)b", "X", "L_log(Xᵀ, abᵀ)", "abᵀ : L_log(X, dX)", hessian=False),
     Row("‖expm(X) − A‖_F²", "X", "2L_exp(Xᵀ, expm(X) − A)", "chain rule through expm",
         hessian=False),
+    # --- declared structure: what each declaration lets the result use -------------------------
+    Row("S ∈ 𝕊^n spd; logdet(S) − tr(AS)", "S", "S⁻¹ − Aᵀ", "Cookbook (57), (100); S SPD"),
+    Row("D ∈ ℝ^{n×n} diagonal; tr(AD)", "D", "A ∘ I", "Cookbook §2.8.3: the diagonal of Aᵀ"),
+    Row("D ∈ ℝ^{n×n} diagonal; ‖XD − B‖_F²", "D", "2((Xᵀ(XD − B)) ∘ I)",
+        "Cookbook (145) with the product rule, over the diagonal entries"),
+    Row("Q ∈ ℝ^{n×k} orthogonal; ‖Qx − b‖₂²", "x", "2(x − Qᵀb)", "2Qᵀ(Qx − b) with QᵀQ = I"),
+    Row("Q ∈ ℝ^{n×n} orthogonal; xᵀQ⁻¹y + logdet(Q)", "x", "Qᵀy", "Q⁻¹ = Qᵀ, log|det Q| = 0"),
+    Row("Y ∈ ℝ^{n×k} stochastic; Z ∈ ℝ^{n×k}; −sum(Y ∘ logsoftmax(Z))", "Z", "softmax(Z) − Y",
+        "cross-entropy with soft labels: the rows of Y sum to 1, Y𝟏 = 𝟏"),
+    Row("p ∈ ℝ^n probability; −pᵀlogsoftmax(z)", "z", "softmax(z) − p",
+        "a probability vector sums to 1: 𝟏ᵀp = 1"),
     # --- matrix powers ---------------------------------------------------------------------------
     Row("‖X²‖_F²", "X", "2(X²Xᵀ + XᵀX²)", "d(X²) = dX X + X dX"),
     # --- definitions (seed 003) ------------------------------------------------------------------

@@ -195,6 +195,8 @@ def _check_steps(text, wrt, kind, shapes=()):
     dx_name = "d" + d.wrt.name
     dx = np.random.default_rng(1).standard_normal([dim_value(n, reader.sizes)
                                                     for n in d.wrt.shape])
+    if d.wrt.structure == "diagonal":           # its gradient is over its diagonal entries
+        dx = np.diag(np.diag(dx))
     printer = TextPrinter(colon=True)
     with_dx = {D(d.wrt): Var(dx_name, d.wrt.shape)}
     differential = _steps_value(reader, to_text(substitute(d.differential, with_dx)), dx_name,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import MatcalcError
-from ..ir import Shape
+from ..ir import SQUARE_STRUCTURES, Shape
 from .limits import _NUMBER_HINT, MAX_NESTING, _literal_fits
 from .vocabulary import (
     _ASCII_ACCENT,
@@ -37,6 +37,7 @@ from .vocabulary import (
     CONSTANT_SPELLINGS,
     FUNCTION_SPELLINGS,
     GREEK,
+    STRUCTURE_WORDS,
     STRUCTURES,
     SUBSCRIPT_DIGITS,
     _subscript,
@@ -70,7 +71,7 @@ _SPACE_RE = re.compile(
     r"(ℝ|𝕊|\\mathbb\s*\{\s*([RS])\s*\}|\\mathbb\s+([RS])|\\Bbb\s*\{\s*([RS])\s*\}|"
     r"\\Bbb\s+([RS])|\\R(?![A-Za-z])|R|S)\s*"
     r"(?:\^\s*(\{[^{}]*\}|\([^()]*\)|[A-Za-z0-9]+)|([ⁿᵐᵏᵖᵈᴺᴰˣ⁰¹²³⁴⁵⁶⁷⁸⁹]+))?"
-    r"\s*(\(?\s*(?:symmetric|onehot|one-hot)\s*\)?)?\s*", re.DOTALL)
+    r"\s*(\(?\s*(?:" + STRUCTURE_WORDS + r")\s*\)?)?\s*", re.DOTALL)
 _SUP_LETTERS = {"ⁿ": "n", "ᵐ": "m", "ᵏ": "k", "ᵖ": "p", "ᵈ": "d", "ᴺ": "N", "ᴰ": "D", "ˣ": "×",
                 "⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6",
                 "⁷": "7", "⁸": "8", "⁹": "9"}
@@ -259,8 +260,8 @@ class _Lexer:
             if m.group(g):
                 letter = m.group(g)
         word = m.group(8) and m.group(8).strip("() \t")
-        structure = "symmetric" if letter in ("𝕊", "S") else STRUCTURES.get(word, "")
-        symmetric = structure == "symmetric"
+        structure = STRUCTURES.get(word, "symmetric" if letter in ("𝕊", "S") else "")
+        symmetric = structure in SQUARE_STRUCTURES
         exponent = m.group(6)
         if m.group(7):
             exponent = "".join(_SUP_LETTERS[c] for c in m.group(7))
@@ -277,7 +278,7 @@ class _Lexer:
             if shape[1] == 1 and shape[0] != 1:
                 shape = (shape[0], shape[0])
             if shape[0] != shape[1]:
-                self.error(f"a symmetric matrix must be square, got '{rhs}'", [span], hint)
+                self.error(f"a {structure} matrix must be square, got '{rhs}'", [span], hint)
         return shape, structure
 
     def _emit_declaration(self, data):

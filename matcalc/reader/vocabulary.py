@@ -66,7 +66,11 @@ _FUNCTIONS_LONGEST_FIRST = sorted((f for f in FUNCTION_SPELLINGS if len(f) > 1),
                                   reverse=True)
 # Structures a declaration may give a matrix (the word → Var.structure).
 STRUCTURES = {"symmetric": "symmetric", "sym": "symmetric", "onehot": "onehot",
-              "one-hot": "onehot"}
+              "one-hot": "onehot", "spd": "spd", "SPD": "spd", "diagonal": "diagonal",
+              "orthogonal": "orthogonal", "orthonormal": "orthogonal",
+              "stochastic": "stochastic", "probability": "stochastic"}
+# The structure words as a regular expression (longest first).
+STRUCTURE_WORDS = "|".join(sorted(map(re.escape, STRUCTURES), key=len, reverse=True))
 # How a function key is shown in messages (did-you-mean suggestions).
 _FUNCTION_DISPLAY = {"tr": "tr", "det": "det", "logdet": "logdet", "heaviside": "heaviside"}
 
@@ -201,10 +205,10 @@ def parse_shape_spec(spec: str) -> tuple[Shape, str]:
             "n x k onehot")
     s = spec.strip()
     structure = ""
-    m = re.fullmatch(r"(.*?)[\s,]*\(?\b(symmetric|sym|onehot|one-hot)\)?", s, re.DOTALL)
+    m = re.fullmatch(r"(.*?)[\s,]*\(?\b(" + STRUCTURE_WORDS + r")\)?", s, re.DOTALL)
     if m:
         s, structure = m.group(1).strip(), STRUCTURES[m.group(2)]
-    symmetric = structure == "symmetric"
+    symmetric = structure in ir.SQUARE_STRUCTURES
     if s in ("scalar", "1", "") and not (structure and s == ""):
         if s == "":
             raise MatcalcError(f"cannot read the shape '{spec}'", hint=hint)
@@ -233,8 +237,8 @@ def parse_shape_spec(spec: str) -> tuple[Shape, str]:
         raise MatcalcError(f"cannot read the shape '{spec}': more than two dimensions",
                            hint=hint)
     if symmetric and shape[0] != shape[1]:
-        raise MatcalcError(f"a symmetric matrix must be square, got '{spec}'",
-                           hint="e.g. n x n symmetric")
+        raise MatcalcError(f"a {structure} matrix must be square, got '{spec}'",
+                           hint=f"e.g. n x n {structure}")
     return shape, structure
 
 

@@ -1,0 +1,77 @@
+"""Declarations that change a result (issue 14): spd, diagonal, orthogonal, stochastic rows (and
+probability vectors), in the three dialects; each used by the simplifier where it holds, its
+random inputs drawn with the structure, and what cannot be derived over it refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matcalc import MatcalcError, UnsupportedError, derive
+from matcalc.evaluate import assign_sizes, random_inputs
+from matcalc.reader import parse
+
+DIALECTS = [
+    ("D ∈ ℝ^{n×n} diagonal; tr(AD)", "D: n x n diagonal; tr(A*D)",
+     r"D \in \mathbb{R}^{n \times n} (diagonal); \operatorname{tr}(A D)", "D", "A ∘ I"),
+    ("S ∈ 𝕊^n spd; logdet(S)", "S: n x n spd; logdet(S)",
+     r"S \in \mathbb{S}^n (spd); \log\det S", "S", "S⁻¹"),
+    ("Q ∈ ℝ^{n×k} orthogonal; ‖Qx − b‖₂²", "Q: n x k orthogonal; norm2(Q*x - b)^2",
+     r"Q \in \mathbb{R}^{n \times k} (orthogonal); \|Q x - b\|_2^2", "x", "2(x − Qᵀb)"),
+    ("Y ∈ ℝ^{n×k} stochastic; −sum(Y ∘ logsoftmax(Z))",
+     "Y: n x k stochastic; -sum(Y .* logsoftmax(Z))",
+     r"Y \in \mathbb{R}^{n \times k} (stochastic); -\operatorname{sum}(Y \circ "
+     r"\operatorname{logsoftmax}(Z))", "Z", "softmax(Z) − Y"),
+]
+
+
+@pytest.mark.parametrize("unicode, ascii_, latex, wrt, gradient", DIALECTS,
+                         ids=[row[0] for row in DIALECTS])
+def test_every_dialect(unicode, ascii_, latex, wrt, gradient):
+    assert len({parse(t).result for t in (unicode, ascii_, latex)}) == 1
+    for text in (unicode, ascii_, latex):
+        r = derive(text, wrt)
+        assert r.text.splitlines()[0].startswith(f"∂f/∂{wrt} = {gradient}    ")
+        assert r.check().ok, str(r.check())
+
+
+def test_soft_labels_simplify_like_one_hot_ones():
+    """Softmax cross-entropy: with labels whose rows sum to 1 the gradient is softmax(Z) − Y;
+    undeclared, it keeps the row sums."""
+    assert derive("Y ∈ ℝ^{n×k} stochastic; −sum(Y ∘ logsoftmax(XW))", "W").text.startswith(
+        "∂f/∂W = Xᵀ(softmax(XW) − Y)")
+    assert derive("Y ∈ ℝ^{n×k}; Z ∈ ℝ^{n×k}; −sum(Y ∘ logsoftmax(Z))", "Z").text.startswith(
+        "∂f/∂Z = softmax(Z) ∘ (Y𝟏𝟏ᵀ) − Y")
+    # a one-hot vector sums to 1 as well (it was drawn as all ones, and sum(y) stayed)
+    assert derive("y ∈ ℝ^n onehot; −yᵀlogsoftmax(z)", "z").text.startswith(
+        "∂f/∂z = softmax(z) − y")
+    assert derive("y ∈ ℝ^n onehot; −yᵀlogsoftmax(z)", "z").check().ok
+
+
+def test_random_inputs_keep_the_structure():
+    program = parse("S ∈ 𝕊^n spd; D ∈ ℝ^{n×n} diagonal; Q ∈ ℝ^{m×k} orthogonal; "
+                    "Y ∈ ℝ^{m×n} stochastic; p ∈ ℝ^k probability; tr(SD) + sum(QᵀY) + sum(p)")
+    sizes = assign_sizes([program.result])
+    env = random_inputs(program.result, program.variables, sizes, np.random.default_rng(0))
+    s, d, q, y, p = (env[name] for name in "SDQYp")
+    assert np.allclose(s, s.T) and np.linalg.eigvalsh(s).min() > 0
+    assert np.allclose(d, np.diag(np.diag(d)))
+    assert q.shape[0] >= q.shape[1] and np.allclose(q.T @ q, np.eye(q.shape[1]))
+    assert (y > 0).all() and np.allclose(y.sum(axis=1), 1) and np.isclose(p.sum(), 1)
+
+
+def test_the_check_fails_a_wrong_diagonal_gradient():
+    """The diagonal gradient is checked along diagonal directions, and a wrong diagonal fails."""
+    r = derive("D ∈ ℝ^{n×n} diagonal; tr(AD)", "D")
+    (d,) = r.derivatives
+    d.expr = parse("Aᵀ + I", {"A": "n x n"}).result
+    assert not r.check().ok
+
+
+def test_structures_that_are_refused():
+    with pytest.raises(UnsupportedError, match="Hessian with respect to Q"):
+        derive("Q ∈ ℝ^{n×k} orthogonal; ‖QX − B‖_F²", "Q", kind="hessian")
+    with pytest.raises(MatcalcError, match="fewer rows than columns"):
+        parse("Q ∈ ℝ^{3×4} orthogonal; Qx")
+    with pytest.raises(MatcalcError, match="must be square"):
+        parse("D: n x m diagonal; tr(D)")
