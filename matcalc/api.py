@@ -366,20 +366,22 @@ def structure_notes(var: Var) -> list:
     """What a declared structure means for the gradient printed."""
     name, what = var.name, {"symmetric": "symmetric", "spd": "symmetric positive definite"}
     if var.structure in what:
-        return [f"{name} is {what[var.structure]}: this is the unstructured gradient G (every "
+        note = (f"{name} is {what[var.structure]}: this is the unstructured gradient G (every "
                 "entry independent); the derivative over the independent entries is "
-                "G + Gᵀ − Diag(diag G), the gradient in the symmetric matrices ½(G + Gᵀ)"]
-    if var.structure == "diagonal":
-        return [f"{name} is diagonal: the gradient over its diagonal entries, G ∘ I of the "
-                "unstructured gradient G (Matrix Cookbook 2.8.3)"]
-    if var.structure == "orthogonal":
-        return [f"{name} has orthonormal columns: this is the unstructured gradient G; along "
+                "G + Gᵀ − Diag(diag G), the gradient in the symmetric matrices ½(G + Gᵀ)")
+    elif var.structure == "diagonal":
+        note = (f"{name} is diagonal: the gradient over its diagonal entries, G ∘ I of the "
+                "unstructured gradient G (Matrix Cookbook 2.8.3)")
+    elif var.structure == "orthogonal":
+        note = (f"{name} has orthonormal columns: this is the unstructured gradient G; along "
                 f"such matrices (the tangent space at {name}) only G − {name} sym({name}ᵀG) "
-                "counts, sym(M) = ½(M + Mᵀ)"]
-    if var.structure == "stochastic":
-        return [f"the rows of {name} sum to 1: this is the unstructured gradient G; along such "
-                f"matrices only G minus the mean of each row of G counts"]
-    return []
+                "counts, sym(M) = ½(M + Mᵀ)")
+    elif var.structure == "stochastic":
+        note = (f"the rows of {name} sum to 1: this is the unstructured gradient G; along such "
+                "matrices only G minus the mean of each row of G counts")
+    else:
+        return []
+    return [note]
 
 
 def _hessian_gradient(program: Program, var: Var, definitions: dict) -> tuple:

@@ -20,8 +20,8 @@ DIALECTS = [
      r"Q \in \mathbb{R}^{n \times k} (orthogonal); \|Q x - b\|_2^2", "x", "2(x − Qᵀb)"),
     ("Y ∈ ℝ^{n×k} stochastic; −sum(Y ∘ logsoftmax(Z))",
      "Y: n x k stochastic; -sum(Y .* logsoftmax(Z))",
-     r"Y \in \mathbb{R}^{n \times k} (stochastic); -\operatorname{sum}(Y \circ "
-     r"\operatorname{logsoftmax}(Z))", "Z", "softmax(Z) − Y"),
+     (r"Y \in \mathbb{R}^{n \times k} (stochastic); -\operatorname{sum}(Y \circ "
+      r"\operatorname{logsoftmax}(Z))"), "Z", "softmax(Z) − Y"),
 ]
 
 
