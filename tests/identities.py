@@ -191,6 +191,10 @@ ROWS = [
         "G : L_exp(X, dX) = L_exp(Xᵀ, G) : dX (Higham, Functions of Matrices, (3.20))",
         hessian=False),
     Row("aᵀlogm(X)b", "X", "L_log(Xᵀ, abᵀ)", "abᵀ : L_log(X, dX)", hessian=False),
+    Row("logdet(expm(X))", "X", "I", "det(e^X) = e^tr(X): L_exp(Xᵀ, e^(−Xᵀ)) = e^(Xᵀ)e^(−Xᵀ)",
+        hessian=False),
+    Row("tr(expm(X)X)", "X", "expm(X)ᵀ + expm(X)ᵀXᵀ",
+        "Xᵀ commutes with Xᵀ: L_exp(Xᵀ, Xᵀ) = expm(Xᵀ)Xᵀ", hessian=False),
     Row("‖expm(X) − A‖_F²", "X", "2L_exp(Xᵀ, expm(X) − A)", "chain rule through expm",
         hessian=False),
     # --- declared structure: what each declaration lets the result use -------------------------
