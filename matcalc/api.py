@@ -387,7 +387,7 @@ def structure_notes(var: Var) -> list:
 def _hessian_gradient(program: Program, var: Var, definitions: dict) -> tuple:
     """∂f/∂X (the derivation and its textbook form), and the definitions d(∂f/∂X) goes through:
     ∂f/∂X may name f itself (∇ℓ = W/ℓ for ℓ = ‖W‖_F)."""
-    if var.structure in ("orthogonal", "stochastic"):
+    if var.structure in ("orthogonal", "stochastic", "onehot"):
         # the simplifier uses XᵀX = I or X𝟏 = 𝟏, so ∂f/∂X is right on those matrices only,
         # and its derivative is not the Hessian along every direction
         raise UnsupportedError(

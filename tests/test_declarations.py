@@ -71,6 +71,9 @@ def test_the_check_fails_a_wrong_diagonal_gradient():
 def test_structures_that_are_refused():
     with pytest.raises(UnsupportedError, match="Hessian with respect to Q"):
         derive("Q ∈ ℝ^{n×k} orthogonal; ‖QX − B‖_F²", "Q", kind="hessian")
+    # ∇f = 2Y𝟏𝟏ᵀ read as 2𝟏𝟏ᵀ (Y𝟏 = 𝟏) printed H = 0, not the Hessian of ‖Y𝟏‖² over matrices
+    with pytest.raises(UnsupportedError, match="Hessian with respect to Y"):
+        derive("Y ∈ ℝ^{n×k} onehot; ‖Y𝟏‖²", "Y", kind="hessian")
     with pytest.raises(MatcalcError, match="fewer rows than columns"):
         parse("Q ∈ ℝ^{3×4} orthogonal; Qx")
     with pytest.raises(MatcalcError, match="must be square"):
