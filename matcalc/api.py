@@ -215,9 +215,12 @@ def resolve_variable(program: Program, name: str) -> Var:
     close = [c for c in candidates if c.casefold() == spelled.casefold()] or \
         difflib.get_close_matches(spelled, list(candidates), n=1)
     known = ", ".join(candidates) or "none"
+    # a run the reader took apart says so: 'Ax' read as the product A·x (…)
+    read = next((n for n in program.notes if n.startswith(f"'{name}' read as the product")), None)
     raise MatcalcError(
         f"--wrt {name}: the expression has no variable '{name}'",
-        hint=(f"did you mean '{close[0]}'? " if close else "") + f"its variables are: {known}")
+        hint=(f"{read}; " if read else f"did you mean '{close[0]}'? " if close else "") +
+        f"its variables are: {known}")
 
 
 def _normalize_name(name: str) -> str:

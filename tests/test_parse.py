@@ -144,7 +144,7 @@ SAME_TREE = [
     (Det(Xnn), ["det X", "det(X)", r"\det X", r"\det(X)"], None),
     (Sum(X), ["sum(X)", r"\operatorname{sum}(X)"], None),
     (MatMul(T(Ones("n", 1)), X, Ones("m", 1)),
-     ["1ᵀX1", "vector(1)'*X*vector(1)", r"\mathbf{1}^T X \mathbf{1}", "𝟏ᵀX𝟏", "ones'*X*ones"],
+     ["1ᵀX 1", "vector(1)'*X*vector(1)", r"\mathbf{1}^T X \mathbf{1}", "𝟏ᵀX𝟏", "ones'*X*ones"],
      None),
     (Diag(x), ["Diag(x)", "diag(x)", r"\operatorname{Diag}(x)"], None),
     (DiagOf(Xnn), ["diag(X)", r"\operatorname{diag}(X)"], None),
@@ -297,7 +297,8 @@ def test_bare_expression_has_no_result_name():
 def test_shapes_act_as_declarations():
     p = parse("‖XWᵀ‖_F²", {"X": "64x1024", "W": "512x1024"})
     assert p.variables == (Var("X", (64, 1024)), Var("W", (512, 1024)))
-    assert p.notes == ()
+    assert p.notes == (("'XW' read as the product X·W (a run of capitals; declare it to use it "
+                        "as one name)"),)
     assert result("lam*x", {"lam": "scalar", "x": "n"}) == MatMul(lam, x)
     assert result("S", {"S": "n x n symmetric"}) == Var("S", ("n", "n"), "symmetric")
     assert result("W1*x", {"W_1": "3x4"}) == MatMul(Var("W₁", (3, 4)), Var("x", (4, 1)))
@@ -312,6 +313,7 @@ def test_symmetric_everywhere():
 def test_convention_notes():
     p = parse("‖Ax − b‖₂² + λ")
     assert p.notes == (
+        "'Ax' read as the product A·x (a run of letters; declare it to use it as one name)",
         "A: n×m matrix (undeclared upper-case name: matrix by convention)",
         "x: vector of length m (undeclared lower-case name: column vector by convention)",
         "b: vector of length n (undeclared lower-case name: column vector by convention)",
@@ -345,7 +347,7 @@ def test_column_broadcast_when_rows_match():
 def test_ones_digit_is_a_number_when_alone():
     assert result("1 + λ") == Add(ONE, lam)
     assert result("2·1") == Num(2)
-    assert result("λ ∈ ℝ; x1") == x   # 1 next to a column vector is the number
+    assert result("λ ∈ ℝ; x 1") == x   # 1 next to a column vector is the number
     assert result("XW + 1bᵀ") == Add(MatMul(Var("X", ("n", "m")), Var("W", ("m", "k"))),
                                      MatMul(Ones("n", 1), T(Var("b", ("k", 1)))))
 

@@ -55,7 +55,8 @@ BAD = [
      'or declare sigmod as a name (e.g. sigmod: n x m) to multiply it'),
     ('foo(X)',
      "unknown function 'foo'",
-     'the functions are listed in docs/language.md; to multiply by a name, declare foo or write foo*(…)'),
+     ('the functions are listed in docs/language.md; declare foo to multiply by it as one name, '
+      'or write foo*(…) for the product of its letters')),
     ('\\foo X',
      'unknown LaTeX command \\foo',
      'see docs/language.md for the LaTeX commands matcalc reads'),
@@ -358,7 +359,7 @@ def test_carets_stay_under_combining_marks_and_tabs():
 
 
 @pytest.mark.parametrize("text", ["1" * 5000 + "X", "X" + "⁹" * 5000, "0." + "0" * 400 + "1X",
-                                  "θ1" + "0" * 5000])
+                                  "θ 1" + "0" * 5000])
 def test_numbers_beyond_the_limits(text):
     with pytest.raises(MatcalcError) as err:
         parse(text)

@@ -27,7 +27,6 @@ from .vocabulary import (
     _LATEX_SKIP,
     _LATEX_WRAPPERS,
     _LETTER,
-    _LONGEST_FUNCTION,
     _LONGEST_GREEK,
     _MARKS,
     _PRIMES,
@@ -94,7 +93,7 @@ _NORM_SUBSCRIPT_RE = re.compile(
     r"\s*\}|(?P<bare>[A-Za-z0-9∞]+))|(?P<braced>[A-Za-z0-9∞*∗]+|\\infty|\\ast))\s*\}"
     r"|(?P<char>[A-Za-z0-9∞*∗]))")
 _NOT_BLANK_RE = re.compile(r"\S")
-_DIGITS_RE = re.compile("[0-9]+")
+_LETTER_DIGITS_RE = re.compile("[" + _LETTER + "][0-9]*")
 _WS = " \t\r\n\u00a0\u2009\u200a\u202f\u2002\u2003\u2005\u2006$&"
 
 
@@ -689,52 +688,19 @@ class _Lexer:
 
     # --- names -----------------------------------------------------------------------------
     def _word(self, start):
-        t = self.text
-        if self.dialect == "ascii":
-            m = _ASCII_WORD_RE.match(t, start, self.end)
-            word = m.group()
-            self.pos = start + len(word)
-            return self._ascii_word(word, start, self.pos)
-        m = _RUN_RE.match(t, start, self.end)
-        run = m.group()
+        """A run of letters and digits (in ASCII with its _1, _hat, _prime): the dialect decides
+        only where the run ends; every run is read by one rule (``_run``)."""
+        pattern = _ASCII_WORD_RE if self.dialect == "ascii" else _RUN_RE
+        run = pattern.match(self.text, start, self.end).group()
         self.pos = start + len(run)
-        # a letter with an accent (X̂) is a name of its own; the plain parts are segmented
+        # a letter with an accent (X̂) is a name of its own; the plain parts are runs
         offset = start
         for part in re.split("([" + _LETTER + "][" + _MARKS + "]+)", run):
             if part[-1:] in tuple(_MARKS):
                 self._name(part, offset, offset + len(part))
             elif part:
-                self._segment_run(part, offset)
+                self._run(part, offset)
             offset += len(part)
-
-    def _ascii_word(self, word, start, end):
-        canon = canonical_name(word) or word
-        call = self._peek_call(end)
-        if canon in self.names or canon in self.functions:
-            return self._name(canon, start, end)
-        if word in FUNCTION_SPELLINGS:
-            return self._emit("FUNC_CALL" if call else "FUNC_BARE", FUNCTION_SPELLINGS[word],
-                              start, end)
-        if word in CONSTANT_SPELLINGS:
-            return self._emit("CONSTANT", CONSTANT_SPELLINGS[word], start, end)
-        called = call and next((f for f in _FUNCTIONS_LONGEST_FIRST if word.endswith(f)
-                                and len(word) > len(f) and word[-len(f) - 1] != "_"), None)
-        if called:
-            # a function name at the end of a run is split off: Xexp(Y) = X·exp(Y)
-            cut = end - len(called)
-            self._ascii_word(word[:-len(called)], start, cut)
-            return self._emit("FUNC_CALL", FUNCTION_SPELLINGS[called], cut, end)
-        if re.fullmatch("[A-Z]{2,}", word) and word not in GREEK:
-            # a run of capitals is a product even in ASCII: XW + b, tr(AXB)
-            self.notes.append(f"'{word}' read as the product {'·'.join(word)} (a run of "
-                              "capitals; declare it to use it as one name)")
-            for k, letter in enumerate(word):
-                self._name(letter, start + k, start + k + 1)
-            return None
-        letters = re.sub(r"[0-9_]+$", "", word)
-        if call and len(letters) > 1 and letters not in GREEK:
-            self._unknown_function(word, start, end)
-        return self._name(canon, start, end)
 
     def _unknown_function(self, word, start, end):
         close = difflib.get_close_matches(word, list(FUNCTION_SPELLINGS), n=1, cutoff=0.6)
@@ -745,13 +711,17 @@ class _Lexer:
                        [(start, end)],
                        f"or declare {word} as a name (e.g. {word}: n x m) to multiply it")
         self.error(f"unknown function '{word}'", [(start, end)],
-                   "the functions are listed in docs/language.md; to multiply by a "
-                   f"name, declare {word} or write {word}*(…)")
+                   f"the functions are listed in docs/language.md; declare {word} to multiply "
+                   f"by it as one name, or write {word}*(…) for the product of its letters")
 
-    def _segment_run(self, run, start):
-        """A run of letters and digits in the Unicode and LaTeX dialects: a declared name or a
-        known function/constant spelling is one token, otherwise one name per letter and a
-        number per group of digits (XW = X·W, X1 = X·𝟏)."""
+    def _run(self, run, start):
+        """One rule for a run of letters and digits, in every dialect (docs/language.md, Names):
+        a declared or defined name, or a known spelling (a function, a constant, a Greek
+        letter spelt out), is one token; one letter with digits, a subscript, an accent or
+        primes is one name (W1 = W₁ = W_1); any other run is a product of one-letter names,
+        each with its digits (Ax = A·x, XW1 = X·W₁, ab = a·b), with a note; inside it, the
+        longest declared name is read first. A function spelt at the end of a run before '('
+        is called, the rest read as a run (Xexp(Y) = X·exp(Y), lamtanh(x) = λ·tanh(x))."""
         end = start + len(run)
         canon = canonical_name(run)
         if canon in self.names or canon in self.functions:
@@ -762,39 +732,46 @@ class _Lexer:
                               start, end)
         if run in CONSTANT_SPELLINGS:
             return self._emit("CONSTANT", CONSTANT_SPELLINGS[run], start, end)
-        letters = re.sub(r"[0-9]+$", "", run)
-        if (call and len(letters) >= 3 and canon not in self.names
-                and difflib.get_close_matches(run, list(FUNCTION_SPELLINGS), n=1, cutoff=0.75)
-                and not any(run.endswith(f) for f in FUNCTION_SPELLINGS if len(f) > 1)):
+        letters, _, suffix = run.partition("_")
+        letters = letters.rstrip("0123456789")
+        if canon is not None and (len(letters) == 1 or letters in GREEK):
+            return self._name(canon, start, end)
+        if suffix and canon is None:
+            return self._name(run, start, end)      # a written subscript: W_out
+        base = run.partition("_")[0]
+        called = call and not suffix and next(
+            (f for f in _FUNCTIONS_LONGEST_FIRST if base.endswith(f) and len(base) > len(f)), None)
+        if called:
+            # a function spelt at the end of the run is called: Xexp(Y) = X·exp(Y)
+            cut = end - len(called)
+            self._run(run[:-len(called)], start)
+            return self._emit("FUNC_CALL", FUNCTION_SPELLINGS[called], cut, end)
+        if call and re.fullmatch("[a-z]{3,}", letters):
             self._unknown_function(run, start, end)
+        before = len(self.tokens)
         i = 0
-        while i < len(run):
-            if run[i].isdigit():
-                m = _DIGITS_RE.match(run, i)
-                self._number(m.group(), start + i, start + m.end())
-                i = m.end()
-                continue
+        while i < len(base):
             taken = None
-            reach = max(self.reach, _LONGEST_FUNCTION if len(run) - i <= _LONGEST_FUNCTION else 0)
-            for j in range(min(len(run), i + reach), i + 1, -1):
-                piece = run[i:j]
-                if canonical_name(piece) in self.names:
-                    taken = ("name", canonical_name(piece), j)
+            for j in range(min(len(base), i + self.reach), i + 1, -1):
+                if canonical_name(base[i:j]) in self.names:
+                    taken = j
                     break
-                if j == len(run) and piece in FUNCTION_SPELLINGS:
-                    taken = ("func", FUNCTION_SPELLINGS[piece], j)
-                    break
-            if taken and taken[0] == "name":
-                self._name(taken[1], start + i, start + taken[2])
-                i = taken[2]
-            elif taken:
-                self._emit("FUNC_CALL" if call else "FUNC_BARE", taken[1], start + i,
-                           start + taken[2])
-                i = taken[2]
-            else:
-                letter = _GREEK_VARIANTS.get(run[i], run[i])
-                self._name(letter, start + i, start + i + 1)
-                i += 1
+            if taken:
+                self._name(canonical_name(base[i:taken]), start + i, start + taken)
+                i = taken
+                continue
+            j = _LETTER_DIGITS_RE.match(base, i).end()
+            if j == len(base):
+                j = len(run)           # the last letter takes the subscript, accent or primes
+            piece = run[i:j]
+            self._name(canonical_name(piece) or piece, start + i, start + j)
+            i = j
+        pieces = [t.value for t in self.tokens[before:]]
+        if len(pieces) > 1:
+            kind = "capitals" if run.isupper() else "letters"
+            self.notes.append(f"'{run}' read as the product {'·'.join(pieces)} (a run of "
+                              f"{kind}; declare it to use it as one name)")
+        return None
 
     def _name(self, name, start, end):
         """A name token — or the identity I, or H(…)/σ(…) as the Heaviside step/sigmoid, or
@@ -943,7 +920,7 @@ class _Lexer:
             return self._name(_GREEK_VARIANTS.get(content, content), *span)
         # \mathbf{Xw}: a run of letters, each its own name (unless declared)
         before = len(self.tokens)
-        self._segment_run(content, start)
+        self._run(content, start)
         for k in range(before, len(self.tokens)):
             tok = self.tokens[k]
             self.tokens[k] = _tok(tok.type, tok.value, start, end)

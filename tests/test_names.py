@@ -1,0 +1,123 @@
+"""One reading of the characters in every dialect (issue 11): a run of letters and digits is read
+by one rule whatever else the input contains — declared and defined names first, a letter with
+digits a subscripted name (W1 = W₁), a run with a capital a product of one-letter names (Ax =
+A·x), a lower-case run one name only when it is a known spelling. Each derivative is checked
+against central differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matcalc import derive
+from matcalc.errors import MatcalcError
+from matcalc.ir import MatMul, Transpose, Var
+from matcalc.reader import parse
+
+
+def tree(text, shapes=None):
+    return parse(text, shapes).result
+
+
+# the same input in each dialect; a single Unicode character (−, ·) or LaTeX command pasted
+# into an ASCII input must not change how any run is read
+SAME = [
+    ["norm2(X*W1 - Y)^2", "norm2(X*W1 − Y)^2", "‖XW1 − Y‖₂²", "‖XW₁ − Y‖²",
+     r"\|X W_1 - Y\|_2^2", r"\|X W1 - Y\|^2"],
+    ["x'Ax", "x'Ax + 0·x'Ax", "xᵀAx", r"x^\top A x", r"x^T Ax"],
+    ["sin(Ax + y)", "sin(Ax + y)·1", "sin(A·x + y)", r"\sin(Ax + y)"],
+    ["sum(log(b - Ax))", "sum(log(b − Ax))", r"\operatorname{sum}(\log(b - A x))"],
+    ["a'b", "aᵀb", r"a^\top b"],
+    ["ab'", "abᵀ", "a*b'", r"a b^\top"],
+    ["tr(AXB)", "tr(A·X·B)", r"\operatorname{tr}(AXB)"],
+    ["lam*x1", "λ·x₁", "lam·x1", r"\lambda x_1"],
+]
+
+
+@pytest.mark.parametrize("spellings", SAME, ids=[row[0] for row in SAME])
+def test_every_dialect_reads_a_run_alike(spellings):
+    first = parse(spellings[0])
+    for text in spellings[1:]:
+        p = parse(text)
+        assert p.variables == first.variables, text
+    if "0·" not in spellings[1] and "·1" not in spellings[1]:
+        assert parse(spellings[1]).result == first.result
+
+
+def test_a_letter_with_digits_is_a_subscripted_name_in_every_dialect():
+    W1 = Var("W₁", ("n", "m"))
+    for text in ("W1", "W₁", "W_1", r"W_{1}", "W1 + 0·W1"):
+        assert W1 in parse(text).variables, text
+    assert {v.name for v in parse("X1ᵀ").variables} == {"X₁"}
+
+
+def test_a_single_unicode_minus_keeps_w1_a_name():
+    """norm2(X*W1 − Y)^2 wrt W read W1 as W·𝟏 and answered 2Xᵀ(XW𝟏 − Yᵀ)𝟏𝟏ᵀ."""
+    for text in ("norm2(X*W1 - Y)^2", "norm2(X*W1 − Y)^2"):
+        with pytest.raises(MatcalcError) as err:
+            derive(text, "W")
+        assert "did you mean 'W₁'?" in err.value.hint
+        result = derive(text, "W1")
+        assert result.text.startswith("∂f/∂W₁ = 2Xᵀ(XW₁ − Y)"), result.text
+        assert result.check().ok
+
+
+@pytest.mark.parametrize("text", ["Ax", "A*x", "A·x", r"A x", "Ax + 0*y"])
+def test_the_jacobian_of_ax_is_a_as_typed(text):
+    """∂(Ax)/∂x = A: ASCII Ax was one name ('did you mean Ax?')."""
+    result = derive(text, "x")
+    assert result.text.splitlines()[0] == "∂F/∂x = A    (n×m, vec form)"
+    assert result.check().ok
+
+
+@pytest.mark.parametrize("text", ["x'Ax", "xᵀAx", "sum(exp(b - Ax))", "sum(exp(b − Ax))",
+                                  "sum(sin(Ax + y))", "sum(sin(Ax + y)) + 0·sum(y)"])
+def test_products_in_runs_give_the_gradient(text):
+    result = derive(text, "x")
+    assert "Ax_" not in result.text and result.check().ok, result.text
+    assert any(v.name == "A" for v in result.program.variables)
+
+
+@pytest.mark.parametrize("text", ["sum(log(b - Ax))", "sum(log(b − Ax))"])
+def test_the_log_barrier_reads_ax_as_a_product(text):
+    """∇ sum(log(b − Ax)) = −Aᵀ(1 ⊘ (b − Ax)), in either dialect."""
+    assert tree(text) == tree("sum(log(b − A·x))")
+    first = derive(text, "x").text.splitlines()[0]
+    assert first == "∂f/∂x = −Aᵀ(1 ⊘ (b − Ax))    (vector of length m)"
+
+
+def test_the_quadratic_form_in_ascii_is_numerically_right():
+    """x'Ax silently returned a Jacobian of a name Ax; the gradient is (A + Aᵀ)x."""
+    result = derive("x'Ax", "x", {"x": "3"})
+    rng = np.random.default_rng(0)
+    A, x = rng.standard_normal((3, 3)), rng.standard_normal(3)
+    namespace: dict = {}
+    exec(compile(result.numpy, "<generated>", "exec"), namespace)  # noqa: S102
+    assert np.allclose(namespace["grad_x"](A=A, x=x).ravel(), (A + A.T) @ x)
+
+
+def test_a_product_run_is_said_in_a_note():
+    assert "'Ax' read as the product A·x (a run of letters; declare it to use it as one name)" \
+        in parse("x'Ax").notes
+    assert "'ab' read as the product a·b (a run of letters; declare it to use it as one name)" \
+        in parse("abᵀ").notes
+
+
+def test_a_lower_case_run_is_one_name_only_when_known_or_declared():
+    assert tree("theta'*x") == MatMul(Transpose(Var("θ", ("n", 1))), Var("x", ("n", 1)))
+    loss = parse("loss: scalar; loss*x")
+    assert Var("loss", (1, 1)) in loss.variables
+    defined = parse("loss = norm2(X*w - y)^2; loss")
+    assert [name for name, _ in defined.definitions] == ["loss"]
+    undeclared = parse("loss")
+    assert "'loss' read as the product l·o·s·s (a run of letters; declare it to use it as one " \
+        "name)" in undeclared.notes
+    with pytest.raises(MatcalcError) as err:
+        derive("sum(Ax)", "Ax")
+    assert err.value.hint == ("'Ax' read as the product A·x (a run of letters; declare it to use "
+                              "it as one name); its variables are: A, x")
+
+
+def test_declared_names_come_first_in_a_run():
+    p = parse("Ax: n x m; B: m x k; AxB")
+    assert p.result == MatMul(Var("Ax", ("n", "m")), Var("B", ("m", "k")))
