@@ -512,30 +512,18 @@ def gradient(f: Expr, wrt: Var, definitions: dict) -> Gradient:
         if lin is None:                     # the differential vanishes (a.e.)
             del pending[node]
             continue
-        # moved across the Frobenius product; the children take the node's place, in order
-        added: dict = {}
+        # moved across the Frobenius product: the children take the node's place, each
+        # child's adjoints summed at once (d(X¹⁰⁰⁰) has a thousand terms)
+        del pending[node]
+        adjoints: dict = {}
         for child, adj in pull_back(lin, g, []):
-            if not dep(child):
-                continue
-            if child in pending:
-                pending[child] = simplify(Add(pending[child], adj))
-            else:
-                added[child] = simplify(Add(added[child], adj)) if child in added \
-                    else simplify(adj)
-        pending = _replace(pending, node, added)
+            if dep(child):
+                adjoints.setdefault(child, [pending[child]] if child in pending else []) \
+                    .append(adj)
+        for child, terms in adjoints.items():
+            pending[child] = simplify(terms[0] if len(terms) == 1 else Add(*terms))
     result.expr = pending.get(wrt, Zero(*wrt.shape))
     return result
-
-
-def _replace(pending: dict, node: Expr, added: dict) -> dict:
-    """pending with node's entry replaced, in place, by the new terms."""
-    out: dict = {}
-    for n, g in pending.items():
-        if n == node:
-            out.update(added)
-        else:
-            out[n] = g
-    return out
 
 
 def _note(result: Gradient, text: str) -> None:

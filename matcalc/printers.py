@@ -164,12 +164,24 @@ class Printer:
         return self._print(e, 0)
 
     def _print(self, e: Expr, context: int = 0) -> str:
-        """e as it reads where an operand must bind at least as tightly as ``context``."""
-        text = getattr(self, "_print_" + type(e).__name__)(e)
-        prec = self.precedence(e)
-        if prec < context or (self.explicit and context > 0 and prec < PREC_POSTFIX):
-            return self.paren(text)
-        return text
+        """e as it reads where an operand must bind at least as tightly as ``context``
+        (memoized for the outermost call: a product looks at how its next factor starts, and
+        nested products would print their factors again at every level)."""
+        memo = self.__dict__.get("_memo")
+        if memo is None:
+            self._memo = {}
+            try:
+                return self._print(e, context)
+            finally:
+                del self._memo
+        key = (e, context, self.explicit, self.colon, getattr(self, "names_apart", False))
+        if key not in memo:
+            text = getattr(self, "_print_" + type(e).__name__)(e)
+            prec = self.precedence(e)
+            if prec < context or (self.explicit and context > 0 and prec < PREC_POSTFIX):
+                text = self.paren(text)
+            memo[key] = text
+        return memo[key]
 
     def index_base(self, e: Expr) -> str:
         """e ready to take an index subscript: X_ij, (X²)_ij, (XW)_ij."""

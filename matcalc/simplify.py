@@ -105,8 +105,9 @@ def _commutative_form(e: Expr) -> Expr:
 
 
 def mul_flatten(e: MatMul) -> Expr:
-    """(AB)C = ABC; numbers multiply into one leading coefficient; powers of a matrix in a
-    chain are written out (X²X = XXX) so that equal products compare equal."""
+    """(AB)C = ABC; numbers multiply into one leading coefficient; a power of a product is
+    written out ((AB)²C = ABABC) and powers of one matrix side by side merge (X²X = X³,
+    AA⁻¹ = I), so that equal products compare equal."""
     coeff = Fraction(1)
     scalars, chain = [], []
     all_scalar = all(is_scalar(a) for a in e.args)
@@ -124,14 +125,11 @@ def mul_flatten(e: MatMul) -> Expr:
                 coeff *= p.value
             elif is_scalar(p):
                 scalars.append(p)
-            elif isinstance(p, Power) and p.exp.denominator == 1 and abs(p.exp) > 1:
-                unit = p.arg if p.exp > 0 else Power(p.arg, Fraction(-1))
-                chain.extend([unit] * int(abs(p.exp)))
+            elif isinstance(p, Power) and isinstance(p.arg, MatMul) and p.exp > 1:
+                chain.extend([p.arg] * int(p.exp))
             elif isinstance(p, Transpose) and isinstance(p.arg, Power) and \
-                    p.arg.exp.denominator == 1 and abs(p.arg.exp) > 1:
-                q = p.arg
-                unit = q.arg if q.exp > 0 else Power(q.arg, Fraction(-1))
-                chain.extend([simplify(Transpose(unit))] * int(abs(q.exp)))
+                    isinstance(p.arg.arg, MatMul) and p.arg.exp > 1:
+                chain.extend([simplify(Transpose(p.arg.arg))] * int(p.arg.exp))
             else:
                 chain.append(p)
     return _rebuild_mul(e, coeff, scalars, chain)
@@ -140,7 +138,7 @@ def mul_flatten(e: MatMul) -> Expr:
 def _rebuild_mul(e: MatMul, coeff: Fraction, scalars: list, chain: list) -> Expr:
     if coeff == 0 or any(is_zero(a) for a in scalars + chain):
         return zero_like(e)
-    chain = _cancel_chain(chain)
+    chain = _merge_powers(chain)
     sizes, chain = _ones_chain(chain)
     runs, chain = _scalar_runs(chain)
     scalars = _merge_scalar_powers(scalars + sizes + runs)
@@ -384,28 +382,52 @@ def _order_key(e: Expr) -> tuple:
     return (neg, not isinstance(e, Size), repr(e))
 
 
-def _inverse_of(a: Expr) -> Expr | None:
-    if isinstance(a, Power) and a.exp == -1:
-        return a.arg
-    if isinstance(a, Transpose) and isinstance(a.arg, Power) and a.arg.exp == -1:
-        return Transpose(a.arg.arg)
-    return None
+def _base_and_power(a: Expr) -> tuple[tuple, int]:
+    """((A, transposed), k) for a factor Aᵏ or (Aᵏ)ᵀ of a chain (A⁻ᵀ is (A⁻¹)ᵀ); ((a, False), 1)
+    for any other factor."""
+    if isinstance(a, Transpose):
+        (base, _), k = _base_and_power(a.arg)
+        return (base, True), k
+    if isinstance(a, Power) and a.exp.denominator == 1:
+        return (a.arg, False), int(a.exp)
+    return (a, False), 1
 
 
-def _cancel_chain(chain: list) -> list:
-    """A A⁻¹ = A⁻¹ A = I; QᵀQ = I for Q with orthonormal columns, and QQᵀ = I when Q is
-    square."""
-    out: list = []
+def _merge_powers(chain: list) -> list:
+    """AᵃAᵇ = Aᵃ⁺ᵇ for neighbouring powers of one matrix: A A⁻¹ = A⁻¹ A = I, X²X = X³; QᵀQ = I
+    for Q with orthonormal columns, and QQᵀ = I when Q is square."""
+    runs: list = []             # [base, power, the factor as written if it stands alone]
     for a in chain:
-        if out and (_inverse_of(a) == out[-1] and _inverse_of(a) is not None
-                    or _inverse_of(out[-1]) == a and _inverse_of(out[-1]) is not None
-                    or _orthogonal_pair(out[-1], a)):
-            out.pop()
-            if not out:
-                out.append(Identity(a.cols))
-            continue
-        out.append(a)
-    return out
+        base, k = _base_and_power(a)
+        if runs and runs[-1][1] > 0 and _orthogonal_pair(_power_of(runs[-1][0], 1), a):
+            runs[-1][1:] = [runs[-1][1] - 1, None]
+            if runs[-1][1] == 0:
+                runs.pop()
+        elif runs and runs[-1][0] == base:
+            runs[-1][1:] = [runs[-1][1] + k, None]
+            if runs[-1][1] == 0:
+                runs.pop()
+        else:
+            runs.append([base, k, a])
+    if not runs:
+        return [Identity(chain[0].rows)] if chain else []
+    return [a or _power_of(base, k) for base, k, a in runs]
+
+
+def _power_of(base: tuple, k: int) -> Expr:
+    a, transposed = base
+    power = a if k == 1 else simplify(Power(a, Fraction(k)))
+    return simplify(Transpose(power)) if transposed else power
+
+
+def _peel(f: Expr) -> tuple[Expr, Expr | None]:
+    """(A, Aᵏ⁻¹) for a factor Aᵏ, k > 1 (and (A⁻¹, Aᵏ⁺¹) for k < −1): one factor of a power
+    taken off; (f, None) for any other factor."""
+    base, k = _base_and_power(f)
+    if abs(k) <= 1:
+        return f, None
+    sign = 1 if k > 0 else -1
+    return _power_of(base, sign), _power_of(base, k - sign)
 
 
 def _orthogonal(e: Expr) -> bool:
@@ -893,24 +915,34 @@ def simplify(e: Expr) -> Expr:
 # --- expansion, collection and factoring ------------------------------------------------------
 
 MAX_TERMS = 64
+# Sums of more terms keep their matrix factors in every term: factoring one out at a time is
+# quadratic in the terms and nests as deep as there are terms (d(X¹⁰⁰) = Σᵢ XⁱdX X⁹⁹⁻ⁱ)
+MAX_FACTORED = 16
 
 
 def expand(e: Expr, hadamard: bool = False) -> list[Expr]:
     """e as a list of product terms: products distributed over sums, and with ``hadamard``
     also ∘ (not into functions)."""
+    return list(_expanded(e, hadamard))
+
+
+@lru_cache(maxsize=1 << 14)
+def _expanded(e: Expr, hadamard: bool) -> tuple:
+    # memoized: a subtree shared by several sums (the adjoints of nested definitions) is
+    # expanded once
     if isinstance(e, Add):
-        return [t for a in e.args for t in expand(a, hadamard)]
+        return tuple(t for a in e.args for t in _expanded(a, hadamard))
     if isinstance(e, MatMul):
-        options = [expand(a, hadamard) for a in e.args]
+        options = [_expanded(a, hadamard) for a in e.args]
         count = 1
         for o in options:
             count *= len(o)
         if count > MAX_TERMS:
-            return [e]
-        return [simplify(MatMul(*combo)) for combo in cartesian(*options)]
+            return (e,)
+        return tuple(simplify(MatMul(*combo)) for combo in cartesian(*options))
     if isinstance(e, Hadamard) and hadamard:
-        return _expand_hadamard(e)
-    return [e]
+        return tuple(_expand_hadamard(e))
+    return (e,)
 
 
 def _expand_hadamard(e: Hadamard) -> list[Expr]:
@@ -974,19 +1006,23 @@ def factor(e: Expr) -> Expr:
         if all(s in t[1] for t in terms[1:]):
             inner = Add(*[_join(c, _without(sc, s), ch, shape) for c, sc, ch in terms])
             return simplify(MatMul(s, factor(simplify(inner))))
+    if len(terms) > MAX_FACTORED:
+        return e
     # a Hadamard factor common to every term: A ∘ C + B ∘ C = (A + B) ∘ C
     hadamard = _factor_hadamard(e)
     if hadamard is not None:
         return hadamard
     # the left or right matrix factor shared by most terms
+    # (one factor of a power counts: X²A + XB = X(XA + B))
     best = None
     for side in (0, -1):
         counts: dict = {}
         whole: set = set()       # factors that are a whole term: taking them out leaves I
         for c, s, ch in terms:
             if len(ch) >= 1:
-                counts[ch[side]] = counts.get(ch[side], 0) + 1
-            if len(ch) == 1:
+                unit = _peel(ch[side])[0]
+                counts[unit] = counts.get(unit, 0) + 1
+            if len(ch) == 1 and _peel(ch[0])[1] is None:
                 whole.add(ch[0])
         for f, n in counts.items():
             if f in whole:
@@ -996,8 +1032,8 @@ def factor(e: Expr) -> Expr:
     if best is None:
         return e
     _, side, f = best
-    group = [t for t in terms if t[2] and t[2][side] == f]
-    others = [t for t in terms if not (t[2] and t[2][side] == f)]
+    group = [(c, s, _peeled(ch, side)) for c, s, ch in terms if ch and _peel(ch[side])[0] == f]
+    others = [t for t in terms if not (t[2] and _peel(t[2][side])[0] == f)]
     inner_shape = _inner_shape(group[0][2], side, shape)
     if inner_shape is None:
         return e
@@ -1012,6 +1048,14 @@ def factor(e: Expr) -> Expr:
         return simplify(factored)
     return simplify(Add(simplify(factored), factor(simplify(Add(*rest)) if len(rest) > 1
                                                   else rest[0])))
+
+
+def _peeled(chain: list, side: int) -> list:
+    """The chain with the factor on its side split as A · Aᵏ⁻¹ (A for A alone)."""
+    unit, rest = _peel(chain[side])
+    if rest is None:
+        return chain
+    return [unit, rest, *chain[1:]] if side == 0 else [*chain[:-1], rest, unit]
 
 
 def _hadamard_parts(term: Expr):
@@ -1212,7 +1256,15 @@ def _hadamard_rank(f: Expr) -> int:
 
 
 def fold_powers(e: Expr) -> Expr:
-    """Repeated factors of a product as powers: XXᵀXXᵀX = (XXᵀ)²X, X⁻¹X⁻¹ = X⁻²."""
+    """Repeated factors of a product as powers: XXᵀXXᵀX = (XXᵀ)²X, X⁻¹X⁻¹ = X⁻²; a transposed
+    power as the power of the transpose, (X²)ᵀ = (Xᵀ)², (X⁻²)ᵀ = (X⁻ᵀ)²."""
+    if isinstance(e, Transpose) and isinstance(e.arg, Power) and abs(e.arg.exp) > 1 and \
+            e.arg.exp.denominator == 1:
+        base, k = e.arg.arg, e.arg.exp
+        unit = fold_powers(Transpose(base if k > 0 else Power(base, Fraction(-1))))
+        # a transpose folds only over a name: (X + A)⁻ᵀ(X + A)⁻ᵀ, not ((X + A)⁻ᵀ)²
+        return Power(unit, abs(k)) if isinstance(base, Var) and k > 0 else \
+            MatMul(*[unit] * int(abs(k)))
     if e.args:
         e = e.with_args(fold_powers(a) for a in e.args)
     if not isinstance(e, MatMul):
@@ -1253,12 +1305,18 @@ def fold_powers(e: Expr) -> Expr:
 # --- named intermediates ----------------------------------------------------------------------
 
 def expand_definitions(e: Expr, definitions: dict) -> Expr:
-    """e with every defined name replaced by its definition, recursively."""
-    if isinstance(e, Var) and e.name in definitions:
-        return expand_definitions(definitions[e.name], definitions)
-    if not e.args:
-        return e
-    return e.with_args(expand_definitions(a, definitions) for a in e.args)
+    """e with every defined name replaced by its definition, recursively (each distinct
+    subtree once: definitions that use each other twice, W₂ = W₁W₁, share their subtrees)."""
+    memo: dict = {}
+
+    def expanded(e: Expr) -> Expr:
+        if e not in memo:
+            if isinstance(e, Var) and e.name in definitions:
+                memo[e] = expanded(definitions[e.name])
+            else:
+                memo[e] = e.with_args(expanded(a) for a in e.args) if e.args else e
+        return memo[e]
+    return expanded(e)
 
 
 def fold_definitions(e: Expr, named: dict) -> Expr:
@@ -1302,9 +1360,16 @@ def _covers(have: dict, pattern: dict) -> bool:
     return all(have.get(b, 0) * k > 0 and abs(have[b]) >= abs(k) for b, k in pattern.items())
 
 
-def _fold_hadamard(e: Expr, name: Var, pattern: dict) -> Expr:
-    if e.args:
-        e = e.with_args(_fold_hadamard(a, name, pattern) for a in e.args)
+def _fold_hadamard(e: Expr, name: Var, pattern: dict, memo: dict | None = None) -> Expr:
+    memo = {} if memo is None else memo
+    if e not in memo:
+        memo[e] = _fold_hadamard_node(
+            e.with_args(_fold_hadamard(a, name, pattern, memo) for a in e.args) if e.args
+            else e, name, pattern)
+    return memo[e]
+
+
+def _fold_hadamard_node(e: Expr, name: Var, pattern: dict) -> Expr:
     if not isinstance(e, Hadamard):
         return e
     powers = _monomial(e)
@@ -1341,11 +1406,17 @@ def _fold_hadamard(e: Expr, name: Var, pattern: dict) -> Expr:
     return simplify(_from_monomial(powers, e.shape))
 
 
-def _fold_one(e: Expr, name: Var, value: Expr) -> Expr:
-    if e == value:
-        return name
-    if e.args:
-        e = e.with_args(_fold_one(a, name, value) for a in e.args)
+def _fold_one(e: Expr, name: Var, value: Expr, memo: dict | None = None) -> Expr:
+    memo = {} if memo is None else memo
+    if e not in memo:
+        memo[e] = name if e == value else _fold_run(
+            e.with_args(_fold_one(a, name, value, memo) for a in e.args) if e.args else e,
+            name, value)
+    return memo[e]
+
+
+def _fold_run(e: Expr, name: Var, value: Expr) -> Expr:
+    """A run of a product equal to the defined product written as its name."""
     if isinstance(e, MatMul) and isinstance(value, MatMul) and not is_scalar(value):
         pattern = [a for a in value.args if not isinstance(a, Num)]
         if len(pattern) != len(value.args):

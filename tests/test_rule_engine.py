@@ -3,6 +3,8 @@ each checked against finite differences, and the simplifier's rewrites of their 
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -69,3 +71,47 @@ def test_a_function_with_no_value_is_a_clear_error():
     result = derive("W = (xaᵀ)⁻¹; tr(W)", "a", kind="hessian")
     with pytest.raises(MatcalcError, match="singular"):
         result.check()
+
+
+def _subscript(i: int) -> str:
+    return str(i).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
+
+def _doubling(depth: int) -> str:
+    """W₁ = XX; W₂ = W₁W₁; …: the last is X to the power 2^depth."""
+    return "W₁ = XX" + "".join(f"; W{_subscript(i)} = W{_subscript(i - 1)}W{_subscript(i - 1)}"
+                               for i in range(2, depth + 1))
+
+
+# (input, variable, kind, the result's first line): derivations whose cost grew exponentially or
+# as a power of k (seconds to minutes before); each now takes well under a second, and the bound
+# leaves a wide margin for a slow machine
+COSTLY = [
+    # powers of one matrix side by side stay one power (X²X = X³), not a chain of k factors
+    ("tr(X^1000)", "X", "gradient", "∂f/∂X = 1000(Xᵀ)⁹⁹⁹    (n×n)"),
+    # a product prints how its next factor starts once, not again at every level of nesting
+    ("sum(X^23)", "X", "gradient", None),
+    ("X^22", "X", "jacobian", None),
+    # each child's adjoints are summed at once, not one at a time (d(X²⁰⁰) has 200 terms)
+    ("sum(X^200)", "X", "gradient", None),
+    # definitions that use each other twice are expanded and folded once per distinct subtree
+    (_doubling(14) + "; tr(W₁₄)", "X", "gradient", "∂f/∂X = 16384(Xᵀ)¹⁶³⁸³    (n×n)"),
+]
+
+
+@pytest.mark.parametrize("text, wrt, kind, first", COSTLY,
+                         ids=[f"{t[-12:]} wrt {w} {k}" for t, w, k, _ in COSTLY])
+def test_derivation_cost_stays_small(text, wrt, kind, first):
+    start = time.perf_counter()
+    result = derive(text, wrt, kind=kind)
+    lines = result.text.splitlines()
+    assert time.perf_counter() - start < 10
+    if first is not None:
+        assert lines[0] == first
+
+
+@pytest.mark.parametrize("text, kind", [("X^7", "jacobian"), ("sum(X^6)", "gradient"),
+                                        ("tr(X^5)", "hessian"), ("tr(AX^4B)", "gradient")])
+def test_powers_kept_whole_keep_the_value(text, kind):
+    report = derive(text, "X", {"A": "n x n", "B": "n x n"}, kind=kind).check()
+    assert report.ok, str(report)
