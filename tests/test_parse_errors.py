@@ -359,6 +359,7 @@ def test_carets_stay_under_combining_marks_and_tabs():
 
 
 @pytest.mark.parametrize("text", ["1" * 5000 + "X", "X" + "⁹" * 5000, "0." + "0" * 400 + "1X",
+                                  "1e" + "3" * 400 + "X",
                                   "θ 1" + "0" * 5000])
 def test_numbers_beyond_the_limits(text):
     with pytest.raises(MatcalcError) as err:

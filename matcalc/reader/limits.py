@@ -4,7 +4,7 @@ expanded)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 MAX_LENGTH = 100_000    # characters of input
@@ -28,8 +28,11 @@ def _literal_fits(literal: str) -> bool:
     """Is a written number (2, 0.5, 1e-5, 12/7) within the limits? Its size is read off its
     digits and exponent before it is expanded (1e30800001 would take minutes to expand)."""
     top, _, bottom = literal.partition("/")
-    for part in (top, bottom or "1"):
-        d = Decimal(part)
-        if d and (len(d.as_tuple().digits) > MAX_DIGITS or abs(d.adjusted()) > MAX_DIGITS):
-            return False
-    return not Decimal(bottom or "1") or fits(Fraction(top) / Fraction(bottom or "1"))
+    try:
+        parts = Decimal(top), Decimal(bottom or "1")
+    except InvalidOperation:        # an exponent beyond any Decimal's
+        return False
+    if any(d and (len(d.as_tuple().digits) > MAX_DIGITS or abs(d.adjusted()) > MAX_DIGITS)
+           for d in parts):
+        return False
+    return not parts[1] or fits(Fraction(top) / Fraction(bottom or "1"))
