@@ -5,7 +5,7 @@ Each undeclared name has a *domain* of shapes, cheapest first; the first is the 
 | name                                   | shapes (cost)                      |
 |----------------------------------------|------------------------------------|
 | lower-case Greek (θ, μ, λ) and ℓ       | scalar (0), column vector (1)      |
-| lower-case Latin (x, b, ASCII loss)    | column vector (0), scalar (2)      |
+| lower-case Latin (x, b, ASCII x_out)   | column vector (0), scalar (2)      |
 | upper-case (X, W₁, Σ)                  | matrix with free sizes (0)         |
 
 A *reading* gives every undeclared name one shape of its domain; its cost is the sum of theirs.
