@@ -1,0 +1,1443 @@
+"""Checks every output matcalc gives for a random case of tests/randexpr.py against the truth:
+central finite differences (Richardson-extrapolated) of the generator's own NumPy evaluation.
+
+For one case (a gradient, a Jacobian or a Hessian, asked in one dialect):
+
+- the input, read by matcalc in each dialect, has the generator's value;
+- the generated NumPy (grad_/jac_/vjp_/hess_/hvp_, and grad_ with the value) is the derivative;
+- every printed form — the right-hand side of each result line in text, ASCII and LaTeX, with
+  the input's declarations (sizes as numbers) and the "where" names as definitions — parses
+  back to the derivative;
+- every line of the derivation (``Derivative.steps``, the Jacobian's dF and vec(dF) lines)
+  has the value of df along a random direction dX, with d(e) evaluated as the directional
+  derivative of e; and each printed line parses back (each d(…) replaced by a name whose value
+  is that directional derivative) to the same value;
+- every index form ∂F_ij/∂X_kl, read term by term (entries of printed matrices, δ's, scalar
+  factors) and summed with einsum, equals the Jacobian, and its "zero unless" and "at most …
+  nonzero" claims hold;
+- nothing but MatcalcError/UnsupportedError escapes (an UnsupportedError is counted apart);
+- the LaTeX (results and derivations) compiles (``compile_latex`` on many cases at once).
+
+Run thousands:  python tests/randcheck.py --cases 10000   (a summary by failure class;
+--shrink also reduces each failure to a small reproducer).
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+import random
+
+import numpy as np
+
+import randexpr as rx
+
+# Failure classes, in the order a report lists them.
+CLASSES = (
+    "wrong derivative",               # the generated code or the result tree is not the derivative
+    "generated code raises",          # on correctly shaped inputs (or does not define its functions)
+    "traceback",                      # an exception other than MatcalcError escaped
+    "input rejected",                 # a MatcalcError on an input the language documents
+    "input read differently",         # matcalc's reading of the input has another value
+    "printed form reads back differently",
+    "printed form does not parse",
+    "derivation step wrong",          # a structured line of the derivation has another value
+    "printed step reads back differently",
+    "printed step does not parse",
+    "index form wrong",
+    "LaTeX does not compile",
+)
+ACCEPTED = ("unsupported",)           # a clear "not supported" is an acceptable answer
+
+RTOL = 1e-5                           # first derivatives (Richardson differences resolve ~1e-9)
+RTOL2 = 1e-4                          # second derivatives
+H1, H2 = 1e-3, 3e-3                   # steps of the first and second differences
+
+
+@dataclass
+class Finding:
+    cls: str
+    what: str
+    detail: str = ""
+
+    def __str__(self):
+        return f"{self.cls}: {self.what}" + (f"\n    {self.detail}" if self.detail else "")
+
+
+@dataclass
+class Report:
+    case: rx.Case
+    status: str = "checked"           # checked, unsupported, inadmissible, misread
+    findings: list = field(default_factory=list)
+    latex: str = ""                   # the case's LaTeX, for compile_latex
+    notes: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def add(self, cls: str, what: str, detail: str = ""):
+        assert cls in CLASSES, cls
+        if not any(f.cls == cls and f.what == what for f in self.findings):
+            self.findings.append(Finding(cls, what, str(detail)[:2000]))
+
+    def command(self) -> str:
+        return reproducer(self.case)
+
+    def __str__(self):
+        lines = [f"seed {self.case.seed} ({self.case.kind}, {self.case.dialect}): {self.status}",
+                 "  " + self.command()]
+        lines += ["  " + str(f) for f in self.findings]
+        return "\n".join(lines)
+
+
+def reproducer(case: rx.Case, to_numpy: bool = False) -> str:
+    wrt = case.wrt_name.spell(case.dialect)
+    flag = {"gradient": "", "jacobian": " --jacobian", "hessian": " --hessian"}[case.kind]
+    return f"matcalc {shlex.quote(case.text())} --wrt {shlex.quote(wrt)}{flag}" + \
+        (" --to numpy" if to_numpy else "")
+
+
+class Crossed(Exception):
+    """A finite-difference step crossed a kink (relu, H, |·| …): the inputs are redrawn."""
+
+
+# --- the truth: finite differences of the generator's evaluation ---------------------------
+
+class Truth:
+    """Derivatives of the case's function along directions, by central differences of the
+    generator's evaluation, extrapolated (Richardson) so that they resolve ~1e-9."""
+
+    def __init__(self, case: rx.Case, values: dict):
+        self.case = case
+        self.values = values
+        self.key = case.wrt_name.ir
+        self.x0 = values[self.key]
+        self.kinks = rx.kink_signature(case, values)
+        self.f0 = case.evaluate(values)
+        # the rounding of the differences scales with the largest value met on the way
+        self.scale_f = max(1.0, float(np.abs(self.f0).max()), case.probe(values).largest)
+
+    def f(self, x) -> np.ndarray:
+        values = dict(self.values)
+        values[self.key] = x
+        with np.errstate(all="ignore"):
+            ev = self.case.probe(values)
+        signs = [np.sign(k) for k in ev.kinks]
+        if len(signs) != len(self.kinks) or any(
+                a.shape != b.shape or not np.array_equal(a, b) for a, b in zip(signs, self.kinks)):
+            raise Crossed()
+        return ev(self.case.result)
+
+    def d1(self, v) -> np.ndarray:
+        """df[v] (of f's shape)."""
+        def central(h):
+            return (self.f(self.x0 + h * v) - self.f(self.x0 - h * v)) / (2 * h)
+        a, b = central(H1), central(H1 / 2)
+        return (4 * b - a) / 3
+
+    def d2(self, u, v) -> np.ndarray:
+        """d²f[u, v]."""
+        def central(h):
+            return (self.f(self.x0 + h * (u + v)) - self.f(self.x0 + h * (u - v))
+                    - self.f(self.x0 - h * (u - v)) + self.f(self.x0 - h * (u + v))) / (4 * h * h)
+        a, b = central(H2), central(H2 / 2)
+        return (4 * b - a) / 3
+
+
+def basis(case: rx.Case) -> list:
+    """Directions spanning the variable's space: unit matrices, or for a symmetric variable
+    E_ii and E_ij + E_ji (its derivative is only defined along symmetric directions)."""
+    rows, cols = case.size(case.wrt_shape)
+    out = []
+    if case.wrt_symmetric:
+        for i in range(rows):
+            for j in range(i, rows):
+                e = np.zeros((rows, cols))
+                e[i, j] = e[j, i] = 1.0
+                out.append(e)
+        return out
+    for j in range(cols):
+        for i in range(rows):
+            e = np.zeros((rows, cols))
+            e[i, j] = 1.0
+            out.append(e)
+    return out
+
+
+def direction(case: rx.Case, rng) -> np.ndarray:
+    v = rng.standard_normal(case.size(case.wrt_shape))
+    return (v + v.T) / 2 if case.wrt_symmetric else v
+
+
+def _scalar(a) -> float:
+    return float(np.asarray(a, dtype=float).reshape(-1)[0])
+
+
+def close(a, b, scale_floor: float, rtol: float = RTOL) -> tuple[bool, float]:
+    """Is candidate a equal to truth b on the scale of their largest entry? (A zero of any
+    shape stands for the zero matrix.)"""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    if a.shape != b.shape and not np.any(a) and np.abs(b).max(initial=0.0) <= scale_floor:
+        return True, 0.0
+    try:
+        a = np.broadcast_to(a, b.shape)
+    except ValueError:
+        return False, np.inf
+    if not np.all(np.isfinite(a)):
+        return False, np.inf
+    scale = max(np.abs(a).max(initial=0.0), np.abs(b).max(initial=0.0), scale_floor)
+    err = float(np.abs(a - b).max(initial=0.0) / scale)
+    return err <= rtol, err
+
+
+# --- matcalc side ---------------------------------------------------------------------------
+
+def _matcalc():
+    import matcalc
+    from matcalc.errors import MatcalcError, UnsupportedError
+    return matcalc, MatcalcError, UnsupportedError
+
+
+def mc_evaluate(expr, env: dict, sizes: dict, definitions: dict) -> np.ndarray:
+    """matcalc's evaluation of its own tree (``sizes``: the symbolic sizes' values)."""
+    from matcalc.evaluate import evaluate
+    with np.errstate(all="ignore"):
+        return evaluate(expr, env, dict(sizes), definitions)
+
+
+def check(case: rx.Case, steps_dialects=rx.DIALECTS, seed: int | None = None) -> Report:
+    """Every check of the module docstring on one case (LaTeX is collected, not compiled)."""
+    report = Report(case)
+    rng = np.random.default_rng(case.seed if seed is None else seed)
+    for _ in range(20):
+        values = rx.draw(case, rng)
+        if not rx.admissible(case, values):
+            continue
+        try:
+            _Checker(case, values, report, rng, steps_dialects).run()
+            return report
+        except Crossed:
+            report.findings.clear()
+            continue
+    report.status = "inadmissible"
+    report.findings.clear()
+    return report
+
+
+class _Checker:
+    def __init__(self, case, values, report, rng, steps_dialects):
+        self.case, self.values, self.report, self.rng = case, values, report, rng
+        self.steps_dialects = steps_dialects
+        self.truth = Truth(case, values)
+        self.B = basis(case)
+        self.floor = 1e-6 * self.truth.scale_f
+        self.index_texts: dict = {}
+
+    # -- the truth, computed once ------------------------------------------------------------
+    def truths(self):
+        t = self.truth
+        self.jac = [t.d1(b) for b in self.B]          # df[B_k], each of f's shape
+        self.v = direction(self.case, self.rng)
+        self.df_v = t.d1(self.v)
+        if self.case.kind == "jacobian":
+            self.g = self.rng.standard_normal(self.case.size(self.case.result.shape))
+        if self.case.kind == "hessian":
+            self.hv = np.array([float(t.d2(b, self.v)[0, 0]) for b in self.B])   # <B_k, H v>
+            self.hfloor = 1e-4 * t.scale_f
+
+    def run(self):
+        matcalc, MatcalcError, UnsupportedError = _matcalc()
+        case, report = self.case, self.report
+        self.truths()
+        try:
+            result = matcalc.derive(case.text(), case.wrt_name.ir, kind=case.kind)
+        except UnsupportedError as e:
+            report.status = "unsupported"
+            report.findings.append(Finding("unsupported", "derive", e.message))
+            return
+        except MatcalcError as e:
+            report.add("input rejected", "derive", e.render())
+            return
+        except Crossed:
+            raise
+        except Exception as e:          # noqa: BLE001 — any other exception is the defect
+            report.add("traceback", "derive", _trace(e))
+            return
+        self.result = result
+        self.d = result.derivatives[0]
+        if not self.read_input():
+            report.status = "misread"
+            return
+        self.check_tree()
+        self.check_code()
+        self.check_printed()
+        self.check_steps()
+        if case.kind == "jacobian":
+            self.check_index()
+        self.collect_latex()
+
+    def outputs(self, name: str):
+        """An output property; an exception there is a finding."""
+        _, MatcalcError, _ = _matcalc()
+        try:
+            value = getattr(self.result, name)
+            return value() if callable(value) else value
+        except MatcalcError as e:
+            cls = "generated code raises" if "numpy" in name else "input rejected"
+            self.report.add(cls, name, e.render())
+        except Exception as e:          # noqa: BLE001
+            self.report.add("traceback", name, _trace(e))
+        return None
+
+    # -- the input is read as the generator meant --------------------------------------------
+    def read_input(self) -> bool:
+        from matcalc.parse import parse
+        ok = True
+        for dialect, text in self.case.texts.items():
+            try:
+                program = parse(text)
+                got = mc_evaluate(program.result, self.values, self.case.sizes,
+                                  dict(program.definitions))
+            except Exception as e:      # noqa: BLE001
+                self.report.add("input rejected", f"parse ({dialect})", f"{text}\n    {e}")
+                ok = ok and dialect != self.case.dialect
+                continue
+            good, err = close(got, self.truth.f0, 1e-12 * self.truth.scale_f, 1e-9)
+            if not good or got.shape != self.truth.f0.shape:
+                self.report.add("input read differently", dialect,
+                                f"{text}\n    read as {program.result}")
+                ok = ok and dialect != self.case.dialect
+        return ok
+
+    # -- the structured results (matcalc's own trees) -----------------------------------------
+    def named(self) -> dict:
+        d = self.d
+        named = dict(d.definitions)
+        if self.result.program.result_name:
+            named[self.result.program.result_name] = d.function
+        return named
+
+    def env(self, **extra) -> dict:
+        env = dict(self.values)
+        env.update(extra)
+        return env
+
+    def check_tree(self):
+        d, kind = self.d, self.case.kind
+        try:
+            if kind == "gradient":
+                self.compare_gradient(mc_evaluate(d.expr, self.env(), self.case.sizes, self.named()),
+                                      "wrong derivative", "result tree")
+            elif kind == "jacobian":
+                self.compare_jacobian(mc_evaluate(d.expr, self.env(), self.case.sizes, self.named()),
+                                      "wrong derivative", "vec form tree")
+                g = mc_evaluate(d.map_expr, self.env(**{d.map_var.name: self.g}), self.case.sizes,
+                                self.named())
+                self.compare_vjp(g, "wrong derivative", "map form tree")
+            else:
+                self.compare_gradient(mc_evaluate(d.gradient, self.env(), self.case.sizes,
+                                                  self.named()), "wrong derivative", "∇f tree")
+                self.compare_hessian(mc_evaluate(d.expr, self.env(), self.case.sizes, self.named()),
+                                     "wrong derivative", "Hessian tree")
+                hv = mc_evaluate(d.map_expr, self.env(**{d.map_var.name: self.v}), self.case.sizes,
+                                 self.named())
+                self.compare_hvp(hv, "wrong derivative", "Hessian-vector product tree")
+        except Crossed:
+            raise
+        except Exception as e:          # noqa: BLE001
+            self.report.add("traceback", "evaluating the result tree", _trace(e))
+
+    # comparisons against the truth; each returns True when it holds
+    def compare_gradient(self, g, cls, what) -> bool:
+        shape = self.case.size(self.case.wrt_shape)
+        try:
+            g = np.broadcast_to(np.asarray(g, dtype=float).reshape(
+                shape if np.size(g) == np.prod(shape) else np.shape(g)), shape)
+        except ValueError:
+            self.report.add(cls, what, f"shape {np.shape(g)}, expected {shape}")
+            return False
+        got = np.array([np.sum(g * b) for b in self.B])
+        want = np.array([float(j[0, 0]) for j in self.jac])
+        good, err = close(got, want, self.floor)
+        if not good:
+            self.report.add(cls, what, f"relative error {err:.2g}")
+        return good
+
+    def jac_truth(self):
+        return np.stack([j.reshape(-1, order="F") for j in self.jac], axis=1)
+
+    def compare_jacobian(self, J, cls, what) -> bool:
+        J = np.asarray(J, dtype=float)
+        want = self.jac_truth()
+        cols = np.stack([b.reshape(-1, order="F") for b in self.B], axis=1)
+        if J.ndim != 2 or J.shape[1] != cols.shape[0] or J.shape[0] != want.shape[0]:
+            if J.size == 1 and want.size > 1 and J.reshape(-1)[0] != 0:
+                self.report.add(cls, what, f"a scalar ({float(J.reshape(-1)[0]):.3g}), "
+                                           f"expected a {want.shape[0]}×{cols.shape[0]} matrix")
+                return False
+            try:
+                J = np.broadcast_to(J, (want.shape[0], cols.shape[0]))
+            except ValueError:
+                self.report.add(cls, what, f"shape {J.shape}, expected "
+                                           f"{(want.shape[0], cols.shape[0])}")
+                return False
+        good, err = close(J @ cols, want, self.floor)
+        if not good:
+            self.report.add(cls, what, f"relative error {err:.2g}")
+        return good
+
+    def compare_vjp(self, g, cls, what) -> bool:
+        want = np.array([np.sum(self.g * j) for j in self.jac])
+        shape = self.case.size(self.case.wrt_shape)
+        try:
+            g = np.broadcast_to(np.asarray(g, dtype=float).reshape(
+                shape if np.size(g) == np.prod(shape) else np.shape(g)), shape)
+        except ValueError:
+            self.report.add(cls, what, f"shape {np.shape(g)}, expected {shape}")
+            return False
+        got = np.array([np.sum(g * b) for b in self.B])
+        good, err = close(got, want, self.floor * np.abs(self.g).max())
+        if not good:
+            self.report.add(cls, what, f"relative error {err:.2g}")
+        return good
+
+    def compare_hessian(self, H, cls, what) -> bool:
+        H = np.asarray(H, dtype=float)
+        n = len(self.B[0].reshape(-1))
+        if H.size == 1 and n > 1:
+            H = np.broadcast_to(H, (n, n))   # a scalar stands for its multiple of I? no: checked
+        if H.shape != (n, n):
+            self.report.add(cls, what, f"shape {H.shape}, expected {(n, n)}")
+            return False
+        hv = H @ self.v.reshape(-1, order="F")
+        got = np.array([np.sum(hv * b.reshape(-1, order="F")) for b in self.B])
+        good, err = close(got, self.hv, self.hfloor, RTOL2)
+        if not good:
+            self.report.add(cls, what, f"relative error {err:.2g}")
+        return good
+
+    def compare_hvp(self, hv, cls, what) -> bool:
+        shape = self.case.size(self.case.wrt_shape)
+        try:
+            hv = np.broadcast_to(np.asarray(hv, dtype=float).reshape(
+                shape if np.size(hv) == np.prod(shape) else np.shape(hv)), shape)
+        except ValueError:
+            self.report.add(cls, what, f"shape {np.shape(hv)}, expected {shape}")
+            return False
+        got = np.array([np.sum(hv * b) for b in self.B])
+        good, err = close(got, self.hv, self.hfloor, RTOL2)
+        if not good:
+            self.report.add(cls, what, f"relative error {err:.2g}")
+        return good
+
+    # -- the generated NumPy -----------------------------------------------------------------
+    def check_code(self):
+        code = self.outputs("numpy")
+        code_value = self.outputs("numpy_with_value")
+        d, case = self.d, self.case
+        x = case.wrt_name.py
+        for source, with_value in ((code, False), (code_value, True)):
+            if source is None or (with_value and case.kind != "gradient"):
+                continue
+            namespace: dict = {}
+            try:
+                exec(compile(source, "<generated>", "exec"), namespace)   # noqa: S102
+            except Exception as e:      # noqa: BLE001
+                self.report.add("generated code raises", "exec", _trace(e))
+                continue
+            names = {"gradient": ["grad_"], "jacobian": ["jac_", "vjp_"],
+                     "hessian": ["hess_", "hvp_"]}[case.kind]
+            for prefix in names if not with_value else names[:1]:
+                fn = namespace.get(prefix + x)
+                label = prefix + x + (" (with value)" if with_value else "")
+                if fn is None:
+                    self.report.add("generated code raises", label,
+                                    f"no function {prefix + x} in the code")
+                    continue
+                try:
+                    args = self.arguments(fn, prefix)
+                    with np.errstate(all="ignore"):
+                        out = fn(*args)
+                except _Unmapped as e:
+                    self.report.add("generated code raises", label, str(e))
+                    continue
+                except Exception as e:  # noqa: BLE001
+                    self.report.add("generated code raises", label, _trace(e))
+                    continue
+                self.compare_code(prefix, label, out, with_value)
+
+    def arguments(self, fn, prefix: str) -> list:
+        """The inputs in the order of the signature: vectors 1-D, scalars floats."""
+        by_py = {v.name.py: (v.shape, self.values[v.name.ir]) for v in self.case.variables}
+        w = self.case.wrt
+        by_py[w.name.py] = (self.case.wrt_shape, self.values[w.name.ir])
+        params = list(inspect.signature(fn).parameters)
+        args = []
+        for i, p in enumerate(params):
+            if prefix in ("vjp_", "hvp_") and i == len(params) - 1:
+                value = self.g if prefix == "vjp_" else self.v
+                shape = self.case.result.shape if prefix == "vjp_" else self.case.wrt_shape
+            elif p in by_py:
+                shape, value = by_py[p]
+            else:
+                raise _Unmapped(f"parameter {p!r} is none of the inputs "
+                                f"({', '.join(by_py)})")
+            if shape == rx.SCALAR:
+                args.append(float(value[0, 0]))
+            elif shape[1] == 1:
+                args.append(value[:, 0].copy())
+            else:
+                args.append(value.copy())
+        return args
+
+    def compare_code(self, prefix, label, out, with_value):
+        if with_value:
+            if not (isinstance(out, tuple) and len(out) == 2):
+                self.report.add("generated code raises", label, "does not return (f, grad)")
+                return
+            value, out = out
+            good, err = close(value, self.truth.f0, 1e-12 * self.truth.scale_f, 1e-9)
+            if not good:
+                self.report.add("wrong derivative", label + ": the value f",
+                                f"relative error {err:.2g}")
+        cls = "wrong derivative"
+        if prefix == "grad_":
+            self.check_returned_shape(label, out, self.case.wrt_shape)
+            self.compare_gradient(out, cls, label)
+        elif prefix == "jac_":
+            self.compare_jacobian(out, cls, label)
+        elif prefix == "vjp_":
+            self.check_returned_shape(label, out, self.case.wrt_shape)
+            self.compare_vjp(out, cls, label)
+        elif prefix == "hess_":
+            self.compare_hessian(out, cls, label)
+        else:
+            self.check_returned_shape(label, out, self.case.wrt_shape)
+            self.compare_hvp(out, cls, label)
+
+    def check_returned_shape(self, label, out, shape):
+        """The README: a gradient comes back in the shape of its variable."""
+        rows, cols = self.case.size(shape)
+        want = () if shape == rx.SCALAR else (rows,) if shape[1] == 1 else (rows, cols)
+        if np.shape(out) != want:
+            self.report.add("generated code raises", label,
+                            f"returns shape {np.shape(out)}, expected {want}")
+
+    # -- printed forms read back -------------------------------------------------------------
+    def check_printed(self):
+        for dialect, prop in (("unicode", "text"), ("ascii", "ascii"), ("latex", "latex")):
+            text = self.outputs(prop)
+            if text is None:
+                continue
+            try:
+                lines = split_result(text, self.case.kind, dialect)
+            except ValueError as e:
+                self.report.add("printed form does not parse", f"{prop}: layout", str(e))
+                continue
+            reader = Reader(self, dialect, lines.where)
+            if not self.writable(dialect, prop):
+                continue
+            for role, rhs in lines.rhs.items():
+                self.check_line(reader, prop, role, rhs)
+            if self.case.kind == "jacobian":
+                self.index_texts[dialect] = (lines.index, reader)
+
+    def check_line(self, reader, prop, role, rhs):
+        d = self.d
+        what = f"{prop} {role}: {rhs}"
+        extra = {}
+        if role == "map":
+            extra[d.map_var.name] = self.g if self.case.kind == "jacobian" else self.v
+        value = reader.value(rhs, extra, what, self.stated_shape(role))
+        if value is None:
+            return
+        cls = "printed form reads back differently"
+        compare = {("gradient", "result"): self.compare_gradient,
+                   ("hessian", "gradient"): self.compare_gradient,
+                   ("jacobian", "vec"): self.compare_jacobian,
+                   ("jacobian", "map"): self.compare_vjp,
+                   ("hessian", "hessian"): self.compare_hessian,
+                   ("hessian", "map"): self.compare_hvp}[(self.case.kind, role)]
+        compare(value, cls, what)
+
+    def writable(self, dialect: str, prop: str) -> bool:
+        """Can the dialect's reader take the case's names? (ASCII has no accents: matcalc
+        prints X̂ as X_hat, which its ASCII reader does not take; one finding says so.)"""
+        names = [v.name for v in self.case.variables] + [d.name for d in self.case.definitions]
+        bad = [n for n in names if not n.writable(dialect)]
+        if bad:
+            self.report.add("printed form does not parse", f"{prop}: the name "
+                            f"{bad[0].spell(dialect)} ({bad[0].unicode})",
+                            f"the ASCII reader does not take {bad[0].spell(dialect)}")
+        return not bad
+
+    def stated_shape(self, role: str) -> tuple:
+        """The shape a line's left-hand side states (∂f/∂X: X's; a vec form: F.size × X.size)."""
+        f = self.case.size(self.case.result.shape)
+        x = self.case.size(self.case.wrt_shape)
+        nf, nx = f[0] * f[1], x[0] * x[1]
+        return {"result": x, "gradient": x, "map": x, "vec": (nf, nx), "hessian": (nx, nx),
+                "df": (1, 1), "dF": f, "vec dF": (nf, 1), "d grad": x,
+                "vec d grad": (nx, 1)}[role]
+
+    # -- the derivation ----------------------------------------------------------------------
+    def check_steps(self):
+        d = self.d
+        try:
+            self.structured_steps()
+        except Crossed:
+            raise
+        except Exception as e:          # noqa: BLE001
+            self.report.add("traceback", "evaluating the derivation", _trace(e))
+        for dialect in self.steps_dialects:
+            prop = {"unicode": "steps", "ascii": "steps_ascii", "latex": "steps_latex"}[dialect]
+            text = self.outputs(prop)
+            if text is None:
+                continue
+            reader = Reader(self, dialect, [])
+            if not self.writable(dialect, prop):
+                continue
+            for label, rhs, target in split_steps(text, dialect, d.kind):
+                self.check_printed_step(reader, prop, label, rhs, target)
+        del d
+
+    def directional(self, expr, env: dict, definitions: dict, sizes=None) -> np.ndarray:
+        """d(expr)[v] by the same extrapolated differences, on matcalc's own evaluation."""
+        sizes = self.case.sizes if sizes is None else sizes
+        key = self.case.wrt_name.ir
+
+        def at(h):
+            moved = dict(env)
+            moved[key] = self.truth.x0 + h * self.v
+            return mc_evaluate(expr, moved, sizes, definitions)
+
+        a = (at(H1) - at(-H1)) / (2 * H1)
+        b = (at(H1 / 2) - at(-H1 / 2)) / H1
+        return (4 * b - a) / 3
+
+    def differential_value(self, lin, named: dict, given=None) -> np.ndarray:
+        """lin, an expression in differentials D(e), with each D(e) := de[v]."""
+        from matcalc.ir import D, Var, substitute, walk
+        mapping, env = {}, self.env(**(given or {}))
+        for i, node in enumerate(n for n in dict.fromkeys(walk(lin)) if isinstance(n, D)):
+            name = f"<d{i}>"
+            if node.arg == self.d.wrt:
+                env[name] = self.v
+            else:
+                env[name] = self.directional(node.arg, dict(env), named)
+            mapping[node] = Var(name, node.shape)
+        return mc_evaluate(substitute(lin, mapping), env, self.case.sizes, named)
+
+    def structured_steps(self):
+        d, named = self.d, self.named()
+        given = {d.map_var.name: self.g} if d.kind == "jacobian" else {}
+        for i, step in enumerate(d.steps):
+            total = 0.0
+            for g, lin in step.terms:
+                lv = self.differential_value(lin, named, given)
+                gv = mc_evaluate(g, self.env(**given), self.case.sizes, named)
+                if g.shape != lin.shape and g.shape != (1, 1):
+                    self.report.add("derivation step wrong", f"line {i + 1}",
+                                    f"G of shape {g.shape} against {lin.shape}")
+                total = total + np.sum(gv * lv)
+            if d.kind == "jacobian":
+                want = float(np.sum(self.g * self.df_v))    # the steps derive G : F
+            else:
+                want = _scalar(self.df_v)
+            good, err = close(total, want, self.floor * (np.abs(self.g).max()
+                                                         if d.kind == "jacobian" else 1))
+            if not good:
+                terms = " + ".join(f"{g} : {lin}" for g, lin in step.terms)
+                self.report.add("derivation step wrong", f"line {i + 1} of the steps",
+                                f"relative error {err:.2g}: {terms[:400]}")
+        if d.kind in ("jacobian", "hessian") and d.differential is not None:
+            lin_v = self.differential_value(d.differential, named)
+            if d.kind == "jacobian":
+                good, err = close(lin_v, self.df_v, self.floor)
+                what = "dF line (d.differential)"
+            else:
+                got = np.array([np.sum(lin_v * b) for b in self.B])
+                good, err = close(got, self.hv, self.hfloor, RTOL2)
+                what = "d∇f line (d.differential)"
+            if not good:
+                self.report.add("derivation step wrong", what, f"relative error {err:.2g}")
+
+    def check_printed_step(self, reader, prop, label, rhs, target):
+        what = f"{prop} {label}: {rhs}"
+        value = reader.value(rhs, {}, what, self.stated_shape(target), differentials=True,
+                             steps=True)
+        if value is None:
+            return
+        cls = "printed step reads back differently"
+        if target == "df":
+            want = self.df_v if self.case.kind != "jacobian" else None
+            if want is None:
+                return
+            good, err = close(value, want, self.floor)
+        elif target == "dF":
+            good, err = close(value, self.df_v, self.floor)
+        elif target == "vec dF":
+            good, err = close(value, self.df_v.reshape(-1, 1, order="F"), self.floor)
+        elif target == "d grad":
+            v = np.asarray(value, dtype=float)
+            try:
+                v = np.broadcast_to(v, self.v.shape)
+            except ValueError:
+                self.report.add(cls, what, f"shape {v.shape}")
+                return
+            got = np.array([np.sum(v * b) for b in self.B])
+            good, err = close(got, self.hv, self.hfloor, RTOL2)
+        elif target == "vec d grad":
+            v = np.asarray(value, dtype=float).reshape(-1)
+            if v.size != self.v.size:
+                self.report.add(cls, what, f"size {v.size}, expected {self.v.size}")
+                return
+            got = np.array([np.sum(v * b.reshape(-1, order="F")) for b in self.B])
+            good, err = close(got, self.hv, self.hfloor, RTOL2)
+        else:
+            return
+        if not good:
+            self.report.add(cls, what, f"relative error {err:.2g}")
+
+    # -- index forms -------------------------------------------------------------------------
+    def check_index(self):
+        want = self.jac_truth()                       # rows vec F, columns along the basis
+        f_shape = self.case.size(self.case.result.shape)
+        x_shape = self.case.size(self.case.wrt_shape)
+        if self.case.wrt_symmetric:
+            return                                    # entries of X are not independent
+        tensor = want.reshape(f_shape + x_shape, order="F")
+        for dialect, (text, reader) in self.index_texts.items():
+            check_index_form(self, dialect, text, reader, tensor)
+
+    # -- LaTeX -------------------------------------------------------------------------------
+    def collect_latex(self):
+        latex = self.outputs("latex")
+        steps = self.outputs("steps_latex")
+        if latex is None or steps is None:
+            return
+        self.report.latex = ("\\begin{gather*}\n" + latex.replace("\n", " \\\\\n")
+                             + "\n\\end{gather*}\n" + steps)
+        self.report.notes = list(self.outputs("notes") or [])
+
+
+class _Unmapped(Exception):
+    pass
+
+
+def _trace(e: Exception) -> str:
+    import traceback
+    tb = traceback.extract_tb(e.__traceback__)
+    where = " ← ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in tb[-3:][::-1])
+    return f"{type(e).__name__}: {e} (at {where})"
+
+
+# --- reading printed results ------------------------------------------------------------------
+
+@dataclass
+class ResultLines:
+    rhs: dict                 # role → right-hand side text
+    index: str | None         # the index form (Jacobians)
+    where: list               # "NAME = …" entries of the where line
+
+
+ANNOTATION = re.compile(r"    \([^()]*(\([^()]*\)[^()]*)*\)$")
+
+
+def split_result(text: str, kind: str, dialect: str) -> ResultLines:
+    """The right-hand sides of one derivative's printed lines."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    where: list = []
+    if lines and (lines[-1].startswith("where ") or lines[-1].startswith(r"\text{where }")):
+        w = lines.pop()
+        w = w[len("where "):] if w.startswith("where ") else w[len(r"\text{where }"):]
+        where = split_top(w, ", ")
+    need = 1 if kind == "gradient" else 3
+    if len(lines) != need:
+        raise ValueError(f"{len(lines)} lines, expected {need}: {text!r}")
+    if dialect != "latex":
+        lines = [_strip_annotation(line) for line in lines]
+
+    def after(line, sep):
+        i = line.find(sep)
+        if i < 0:
+            raise ValueError(f"no {sep!r} in {line!r}")
+        return line[i + len(sep):]
+
+    mapsto = {"unicode": " ↦ ", "ascii": " |-> ", "latex": r" \mapsto "}[dialect]
+    if kind == "gradient":
+        return ResultLines({"result": after(lines[0], " = ")}, None, where)
+    if kind == "jacobian":
+        return ResultLines({"vec": after(lines[0], " = "), "map": after(lines[2], mapsto)},
+                           lines[1], where)
+    hess = lines[1]
+    hess = after(after(hess, " = "), " = ") if dialect != "latex" else after(hess, " = ")
+    return ResultLines({"gradient": after(lines[0], " = "), "hessian": hess,
+                        "map": after(lines[2], mapsto)}, None, where)
+
+
+def _strip_annotation(line: str) -> str:
+    i = line.rfind("    (")
+    return line[:i] if i >= 0 else line
+
+
+OPEN, CLOSE = "([{⟨", ")]}⟩"
+
+
+def depth_scan(text: str):
+    """(index, depth before the character) for each character; \\left( and \\right) count."""
+    depth = 0
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if text.startswith(r"\left", i) and i + 5 < len(text):
+            yield i, depth
+            depth += 1
+            i += 5
+            continue
+        if text.startswith(r"\right", i) and i + 6 < len(text):
+            depth -= 1
+            yield i, depth
+            i += 6
+            continue
+        if ch in CLOSE:
+            depth -= 1
+        yield i, depth
+        if ch in OPEN:
+            depth += 1
+        i += 1
+
+
+def split_top(text: str, sep: str) -> list:
+    """text split at ``sep`` outside brackets."""
+    out, start, skip_to = [], 0, -1
+    for i, depth in depth_scan(text):
+        if i < skip_to:
+            continue
+        if depth == 0 and text.startswith(sep, i):
+            out.append(text[start:i])
+            start = i + len(sep)
+            skip_to = start
+    out.append(text[start:])
+    return [p for p in out if p.strip()]
+
+
+def split_steps(text: str, dialect: str, kind: str) -> list:
+    """(label, right-hand side, what it equals) for each printed derivation line."""
+    out = []
+    if dialect == "latex":
+        blocks = re.findall(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", text, re.S)
+        for b, block in enumerate(blocks):
+            rows = block.split(" \\\\\n")
+            for i, row in enumerate(rows):
+                body = row.split(" && ")[0]
+                if r"\Rightarrow" in body:
+                    continue
+                lhs, _, rhs = body.partition("&= ")
+                out.append((f"block {b + 1} row {i + 1}", rhs, _target(lhs, kind, b, blocks)))
+        return out
+    first_block = True
+    for i, line in enumerate(text.split("\n")):
+        if not line.strip():
+            first_block = False
+            continue
+        body = re.sub(r"      \[[^\n]*\]$", "", line)
+        if "⇒" in body or "=>" in body:
+            continue
+        lhs, _, rhs = body.partition("= ")
+        out.append((f"line {i + 1}", rhs, _target(lhs, kind, 0 if first_block else 1,
+                                                  [0, 0] if kind == "hessian" else [0])))
+    return out
+
+
+def _target(lhs: str, kind: str, block: int, blocks) -> str:
+    """What a derivation line equals: df (gradient lines), dF, vec(dF), d∇f or vec(d∇f)."""
+    vec = "vec" in lhs
+    if kind == "gradient" or (kind == "hessian" and block == 0 and len(blocks) == 2):
+        if "vec" not in lhs and "nabla" not in lhs and "∇" not in lhs and "grad" not in lhs:
+            return "df"
+    if kind == "jacobian":
+        return "vec dF" if vec else ("dF" if lhs.strip() else "dF")
+    if kind == "hessian":
+        return "vec d grad" if vec else "d grad"
+    return "df"
+
+
+class Reader:
+    """Parses printed right-hand sides back with matcalc, in one dialect: the input's
+    declarations (sizes as numbers), functions and definitions, the "where" names, and names
+    for whatever else a line mentions (the map form's G or V, K, the sizes n, m …)."""
+
+    SIZE_NAMES = rx.DIMS
+
+    def __init__(self, checker: _Checker, dialect: str, where: list):
+        self.c = checker
+        self.dialect = dialect
+        case = checker.case
+        self.rng = random.Random(case.seed)
+        self.renames: dict = {}            # derived function name (f′) → its stand-in
+        self.where_names: set = set()
+        where_statements = []
+        stand_ins = {"unicode": ["φ", "χ", "ω"], "ascii": ["phi", "chi", "omega"],
+                     "latex": [r"\phi", r"\chi", r"\omega"]}[dialect]
+        for entry in where:
+            lhs, _, rhs = entry.partition(" = ")
+            m = re.match(r"^(.*?)(\\left)?\((\w+|\\\w+)(\\right)?\)$", lhs.strip())
+            if m:                           # f′(x) = body: a function
+                self.renames[m.group(1)] = stand_ins[len(self.renames)]
+            else:
+                self.where_names.add(lhs.strip())
+            where_statements.append((lhs.strip(), rhs, bool(m), m))
+        self.where_statements = []
+        for lhs, rhs, is_fn, m in where_statements:
+            rhs = self.rename(rhs)
+            if is_fn:
+                op = "=" if dialect == "ascii" else ":="
+                param = m.group(3)
+                self.where_statements.append(f"{self.renames[m.group(1)]}({param}) {op} {rhs}")
+            else:
+                self.where_statements.append(f"{lhs} = {rhs}")
+
+    def rename(self, text: str) -> str:
+        for name in sorted(self.renames, key=len, reverse=True):
+            stand_in = self.renames[name]
+            text = text.replace(name + r"\left(", stand_in + r"\left(")
+            text = text.replace(name + "(", stand_in + "(")
+        return text
+
+    def prefix(self, extra: list) -> str:
+        """Statements before a line: declarations (numbers for sizes), the input's functions and
+        definitions, the function's own name, extra declarations, the where names."""
+        case, dialect = self.c.case, self.dialect
+        p = rx.Printer(dialect, self.rng, {v.name.ir for v in case.variables}
+                       | {d.name.ir for d in case.definitions})
+        held = case.wrt if not isinstance(case.wrt, rx.Variable) else None
+        statements = []
+        declared = list(case.variables) + ([rx.Variable(held.name, held.node.shape)]
+                                           if held else [])
+        for v in declared:
+            statements.append(rx.declaration(v.name.spell(dialect), v.shape, v.symmetric,
+                                             v.domain == "onehot", dialect, case, self.rng,
+                                             numeric=True))
+        for name, shape in extra:
+            statements.append(rx.declaration(name, shape, False, False, dialect, case,
+                                              self.rng, numeric=True))
+        if not case.numeric:
+            for s in self.SIZE_NAMES:
+                if s not in self.where_names and all(s != n for n, _ in extra):
+                    statements.append(rx.declaration(s, rx.SCALAR, False, False, dialect, case,
+                                                     self.rng, numeric=True))
+        statements += [f.statement(p) for f in case.functions]
+        for d in case.definitions:
+            if d is not held:
+                statements.append(f"{d.name.spell(dialect)} = {p.whole(d.node)}")
+        program = self.c.result.program
+        if program.result_name:
+            statements.append(f"{case.result_name.spell(dialect)} = {p.whole(case.result)}")
+        statements += self.where_statements
+        return "; ".join(statements)
+
+    def extra_names(self, text: str, given: dict) -> tuple[list, dict]:
+        """Declarations and values for the map variable, K and the sizes the line mentions."""
+        d, case = self.c.d, self.c.case
+        decls, env = [], {}
+        for name, value in given.items():
+            decls.append((self.spell(name), (value.shape[0], value.shape[1])
+                          if value.shape[1] != 1 or value.shape[0] == 1 else
+                          (value.shape[0], 1)))
+            env[name] = value
+        from matcalc.ir import Commutation, walk
+        ks = {n for e in (d.expr, d.map_expr, d.gradient, d.differential) if e is not None
+              for n in walk(e) if isinstance(n, Commutation)}
+        if len(ks) == 1 and re.search(r"(?<![A-Za-z\\])K(?![A-Za-z])", text):
+            k = ks.pop()
+            m, n = (rx.dim_size(s, case.sizes) if isinstance(s, str) else s for s in k.params)
+            decls.append(("K", (m * n, m * n)))
+            env["K"] = _commutation(m, n)
+        if not case.numeric:
+            for s in self.SIZE_NAMES:
+                if s not in self.where_names:
+                    env[s] = np.array([[float(case.sizes[s])]])
+        return decls, env
+
+    def spell(self, ir_name: str) -> str:
+        from matcalc.printers import AsciiPrinter, latex_name
+        from matcalc.ir import Var
+        if self.dialect == "unicode":
+            return ir_name
+        if self.dialect == "ascii":
+            return AsciiPrinter().doprint(Var(ir_name, (1, 1)))
+        return latex_name(ir_name)
+
+    def value(self, rhs: str, given: dict, what: str, shape=None, differentials=False,
+              steps=False):
+        """The value of a printed right-hand side, or None (with a finding) when it does not
+        parse. ``shape`` is the shape its left-hand side states (∂f/∂X has X's): a line whose
+        I or 𝟏 has no size of its own is read again beside a matrix of that shape."""
+        rhs = self.rename(rhs)
+        given = {k: np.asarray(v, dtype=float).reshape(v.shape if np.ndim(v) == 2 else (-1, 1))
+                 for k, v in given.items()}
+        cls = "printed step does not parse" if steps else "printed form does not parse"
+        try:
+            if differentials:
+                rhs, more = self.replace_differentials(rhs)
+                given.update(more)
+            return self.evaluate_text(rhs, given, shape)
+        except _NotParsed as e:
+            self.c.report.add(cls, what, str(e))
+        except Crossed:
+            raise
+        except Exception as e:          # noqa: BLE001
+            self.c.report.add("traceback", "parse of a printed line: " + what, _trace(e))
+        return None
+
+    CONTEXT = {"unicode": "Ψ", "ascii": "Psi", "latex": r"\Psi"}
+
+    def evaluate_text(self, rhs: str, given: dict, shape=None) -> np.ndarray:
+        """rhs parsed after the prefix and evaluated; _NotParsed when it does not parse or
+        leaves a size open (even beside a matrix of the stated ``shape``)."""
+        _, MatcalcError, _ = _matcalc()
+        from matcalc.parse import parse
+        decls, env = self.extra_names(rhs, given)
+        try:
+            program = parse(self.prefix(decls) + "; " + rhs)
+            problem = _open_size(program.result)
+        except MatcalcError as e:
+            problem = e.message
+        if not problem:
+            return mc_evaluate(program.result, self.c.env(**env), {}, dict(program.definitions))
+        if shape is None:
+            raise _NotParsed(problem)
+        psi = self.CONTEXT[self.dialect]
+        try:
+            program = parse(self.prefix(decls + [(psi, shape)]) + f"; {psi} + ({rhs})")
+        except MatcalcError as e:
+            raise _NotParsed(f"{problem}; beside a {shape[0]}×{shape[1]} matrix: {e.message}")
+        again = _open_size(program.result)
+        if again:
+            raise _NotParsed(f"{problem}; beside a {shape[0]}×{shape[1]} matrix: {again}")
+        env["Ψ"] = np.zeros(shape)
+        return mc_evaluate(program.result, self.c.env(**env), {}, dict(program.definitions))
+
+    # differentials: dX, d(…), \mathrm{d}X, \mathrm{d}\left(…\right)
+    def replace_differentials(self, rhs: str):
+        from matcalc.parse import parse
+        names = self.known_names()
+        out, given, i, k = "", {}, 0, 0
+        stand = {"unicode": "Ξ{}", "ascii": "Xi{}", "latex": r"\Xi_{{{}}}"}[self.dialect]
+        while i < len(rhs):
+            inner, end = self.differential_at(rhs, i, names)
+            if inner is None:
+                out += rhs[i]
+                i += 1
+                continue
+            k += 1
+            name = stand.format(k if self.dialect == "latex" else
+                                "₀₁₂₃₄₅₆₇₈₉"[k] if self.dialect == "unicode" else k)
+            ir = "Ξ" + "₀₁₂₃₄₅₆₇₈₉"[k]
+            value = self.directional_text(inner, given)
+            given[ir] = value
+            out += name + (" " if self.dialect == "latex" else "")
+            i = end
+        return out, given
+
+    def directional_text(self, inner: str, given: dict) -> np.ndarray:
+        """d(inner)[v] for a printed argument of a differential."""
+        _, MatcalcError, _ = _matcalc()
+        from matcalc.parse import parse
+        decls, env = self.extra_names(inner, given)
+        try:
+            program = parse(self.prefix(decls) + "; " + inner)
+        except MatcalcError as e:
+            raise _NotParsed(f"the differential's argument {inner!r}: {e.message}")
+        problem = _open_size(program.result)
+        if problem:
+            raise _NotParsed(f"the differential's argument {inner!r}: {problem}")
+        return self.c.directional(program.result, self.c.env(**env), dict(program.definitions),
+                                  sizes={})
+
+    def known_names(self) -> list:
+        case = self.c.case
+        names = [v.name.spell(self.dialect) for v in case.variables]
+        names += [d.name.spell(self.dialect) for d in case.definitions]
+        if case.result_name:
+            names.append(case.result_name.spell(self.dialect))
+        return sorted(names, key=len, reverse=True)
+
+    def differential_at(self, text: str, i: int, names: list):
+        """(argument text, end index) of a differential starting at i, else (None, i)."""
+        if self.dialect == "latex":
+            if not text.startswith(r"\mathrm{d}", i):
+                return None, i
+            j = i + len(r"\mathrm{d}")
+            if text.startswith(r"\left(", j):
+                depth, k = 0, j
+                while k < len(text):
+                    if text.startswith(r"\left", k):
+                        depth += 1
+                        k += 5
+                        continue
+                    if text.startswith(r"\right", k):
+                        depth -= 1
+                        if depth == 0:
+                            return text[j + 6:k], k + 7
+                        k += 6
+                        continue
+                    k += 1
+                return None, i
+            for n in names:
+                if text.startswith(n, j):
+                    return n, j + len(n)
+            return None, i
+        if text[i] != "d" or (i > 0 and (text[i - 1].isalnum() or text[i - 1] in "_\\′")):
+            return None, i
+        j = i + 1
+        if text.startswith("(", j):
+            depth = 0
+            for k in range(j, len(text)):
+                depth += text[k] == "("
+                depth -= text[k] == ")"
+                if depth == 0:
+                    return text[j + 1:k], k + 1
+            return None, i
+        for n in names:
+            after = text[j + len(n):j + len(n) + 1]
+            if text.startswith(n, j) and not (after.isalnum() or after and after in "₀₁₂₃₄₅₆₇₈₉_"):
+                return n, j + len(n)
+        return None, i
+
+
+class _NotParsed(Exception):
+    pass
+
+
+def _open_size(expr) -> str:
+    """A size the reading left open (a symbol where every declared size is a number)."""
+    from matcalc.ir import walk
+    for node in walk(expr):
+        for d in node.shape:
+            if isinstance(d, str):
+                return f"the size {d} of {type(node).__name__} is not determined"
+    return ""
+
+
+def _commutation(m: int, n: int) -> np.ndarray:
+    """K with K vec(A) = vec(Aᵀ) for an m×n A (column-major vec)."""
+    k = np.zeros((m * n, m * n))
+    for i in range(m):
+        for j in range(n):
+            k[i * n + j, j * m + i] = 1.0
+    return k
+
+
+# --- index forms --------------------------------------------------------------------------------
+
+DELTA = {"unicode": re.compile(r"^δ_([ijkl])([ijkl])$"),
+         "ascii": re.compile(r"^delta_([ijkl])([ijkl])$"),
+         "latex": re.compile(r"^\\delta_\{([ijkl])([ijkl])\}$")}
+ENTRY = {"unicode": re.compile(r"^(.+)_([ijkl1]{1,2})$"),
+         "ascii": re.compile(r"^(.+)_([ijkl1]{1,2})$"),
+         "latex": re.compile(r"^(.+)_\{([ijkl1]{1,2})\}$")}
+
+
+def check_index_form(checker: _Checker, dialect: str, text: str, reader: Reader,
+                     tensor: np.ndarray):
+    """The index form, read entry by entry, is the Jacobian (as a 4-tensor F_ij, X_kl with the
+    trivial axes of vectors and scalars kept), and its stated facts hold."""
+    report = checker.report
+    case = checker.case
+    what = f"index form ({dialect}): {text}"
+    cls = "index form wrong"
+    facts = ""
+    if dialect != "latex":
+        i = text.rfind("    (")
+        text, facts = (text[:i], text[i + 5:-1]) if i >= 0 else (text, "")
+    lhs, _, body = text.partition(" = ")
+    f_name = case.result_name.spell(dialect) if case.result_name else "F"
+    want_lhs = index_lhs(dialect, f_name if checker.d.fname == "F" or case.result_name
+                         else checker.d.fname, reader.spell(case.wrt_name.ir),
+                         case.result.shape, case.wrt_shape)
+    if lhs != want_lhs:
+        report.add(cls, what, f"left-hand side {lhs!r}, expected {want_lhs!r}")
+    if body.startswith("J_") or body.startswith("J["):
+        _check_fallback(checker, dialect, body, what)
+        return
+    f_size = tensor.shape[:2]
+    x_size = tensor.shape[2:]
+    sizes = dict(zip("ijkl", (*f_size, *x_size)))
+    try:
+        total = np.zeros(tensor.shape)
+        minus = {"unicode": " − ", "ascii": " - ", "latex": " - "}[dialect]
+        body_terms = _signed_terms(body, minus)
+        for sign, term in body_terms:
+            total = total + sign * _term_value(term, dialect, reader, sizes, what)
+    except _NotParsed as e:
+        report.add(cls, what, f"cannot be read: {e}")
+        return
+    scale = max(np.abs(tensor).max(initial=0.0), checker.floor)
+    err = float(np.abs(total - tensor).max(initial=0.0) / scale)
+    if err > RTOL:
+        report.add(cls, what, f"relative error {err:.2g} against the Jacobian")
+    _check_facts(checker, facts, tensor, what)
+
+
+def index_lhs(dialect, f, x, f_shape, x_shape) -> str:
+    out = "".join(c for c, d in zip("ij", f_shape) if d != 1)
+    inn = "".join(c for c, d in zip("kl", x_shape) if d != 1)
+    if dialect == "latex":
+        fo = f"{f}_{{{out}}}" if out else f
+        xi = f"{x}_{{{inn}}}" if inn else x
+        return rf"\frac{{\partial {fo}}}{{\partial {xi}}}"
+    part = "d" if dialect == "ascii" else "∂"
+    fo = f"{f}_{out}" if out else f
+    xi = f"{x}_{inn}" if inn else x
+    return f"{part}{fo}/{part}{xi}"
+
+
+def _signed_terms(body: str, minus: str) -> list:
+    out = []
+    for i, chunk in enumerate(split_top(body, " + ")):
+        parts = split_top(chunk, minus)
+        for j, part in enumerate(parts):
+            sign = -1.0 if j > 0 else 1.0
+            part = part.strip()
+            if part.startswith("−") or (part.startswith("-") and not part[1:2].isdigit()):
+                sign, part = -sign, part[1:]
+            out.append((sign, part))
+        del i
+    return out
+
+
+def _tokens(term: str, dialect: str) -> list:
+    parts = split_top(term, " ")
+    merged: list = []
+    for p in parts:
+        if merged and merged[-1] in ("log", r"\log") and p.startswith(("det", r"\det")):
+            merged[-1] += " " + p
+        else:
+            merged.append(p)
+    return merged
+
+
+def _term_value(term: str, dialect: str, reader: Reader, sizes: dict, what: str) -> np.ndarray:
+    """One product of entries, δ's and scalars as a tensor over i, j, k, l."""
+    from matcalc.parse import parse
+    operands, subscripts, scale = [], [], 1.0
+    for tok in _tokens(term, dialect):
+        m = DELTA[dialect].match(tok)
+        if m:
+            a, b = m.groups()
+            operands.append(np.eye(sizes[a]) if sizes[a] == sizes[b] else
+                            np.eye(sizes[a], sizes[b]))
+            subscripts.append(a + b)
+            continue
+        m = ENTRY[dialect].match(tok)
+        expr_text, idx = (m.group(1), m.group(2)) if m else (tok, "")
+        stated = tuple(sizes[x] for x in idx.replace("1", "")) if idx else None
+        if stated and len(stated) == 1:
+            stated = None
+        value = _parse_value(expr_text, reader, stated)
+        if not idx:
+            if value.size != 1:
+                raise _NotParsed(f"{tok!r} is not a scalar")
+            scale *= float(value.reshape(-1)[0])
+            continue
+        idx = idx.replace("1", "")
+        rows, cols = value.shape
+        if len(idx) == 2 and (rows, cols) == (sizes[idx[0]], sizes[idx[1]]):
+            operands.append(value)
+            subscripts.append(idx)
+        elif len(idx) == 1 and (rows == 1 or cols == 1) and value.size == sizes[idx]:
+            operands.append(value.reshape(-1))
+            subscripts.append(idx)
+        else:
+            raise _NotParsed(f"{tok!r}: a {rows}×{cols} value indexed by {idx} (sizes "
+                             f"{', '.join(str(sizes[x]) for x in idx)})")
+    for letter in "ijkl":
+        if sizes[letter] > 1 and not any(letter in s for s in subscripts):
+            operands.append(np.ones(sizes[letter]))
+            subscripts.append(letter)
+    out_letters = "".join(x for x in "ijkl" if any(x in s for s in subscripts))
+    try:
+        out = np.einsum(",".join(subscripts) + "->" + out_letters, *operands) \
+            if operands else np.array(1.0)
+    except ValueError as e:
+        raise _NotParsed(f"{term!r}: {e}")
+    full = [sizes[x] for x in "ijkl"]
+    shape = [sizes[x] if x in out_letters else 1 for x in "ijkl"]
+    return scale * np.broadcast_to(out.reshape(shape), full)
+
+
+def _parse_value(expr_text: str, reader: Reader, shape=None) -> np.ndarray:
+    try:
+        return reader.evaluate_text(reader.rename(expr_text), {}, shape)
+    except _NotParsed as e:
+        raise _NotParsed(f"{expr_text!r}: {e}")
+    except Exception as e:              # noqa: BLE001
+        raise _NotParsed(f"{expr_text!r}: {str(e).splitlines()[0]}")
+
+
+def _check_fallback(checker, dialect, body, what):
+    """'J_ik, the entries of the vec form J', or 'J[(ij), (kl)] … (row i + n(j − 1), column
+    k + m(l − 1))': the positions must name the right sizes, and no size may be spelled like
+    an index."""
+    case = checker.case
+    m = re.search(r"row ([^,]*), column ([^)]*(\)[^)]*)?)\)$", body)
+    if not m:
+        return
+    f_rows = case.result.shape[0]
+    x_rows = case.wrt_shape[0]
+
+    def spelled(d):
+        return str(rx.dim_size(d, case.sizes)) if case.numeric or d == 1 else d
+    want_row = f"i + {spelled(f_rows)}(j − 1)" if case.result.shape[1] != 1 else "i"
+    want_col = f"k + {spelled(x_rows)}(l − 1)" if case.wrt_shape[1] != 1 else "k"
+    if m.group(1) != want_row or m.group(2) != want_col:
+        checker.report.add("index form wrong", what,
+                           f"positions ({m.group(1)}, {m.group(2)}), expected ({want_row}, "
+                           f"{want_col})")
+    elif any(spelled(d) in ("i", "j", "k", "l") for d in (f_rows, x_rows)):
+        checker.report.add("index form wrong", what, "a size is spelled like an index")
+
+
+def _check_facts(checker, facts: str, tensor: np.ndarray, what: str):
+    """'zero unless i = k' and 'at most N of M entries can be nonzero'."""
+    scale = max(np.abs(tensor).max(initial=0.0), checker.floor)
+    nonzero = np.abs(tensor) > 1e-7 * scale
+    for a, b in re.findall(r"([ijkl]) = ([ijkl])", facts.split("zero unless")[-1]
+                           if "zero unless" in facts else ""):
+        axes = "ijkl"
+        ia, ib = axes.index(a), axes.index(b)
+        grid = np.indices(tensor.shape)
+        if np.any(nonzero & (grid[ia] != grid[ib])):
+            checker.report.add("index form wrong", what, f"says zero unless {a} = {b}, "
+                                                         "but an entry off it is not")
+    m = re.search(r"at most ([\d,]+) of ([\d,]+) entries", facts)
+    if m:
+        bound, total = (int(x.replace(",", "")) for x in m.groups())
+        if total != tensor.size or nonzero.sum() > bound:
+            checker.report.add("index form wrong", what,
+                               f"says at most {bound} of {total} nonzero; the tensor has "
+                               f"{nonzero.sum()} of {tensor.size}")
+
+
+# --- LaTeX ------------------------------------------------------------------------------------
+
+def compile_latex(reports: list) -> list:
+    """Compile the collected LaTeX of many cases; the reports whose LaTeX fails (found by
+    bisection) get a finding. Returns those reports."""
+    from matcalc.printers import latex_document
+    engine = shutil.which("pdflatex")
+    if engine is None:
+        raise RuntimeError("pdflatex is needed (Debian: texlive-latex-base)")
+    items = [r for r in reports if r.latex]
+
+    def compiles(batch) -> tuple[bool, str]:
+        notes = sorted({n for r in batch for n in r.notes})
+        body = "\n".join(f"% seed {r.case.seed}\n{r.latex}" for r in batch)
+        with tempfile.TemporaryDirectory() as tmp:
+            Path(tmp, "all.tex").write_text(latex_document(body, notes), encoding="utf-8")
+            proc = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error",
+                                   "all.tex"], cwd=tmp, capture_output=True, text=True,
+                                  timeout=600)
+        return proc.returncode == 0, proc.stdout[-1500:]
+
+    failed = []
+
+    def bisect(batch):
+        ok, log = compiles(batch)
+        if ok:
+            return
+        if len(batch) == 1:
+            batch[0].add("LaTeX does not compile", "latex and steps_latex",
+                         log[log.find("!"):][:600] if "!" in log else log[-600:])
+            failed.append(batch[0])
+            return
+        half = len(batch) // 2
+        bisect(batch[:half])
+        bisect(batch[half:])
+
+    if items:
+        bisect(items)
+    return failed
+
+
+# --- campaigns ----------------------------------------------------------------------------------
+
+def run(seeds, steps_dialects=None, latex: bool = True, progress=None) -> list:
+    """Check many seeds; returns their reports (LaTeX compiled in batches of 200)."""
+    reports = []
+    for s in seeds:
+        c = rx.case(s)
+        dialects = steps_dialects if steps_dialects is not None else (rx.DIALECTS[s % 3],)
+        try:
+            r = check(c, dialects)
+        except Exception as e:          # noqa: BLE001 — a defect of this harness
+            r = Report(c, "harness error")
+            r.findings.append(Finding("harness error", "check", _trace(e)))
+        reports.append(r)
+        if progress:
+            progress(r)
+    if latex:
+        for i in range(0, len(reports), 200):
+            compile_latex(reports[i:i + 200])
+    return reports
+
+
+def summary(reports: list) -> str:
+    from collections import Counter
+    status = Counter(r.status for r in reports)
+    classes = Counter(f.cls for r in reports for f in r.findings if f.cls in CLASSES)
+    cases = Counter()
+    for r in reports:
+        for cls in {f.cls for f in r.findings if f.cls in CLASSES}:
+            cases[cls] += 1
+    lines = [f"{len(reports)} cases: " + ", ".join(f"{n} {s}" for s, n in status.most_common()),
+             f"cases with a failure: {sum(1 for r in reports if not r.ok and r.status != 'unsupported')}"]
+    for cls in CLASSES:
+        if cases[cls]:
+            lines.append(f"  {cls}: {cases[cls]} cases ({classes[cls]} findings)")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    import argparse
+    import sys
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cases", type=int, default=1000)
+    ap.add_argument("--start", type=int, default=0)
+    ap.add_argument("--no-latex", action="store_true")
+    ap.add_argument("--all-steps", action="store_true", help="read back the steps in all three "
+                    "dialects (default: one dialect per case, in turn)")
+    ap.add_argument("--shrink", action="store_true", help="reduce each failure to a small case")
+    ap.add_argument("--show", type=int, default=3, help="failures to print per class")
+    args = ap.parse_args(argv)
+    seeds = range(args.start, args.start + args.cases)
+    done = [0]
+
+    def progress(r):
+        done[0] += 1
+        if done[0] % 100 == 0:
+            print(f"... {done[0]} cases", file=sys.stderr, flush=True)
+    reports = run(seeds, rx.DIALECTS if args.all_steps else None, not args.no_latex, progress)
+    shown: dict = {}
+    for r in reports:
+        for cls in dict.fromkeys(f.cls for f in r.findings if f.cls in CLASSES):
+            shown[cls] = shown.get(cls, 0) + 1
+            if shown[cls] <= args.show:
+                print(f"[{cls}] {r}\n")
+    print(summary(reports))
+
+
+if __name__ == "__main__":
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    main()
