@@ -139,16 +139,34 @@ class Truth:
         """df[v] (of f's shape)."""
         def central(h):
             return (self.f(self.x0 + h * v) - self.f(self.x0 - h * v)) / (2 * h)
-        a, b = central(H1), central(H1 / 2)
-        return (4 * b - a) / 3
+        return extrapolate(central, H1, self.scale_f)
 
     def d2(self, u, v) -> np.ndarray:
         """d²f[u, v]."""
         def central(h):
             return (self.f(self.x0 + h * (u + v)) - self.f(self.x0 + h * (u - v))
                     - self.f(self.x0 - h * (u - v)) + self.f(self.x0 - h * (u + v))) / (4 * h * h)
-        a, b = central(H2), central(H2 / 2)
-        return (4 * b - a) / 3
+        return extrapolate(central, H2, self.scale_f, halvings=2)
+
+
+def extrapolate(central, h: float, scale: float, halvings: int = 4) -> np.ndarray:
+    """Richardson's extrapolation of central differences (error O(h⁴)); the step is halved
+    while successive extrapolations come closer (a function that bends sharply needs a smaller
+    step, rounding a larger one): the estimate that moved least is kept."""
+    d = [central(h), central(h / 2)]
+    estimates = [(4 * d[1] - d[0]) / 3]
+    best, best_change = estimates[0], np.inf
+    for _ in range(halvings):
+        h /= 2
+        d.append(central(h / 2))
+        estimates.append((4 * d[-1] - d[-2]) / 3)
+        change = np.abs(estimates[-1] - estimates[-2]).max(initial=0.0)
+        if change >= best_change:
+            break
+        best, best_change = estimates[-2], change
+        if change <= 1e-9 * max(np.abs(best).max(initial=0.0), scale):
+            break
+    return best
 
 
 def basis(case: rx.Case) -> list:
@@ -485,8 +503,8 @@ class _Checker:
             if prefix in ("vjp_", "hvp_") and i == len(params) - 1:
                 value = self.g if prefix == "vjp_" else self.v
                 shape = self.case.result.shape if prefix == "vjp_" else self.case.wrt_shape
-            elif p in by_py:
-                shape, value = by_py[p]
+            elif p in by_py or p.rstrip("_") in by_py:    # np → np_ (README, NumPy code)
+                shape, value = by_py[p if p in by_py else p.rstrip("_")]
             else:
                 raise _Unmapped(f"parameter {p!r} is none of the inputs "
                                 f"({', '.join(by_py)})")
@@ -619,9 +637,7 @@ class _Checker:
             moved[key] = self.truth.x0 + h * self.v
             return mc_evaluate(expr, moved, sizes, definitions)
 
-        a = (at(H1) - at(-H1)) / (2 * H1)
-        b = (at(H1 / 2) - at(-H1 / 2)) / H1
-        return (4 * b - a) / 3
+        return extrapolate(lambda h: (at(h) - at(-h)) / (2 * h), H1, self.truth.scale_f)
 
     def differential_value(self, lin, named: dict, given=None) -> np.ndarray:
         """lin, an expression in differentials D(e), with each D(e) := de[v]."""
@@ -707,16 +723,8 @@ class _Checker:
         if not good:
             self.report.add(cls, what, f"relative error {err:.2g}")
 
-    # -- index forms -------------------------------------------------------------------------
     def check_index(self):
-        want = self.jac_truth()                       # rows vec F, columns along the basis
-        f_shape = self.case.size(self.case.result.shape)
-        x_shape = self.case.size(self.case.wrt_shape)
-        if self.case.wrt_symmetric:
-            return                                    # entries of X are not independent
-        tensor = want.reshape(f_shape + x_shape, order="F")
-        for dialect, (text, reader) in self.index_texts.items():
-            check_index_form(self, dialect, text, reader, tensor)
+        check_index(self)
 
     # -- LaTeX -------------------------------------------------------------------------------
     def collect_latex(self):
@@ -734,7 +742,9 @@ class _Unmapped(Exception):
 
 
 def _trace(e: Exception) -> str:
+    """The exception and where it was raised (for matcalc's InternalError, its cause)."""
     import traceback
+    e = getattr(e, "cause", None) or e
     tb = traceback.extract_tb(e.__traceback__)
     where = " ← ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in tb[-3:][::-1])
     return f"{type(e).__name__}: {e} (at {where})"
@@ -896,15 +906,24 @@ class Reader:
             else:
                 self.where_names.add(lhs.strip())
             where_statements.append((lhs.strip(), rhs, bool(m), m))
-        self.where_statements = []
+        self.where_statements = []          # (name, statement), inner names first
         for lhs, rhs, is_fn, m in where_statements:
             rhs = self.rename(rhs)
             if is_fn:
                 op = "=" if dialect == "ascii" else ":="
-                param = m.group(3)
-                self.where_statements.append(f"{self.renames[m.group(1)]}({param}) {op} {rhs}")
+                name = self.renames[m.group(1)]
+                self.where_statements.append((name, f"{name}({m.group(3)}) {op} {rhs}"))
             else:
-                self.where_statements.append(f"{lhs} = {rhs}")
+                self.where_statements.append((lhs, f"{lhs} = {rhs}"))
+
+    def used_where(self, line: str) -> list:
+        """The where statements the line needs (and the ones those need)."""
+        needed, text = [], line
+        for name, statement in reversed(self.where_statements):
+            if re.search(rf"(?<![\w\\]){re.escape(name)}(?!\w)", text):
+                needed.append(statement)
+                text += " " + statement
+        return needed[::-1]
 
     def rename(self, text: str) -> str:
         for name in sorted(self.renames, key=len, reverse=True):
@@ -913,9 +932,10 @@ class Reader:
             text = text.replace(name + "(", stand_in + "(")
         return text
 
-    def prefix(self, extra: list) -> str:
+    def prefix(self, extra: list, line: str = "") -> str:
         """Statements before a line: declarations (numbers for sizes), the input's functions and
-        definitions, the function's own name, extra declarations, the where names."""
+        definitions, the function's own name, extra declarations, the where names the line
+        uses."""
         case, dialect = self.c.case, self.dialect
         p = rx.Printer(dialect, self.rng, {v.name.ir for v in case.variables}
                        | {d.name.ir for d in case.definitions})
@@ -942,7 +962,7 @@ class Reader:
         program = self.c.result.program
         if program.result_name:
             statements.append(f"{case.result_name.spell(dialect)} = {p.whole(case.result)}")
-        statements += self.where_statements
+        statements += self.used_where(line)
         return "; ".join(statements)
 
     def extra_names(self, text: str, given: dict) -> tuple[list, dict]:
@@ -1008,20 +1028,22 @@ class Reader:
         from matcalc.parse import parse
         decls, env = self.extra_names(rhs, given)
         try:
-            program = parse(self.prefix(decls) + "; " + rhs)
+            program = parse(self.prefix(decls, rhs) + "; " + rhs)
             problem = _open_size(program.result)
         except MatcalcError as e:
             problem = e.message
+        if not problem:
+            problem = self.undeclared(program, env)
         if not problem:
             return mc_evaluate(program.result, self.c.env(**env), {}, dict(program.definitions))
         if shape is None:
             raise _NotParsed(problem)
         psi = self.CONTEXT[self.dialect]
         try:
-            program = parse(self.prefix(decls + [(psi, shape)]) + f"; {psi} + ({rhs})")
+            program = parse(self.prefix(decls + [(psi, shape)], rhs) + f"; {psi} + ({rhs})")
         except MatcalcError as e:
             raise _NotParsed(f"{problem}; beside a {shape[0]}×{shape[1]} matrix: {e.message}")
-        again = _open_size(program.result)
+        again = _open_size(program.result) or self.undeclared(program, env)
         if again:
             raise _NotParsed(f"{problem}; beside a {shape[0]}×{shape[1]} matrix: {again}")
         env["Ψ"] = np.zeros(shape)
@@ -1040,14 +1062,22 @@ class Reader:
                 i += 1
                 continue
             k += 1
-            name = stand.format(k if self.dialect == "latex" else
-                                "₀₁₂₃₄₅₆₇₈₉"[k] if self.dialect == "unicode" else k)
-            ir = "Ξ" + "₀₁₂₃₄₅₆₇₈₉"[k]
+            sub = "".join("₀₁₂₃₄₅₆₇₈₉"[int(c)] for c in str(k))
+            name = stand.format(sub if self.dialect == "unicode" else k)
+            ir = "Ξ" + sub
             value = self.directional_text(inner, given)
             given[ir] = value
             out += name + (" " if self.dialect == "latex" else "")
             i = end
         return out, given
+
+    def undeclared(self, program, env: dict) -> str:
+        """A name the line uses that nothing declares (the reader took it by convention)."""
+        known = set(self.c.values) | set(env) | {d for d, _ in program.definitions}
+        for v in program.variables:
+            if v.name not in known and v.name != "Ψ":
+                return f"it reads {v.name} as a variable of its own"
+        return ""
 
     def directional_text(self, inner: str, given: dict) -> np.ndarray:
         """d(inner)[v] for a printed argument of a differential."""
@@ -1055,22 +1085,22 @@ class Reader:
         from matcalc.parse import parse
         decls, env = self.extra_names(inner, given)
         try:
-            program = parse(self.prefix(decls) + "; " + inner)
+            program = parse(self.prefix(decls, inner) + "; " + inner)
         except MatcalcError as e:
             raise _NotParsed(f"the differential's argument {inner!r}: {e.message}")
-        problem = _open_size(program.result)
+        problem = _open_size(program.result) or self.undeclared(program, env)
         if problem:
             raise _NotParsed(f"the differential's argument {inner!r}: {problem}")
         return self.c.directional(program.result, self.c.env(**env), dict(program.definitions),
                                   sizes={})
 
     def known_names(self) -> list:
+        """The names a differential may be of, as matcalc prints them in this dialect."""
         case = self.c.case
-        names = [v.name.spell(self.dialect) for v in case.variables]
-        names += [d.name.spell(self.dialect) for d in case.definitions]
-        if case.result_name:
-            names.append(case.result_name.spell(self.dialect))
-        return sorted(names, key=len, reverse=True)
+        names = [n.name for n in (*case.variables, *case.definitions)]
+        names += [case.result_name] if case.result_name else []
+        spelled = {self.spell(n.ir) for n in names} | {n.spell(self.dialect) for n in names}
+        return sorted(spelled, key=len, reverse=True)
 
     def differential_at(self, text: str, i: int, names: list):
         """(argument text, end index) of a differential starting at i, else (None, i)."""
@@ -1140,86 +1170,151 @@ def _commutation(m: int, n: int) -> np.ndarray:
 
 # --- index forms --------------------------------------------------------------------------------
 
-DELTA = {"unicode": re.compile(r"^δ_([ijkl])([ijkl])$"),
-         "ascii": re.compile(r"^delta_([ijkl])([ijkl])$"),
-         "latex": re.compile(r"^\\delta_\{([ijkl])([ijkl])\}$")}
-ENTRY = {"unicode": re.compile(r"^(.+)_([ijkl1]{1,2})$"),
-         "ascii": re.compile(r"^(.+)_([ijkl1]{1,2})$"),
-         "latex": re.compile(r"^(.+)_\{([ijkl1]{1,2})\}$")}
-
-
-def check_index_form(checker: _Checker, dialect: str, text: str, reader: Reader,
-                     tensor: np.ndarray):
-    """The index form, read entry by entry, is the Jacobian (as a 4-tensor F_ij, X_kl with the
-    trivial axes of vectors and scalars kept), and its stated facts hold."""
-    report = checker.report
+def index_value(checker: _Checker, form) -> np.ndarray:
+    """The index form's structure (Derivative.index: terms of δ's, entries of matrices and
+    scalars, summed over repeated letters) evaluated with einsum, as a tensor over F's and X's
+    axes (i, j, k, l), the axes of length 1 kept."""
     case = checker.case
-    what = f"index form ({dialect}): {text}"
+    sizes = {x: rx.dim_size(d, case.sizes) for x, d in form.dims.items()}
+    free = [x for x in (*form.out, *form.inp) if x is not None]
+    total = np.zeros([sizes[x] for x in free])
+    for term in form.terms:
+        operands, subscripts = [], []
+        scale = float(term.coeff)
+        for s in term.scalars:
+            scale *= _scalar(mc_evaluate(s, checker.env(), case.sizes, checker.named()))
+        for e in term.entries:
+            letters = [x for x in (e.row, e.col) if x is not None]
+            if e.matrix is None:
+                operands.append(np.eye(sizes[e.row]))
+            else:
+                value = mc_evaluate(e.matrix, checker.env(), case.sizes, checker.named())
+                operands.append(value.reshape([sizes[x] for x in letters]))
+            subscripts.append(letters)
+        total = total + scale * _einsum(operands, subscripts, free, sizes)
+    return _full_axes(total, form, case)
+
+
+def _einsum(operands, subscripts, free, sizes) -> np.ndarray:
+    """Σ over the indices not in ``free`` of the product of the operands (each subscripted by
+    a list of index names), constant along the free indices no operand has."""
+    for x in free:
+        if not any(x in s for s in subscripts):
+            operands = operands + [np.ones(sizes[x])]
+            subscripts = subscripts + [[x]]
+    if not operands:
+        return np.ones([sizes[x] for x in free])
+    letter = {}
+    for x in [*free, *(y for s in subscripts for y in s)]:
+        letter.setdefault(x, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[len(letter)])
+    spec = ",".join("".join(letter[y] for y in s) for s in subscripts)
+    return np.einsum(spec + "->" + "".join(letter[x] for x in free), *operands)
+
+
+def _full_axes(t: np.ndarray, form, case) -> np.ndarray:
+    f = case.size(case.result.shape)
+    x = case.size(case.wrt_shape)
+    return t.reshape(f + x)
+
+
+def check_index(checker: _Checker):
+    """The index form (structure and the three printed texts) is the Jacobian, and its stated
+    facts (zero unless …, at most … nonzero) hold."""
+    case, d, report = checker.case, checker.d, checker.report
+    if case.wrt_symmetric:
+        return                                        # the entries of X are not independent
+    f_shape, x_shape = case.size(case.result.shape), case.size(case.wrt_shape)
+    tensor = checker.jac_truth().reshape(f_shape + x_shape, order="F")
+    form = d.index
     cls = "index form wrong"
-    facts = ""
+    if form.terms is None:
+        return                                        # the vec form's entries, as they stand
+    try:
+        got = index_value(checker, form)
+    except Crossed:
+        raise
+    except Exception as e:                            # noqa: BLE001
+        report.add("traceback", "evaluating the index form's structure", _trace(e))
+        return
+    good, err = close(got, tensor, checker.floor)
+    if not good:
+        report.add(cls, "index form (structure): " + form.render("text"),
+                   f"relative error {err:.2g} against the Jacobian")
+    _check_facts(checker, form, tensor)
+    for dialect, (text, reader) in checker.index_texts.items():
+        check_index_text(checker, form, dialect, text, reader, tensor)
+
+
+def check_index_text(checker, form, dialect: str, text: str, reader, tensor):
+    """The printed index form, read back term by term, is the Jacobian too."""
+    what = f"index form ({dialect}): {text}"
     if dialect != "latex":
         i = text.rfind("    (")
-        text, facts = (text[:i], text[i + 5:-1]) if i >= 0 else (text, "")
+        text = text[:i] if i >= 0 else text
     lhs, _, body = text.partition(" = ")
-    f_name = case.result_name.spell(dialect) if case.result_name else "F"
-    want_lhs = index_lhs(dialect, f_name if checker.d.fname == "F" or case.result_name
-                         else checker.d.fname, reader.spell(case.wrt_name.ir),
-                         case.result.shape, case.wrt_shape)
-    if lhs != want_lhs:
-        report.add(cls, what, f"left-hand side {lhs!r}, expected {want_lhs!r}")
-    if body.startswith("J_") or body.startswith("J["):
-        _check_fallback(checker, dialect, body, what)
-        return
-    f_size = tensor.shape[:2]
-    x_size = tensor.shape[2:]
-    sizes = dict(zip("ijkl", (*f_size, *x_size)))
+    free = [x for x in (*form.out, *form.inp) if x is not None]
+    letters = set(form.dims)
+    problem = _lhs_problem(lhs, dialect, form)
+    if problem:
+        checker.report.add("index form wrong", what, problem)
+    sizes = {x: rx.dim_size(d, checker.case.sizes) for x, d in form.dims.items()}
     try:
-        total = np.zeros(tensor.shape)
         minus = {"unicode": " − ", "ascii": " - ", "latex": " - "}[dialect]
-        body_terms = _signed_terms(body, minus)
-        for sign, term in body_terms:
-            total = total + sign * _term_value(term, dialect, reader, sizes, what)
+        total = np.zeros([sizes[x] for x in free])
+        for sign, term in _signed_terms(body, minus):
+            total = total + sign * _term_value(term, dialect, reader, sizes, free, letters)
     except _NotParsed as e:
-        report.add(cls, what, f"cannot be read: {e}")
+        checker.report.add("index form wrong", what, f"cannot be read back: {e}")
         return
-    scale = max(np.abs(tensor).max(initial=0.0), checker.floor)
-    err = float(np.abs(total - tensor).max(initial=0.0) / scale)
-    if err > RTOL:
-        report.add(cls, what, f"relative error {err:.2g} against the Jacobian")
-    _check_facts(checker, facts, tensor, what)
+    got = _full_axes(total, form, checker.case)
+    good, err = close(got, tensor, checker.floor)
+    if not good:
+        checker.report.add("index form wrong", what,
+                           f"read back, relative error {err:.2g} against the Jacobian")
 
 
-def index_lhs(dialect, f, x, f_shape, x_shape) -> str:
-    out = "".join(c for c, d in zip("ij", f_shape) if d != 1)
-    inn = "".join(c for c, d in zip("kl", x_shape) if d != 1)
+def _lhs_problem(lhs: str, dialect: str, form) -> str:
+    """'' if the left-hand side ∂F_ij/∂X_kl indexes F and X by the form's letters."""
     if dialect == "latex":
-        fo = f"{f}_{{{out}}}" if out else f
-        xi = f"{x}_{{{inn}}}" if inn else x
-        return rf"\frac{{\partial {fo}}}{{\partial {xi}}}"
-    part = "d" if dialect == "ascii" else "∂"
-    fo = f"{f}_{out}" if out else f
-    xi = f"{x}_{inn}" if inn else x
-    return f"{part}{fo}/{part}{xi}"
+        m = re.match(r"^\\frac\{\\partial (.*)\}\{\\partial (.*)\}$", lhs)
+        sides = m.groups() if m else None
+    else:
+        sides = lhs[1:].split("/" + lhs[0], 1) if "/" in lhs else None
+    if not sides or len(sides) != 2:
+        return f"left-hand side {lhs!r} is not ∂F/∂X"
+    for side, idx in zip(sides, (form.out, form.inp)):
+        letters = "".join(x for x in idx if x)
+        tail = ("_{" + letters + "}" if dialect == "latex" else "_" + letters) if letters else ""
+        if tail and not side.endswith(tail) or not tail and re.search(r"_(\{\})?$", side):
+            return f"left-hand side {lhs!r}: {side!r} should be indexed by {letters or 'nothing'}"
+    return ""
+
+
+SUM = {"unicode": re.compile(r"^Σ_([a-z]+)$"), "ascii": re.compile(r"^sum_([a-z]+)$"),
+       "latex": re.compile(r"^\\sum_\{([a-z]+)\}$")}
+DELTA = {"unicode": re.compile(r"^δ_([a-z])([a-z])$"),
+         "ascii": re.compile(r"^delta_([a-z])([a-z])$"),
+         "latex": re.compile(r"^\\delta_\{([a-z])([a-z])\}$")}
+ENTRY = {"unicode": re.compile(r"^(.+)_([a-z]{1,2})$"),
+         "ascii": re.compile(r"^(.+)_([a-z]{1,2})$"),
+         "latex": re.compile(r"^(.+)_\{([a-z]{1,2})\}$")}
 
 
 def _signed_terms(body: str, minus: str) -> list:
     out = []
-    for i, chunk in enumerate(split_top(body, " + ")):
-        parts = split_top(chunk, minus)
-        for j, part in enumerate(parts):
+    for chunk in split_top(body, " + "):
+        for j, part in enumerate(split_top(chunk, minus)):
             sign = -1.0 if j > 0 else 1.0
             part = part.strip()
             if part.startswith("−") or (part.startswith("-") and not part[1:2].isdigit()):
                 sign, part = -sign, part[1:]
             out.append((sign, part))
-        del i
     return out
 
 
-def _tokens(term: str, dialect: str) -> list:
-    parts = split_top(term, " ")
+def _tokens(term: str) -> list:
     merged: list = []
-    for p in parts:
+    for p in split_top(term, " "):
         if merged and merged[-1] in ("log", r"\log") and p.startswith(("det", r"\det")):
             merged[-1] += " " + p
         else:
@@ -1227,56 +1322,46 @@ def _tokens(term: str, dialect: str) -> list:
     return merged
 
 
-def _term_value(term: str, dialect: str, reader: Reader, sizes: dict, what: str) -> np.ndarray:
-    """One product of entries, δ's and scalars as a tensor over i, j, k, l."""
-    from matcalc.parse import parse
+def _term_value(term: str, dialect: str, reader, sizes: dict, free: list,
+                letters: set) -> np.ndarray:
+    """One printed term — Σ_pq, δ's, entries M_ab, scalar factors — as a tensor over ``free``."""
     operands, subscripts, scale = [], [], 1.0
-    for tok in _tokens(term, dialect):
+    for tok in _tokens(term):
+        if SUM[dialect].match(tok):
+            continue                                  # summed letters: einsum sums them
         m = DELTA[dialect].match(tok)
-        if m:
+        if m and set(m.groups()) <= letters:
             a, b = m.groups()
-            operands.append(np.eye(sizes[a]) if sizes[a] == sizes[b] else
-                            np.eye(sizes[a], sizes[b]))
-            subscripts.append(a + b)
+            operands.append(np.eye(sizes[a]))
+            subscripts.append([a, b])
             continue
         m = ENTRY[dialect].match(tok)
+        if m and not set(m.group(2)) <= letters:
+            m = None
         expr_text, idx = (m.group(1), m.group(2)) if m else (tok, "")
-        stated = tuple(sizes[x] for x in idx.replace("1", "")) if idx else None
-        if stated and len(stated) == 1:
-            stated = None
+        stated = tuple(sizes[x] for x in idx) if len(idx) == 2 else None
         value = _parse_value(expr_text, reader, stated)
         if not idx:
             if value.size != 1:
                 raise _NotParsed(f"{tok!r} is not a scalar")
             scale *= float(value.reshape(-1)[0])
             continue
-        idx = idx.replace("1", "")
         rows, cols = value.shape
         if len(idx) == 2 and (rows, cols) == (sizes[idx[0]], sizes[idx[1]]):
             operands.append(value)
-            subscripts.append(idx)
         elif len(idx) == 1 and (rows == 1 or cols == 1) and value.size == sizes[idx]:
             operands.append(value.reshape(-1))
-            subscripts.append(idx)
         else:
-            raise _NotParsed(f"{tok!r}: a {rows}×{cols} value indexed by {idx} (sizes "
+            raise _NotParsed(f"{tok!r}: a {rows}×{cols} value indexed by {idx} (lengths "
                              f"{', '.join(str(sizes[x]) for x in idx)})")
-    for letter in "ijkl":
-        if sizes[letter] > 1 and not any(letter in s for s in subscripts):
-            operands.append(np.ones(sizes[letter]))
-            subscripts.append(letter)
-    out_letters = "".join(x for x in "ijkl" if any(x in s for s in subscripts))
+        subscripts.append(list(idx))
     try:
-        out = np.einsum(",".join(subscripts) + "->" + out_letters, *operands) \
-            if operands else np.array(1.0)
+        return scale * _einsum(operands, subscripts, free, sizes)
     except ValueError as e:
         raise _NotParsed(f"{term!r}: {e}")
-    full = [sizes[x] for x in "ijkl"]
-    shape = [sizes[x] if x in out_letters else 1 for x in "ijkl"]
-    return scale * np.broadcast_to(out.reshape(shape), full)
 
 
-def _parse_value(expr_text: str, reader: Reader, shape=None) -> np.ndarray:
+def _parse_value(expr_text: str, reader, shape=None) -> np.ndarray:
     try:
         return reader.evaluate_text(reader.rename(expr_text), {}, shape)
     except _NotParsed as e:
@@ -1285,47 +1370,26 @@ def _parse_value(expr_text: str, reader: Reader, shape=None) -> np.ndarray:
         raise _NotParsed(f"{expr_text!r}: {str(e).splitlines()[0]}")
 
 
-def _check_fallback(checker, dialect, body, what):
-    """'J_ik, the entries of the vec form J', or 'J[(ij), (kl)] … (row i + n(j − 1), column
-    k + m(l − 1))': the positions must name the right sizes, and no size may be spelled like
-    an index."""
-    case = checker.case
-    m = re.search(r"row ([^,]*), column ([^)]*(\)[^)]*)?)\)$", body)
-    if not m:
-        return
-    f_rows = case.result.shape[0]
-    x_rows = case.wrt_shape[0]
-
-    def spelled(d):
-        return str(rx.dim_size(d, case.sizes)) if case.numeric or d == 1 else d
-    want_row = f"i + {spelled(f_rows)}(j − 1)" if case.result.shape[1] != 1 else "i"
-    want_col = f"k + {spelled(x_rows)}(l − 1)" if case.wrt_shape[1] != 1 else "k"
-    if m.group(1) != want_row or m.group(2) != want_col:
-        checker.report.add("index form wrong", what,
-                           f"positions ({m.group(1)}, {m.group(2)}), expected ({want_row}, "
-                           f"{want_col})")
-    elif any(spelled(d) in ("i", "j", "k", "l") for d in (f_rows, x_rows)):
-        checker.report.add("index form wrong", what, "a size is spelled like an index")
-
-
-def _check_facts(checker, facts: str, tensor: np.ndarray, what: str):
-    """'zero unless i = k' and 'at most N of M entries can be nonzero'."""
+def _check_facts(checker, form, tensor: np.ndarray):
+    """'zero unless i = k' and 'at most N of M entries can be nonzero' hold for the Jacobian."""
+    what = "index form facts: " + "; ".join(form.facts())
     scale = max(np.abs(tensor).max(initial=0.0), checker.floor)
-    nonzero = np.abs(tensor) > 1e-7 * scale
-    for a, b in re.findall(r"([ijkl]) = ([ijkl])", facts.split("zero unless")[-1]
-                           if "zero unless" in facts else ""):
-        axes = "ijkl"
-        ia, ib = axes.index(a), axes.index(b)
-        grid = np.indices(tensor.shape)
-        if np.any(nonzero & (grid[ia] != grid[ib])):
-            checker.report.add("index form wrong", what, f"says zero unless {a} = {b}, "
-                                                         "but an entry off it is not")
-    m = re.search(r"at most ([\d,]+) of ([\d,]+) entries", facts)
+    nonzero = np.abs(tensor) > 1e-6 * scale
+    axes = [x for x in (*form.out, *form.inp)]          # one letter (or None) per axis
+    grid = np.indices(tensor.shape)
+    for fact in form.zero_unless:
+        a, b = fact.split(" = ")
+        if a not in axes or b not in axes:
+            continue
+        if np.any(nonzero & (grid[axes.index(a)] != grid[axes.index(b)])):
+            checker.report.add("index form wrong", what,
+                               f"says zero unless {fact}, but an entry off it is not")
+    m = re.search(r"at most ([\d,]+) of ([\d,]+) entries", form.nonzeros())
     if m:
         bound, total = (int(x.replace(",", "")) for x in m.groups())
         if total != tensor.size or nonzero.sum() > bound:
             checker.report.add("index form wrong", what,
-                               f"says at most {bound} of {total} nonzero; the tensor has "
+                               f"says at most {bound} of {total} nonzero; the Jacobian has "
                                f"{nonzero.sum()} of {tensor.size}")
 
 
@@ -1392,6 +1456,28 @@ def run(seeds, steps_dialects=None, latex: bool = True, progress=None) -> list:
     return reports
 
 
+def shrink(report: Report, cls: str, budget: int = 300) -> Report:
+    """A smaller case with a failure of class ``cls`` (greedy: a node replaced by a child of
+    its shape, a definition inlined, a subtree by a variable)."""
+    best, tries = report, 0
+    improved = True
+    while improved and tries < budget:
+        improved = False
+        for candidate in rx.smaller(best.case):
+            if candidate is None or rx.size(candidate) >= rx.size(best.case):
+                continue
+            tries += 1
+            r = check(candidate, rx.DIALECTS)
+            if cls.startswith("LaTeX"):
+                compile_latex([r])
+            if any(f.cls == cls for f in r.findings):
+                best, improved = r, True
+                break
+            if tries >= budget:
+                break
+    return best
+
+
 def summary(reports: list) -> str:
     from collections import Counter
     status = Counter(r.status for r in reports)
@@ -1433,6 +1519,10 @@ def main(argv=None):
         for cls in dict.fromkeys(f.cls for f in r.findings if f.cls in CLASSES):
             shown[cls] = shown.get(cls, 0) + 1
             if shown[cls] <= args.show:
+                if args.shrink:
+                    r = shrink(r, cls)
+                    r.findings = [f for f in r.findings if f.cls == cls] + \
+                        [f for f in r.findings if f.cls != cls]
                 print(f"[{cls}] {r}\n")
     print(summary(reports))
 

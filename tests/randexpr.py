@@ -51,7 +51,7 @@ def dim_size(d, sizes: dict) -> int:
         return d
     out = 1
     for part in d.split("·"):
-        out *= sizes[part]
+        out *= int(part) if part.isdigit() else sizes[part]
     return out
 
 
@@ -792,6 +792,7 @@ class Norm(Node):
             value = np.abs(ev.kink(a)).sum()
         else:
             value = np.sqrt((a * a).sum())
+            ev.kink(np.array([value]))        # ‖A‖ has no derivative at A = 0
         return np.array([[value ** 2 if self.squared else value]])
 
 
@@ -891,8 +892,11 @@ class Sum(Node):
         inner = p.wrap(a, POSTFIX)
         if p.rng.random() < 0.3 and a.shape != SCALAR and not (p.u and ones == "1"
                                                                 and inner[-1:].isdigit()):
-            if self.axis is None and a.cols != 1:
+            # 𝟏ᵀX𝟏 of a matrix, 𝟏ᵀx of a column, r𝟏 of a row
+            if self.axis is None and a.cols != 1 and a.rows != 1:
                 return f"{ones}{t}{mul}{inner}{mul}{ones}", PROD
+            if self.axis is None and a.rows == 1:
+                return f"{inner}{mul}{ones}", PROD
             if self.axis is None:
                 return f"{ones}{t}{mul}{inner}", PROD
             if self.axis == 1:
@@ -1846,3 +1850,97 @@ def kink_signature(case: Case, values: dict) -> list:
     with np.errstate(all="ignore"):
         ev = case.probe(values)
     return [np.sign(k) for k in ev.kinks]
+
+
+# --- editing cases (for shrinking a failure to a small reproducer) --------------------------
+
+def nodes(case: Case) -> list:
+    """Every node of the result and of the definitions it reaches, parents first."""
+    out, seen = [], set()
+    for root in [case.result] + [d.node for d in case.definitions]:
+        for n in root.walk():
+            if id(n) not in seen:
+                seen.add(id(n))
+                out.append(n)
+    return out
+
+
+def edit(case: Case, target: Node, replacement: Node) -> Case | None:
+    """The case with ``target`` (a node, by identity) replaced, or None when that gives no
+    well-typed case that still has its variable."""
+    new_defs: dict = {}
+
+    def rewrite(n):
+        if n is target:
+            return replacement
+        if isinstance(n, DefRef):
+            d = n.definition
+            if id(d) not in new_defs:
+                node = rewrite(d.node)
+                new_defs[id(d)] = d if node is d.node else Definition(d.name, node)
+            return n if new_defs[id(d)] is d else DefRef(new_defs[id(d)])
+        if not n.kids:
+            return n
+        kids = [rewrite(k) for k in n.kids]
+        if all(a is b for a, b in zip(kids, n.kids)):
+            return n
+        out = n.rebuild(kids)
+        if out is None or out.shape != n.shape:
+            raise _Skip()
+        return out
+
+    try:
+        result = rewrite(case.result)
+    except (_Skip, ValueError, AssertionError):
+        return None
+    wrt = case.wrt
+    if isinstance(wrt, Definition):
+        wrt = new_defs.get(id(wrt), wrt)
+    return variant(case, result, wrt)
+
+
+def variant(case: Case, result: Node, wrt) -> Case | None:
+    """A case like ``case`` over another result (the same kind, dialect, sizes and names)."""
+    if isinstance(result, (Ref, DefRef, Num)) or (case.kind == "jacobian") == \
+            (result.shape == SCALAR):
+        return None
+    definitions = _reached_definitions(result)
+    all_nodes = [n for d in definitions for n in d.node.walk()] + list(result.walk())
+    used = {id(n.var): n.var for n in all_nodes if isinstance(n, Ref)}
+    variables = [v for v in case.variables if id(v) in used] + \
+        [v for k, v in used.items() if v not in case.variables]
+    if (isinstance(wrt, Variable) and wrt not in variables) or \
+            (isinstance(wrt, Definition) and wrt not in definitions):
+        return None
+    functions = [f for f in case.functions
+                 if any(isinstance(n, Call) and n.fn is f for n in all_nodes)]
+    c = Case(case.seed, case.kind, case.dialect, variables, definitions, functions, result,
+             case.result_name, wrt, case.sizes, case.numeric)
+    rng = random.Random(case.seed)
+    for d in DIALECTS:
+        seed_d = rng.random()
+        if all(n.writable(d) for n in [v.name for v in variables]
+               + [x.name for x in definitions]):
+            c.texts[d] = render(c, d, random.Random(seed_d))
+    if case.dialect not in c.texts:
+        return None
+    return c
+
+
+def smaller(case: Case):
+    """Cases one step smaller: a node replaced by a child of its shape, a definition inlined,
+    a subtree replaced by a variable of its shape."""
+    for n in nodes(case):
+        for k in n.kids:
+            if k.shape == n.shape:
+                yield edit(case, n, k)
+        if isinstance(n, DefRef):
+            yield edit(case, n, n.definition.node)
+        if n.kids:
+            for v in case.variables:
+                if v.shape == n.shape and v.domain != "onehot":
+                    yield edit(case, n, Ref(v))
+
+
+def size(case: Case) -> tuple:
+    return (len(nodes(case)), len(case.text()))
