@@ -52,8 +52,14 @@ CLASSES = (
     "printed step does not parse",
     "index form wrong",
     "LaTeX does not compile",
+    "--check misjudges",              # Result.check() fails a right result or passes a wrong one
 )
 ACCEPTED = ("unsupported",)           # a clear "not supported" is an acceptable answer
+
+# The checks, each a part of the outputs (a test may run some of them): "derive" (nothing but
+# MatcalcError/UnsupportedError escapes, a documented input is accepted) always runs.
+CHECKS = ("input", "tree", "code", "printed", "steps", "printed steps", "index",
+          "printed index", "latex", "self-check")
 
 RTOL = 1e-5                           # first derivatives (Richardson differences resolve ~1e-9)
 RTOL2 = 1e-4                          # second derivatives
@@ -231,16 +237,16 @@ def mc_evaluate(expr, env: dict, sizes: dict, definitions: dict) -> np.ndarray:
         return evaluate(expr, env, dict(sizes), definitions)
 
 
-def check(case: rx.Case, steps_dialects=rx.DIALECTS, seed: int | None = None) -> Report:
-    """Every check of the module docstring on one case (LaTeX is collected, not compiled)."""
+def check(case: rx.Case, checks=CHECKS, steps_dialects=rx.DIALECTS) -> Report:
+    """The checks of the module docstring on one case (LaTeX is collected, not compiled)."""
     report = Report(case)
-    rng = np.random.default_rng(case.seed if seed is None else seed)
+    rng = np.random.default_rng(case.seed)
     for _ in range(20):
         values = rx.draw(case, rng)
         if not rx.admissible(case, values):
             continue
         try:
-            _Checker(case, values, report, rng, steps_dialects).run()
+            _Checker(case, values, report, rng, set(checks), steps_dialects).run()
             return report
         except Crossed:
             report.findings.clear()
@@ -251,8 +257,9 @@ def check(case: rx.Case, steps_dialects=rx.DIALECTS, seed: int | None = None) ->
 
 
 class _Checker:
-    def __init__(self, case, values, report, rng, steps_dialects):
+    def __init__(self, case, values, report, rng, checks, steps_dialects):
         self.case, self.values, self.report, self.rng = case, values, report, rng
+        self.checks = checks
         self.steps_dialects = steps_dialects
         self.truth = Truth(case, values)
         self.B = basis(case)
@@ -282,25 +289,46 @@ class _Checker:
             report.findings.append(Finding("unsupported", "derive", e.message))
             return
         except MatcalcError as e:
+            report.status = "rejected"
             report.add("input rejected", "derive", e.render())
             return
         except Crossed:
             raise
         except Exception as e:          # noqa: BLE001 — any other exception is the defect
+            report.status = "internal error"
             report.add("traceback", "derive", _trace(e))
             return
         self.result = result
         self.d = result.derivatives[0]
-        if not self.read_input():
+        on = self.checks
+        if "input" in on and not self.read_input():
             report.status = "misread"
             return
-        self.check_tree()
-        self.check_code()
-        self.check_printed()
-        self.check_steps()
-        if case.kind == "jacobian":
+        if "tree" in on:
+            self.check_tree()
+        if "code" in on:
+            self.check_code()
+        if on & {"printed", "printed index"}:
+            self.check_printed()
+        if on & {"steps", "printed steps"}:
+            self.check_steps()
+        if case.kind == "jacobian" and on & {"index", "printed index"}:
             self.check_index()
-        self.collect_latex()
+        if "latex" in on:
+            self.collect_latex()
+        if "self-check" in on:
+            self.self_check()
+
+    def self_check(self):
+        """Result.check() (--check) passes exactly when the tree and the code are right."""
+        wrong = any(f.cls in ("wrong derivative", "generated code raises")
+                    for f in self.report.findings)
+        if not {"tree", "code"} <= self.checks:
+            return
+        report = self.outputs("check")
+        if report is not None and report.ok == wrong:
+            self.report.add("--check misjudges", "Result.check()",
+                            f"says {'ok' if report.ok else 'failed'}: {report}")
 
     def outputs(self, name: str):
         """An output property; an exception there is a finding."""
@@ -563,9 +591,10 @@ class _Checker:
             reader = Reader(self, dialect, lines.where)
             if not self.writable(dialect, prop):
                 continue
-            for role, rhs in lines.rhs.items():
-                self.check_line(reader, prop, role, rhs)
-            if self.case.kind == "jacobian":
+            if "printed" in self.checks:
+                for role, rhs in lines.rhs.items():
+                    self.check_line(reader, prop, role, rhs)
+            if self.case.kind == "jacobian" and "printed index" in self.checks:
                 self.index_texts[dialect] = (lines.index, reader)
 
     def check_line(self, reader, prop, role, rhs):
@@ -610,12 +639,13 @@ class _Checker:
     def check_steps(self):
         d = self.d
         try:
-            self.structured_steps()
+            if "steps" in self.checks:
+                self.structured_steps()
         except Crossed:
             raise
         except Exception as e:          # noqa: BLE001
             self.report.add("traceback", "evaluating the derivation", _trace(e))
-        for dialect in self.steps_dialects:
+        for dialect in self.steps_dialects if "printed steps" in self.checks else ():
             prop = {"unicode": "steps", "ascii": "steps_ascii", "latex": "steps_latex"}[dialect]
             text = self.outputs(prop)
             if text is None:
@@ -1237,10 +1267,11 @@ def check_index(checker: _Checker):
         report.add("traceback", "evaluating the index form's structure", _trace(e))
         return
     good, err = close(got, tensor, checker.floor)
-    if not good:
+    if not good and "index" in checker.checks:
         report.add(cls, "index form (structure): " + form.render("text"),
                    f"relative error {err:.2g} against the Jacobian")
-    _check_facts(checker, form, tensor)
+    if "index" in checker.checks:
+        _check_facts(checker, form, tensor)
     for dialect, (text, reader) in checker.index_texts.items():
         check_index_text(checker, form, dialect, text, reader, tensor)
 
@@ -1436,21 +1467,22 @@ def compile_latex(reports: list) -> list:
 
 # --- campaigns ----------------------------------------------------------------------------------
 
-def run(seeds, steps_dialects=None, latex: bool = True, progress=None) -> list:
-    """Check many seeds; returns their reports (LaTeX compiled in batches of 200)."""
+def run(seeds, steps_dialects=None, checks=CHECKS, progress=None) -> list:
+    """Check many seeds; returns their reports (LaTeX compiled in batches of 200). The printed
+    steps are read back in one dialect per seed, in turn, unless ``steps_dialects`` says."""
     reports = []
     for s in seeds:
         c = rx.case(s)
         dialects = steps_dialects if steps_dialects is not None else (rx.DIALECTS[s % 3],)
         try:
-            r = check(c, dialects)
+            r = check(c, checks, dialects)
         except Exception as e:          # noqa: BLE001 — a defect of this harness
             r = Report(c, "harness error")
             r.findings.append(Finding("harness error", "check", _trace(e)))
         reports.append(r)
         if progress:
             progress(r)
-    if latex:
+    if "latex" in checks:
         for i in range(0, len(reports), 200):
             compile_latex(reports[i:i + 200])
     return reports
@@ -1467,7 +1499,7 @@ def shrink(report: Report, cls: str, budget: int = 300) -> Report:
             if candidate is None or rx.size(candidate) >= rx.size(best.case):
                 continue
             tries += 1
-            r = check(candidate, rx.DIALECTS)
+            r = check(candidate, CHECKS, rx.DIALECTS)
             if cls.startswith("LaTeX"):
                 compile_latex([r])
             if any(f.cls == cls for f in r.findings):
@@ -1513,7 +1545,8 @@ def main(argv=None):
         done[0] += 1
         if done[0] % 100 == 0:
             print(f"... {done[0]} cases", file=sys.stderr, flush=True)
-    reports = run(seeds, rx.DIALECTS if args.all_steps else None, not args.no_latex, progress)
+    checks = [c for c in CHECKS if c != "latex" or not args.no_latex]
+    reports = run(seeds, rx.DIALECTS if args.all_steps else None, checks, progress)
     shown: dict = {}
     for r in reports:
         for cls in dict.fromkeys(f.cls for f in r.findings if f.cls in CLASSES):
