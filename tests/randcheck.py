@@ -25,6 +25,7 @@ Run thousands:  python tests/randcheck.py --cases 10000   (a summary by failure 
 from __future__ import annotations
 
 import inspect
+import random
 import re
 import shlex
 import shutil
@@ -32,10 +33,8 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-import random
 
 import numpy as np
-
 import randexpr as rx
 
 # Failure classes, in the order a report lists them.
@@ -356,7 +355,7 @@ class _Checker:
                 self.report.add("input rejected", f"parse ({dialect})", f"{text}\n    {e}")
                 ok = ok and dialect != self.case.dialect
                 continue
-            good, err = close(got, self.truth.f0, 1e-12 * self.truth.scale_f, 1e-9)
+            good, _ = close(got, self.truth.f0, 1e-12 * self.truth.scale_f, 1e-9)
             if not good or got.shape != self.truth.f0.shape:
                 self.report.add("input read differently", dialect,
                                 f"{text}\n    read as {program.result}")
@@ -488,7 +487,7 @@ class _Checker:
     def check_code(self):
         code = self.outputs("numpy")
         code_value = self.outputs("numpy_with_value")
-        d, case = self.d, self.case
+        case = self.case
         x = case.wrt_name.py
         for source, with_value in ((code, False), (code_value, True)):
             if source is None or (with_value and case.kind != "gradient"):
@@ -682,6 +681,15 @@ class _Checker:
             mapping[node] = Var(name, node.shape)
         return mc_evaluate(substitute(lin, mapping), env, self.case.sizes, named)
 
+    def differential_shapes(self) -> list:
+        """The shapes of the differentials d(e) of the derivation, as numbers."""
+        from matcalc.ir import D, walk
+        d = self.d
+        exprs = [lin for step in d.steps for _, lin in step.terms]
+        exprs += [d.differential] if d.differential is not None else []
+        return list(dict.fromkeys(self.case.size(n.shape) for e in exprs for n in walk(e)
+                                  if isinstance(n, D)))
+
     def structured_steps(self):
         d, named = self.d, self.named()
         given = {d.map_var.name: self.g} if d.kind == "jacobian" else {}
@@ -871,44 +879,35 @@ def split_top(text: str, sep: str) -> list:
 
 
 def split_steps(text: str, dialect: str, kind: str) -> list:
-    """(label, right-hand side, what it equals) for each printed derivation line."""
-    out = []
+    """(label, right-hand side, what it equals) for each printed derivation line but the last
+    (⇒ ∂f/∂X = …, the result itself)."""
     if dialect == "latex":
-        blocks = re.findall(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", text, re.S)
-        for b, block in enumerate(blocks):
-            rows = block.split(" \\\\\n")
-            for i, row in enumerate(rows):
-                body = row.split(" && ")[0]
-                if r"\Rightarrow" in body:
-                    continue
-                lhs, _, rhs = body.partition("&= ")
-                out.append((f"block {b + 1} row {i + 1}", rhs, _target(lhs, kind, b, blocks)))
-        return out
-    first_block = True
-    for i, line in enumerate(text.split("\n")):
-        if not line.strip():
-            first_block = False
+        blocks = [b.split(" \\\\\n") for b in
+                  re.findall(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", text, re.DOTALL)]
+        rows = [(f"block {b + 1} row {i + 1}", row.split(" && ")[0], b)
+                for b, block in enumerate(blocks) for i, row in enumerate(block)]
+    else:
+        blocks = text.split("\n\n")
+        rows = [(f"line {i + 1}", re.sub(r"      \[[^\n]*\]$", "", line), b)
+                for b, block in enumerate(blocks) for i, line in enumerate(block.split("\n"))]
+    out = []
+    for label, body, block in rows:
+        if any(mark in body for mark in ("⇒", "=>", r"\Rightarrow")):
             continue
-        body = re.sub(r"      \[[^\n]*\]$", "", line)
-        if "⇒" in body or "=>" in body:
-            continue
-        lhs, _, rhs = body.partition("= ")
-        out.append((f"line {i + 1}", rhs, _target(lhs, kind, 0 if first_block else 1,
-                                                  [0, 0] if kind == "hessian" else [0])))
+        lhs, _, rhs = body.partition("&= " if dialect == "latex" else "= ")
+        out.append((label, rhs, _target(lhs, kind, block)))
     return out
 
 
-def _target(lhs: str, kind: str, block: int, blocks) -> str:
-    """What a derivation line equals: df (gradient lines), dF, vec(dF), d∇f or vec(d∇f)."""
+def _target(lhs: str, kind: str, block: int) -> str:
+    """What a derivation line equals: df (the gradient's lines, also the first block of a
+    Hessian's), dF or vec(dF) (a Jacobian's), d∇f or vec(d∇f) (the second block of a Hessian's)."""
     vec = "vec" in lhs
-    if kind == "gradient" or (kind == "hessian" and block == 0 and len(blocks) == 2):
-        if "vec" not in lhs and "nabla" not in lhs and "∇" not in lhs and "grad" not in lhs:
-            return "df"
+    if kind == "gradient" or (kind == "hessian" and block == 0):
+        return "df"
     if kind == "jacobian":
-        return "vec dF" if vec else ("dF" if lhs.strip() else "dF")
-    if kind == "hessian":
-        return "vec d grad" if vec else "d grad"
-    return "df"
+        return "vec dF" if vec else "dF"
+    return "vec d grad" if vec else "d grad"
 
 
 class Reader:
@@ -950,7 +949,8 @@ class Reader:
         """The where statements the line needs (and the ones those need)."""
         needed, text = [], line
         for name, statement in reversed(self.where_statements):
-            if re.search(rf"(?<![\w\\]){re.escape(name)}(?!\w)", text):
+            # T₁ in 75T₁ᵀ, not in T₁₂ (a name that is not needed does no harm)
+            if re.search(rf"(?<!\\){re.escape(name)}(?![0-9₀-₉])", text):
                 needed.append(statement)
                 text += " " + statement
         return needed[::-1]
@@ -1019,8 +1019,8 @@ class Reader:
         return decls, env
 
     def spell(self, ir_name: str) -> str:
-        from matcalc.printers import AsciiPrinter, latex_name
         from matcalc.ir import Var
+        from matcalc.printers import AsciiPrinter, latex_name
         if self.dialect == "unicode":
             return ir_name
         if self.dialect == "ascii":
@@ -1036,6 +1036,9 @@ class Reader:
         given = {k: np.asarray(v, dtype=float).reshape(v.shape if np.ndim(v) == 2 else (-1, 1))
                  for k, v in given.items()}
         cls = "printed step does not parse" if steps else "printed form does not parse"
+        # the zero matrix is printed 0, also as the left side of a Frobenius product: 0 : dX
+        rhs = re.sub(r"(?<![\w.)}])0 : ", {"unicode": "0·", "ascii": "0*",
+                                           "latex": r"0 \\cdot "}[self.dialect], rhs)
         try:
             if differentials:
                 rhs, more = self.replace_differentials(rhs)
@@ -1049,39 +1052,45 @@ class Reader:
             self.c.report.add("traceback", "parse of a printed line: " + what, _trace(e))
         return None
 
-    CONTEXT = {"unicode": "Ψ", "ascii": "Psi", "latex": r"\Psi"}
+    CONTEXT = {"unicode": "Ψ", "ascii": "Psi", "latex": r"\Psi"}    # noqa: RUF012
 
     def evaluate_text(self, rhs: str, given: dict, shape=None) -> np.ndarray:
         """rhs parsed after the prefix and evaluated; _NotParsed when it does not parse or
         leaves a size open (even beside a matrix of the stated ``shape``)."""
+        program, env = self.read(rhs, given, [shape] if shape else [])
+        return mc_evaluate(program.result, self.c.env(**env), {}, dict(program.definitions))
+
+    def read(self, rhs: str, given: dict, shapes: list):
+        """(program, values of the extra names) for rhs read alone, or else beside a matrix of
+        the first of ``shapes`` that fixes every size (an I or 𝟏 has no size of its own)."""
         _, MatcalcError, _ = _matcalc()
         from matcalc.parse import parse
         decls, env = self.extra_names(rhs, given)
         try:
             program = parse(self.prefix(decls, rhs) + "; " + rhs)
-            problem = _open_size(program.result)
+            problem = _open_size(program.result) or self.undeclared(program, env)
         except MatcalcError as e:
             problem = e.message
         if not problem:
-            problem = self.undeclared(program, env)
-        if not problem:
-            return mc_evaluate(program.result, self.c.env(**env), {}, dict(program.definitions))
-        if shape is None:
-            raise _NotParsed(problem)
+            return program, env
         psi = self.CONTEXT[self.dialect]
-        try:
-            program = parse(self.prefix(decls + [(psi, shape)], rhs) + f"; {psi} + ({rhs})")
-        except MatcalcError as e:
-            raise _NotParsed(f"{problem}; beside a {shape[0]}×{shape[1]} matrix: {e.message}")
-        again = _open_size(program.result) or self.undeclared(program, env)
-        if again:
-            raise _NotParsed(f"{problem}; beside a {shape[0]}×{shape[1]} matrix: {again}")
-        env["Ψ"] = np.zeros(shape)
-        return mc_evaluate(program.result, self.c.env(**env), {}, dict(program.definitions))
+        tried = []
+        for shape in dict.fromkeys(shapes):
+            try:
+                program = parse(self.prefix(decls + [(psi, shape)], rhs) + f"; {psi} + ({rhs})")
+                again = _open_size(program.result) or self.undeclared(program, env)
+            except MatcalcError as e:
+                again = e.message
+            if not again:
+                env["Ψ"] = np.zeros(shape)
+                return program, env
+            tried.append(f"beside a {shape[0]}×{shape[1]} matrix: {again}")
+        raise _NotParsed("; ".join([problem] + tried[:1]))
 
     # differentials: dX, d(…), \mathrm{d}X, \mathrm{d}\left(…\right)
     def replace_differentials(self, rhs: str):
-        from matcalc.parse import parse
+        """rhs with each differential d(e) replaced by a new name, and the names' values (the
+        directional derivatives de[v])."""
         names = self.known_names()
         out, given, i, k = "", {}, 0, 0
         stand = {"unicode": "Ξ{}", "ascii": "Xi{}", "latex": r"\Xi_{{{}}}"}[self.dialect]
@@ -1094,9 +1103,7 @@ class Reader:
             k += 1
             sub = "".join("₀₁₂₃₄₅₆₇₈₉"[int(c)] for c in str(k))
             name = stand.format(sub if self.dialect == "unicode" else k)
-            ir = "Ξ" + sub
-            value = self.directional_text(inner, given)
-            given[ir] = value
+            given["Ξ" + sub] = self.directional_text(inner, given)
             out += name + (" " if self.dialect == "latex" else "")
             i = end
         return out, given
@@ -1110,17 +1117,12 @@ class Reader:
         return ""
 
     def directional_text(self, inner: str, given: dict) -> np.ndarray:
-        """d(inner)[v] for a printed argument of a differential."""
-        _, MatcalcError, _ = _matcalc()
-        from matcalc.parse import parse
-        decls, env = self.extra_names(inner, given)
+        """d(inner)[v] for a printed argument of a differential (read beside a matrix of the
+        shape of some differential of the derivation when it has an I or 𝟏 of no size)."""
         try:
-            program = parse(self.prefix(decls, inner) + "; " + inner)
-        except MatcalcError as e:
-            raise _NotParsed(f"the differential's argument {inner!r}: {e.message}")
-        problem = _open_size(program.result) or self.undeclared(program, env)
-        if problem:
-            raise _NotParsed(f"the differential's argument {inner!r}: {problem}")
+            program, env = self.read(inner, given, self.c.differential_shapes())
+        except _NotParsed as e:
+            raise _NotParsed(f"the differential's argument {inner!r}: {e}")
         return self.c.directional(program.result, self.c.env(**env), dict(program.definitions),
                                   sizes={})
 
@@ -1170,7 +1172,8 @@ class Reader:
             return None, i
         for n in names:
             after = text[j + len(n):j + len(n) + 1]
-            if text.startswith(n, j) and not (after.isalnum() or after and after in "₀₁₂₃₄₅₆₇₈₉_"):
+            if text.startswith(n, j) and not (after and (after.isascii() and after.isalnum()
+                                                         or after in "₀₁₂₃₄₅₆₇₈₉_\u0302\u0304")):
                 return n, j + len(n)
         return None, i
 
@@ -1358,8 +1361,9 @@ def _term_value(term: str, dialect: str, reader, sizes: dict, free: list,
     """One printed term — Σ_pq, δ's, entries M_ab, scalar factors — as a tensor over ``free``."""
     operands, subscripts, scale = [], [], 1.0
     for tok in _tokens(term):
-        if SUM[dialect].match(tok):
-            continue                                  # summed letters: einsum sums them
+        m = SUM[dialect].match(tok)
+        if m and not set(m.group(1)) & set(free):
+            continue                                  # Σ_pq: einsum sums what is not free
         m = DELTA[dialect].match(tok)
         if m and set(m.groups()) <= letters:
             a, b = m.groups()
@@ -1370,7 +1374,9 @@ def _term_value(term: str, dialect: str, reader, sizes: dict, free: list,
         if m and not set(m.group(2)) <= letters:
             m = None
         expr_text, idx = (m.group(1), m.group(2)) if m else (tok, "")
-        stated = tuple(sizes[x] for x in idx) if len(idx) == 2 else None
+        # an entry M_ab states M's shape; v_a a column's or a row's
+        stated = [tuple(sizes[x] for x in idx)] if len(idx) == 2 else \
+            [(sizes[idx], 1), (1, sizes[idx])] if idx else []
         value = _parse_value(expr_text, reader, stated)
         if not idx:
             if value.size != 1:
@@ -1392,9 +1398,10 @@ def _term_value(term: str, dialect: str, reader, sizes: dict, free: list,
         raise _NotParsed(f"{term!r}: {e}")
 
 
-def _parse_value(expr_text: str, reader, shape=None) -> np.ndarray:
+def _parse_value(expr_text: str, reader, shapes) -> np.ndarray:
     try:
-        return reader.evaluate_text(reader.rename(expr_text), {}, shape)
+        program, env = reader.read(reader.rename(expr_text), {}, shapes)
+        return mc_evaluate(program.result, reader.c.env(**env), {}, dict(program.definitions))
     except _NotParsed as e:
         raise _NotParsed(f"{expr_text!r}: {e}")
     except Exception as e:              # noqa: BLE001
@@ -1441,7 +1448,7 @@ def compile_latex(reports: list) -> list:
         with tempfile.TemporaryDirectory() as tmp:
             Path(tmp, "all.tex").write_text(latex_document(body, notes), encoding="utf-8")
             proc = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error",
-                                   "all.tex"], cwd=tmp, capture_output=True, text=True,
+                                   "all.tex"], cwd=tmp, capture_output=True, text=True, check=False,
                                   timeout=600)
         return proc.returncode == 0, proc.stdout[-1500:]
 
@@ -1488,9 +1495,15 @@ def run(seeds, steps_dialects=None, checks=CHECKS, progress=None) -> list:
     return reports
 
 
-def shrink(report: Report, cls: str, budget: int = 300) -> Report:
-    """A smaller case with a failure of class ``cls`` (greedy: a node replaced by a child of
-    its shape, a definition inlined, a subtree by a variable)."""
+def shrink(report: Report, keep, budget: int = 300) -> Report:
+    """A smaller case whose report still satisfies ``keep`` (a class name: it has a failure of
+    that class; or a predicate on reports). Greedy: a node replaced by a child of its shape, a
+    definition inlined, a subtree by a variable."""
+    if isinstance(keep, str):
+        cls = keep
+
+        def keep(r):
+            return any(f.cls == cls for f in r.findings)
     best, tries = report, 0
     improved = True
     while improved and tries < budget:
@@ -1500,9 +1513,8 @@ def shrink(report: Report, cls: str, budget: int = 300) -> Report:
                 continue
             tries += 1
             r = check(candidate, CHECKS, rx.DIALECTS)
-            if cls.startswith("LaTeX"):
-                compile_latex([r])
-            if any(f.cls == cls for f in r.findings):
+            compile_latex([r])
+            if keep(r):
                 best, improved = r, True
                 break
             if tries >= budget:

@@ -186,7 +186,7 @@ class Printer:
 def _single_letter_end(text: str) -> bool:
     """Does text end with a one-letter name, or a postfix operator or bracket after one?"""
     t = text.rstrip("ᵀ⁻¹²³")
-    if t.endswith(")") or t.endswith("‖₂") or t.endswith("‖_F"):
+    if t.endswith((")", "‖₂", "‖_F")):
         return False
     t = t.rstrip("₀₁₂₃₄₅₆₇₈₉")
     if not t:
@@ -915,7 +915,7 @@ class Sum(Node):
 class AxisOp(Node):
     """mean, var, softmax, logsoftmax, logsumexp along an axis (MATLAB's: 1 down the rows)."""
 
-    REDUCES = {"mean": True, "var": True, "logsumexp": True, "softmax": False,
+    REDUCES = {"mean": True, "var": True, "logsumexp": True, "softmax": False,  # noqa: RUF012
                "logsoftmax": False}
 
     def __init__(self, a, op, axis):
@@ -1311,7 +1311,7 @@ class Generator:
                 "any": self.any_makers}[domain](shape)
 
     def spd_makers(self, shape) -> list:
-        g, rng, n = self.expr, self.rng, shape[0]
+        g, n = self.expr, shape[0]
         return [
             (3, lambda d: Add(MatMul(Transpose(a := g((self.dim(False), n), d)), a),
                               self.spd_shift(n))),

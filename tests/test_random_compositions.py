@@ -15,7 +15,6 @@ import functools
 import os
 
 import pytest
-
 import randcheck as rc
 import randexpr as rx
 
@@ -25,7 +24,7 @@ CASES = int(os.environ.get("MATCALC_RANDOM_CASES", "300"))
 LANDED = rc.CHECKS
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def report(seed: int) -> rc.Report:
     # the printed derivation is read back in one dialect per seed, in turn
     return rc.check(rx.case(seed), LANDED, (rx.DIALECTS[seed % 3],))
