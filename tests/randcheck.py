@@ -344,7 +344,7 @@ class _Checker:
 
     # -- the input is read as the generator meant --------------------------------------------
     def read_input(self) -> bool:
-        from matcalc.parse import parse
+        from matcalc import parse
         ok = True
         for dialect, text in self.case.texts.items():
             try:
@@ -1064,7 +1064,7 @@ class Reader:
         """(program, values of the extra names) for rhs read alone, or else beside a matrix of
         the first of ``shapes`` that fixes every size (an I or 𝟏 has no size of its own)."""
         _, MatcalcError, _ = _matcalc()
-        from matcalc.parse import parse
+        from matcalc import parse
         decls, env = self.extra_names(rhs, given)
         try:
             program = parse(self.prefix(decls, rhs) + "; " + rhs)
