@@ -601,7 +601,8 @@ class _Checker:
         what = f"{prop} {role}: {rhs}"
         extra = {}
         if role == "map":
-            extra[d.map_var.name] = self.g if self.case.kind == "jacobian" else self.v
+            extra[d.map_var.name] = (d.map_var.shape,
+                                     self.g if self.case.kind == "jacobian" else self.v)
         value = reader.value(rhs, extra, what, self.stated_shape(role))
         if value is None:
             return
@@ -627,9 +628,8 @@ class _Checker:
 
     def stated_shape(self, role: str) -> tuple:
         """The shape a line's left-hand side states (∂f/∂X: X's; a vec form: F.size × X.size)."""
-        f = self.case.size(self.case.result.shape)
-        x = self.case.size(self.case.wrt_shape)
-        nf, nx = f[0] * f[1], x[0] * x[1]
+        f, x = self.case.result.shape, self.case.wrt_shape
+        nf, nx = rx.dim_mul(*f), rx.dim_mul(*x)
         return {"result": x, "gradient": x, "map": x, "vec": (nf, nx), "hessian": (nx, nx),
                 "df": (1, 1), "dF": f, "vec dF": (nf, 1), "d grad": x,
                 "vec d grad": (nx, 1)}[role]
@@ -687,8 +687,7 @@ class _Checker:
         d = self.d
         exprs = [lin for step in d.steps for _, lin in step.terms]
         exprs += [d.differential] if d.differential is not None else []
-        return list(dict.fromkeys(self.case.size(n.shape) for e in exprs for n in walk(e)
-                                  if isinstance(n, D)))
+        return list(dict.fromkeys(n.shape for e in exprs for n in walk(e) if isinstance(n, D)))
 
     def structured_steps(self):
         d, named = self.d, self.named()
@@ -911,34 +910,29 @@ def _target(lhs: str, kind: str, block: int) -> str:
 
 
 class Reader:
-    """Parses printed right-hand sides back with matcalc, in one dialect: the input's
-    declarations (sizes as numbers), functions and definitions, the "where" names, and names
-    for whatever else a line mentions (the map form's G or V, K, the sizes n, m …)."""
-
-    SIZE_NAMES = rx.DIMS
+    """Parses printed right-hand sides back with matcalc, in one dialect: after the input's own
+    declarations, functions and definitions, the function's own name and the "where" names;
+    the other names a line mentions (the map form's G or V, the differentials' stand-ins, a
+    matrix of the line's stated shape) are declared through ``parse(…, shapes=…)``."""
 
     def __init__(self, checker: _Checker, dialect: str, where: list):
         self.c = checker
         self.dialect = dialect
-        case = checker.case
-        self.rng = random.Random(case.seed)
+        self.rng = random.Random(checker.case.seed)
         self.renames: dict = {}            # derived function name (f′) → its stand-in
-        self.where_names: set = set()
-        where_statements = []
         stand_ins = {"unicode": ["φ", "χ", "ω"], "ascii": ["phi", "chi", "omega"],
                      "latex": [r"\phi", r"\chi", r"\omega"]}[dialect]
+        parsed = []
         for entry in where:
             lhs, _, rhs = entry.partition(" = ")
             m = re.match(r"^(.*?)(\\left)?\((\w+|\\\w+)(\\right)?\)$", lhs.strip())
             if m:                           # f′(x) = body: a function
                 self.renames[m.group(1)] = stand_ins[len(self.renames)]
-            else:
-                self.where_names.add(lhs.strip())
-            where_statements.append((lhs.strip(), rhs, bool(m), m))
+            parsed.append((lhs.strip(), rhs, m))
         self.where_statements = []          # (name, statement), inner names first
-        for lhs, rhs, is_fn, m in where_statements:
+        for lhs, rhs, m in parsed:
             rhs = self.rename(rhs)
-            if is_fn:
+            if m:
                 op = "=" if dialect == "ascii" else ":="
                 name = self.renames[m.group(1)]
                 self.where_statements.append((name, f"{name}({m.group(3)}) {op} {rhs}"))
@@ -962,61 +956,25 @@ class Reader:
             text = text.replace(name + "(", stand_in + "(")
         return text
 
-    def prefix(self, extra: list, line: str = "") -> str:
-        """Statements before a line: declarations (numbers for sizes), the input's functions and
-        definitions, the function's own name, extra declarations, the where names the line
-        uses."""
+    def prefix(self, line: str = "") -> str:
+        """The statements before a line: the input's declarations, functions and definitions
+        (a definition held as the variable is declared instead), the function's own name and
+        the where names the line uses."""
         case, dialect = self.c.case, self.dialect
         p = rx.Printer(dialect, self.rng, {v.name.ir for v in case.variables}
                        | {d.name.ir for d in case.definitions})
         held = case.wrt if not isinstance(case.wrt, rx.Variable) else None
-        statements = []
         declared = list(case.variables) + ([rx.Variable(held.name, held.node.shape)]
                                            if held else [])
-        for v in declared:
-            statements.append(rx.declaration(v.name.spell(dialect), v.shape, v.symmetric,
-                                             v.domain == "onehot", dialect, case, self.rng,
-                                             numeric=True))
-        for name, shape in extra:
-            statements.append(rx.declaration(name, shape, False, False, dialect, case,
-                                              self.rng, numeric=True))
-        if not case.numeric:
-            for s in self.SIZE_NAMES:
-                if s not in self.where_names and all(s != n for n, _ in extra):
-                    statements.append(rx.declaration(s, rx.SCALAR, False, False, dialect, case,
-                                                     self.rng, numeric=True))
+        statements = [rx.declaration(v.name.spell(dialect), v.shape, v.symmetric,
+                                     v.domain == "onehot", dialect, case, self.rng)
+                      for v in declared]
         statements += [f.statement(p) for f in case.functions]
-        for d in case.definitions:
-            if d is not held:
-                statements.append(f"{d.name.spell(dialect)} = {p.whole(d.node)}")
-        program = self.c.result.program
-        if program.result_name:
+        statements += [f"{d.name.spell(dialect)} = {p.whole(d.node)}"
+                       for d in case.definitions if d is not held]
+        if case.result_name:
             statements.append(f"{case.result_name.spell(dialect)} = {p.whole(case.result)}")
-        statements += self.used_where(line)
-        return "; ".join(statements)
-
-    def extra_names(self, text: str, given: dict) -> tuple[list, dict]:
-        """Declarations and values for the map variable, K and the sizes the line mentions."""
-        d, case = self.c.d, self.c.case
-        decls, env = [], {}
-        for name, value in given.items():
-            decls.append((self.spell(name), (value.shape[0], value.shape[1])
-                          if value.shape[1] != 1 or value.shape[0] == 1 else
-                          (value.shape[0], 1)))
-            env[name] = value
-        from matcalc.ir import Commutation, walk
-        ks = {n for e in (d.expr, d.map_expr, d.gradient, d.differential) if e is not None
-              for n in walk(e) if isinstance(n, Commutation)}
-        if len(ks) == 1 and re.search(r"(?<![A-Za-z\\])K(?![A-Za-z])", text):
-            k = ks.pop()
-            m, n = (rx.dim_size(s, case.sizes) if isinstance(s, str) else s for s in k.params)
-            decls.append(("K", (m * n, m * n)))
-            env["K"] = _commutation(m, n)
-        if not case.numeric:
-            for s in self.SIZE_NAMES:
-                if s not in self.where_names:
-                    env[s] = np.array([[float(case.sizes[s])]])
-        return decls, env
+        return "; ".join(statements + self.used_where(line))
 
     def spell(self, ir_name: str) -> str:
         from matcalc.ir import Var
@@ -1030,20 +988,22 @@ class Reader:
     def value(self, rhs: str, given: dict, what: str, shape=None, differentials=False,
               steps=False):
         """The value of a printed right-hand side, or None (with a finding) when it does not
-        parse. ``shape`` is the shape its left-hand side states (∂f/∂X has X's): a line whose
-        I or 𝟏 has no size of its own is read again beside a matrix of that shape."""
+        parse. ``given``: name → (shape, value) of extra names; ``shape`` the shape its
+        left-hand side states (∂f/∂X has X's): a line whose I or 𝟏 has no size of its own is
+        read again beside a matrix of that shape."""
         rhs = self.rename(rhs)
-        given = {k: np.asarray(v, dtype=float).reshape(v.shape if np.ndim(v) == 2 else (-1, 1))
-                 for k, v in given.items()}
         cls = "printed step does not parse" if steps else "printed form does not parse"
         # the zero matrix is printed 0, also as the left side of a Frobenius product: 0 : dX
         rhs = re.sub(r"(?<![\w.)}])0 : ", {"unicode": "0·", "ascii": "0*",
                                            "latex": r"0 \\cdot "}[self.dialect], rhs)
         try:
+            given = dict(given)
             if differentials:
                 rhs, more = self.replace_differentials(rhs)
                 given.update(more)
-            return self.evaluate_text(rhs, given, shape)
+            program, env = self.read(rhs, given, [shape] if shape else [])
+            return mc_evaluate(program.result, self.c.env(**env), self.c.case.sizes,
+                               dict(program.definitions))
         except _NotParsed as e:
             self.c.report.add(cls, what, str(e))
         except Crossed:
@@ -1052,40 +1012,50 @@ class Reader:
             self.c.report.add("traceback", "parse of a printed line: " + what, _trace(e))
         return None
 
-    CONTEXT = {"unicode": "Ψ", "ascii": "Psi", "latex": r"\Psi"}    # noqa: RUF012
-
-    def evaluate_text(self, rhs: str, given: dict, shape=None) -> np.ndarray:
-        """rhs parsed after the prefix and evaluated; _NotParsed when it does not parse or
-        leaves a size open (even beside a matrix of the stated ``shape``)."""
-        program, env = self.read(rhs, given, [shape] if shape else [])
-        return mc_evaluate(program.result, self.c.env(**env), {}, dict(program.definitions))
-
     def read(self, rhs: str, given: dict, shapes: list):
-        """(program, values of the extra names) for rhs read alone, or else beside a matrix of
-        the first of ``shapes`` that fixes every size (an I or 𝟏 has no size of its own)."""
+        """(program, values of the extra names) for rhs read alone, or else beside a matrix Ψ
+        of the first of ``shapes`` that fixes every size (an I or 𝟏 has no size of its own)."""
         _, MatcalcError, _ = _matcalc()
         from matcalc import parse
-        decls, env = self.extra_names(rhs, given)
+        specs = {name: _spec(shape) for name, (shape, _) in given.items()}
+        env = {name: value for name, (_, value) in given.items()}
+        text = self.prefix(rhs)
         try:
-            program = parse(self.prefix(decls, rhs) + "; " + rhs)
-            problem = _open_size(program.result) or self.undeclared(program, env)
+            program = parse(text + "; " + rhs, shapes=specs)
+            problem = self.problem(program, env)
         except MatcalcError as e:
             problem = e.message
         if not problem:
             return program, env
-        psi = self.CONTEXT[self.dialect]
+        psi = {"unicode": "Ψ", "ascii": "Psi", "latex": r"\Psi"}[self.dialect]
         tried = []
         for shape in dict.fromkeys(shapes):
             try:
-                program = parse(self.prefix(decls + [(psi, shape)], rhs) + f"; {psi} + ({rhs})")
-                again = _open_size(program.result) or self.undeclared(program, env)
+                program = parse(f"{text}; {psi} + ({rhs})", shapes={**specs, "Ψ": _spec(shape)})
+                again = self.problem(program, env)
             except MatcalcError as e:
                 again = e.message
             if not again:
-                env["Ψ"] = np.zeros(shape)
+                env["Ψ"] = np.zeros(self.c.case.size(shape))
                 return program, env
-            tried.append(f"beside a {shape[0]}×{shape[1]} matrix: {again}")
+            tried.append(f"beside a {_spec(shape)} matrix: {again}")
         raise _NotParsed("; ".join([problem] + tried[:1]))
+
+    def problem(self, program, env: dict) -> str:
+        """What keeps a reading from having a value: a size no declaration fixes, or a name
+        nothing declares (the reader took it by its naming convention)."""
+        from matcalc.ir import walk
+        known_sizes = set(self.c.case.sizes)
+        for node in walk(program.result):
+            for d in node.shape:
+                if isinstance(d, str) and not set(d.split("·")) <= known_sizes | {
+                        p for p in d.split("·") if p.isdigit()}:
+                    return f"the size {d} of {type(node).__name__} is not determined"
+        known = set(self.c.values) | set(env) | {d for d, _ in program.definitions} | {"Ψ"}
+        for v in program.variables:
+            if v.name not in known:
+                return f"it reads {v.name} as a variable of its own"
+        return ""
 
     # differentials: dX, d(…), \mathrm{d}X, \mathrm{d}\left(…\right)
     def replace_differentials(self, rhs: str):
@@ -1103,28 +1073,21 @@ class Reader:
             k += 1
             sub = "".join("₀₁₂₃₄₅₆₇₈₉"[int(c)] for c in str(k))
             name = stand.format(sub if self.dialect == "unicode" else k)
-            given["Ξ" + sub] = self.directional_text(inner, given)
+            given["Ξ" + sub] = self.directional_text(inner, given)   # (shape, value)
             out += name + (" " if self.dialect == "latex" else "")
             i = end
         return out, given
 
-    def undeclared(self, program, env: dict) -> str:
-        """A name the line uses that nothing declares (the reader took it by convention)."""
-        known = set(self.c.values) | set(env) | {d for d, _ in program.definitions}
-        for v in program.variables:
-            if v.name not in known and v.name != "Ψ":
-                return f"it reads {v.name} as a variable of its own"
-        return ""
-
-    def directional_text(self, inner: str, given: dict) -> np.ndarray:
-        """d(inner)[v] for a printed argument of a differential (read beside a matrix of the
-        shape of some differential of the derivation when it has an I or 𝟏 of no size)."""
+    def directional_text(self, inner: str, given: dict):
+        """(shape, d(inner)[v]) for a printed argument of a differential (read beside a
+        matrix of the shape of some differential of the derivation if it has an I or 𝟏 of no
+        size)."""
         try:
             program, env = self.read(inner, given, self.c.differential_shapes())
         except _NotParsed as e:
             raise _NotParsed(f"the differential's argument {inner!r}: {e}")
-        return self.c.directional(program.result, self.c.env(**env), dict(program.definitions),
-                                  sizes={})
+        return program.result.shape, self.c.directional(
+            program.result, self.c.env(**env), dict(program.definitions))
 
     def known_names(self) -> list:
         """The names a differential may be of, as matcalc prints them in this dialect."""
@@ -1182,23 +1145,9 @@ class _NotParsed(Exception):
     pass
 
 
-def _open_size(expr) -> str:
-    """A size the reading left open (a symbol where every declared size is a number)."""
-    from matcalc.ir import walk
-    for node in walk(expr):
-        for d in node.shape:
-            if isinstance(d, str):
-                return f"the size {d} of {type(node).__name__} is not determined"
-    return ""
-
-
-def _commutation(m: int, n: int) -> np.ndarray:
-    """K with K vec(A) = vec(Aᵀ) for an m×n A (column-major vec)."""
-    k = np.zeros((m * n, m * n))
-    for i in range(m):
-        for j in range(n):
-            k[i * n + j, j * m + i] = 1.0
-    return k
+def _spec(shape) -> str:
+    """A shape as parse(…, shapes=…) takes it: '3 x 4', 'm·n x k'."""
+    return f"{shape[0]} x {shape[1]}"
 
 
 # --- index forms --------------------------------------------------------------------------------
@@ -1375,8 +1324,8 @@ def _term_value(term: str, dialect: str, reader, sizes: dict, free: list,
             m = None
         expr_text, idx = (m.group(1), m.group(2)) if m else (tok, "")
         # an entry M_ab states M's shape; v_a a column's or a row's
-        stated = [tuple(sizes[x] for x in idx)] if len(idx) == 2 else \
-            [(sizes[idx], 1), (1, sizes[idx])] if idx else []
+        stated = [tuple(reader.c.d.index.dims[x] for x in idx)] if len(idx) == 2 else \
+            [(reader.c.d.index.dims[idx], 1), (1, reader.c.d.index.dims[idx])] if idx else []
         value = _parse_value(expr_text, reader, stated)
         if not idx:
             if value.size != 1:
@@ -1401,7 +1350,8 @@ def _term_value(term: str, dialect: str, reader, sizes: dict, free: list,
 def _parse_value(expr_text: str, reader, shapes) -> np.ndarray:
     try:
         program, env = reader.read(reader.rename(expr_text), {}, shapes)
-        return mc_evaluate(program.result, reader.c.env(**env), {}, dict(program.definitions))
+        return mc_evaluate(program.result, reader.c.env(**env), reader.c.case.sizes,
+                           dict(program.definitions))
     except _NotParsed as e:
         raise _NotParsed(f"{expr_text!r}: {e}")
     except Exception as e:              # noqa: BLE001
