@@ -70,6 +70,7 @@ class Finding:
     cls: str
     what: str
     detail: str = ""
+    check: str = "derive"             # the check (CHECKS) that found it
 
     def __str__(self):
         return f"{self.cls}: {self.what}" + (f"\n    {self.detail}" if self.detail else "")
@@ -82,6 +83,7 @@ class Report:
     findings: list = field(default_factory=list)
     latex: str = ""                   # the case's LaTeX, for compile_latex
     notes: list = field(default_factory=list)
+    phase: str = "derive"             # the check running (findings are filed under it)
 
     @property
     def ok(self) -> bool:
@@ -90,7 +92,7 @@ class Report:
     def add(self, cls: str, what: str, detail: str = ""):
         assert cls in CLASSES, cls
         if not any(f.cls == cls and f.what == what for f in self.findings):
-            self.findings.append(Finding(cls, what, str(detail)[:2000]))
+            self.findings.append(Finding(cls, what, str(detail)[:2000], self.phase))
 
     def command(self) -> str:
         return reproducer(self.case)
@@ -300,23 +302,21 @@ class _Checker:
         self.result = result
         self.d = result.derivatives[0]
         on = self.checks
+        report.phase = "input"
         if "input" in on and not self.read_input():
             report.status = "misread"
             return
-        if "tree" in on:
-            self.check_tree()
-        if "code" in on:
-            self.check_code()
-        if on & {"printed", "printed index"}:
-            self.check_printed()
-        if on & {"steps", "printed steps"}:
-            self.check_steps()
-        if case.kind == "jacobian" and on & {"index", "printed index"}:
-            self.check_index()
-        if "latex" in on:
-            self.collect_latex()
-        if "self-check" in on:
-            self.self_check()
+        for check, run, needed_by in (
+                ("tree", self.check_tree, {"tree"}), ("code", self.check_code, {"code"}),
+                ("printed", self.check_printed, {"printed", "printed index"}),
+                ("steps", self.check_steps, {"steps", "printed steps"}),
+                ("index", self.check_index, {"index", "printed index"}),
+                ("latex", self.collect_latex, {"latex"}),
+                ("self-check", self.self_check, {"self-check"})):
+            report.phase = check
+            if on & needed_by:
+                run()
+        report.phase = "derive"
 
     def self_check(self):
         """Result.check() (--check) passes exactly when the tree and the code are right."""
@@ -629,6 +629,8 @@ class _Checker:
     def stated_shape(self, role: str) -> tuple:
         """The shape a line's left-hand side states (∂f/∂X: X's; a vec form: F.size × X.size)."""
         f, x = self.case.result.shape, self.case.wrt_shape
+        if self.case.numeric:                         # the sizes as the input states them
+            f, x = self.case.size(f), self.case.size(x)
         nf, nx = rx.dim_mul(*f), rx.dim_mul(*x)
         return {"result": x, "gradient": x, "map": x, "vec": (nf, nx), "hessian": (nx, nx),
                 "df": (1, 1), "dF": f, "vec dF": (nf, 1), "d grad": x,
@@ -644,6 +646,7 @@ class _Checker:
             raise
         except Exception as e:          # noqa: BLE001
             self.report.add("traceback", "evaluating the derivation", _trace(e))
+        self.report.phase = "printed steps"
         for dialect in self.steps_dialects if "printed steps" in self.checks else ():
             prop = {"unicode": "steps", "ascii": "steps_ascii", "latex": "steps_latex"}[dialect]
             text = self.outputs(prop)
@@ -761,7 +764,8 @@ class _Checker:
             self.report.add(cls, what, f"relative error {err:.2g}")
 
     def check_index(self):
-        check_index(self)
+        if self.case.kind == "jacobian":
+            check_index(self)
 
     # -- LaTeX -------------------------------------------------------------------------------
     def collect_latex(self):
@@ -1224,6 +1228,7 @@ def check_index(checker: _Checker):
                    f"relative error {err:.2g} against the Jacobian")
     if "index" in checker.checks:
         _check_facts(checker, form, tensor)
+    report.phase = "printed index"
     for dialect, (text, reader) in checker.index_texts.items():
         check_index_text(checker, form, dialect, text, reader, tensor)
 
@@ -1409,6 +1414,7 @@ def compile_latex(reports: list) -> list:
         if ok:
             return
         if len(batch) == 1:
+            batch[0].phase = "latex"
             batch[0].add("LaTeX does not compile", "latex and steps_latex",
                          log[log.find("!"):][:600] if "!" in log else log[-600:])
             failed.append(batch[0])

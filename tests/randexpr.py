@@ -38,12 +38,14 @@ ATOM, POSTFIX, CALL, NEG, PROD, HAD, FROB, ADD = 9, 8, 7, 6, 5, 4, 3, 2
 # --- shapes --------------------------------------------------------------------------------
 
 def dim_mul(a, b):
-    """The size a·b ('n·m'); 1 is the unit."""
+    """The size a·b ('m·n'); numbers multiply."""
+    if isinstance(a, int) and isinstance(b, int):
+        return a * b
     if a == 1:
         return b
     if b == 1:
         return a
-    return "·".join(sorted(a.split("·") + b.split("·")))
+    return "·".join(sorted(str(a).split("·") + str(b).split("·")))
 
 
 def dim_size(d, sizes: dict) -> int:
