@@ -69,21 +69,15 @@ SCALAR = (1, 1)
 
 @dataclass(frozen=True)
 class Name:
-    """A name in each dialect, and how matcalc spells it inside (its IR name) and in NumPy.
-    An accented name has no ASCII input spelling (matcalc prints X̂ as X_hat, which the ASCII
-    reader does not take): ``ascii_input`` is False."""
+    """A name in each dialect, and how matcalc spells it inside (its IR name) and in NumPy."""
     unicode: str
     ascii: str
     latex: str
     ir: str
     py: str
-    ascii_input: bool = True
 
     def spell(self, dialect: str) -> str:
         return getattr(self, dialect)
-
-    def writable(self, dialect: str) -> bool:
-        return dialect != "ascii" or self.ascii_input
 
 
 def _n(u, a=None, tex=None, ir=None, py=None) -> Name:
@@ -97,10 +91,10 @@ SCALAR_NAMES = [_n("λ", "lam", r"\lambda"), _n("α", "alpha", r"\alpha"),
                 _n("ε", "eps", r"\varepsilon")]
 VECTOR_NAMES = [_n("x"), _n("y"), _n("z"), _n("b"), _n("c"), _n("u"), _n("w"),
                 _n("np", tex=r"\mathrm{np}"), _n("t1", tex="t_{1}", ir="t₁", py="t1"),
-                Name("x̄", "x_bar", r"\bar{x}", "x̄", "x_bar", False), _n("v₁", "v1", "v_{1}", py="v1")]
+                Name("x̄", "x_bar", r"\bar{x}", "x̄", "x_bar"), _n("v₁", "v1", "v_{1}", py="v1")]
 MATRIX_NAMES = [_n("X"), _n("A"), _n("B"), _n("W"), _n("C"), _n("G"), _n("V"), _n("Y"),
                 _n("W₁", "W1", "W_{1}", py="W1"), _n("Σ", "Sigma", r"\Sigma"),
-                _n("t2", tex="t_{2}", ir="t₂", py="t2"), Name("X̂", "X_hat", r"\hat{X}", "X̂", "X_hat", False),
+                _n("t2", tex="t_{2}", ir="t₂", py="t2"), Name("X̂", "X_hat", r"\hat{X}", "X̂", "X_hat"),
                 _n("gradX", tex=r"\mathrm{gradX}"), _n("Λ", "Lambda", r"\Lambda"),
                 _n("value", tex=r"\mathrm{value}"), _n("Z")]
 RESULT_NAMES = [_n("ℓ", "ell", r"\ell"), _n("L"), _n("F"), _n("value", tex=r"\mathrm{value}"),
@@ -1208,9 +1202,8 @@ class Call(Node):
 class Generator:
     """Random typed trees; ``expr(shape, depth, domain)``."""
 
-    def __init__(self, rng: random.Random, depth: int, dialect: str):
+    def __init__(self, rng: random.Random, depth: int):
         self.rng = rng
-        self.dialect = dialect
         self.depth = depth
         self.variables: list[Variable] = []
         self.definitions: list[Definition] = []
@@ -1244,8 +1237,8 @@ class Generator:
         return v
 
     def fresh_name(self, pool) -> Name:
-        """A name of the pool not yet in use (that the case's dialect can spell)."""
-        free = [n for n in pool if n.ir not in self.taken and n.writable(self.dialect)]
+        """A name of the pool not yet in use."""
+        free = [n for n in pool if n.ir not in self.taken]
         if not free:
             raise _Skip()
         name = self.rng.choice(free)
@@ -1731,7 +1724,7 @@ def case(seed: int, kind: str | None = None, dialect: str | None = None) -> Case
 
 def _try_case(seed: int, rng: random.Random, kind: str, dialect: str) -> Case | None:
     depth = rng.randint(2, 7)
-    gen = Generator(rng, depth, dialect)
+    gen = Generator(rng, depth)
     if kind == "jacobian":
         shape = rng.choice([("n", "m"), ("n", 1), ("m", "n"), ("k", 1), (1, "m"), ("n", "n")])
     else:
@@ -1770,11 +1763,8 @@ def _try_case(seed: int, rng: random.Random, kind: str, dialect: str) -> Case | 
              sizes, numeric)
     if _too_big(c):
         return None
-    names = [v.name for v in variables] + [d.name for d in definitions]
     for d in DIALECTS:
-        seed_d = rng.random()
-        if all(n.writable(d) for n in names):
-            c.texts[d] = render(c, d, random.Random(seed_d))
+        c.texts[d] = render(c, d, random.Random(rng.random()))
     return c
 
 
@@ -1923,12 +1913,7 @@ def variant(case: Case, result: Node, wrt) -> Case | None:
              case.result_name, wrt, case.sizes, case.numeric)
     rng = random.Random(case.seed)
     for d in DIALECTS:
-        seed_d = rng.random()
-        if all(n.writable(d) for n in [v.name for v in variables]
-               + [x.name for x in definitions]):
-            c.texts[d] = render(c, d, random.Random(seed_d))
-    if case.dialect not in c.texts:
-        return None
+        c.texts[d] = render(c, d, random.Random(rng.random()))
     return c
 
 
