@@ -671,13 +671,18 @@ class _Checker:
             mapping[node] = Var(name, node.shape)
         return mc_evaluate(substitute(lin, mapping), env, self.case.sizes, named)
 
-    def differential_shapes(self) -> list:
-        """The shapes of the differentials d(e) of the derivation, as numbers."""
+    def differential_shapes(self, dialect: str, inner: str) -> list:
+        """The shapes of the differentials d(e) of the derivation, those whose e matcalc prints
+        as ``inner`` first."""
         from matcalc.ir import D, walk
+        from matcalc.printers import AsciiPrinter, LatexPrinter, TextPrinter
+        printer = {"unicode": TextPrinter, "ascii": AsciiPrinter, "latex": LatexPrinter}[dialect]()
         d = self.d
         exprs = [lin for step in d.steps for _, lin in step.terms]
         exprs += [d.differential] if d.differential is not None else []
-        return list(dict.fromkeys(n.shape for e in exprs for n in walk(e) if isinstance(n, D)))
+        nodes = [n for e in exprs for n in walk(e) if isinstance(n, D)]
+        same = [n.shape for n in nodes if printer.doprint(n.arg) == inner]
+        return list(dict.fromkeys(same + [n.shape for n in nodes]))
 
     def structured_steps(self):
         d, named = self.d, self.named()
@@ -1074,7 +1079,8 @@ class Reader:
         matrix of the shape of some differential of the derivation if it has an I or 𝟏 of no
         size)."""
         try:
-            program, env = self.read(inner, given, self.c.differential_shapes())
+            program, env = self.read(inner, given, self.c.differential_shapes(self.dialect,
+                                                                              inner))
         except _NotParsed as e:
             raise _NotParsed(f"the differential's argument {inner!r}: {e}")
         return program.result.shape, self.c.directional(
@@ -1465,19 +1471,32 @@ def shrink(report: Report, keep, budget: int = 300) -> Report:
     return best
 
 
+def signature(f: Finding) -> str:
+    """A finding's kind, for grouping: its class and the first line of its detail with the
+    numbers and the printed expressions left out."""
+    detail = re.sub(r"'[^']*'|\"[^\"]*\"|\d+(\.\d+)?(e-?\d+)?", "…", f.detail.split("\n")[0])
+    return f"{f.cls}: {detail.split('; beside')[0][:90]}"
+
+
 def summary(reports: list) -> str:
-    from collections import Counter
+    """Counts by status, by check (cases with a failure) and by class and kind of failure."""
+    from collections import Counter, defaultdict
     status = Counter(r.status for r in reports)
-    classes = Counter(f.cls for r in reports for f in r.findings if f.cls in CLASSES)
-    cases = Counter()
+    by_check, by_kind = defaultdict(set), defaultdict(set)
     for r in reports:
-        for cls in {f.cls for f in r.findings if f.cls in CLASSES}:
-            cases[cls] += 1
+        for f in r.findings:
+            if f.cls in CLASSES:
+                by_check[f.check].add(r.case.seed)
+                by_kind[signature(f)].add(r.case.seed)
+    failing = {r.case.seed for r in reports for f in r.findings if f.cls in CLASSES}
     lines = [f"{len(reports)} cases: " + ", ".join(f"{n} {s}" for s, n in status.most_common()),
-             f"cases with a failure: {sum(1 for r in reports if not r.ok and r.status != 'unsupported')}"]
-    for cls in CLASSES:
-        if cases[cls]:
-            lines.append(f"  {cls}: {cases[cls]} cases ({classes[cls]} findings)")
+             f"cases with a failure: {len(failing)}",
+             "by check (cases): " + ", ".join(f"{c} {len(by_check[c])}" for c in
+                                               ("derive", *CHECKS) if by_check[c]),
+             "checks every case passes: " + ", ".join(c for c in CHECKS if not by_check[c])]
+    lines += [f"  {len(seeds):5d}  {kind}   (e.g. seed {min(seeds)})" for kind, seeds in
+              sorted(by_kind.items(), key=lambda kv: (CLASSES.index(kv[0].split(":")[0]),
+                                                       -len(kv[1])))]
     return "\n".join(lines)
 
 
@@ -1490,8 +1509,8 @@ def main(argv=None):
     ap.add_argument("--no-latex", action="store_true")
     ap.add_argument("--all-steps", action="store_true", help="read back the steps in all three "
                     "dialects (default: one dialect per case, in turn)")
-    ap.add_argument("--shrink", action="store_true", help="reduce each failure to a small case")
-    ap.add_argument("--show", type=int, default=3, help="failures to print per class")
+    ap.add_argument("--shrink", action="store_true", help="reduce each example to a small case")
+    ap.add_argument("--show", type=int, default=1, help="examples to print per kind of failure")
     args = ap.parse_args(argv)
     seeds = range(args.start, args.start + args.cases)
     done = [0]
@@ -1502,17 +1521,20 @@ def main(argv=None):
             print(f"... {done[0]} cases", file=sys.stderr, flush=True)
     checks = [c for c in CHECKS if c != "latex" or not args.no_latex]
     reports = run(seeds, rx.DIALECTS if args.all_steps else None, checks, progress)
+    print(summary(reports), "\n", flush=True)
     shown: dict = {}
-    for r in reports:
-        for cls in dict.fromkeys(f.cls for f in r.findings if f.cls in CLASSES):
-            shown[cls] = shown.get(cls, 0) + 1
-            if shown[cls] <= args.show:
-                if args.shrink:
-                    r = shrink(r, cls)
-                    r.findings = [f for f in r.findings if f.cls == cls] + \
-                        [f for f in r.findings if f.cls != cls]
-                print(f"[{cls}] {r}\n")
-    print(summary(reports))
+    for r in sorted(reports, key=lambda r: len(r.case.text())):
+        for kind in dict.fromkeys(signature(f) for f in r.findings if f.cls in CLASSES):
+            shown[kind] = shown.get(kind, 0) + 1
+            if shown[kind] > args.show:
+                continue
+            example = r
+            if args.shrink:
+                example = shrink(r, lambda s, kind=kind: any(
+                    signature(f) == kind for f in s.findings))
+            first = [f for f in example.findings if signature(f) == kind]
+            example.findings = first + [f for f in example.findings if f not in first]
+            print(f"[{kind}]\n{example}\n", flush=True)
 
 
 if __name__ == "__main__":
