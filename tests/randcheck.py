@@ -1506,7 +1506,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cases", type=int, default=1000)
     ap.add_argument("--start", type=int, default=0)
-    ap.add_argument("--no-latex", action="store_true")
+    ap.add_argument("--checks", default=",".join(CHECKS),
+                    help=f"the checks to run, of {', '.join(CHECKS)} (default: all)")
     ap.add_argument("--all-steps", action="store_true", help="read back the steps in all three "
                     "dialects (default: one dialect per case, in turn)")
     ap.add_argument("--shrink", action="store_true", help="reduce each example to a small case")
@@ -1519,7 +1520,9 @@ def main(argv=None):
         done[0] += 1
         if done[0] % 100 == 0:
             print(f"... {done[0]} cases", file=sys.stderr, flush=True)
-    checks = [c for c in CHECKS if c != "latex" or not args.no_latex]
+    checks = [c.strip() for c in args.checks.split(",")]
+    if not set(checks) <= set(CHECKS):
+        ap.error(f"--checks: unknown {', '.join(set(checks) - set(CHECKS))}")
     reports = run(seeds, rx.DIALECTS if args.all_steps else None, checks, progress)
     print(summary(reports), "\n", flush=True)
     shown: dict = {}
