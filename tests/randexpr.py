@@ -1245,7 +1245,8 @@ class Generator:
         self.taken.add(name.ir)
         return name
 
-    def number(self, positive=True) -> Node:
+    def number(self) -> Node:
+        """A positive number (a negative one is written with Neg)."""
         v = self.rng.choice([2, 3, Fraction(1, 2), Fraction(1, 4), Fraction(3, 4),
                              Fraction(1, 5), Fraction(3, 2), 5, Fraction(1, 10)])
         return Num(v)
@@ -1283,15 +1284,13 @@ class Generator:
     def product_leaf(self, shape, domain):
         """A leaf of a shape with product sizes (n·m): a Kronecker product or a vec."""
         rows, cols = shape
-        if cols == 1 and domain != "spd":
-            a, b = (rows.split("·") + [1])[:2] if rows != 1 else (1, 1)
-            if len(rows.split("·")) == 2:
-                return Vec(self.variable((a, b), "pos" if domain == "pos" else "any"))
+        if cols == 1 and domain != "spd" and len(rows.split("·")) == 2:
+            return Vec(self.variable(tuple(rows.split("·")), domain))
         r, c = self.factor(rows), self.factor(cols)
         if r is None or c is None:
             raise _Skip()
-        dom = "pos" if domain == "pos" else ("spd" if domain == "spd" else "any")
-        return Kron(self.leaf((r[0], c[0]), dom), self.leaf((r[1], c[1]), dom))
+        # A ⊗ B is positive (positive definite) when A and B are
+        return Kron(self.leaf((r[0], c[0]), domain), self.leaf((r[1], c[1]), domain))
 
     def dim(self, allow_one=True):
         options = list(DIMS) + ([1] if allow_one else [])
@@ -1825,18 +1824,12 @@ def admissible(case: Case, values: dict) -> bool:
             return False
         if any(a.min(initial=np.inf) < POSITIVE_MARGIN for a in ev.positives):
             return False
-        for n in _all_nodes(case):
+        for n in nodes(case):
             if isinstance(n, (Inverse, Det)) or (isinstance(n, Power) and n.shape != SCALAR):
                 m = ev(n.kids[0])
                 if np.linalg.cond(m) > 1e6:
                     return False
     return True
-
-
-def _all_nodes(case: Case):
-    for d in case.definitions:
-        yield from d.node.walk()
-    yield from case.result.walk()
 
 
 def kink_signature(case: Case, values: dict) -> list:
