@@ -1,25 +1,26 @@
 """Checks every output matcalc gives for a random case of tests/randexpr.py against the truth:
 central finite differences (Richardson-extrapolated) of the generator's own NumPy evaluation.
 
-For one case (a gradient, a Jacobian or a Hessian, asked in one dialect):
+For one case (a gradient, a Jacobian or a Hessian, asked in one dialect), the checks (CHECKS):
 
-- the input, read by matcalc in each dialect, has the generator's value;
-- the generated NumPy (grad_/jac_/vjp_/hess_/hvp_, and grad_ with the value) is the derivative;
-- every printed form — the right-hand side of each result line in text, ASCII and LaTeX, with
-  the input's declarations (sizes as numbers) and the "where" names as definitions — parses
-  back to the derivative;
-- every line of the derivation (``Derivative.steps``, the Jacobian's dF and vec(dF) lines)
-  has the value of df along a random direction dX, with d(e) evaluated as the directional
-  derivative of e; and each printed line parses back (each d(…) replaced by a name whose value
-  is that directional derivative) to the same value;
-- every index form ∂F_ij/∂X_kl, read term by term (entries of printed matrices, δ's, scalar
-  factors) and summed with einsum, equals the Jacobian, and its "zero unless" and "at most …
-  nonzero" claims hold;
-- nothing but MatcalcError/UnsupportedError escapes (an UnsupportedError is counted apart);
-- the LaTeX (results and derivations) compiles (``compile_latex`` on many cases at once).
+- input: the input, read by matcalc in each dialect, has the generator's value;
+- tree, code: the result trees (evaluated by matcalc.evaluate) and the generated NumPy
+  (grad_/jac_/vjp_/hess_/hvp_, and grad_ with the value, executed) are the derivative;
+- printed: the right-hand side of every result line in text, ASCII and LaTeX, read back after
+  the input's own statements with the "where" names as definitions, is the derivative;
+- steps: every line of the derivation (``Derivative.steps``, the dF and vec(dF) lines) has the
+  value df[V] along a random direction V, each d(e) taken as the directional derivative de[V];
+  printed steps: each printed line, each d(…) replaced by a name of that value, reads back so;
+- index, printed index: the index form (its structure, by einsum with the δ's, and each printed
+  text read back term by term) is the Jacobian, and its "zero unless" and "at most … nonzero"
+  claims hold;
+- latex: the LaTeX (results and derivations) compiles (``compile_latex``, many cases at once);
+- self-check: Result.check() (--check) says ok exactly when the result is right;
+and always: nothing but MatcalcError/UnsupportedError escapes (an UnsupportedError is counted
+apart), and a documented input is not refused.
 
-Run thousands:  python tests/randcheck.py --cases 10000   (a summary by failure class;
---shrink also reduces each failure to a small reproducer).
+Run thousands:  python tests/randcheck.py --cases 10000 [--checks tree,code] [--shrink]
+(a summary by check and by kind of failure, with one example each, shrunk with --shrink).
 """
 
 from __future__ import annotations
@@ -53,8 +54,6 @@ CLASSES = (
     "LaTeX does not compile",
     "--check misjudges",              # Result.check() fails a right result or passes a wrong one
 )
-ACCEPTED = ("unsupported",)           # a clear "not supported" is an acceptable answer
-
 # The checks, each a part of the outputs (a test may run some of them): "derive" (nothing but
 # MatcalcError/UnsupportedError escapes, a documented input is accepted) always runs.
 CHECKS = ("input", "tree", "code", "printed", "steps", "printed steps", "index",
@@ -82,7 +81,6 @@ class Report:
     status: str = "checked"           # checked, unsupported, inadmissible, misread
     findings: list = field(default_factory=list)
     latex: str = ""                   # the case's LaTeX, for compile_latex
-    notes: list = field(default_factory=list)
     phase: str = "derive"             # the check running (findings are filed under it)
 
     @property
@@ -104,13 +102,13 @@ class Report:
         return "\n".join(lines)
 
 
-def reproducer(case: rx.Case, to_numpy: bool = False) -> str:
+def reproducer(case: rx.Case) -> str:
+    """The command line that asks matcalc what the case asks."""
     wrt = case.wrt_name.spell(case.dialect)
     if "_" in wrt and case.dialect == "ascii":    # --wrt takes x̄ (not the ASCII x_bar)
         wrt = case.wrt_name.ir
     flag = {"gradient": "", "jacobian": " --jacobian", "hessian": " --hessian"}[case.kind]
-    return f"matcalc {shlex.quote(case.text())} --wrt {shlex.quote(wrt)}{flag}" + \
-        (" --to numpy" if to_numpy else "")
+    return f"matcalc {shlex.quote(case.text())} --wrt {shlex.quote(wrt)}{flag}"
 
 
 class Crossed(Exception):
@@ -629,7 +627,6 @@ class _Checker:
 
     # -- the derivation ----------------------------------------------------------------------
     def check_steps(self):
-        d = self.d
         try:
             if "steps" in self.checks:
                 self.structured_steps()
@@ -644,9 +641,8 @@ class _Checker:
             if text is None:
                 continue
             reader = Reader(self, dialect, [])
-            for label, rhs, target in split_steps(text, dialect, d.kind):
+            for label, rhs, target in split_steps(text, dialect, self.d.kind):
                 self.check_printed_step(reader, prop, label, rhs, target)
-        del d
 
     def directional(self, expr, env: dict, definitions: dict, sizes=None) -> np.ndarray:
         """d(expr)[v] by the same extrapolated differences, on matcalc's own evaluation."""
@@ -673,6 +669,16 @@ class _Checker:
             mapping[node] = Var(name, node.shape)
         return mc_evaluate(substitute(lin, mapping), env, self.case.sizes, named)
 
+    def derivation_lines(self) -> list:
+        """(part, line expression) for the derivation --steps prints: part "gradient" (lines
+        equal to df) and "differential" (equal to dF, or d∇f of a Hessian)."""
+        from matcalc.derivation import line_expr
+        from matcalc.report import derivation
+        if not hasattr(self, "_lines"):
+            self._lines = [(kind, line_expr(line)) for kind, lines in derivation(self.d)
+                           for line in lines]
+        return self._lines
+
     def differential_shapes(self, dialect: str, inner: str) -> list:
         """The shapes of the differentials d(e) of the derivation, those whose e matcalc prints
         as ``inner`` first."""
@@ -680,45 +686,32 @@ class _Checker:
         from matcalc.printers import AsciiPrinter, LatexPrinter, TextPrinter
         printer = {"unicode": TextPrinter, "ascii": AsciiPrinter, "latex": LatexPrinter}[dialect]()
         d = self.d
-        exprs = [lin for step in d.steps for _, lin in step.terms]
+        exprs = [e for _, e in self.derivation_lines()]
         exprs += [d.differential] if d.differential is not None else []
         nodes = [n for e in exprs for n in walk(e) if isinstance(n, D)]
         same = [n.shape for n in nodes if printer.doprint(n.arg) == inner]
         return list(dict.fromkeys(same + [n.shape for n in nodes]))
 
     def structured_steps(self):
+        """Each line of the derivation has the value of what it derives along v: df, dF, or
+        d∇f (a Hessian's second part); so does d.differential, from which the vec form is
+        read."""
         d, named = self.d, self.named()
-        given = {d.map_var.name: self.g} if d.kind == "jacobian" else {}
-        for i, step in enumerate(d.steps):
-            total = 0.0
-            for g, lin in step.terms:
-                lv = self.differential_value(lin, named, given)
-                gv = mc_evaluate(g, self.env(**given), self.case.sizes, named)
-                if g.shape != lin.shape and g.shape != (1, 1):
-                    self.report.add("derivation step wrong", f"line {i + 1}",
-                                    f"G of shape {g.shape} against {lin.shape}")
-                total = total + np.sum(gv * lv)
-            if d.kind == "jacobian":
-                want = float(np.sum(self.g * self.df_v))    # the steps derive G : F
+        lines = self.derivation_lines()
+        lines += [("differential", d.differential)] if d.differential is not None else []
+        for i, (part, expr) in enumerate(lines):
+            value = self.differential_value(expr, named)
+            if part == "gradient" or d.kind == "jacobian":
+                good, err = close(value, self.df_v, self.floor)
             else:
-                want = _scalar(self.df_v)
-            good, err = close(total, want, self.floor * (np.abs(self.g).max()
-                                                         if d.kind == "jacobian" else 1))
-            if not good:
-                terms = " + ".join(f"{g} : {lin}" for g, lin in step.terms)
-                self.report.add("derivation step wrong", f"line {i + 1} of the steps",
-                                f"relative error {err:.2g}: {terms[:400]}")
-        if d.kind in ("jacobian", "hessian") and d.differential is not None:
-            lin_v = self.differential_value(d.differential, named)
-            if d.kind == "jacobian":
-                good, err = close(lin_v, self.df_v, self.floor)
-                what = "dF line (d.differential)"
-            else:
-                got = np.array([np.sum(lin_v * b) for b in self.B])
+                got = np.array([np.sum(np.broadcast_to(value, self.v.shape) * b)
+                                for b in self.B])
                 good, err = close(got, self.hv, self.hfloor, RTOL2)
-                what = "d∇f line (d.differential)"
             if not good:
-                self.report.add("derivation step wrong", what, f"relative error {err:.2g}")
+                what = "d.differential" if i == len(lines) - 1 and d.differential is not None \
+                    else f"line {i + 1} of the derivation"
+                self.report.add("derivation step wrong", what,
+                                f"relative error {err:.2g}: {str(expr)[:400]}")
 
     def check_printed_step(self, reader, prop, label, rhs, target):
         what = f"{prop} {label}: {rhs}"
@@ -767,9 +760,10 @@ class _Checker:
         steps = self.outputs("steps_latex")
         if latex is None or steps is None:
             return
-        self.report.latex = ("\\begin{gather*}\n" + latex.replace("\n", " \\\\\n")
-                             + "\n\\end{gather*}\n" + steps)
-        self.report.notes = list(self.outputs("notes") or [])
+        from matcalc.printers import latex_notes
+        # as tests/test_outputs.py puts them together: results, derivation, notes
+        self.report.latex = latex + "\n" + steps + "\n\n" + latex_notes(
+            self.outputs("notes") or [])
 
 
 class _Unmapped(Exception):
@@ -799,17 +793,17 @@ ANNOTATION = re.compile(r"    \([^()]*(\([^()]*\)[^()]*)*\)$")
 
 def split_result(text: str, kind: str, dialect: str) -> ResultLines:
     """The right-hand sides of one derivative's printed lines."""
-    lines = [line for line in text.split("\n") if line.strip()]
-    where: list = []
-    if lines and (lines[-1].startswith("where ") or lines[-1].startswith(r"\text{where }")):
-        w = lines.pop()
-        w = w[len("where "):] if w.startswith("where ") else w[len(r"\text{where }"):]
-        where = split_top(w, ", ")
+    if dialect == "latex":
+        lines, where = _latex_rows(text)
+    else:
+        lines = [line for line in text.split("\n") if line.strip()]
+        where = []
+        if lines and lines[-1].startswith("where "):
+            where = split_top(lines.pop()[len("where "):], ", ")
+        lines = [_strip_annotation(line) for line in lines]
     need = 1 if kind == "gradient" else 3
     if len(lines) != need:
         raise ValueError(f"{len(lines)} lines, expected {need}: {text!r}")
-    if dialect != "latex":
-        lines = [_strip_annotation(line) for line in lines]
 
     def after(line, sep):
         i = line.find(sep)
@@ -827,6 +821,31 @@ def split_result(text: str, kind: str, dialect: str) -> ResultLines:
     hess = after(after(hess, " = "), " = ") if dialect != "latex" else after(hess, " = ")
     return ResultLines({"gradient": after(lines[0], " = "), "hessian": hess,
                         "map": after(lines[2], mapsto)}, None, where)
+
+
+def _latex_rows(text: str) -> tuple[list, list]:
+    r"""The rows of the align* block as 'lhs = rhs' (a row broken over several, &\quad …,
+    joined), and the where rows as 'NAME = rhs'."""
+    body = re.search(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", text, re.DOTALL)
+    if not body:
+        raise ValueError(f"no align* block: {text!r}")
+    rows: list = []
+    for row in body.group(1).split(" \\\\\n"):
+        s = row.strip()
+        if s.startswith("&=") and rows:            # the right-hand side of a long left one
+            rows[-1] = rows[-1].lstrip("&") + " " + s
+        elif s.startswith(r"&\quad") and rows:    # a long line broken at an operator
+            rows[-1] += " " + s[len(r"&\quad"):].strip()
+        else:
+            rows.append(row)
+    lines, where = [], []
+    for row in rows:
+        row = row.replace(" &= ", " = ").replace(r" &\mapsto ", r" \mapsto ").lstrip("&")
+        if row.startswith(r"\text{where }") or where:
+            where.append(row.replace(r"\text{where }", "", 1))
+        else:
+            lines.append(row)
+    return lines, where
 
 
 def _strip_annotation(line: str) -> str:
@@ -876,23 +895,46 @@ def split_top(text: str, sep: str) -> list:
 
 
 def split_steps(text: str, dialect: str, kind: str) -> list:
-    """(label, right-hand side, what it equals) for each printed derivation line but the last
-    (⇒ ∂f/∂X = …, the result itself)."""
+    r"""(label, right-hand side, what it equals) for each printed derivation line before the
+    results (⇒ …). A line without a left-hand side continues the one above; a Hessian's second
+    part (d∇f) starts after its first ⇒. LaTeX rows that continue a long line (&\quad …) are
+    joined to it; the laws cited ([…], &\qquad […]) are left out."""
+    out, part, in_result, target = [], 0, False, None
     if dialect == "latex":
-        blocks = [b.split(" \\\\\n") for b in
-                  re.findall(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", text, re.DOTALL)]
-        rows = [(f"block {b + 1} row {i + 1}", row.split(" && ")[0], b)
-                for b, block in enumerate(blocks) for i, row in enumerate(block)]
+        body = re.search(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", text, re.DOTALL)
+        rows = body.group(1).split(" \\\\\n") if body else []
     else:
-        blocks = text.split("\n\n")
-        rows = [(f"line {i + 1}", re.sub(r"      \[[^\n]*\]$", "", line), b)
-                for b, block in enumerate(blocks) for i, line in enumerate(block.split("\n"))]
-    out = []
-    for label, body, block in rows:
-        if any(mark in body for mark in ("⇒", "=>", r"\Rightarrow")):
+        rows = text.split("\n")
+    for i, row in enumerate(rows):
+        label = f"row {i + 1}" if dialect == "latex" else f"line {i + 1}"
+        if not row.strip():
             continue
-        lhs, _, rhs = body.partition("&= " if dialect == "latex" else "= ")
-        out.append((label, rhs, _target(lhs, kind, block)))
+        if dialect == "latex":
+            if row.startswith(r"&\qquad"):
+                continue                              # the laws of the line above
+            row = re.sub(r" \\quad \[.*$", "", row)        # the laws (go on in &\qquad rows)
+            if row.startswith(r"&\quad") and out and not in_result:
+                out[-1] = (out[-1][0], out[-1][1] + " " + row[len(r"&\quad"):].strip(),
+                           out[-1][2])
+                continue
+            lhs, sep, rhs = row.partition("&= ")
+        else:
+            row = re.sub(r"      \[.*$", "", row)
+            lhs, sep, rhs = row.partition("= ")
+        if any(mark in lhs for mark in ("⇒", "=>", r"\Rightarrow")):
+            in_result = True
+            continue
+        # dF, vec(dF), d∇f start a line of their own (dF_ij/dX_kl, ∂vec(F)/∂vec(X) do not)
+        starts = lhs.strip().startswith(("d", "vec(d", r"\mathrm{d}",
+                                         r"\operatorname{vec}(\mathrm{d}")) and "/" not in lhs
+        if not sep or (in_result and not starts):
+            continue                                  # a result line or a where line
+        if lhs.strip():
+            if in_result:
+                part, in_result = part + 1, False
+            target = _target(lhs, kind, part)
+        if not in_result and target:
+            out.append((label, rhs, target))
     return out
 
 
@@ -1102,6 +1144,14 @@ class Reader:
             if not text.startswith(r"\mathrm{d}", i):
                 return None, i
             j = i + len(r"\mathrm{d}")
+            if text.startswith("(", j):
+                depth = 0
+                for k in range(j, len(text)):
+                    depth += text[k] == "("
+                    depth -= text[k] == ")"
+                    if depth == 0:
+                        return text[j + 1:k], k + 1
+                return None, i
             if text.startswith(r"\left(", j):
                 depth, k = 0, j
                 while k < len(text):
@@ -1393,10 +1443,9 @@ def compile_latex(reports: list) -> list:
     items = [r for r in reports if r.latex]
 
     def compiles(batch) -> tuple[bool, str]:
-        notes = sorted({n for r in batch for n in r.notes})
         body = "\n".join(f"% seed {r.case.seed}\n{r.latex}" for r in batch)
         with tempfile.TemporaryDirectory() as tmp:
-            Path(tmp, "all.tex").write_text(latex_document(body, notes), encoding="utf-8")
+            Path(tmp, "all.tex").write_text(latex_document(body), encoding="utf-8")
             proc = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error",
                                    "all.tex"], cwd=tmp, capture_output=True, text=True, check=False,
                                   timeout=600)
