@@ -26,8 +26,8 @@ import numpy as np
 from .codegen import parameter_names, py_name
 from .errors import InternalError, MatcalcError
 from .evaluate import (BUDGET, Evaluator, TooLarge, assign_sizes, directional_difference,
-                       evaluate, format_bytes, joint_difference, kink_margin, noise_floor,
-                       random_inputs, relative_error, require_budget)
+                       evaluate, format_bytes, inputs_in_domain, joint_difference, noise_floor,
+                       relative_error, require_budget)
 from .report import hessian_symbol
 
 TOLERANCE = 1e-6
@@ -154,10 +154,8 @@ class _Probe:
         self.sizes = assign_sizes([d.function, d.wrt, *self.named.values(), *self.variables])
         require_budget([d.function, *self.variables], self.sizes,
                        f"--check: evaluating {d.fname}", self.named, hint=SMALLER)
-        for _ in range(tries):
-            self.env = random_inputs(d.function, self.variables, self.sizes, rng, self.named)
-            if kink_margin(d.function, self.env, self.sizes, self.named) > 1e-3:
-                break
+        self.env = inputs_in_domain(d.function, self.variables, self.sizes, rng, self.named,
+                                    tries)
         self.evaluator = Evaluator(self.env, self.sizes, self.named)
         self.x = self.env[d.wrt.name]
         self.directions = [_direction(rng, self.x.shape, d.wrt) for _ in range(probes)]

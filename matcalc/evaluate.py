@@ -471,6 +471,32 @@ def random_inputs(expr: Expr, variables, sizes: dict, rng, definitions=None) -> 
     return env
 
 
+# Scales tried in turn when a draw leaves the function's domain: log(b − Ax) needs Ax small
+# beside b, log(xᵀx − 1) needs x large; the structures below are not scaled (they would break).
+DOMAIN_SCALES = (1.0, 0.3, 0.1, 0.03, 3.0)
+UNSCALED = ("onehot", "orthogonal", "stochastic")
+
+
+def inputs_in_domain(expr: Expr, variables, sizes: dict, rng, definitions=None,
+                     tries: int = 20) -> dict:
+    """random_inputs where f has a finite value and its kinks are not near: each draw is tried
+    at a few scales. The last draw is kept if none fits (the check then says what is not finite)."""
+    env = {}
+    for attempt in range(tries):
+        drawn = random_inputs(expr, variables, sizes, rng, definitions)
+        scale = DOMAIN_SCALES[attempt % len(DOMAIN_SCALES)]
+        env = {v.name: drawn[v.name] if v.structure in UNSCALED else scale * drawn[v.name]
+               for v in variables}
+        with np.errstate(all="ignore"):
+            try:
+                finite = np.all(np.isfinite(evaluate(expr, env, sizes, definitions)))
+            except (np.linalg.LinAlgError, ValueError, ZeroDivisionError):
+                finite = False
+        if finite and kink_margin(expr, env, sizes, definitions) > 1e-3:
+            break
+    return env
+
+
 def _structured(value: np.ndarray, structure: str, rng) -> np.ndarray:
     """A random value made to keep its declared structure (an SPD value drawn SPD stays so)."""
     rows, cols = value.shape

@@ -10,6 +10,8 @@ import pytest
 
 from matcalc import MatcalcError, derive
 from matcalc.evaluate import assign_sizes, evaluate, random_inputs
+from matcalc.ir import D, MatMul, Transpose, Var, substitute
+from matcalc.jacobian import vec_form
 from matcalc.printers import to_text
 from matcalc.reader import parse
 from matcalc.simplify import present, simplify, tidy
@@ -114,4 +116,26 @@ def test_derivation_cost_stays_small(text, wrt, kind, first):
                                         ("tr(X^5)", "hessian"), ("tr(AX^4B)", "gradient")])
 def test_powers_kept_whole_keep_the_value(text, kind):
     report = derive(text, "X", {"A": "n x n", "B": "n x n"}, kind=kind).check()
+    assert report.ok, str(report)
+
+
+def test_vec_form_of_a_differential_that_is_a_1x1_factor_inside_a_chain():
+    """vec(c aᵀ(dxᵀy)b) = (aᵀb) c yᵀ vec(dx): a 1×1 factor of the chain is a scalar multiplier
+    wherever it stands, also inside a 1×1 product (it built Kron(bᵀ, aᵀ) and failed)."""
+    a, b, c, x, y, v = (Var(s, ("n", 1)) for s in "abcxyv")
+    inner = MatMul(Transpose(a), MatMul(Transpose(D(x)), y), b)
+    lin = MatMul(c, inner)
+    env = {s: np.random.default_rng(i).standard_normal((3, 1)) for i, s in enumerate("abcxyv")}
+    applied = evaluate(vec_form(lin, x), env, {"n": 3}) @ env["v"]
+    assert np.allclose(applied, evaluate(substitute(lin, {D(x): v}), env, {"n": 3}))
+
+
+def test_jacobian_through_definitions_that_double_is_a_product():
+    """dW₄ = dW₃ W₃ + W₃ dW₃ gives J₄ = (I ⊗ W₃ + W₃ᵀ ⊗ I)J₃: the shared J₃ is tidied once and
+    factored out, so the vec form has d factors rather than 2^d terms."""
+    result = derive(_doubling(4) + "; W₄", "X", kind="jacobian")
+    assert result.text.splitlines()[0] == (
+        "∂vec(F)/∂vec(X) = (I ⊗ W₃ + W₃ᵀ ⊗ I)(I ⊗ W₂ + W₂ᵀ ⊗ I)(I ⊗ W₁ + W₁ᵀ ⊗ I)"
+        "(Xᵀ ⊗ I + I ⊗ X)    (n·n×n·n, vec form)")
+    report = result.check()
     assert report.ok, str(report)
