@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 
 from .errors import UnsupportedError
 from .ir import (Add, Broadcast, Commutation, D, Det, Diag, DiagOf, Expr, Frechet, Frob, Func,
@@ -304,7 +305,7 @@ def linearize_rule(e: Expr):
 # --- adjoints of the linear operations: G : L(dC) = L*(G) : dC -------------------------------
 
 def _adj_matmul(e: MatMul, g: Expr):
-    (i, lin), = [(i, a) for i, a in enumerate(e.args) if _is_linear(a)]
+    (i, lin), = [(i, a) for i, a in enumerate(e.args) if is_linear(a)]
     others = e.args[:i] + e.args[i + 1:]
     scalars = [a for a in others if is_scalar(a)]
     if is_scalar(lin):
@@ -322,7 +323,7 @@ def _adj_matmul(e: MatMul, g: Expr):
 
 def _adj_hadamard(e: Hadamard, g: Expr):
     # G : (B ∘ dC) = (G ∘ B) : dC
-    (i, lin), = [(i, a) for i, a in enumerate(e.args) if _is_linear(a)]
+    (i, lin), = [(i, a) for i, a in enumerate(e.args) if is_linear(a)]
     others = e.args[:i] + e.args[i + 1:]
     return [(lin, Hadamard(g, *others))], ADJ_HADAMARD
 
@@ -330,7 +331,7 @@ def _adj_hadamard(e: Hadamard, g: Expr):
 def _adj_frob(e: Frob, g: Expr):
     # g (A : dB) = (gA) : dB
     a, b = e.args
-    lin, other = (a, b) if _is_linear(a) else (b, a)
+    lin, other = (a, b) if is_linear(a) else (b, a)
     return [(lin, _scaled(g, other))], ADJ_FROB
 
 
@@ -384,13 +385,13 @@ def _adj_kron(e, g):
     if pairs is not None:
         # (C ⊗ D) : (dA ⊗ B) = (C : dA)(D : B), (C ⊗ D) : (A ⊗ dB) = (C : A)(D : dB)
         # [Magnus–Neudecker, ch. 2: tr((C ⊗ D)ᵀ(A ⊗ B)) = tr(CᵀA) tr(DᵀB)]
-        if _is_linear(a):
+        if is_linear(a):
             return [(a, _sum_of([MatMul(Frob(d, b), c) for c, d in pairs]))], ADJ_KRON_SPLIT
         return [(b, _sum_of([MatMul(Frob(c, a), d) for c, d in pairs]))], ADJ_KRON_SPLIT
     # vec(dA ⊗ B) = P(I ⊗ vec B)vec dA, vec(A ⊗ dB) = P(vec A ⊗ I)vec dB: the adjoint is the
     # transpose, G : (dA ⊗ B) = vec⁻¹((I ⊗ vec(B)ᵀ)Pᵀ vec G) : dA
     back = MatMul(Transpose(kron_shuffle(a, b)), Vec(g))
-    if _is_linear(a):
+    if is_linear(a):
         spread = Kron(Identity(dim_mul(*a.shape)), Transpose(Vec(b)))
         return [(a, Unvec(MatMul(spread, back), *a.shape))], ADJ_KRON
     spread = Kron(Transpose(Vec(a)), Identity(dim_mul(*b.shape)))
@@ -437,9 +438,10 @@ ADJOINT = {
 }
 
 
-def _is_linear(e: Expr) -> bool:
-    """Does e contain a differential?"""
-    return isinstance(e, D) or any(_is_linear(a) for a in e.args)
+@lru_cache(maxsize=1 << 14)
+def is_linear(e: Expr) -> bool:
+    """Does e contain a differential? (Memoized: a differential shares its subtrees.)"""
+    return isinstance(e, D) or any(is_linear(a) for a in e.args)
 
 
 def pull_back(lin: Expr, g: Expr, rules: list) -> list[tuple[Expr, Expr]]:

@@ -17,8 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
-from .differentiate import commutation, kron_shuffle, linearize_rule, pull_back, reciprocal
+from .differentiate import (commutation, is_linear, kron_shuffle, linearize_rule, pull_back,
+                            reciprocal)
 from .errors import UnsupportedError
 from .ir import (
     Add,
@@ -47,6 +49,7 @@ from .ir import (
     Zero,
     dim_mul,
     is_scalar,
+    product,
     substitute,
     walk,
 )
@@ -85,10 +88,6 @@ def differential(e: Expr, wrt: Var, definitions: dict) -> Expr | None:
 
 # --- vec form ------------------------------------------------------------------------------------
 
-def _product(factors):
-    return factors[0] if len(factors) == 1 else MatMul(*factors)
-
-
 def vec_form(lin: Expr, wrt: Var) -> Expr:
     """J with vec(L(dX)) = J vec(dX)."""
     if is_scalar(wrt):
@@ -97,17 +96,13 @@ def vec_form(lin: Expr, wrt: Var) -> Expr:
     if is_scalar(lin):
         # dF = G : dX with G = L*(1), L moved across the Frobenius product: J = vec(G)ᵀ
         adjoints = [g for _, g in pull_back(lin, Num(1), [])]
-        return simplify(Transpose(_vec_of(simplify(_product(adjoints) if len(adjoints) == 1
+        return simplify(Transpose(_vec_of(simplify(product(adjoints) if len(adjoints) == 1
                                                    else Add(*adjoints)))))
     return simplify(_vec(lin, Identity(_size(wrt))))
 
 
 def _size(e: Expr):
     return dim_mul(e.rows, e.cols)
-
-
-def _is_linear(e: Expr) -> bool:
-    return isinstance(e, D) or any(_is_linear(a) for a in e.args)
 
 
 def _vec_of(m: Expr) -> Expr:
@@ -119,32 +114,35 @@ def _vec_of(m: Expr) -> Expr:
     if isinstance(m, MatMul) and not is_scalar(m):
         scalars = [a for a in m.args if is_scalar(a)]
         if scalars:
-            return MatMul(*scalars, _vec_of(_product([a for a in m.args if not is_scalar(a)])))
+            return MatMul(*scalars, _vec_of(product([a for a in m.args if not is_scalar(a)])))
     return Ones(_size(m), 1) if isinstance(m, Ones) else Vec(m)     # vec(𝟏𝟏ᵀ) = 𝟏
 
 
+@lru_cache(maxsize=1 << 14)
 def _vec(e: Expr, ident: Expr) -> Expr:
+    # memoized: the differential of nested definitions shares its subtrees
     if isinstance(e, D):
         return ident                                           # vec(dX) = I vec(dX)
     if isinstance(e, Add):
         return Add(*[_vec(t, ident) for t in e.args])
     if isinstance(e, MatMul):
-        (i, lin), = [(i, a) for i, a in enumerate(e.args) if _is_linear(a)]
+        (i, lin), = [(i, a) for i, a in enumerate(e.args) if is_linear(a)]
         others = e.args[:i] + e.args[i + 1:]
         scalars = [a for a in others if is_scalar(a)]
-        if is_scalar(lin) and not is_scalar(e):
-            rest = _product([a for a in others if not is_scalar(a)])
-            return MatMul(*scalars, _vec_of(rest), _vec(lin, ident))   # vec(M dl) = vec(M) dl
+        if is_scalar(lin):
+            # vec(M dl) = vec(M) dl for a 1×1 dl wherever it stands (M = 1 if it is alone)
+            rest = product(a for a in others if not is_scalar(a))
+            return MatMul(*scalars, _vec_of(rest), _vec(lin, ident))
         before = [a for a in e.args[:i] if not is_scalar(a)]
         after = [a for a in e.args[i + 1:] if not is_scalar(a)]
-        left = _product(before) if before else Identity(lin.rows)
-        right = Transpose(_product(after)) if after else Identity(lin.cols)
+        left = product(before) if before else Identity(lin.rows)
+        right = Transpose(product(after)) if after else Identity(lin.cols)
         # vec(A dX B) = (Bᵀ ⊗ A) vec(dX)   [Magnus–Neudecker, ch. 2, Thm 2]
         return MatMul(*scalars, Kron(right, left), _vec(lin, ident))
     if isinstance(e, Hadamard):
-        (i, lin), = [(i, a) for i, a in enumerate(e.args) if _is_linear(a)]
+        (i, lin), = [(i, a) for i, a in enumerate(e.args) if is_linear(a)]
         others = e.args[:i] + e.args[i + 1:]
-        mask = _product(others) if len(others) == 1 else Hadamard(*others)
+        mask = product(others) if len(others) == 1 else Hadamard(*others)
         return MatMul(Diag(_vec_of(mask)), _vec(lin, ident))  # vec(A∘dX) = Diag(vec A) vec dX
     if isinstance(e, Transpose):
         k = commutation(e.arg.rows, e.arg.cols)
@@ -155,7 +153,7 @@ def _vec(e: Expr, ident: Expr) -> Expr:
         return MatMul(Transpose(Ones(_size(e.arg), 1)), _vec(e.arg, ident))     # sum(A) = 𝟏ᵀvec(A)
     if isinstance(e, Frob):
         a, b = e.args
-        const, lin = (a, b) if _is_linear(b) else (b, a)
+        const, lin = (a, b) if is_linear(b) else (b, a)
         return MatMul(Transpose(_vec_of(const)), _vec(lin, ident))             # A : B = vec(A)ᵀvec(B)
     if isinstance(e, (Vec, Unvec)):
         return _vec(e.arg, ident)                              # vec keeps the entries in order
@@ -188,7 +186,7 @@ def _vec(e: Expr, ident: Expr) -> Expr:
     if isinstance(e, Kron):
         a, b = e.args
         shuffle = kron_shuffle(a, b)                           # vec(A ⊗ B) = P(vec A ⊗ vec B)
-        if _is_linear(a):
+        if is_linear(a):
             return MatMul(shuffle, Kron(Identity(_size(a)), _vec_of(b)), _vec(a, ident))
         return MatMul(shuffle, Kron(_vec_of(a), Identity(_size(b))), _vec(b, ident))
     if isinstance(e, Frechet):
@@ -355,7 +353,7 @@ def _length(d) -> Expr:
     if isinstance(d, int):
         return Num(d)
     parts = [Num(int(p)) if p.isdigit() else Size(p) for p in d.split("·")]
-    return _product(parts)
+    return product(parts)
 
 
 def _percent(value: float) -> str:
@@ -552,10 +550,10 @@ def _entry(f: Expr, rows: list, cols: list) -> Entry:
     if isinstance(f, Broadcast):                            # (𝟏bᵀ)_ij = b_j
         f = explicit_broadcast(f)
     if isinstance(f, MatMul) and _is_ones(f.args[0]) and f.args[0].cols == 1:
-        rest = _product(f.args[1:])                         # (𝟏r)_ij = r_j
+        rest = product(f.args[1:])                         # (𝟏r)_ij = r_j
         return Entry(rest, None, c) if rest.rows == 1 else Entry(f, r, c)
     if isinstance(f, MatMul) and _is_ones(f.args[-1]) and f.args[-1].rows == 1:
-        rest = _product(f.args[:-1])                        # (c𝟏ᵀ)_ij = c_i
+        rest = product(f.args[:-1])                        # (c𝟏ᵀ)_ij = c_i
         return Entry(rest, r, None) if rest.cols == 1 else Entry(f, r, c)
     return Entry(f, r, c)
 

@@ -420,6 +420,7 @@ def _power_of(base: tuple, k: int) -> Expr:
     return simplify(Transpose(power)) if transposed else power
 
 
+@lru_cache(maxsize=1 << 14)
 def _peel(f: Expr) -> tuple[Expr, Expr | None]:
     """(A, Aᵏ⁻¹) for a factor Aᵏ, k > 1 (and (A⁻¹, Aᵏ⁺¹) for k < −1): one factor of a power
     taken off; (f, None) for any other factor."""
@@ -1159,8 +1160,10 @@ def tidy(e: Expr) -> Expr:
         e = simplify(e.with_args(tidy(a) for a in e.args))
     candidates = [e]
     if isinstance(e, (Add, MatMul)):
-        # each term or factor tidied on its own: (DᵀA + DA)bᵀ = (D + Dᵀ)Abᵀ
-        candidates.append(simplify(e.with_args(tidy(a) for a in e.args)))
+        # each term or factor tidied on its own: (DᵀA + DA)bᵀ = (D + Dᵀ)Abᵀ, and then the
+        # whole factored: AJ + BJ = (A + B)J with J tidied once however often it is shared
+        tidied = simplify(e.with_args(tidy(a) for a in e.args))
+        candidates += [tidied, factor(tidied)]
     candidates.append(factor(e))
     terms = expand(e)
     if len(terms) <= MAX_TERMS:
@@ -1191,16 +1194,22 @@ def present(e: Expr, like=()) -> Expr:
         for t in walk(simplify(f)):
             if isinstance(t, Add):
                 sums.setdefault(_terms_key(t), t)
-    return _touch(fold_powers(e), sums)
+    return _touch(fold_powers(e), sums, {})
 
 
 def _terms_key(e: Add) -> tuple:
     return tuple(sorted(map(repr, e.args)))
 
 
-def _touch(e: Expr, sums: dict) -> Expr:
-    if e.args:
-        e = e.with_args(_touch(a, sums) for a in e.args)
+def _touch(e: Expr, sums: dict, memo: dict | None = None) -> Expr:
+    memo = {} if memo is None else memo
+    if e not in memo:
+        memo[e] = _touch_node(e.with_args(_touch(a, sums, memo) for a in e.args) if e.args
+                              else e, sums)
+    return memo[e]
+
+
+def _touch_node(e: Expr, sums: dict) -> Expr:
     if isinstance(e, Add):           # a sum the function has, in the function's order
         return sums.get(_terms_key(e)) or _positive_first(e)
     if isinstance(e, Hadamard):
@@ -1255,6 +1264,7 @@ def _hadamard_rank(f: Expr) -> int:
     return 1 if isinstance(base, (Func, Softmax)) else 2
 
 
+@lru_cache(maxsize=1 << 14)
 def fold_powers(e: Expr) -> Expr:
     """Repeated factors of a product as powers: XXᵀXXᵀX = (XXᵀ)²X, X⁻¹X⁻¹ = X⁻²; a transposed
     power as the power of the transpose, (X²)ᵀ = (Xᵀ)², (X⁻²)ᵀ = (X⁻ᵀ)²."""

@@ -238,3 +238,12 @@ def test_check_verifies_the_one_pass_grads(monkeypatch):
     wrong = source[:ret] + f"{first}, 1.01 * {second}" + source[end:]
     monkeypatch.setattr(Result, "numpy", property(lambda self: wrong))
     assert _failed(result.check()) == {"NumPy grads[∂f/∂W]"}
+
+
+@pytest.mark.parametrize("text", ["sum(log(b − Ax))", "log(1 − xᵀx)", "log(xᵀx − 10)",
+                                  "sum(log(b − Ax)) + sum(log(x))"])
+def test_check_draws_inputs_inside_the_functions_domain(text):
+    """The log barrier's b − Ax > 0 holds for no single variable: the check tries each draw at a
+    few scales until f is finite there, instead of failing a right gradient on NaNs."""
+    report = derive(text, "x").check()
+    assert report.ok, str(report)
