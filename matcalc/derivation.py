@@ -26,7 +26,7 @@ from .differentiate import (ADJ_FROB, ADJ_SCALAR, ADJOINT, NORM_SQUARED, commuta
                             linearize_rule)
 from .ir import (Add, Broadcast, D, Diag, DiagOf, Expr, Frob, Func, Hadamard, HadPow, Kron,
                  MatMul, Mean, Num, Ones, Power, Softmax, Sum, Trace, Transpose, Unvec, Var, Vec,
-                 Zero, is_scalar, substitute, walk)
+                 Zero, is_scalar, product, substitute, walk)
 from .printers import reads_alone
 from .simplify import factor, fold_definitions, simplify
 
@@ -94,6 +94,10 @@ def differential_lines(e: Expr, wrt: Var | tuple, definitions: dict) -> list[Lin
             if not isinstance(n, D) or n.arg in leaves or n in mapping:
                 continue
             node = n.arg
+            if not dep(node):
+                # d of what does not depend on the variables is 0 (tidying can leave such a d)
+                mapping[n] = Zero(*node.shape)
+                continue
             if _is_defined(node, definitions, leaves):
                 lin = D(definitions[node.name])
                 laws.append(Law((Var(node.name, node.shape), definitions[node.name])))
@@ -182,8 +186,9 @@ def _arrange(e: Expr) -> Expr:
         if len(frobs) == 1 and not any(_has_d(a) for a in e.args if a is not frobs[0]):
             (f,) = frobs
             a, b = f.args if _has_d(f.args[1]) else f.args[::-1]
-            scale = [x for x in e.args if x is not f]
-            return Frob(simplify(MatMul(*scale, a)), b)
+            # the other factors multiply to a 1×1 scale, though each may be a row or a column
+            scale = product(x for x in e.args if x is not f)
+            return Frob(simplify(MatMul(scale, a)), b)
     return e
 
 

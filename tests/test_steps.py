@@ -109,3 +109,17 @@ def test_one_hot_rows_are_said_to_sum_to_one():
     steps = derive("Y ∈ ℝ^{n×k} onehot; −sum(Y ∘ logsoftmax(XW))", "W").steps
     assert "= −XᵀY : dW + 𝟏 : (softmax(XW) ∘ (X dW))𝟏      [G : A dX = AᵀG : dX; " \
         "G : dx 𝟏ᵀ = G𝟏 : dx; Y𝟏 = 𝟏]" in steps
+
+
+@pytest.mark.parametrize("text, wrt, kind", [
+    ("τ ∈ ℝ; tanh(τ − τ)", "τ", "hessian"),
+    ("W1: 4 x 5; x_bar: 4; B: 2 x 4; b: 2; value = (b.'*B*x_bar .* frob(b, b))*(2*sum(W1))", "b",
+     "gradient"),
+])
+def test_derivations_found_by_random_compositions(text, wrt, kind):
+    """d of a subtree that tidying left constant is 0 (it was linearized and failed); a scale
+    made of a row, a matrix and a column multiplies a Frobenius product as one 1×1 factor."""
+    r = derive(text, wrt, kind=kind)
+    assert r.check().ok
+    for steps in (r.steps, r.steps_ascii, r.steps_latex):
+        assert steps
