@@ -404,3 +404,25 @@ def test_help_and_option_errors_on_a_terminal_without_unicode(argv, status, stre
 def test_division_by_an_identically_zero_denominator_is_a_clear_error(text, capsys):
     assert main([text, "--wrt", "λ"]) == 2
     assert "identically 0" in capsys.readouterr().err
+
+
+# Inputs that crashed or hung matcalc (issue 11): each is an answer (exit 0) or a clear error
+# (exit 2), never an internal error
+CHAIN = "W0 = X; " + "".join(f"W{i} = W{i - 1} + X; " for i in range(1, 300)) + "sum(W299)"
+
+
+@pytest.mark.parametrize("args, status", [
+    (["1e30800001X", "--wrt", "X"], 2),
+    (["1e999X", "--wrt", "X", "--to", "numpy"], 2),
+    (["1" * 5000 + "X", "--wrt", "X"], 2),
+    (["0⁻¹X", "--wrt", "X"], 2),
+    (["X ⊘ 0", "--wrt", "X"], 2),
+    (["r(A(x)∘x)", "--wrt", "A"], 0),
+    (["A⊗X−X", "--wrt", "X"], 2),
+    ([CHAIN, "--wrt", "X"], 2),
+    (["det " * 150 + "X", "--wrt", "X"], 0),
+], ids=lambda a: a[0][:20] if isinstance(a, list) else str(a))
+def test_inputs_that_crashed(args, status, capsys):
+    assert main(args) == status
+    err = capsys.readouterr().err
+    assert "internal error" not in err and len(err) < 2000

@@ -723,10 +723,17 @@ class _Elaborator:
     def _hadamard(self, span, args):
         a, op, b = args
         if op.value == "⊘":
+            if _is_zero(b):
+                self.error(f"division by zero: {self.src(span)}", [b.span])
             if a.kind == "Num" and a.params[0] == 1 and not self.is_scalar(b):
-                return self.node("HadPow", (b,), (Fraction(-1),), b.shape, span)
-            b = self.node("HadPow", (b,), (Fraction(-1),), b.shape, b.span)
+                return self.hadpow_node(b, Fraction(-1), span)
+            b = self.hadpow_node(b, Fraction(-1), b.span)
         return self.combine("Hadamard", a, b, span, f"{self.src(span)}")
+
+    def hadpow_node(self, e, k: Fraction, span):
+        if _is_zero(e) and k < 0:
+            self.error(f"division by zero: {self.src(span)}", [span])
+        return self.node("HadPow", (e,), (k,), e.shape, span)
 
     def _kron(self, span, args):
         a, b = args
@@ -818,7 +825,7 @@ class _Elaborator:
 
     def _hadpow(self, span, args):
         e, tok = args
-        return self.node("HadPow", (e,), (Fraction(tok.value),), e.shape, span)
+        return self.hadpow_node(e, Fraction(tok.value), span)
 
     # --- functions -------------------------------------------------------------------------
     def _norm(self, span, args):
