@@ -505,6 +505,8 @@ def gradient(f: Expr, wrt: Var, definitions: dict) -> Gradient:
                 _note(result, FUNC_NOTE[node.name])
             if isinstance(node, Spectral):
                 _note(result, SPECTRAL_NOTE[node.kind])
+            if isinstance(node, Norm) and node.kind == "1":     # ‖X‖₁ = sum(|X|)
+                _note(result, FUNC_NOTE["abs"])
             if isinstance(node, UserFunc):
                 kinked = sorted({n.name for n in walk(node.body)
                                  if isinstance(n, Func) and n.name in FUNC_NOTE})

@@ -370,6 +370,7 @@ def test_zero_hessian_of_a_scalar_prints_its_derivation(text, wrt):
 
 @pytest.mark.parametrize("argv, kept", [
     (["sum(max(0, x))", "--wrt", "x"], ["relu′ = H holds almost everywhere (not at the kink 0)"]),
+    (["‖w‖₁", "--wrt", "w"], ["|x|′ = sign(x) holds almost everywhere (not at 0)"]),
     (["W = XXᵀ; Y = WX; ℓ = ‖Y‖_F", "--wrt", "X"],
      ["total derivative: it goes through the definitions of W, Y"]),
     (["sum(G ∘ (X > 0.5))", "--wrt", "G"], []),
