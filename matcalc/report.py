@@ -12,8 +12,8 @@ from .derivation import (Block, Law, Line, backprop_blocks, differential_lines, 
 from .differentiate import gradient
 from .ir import (Add, Broadcast, D, Frob, Hadamard, Identity, Norm, Softmax, Transpose, UserFunc,
                  Var, Zero, dim_mul, fmt_shape, substitute, walk)
-from .printers import (AsciiPrinter, LatexPrinter, TextPrinter, latex_name, latex_notes,
-                       reads_alone, to_text)
+from .printers import (SUPERSCRIPT, AsciiPrinter, LatexPrinter, TextPrinter, latex_name,
+                       latex_notes, reads_alone, to_text)
 from .simplify import cost, present, simplify, textbook_form
 
 K_NOTE = "K_{m,n} is the commutation matrix: K_{m,n} vec(A) = vec(Aᵀ) for an m×n A"
@@ -30,8 +30,17 @@ def _name(name: str, style: str) -> str:
 
 
 def _shape(shape, style: str) -> str:
-    text = fmt_shape(shape)
+    text = fmt_shape(tuple(_dim(d, style) for d in shape))
     return text.replace("×", "x").replace("·", "*") if style == "ascii" else text
+
+
+def _dim(d, style: str):
+    """A size with its repeated factors as powers: n·n is n² (n^2 in ASCII), k·n·n is k·n²."""
+    if not isinstance(d, str):
+        return d
+    powers = Counter(d.split("·"))
+    return "·".join(f + ("" if k == 1 else f"^{k}" if style == "ascii" else
+                         str(k).translate(SUPERSCRIPT)) for f, k in powers.items())
 
 
 # Automatic names for long repeated subexpressions: a preferred letter by kind, else T₁, T₂ …

@@ -224,6 +224,15 @@ def test_sparsity_is_a_plain_percentage():
     assert "∂F_ij/∂λ = A_ij    (a matrix of shape (10, 10))" in text and "e+" not in text
 
 
+def test_repeated_size_factors_print_as_powers():
+    """Issue 13: the vec form of X⁻¹ is n²×n², not n·n×n·n (n^2 in ASCII)."""
+    r = derive("X⁻¹", "X", kind="jacobian")
+    assert r.text.splitlines()[0].endswith("(n²×n², vec form)")
+    assert r.ascii.splitlines()[0].endswith("(n^2xn^2, vec form)")
+    assert derive("X ⊗ X", "X", kind="jacobian").text.splitlines()[0].endswith(
+        "(m²·n²×m·n, vec form)")
+
+
 def test_broadcast_vec_form_has_every_entry():
     """Issue 10: the vec form of 𝟏zᵀ/β² wrt β has m·n entries (it printed vec(zᵀ), m entries),
     in the printed form and in the generated code."""
