@@ -596,7 +596,7 @@ def hadpow_rules(e: HadPow) -> Expr:
 def frob_rules(e: Frob) -> Expr:
     """a : b = ab for scalars; A : I = tr(A); A : 𝟏𝟏ᵀ = sum(A); (sA) : B = s(A : B);
     a broadcast leaves as the sum over its axes, 𝟏r : A = r : 𝟏ᵀA; A : A = ‖A‖_F²;
-    a : b = aᵀb for vectors."""
+    a : b = aᵀb for vectors; Aᵀ : B = A : Bᵀ = tr(AB) for matrices."""
     a, b = e.args
     if is_zero(a) or is_zero(b):
         return Num(0)
@@ -621,6 +621,9 @@ def frob_rules(e: Frob) -> Expr:
         return MatMul(Transpose(a), b)          # a : b = aᵀb for vectors
     if a.rows == 1:
         return MatMul(a, Transpose(b))          # and abᵀ for rows
+    for flipped, other in ((a, b), (b, a)):
+        if isinstance(flipped, Transpose):      # Aᵀ : B = Σ Aⱼᵢ Bᵢⱼ = tr(AB)
+            return Trace(MatMul(flipped.arg, other))
     return e
 
 

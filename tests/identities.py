@@ -58,6 +58,8 @@ ROWS = [
     Row("S ∈ 𝕊^n; logdet(S)", "S", "S⁻¹", "Cookbook (57), S symmetric"),
     Row("det(X⁻¹)", "X", "−det(X⁻¹)X⁻ᵀ", "Cookbook (50)"),
     Row("3logdet(X)", "X", "3X⁻ᵀ", "Cookbook (57), scaled"),
+    Row("det(A + λB)", "λ", "det(A + λB) tr((A + λB)⁻¹B)",
+        "Cookbook (46): ∂det(Y)/∂x = det(Y) tr(Y⁻¹ ∂Y/∂x)"),
     Row("logdet(XᵀX)", "X", "2X(XᵀX)⁻¹", "Cookbook (55)", {"X": "5x3"}),
     Row("det(AXB)", "X", "det(AXB)Aᵀ(AXB)⁻ᵀBᵀ", "Cookbook (48)", {"A": "3x3", "X": "3x3", "B": "3x3"}),
     # --- inverses (Cookbook §2.2) -----------------------------------------------------------
