@@ -94,6 +94,30 @@ def add_collect(e: Add) -> Expr:
     return e if new == e else new
 
 
+def step_complement(e: Add) -> Expr:
+    """𝟏 − H(t) = H(−t) almost everywhere (they differ only where t = 0)."""
+    terms = list(e.args)
+    unit = next((t for t in terms if is_ones(t)), None)
+    step = next((t for t in terms if coeff_and_rest(t)[0] == -1 and
+                 isinstance(coeff_and_rest(t)[1], Func) and
+                 coeff_and_rest(t)[1].name == "heaviside"), None)
+    if unit is None or step is None:
+        return e
+    t = coeff_and_rest(step)[1].arg
+    flipped = Func("heaviside", Add(*map(_negated, t.args)) if isinstance(t, Add)
+                   else _negated(t))
+    rest = [t for t in terms if t is not unit and t is not step]
+    return Add(*rest, flipped) if rest else flipped
+
+
+def _negated(t: Expr) -> Expr:
+    """−t, a broadcast negated inside (−((−2λ)𝟏𝟏ᵀ) = (2λ)𝟏𝟏ᵀ)."""
+    if isinstance(t, Broadcast):
+        return Broadcast(_negated(t.arg), *t.shape)
+    c, rest = coeff_and_rest(t)
+    return scale(-c, rest, t.shape)
+
+
 @lru_cache(maxsize=1 << 14)
 def _commutative_form(e: Expr) -> Expr:
     """e with the factors of every ∘ and : in a fixed order, so that A ∘ B and B ∘ A compare
@@ -873,7 +897,7 @@ RULES = {
     LogSumExp: (axis_rules,),
     Variance: (axis_rules,),
     Commutation: (commutation_rules,),
-    Add: (add_flatten, add_collect),
+    Add: (add_flatten, add_collect, step_complement),
     MatMul: (mul_flatten, mixed_product),
     Kron: (kron_rules,),
     MatFunc: (matfunc_rules,),
