@@ -165,6 +165,9 @@ def _rebuild_mul(e: MatMul, coeff: Fraction, scalars: list, chain: list) -> Expr
     chain = _merge_powers(chain)
     sizes, chain = _ones_chain(chain)
     runs, chain = _scalar_runs(chain)
+    if is_scalar(e) and len(chain) > 1 and any(isinstance(s, Power) and s.arg == MatMul(*chain)
+                                               for s in scalars):
+        runs, chain = runs + [MatMul(*chain)], []       # a scalar chain meets its powers
     scalars = _merge_scalar_powers(scalars + sizes + runs)
     for s in list(scalars):
         if isinstance(s, Num):
@@ -517,6 +520,27 @@ def power_rules(e: Power) -> Expr:
     if isinstance(a, MatMul) and k.denominator == 1 and all(is_scalar(f) for f in a.args):
         return MatMul(*[Power(f, k) for f in a.args])
     return e
+
+
+def norm_rules(e: Norm) -> Expr:
+    """‖s‖ = |s| of a 1×1 s is s itself where s ≥ 0: ‖xᵀx‖₂ = xᵀx."""
+    return e.arg if is_scalar(e.arg) and _nonnegative(e.arg) else e
+
+
+def _nonnegative(s: Expr) -> bool:
+    """Is the scalar s ≥ 0 for every value of its names: a Gram form aᵀa, a norm, an even
+    power, or a positive multiple or product of these?"""
+    if isinstance(s, Num):
+        return s.value >= 0
+    if isinstance(s, Norm):
+        return True
+    if isinstance(s, Power):
+        return s.exp.denominator == 1 and s.exp.numerator % 2 == 0
+    if isinstance(s, MatMul):
+        if len(s.args) == 2 and s.args[0] == simplify(Transpose(s.args[1])):
+            return True
+        return all(is_scalar(f) and _nonnegative(f) for f in s.args)
+    return False
 
 
 def hadamard_rules(e: Hadamard) -> Expr:
@@ -908,6 +932,7 @@ RULES = {
     LogDet: (logdet_rules,),
     HadPow: (hadpow_rules,),
     Frob: (frob_rules,),
+    Norm: (norm_rules,),
     Sum: (reduce_rules,),
     Trace: (reduce_rules,),
     Broadcast: (broadcast_rules,),

@@ -80,6 +80,7 @@ ROWS = [
     # --- norms (Cookbook §2.6) ----------------------------------------------------------------
     Row("‖x‖₂²", "x", "2x", "Cookbook (131)"),
     Row("‖x‖₂", "x", "x/‖x‖₂", "Cookbook (129)"),
+    Row("‖xᵀx‖₂", "x", "2x", "‖s‖₂ = |s| = s for the 1×1 s = xᵀx ≥ 0; Cookbook (131)"),
     Row("‖X‖_F²", "X", "2X", "Cookbook (145)"),
     Row("‖X‖_F", "X", "X/‖X‖_F", "d‖X‖ = d(X : X)^½ = (X/‖X‖) : dX"),
     Row("‖X − A‖_F²", "X", "2(X − A)", "Cookbook (145) shifted"),
@@ -130,7 +131,7 @@ ROWS = [
     Row("tr(A ⊗ X)", "X", "tr(A)I", "Cookbook (105); (C ⊗ D) : (A ⊗ dX) = (C : A)(D : dX)"),
     Row("tr(X ⊗ X)", "X", "2tr(X)I", "Cookbook (120): tr(X ⊗ X) = tr(X)²"),
     Row("sum(X ⊗ X)", "X", "2sum(X)𝟏𝟏ᵀ", "sum(X ⊗ X) = 𝟏𝟏ᵀ : (X ⊗ X) = sum(X)²"),
-    Row("tr((A ⊗ B)(X ⊗ X))", "X", "⟨Bᵀ, X⟩Aᵀ + ⟨Aᵀ, X⟩Bᵀ",
+    Row("tr((A ⊗ B)(X ⊗ X))", "X", "tr(BX)Aᵀ + tr(AX)Bᵀ",
         "mixed product: tr(AX ⊗ BX) = tr(AX)tr(BX), Cookbook (100)", {"X": "n x n"}),
     # --- more of Cookbook chapter 2, in the printed form checked against the Cookbook's by hand -----
     Row("A ∈ 𝕊^n; det(XᵀAX)", "X", "2det(XᵀAX)AX(XᵀAX)⁻¹", "Cookbook (53), A symmetric",
