@@ -1217,9 +1217,9 @@ def tidy(e: Expr) -> Expr:
         tidied = simplify(e.with_args(tidy(a) for a in e.args))
         candidates += [tidied, factor(tidied)]
     candidates.append(factor(e))
-    terms = expand(e)
-    if len(terms) <= MAX_TERMS:
-        collected = simplify(Add(*terms)) if len(terms) > 1 else terms[0]
+    products = expand(e)
+    if len(products) <= MAX_TERMS:
+        collected = simplify(Add(*products)) if len(products) > 1 else products[0]
         candidates.append(collected)
         candidates.append(factor(collected))
     # ∘ distributed too, kept only where terms cancel: σ ∘ ((1 − y) ⊘ (1 − σ) − y ⊘ σ) ∘
@@ -1230,8 +1230,27 @@ def tidy(e: Expr) -> Expr:
         if len(collected.args if isinstance(collected, Add) else (collected,)) < len(terms):
             candidates.append(collected)
             candidates.append(factor(collected))
+    # a sum over the orders of one product (Leibniz's rule on AXXX) reads flat:
+    # (Xᵀ)³Aᵀ + (Xᵀ)²AᵀXᵀ + XᵀAᵀ(Xᵀ)² + Aᵀ(Xᵀ)³, not Horner's nesting of it
+    flat = [c for c in candidates if _sum_depth(c) <= 1]
+    if flat and _orders_of_one_product(products):
+        candidates = flat
     # cheapest wins; ties go to the most factored (last) form
     return min(reversed(candidates), key=cost)
+
+
+def _sum_depth(e: Expr) -> int:
+    """How many sums deep e nests: 1 for A + B and 2(A + B), 2 for X(A + B) + C."""
+    inner = max((_sum_depth(a) for a in e.args), default=0)
+    return inner + 1 if isinstance(e, Add) else inner
+
+
+def _orders_of_one_product(terms: list) -> bool:
+    """Are there several terms, each the same factors with one coefficient in another order?"""
+    def factors(t):
+        c, rest = coeff_and_rest(t)
+        return c, sorted(map(repr, rest.args if isinstance(rest, MatMul) else (rest,)))
+    return len(terms) > 2 and all(factors(t) == factors(terms[0]) for t in terms)
 
 
 def present(e: Expr, like=()) -> Expr:
