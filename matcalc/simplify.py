@@ -1027,7 +1027,17 @@ def _split(term: Expr):
     if rest is None:
         return c, [], []
     parts = rest.args if isinstance(rest, MatMul) else (rest,)
-    return c, [p for p in parts if is_scalar(p)], [p for p in parts if not is_scalar(p)]
+    scalars = [q for p in parts if is_scalar(p) for q in _scalar_factors(p)]
+    return c, scalars, [p for p in parts if not is_scalar(p)]
+
+
+def _scalar_factors(s: Expr) -> list:
+    """A scalar product as its scalar factors, its matrix chain one of them: (xᵀAx)/(xᵀx)² →
+    [(xᵀx)⁻², xᵀAx]."""
+    if not isinstance(s, MatMul) or all(not is_scalar(p) for p in s.args):
+        return [s]
+    chain = [p for p in s.args if not is_scalar(p)]
+    return [p for p in s.args if is_scalar(p)] + ([product(chain)] if chain else [])
 
 
 def _join(c: Fraction, scalars: list, chain: list, shape) -> Expr:
@@ -1066,27 +1076,26 @@ def factor(e: Expr) -> Expr:
     if hadamard is not None:
         return hadamard
     # the left or right matrix factor shared by most terms
-    # (one factor of a power counts: X²A + XB = X(XA + B))
+    # (one factor of a power counts: X²A + XB = X(XA + B); a factor that is a whole term
+    # stays with it: S⁻¹ − S⁻¹BS⁻¹, not S⁻¹(I − BS⁻¹))
     best = None
     for side in (0, -1):
         counts: dict = {}
-        whole: set = set()       # factors that are a whole term: taking them out leaves I
         for c, s, ch in terms:
-            if len(ch) >= 1:
+            if ch and not _alone(ch):
                 unit = _peel(ch[side])[0]
                 counts[unit] = counts.get(unit, 0) + 1
-            if len(ch) == 1 and _peel(ch[0])[1] is None:
-                whole.add(ch[0])
         for f, n in counts.items():
-            if f in whole:
-                continue     # S⁻¹ − S⁻¹BS⁻¹ stays, rather than S⁻¹(I − BS⁻¹)
             if n >= 2 and (best is None or n > best[0]):
                 best = (n, side, f)
     if best is None:
         return e
     _, side, f = best
-    group = [(c, s, _peeled(ch, side)) for c, s, ch in terms if ch and _peel(ch[side])[0] == f]
-    others = [t for t in terms if not (t[2] and _peel(t[2][side])[0] == f)]
+
+    def shares(chain):
+        return chain and not _alone(chain) and _peel(chain[side])[0] == f
+    group = [(c, s, _peeled(ch, side)) for c, s, ch in terms if shares(ch)]
+    others = [t for t in terms if not shares(t[2])]
     inner_shape = _inner_shape(group[0][2], side, shape)
     if inner_shape is None:
         return e
@@ -1101,6 +1110,11 @@ def factor(e: Expr) -> Expr:
         return simplify(factored)
     return simplify(Add(simplify(factored), factor(simplify(Add(*rest)) if len(rest) > 1
                                                   else rest[0])))
+
+
+def _alone(chain: list) -> bool:
+    """Is the chain one factor that is not a power (taking it out would leave I)?"""
+    return len(chain) == 1 and _peel(chain[0])[1] is None
 
 
 def _peeled(chain: list, side: int) -> list:
@@ -1247,9 +1261,12 @@ def _sum_depth(e: Expr) -> int:
 
 def _orders_of_one_product(terms: list) -> bool:
     """Are there several terms, each the same factors with one coefficient in another order?"""
-    def factors(t):
+    def factors(t):            # a power counts as its factors: (Xᵀ)²Aᵀ has Xᵀ, Xᵀ, Aᵀ
         c, rest = coeff_and_rest(t)
-        return c, sorted(map(repr, rest.args if isinstance(rest, MatMul) else (rest,)))
+        units = [(repr(base), transposed, k > 0) for f in (rest.args if isinstance(rest, MatMul)
+                                                           else (rest,))
+                 for (base, transposed), k in [_base_and_power(f)] for _ in range(abs(k))]
+        return c, sorted(units)
     return len(terms) > 2 and all(factors(t) == factors(terms[0]) for t in terms)
 
 
