@@ -136,6 +136,6 @@ def test_jacobian_through_definitions_that_double_is_a_product():
     result = derive(_doubling(4) + "; W₄", "X", kind="jacobian")
     assert result.text.splitlines()[0] == (
         "∂vec(F)/∂vec(X) = (I ⊗ W₃ + W₃ᵀ ⊗ I)(I ⊗ W₂ + W₂ᵀ ⊗ I)(I ⊗ W₁ + W₁ᵀ ⊗ I)"
-        "(Xᵀ ⊗ I + I ⊗ X)    (n·n×n·n, vec form)")
+        "(Xᵀ ⊗ I + I ⊗ X)    (n²×n², vec form)")
     report = result.check()
     assert report.ok, str(report)
