@@ -292,24 +292,26 @@ class _Probe:
             return [(_frob(vjp(u), v), _frob(u, w), floor * np.abs(u).sum())
                     for u, v, w in zip(uppers, self.directions, along)]
 
-        def generated_jacobian():
-            require_budget([d.expr], self.sizes, f"jac_{x}", self.named)
-            matrix = self.call(code, f"jac_{x}")
-            if np.shape(matrix) != size:
-                raise _Mismatch(f"jac_{x} returned shape {np.shape(matrix)}, not {size}")
-            return applied(lambda v: np.asarray(matrix) @ v)
-
         return [
             _line("symbolic vec form J vec(V)",
                   lambda: applied(lambda v: self.evaluator.apply(d.expr, v))),
             _line(f"symbolic map form ⟨{g} ↦ …, V⟩",
                   lambda: mapped(lambda u: self.shaped(self.value(d.map_expr, {g: u}), shape,
                                                        "the map form"))),
-            _code_line(code, f"NumPy jac_{x} vec(V)", generated_jacobian),
+            _code_line(code, f"NumPy jac_{x} vec(V)",
+                       lambda: self.generated_matrix(code, f"jac_{x}", size, applied)),
             _code_line(code, f"NumPy vjp_{x}", lambda: mapped(
                 lambda u: self.user_result(self.call_checked(code, f"vjp_{x}", d.map_expr,
                                                              {g: u}), shape, f"vjp_{x}"))),
         ]
+
+    def generated_matrix(self, code: _Code, name: str, size: tuple, applied):
+        """The generated jac_/hess_ matrix, of its promised size, applied to the directions."""
+        require_budget([self.d.expr], self.sizes, name, self.named)
+        matrix = self.call(code, name)
+        if np.shape(matrix) != size:
+            raise _Mismatch(f"{name} returned shape {np.shape(matrix)}, not {size}")
+        return applied(lambda v: np.asarray(matrix) @ v)
 
     def hessian_lines(self, code: _Code, x: str) -> list:
         d, shape = self.d, self.x.shape
@@ -330,20 +332,14 @@ class _Probe:
             along, floor = reference()
             return [(hvp(v), w, floor) for v, w in zip(self.directions, along)]
 
-        def generated_hessian():
-            require_budget([d.expr], self.sizes, f"hess_{x}", self.named)
-            matrix = self.call(code, f"hess_{x}")
-            if np.shape(matrix) != size:
-                raise _Mismatch(f"hess_{x} returned shape {np.shape(matrix)}, not {size}")
-            return applied(lambda v: np.asarray(matrix) @ v)
-
         return [
             _line("symbolic vec form H vec(V)",
                   lambda: applied(lambda v: self.evaluator.apply(d.expr, v))),
             _line(f"symbolic Hessian–vector product d(∇{d.fname})[V]",
                   lambda: products(lambda v: self.shaped(
                       self.value(d.map_expr, {v_name: v}), shape, "the Hessian–vector product"))),
-            _code_line(code, f"NumPy hess_{x} vec(V)", generated_hessian),
+            _code_line(code, f"NumPy hess_{x} vec(V)",
+                       lambda: self.generated_matrix(code, f"hess_{x}", size, applied)),
             _code_line(code, f"NumPy hvp_{x}", lambda: products(
                 lambda v: self.user_result(self.call_checked(code, f"hvp_{x}", d.map_expr,
                                                              {v_name: v}), shape, f"hvp_{x}"))),
