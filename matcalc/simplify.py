@@ -1360,9 +1360,9 @@ def fold_powers(e: Expr) -> Expr:
             e.arg.exp.denominator == 1:
         base, k = e.arg.arg, e.arg.exp
         unit = fold_powers(Transpose(base if k > 0 else Power(base, Fraction(-1))))
-        # a transpose folds only over a name: (X + A)⁻ᵀ(X + A)⁻ᵀ, not ((X + A)⁻ᵀ)²
-        return Power(unit, abs(k)) if isinstance(base, Var) and k > 0 else \
-            MatMul(*[unit] * int(abs(k)))
+        # a square folds only over a name: (X + A)⁻ᵀ(X + A)⁻ᵀ, not ((X + A)⁻ᵀ)², but (X⁻ᵀ)⁵⁰
+        return MatMul(unit, unit) if abs(k) == 2 and not (isinstance(base, Var) and k > 0) \
+            else Power(unit, abs(k))
     if e.args:
         e = e.with_args(fold_powers(a) for a in e.args)
     if not isinstance(e, MatMul):

@@ -139,3 +139,15 @@ def test_jacobian_through_definitions_that_double_is_a_product():
         "(Xᵀ ⊗ I + I ⊗ X)    (n²×n², vec form)")
     report = result.check()
     assert report.ok, str(report)
+
+
+@pytest.mark.parametrize("text, kind, part", [
+    ("tr(X^-3)", "gradient", "∂f/∂X = −3(X⁻ᵀ)⁴    (n×n)"),       # d tr(X⁻³) = −3 tr(X⁻⁴dX)
+    ("X^-50", "jacobian", "∂vec(F)/∂vec(X) = −((X⁻ᵀ)⁵⁰ ⊗ X⁻¹ + (X⁻ᵀ)⁴⁹ ⊗ X⁻² + "),
+])
+def test_a_transposed_power_prints_as_a_power(text, kind, part):
+    """(X⁻ᵏ)ᵀ prints as (X⁻ᵀ)ᵏ, not X⁻ᵀ written out k times."""
+    result = derive(text, "X", kind=kind)
+    assert result.text.splitlines()[0].startswith(part)
+    report = result.check()
+    assert report.ok, str(report)
