@@ -1246,13 +1246,13 @@ def tidy(e: Expr) -> Expr:
             candidates.append(factor(collected))
     # a sum over the orders of one product (Leibniz's rule on AXXX) reads flat:
     # (Xᵀ)³Aᵀ + (Xᵀ)²AᵀXᵀ + XᵀAᵀ(Xᵀ)² + Aᵀ(Xᵀ)³, not Horner's nesting of it
-    flat = [c for c in candidates if _sum_depth(c) <= 1]
-    if flat and _orders_of_one_product(products):
-        candidates = flat
+    if _orders_of_one_product(products):
+        candidates = [c for c in candidates if _sum_depth(c) <= 1] or candidates
     # cheapest wins; ties go to the most factored (last) form
     return min(reversed(candidates), key=cost)
 
 
+@lru_cache(maxsize=1 << 14)
 def _sum_depth(e: Expr) -> int:
     """How many sums deep e nests: 1 for A + B and 2(A + B), 2 for X(A + B) + C."""
     inner = max((_sum_depth(a) for a in e.args), default=0)
