@@ -1061,7 +1061,7 @@ def factor(e: Expr) -> Expr:
     # common number
     coeffs = [c for c, _, _ in terms]
     common = _common_coefficient(coeffs)
-    if common != 1:
+    if common not in (0, 1):           # terms of coefficient 0 have no common number to take out
         inner = Add(*[_join(c / common, s, ch, shape) for c, s, ch in terms])
         return simplify(MatMul(Num(common), factor(simplify(inner))))
     # common scalar factor

@@ -123,3 +123,13 @@ def test_derivations_found_by_random_compositions(text, wrt, kind):
     assert r.check().ok
     for steps in (r.steps, r.steps_ascii, r.steps_latex):
         assert steps
+
+
+def test_factoring_a_sum_of_zero_terms_takes_out_no_number():
+    """A derivation's closing line may hold terms that are 0 · …: their common number is 0,
+    which factoring divided by."""
+    text = ("np: 2; float: scalar; C: 5 x 2; value: scalar; tau = sum(C*(np - np)); "
+            "ell = tau*((value + float) .* value)")
+    r = derive(text, "value")
+    assert r.check().ok
+    assert r.steps and r.steps_ascii and r.steps_latex
