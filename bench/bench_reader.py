@@ -1,0 +1,78 @@
+"""Reading and deriving against the length of the input: CPU seconds for inputs of 1,000 to
+100,000 characters (the input limit) of several kinds. Reading grows linearly; the derivation's
+growth is the engine's.
+
+    python bench/bench_reader.py [--no-derive]
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import time
+
+from matcalc import derive
+from matcalc.reader import parse
+
+SIZES = (1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
+DERIVE_SIZES = (1_000, 2_000, 5_000, 10_000)     # larger derivations take minutes (see docs)
+
+
+def repeated(unit, size: int, sep: str = " + ") -> str:
+    """Copies of unit(i) joined by sep, up to size characters."""
+    parts, length = [], 0
+    while length + len(unit(len(parts))) + len(sep) <= size:
+        parts.append(unit(len(parts)))
+        length += len(parts[-1]) + len(sep)
+    return sep.join(parts)
+
+
+def definitions(size: int) -> str:
+    """W0 = A0X; W1 = A1X; …; sum(W0 + W1 + …): as many as fit in size characters."""
+    low, high = 1, size
+    while low < high:
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if len(definitions_of(mid)) <= size else (low, mid - 1)
+    return definitions_of(low)
+
+
+def definitions_of(k: int) -> str:
+    return ("; ".join(f"W{i} = A{i}X" for i in range(k)) + "; sum("
+            + " + ".join(f"W{i}" for i in range(k)) + ")")
+
+
+# kind → (input of a given length, the variable to differentiate by, or None)
+KINDS = {
+    "equal terms": (lambda n: repeated(lambda i: "sum(2Aᵀ(Ax − b)∘σ(Ax))", n), "x"),
+    "distinct terms": (lambda n: repeated(lambda i: f"tr(A{i}*X)", n), "X"),
+    "variables": (lambda n: repeated(lambda i: f"x{i}'*y{i}", n), "x0"),
+    "definitions": (definitions, "X"),
+    "LaTeX": (lambda n: repeated(lambda i: r"\frac{1}{2}\|X W^\top\|_F^2", n), "W"),
+    "capitals": (lambda n: "sum(" + "X" * (n - 5) + ")", None),
+}
+
+
+def cpu_time(fn) -> float:
+    gc.collect()
+    start = time.process_time()
+    fn()
+    return time.process_time() - start
+
+
+def main() -> None:
+    with_derive = "--no-derive" not in sys.argv
+    parse("x")
+    print(f"{'kind':<15} {'characters':>10} {'read s':>7} {'derive s':>9}")
+    for kind, (make, wrt) in KINDS.items():
+        for size in SIZES:
+            text = make(size)
+            read = cpu_time(lambda text=text: parse(text))
+            line = f"{kind:<15} {len(text):>10,} {read:>7.2f}"
+            if with_derive and wrt and size in DERIVE_SIZES:
+                seconds = cpu_time(lambda text=text, wrt=wrt: derive(text, wrt).text)
+                line += f" {seconds:>9.2f}"
+            print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
