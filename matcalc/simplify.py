@@ -10,6 +10,7 @@ Everything here is deterministic: no set iteration or hashing decides an order.
 
 from __future__ import annotations
 
+from collections import Counter
 from fractions import Fraction
 from functools import lru_cache
 from itertools import product as cartesian
@@ -1261,13 +1262,17 @@ def _sum_depth(e: Expr) -> int:
 
 def _orders_of_one_product(terms: list) -> bool:
     """Are there several terms, each the same factors with one coefficient in another order?"""
-    def factors(t):            # a power counts as its factors: (Xᵀ)²Aᵀ has Xᵀ, Xᵀ, Aᵀ
+    def factors(t):            # a power counts as its factors: (Xᵀ)²Aᵀ has Xᵀ twice and Aᵀ
         c, rest = coeff_and_rest(t)
-        units = [(repr(base), transposed, k > 0) for f in (rest.args if isinstance(rest, MatMul)
-                                                           else (rest,))
-                 for (base, transposed), k in [_base_and_power(f)] for _ in range(abs(k))]
-        return c, sorted(units)
-    return len(terms) > 2 and all(factors(t) == factors(terms[0]) for t in terms)
+        units: Counter = Counter()
+        for f in rest.args if isinstance(rest, MatMul) else (rest,):
+            (base, transposed), k = _base_and_power(f)
+            units[base, transposed, k > 0] += abs(k)
+        return c, units
+    if len(terms) <= 2:
+        return False
+    first = factors(terms[0])
+    return all(factors(t) == first for t in terms[1:])
 
 
 def present(e: Expr, like=()) -> Expr:

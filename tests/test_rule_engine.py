@@ -97,7 +97,8 @@ COSTLY = [
     # each child's adjoints are summed at once, not one at a time (d(X²⁰⁰) has 200 terms)
     ("sum(X^200)", "X", "gradient", None),
     # definitions that use each other twice are expanded and folded once per distinct subtree
-    (_doubling(14) + "; tr(W₁₄)", "X", "gradient", "∂f/∂X = 16384(Xᵀ)¹⁶³⁸³    (n×n)"),
+    # and a power counts as its factors by their number, not written out 2^20 times
+    (_doubling(20) + "; tr(W₂₀)", "X", "gradient", "∂f/∂X = 1048576(Xᵀ)¹⁰⁴⁸⁵⁷⁵    (n×n)"),
 ]
 
 
