@@ -121,3 +121,10 @@ def test_a_lower_case_run_is_one_name_only_when_known_or_declared():
 def test_declared_names_come_first_in_a_run():
     p = parse("Ax: n x m; B: m x k; AxB")
     assert p.result == MatMul(Var("Ax", ("n", "m")), Var("B", ("m", "k")))
+
+
+def test_an_underscore_subscript_ends_where_its_digits_end():
+    """W_1W_1 is W₁·W₁ (it was one undeclared name W_1W_1, and tr(W₂) had the gradient 0)."""
+    r = derive("W_1 = XX; W_2 = W_1W_1; tr(W_2)", "X")
+    assert r.check().ok
+    assert "4(Xᵀ)³" in r.text

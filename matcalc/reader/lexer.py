@@ -81,7 +81,7 @@ _LATEX_COMMAND_RE = re.compile(r"\\([A-Za-z]+\*?|.)", re.DOTALL)
 _LATEX_SPACING_RE = re.compile(r"\\([A-Za-z]+|[,;!: ])")
 _FRAC_DIGITS_RE = re.compile(r"([0-9])\s*([0-9])")
 _WRAPPED_RE = re.compile(r"\\[A-Za-z]+|[A-Za-z0-9]")
-_ASCII_WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*")
+_ASCII_WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_(?:[0-9]+|[A-Za-z]+))*")
 _RUN_RE = re.compile("[" + _LETTER + "][" + _LETTER + _MARKS + "0-9]*")
 _SUBSCRIPT_RE = re.compile(
     r"_\s*(\{\s*([^{}]*?)\s*\}|[0-9]+|\\[A-Za-z]+|(?:max|min|exp|log)(?![A-Za-z])|.)")
