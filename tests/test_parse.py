@@ -478,6 +478,12 @@ def test_numbers_at_the_limits_are_exact():
     assert parse("0⁰X").result == Var("X", ("n", "m"))
 
 
+def test_digits_after_an_accented_letter_are_its_subscript():
+    """One letter with an accent and digits is one name (X̂1 = X̂₁, as W1 = W₁)."""
+    assert parse("X̂0").result == Var("X̂₀", ("n", "m"))
+    assert parse("X̂1W").result == MatMul(Var("X̂₁", ("n", "m")), Var("W", ("m", "k")))
+
+
 def test_latex_backslash_before_a_line_break_is_a_space():
     assert parse("X \\\n+ \\frac12 Y").result == parse("X + ½Y").result
 
@@ -504,6 +510,7 @@ GROWING = {
     "functions": lambda n: _repeat(lambda i: f"f{i}(x) := x^2", n, "; ") + "; sum(f1(X))",
     "products": lambda n: "tr(" + "A·" * (n // 2) + "A)",
     "powers": lambda n: "sum(" + "X²" * (n // 2) + ")",
+    "subscripts": lambda n: "dW₁ ∈ ℝ^{n×n}; sum(" + "aX₂" * (n // 3) + ")",
 }
 
 

@@ -94,6 +94,7 @@ _NORM_SUBSCRIPT_RE = re.compile(
     r"|(?P<char>[A-Za-z0-9∞*∗]))")
 _NOT_BLANK_RE = re.compile(r"\S")
 _LETTER_DIGITS_RE = re.compile("[" + _LETTER + "][0-9]*")
+_ACCENTED_RE = re.compile("([" + _LETTER + "][" + _MARKS + "]+[0-9]*)")
 _WS = " \t\r\n\u00a0\u2009\u200a\u202f\u2002\u2003\u2005\u2006$&"
 
 
@@ -655,12 +656,14 @@ class _Lexer:
                        "matcalc works with whole vectors and matrices; subscripts are "
                        "digits only (W₁, W_1)")
         # the letters before, read apart, may end in a declared name with this subscript: dW₁
+        # (no further back than the longest such name is long)
         name, first = prev.value + _subscript(content), len(self.tokens) - 1
-        for k in range(len(self.tokens) - 2, -1, -1):
+        joined = name
+        for k in range(len(self.tokens) - 2, max(len(self.tokens) - 2 - self.reach, -1), -1):
             tok = self.tokens[k]
             if tok.type != "NAME" or tok.end_pos != self.tokens[k + 1].start_pos:
                 break
-            joined = "".join(x.value for x in self.tokens[k:]) + _subscript(content)
+            joined = tok.value + joined
             if joined in self.names:
                 name, first = joined, k
         begin = self.tokens[first].start_pos
@@ -693,11 +696,11 @@ class _Lexer:
         pattern = _ASCII_WORD_RE if self.dialect == "ascii" else _RUN_RE
         run = pattern.match(self.text, start, self.end).group()
         self.pos = start + len(run)
-        # a letter with an accent (X̂) is a name of its own; the plain parts are runs
+        # a letter with an accent (X̂, X̂1 = X̂₁) is a name of its own; the plain parts are runs
         offset = start
-        for part in re.split("([" + _LETTER + "][" + _MARKS + "]+)", run):
-            if part[-1:] in tuple(_MARKS):
-                self._name(part, offset, offset + len(part))
+        for part in _ACCENTED_RE.split(run):
+            if _ACCENTED_RE.fullmatch(part):
+                self._name(canonical_name(part), offset, offset + len(part))
             elif part:
                 self._run(part, offset)
             offset += len(part)
