@@ -669,49 +669,62 @@ class _Checker:
             mapping[node] = Var(name, node.shape)
         return mc_evaluate(substitute(lin, mapping), env, self.case.sizes, named)
 
-    def derivation_lines(self) -> list:
-        """(part, line expression) for the derivation --steps prints: part "gradient" (lines
-        equal to df) and "differential" (equal to dF, or d∇f of a Hessian)."""
-        from matcalc.derivation import line_expr
+    def derivation(self) -> list:
+        """The blocks of the derivation --steps prints (report.derivation): (kind, Block)."""
         from matcalc.report import derivation
-        if not hasattr(self, "_lines"):
-            self._lines = [(kind, line_expr(line)) for kind, lines in derivation(self.d)
-                           for line in lines]
-        return self._lines
+        if not hasattr(self, "_blocks"):
+            self._blocks = derivation(self.d)
+        return self._blocks
 
     def differential_shapes(self, dialect: str, inner: str) -> list:
         """The shapes of the differentials d(e) of the derivation, those whose e matcalc prints
         as ``inner`` first."""
+        from matcalc.derivation import line_expr
         from matcalc.ir import D, walk
         from matcalc.printers import AsciiPrinter, LatexPrinter, TextPrinter
         printer = {"unicode": TextPrinter, "ascii": AsciiPrinter, "latex": LatexPrinter}[dialect]()
         d = self.d
-        exprs = [e for _, e in self.derivation_lines()]
+        exprs = [line_expr(line) for _, block in self.derivation() for line in block.lines]
         exprs += [d.differential] if d.differential is not None else []
         nodes = [n for e in exprs for n in walk(e) if isinstance(n, D)]
         same = [n.shape for n in nodes if printer.doprint(n.arg) == inner]
         return list(dict.fromkeys(same + [n.shape for n in nodes]))
 
     def structured_steps(self):
-        """Each line of the derivation has the value of what it derives along v: df, dF, or
-        d∇f (a Hessian's second part); so does d.differential, from which the vec form is
-        read."""
+        """Each line of the derivation has the value of its block's lead along v: df (the first
+        block), ∂L/∂Y : dY (a block of the backward reading through definitions, with the
+        adjoints read off above it), ∂L/∂X (the closing block: the gradient), dF, or d∇f
+        (a Hessian's second part); so does d.differential, from which the vec form is read."""
+        from matcalc.derivation import line_expr
+        from matcalc.ir import D, Var
         d, named = self.d, self.named()
-        lines = self.derivation_lines()
-        lines += [("differential", d.differential)] if d.differential is not None else []
-        for i, (part, expr) in enumerate(lines):
-            value = self.differential_value(expr, named)
-            if part == "gradient" or d.kind == "jacobian":
-                good, err = close(value, self.df_v, self.floor)
-            else:
+        adjoints: dict = {}
+        checks = []
+        for kind, block in self.derivation():
+            for line in block.lines:
+                checks.append((kind, block.lead, line_expr(line), dict(adjoints)))
+            for var, value in block.results:          # ∂L/∂Y read off at the block's end
+                adjoints[var.name] = mc_evaluate(value, self.env(**adjoints), self.case.sizes,
+                                                 named)
+        if d.differential is not None:
+            checks.append(("differential", None, d.differential, {}))
+        for i, (kind, lead, expr, given) in enumerate(checks):
+            value = self.differential_value(expr, named, given)
+            what = f"line {i + 1} of the derivation: {str(expr)[:300]}"
+            if kind == "differential" and d.kind == "hessian":
                 got = np.array([np.sum(np.broadcast_to(value, self.v.shape) * b)
                                 for b in self.B])
                 good, err = close(got, self.hv, self.hfloor, RTOL2)
+            elif kind == "differential" or lead is None or isinstance(lead, D):
+                good, err = close(value, self.df_v, self.floor)
+            elif isinstance(lead, Var):                # ∂L/∂X = …: the gradient
+                good = self.compare_gradient(value, "derivation step wrong", what)
+                continue
+            else:                                      # ∂L/∂Y : dY
+                good, err = close(value, self.differential_value(lead, named, given),
+                                  self.floor)
             if not good:
-                what = "d.differential" if i == len(lines) - 1 and d.differential is not None \
-                    else f"line {i + 1} of the derivation"
-                self.report.add("derivation step wrong", what,
-                                f"relative error {err:.2g}: {str(expr)[:400]}")
+                self.report.add("derivation step wrong", what, f"relative error {err:.2g}")
 
     def check_printed_step(self, reader, prop, label, rhs, target):
         what = f"{prop} {label}: {rhs}"
@@ -933,9 +946,15 @@ def split_steps(text: str, dialect: str, kind: str) -> list:
             if in_result:
                 part, in_result = part + 1, False
             target = _target(lhs, kind, part)
-        if not in_result and target:
+        if not in_result and target and not _mentions_adjoint(rhs):
             out.append((label, rhs, target))
     return out
+
+
+def _mentions_adjoint(text: str) -> bool:
+    """Does a line use an adjoint ∂L/∂Y (a backward reading through definitions)? Those are
+    not names of the input language: the line is not read back."""
+    return "∂" in text or r"\partial" in text or re.search(r"\bd\w+/d\w", text) is not None
 
 
 def _target(lhs: str, kind: str, block: int) -> str:

@@ -885,19 +885,21 @@ class Sum(Node):
                 "latex": r"\mathbf{1}"}[p.d]
         t = {"unicode": "ᵀ", "ascii": "'", "latex": "^T"}[p.d]
         mul = "*" if p.a else ("" if p.u else " ")
+        # a digit after a letter is its subscript (X1 = X₁): the number-spelled 1 stands apart
+        after = " " if ones == "1" else mul
         inner = p.wrap(a, POSTFIX)
         if p.rng.random() < 0.3 and a.shape != SCALAR and not (p.u and ones == "1"
                                                                 and inner[-1:].isdigit()):
             # 𝟏ᵀX𝟏 of a matrix, 𝟏ᵀx of a column, r𝟏 of a row
             if self.axis is None and a.cols != 1 and a.rows != 1:
-                return f"{ones}{t}{mul}{inner}{mul}{ones}", PROD
+                return f"{ones}{t}{mul}{inner}{after}{ones}", PROD
             if self.axis is None and a.rows == 1:
-                return f"{inner}{mul}{ones}", PROD
+                return f"{inner}{after}{ones}", PROD
             if self.axis is None:
                 return f"{ones}{t}{mul}{inner}", PROD
             if self.axis == 1:
                 return f"{ones}{t}{mul}{inner}", PROD
-            return f"{inner}{mul}{ones}", PROD
+            return f"{inner}{after}{ones}", PROD
         axis = "" if self.axis is None else f", {self.axis}"
         return p.call(p.op("sum"), p.whole(a) + axis), ATOM
 
