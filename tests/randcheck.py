@@ -733,6 +733,9 @@ class _Checker:
         if value is None:
             return
         cls = "printed step reads back differently"
+        if target == "gradient":
+            self.compare_gradient(value, cls, what)
+            return
         if target == "df":
             want = self.df_v if self.case.kind != "jacobian" else None
             if want is None:
@@ -945,7 +948,9 @@ def split_steps(text: str, dialect: str, kind: str) -> list:
         if lhs.strip():
             if in_result:
                 part, in_result = part + 1, False
-            target = _target(lhs, kind, part)
+            # a closing block ∂f/∂X = … = … equals the gradient; ∂L/∂Y : dY = … is not read
+            target = _target(lhs, kind, part) if starts else \
+                "gradient" if ":" not in lhs and kind != "jacobian" else None
         if not in_result and target and not _mentions_adjoint(rhs):
             out.append((label, rhs, target))
     return out
