@@ -228,7 +228,8 @@ def _is_ones_row(e: Expr) -> bool:
 def _ones_chain(chain: list) -> list:
     """Y𝟏 = 𝟏 for a one-hot or stochastic Y (its rows sum to 1), and softmax(A, 2)𝟏 = 𝟏, 𝟏ᵀsoftmax(A, 1) = 𝟏ᵀ;
     𝟏𝟏ᵀ is the all-ones matrix; 𝟏ᵀ(M ∘ 𝟏r) = (𝟏ᵀM) ∘ r and (M ∘ c𝟏ᵀ)𝟏 = (M𝟏) ∘ c: a broadcast
-    factor leaves the sum; all-ones matrices multiply into one, 𝟏𝟏ᵀ𝟏 = n𝟏, 𝟏ᵀ𝟏 = n. Returns
+    factor leaves the sum; all-ones matrices multiply into one, 𝟏𝟏ᵀ𝟏 = n𝟏, 𝟏ᵀ𝟏 = n, and a
+    broadcast summed along its copies is their number times the copy. Returns
     (the sizes taken out, the chain)."""
     sizes: list = []
     out: list = []
@@ -246,6 +247,12 @@ def _ones_chain(chain: list) -> list:
             out[-1] = Transpose(a.arg)                      # 𝟏ᵀDiag(v) = vᵀ
         elif _is_ones_col(a) and isinstance(prev, Diag):
             out[-1] = prev.arg                              # Diag(v)𝟏 = v
+        elif _is_ones_row(prev) and (r := _broadcast_along(a, 1)) is not None:
+            sizes.append(count(prev.cols))                  # 𝟏ₙᵀ(𝟏ₙr) = n r
+            out[-1] = r
+        elif _is_ones_col(a) and (r := _broadcast_along(prev, 2)) is not None:
+            sizes.append(count(a.rows))                     # (c𝟏ₘᵀ)𝟏ₘ = m c
+            out[-1] = r
         elif _is_ones_row(prev) and (pulled := _column_sums_out(prev, a)) is not None:
             out[-1] = pulled
         elif _is_ones_col(a) and (pulled := _row_sums_out(prev, a)) is not None:

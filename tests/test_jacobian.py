@@ -20,11 +20,14 @@ from matcalc.evaluate import (
     random_inputs,
     relative_error,
 )
-from matcalc.ir import dim_value, walk
+from matcalc.ir import MatMul, Num, dim_value, walk
 from matcalc.jacobian import differential, vec_form
-from matcalc.printers import latex_document, latex_notes
+from matcalc.printers import latex_document, latex_notes, reads_alone
 from matcalc.reader import parse
+from matcalc.simplify import simplify
 
+# 𝟏ᵀ(w𝟏ᵀ)𝟏 over five copies of w
+SUMMED_BROADCAST = "V ∈ ℝ^{5×2}; w ∈ ℝ^2; c ∈ ℝ^4; τ ∈ ℝ; 1ᵀ(τV − τ(τwᵀ))1 · τ·c"
 # More shapes, checked numerically only (the Jacobian rows of test_cli among them).
 MORE = [
     Row("σ(X)", "X", "", ""), Row("tanh(W*x + b)", "x", "", ""),
@@ -45,6 +48,7 @@ MORE = [
     Row("X, A ∈ ℝ^{n×m}; sum(A ∘ softmax(softmax(A) ∘ X), 2)", "A", "", ""),   # Σ_p left
     Row("X ⊗ A", "X", "", "", {"A": "2x3"}), Row("A ⊗ X", "X", "", "", {"A": "2x3"}),
     Row("x ⊗ y", "y", "", ""), Row("(Xw) ⊗ cᵀ", "X", "", ""),
+    Row(SUMMED_BROADCAST, "c", "", ""),
 ]
 CASES = JACOBIAN_ROWS + MORE
 IDS = [row.id + (f" {row.shapes}" if row.shapes else "") for row in CASES]
@@ -274,3 +278,10 @@ def test_steps_vec_line(text, wrt, kind, line):
     steps = derive(text, wrt, kind=kind).steps.splitlines()
     vec = max(i for i, ln in enumerate(steps) if ln.lstrip().startswith("⇒")) - 1
     assert steps[vec].split("      [")[0] == line
+
+
+def test_a_summed_broadcast_keeps_the_number_of_its_copies(results):
+    # 𝟏ᵀ(w𝟏ᵀ)𝟏 = 5 sum(w): the index form printed 𝟏ᵀw𝟏ᵀ𝟏, whose last 𝟏 has no length
+    (d,) = results[SUMMED_BROADCAST + " wrt c{}"].derivatives
+    for term in d.index.terms:
+        assert reads_alone(simplify(MatMul(Num(1), *term.scalars))), d.index.render()
