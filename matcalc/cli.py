@@ -92,17 +92,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
-    """The options, and the expression even where it starts with a minus (-tr(X), -sum(x)):
-    an argument that starts with one '-' and is not an option is the expression; an
-    unknown option (--bogus) is still an error."""
+    """The options, and the expression even where it starts with a minus (-tr(X), -sum(x),
+    -hᵀx, -f(x)): an argument that starts with one '-' and is not exactly a short option
+    (-h, -f) nor an option's value is the expression; an unknown option (--bogus) is still
+    an error."""
     parser = build_parser()
-    args, extras = parser.parse_known_args(argv)
-    if args.expr is None and extras and extras[0][:1] == "-" and extras[0][:2] != "--":
-        args.expr = extras.pop(0)
-    if extras:
-        parser.error(f"unrecognized arguments: {' '.join(extras)}")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    takes_value = {o for a in parser._actions if a.nargs is None and a.option_strings
+                   for o in a.option_strings}
+    negative = None
+    for i, token in enumerate(argv):
+        if token == "--":
+            break
+        after_option = i > 0 and argv[i - 1] in takes_value
+        if (token[:1] == "-" and token[:2] != "--" and token not in parser._option_string_actions
+                and token != "-" and not after_option):
+            negative = argv.pop(i)
+            break
+    args = parser.parse_args(argv)
+    if negative is not None:
+        if args.expr is not None:
+            parser.error(f"two expressions: {negative!r} and {args.expr!r}")
+        args.expr = negative
     return args
-
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_arguments(argv)

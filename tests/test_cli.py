@@ -310,6 +310,9 @@ def test_package_parse_stays_the_function_after_the_pipeline_loads():
     (["--wrt", "x", "-sum(x)"], "∂f/∂x = −𝟏"),
     (["--wrt", "x", "--", "-sum(x)"], "∂f/∂x = −𝟏"),
     (["-x^T x", "--wrt", "x"], "∂f/∂x = −2x"),
+    (["-hᵀx", "--wrt", "x"], "∂f/∂x = −h"),            # not -h (help)
+    (["--wrt", "x", "-fᵀx"], "∂f/∂x = −f"),            # not -f (a file named ᵀx)
+    (["--shape", "x=n", "-sum(x)", "--wrt", "x"], "∂f/∂x = −𝟏"),
 ])
 def test_expression_starting_with_a_minus(argv, expected, capsys):
     # negative log-likelihoods start with a minus: the argument is the expression, not an option
