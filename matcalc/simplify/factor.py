@@ -1,0 +1,270 @@
+"""Expansion into product terms and factoring out of sums: the two moves of the search for the
+printed form.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import lru_cache
+from itertools import product as cartesian
+from math import gcd
+
+from ..ir import (
+    SCALAR,
+    Add,
+    Broadcast,
+    Expr,
+    Hadamard,
+    HadPow,
+    Identity,
+    MatMul,
+    Num,
+    is_scalar,
+    product,
+    walk,
+)
+from .cost import cost
+from .engine import simplify
+from .powers import peel
+from .terms import ONE, coeff_and_rest, scale
+
+MAX_TERMS = 64
+
+
+# Sums of more terms keep their matrix factors in every term: factoring one out at a time is
+# quadratic in the terms and nests as deep as there are terms (d(X¹⁰⁰) = Σᵢ XⁱdX X⁹⁹⁻ⁱ)
+MAX_FACTORED = 16
+
+
+def expand(e: Expr, hadamard: bool = False) -> list[Expr]:
+    """e as a list of product terms: products distributed over sums, and with ``hadamard``
+    also ∘ (not into functions)."""
+    return list(_expanded(e, hadamard))
+
+
+@lru_cache(maxsize=1 << 14)
+def _expanded(e: Expr, hadamard: bool) -> tuple:
+    # memoized: a subtree shared by several sums (the adjoints of nested definitions) is
+    # expanded once
+    if isinstance(e, Add):
+        return tuple(t for a in e.args for t in _expanded(a, hadamard))
+    if isinstance(e, MatMul):
+        options = [_expanded(a, hadamard) for a in e.args]
+        count = 1
+        for o in options:
+            count *= len(o)
+        if count > MAX_TERMS:
+            return (e,)
+        return tuple(simplify(MatMul(*combo)) for combo in cartesian(*options))
+    if isinstance(e, Hadamard) and hadamard:
+        return tuple(_expand_hadamard(e))
+    return (e,)
+
+
+def _expand_hadamard(e: Hadamard) -> list[Expr]:
+    """A ∘ (B + C) = A ∘ B + A ∘ C, one sum at a time, each product simplified before the next
+    sum is opened — so that factors cancel first: σ ∘ (a ⊘ (1 − σ)) ∘ (1 − σ) = σ ∘ a."""
+    sums = []
+    for i, a in enumerate(e.args):
+        c, rest = coeff_and_rest(a)
+        if isinstance(rest, Add):
+            divides = any(isinstance(f, HadPow) and f.exp < 0 for t in rest.args
+                          for f in walk(t))
+            sums.append((not divides, i, c, rest))
+    if not sums:
+        return [e]
+    _, i, c, rest = min(sums, key=lambda s: (s[0], s[1]))     # a sum with a divisor first
+    out: list = []
+    for t in rest.args:
+        product = simplify(Hadamard(*e.args[:i], scale(c, t, t.shape), *e.args[i + 1:]))
+        out.extend(expand(product, hadamard=True))
+        if len(out) > MAX_TERMS:
+            return [e]
+    return out
+
+
+def _split(term: Expr):
+    """term → (coefficient, scalar factors, matrix chain); the chain of a 1×1 product such as
+    xᵀAy stays a chain (its factors are matrices)."""
+    c, rest = coeff_and_rest(term)
+    if rest is None:
+        return c, [], []
+    parts = rest.args if isinstance(rest, MatMul) else (rest,)
+    scalars = [q for p in parts if is_scalar(p) for q in _scalar_factors(p)]
+    return c, scalars, [p for p in parts if not is_scalar(p)]
+
+
+def _scalar_factors(s: Expr) -> list:
+    """A scalar product as its scalar factors, its matrix chain one of them: (xᵀAx)/(xᵀx)² →
+    [(xᵀx)⁻², xᵀAx]."""
+    if not isinstance(s, MatMul) or all(not is_scalar(p) for p in s.args):
+        return [s]
+    chain = [p for p in s.args if not is_scalar(p)]
+    return [p for p in s.args if is_scalar(p)] + ([product(chain)] if chain else [])
+
+
+def _join(c: Fraction, scalars: list, chain: list, shape) -> Expr:
+    """c · scalars · chain; an empty chain of a matrix shape is the identity (a factor taken
+    out of the whole term: AX − A = A(X − I))."""
+    args = ([Num(c)] if c != 1 else []) + list(scalars) + list(chain)
+    if not chain and shape != SCALAR:
+        args.append(Identity(shape[0]))
+    if not args:
+        return ONE
+    return simplify(args[0] if len(args) == 1 else MatMul(*args))
+
+
+def factor(e: Expr) -> Expr:
+    """Pull common numbers, scalar factors and left/right matrix factors out of a sum:
+    2AᵀAx − 2Aᵀb = 2Aᵀ(Ax − b);  AX + AᵀX = (A + Aᵀ)X."""
+    if not isinstance(e, Add):
+        return e
+    terms = [_split(t) for t in e.args]
+    shape = e.shape
+    # common number
+    coeffs = [c for c, _, _ in terms]
+    common = _common_coefficient(coeffs)
+    if common not in (0, 1):           # terms of coefficient 0 have no common number to take out
+        inner = Add(*[_join(c / common, s, ch, shape) for c, s, ch in terms])
+        return simplify(MatMul(Num(common), factor(simplify(inner))))
+    # common scalar factor
+    for s in terms[0][1]:
+        if all(s in t[1] for t in terms[1:]):
+            inner = Add(*[_join(c, _without(sc, s), ch, shape) for c, sc, ch in terms])
+            return simplify(MatMul(s, factor(simplify(inner))))
+    if len(terms) > MAX_FACTORED:
+        return e
+    # a Hadamard factor common to every term: A ∘ C + B ∘ C = (A + B) ∘ C
+    hadamard = _factor_hadamard(e)
+    if hadamard is not None:
+        return hadamard
+    # the left or right matrix factor shared by most terms
+    # (one factor of a power counts: X²A + XB = X(XA + B); a factor that is a whole term
+    # stays with it: S⁻¹ − S⁻¹BS⁻¹, not S⁻¹(I − BS⁻¹))
+    best = None
+    for side in (0, -1):
+        counts: dict = {}
+        for c, s, ch in terms:
+            if ch and not _alone(ch):
+                unit = peel(ch[side])[0]
+                counts[unit] = counts.get(unit, 0) + 1
+        for f, n in counts.items():
+            if n >= 2 and (best is None or n > best[0]):
+                best = (n, side, f)
+    if best is None:
+        return e
+    _, side, f = best
+
+    def shares(chain):
+        return chain and not _alone(chain) and peel(chain[side])[0] == f
+    group = [(c, s, _peeled(ch, side)) for c, s, ch in terms if shares(ch)]
+    others = [t for t in terms if not shares(t[2])]
+    inner_shape = _inner_shape(group[0][2], side, shape)
+    if inner_shape is None:
+        return e
+    inner_terms = [_join(c, s, ch[1:] if side == 0 else ch[:-1], inner_shape)
+                   for c, s, ch in group]
+    # inside the parentheses: positive terms first, then the simpler ones (A + Aᵀ, Ax − b)
+    inner_terms.sort(key=lambda t: (coeff_and_rest(t)[0] < 0, cost(t)))
+    inner = factor(simplify(Add(*inner_terms)))
+    factored = MatMul(f, inner) if side == 0 else MatMul(inner, f)
+    rest = [_join(c, s, ch, shape) for c, s, ch in others]
+    if not rest:
+        return simplify(factored)
+    return simplify(Add(simplify(factored), factor(simplify(Add(*rest)) if len(rest) > 1
+                                                  else rest[0])))
+
+
+def _alone(chain: list) -> bool:
+    """Is the chain one factor that is not a power (taking it out would leave I)?"""
+    return len(chain) == 1 and peel(chain[0])[1] is None
+
+
+def _peeled(chain: list, side: int) -> list:
+    """The chain with the factor on its side split as A · Aᵏ⁻¹ (A for A alone)."""
+    unit, rest = peel(chain[side])
+    if rest is None:
+        return chain
+    return [unit, rest, *chain[1:]] if side == 0 else [*chain[:-1], rest, unit]
+
+
+def _hadamard_parts(term: Expr):
+    """term → (coefficient, scalar factors, {Hadamard factor base: exponent})."""
+    c, rest = coeff_and_rest(term)
+    if rest is None or is_scalar(rest):
+        return None
+    scalars = []
+    if isinstance(rest, MatMul):
+        scalars = [a for a in rest.args if is_scalar(a)]
+        chain = [a for a in rest.args if not is_scalar(a)]
+        rest = chain[0] if len(chain) == 1 else MatMul(*chain)
+    powers: dict = {}
+    for f in (rest.args if isinstance(rest, Hadamard) else (rest,)):
+        base, k = (f.arg, f.exp) if isinstance(f, HadPow) else (f, Fraction(1))
+        powers[base] = powers.get(base, Fraction(0)) + k
+    return c, scalars, powers
+
+
+def _factor_hadamard(e: Add) -> Expr | None:
+    """Take the factors that every term of a sum has in its Hadamard product out of the sum,
+    with the smallest power they share: A ∘ C + B ∘ C = (A + B) ∘ C, A ⊘ c² − B ⊘ c = (A ⊘ c
+    − B) ⊘ c."""
+    parts = [_hadamard_parts(t) for t in e.args]
+    if any(p is None for p in parts) or not any(isinstance(coeff_and_rest(t)[1], Hadamard)
+                                                  or isinstance(t, Hadamard) for t in e.args):
+        return None
+    common: dict = {}
+    for base in parts[0][2]:
+        ks = [p[2].get(base, Fraction(0)) for p in parts]
+        if all(x > 0 for x in ks):
+            common[base] = min(ks)
+        elif all(x < 0 for x in ks):
+            common[base] = max(ks)
+    if not common:
+        return None
+    terms = []
+    for c, scalars, powers in parts:
+        left = [b if k == 1 else HadPow(b, k) for b, k in
+                ((b, k - common.get(b, 0)) for b, k in powers.items()) if k != 0]
+        core = left[0] if len(left) == 1 else (Hadamard(*left) if left else
+                                                Broadcast(ONE, *e.shape))
+        terms.append(simplify(MatMul(Num(c), *scalars, core)))
+    # inside the parentheses: positive terms first, then the simpler ones
+    terms.sort(key=lambda t: (coeff_and_rest(t)[0] < 0, cost(t)))
+    inner = factor(simplify(Add(*terms)))
+    # the factors, the sum, then the divisors: γᵀ ∘ (G − mean(G, 1)) ⊘ s
+    factors = [b if k == 1 else HadPow(b, k) for b, k in common.items() if k > 0]
+    divisors = [HadPow(b, k) for b, k in common.items() if k < 0]
+    return simplify(Hadamard(*factors, inner, *divisors))
+
+
+def _inner_shape(chain: list, side: int, shape):
+    if len(chain) > 1:
+        rest = chain[1:] if side == 0 else chain[:-1]
+        return (rest[0].rows, rest[-1].cols)
+    f = chain[0]
+    if f.rows != f.cols:
+        return None
+    return (f.cols, shape[1]) if side == 0 else (shape[0], f.rows)
+
+
+def _without(items: list, item) -> list:
+    out = list(items)
+    out.remove(item)
+    return out
+
+
+def _common_coefficient(coeffs: list) -> Fraction:
+    if all(c < 0 for c in coeffs):
+        return -_common_coefficient([-c for c in coeffs])
+    nums = [c.numerator for c in coeffs]
+    dens = [c.denominator for c in coeffs]
+    g = 0
+    for n in nums:
+        g = gcd(g, abs(n))
+    d = 0
+    for x in dens:
+        d = gcd(d, x)
+    if len(set(dens)) == 1:
+        return Fraction(g, dens[0])
+    return Fraction(g, 1) if all(x == 1 for x in dens) else Fraction(1)

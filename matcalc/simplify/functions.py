@@ -1,0 +1,101 @@
+"""Rules of functions: entrywise and matrix functions, their Fréchet derivatives, log|det| and
+the reductions along an axis (softmax, logsumexp, var).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..ir import (
+    Add,
+    Broadcast,
+    Expr,
+    Frechet,
+    Func,
+    Identity,
+    LogDet,
+    LogSumExp,
+    MatFunc,
+    MatMul,
+    Num,
+    Power,
+    Softmax,
+    Transpose,
+    Zero,
+    is_scalar,
+    product,
+)
+from .terms import ONE, is_orthogonal, is_zero, scalars_out
+
+
+def func_rules(e: Expr) -> Expr:
+    """An entrywise function of a broadcast is the broadcast of its value: f(s𝟏𝟏ᵀ) = f(s)𝟏𝟏ᵀ."""
+    a = e.arg
+    if isinstance(a, Broadcast):
+        return Broadcast(e.with_args([a.arg]), *e.shape)
+    return e
+
+
+def matfunc_rules(e: MatFunc) -> Expr:
+    """f(Aᵀ) = f(A)ᵀ for a matrix function; of a 1×1 matrix it is the scalar function."""
+    a = e.arg
+    if is_scalar(a):
+        return Func(e.name[:-1], a)
+    scalars = [f for f in a.args if is_scalar(f)] if isinstance(a, MatMul) else []
+    chain = [f for f in a.args if not is_scalar(f)] if scalars else [a]
+    if len(chain) == 1 and isinstance(chain[0], Transpose):     # f(sAᵀ) = f(sA)ᵀ
+        return Transpose(MatFunc(e.name, product(scalars + [chain[0].arg])))
+    return e
+
+
+def frechet_rules(e: Frechet) -> Expr:
+    """L_f(A, 0) = 0; L_f(A, cE) = c L_f(A, E); L_f(A, I) = f′(A), since I commutes with A
+    (expm′ = expm, logm′(A) = A⁻¹); of 1×1 matrices f′(a)e."""
+    a, direction = e.args
+    if is_zero(direction):
+        return Zero(*e.shape)
+    scaled = scalars_out(direction, lambda m: Frechet(e.name, a, m))    # linear in E
+    if scaled is not None and not is_scalar(a):
+        return scaled
+    derivative = MatFunc(e.name, a) if e.name == "expm" else Power(a, Fraction(-1))
+    if is_scalar(a):
+        return MatMul(direction, derivative)
+    factors = direction.args if isinstance(direction, MatMul) else (direction,)
+    chain = [f for f in factors if not is_scalar(f)]
+    if len(chain) == 1 and isinstance(chain[0], Identity):
+        return product([f for f in factors if is_scalar(f)] + [derivative])
+    if _function_of(direction, a):
+        return MatMul(derivative, direction)      # E = g(A) commutes with A: L_f(A, E) = f′(A)E
+    return e
+
+
+def _function_of(e: Expr, a: Expr) -> bool:
+    """Is e a function of the matrix a by its form (a itself, I, a power, inverse or matrix
+    function of one, their sums, products and multiples), so that it commutes with a? The same
+    of aᵀ for eᵀ."""
+    if isinstance(e, Transpose) and isinstance(a, Transpose):
+        return _function_of(e.arg, a.arg)
+    if e == a or isinstance(e, Identity) or is_scalar(e):
+        return True
+    if isinstance(e, (Power, MatFunc)):
+        return _function_of(e.arg, a)
+    if isinstance(e, (Add, MatMul)):
+        return all(_function_of(f, a) for f in e.args)
+    return False
+
+
+def logdet_rules(e: LogDet) -> Expr:
+    """log|det Q| = 0 for an orthogonal Q (|det Q| = 1)."""
+    return Num(0) if is_orthogonal(e.arg) else e
+
+
+def axis_rules(e: Expr) -> Expr:
+    """Along an axis of length 1 each group has one entry: softmax(A) = 𝟏𝟏ᵀ, logsoftmax(A) = 0,
+    logsumexp(A) = A, var(A) = 0."""
+    if e.length != 1:
+        return e
+    if isinstance(e, Softmax):
+        return Broadcast(ONE, *e.shape)
+    if isinstance(e, LogSumExp):
+        return e.arg
+    return Zero(*e.shape)

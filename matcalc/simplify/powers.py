@@ -1,0 +1,123 @@
+"""Rules of matrix powers: Aᵏ simplified, neighbouring powers of one matrix in a chain merged
+(X²X = X³, AA⁻¹ = I, QᵀQ = I) and scalar powers merged (s^a s^b = s^(a+b)).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import lru_cache
+
+from ..errors import MatcalcError
+from ..ir import Expr, Identity, MatMul, Num, Power, Size, Transpose, is_scalar
+from .engine import simplify
+from .terms import ONE, is_orthogonal
+
+
+def power_rules(e: Power) -> Expr:
+    """A¹ = A; A⁰ = I; (Aᵏ)ʲ = Aᵏʲ; Iᵏ = I; (cA)ᵏ = cᵏAᵏ for scalars; (Aᵀ)ᵏ = (Aᵏ)ᵀ."""
+    a, k = e.arg, e.exp
+    if k == 1:
+        return a
+    if k == 0:
+        return ONE if is_scalar(a) else Identity(a.rows)
+    if isinstance(a, Num):
+        if k.denominator == 1:
+            return _power(a, k)
+        return e
+    if isinstance(a, Identity):
+        return a
+    if is_orthogonal(a) and a.rows == a.cols and k < 0:
+        return Power(Transpose(a), -k)              # Q⁻¹ = Qᵀ
+    if isinstance(a, Power) and (k.denominator == 1 and a.exp.denominator == 1):
+        return Power(a.arg, a.exp * k)
+    if isinstance(a, Transpose):
+        return Transpose(Power(a.arg, k))
+    if isinstance(a, MatMul) and k.denominator == 1 and all(is_scalar(f) for f in a.args):
+        return MatMul(*[Power(f, k) for f in a.args])
+    return e
+
+
+def _power(base: Expr, k: Fraction) -> Expr:
+    if isinstance(base, Num) and k.denominator == 1:
+        if base.value == 0 and k < 0:
+            # the input divides by something that is identically 0, as (λ − λ)⁻¹
+            raise MatcalcError("the expression has no value: it divides by something that is "
+                               "identically 0", hint="look for a denominator such as (λ − λ)")
+        return Num(base.value ** int(k))
+    return Power(base, k)
+
+
+def merge_scalar_powers(scalars: list) -> list:
+    """s^a s^b = s^(a+b) for scalar factors; sorted into a fixed order."""
+    exps: dict = {}
+    for s in scalars:
+        base, k = (s.arg, s.exp) if isinstance(s, Power) else (s, Fraction(1))
+        exps[base] = exps.get(base, Fraction(0)) + k
+    out = []
+    for base, k in exps.items():
+        if k == 0:
+            continue
+        out.append(base if k == 1 else _power(base, k))
+    return sorted(out, key=_order_key)
+
+
+def _order_key(e: Expr) -> tuple:
+    # sizes first (mn exp(α)), denominators last, then a stable textual order
+    neg = isinstance(e, Power) and e.exp < 0
+    return (neg, not isinstance(e, Size), repr(e))
+
+
+def base_and_power(a: Expr) -> tuple[tuple, int]:
+    """((A, transposed), k) for a factor Aᵏ or (Aᵏ)ᵀ of a chain (A⁻ᵀ is (A⁻¹)ᵀ); ((a, False), 1)
+    for any other factor."""
+    if isinstance(a, Transpose):
+        (base, _), k = base_and_power(a.arg)
+        return (base, True), k
+    if isinstance(a, Power) and a.exp.denominator == 1:
+        return (a.arg, False), int(a.exp)
+    return (a, False), 1
+
+
+def merge_powers(chain: list) -> list:
+    """AᵃAᵇ = Aᵃ⁺ᵇ for neighbouring powers of one matrix: A A⁻¹ = A⁻¹ A = I, X²X = X³; QᵀQ = I
+    for Q with orthonormal columns, and QQᵀ = I when Q is square."""
+    runs: list = []             # [base, power, the factor as written if it stands alone]
+    for a in chain:
+        base, k = base_and_power(a)
+        if runs and runs[-1][1] > 0 and _orthogonal_pair(_power_of(runs[-1][0], 1), a):
+            runs[-1][1:] = [runs[-1][1] - 1, None]
+            if runs[-1][1] == 0:
+                runs.pop()
+        elif runs and runs[-1][0] == base:
+            runs[-1][1:] = [runs[-1][1] + k, None]
+            if runs[-1][1] == 0:
+                runs.pop()
+        else:
+            runs.append([base, k, a])
+    if not runs:
+        return [Identity(chain[0].rows)] if chain else []
+    return [a or _power_of(base, k) for base, k, a in runs]
+
+
+def _power_of(base: tuple, k: int) -> Expr:
+    a, transposed = base
+    power = a if k == 1 else simplify(Power(a, Fraction(k)))
+    return simplify(Transpose(power)) if transposed else power
+
+
+@lru_cache(maxsize=1 << 14)
+def peel(f: Expr) -> tuple[Expr, Expr | None]:
+    """(A, Aᵏ⁻¹) for a factor Aᵏ, k > 1 (and (A⁻¹, Aᵏ⁺¹) for k < −1): one factor of a power
+    taken off; (f, None) for any other factor."""
+    base, k = base_and_power(f)
+    if abs(k) <= 1:
+        return f, None
+    sign = 1 if k > 0 else -1
+    return _power_of(base, sign), _power_of(base, k - sign)
+
+
+def _orthogonal_pair(left: Expr, right: Expr) -> bool:
+    """Is left·right = I by a declared orthogonal Q: QᵀQ, or QQᵀ of a square Q?"""
+    if isinstance(left, Transpose) and is_orthogonal(left.arg) and left.arg == right:
+        return True
+    return is_orthogonal(left) and right == Transpose(left) and left.rows == left.cols
