@@ -21,7 +21,7 @@ from .ir import (Add, Commutation, D, Expr, Frob, Hadamard, Identity, Var, Zero,
                  fmt_shape, is_scalar, substitute, walk)
 from .printers import ASCII_GREEK, ascii_text, to_ascii, to_latex, to_text
 from .reader import Program, parse
-from .report import K_NOTE, latex_results, render, render_steps
+from .report import K_NOTE, latex_results, render, render_all, render_steps
 from .simplify import present, simplify, textbook_form, tidy
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ class Result:
 
     # -- forms -------------------------------------------------------------------------------
     def _render(self, style: str) -> str:
-        return "\n".join(self._lines(d, style) for d in self.derivatives)
+        return _in_style("\n".join(render_all(self.derivatives, style, self._names)), style)
 
     def _lines(self, d: Derivative, style: str) -> str:
         return _in_style("\n".join(render(d, style, self._names)), style)

@@ -52,41 +52,80 @@ MIN_RESIDUAL_LENGTH = 12
 MAX_AUTO_NAMES = 3
 
 
-def auto_name(d, taken: set):
-    """d with its long repeated subexpressions replaced by new names, and the list of
-    (name, subexpression) to print as "where T₁ = …"."""
-    fields = [f for f in ("expr", "map_expr", "gradient") if getattr(d, f) is not None]
-    exprs = {f: getattr(d, f) for f in fields}
-    exprs.update({("block", j): block for j, (_, block) in enumerate(d.blocks)})
+def auto_name(ds: list, taken: set) -> tuple:
+    """The derivatives ds with their long repeated subexpressions replaced by new names, one
+    set of names for all of them, and the (name, subexpression) pairs to print as "where …":
+    a subexpression is named where it repeats within one expression or stands in the results
+    of two derivatives (one dS in ∂f/∂Q = dS K and ∂f/∂K = dSᵀQ)."""
+    taken = set(taken) | {d.wrt.name for d in ds} | {d.fname for d in ds}
+    exprs = {}
+    for i, d in enumerate(ds):
+        exprs.update({(i, f): getattr(d, f) for f in ("expr", "map_expr", "gradient")
+                      if getattr(d, f) is not None})
+        exprs.update({(i, "block", j): block for j, (_, block) in enumerate(d.blocks)})
     named: list = []
-    for r in (n.arg for n in walk(d.function) if isinstance(n, Norm)):
-        # the residual, as it stands or transposed (Eᵀ = W₂T − Yᵀ once expanded)
-        forms = (r, simplify(Transpose(r)))
-        if isinstance(r, Add) and len(to_text(r)) >= MIN_RESIDUAL_LENGTH and \
-                any(n in forms for e in exprs.values() for n in walk(e)):
-            name = _fresh_name("E", taken)
-            var = Var(name, r.shape)
-            exprs = {f: substitute(e, {forms[0]: var, forms[1]: Transpose(var)})
-                     for f, e in exprs.items()}
-            named.append((name, r))
+    for r in dict.fromkeys(n.arg for d in ds for n in walk(d.function) if isinstance(n, Norm)):
+        # the residual, as it stands or transposed (Eᵀ = W₂Tᵀ + b₂𝟏ᵀ − Yᵀ once expanded), its
+        # terms in any order
+        if not isinstance(r, Add) or len(to_text(r)) < MIN_RESIDUAL_LENGTH:
+            continue
+        var = Var(_fresh_name("E", taken), r.shape)
+        found = {k: _replace_terms(e, {_terms(r): var, _terms(simplify(Transpose(r))):
+                                       Transpose(var)}) for k, e in exprs.items()}
+        if found != exprs:
+            exprs = found
+            named.append((var.name, r))
             break
-    for _ in range(MAX_AUTO_NAMES):
-        # repeated within one expression; once named, the name is used on every line
-        repeated = {n for e in exprs.values() for n, c in Counter(walk(e)).items()
-                    if c > 1 and _worth_a_name(n)}
-        sub = next((n for n in sorted(repeated, key=cost, reverse=True) if reads_alone(n)),
-                   None)
+    for _ in range(MAX_AUTO_NAMES * len(ds)):
+        repeated = {n for e in exprs.values() for n, c in Counter(walk(e)).items() if c > 1}
+        owners: dict = {}
+        for (i, *_), e in exprs.items():
+            for n in walk(e):
+                owners.setdefault(n, set()).add(i)
+        repeated |= {n for n, owner in owners.items() if len(owner) > 1}
+        sub = next((n for n in sorted(repeated, key=cost, reverse=True)
+                    if _worth_a_name(n) and reads_alone(n)), None)
         if sub is None:
             break
         preferred = AUTO_NAME.get(type(sub)) or AUTO_NAME.get((type(sub).__name__,
                                                                *sub.params[:1]))
         name = _fresh_name(preferred, taken | {n for n, _ in named})
         var = Var(name, sub.shape)
-        exprs = {f: substitute(e, {sub: var}) for f, e in exprs.items()}
+        exprs = {k: substitute(e, {sub: var}) for k, e in exprs.items()}
         named = [(n, substitute(e, {sub: var})) for n, e in named] + [(name, sub)]
-    blocks = [(y, exprs.pop(("block", j))) for j, (y, _) in enumerate(d.blocks)]
-    # inner names first: p = softmax(Z), T₁ = Diag(vec(p))
-    return replace(d, blocks=blocks, **exprs), named[::-1]
+    out = []
+    for i, d in enumerate(ds):
+        blocks = [(y, exprs[(i, "block", j)]) for j, (y, _) in enumerate(d.blocks)]
+        out.append(replace(d, blocks=blocks, **{f: e for (k, f, *_), e in exprs.items()
+                                                 if k == i and f != "block"}))
+    # inner names first: p = softmax(Z), T₁ = Diag(vec(p)); E before the T₁ = … E … that uses it
+    ordered: dict = {}
+
+    def put(name):
+        if name not in ordered:
+            for n in walk(dict(named)[name]):
+                if isinstance(n, Var) and n.name in dict(named):
+                    put(n.name)
+            ordered[name] = dict(named)[name]
+
+    for name, _ in named[::-1]:
+        put(name)
+    return out, list(ordered.items())
+
+
+def _terms(e) -> frozenset | None:
+    """The terms of a sum, with their multiplicities, in no order."""
+    return frozenset(Counter(e.args).items()) if isinstance(e, Add) else None
+
+
+def _replace_terms(e, forms: dict):
+    """e with each sum whose terms are those of a key (in any order) replaced by its value."""
+    if isinstance(e, Add):
+        terms = _terms(e)
+        for key, value in forms.items():
+            if terms == key:
+                return value
+    return e.with_args(_replace_terms(a, forms) for a in e.args) if e.args else e
 
 
 def _worth_a_name(e) -> bool:
@@ -106,23 +145,28 @@ def _fresh_name(preferred, taken: set) -> str:
 def render(d, style: str = "text", taken: set = frozenset()) -> list[str]:
     """The lines that present one derivative; long repeated subexpressions get names
     (``taken``: names already in use), defined on a last "where" line."""
-    lines, defs = _render_parts(d, style, taken)
-    if defs:
-        lines.append(rf"\text{{where }} {', '.join(defs)}" if style == "latex"
-                     else f"where {', '.join(defs)}")
+    return render_all([d], style, taken)
+
+
+def render_all(derivatives, style: str = "text", taken: set = frozenset()) -> list[str]:
+    """The lines of several derivatives, named together: each "where" line after the first
+    result that uses its names, each definition once."""
+    lines = []
+    for result, defs in _named_parts(derivatives, style, taken):
+        lines += result
+        if defs:
+            lines.append(rf"\text{{where }} {', '.join(defs)}" if style == "latex"
+                         else f"where {', '.join(defs)}")
     return lines
 
 
 def latex_results(derivatives, taken: set, notes=()) -> str:
     """The results of several derivatives as one align* block: each "where" definition once,
     after the first result that uses it; the notes, if given, as rows of text at the end."""
-    rows, shown = [], set()
-    for d in derivatives:
-        lines, defs = _render_parts(d, "latex", taken)
+    rows = []
+    for lines, defs in _named_parts(derivatives, "latex", taken):
         rows += [_split_relation(line) for line in lines]
-        new = [x for x in defs if x not in shown]
-        shown.update(new)
-        for i, definition in enumerate(new):
+        for i, definition in enumerate(defs):
             lhs, rhs = definition.split(" = ", 1)
             rows.append(((r"\text{where } " if i == 0 else "") + lhs, "=", rhs, ()))
     block = latex_align(rows)
@@ -132,21 +176,40 @@ def latex_results(derivatives, taken: set, notes=()) -> str:
     return block
 
 
-def _render_parts(d, style: str, taken: set) -> tuple:
-    """The result lines of one derivative and its "where" definitions (name = expression)."""
-    d, named = auto_name(d, set(taken) | {d.wrt.name, d.fname})
-    lines = _render(d, style)
+def _named_parts(derivatives, style: str, taken: set) -> list:
+    """[(result lines, "where" definitions)] of each derivative, the names shared: the
+    definitions its lines use (and those they use) that an earlier derivative has not given."""
+    ds, named = auto_name(list(derivatives), taken)
     p = _printer(style)
-    defs = [f"{_name(n, style)} = {p.doprint(e)}" for n, e in named]
-    # the derivative of a user function, spelled out once: f′(x) = …
-    shown = [getattr(d, f) for f in ("expr", "map_expr", "gradient") if getattr(d, f) is not None]
-    shown += [block for _, block in d.blocks]
-    derived = {n.name: n for e in shown for n in walk(e) if isinstance(n, UserFunc)
-               and n.name.endswith("′")}
-    for fn in derived.values():
-        call = UserFunc(fn.name, fn.param.name, fn.body, fn.param)
-        defs.append(f"{p.doprint(call)} = {p.doprint(present(fn.body))}")
-    return lines, defs
+    definitions = dict(named)
+    parts, shown = [], set()
+    for d in ds:
+        shown_exprs = [getattr(d, f) for f in ("expr", "map_expr", "gradient")
+                       if getattr(d, f) is not None] + [block for _, block in d.blocks]
+        used = _used_names(shown_exprs, definitions)
+        defs = [f"{_name(n, style)} = {p.doprint(e)}" for n, e in named if n in used]
+        # the derivative of a user function, spelled out once: f′(x) = …
+        derived = {n.name: n for e in shown_exprs + [definitions[n] for n in used]
+                   for n in walk(e) if isinstance(n, UserFunc) and n.name.endswith("′")}
+        for fn in derived.values():
+            call = UserFunc(fn.name, fn.param.name, fn.body, fn.param)
+            defs.append(f"{p.doprint(call)} = {p.doprint(present(fn.body))}")
+        defs = [x for x in defs if x not in shown]
+        shown.update(defs)
+        parts.append((_render(d, style), defs))
+    return parts
+
+
+def _used_names(exprs: list, definitions: dict) -> set:
+    """The defined names the expressions use, directly or through other definitions."""
+    used: set = set()
+    todo = list(exprs)
+    while todo:
+        for n in walk(todo.pop()):
+            if isinstance(n, Var) and n.name in definitions and n.name not in used:
+                used.add(n.name)
+                todo.append(definitions[n.name])
+    return used
 
 
 def _render(d, style: str) -> list[str]:

@@ -140,11 +140,26 @@ def test_user_function_derivative_is_spelled_out_once(capsys):
 
 
 def test_mlp_residual_is_named_e():
-    """Issue 6: the two-layer MLP gradient reads (H(XW₁ᵀ) ∘ (EW₂))ᵀX with E the residual."""
+    """Issue 6: the two-layer MLP gradient reads (H(XW₁ᵀ) ∘ (EW₂))ᵀX with E the residual,
+    defined once for both gradients (issue 13)."""
     r = derive("½‖relu(XW₁ᵀ)W₂ᵀ − Y‖_F²", ["W₁", "W₂"])
-    assert r.text.splitlines()[:4] == [
+    assert r.text.splitlines()[:3] == [
         "∂f/∂W₁ = (H(XW₁ᵀ) ∘ (EW₂))ᵀX    (k×m)", "where E = relu(XW₁ᵀ)W₂ᵀ − Y",
-        "∂f/∂W₂ = Eᵀ relu(XW₁ᵀ)    (p×k)", "where E = relu(XW₁ᵀ)W₂ᵀ − Y"]
+        "∂f/∂W₂ = Eᵀ relu(XW₁ᵀ)    (p×k)"]
+    assert r.check().ok
+
+
+def test_mlp_with_biases_names_e_in_every_gradient():
+    """Issue 13: with biases the output layer's gradient printed (b₂ + W₂T₁ᵀ − Yᵀ)T₁, the
+    residual transposed with its terms in another order; it is Eᵀ relu(…), and the hidden
+    layer's δ = H(…) ∘ (EW₂), shared by W₁ and b₁, is named once."""
+    r = derive("½‖relu(XW₁ᵀ + b₁ᵀ)W₂ᵀ + b₂ᵀ − Y‖_F²", ["W₁", "b₁", "W₂", "b₂"])
+    assert r.text.splitlines()[:5] == [
+        "∂f/∂W₁ = T₁ᵀX    (k×m)",
+        "where E = relu(XW₁ᵀ + b₁ᵀ)W₂ᵀ + b₂ᵀ − Y, T₁ = H(XW₁ᵀ + b₁ᵀ) ∘ (EW₂)",
+        "∂f/∂b₁ = T₁ᵀ𝟏    (vector of length k)",
+        "∂f/∂W₂ = Eᵀ relu(XW₁ᵀ + b₁ᵀ)    (p×k)",
+        "∂f/∂b₂ = Eᵀ𝟏    (vector of length p)"]
     assert r.check().ok
 
 
@@ -201,7 +216,7 @@ def _explode(*args, **kwargs):
 @pytest.mark.parametrize("target, args", [
     ("matcalc.api._gradient", []),
     ("matcalc.codegen.generate", ["--to", "numpy"]),
-    ("matcalc.report.render", []),
+    ("matcalc.report.render_all", []),
     ("matcalc.evaluate.evaluate", ["--check"]),
 ])
 def test_internal_error_is_exit_3_without_traceback(target, args, monkeypatch, capsys):
@@ -210,7 +225,7 @@ def test_internal_error_is_exit_3_without_traceback(target, args, monkeypatch, c
     module, name = target.rsplit(".", 1)
     monkeypatch.setattr(f"{module}.{name}", _explode)
     if module == "matcalc.report":
-        monkeypatch.setattr("matcalc.api.render", _explode)
+        monkeypatch.setattr("matcalc.api.render_all", _explode)
     assert main(["tr(AXB)", "--wrt", "X", *args]) == 3
     err = capsys.readouterr().err
     assert "Traceback" not in err

@@ -1,0 +1,56 @@
+"""Results for readers (issue 13): the names several gradients share, defined once and read
+back by matcalc in every style with the value of the gradient they print."""
+
+from __future__ import annotations
+
+import pytest
+from roundtrip import Reader, same_value, split_top
+
+from matcalc import derive
+
+# several gradients of one function, each with what it shares with the others
+SHARED = [
+    ("½‖relu(XW₁ᵀ + b₁ᵀ)W₂ᵀ + b₂ᵀ − Y‖_F²", ["W₁", "b₁", "W₂", "b₂"]),
+    ("½‖relu(XW₁ᵀ)W₂ᵀ − Y‖_F²", ["W₁", "W₂"]),
+    ("sum(G ∘ relu(XWᵀ + bᵀ))", ["W", "b"]),
+    ("sum(G ∘ (softmax(QKᵀ)V))", ["Q", "K", "V"]),
+]
+
+
+def _rows(result, style: str) -> list:
+    """The result lines and the where definitions, as 'lhs = rhs' (a LaTeX row broken over
+    several joined)."""
+    if style != "latex":
+        lines = getattr(result, style).splitlines()
+        return [ln.rsplit("    (", 1)[0] for ln in lines if not ln.startswith("where ")], \
+            [x for ln in lines if ln.startswith("where ")
+             for x in split_top(ln.removeprefix("where "))]
+    rows: list = []
+    for row in result.latex.splitlines()[1:-1]:
+        row = row.removesuffix(" \\\\")
+        if row.startswith(r"&\quad"):
+            rows[-1] += " " + row.removeprefix(r"&\quad").strip()
+        else:
+            rows.append(row.replace(" &= ", " = "))
+    results = [r for r in rows if r.startswith(r"\frac")]
+    return results, [r.removeprefix(r"\text{where } ") for r in rows if r not in results]
+
+
+@pytest.mark.parametrize("style", ["text", "ascii", "latex"])
+@pytest.mark.parametrize("text, wrt", SHARED, ids=[t for t, _ in SHARED])
+def test_shared_names_read_back(text, wrt, style):
+    """Each printed gradient, read with the where definitions, is the gradient."""
+    result = derive(text, wrt)
+    results, where = _rows(result, style)
+    assert len(results) == len(result.derivatives) and where
+    reader = Reader(result.program)
+    for d, line in zip(result.derivatives, results):
+        form = "; ".join(where + [line.split(" = ", 1)[1]])
+        assert same_value(reader.value(d.expr), reader.read(form, style, like=d.expr)), form
+
+
+def test_where_is_given_once():
+    """Issue 13: "where E = …" was repeated under every gradient that uses E."""
+    result = derive("½‖relu(XW₁ᵀ)W₂ᵀ − Y‖_F²", ["W₁", "W₂"])
+    assert result.text.count("where E =") == 1
+    assert result.latex.count(r"\text{where }") == 1
