@@ -813,8 +813,17 @@ class LatexPrinter(Printer):
     def _print_Transpose(self, e: Transpose) -> str:
         a = e.arg
         if isinstance(a, Power) and a.arg.shape != SCALAR and a.exp == -1:
-            return self._print(a.arg, PREC_POSTFIX + 1) + r"^{-\top}"
+            return self._base(a.arg) + r"^{-\top}"
         return self._transposed(a) + r"^{\top}"
+
+    def _transposed(self, a: Expr) -> str:
+        return self._base(a) if not isinstance(a, Num) else super()._transposed(a)
+
+    def _base(self, a: Expr) -> str:
+        r"""a under a superscript: a fraction in parentheses, since \frac{a}{b}^{\top} sets the
+        ᵀ on its numerator's corner (an adjoint ∂L/∂Y, a quotient Y/ℓ)."""
+        text = self._print(a, PREC_POSTFIX + 1)
+        return self.paren(text) if text.startswith(r"\frac") else text
 
     def _print_Power(self, e: Power) -> str:
         k = e.exp
@@ -822,7 +831,7 @@ class LatexPrinter(Printer):
             return rf"\sqrt{{{self._print(e.arg)}}}"
         if e.arg.shape == SCALAR and k < 0:
             return self._print(MatMul(Num(1), e), 0)
-        return f"{self._print(e.arg, PREC_POSTFIX + 1)}^{{{k}}}"
+        return f"{self._base(e.arg)}^{{{k}}}"
 
     def _precedence_Power(self, e: Power) -> int:
         if e.arg.shape == SCALAR and e.exp == Fraction(1, 2):
@@ -832,7 +841,7 @@ class LatexPrinter(Printer):
     def _print_HadPow(self, e: HadPow) -> str:
         if e.exp == -1:
             return rf"1 \oslash {self._print(e.arg, PREC_HADAMARD + 1)}"
-        return rf"{self._print(e.arg, PREC_POSTFIX + 1)}^{{\circ {e.exp}}}"
+        return rf"{self._base(e.arg)}^{{\circ {e.exp}}}"
 
     def _precedence_LogDet(self, e) -> int:
         return PREC_PREFIX                                          # \log\det(X)

@@ -41,10 +41,13 @@ def test_generated_numpy_is_ruff_clean(results, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-# The README's examples and the seeds' questions, as derived in the examples and --steps
-README = Path(__file__).resolve().parent.parent / "README.md"
-EXAMPLES = [shlex.split(c)[1:] for c in
-            re.findall(r"```\n\$ (matcalc[^\n]*)\n", README.read_text(encoding="utf-8"))] + [
+# The examples of the README and docs/*.md that derive, and the seeds' questions, as derived
+# in the examples and --steps
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = [argv for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+            for c in re.findall(r"^\$ (matcalc [^\n]*?)(?:\s+#[^\n]*)?\n(?!matcalc: error)",
+                                page.read_text(encoding="utf-8"), re.M)
+            for argv in [shlex.split(c)[1:]] if "--wrt" in argv] + [
     ["B ∘ (C > 0.2)", "--wrt", "C"], ["σ(X)", "--wrt", "X"],
     ["logdet(X) − tr(SX)", "--wrt", "X"],
     ["−sum(y ∘ log(σ(Xw)) + (1 − y) ∘ log(1 − σ(Xw)))", "--wrt", "w"]]
@@ -56,6 +59,13 @@ def _derive(argv):
     return derive(args.expr, args.wrt, shapes, kind=args.kind)
 
 
+def test_the_examples_are_found():
+    """The README's and the docs' examples, the ASCII and LaTeX spellings among them."""
+    assert len(EXAMPLES) >= 18
+    assert ["norm2(X*W')^2", "--wrt", "W"] in EXAMPLES
+    assert ["\\|X W^\\top\\|_F^2", "--wrt", "W"] in EXAMPLES
+
+
 def test_latex_compiles_and_fits_the_page(results, tmp_path):
     """Every result and derivation in LaTeX, with its notes, compiles, and no line is wider
     than the page (long ones are broken at their top-level operators)."""
@@ -63,12 +73,15 @@ def test_latex_compiles_and_fits_the_page(results, tmp_path):
     assert engine, "pdflatex is needed (Debian: texlive-latex-base); .ci/run installs it"
     body = [r.latex + "\n" + r.steps_latex + "\n\n" + latex_notes(r.notes)
             for r in results + [_derive(argv) for argv in EXAMPLES]]
-    (tmp_path / "all.tex").write_text(latex_document("\n".join(body)), encoding="utf-8")
+    # a character the fonts lack is logged (\tracinglostchars), not silently dropped
+    (tmp_path / "all.tex").write_text(latex_document("\\tracinglostchars=1\n" + "\n".join(body)),
+                                      encoding="utf-8")
     proc = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", "all.tex"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:]
     log = (tmp_path / "all.log").read_text(encoding="latin-1")
     assert "Overfull \\hbox" not in log, log[log.index("Overfull"):][:2000]
+    assert "Missing character" not in log, log[log.index("Missing character"):][:2000]
 
 
 def test_notes_in_latex_keep_their_symbols():

@@ -3,6 +3,8 @@ back by matcalc in every style with the value of the gradient they print."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from roundtrip import Reader, same_value, split_top
 
@@ -54,3 +56,12 @@ def test_where_is_given_once():
     result = derive("½‖relu(XW₁ᵀ)W₂ᵀ − Y‖_F²", ["W₁", "W₂"])
     assert result.text.count("where E =") == 1
     assert result.latex.count(r"\text{where }") == 1
+
+
+def test_no_fraction_under_a_superscript():
+    r"""\frac{∂ℓ}{∂W}^{\top} sets the ᵀ on the numerator's corner; a fraction under a
+    superscript is in parentheses, (∂ℓ/∂W)ᵀ as the text prints it."""
+    result = derive("W = XXᵀ; Y = WX; ℓ = ‖Y‖_F", ["X", "W"])
+    latex = result.steps_latex + result.latex
+    assert r"\left( \frac{\partial \ell}{\partial W} \right)^{\top} X" in latex
+    assert not re.search(r"\\frac\{[^{}]*\}\{[^{}]*\}\^", latex)
