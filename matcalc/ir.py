@@ -588,6 +588,15 @@ def is_symmetric(e: Expr, definitions: dict | None = None) -> bool:
             return a.arg
         return a if sym(a) else Transpose(a)
 
+    def factors(a: Expr) -> list:
+        """The matrix factors of a product, a transposed product's read backwards transposed
+        ((μV)ᵀμV has the factors Vᵀ, V: (AB)ᵀ = BᵀAᵀ)."""
+        if isinstance(a, MatMul):
+            return [f for b in a.args for f in factors(b)]
+        if isinstance(a, Transpose) and isinstance(a.arg, MatMul):
+            return [transposed(f) for f in reversed(factors(a.arg))]
+        return [] if a.shape == SCALAR else [a]
+
     if e.rows != e.cols:
         return False
     if e.shape == SCALAR or isinstance(e, (Identity, Diag, Zero, Ones)):
@@ -604,7 +613,7 @@ def is_symmetric(e: Expr, definitions: dict | None = None) -> bool:
         rest = [a for a in e.args if not sym(a)]
         return sorted(map(repr, rest)) == sorted(repr(transposed(a)) for a in rest)
     if isinstance(e, MatMul):
-        chain = [a for a in e.args if a.shape != SCALAR]
+        chain = factors(e)
         return all(a == transposed(b) for a, b in zip(chain, reversed(chain))) and \
             (len(chain) % 2 == 0 or sym(chain[len(chain) // 2]))
     return False

@@ -178,9 +178,17 @@ def extrapolate(central, h: float, scale: float, halvings: int = 4) -> np.ndarra
 
 def basis(case: rx.Case) -> list:
     """Directions spanning the variable's space: unit matrices, or for a symmetric variable
-    E_ii and E_ij + E_ji (its derivative is only defined along symmetric directions)."""
+    E_ii and E_ij + E_ji (its derivative is only defined along symmetric directions), for a
+    diagonal one E_ii. (An orthogonal or stochastic variable's gradient is the unstructured
+    one, docs/language.md: every unit matrix.)"""
     rows, cols = case.size(case.wrt_shape)
     out = []
+    if case.wrt_structure == "diagonal":
+        for i in range(rows):
+            e = np.zeros((rows, cols))
+            e[i, i] = 1.0
+            out.append(e)
+        return out
     if case.wrt_symmetric:
         for i in range(rows):
             for j in range(i, rows):
@@ -198,6 +206,8 @@ def basis(case: rx.Case) -> list:
 
 def direction(case: rx.Case, rng) -> np.ndarray:
     v = rng.standard_normal(case.size(case.wrt_shape))
+    if case.wrt_structure == "diagonal":
+        return np.diag(np.diag(v))
     return (v + v.T) / 2 if case.wrt_symmetric else v
 
 
@@ -1030,9 +1040,8 @@ class Reader:
         held = case.wrt if not isinstance(case.wrt, rx.Variable) else None
         declared = list(case.variables) + ([rx.Variable(held.name, held.node.shape)]
                                            if held else [])
-        statements = [rx.declaration(v.name.spell(dialect), v.shape, v.symmetric,
-                                     v.domain == "onehot", dialect, case, self.rng)
-                      for v in declared]
+        statements = [rx.declaration(v.name.spell(dialect), v.shape, v.structure, dialect, case,
+                                     self.rng) for v in declared]
         statements += [f.statement(p) for f in case.functions]
         statements += [f"{d.name.spell(dialect)} = {p.whole(d.node)}"
                        for d in case.definitions if d is not held]
@@ -1277,7 +1286,7 @@ def check_index(checker: _Checker):
     facts (zero unless …, at most … nonzero) hold."""
     case, d, report = checker.case, checker.d, checker.report
     if case.wrt_symmetric:
-        return                                        # the entries of X are not independent
+        return                            # the entries of X are not independent (or not all free)
     f_shape, x_shape = case.size(case.result.shape), case.size(case.wrt_shape)
     tensor = checker.jac_truth().reshape(f_shape + x_shape, order="F")
     form = d.index
@@ -1498,12 +1507,14 @@ def compile_latex(reports: list) -> list:
 
 # --- campaigns ----------------------------------------------------------------------------------
 
-def run(seeds, steps_dialects=None, checks=CHECKS, progress=None) -> list:
+def run(seeds, steps_dialects=None, checks=CHECKS, progress=None, focus=False) -> list:
     """Check many seeds; returns their reports (LaTeX compiled in batches of 200). The printed
-    steps are read back in one dialect per seed, in turn, unless ``steps_dialects`` says."""
+    steps are read back in one dialect per seed, in turn, unless ``steps_dialects`` says.
+    ``focus``: the cases of rx.case(seed, focus=True) (spectral and matrix functions,
+    structured declarations)."""
     reports = []
     for s in seeds:
-        c = rx.case(s)
+        c = rx.case(s, focus=focus)
         dialects = steps_dialects if steps_dialects is not None else (rx.DIALECTS[s % 3],)
         try:
             r = check(c, checks, dialects)
@@ -1587,6 +1598,9 @@ def main(argv=None):
                     "dialects (default: one dialect per case, in turn)")
     ap.add_argument("--shrink", action="store_true", help="reduce each example to a small case")
     ap.add_argument("--show", type=int, default=1, help="examples to print per kind of failure")
+    ap.add_argument("--focus", action="store_true", help="cases with a spectral or a matrix "
+                    "function or a structured declaration (spd, diagonal, orthogonal, "
+                    "stochastic), each drawn more often")
     args = ap.parse_args(argv)
     seeds = range(args.start, args.start + args.cases)
     done = [0]
@@ -1598,7 +1612,7 @@ def main(argv=None):
     checks = [c.strip() for c in args.checks.split(",")]
     if not set(checks) <= set(CHECKS):
         ap.error(f"--checks: unknown {', '.join(set(checks) - set(CHECKS))}")
-    reports = run(seeds, rx.DIALECTS if args.all_steps else None, checks, progress)
+    reports = run(seeds, rx.DIALECTS if args.all_steps else None, checks, progress, args.focus)
     print(summary(reports), "\n", flush=True)
     shown: dict = {}
     for r in sorted(reports, key=lambda r: len(r.case.text())):

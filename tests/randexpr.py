@@ -210,7 +210,8 @@ def _juxtaposable_start(text: str) -> bool:
 
 FUNCTION_WORDS = ("tr", "det", "logdet", "log", "exp", "sin", "cos", "tanh", "sum", "mean",
                   "var", "softmax", "logsoftmax", "logsumexp", "max", "min", "clip", "relu",
-                  "softplus", "diag", "Diag", "vec", "sqrt", "abs")
+                  "softplus", "diag", "Diag", "vec", "sqrt", "abs", "expm", "logm", "norm",
+                  "norm_nuc")
 
 
 def _is_function_start(text: str) -> bool:
@@ -290,8 +291,13 @@ class Node:
 class Variable:
     name: Name
     shape: tuple
-    domain: str = "any"          # any, pos, spd, onehot
-    symmetric: bool = False
+    domain: str = "any"          # the values drawn: any, pos, spd, onehot
+    structure: str = ""          # what its declaration states (docs/language.md, Statements):
+    #                              symmetric, spd, diagonal, orthogonal, stochastic, onehot
+
+    @property
+    def symmetric(self) -> bool:
+        return self.structure in ("symmetric", "spd", "diagonal")
 
 
 class Ref(Node):
@@ -1162,6 +1168,109 @@ class Vec(Node):
         return ev(self.kids[0]).reshape(-1, 1, order="F")
 
 
+class Spectral(Node):
+    """λ_max(S), λ_min(S) of a matrix symmetric by its form, the spectral norm ‖X‖₂ and the
+    nuclear norm ‖X‖_* of a matrix. What makes each differentiable is a kink that must keep its
+    sign and stay away from 0: the gap to the next eigenvalue or singular value, or for ‖X‖_*
+    the smallest singular value (full rank)."""
+
+    def __init__(self, a, kind):
+        if a.rows == 1 or a.cols == 1 or kind in ("lmax", "lmin") and a.rows != a.cols:
+            raise ValueError("a spectral function of a vector or of a non-square matrix")
+        self.kids = (a,)
+        self.kind = kind
+
+    def extra(self):
+        return (self.kind,)
+
+    def show(self, p):
+        a = self.kids[0]
+        inner = p.whole(a)
+        if self.kind in ("lmax", "lmin"):
+            which = self.kind[1:]
+            name = {"unicode": f"λ_{which}", "ascii": f"lambda_{which}",
+                    "latex": rf"\lambda_{{\{which}}}"}[p.d]
+            return p.call(name, inner), ATOM
+        if p.a:
+            if self.kind == "norm2":
+                return f"norm({inner}, 2)", ATOM
+            return f"norm_nuc({inner})", ATOM
+        if "‖" in inner or "|" in inner:
+            inner = p.paren(inner)
+        if p.u:
+            sub = p.pick("₂", "_2") if self.kind == "norm2" else p.pick("_*", "_∗")
+            return f"‖{inner}‖{sub}", ATOM
+        sub = "_2" if self.kind == "norm2" else p.pick("_*", "_{*}", r"_{\ast}")
+        opened, closed = p.pick((r"\|", r"\|"), (r"\left\| ", r" \right\|"),
+                                (r"\lVert ", r"\rVert"))
+        return f"{opened}{inner}{closed}{sub}", ATOM
+
+    def val(self, ev):
+        x = ev(self.kids[0])
+        if not np.all(np.isfinite(x)):
+            return np.array([[np.nan]])
+        if self.kind in ("lmax", "lmin"):
+            w = np.linalg.eigvalsh((x + x.T) / 2)
+            if self.kind == "lmax":
+                ev.kink(np.array([w[-1] - w[-2]]))
+                return np.array([[w[-1]]])
+            ev.kink(np.array([w[1] - w[0]]))
+            return np.array([[w[0]]])
+        s = np.linalg.svd(x, compute_uv=False)
+        if self.kind == "norm2":
+            ev.kink(np.array([s[0] - s[1]]))
+            return np.array([[s[0]]])
+        ev.kink(np.array([s[-1]]))
+        return np.array([[s.sum()]])
+
+
+class MatFunc(Node):
+    """expm(X) of a square matrix and logm(S) of a positive definite S: the matrix functions,
+    not entrywise. Evaluated apart from matcalc: expm by its Taylor series after scaling and
+    squaring, logm by the eigendecomposition (S + hV need not be symmetric)."""
+
+    def __init__(self, name, a):
+        if a.rows != a.cols or a.shape == SCALAR:
+            raise ValueError("a matrix function of a non-square matrix")
+        self.kids = (a,)
+        self.name = name
+        self.shape = a.shape
+
+    def extra(self):
+        return (self.name,)
+
+    def rebuild(self, kids):
+        return MatFunc(self.name, *kids)
+
+    def show(self, p):
+        name = rf"\operatorname{{{self.name}}}" if p.tex else self.name
+        return p.call(name, p.whole(self.kids[0])), ATOM
+
+    def val(self, ev):
+        x = ev(self.kids[0])
+        if not np.all(np.isfinite(x)):
+            return np.full(x.shape, np.nan)
+        if self.name == "expm":
+            return _expm(x)
+        w, v = np.linalg.eig(x)
+        ev.positive(np.real(w))
+        return np.real(v @ np.diag(np.log(w.astype(complex))) @ np.linalg.inv(v))
+
+
+def _expm(a: np.ndarray) -> np.ndarray:
+    """exp(A) = exp(A/2ˢ)^(2ˢ), the Taylor series where ‖A/2ˢ‖₁ ≤ ½ (20 terms: < 1e-20)."""
+    norm = np.abs(a).sum(axis=0).max(initial=0.0)
+    s = max(0, int(np.ceil(np.log2(norm))) + 1) if norm > 0 else 0
+    b = a / 2.0 ** s
+    out = term = np.eye(len(a))
+    for k in range(1, 21):
+        term = term @ b / k
+        out = out + term
+    for _ in range(s):
+        out = out @ out
+    return out
+
+
 @dataclass(eq=False)
 class Function:
     """A user-defined elementwise function f(x) := body."""
@@ -1202,11 +1311,13 @@ class Call(Node):
 # --- the generator -------------------------------------------------------------------------
 
 class Generator:
-    """Random typed trees; ``expr(shape, depth, domain)``."""
+    """Random typed trees; ``expr(shape, depth, domain)``. ``boost`` multiplies the weight of
+    the spectral functions, the matrix functions and the structured declarations."""
 
-    def __init__(self, rng: random.Random, depth: int):
+    def __init__(self, rng: random.Random, depth: int, boost: int = 2):
         self.rng = rng
         self.depth = depth
+        self.boost = boost
         self.variables: list[Variable] = []
         self.definitions: list[Definition] = []
         self.functions: list[Function] = []
@@ -1216,7 +1327,7 @@ class Generator:
 
     # -- leaves ---------------------------------------------------------------------------
     def variable(self, shape, domain="any") -> Node:
-        fits = [v for v in self.variables if v.shape == shape and _serves(v.domain, domain)]
+        fits = [v for v in self.variables if v.shape == shape and _serves(v, domain)]
         fits += [d for d in self.definitions if d.node.shape == shape and domain == "any"]
         if fits and (self.rng.random() < 0.55 or len(self.variables) >= MAX_VARIABLES):
             pick = self.rng.choice(fits)
@@ -1229,14 +1340,37 @@ class Generator:
         if len(self.variables) >= MAX_VARIABLES + 2:
             raise _Skip()
         name = self.fresh_name(pool)
-        symmetric = shape[0] == shape[1] and shape != SCALAR and domain != "pos" \
-            and self.rng.random() < 0.25
-        if domain == "any" and shape[0] != 1 and shape[1] not in (1, shape[0]) \
-                and self.rng.random() < 0.1:
-            domain = "onehot"
-        v = Variable(name, shape, domain, symmetric)
+        domain, structure = self.structure(shape, domain)
+        v = Variable(name, shape, domain, structure)
         self.variables.append(v)
         return v
+
+    def structure(self, shape, domain) -> tuple:
+        """The domain a new variable is drawn in and the structure its declaration states."""
+        rows, cols = shape
+        square = rows == cols and shape != SCALAR
+        matrix = rows != 1 and cols != 1
+        r, b = self.rng.random(), 0.03 * self.boost
+        if domain == "sym":                 # symmetric by its declaration
+            domain = "spd" if r < 0.3 else "any"
+            return domain, self.rng.choice(["symmetric", "symmetric", "diagonal"]
+                                           + ["spd"] * (domain == "spd"))
+        if domain == "spd":
+            if r < 0.25:
+                return domain, "symmetric"
+            if r < 0.25 + 2 * b:
+                return domain, self.rng.choice(["spd", "spd", "diagonal"])
+            return domain, ""
+        if domain == "pos":
+            return ("pos", "stochastic") if shape != SCALAR and r < b else ("pos", "")
+        if square and r < 0.25 + 2 * b:
+            return domain, "symmetric" if r < 0.25 else "diagonal" if r < 0.25 + b \
+                else "orthogonal"
+        if matrix and not square and r < 0.1 + b:
+            return ("onehot", "onehot") if r < 0.1 else (domain, "orthogonal")
+        if shape != SCALAR and r > 1 - b:
+            return "pos", "stochastic"
+        return domain, ""
 
     def fresh_name(self, pool) -> Name:
         """A name of the pool not yet in use."""
@@ -1275,8 +1409,8 @@ class Generator:
         rows, cols = shape
         if not (is_plain(rows) and is_plain(cols)):
             return self.product_leaf(shape, domain)
-        if domain == "spd":
-            return self.variable(shape, "spd")
+        if domain in ("spd", "sym"):
+            return self.variable(shape, domain)
         if shape == SCALAR and self.rng.random() < 0.3:
             return self.number()
         if rows == 1 and cols != 1:           # a row is a transposed column
@@ -1303,7 +1437,7 @@ class Generator:
         rows, cols = shape
         if not (is_plain(rows) and is_plain(cols)):
             return self.product_makers(shape, domain)
-        return {"spd": self.spd_makers, "pos": self.pos_makers,
+        return {"spd": self.spd_makers, "sym": self.sym_makers, "pos": self.pos_makers,
                 "any": self.any_makers}[domain](shape)
 
     def spd_makers(self, shape) -> list:
@@ -1321,10 +1455,34 @@ class Generator:
                                             g((a.rows, a.rows), d, "spd")), a),
                               self.spd_shift(n))),
             (1, lambda d: self.define(g(shape, d, "spd"))),
+            (self.boost, lambda d: MatFunc("expm", g(shape, d, "sym"))),
+        ]
+
+    def sym_makers(self, shape) -> list:
+        """Matrices symmetric by their form, as matcalc reads them (docs/language.md, Spectral
+        functions: λ_max and λ_min need one), of any values."""
+        g, n, rng = self.expr, shape[0], self.rng
+        return [
+            (3, lambda d: Add(a := g(shape, d), Transpose(a))),
+            (2, lambda d: Add(MatMul(Transpose(a := g((self.dim(False), n), d)), a),
+                              self.spd_shift(n))),
+            (1, lambda d: MatMul(Transpose(a := g((self.dim(False), n), d)), a)),
+            (1, lambda d: MatMul(MatMul(Transpose(a := g((k := self.dim(False), n), d)),
+                                        g((k, k), d, "sym")), a)),
+            (2, lambda d: Add(g(shape, d, "sym"), g(shape, d, "sym"), rng.random() < 0.4)),
+            (1, lambda d: MatMul(g(SCALAR, d), g(shape, d, "sym"))),
+            (1, lambda d: Add(g(shape, d, "sym"), MatMul(g(SCALAR, d), Identity(n)))),
+            (1, lambda d: DiagMatrix(g((n, 1), d))),
+            (1, lambda d: Hadamard(g(shape, d, "sym"), g(shape, d, "sym"))),
+            (1, lambda d: Elem(rng.choice(["exp", "tanh", "sin"]), g(shape, d, "sym"))),
+            (1, lambda d: Power(g(shape, d, "sym"), 2)),
+            (1, lambda d: Neg(g(shape, d, "sym"))),
+            (1, lambda d: MatFunc("expm", g(shape, d, "sym"))),
+            (1, lambda d: self.define(g(shape, d, "sym"))),
         ]
 
     def pos_makers(self, shape) -> list:
-        g, rng = self.expr, self.rng
+        g, rng, b = self.expr, self.rng, self.boost
         rows, cols = shape
         out = [
             (3, lambda d: Elem(rng.choice(["exp", "sigmoid", "softplus"]), g(shape, d))),
@@ -1354,11 +1512,17 @@ class Generator:
                 (1, lambda d: Add(self.number(), Power(g(SCALAR, d), 2))),
                 (1, lambda d: self.number()),
                 (1, lambda d: Power(g(SCALAR, d, "pos"), rng.choice([2, -1, Fraction(1, 2)]))),
+                (b, lambda d: Spectral(g(self.matrix_shape(), d), rng.choice(["norm2",
+                                                                             "nuclear"]))),
+                # XᵀX + cI is positive definite: its extreme eigenvalues are positive
+                (b, lambda d: Spectral(Add(MatMul(Transpose(a := g(self.matrix_shape(), d)), a),
+                                           self.spd_shift(a.cols)),
+                                       rng.choice(["lmax", "lmin"]))),
             ]
         return out
 
     def any_makers(self, shape) -> list:
-        g, rng = self.expr, self.rng
+        g, rng, b = self.expr, self.rng, self.boost
         rows, cols = shape
         scalar = shape == SCALAR
         square = rows == cols and not scalar
@@ -1403,6 +1567,8 @@ class Generator:
                                   if rng.random() < 0.5 else Identity(rows), rng.random() < 0.3)),
                 (1, lambda d: g(shape, d, "spd")),
                 (1, lambda d: DiagMatrix(g((rows, 1), d))),
+                (b, lambda d: MatFunc("expm", g(shape, d))),
+                (b, lambda d: MatFunc("logm", g(shape, d, "spd"))),
             ]
         if scalar:
             out += [
@@ -1427,6 +1593,15 @@ class Generator:
                 (1, lambda d: Det(g((q := self.kron_dim(), q), d, "spd"), log=True)),
                 (1, lambda d: MatMul(MatMul(Transpose(g(((q := self.kron_dim()), 1), d)),
                                             g((q, r := self.kron_dim()), d)), g((r, 1), d))),
+                # spectral and matrix functions (Cookbook (68), docs/language.md)
+                (b, lambda d: Spectral(g((n := self.dim(False), n), d, "sym"),
+                                       rng.choice(["lmax", "lmin"]))),
+                (b, lambda d: Spectral(g(self.matrix_shape(), d), rng.choice(["norm2",
+                                                                             "nuclear"]))),
+                (b, lambda d: Trace(MatFunc("expm", g((n := self.dim(False), n), d)))),
+                (b, lambda d: Trace(MatFunc("logm", g((n := self.dim(False), n), d, "spd")))),
+                (b, lambda d: Sum(Hadamard(g((n := self.dim(False), n), d),
+                                           MatFunc("expm", g((n, n), d))))),
             ]
         if vector:
             out += [
@@ -1504,6 +1679,9 @@ class Generator:
             return Identity(n)
         return MatMul(self.number(), Identity(n))
 
+    def matrix_shape(self):
+        return (self.dim(False), self.dim(False))
+
     def any_shape(self):
         shape = self.rng.choice([(self.dim(False), self.dim(False)), (self.dim(False), 1),
                                  (1, self.dim(False))])
@@ -1530,7 +1708,7 @@ class Generator:
                 and v.shape == self.onehot_shape]
         if fits:
             return Ref(fits[0])
-        v = Variable(self.fresh_name(MATRIX_NAMES), self.onehot_shape, "onehot")
+        v = Variable(self.fresh_name(MATRIX_NAMES), self.onehot_shape, "onehot", "onehot")
         self.variables.append(v)
         return Ref(v)
 
@@ -1583,8 +1761,11 @@ class _Skip(Exception):
     """A production that does not apply here."""
 
 
-def _serves(have: str, need: str) -> bool:
-    return have == need or need == "any" and have in ("pos", "spd", "onehot")
+def _serves(v: Variable, need: str) -> bool:
+    """Can the variable stand where a value of the domain ``need`` is wanted?"""
+    if need == "sym":
+        return v.symmetric
+    return v.domain == need or need == "any"
 
 
 # --- cases ---------------------------------------------------------------------------------
@@ -1613,6 +1794,10 @@ class Case:
         return self.wrt.shape if isinstance(self.wrt, Variable) else self.wrt.node.shape
 
     @property
+    def wrt_structure(self) -> str:
+        return self.wrt.structure if isinstance(self.wrt, Variable) else ""
+
+    @property
     def wrt_symmetric(self) -> bool:
         return isinstance(self.wrt, Variable) and self.wrt.symmetric
 
@@ -1639,30 +1824,32 @@ def _declarations(case: Case, p: Printer) -> list[str]:
     """One declaration per variable (sometimes several names of one shape together)."""
     groups: dict = {}
     for v in case.variables:
-        key = (v.shape, v.symmetric, v.domain == "onehot")
-        groups.setdefault(key, []).append(v)
+        groups.setdefault((v.shape, v.structure), []).append(v)
     out = []
-    for (shape, symmetric, onehot), vs in groups.items():
+    for (shape, structure), vs in groups.items():
         if len(vs) > 1 and p.rng.random() < 0.5:
             chunks = [vs]
         else:
             chunks = [[v] for v in vs]
         for chunk in chunks:
             names = ", ".join(v.name.spell(p.d) for v in chunk)
-            out.append(declaration(names, shape, symmetric, onehot, p.d, case, p.rng))
+            out.append(declaration(names, shape, structure, p.d, case, p.rng))
     p.rng.shuffle(out)
     return out
 
 
-def declaration(names: str, shape, symmetric: bool, onehot: bool, dialect: str, case,
-                rng: random.Random, numeric: bool | None = None) -> str:
-    """names ∈ ℝ^{rows×cols} in a dialect; sizes as numbers if ``numeric`` (default: as the
-    case declares them)."""
+def declaration(names: str, shape, structure: str, dialect: str, case, rng: random.Random,
+                numeric: bool | None = None) -> str:
+    """names ∈ ℝ^{rows×cols} with its structure (symmetric, spd, diagonal, orthogonal,
+    stochastic, onehot) in a dialect; sizes as numbers if ``numeric`` (default: as the case
+    declares them)."""
     numeric = case.numeric if numeric is None else numeric
 
     def size(d):
         return str(dim_size(d, case.sizes)) if numeric or isinstance(d, int) else d
     rows, cols = shape
+    word = {"orthogonal": rng.choice(["orthogonal", "orthonormal"]),
+            "stochastic": "probability" if cols == 1 else "stochastic"}.get(structure, structure)
     if dialect == "ascii":
         if shape == SCALAR:
             spec = "scalar"
@@ -1671,26 +1858,30 @@ def declaration(names: str, shape, symmetric: bool, onehot: bool, dialect: str, 
         else:
             spec = f"{size(rows)} x {size(cols)}" if rng.random() < 0.7 else \
                 f"{size(rows)}x{size(cols)}"
-        extra = " symmetric" if symmetric else " onehot" if onehot else ""
-        return f"{names}: {spec}{extra}"
+        return f"{names}: {spec}" + (f" {word}" if word else "")
     if dialect == "unicode":
         if shape == SCALAR:
             return f"{names} ∈ ℝ"
-        if symmetric:
-            return f"{names} ∈ 𝕊^{size(rows)}" if rng.random() < 0.5 else \
-                f"{names} ∈ 𝕊^{{{size(rows)}×{size(rows)}}}"
-        if cols == 1:
+        if structure in ("symmetric", "spd") and rng.random() < 0.7 or structure == "symmetric":
+            space = f"𝕊^{size(rows)}" if rng.random() < 0.5 else f"𝕊^{{{size(rows)}×{size(rows)}}}"
+        elif cols == 1 or structure == "diagonal" and rng.random() < 0.3:
             r = size(rows)
-            return f"{names} ∈ ℝ^{r}" if len(r) == 1 else f"{names} ∈ ℝ^{{{r}}}"
-        return f"{names} ∈ ℝ^{{{size(rows)}×{size(cols)}}}" + (" onehot" if onehot else "")
+            space = f"ℝ^{r}" if len(r) == 1 else f"ℝ^{{{r}}}"
+        else:
+            space = f"ℝ^{{{size(rows)}×{size(cols)}}}"
+        extra = "" if structure == "symmetric" else f" {word}" if word else ""
+        return f"{names} ∈ {space}{extra}"
     if shape == SCALAR:
         return rf"{names} \in \mathbb{{R}}"
-    if symmetric:
-        return rf"{names} \in \mathbb{{S}}^{{{size(rows)}}}"
-    if cols == 1:
-        return rf"{names} \in \mathbb{{R}}^{{{size(rows)}}}"
-    return rf"{names} \in \mathbb{{R}}^{{{size(rows)} \times {size(cols)}}}" + \
-        (" (one-hot)" if onehot else "")
+    if structure in ("symmetric", "spd") and rng.random() < 0.7 or structure == "symmetric":
+        space = rf"\mathbb{{S}}^{{{size(rows)}}}"
+    elif cols == 1:
+        space = rf"\mathbb{{R}}^{{{size(rows)}}}"
+    else:
+        space = rf"\mathbb{{R}}^{{{size(rows)} \times {size(cols)}}}"
+    word = "one-hot" if structure == "onehot" else word
+    extra = "" if structure == "symmetric" else f" ({word})" if word else ""
+    return rf"{names} \in {space}{extra}"
 
 
 def render(case: Case, dialect: str, rng: random.Random) -> str:
@@ -1710,12 +1901,16 @@ def render(case: Case, dialect: str, rng: random.Random) -> str:
     return sep.join(statements)
 
 
-def case(seed: int, kind: str | None = None, dialect: str | None = None) -> Case:
+def case(seed: int, kind: str | None = None, dialect: str | None = None,
+         focus: bool = False) -> Case:
     """The random case of a seed (the kind and dialect cycle with the seed unless given): the
-    first tree for which one of a few draws of inputs is well inside every domain."""
+    first tree for which one of a few draws of inputs is well inside every domain. With
+    ``focus``, a tree that has a spectral function, a matrix function or a structured
+    declaration (spd, diagonal, orthogonal, stochastic), each drawn more often."""
     for attempt in range(100):
         rng = random.Random(seed * 1000 + attempt)
-        out = _try_case(seed, rng, kind or KINDS[seed % 3], dialect or DIALECTS[(seed // 3) % 3])
+        out = _try_case(seed, rng, kind or KINDS[seed % 3], dialect or DIALECTS[(seed // 3) % 3],
+                        focus)
         if out is not None:
             draws = np.random.default_rng(seed)
             if any(admissible(out, draw(out, draws)) for _ in range(5)):
@@ -1723,9 +1918,14 @@ def case(seed: int, kind: str | None = None, dialect: str | None = None) -> Case
     raise RuntimeError(f"no case for seed {seed}")
 
 
-def _try_case(seed: int, rng: random.Random, kind: str, dialect: str) -> Case | None:
+FOCUS_BOOST = 4
+FOCUS_STRUCTURES = ("spd", "diagonal", "orthogonal", "stochastic")
+
+
+def _try_case(seed: int, rng: random.Random, kind: str, dialect: str,
+              focus: bool = False) -> Case | None:
     depth = rng.randint(2, 7)
-    gen = Generator(rng, depth)
+    gen = Generator(rng, depth, FOCUS_BOOST if focus else 2)
     if kind == "jacobian":
         shape = rng.choice([("n", "m"), ("n", 1), ("m", "n"), ("k", 1), (1, "m"), ("n", "n")])
     else:
@@ -1742,7 +1942,12 @@ def _try_case(seed: int, rng: random.Random, kind: str, dialect: str) -> Case | 
     nodes = [n for d in definitions for n in d.node.walk()] + list(result.walk())
     used = {id(n.var) for n in nodes if isinstance(n, Ref)}
     variables = [v for v in gen.variables if id(v) in used]
-    candidates = [v for v in variables if v.domain != "onehot"]
+    if focus and not any(isinstance(n, (Spectral, MatFunc)) for n in nodes) and not any(
+            v.structure in FOCUS_STRUCTURES for v in variables):
+        return None
+    # the Hessian along orthonormal or stochastic matrices is not derived (docs/language.md)
+    refused = ("onehot", "orthogonal", "stochastic") if kind == "hessian" else ("onehot",)
+    candidates = [v for v in variables if v.structure not in refused]
     if definitions and rng.random() < 0.1:
         candidates = candidates + [definitions[-1]]
     if not candidates:
@@ -1759,6 +1964,9 @@ def _try_case(seed: int, rng: random.Random, kind: str, dialect: str) -> Case | 
     functions = [f for f in gen.functions
                  if any(isinstance(n, Call) and n.fn is f for n in nodes)]
     sizes = dict(zip(DIMS, rng.sample([2, 3, 4, 5], 4)))
+    if any(v.structure == "orthogonal" and dim_size(v.shape[0], sizes) <
+           dim_size(v.shape[1], sizes) for v in variables):
+        return None                    # orthonormal columns: at least as many rows
     numeric = rng.random() < 0.2
     c = Case(seed, kind, dialect, variables, definitions, functions, result, result_name, wrt,
              sizes, numeric)
@@ -1794,7 +2002,15 @@ def draw(case: Case, rng: np.random.Generator) -> dict:
     values = {}
     for v in case.variables:
         rows, cols = case.size(v.shape)
-        if v.domain == "spd":
+        if v.structure == "orthogonal":            # orthonormal columns
+            x = np.linalg.qr(rng.standard_normal((rows, cols)))[0]
+        elif v.structure == "stochastic":          # positive rows (a vector) summing to 1
+            x = rng.uniform(0.2, 1.0, (rows, cols))
+            x /= x.sum() if cols == 1 else x.sum(axis=1, keepdims=True)
+        elif v.structure == "diagonal":
+            x = np.diag(rng.uniform(0.5, 2.0, rows) if v.domain == "spd"
+                        else rng.uniform(-1.5, 1.5, rows))
+        elif v.domain == "spd":
             a = rng.standard_normal((rows, cols))
             x = a @ a.T / rows + np.eye(rows)
         elif v.domain == "pos":
@@ -1827,7 +2043,8 @@ def admissible(case: Case, values: dict) -> bool:
         if any(a.min(initial=np.inf) < POSITIVE_MARGIN for a in ev.positives):
             return False
         for n in nodes(case):
-            if isinstance(n, (Inverse, Det)) or (isinstance(n, Power) and n.shape != SCALAR):
+            if isinstance(n, (Inverse, Det)) or (isinstance(n, Power) and n.shape != SCALAR) \
+                    or (isinstance(n, MatFunc) and n.name == "logm"):
                 m = ev(n.kids[0])
                 if np.linalg.cond(m) > 1e6:
                     return False

@@ -73,9 +73,26 @@ def test_eigenvalues_need_a_symmetric_matrix():
     ("S ∈ 𝕊^n; XᵀSX", True), ("S ∈ 𝕊^n; S⁻¹ + λI", True), ("X⁻¹X⁻ᵀ", True),
     ("XᵀDiag(x)X", True), ("X", False), ("XᵀAX", False), ("XᵀY", False), ("X + Y", False),
     ("S ∈ 𝕊^n; SX", False),
+    # a transposed product read backwards: (μV)ᵀ(μV) is the chain Vᵀ, V
+    ("(μV)ᵀ(μV) + I", True), ("(WA)ᵀ(WA)", True), ("S ∈ 𝕊^n; (WA)ᵀS(WA)", True),
+    ("(WA)ᵀ(AW)", False), ("(WA)ᵀS(WA)", False),
 ])
 def test_symmetric_by_form(text, symmetric):
     assert is_symmetric(parse(text).result) == symmetric
+
+
+def test_an_eigenvalue_of_a_gram_matrix_of_a_product():
+    """λ_max((μV)ᵀ(μV) + I) was refused as not symmetric by its form (the product is read flat,
+    (μV)ᵀ·μ·V); its gradient 2μ²Vqqᵀ is checked numerically."""
+    r = derive("λ_max((μV)ᵀ(μV) + I)", "V")
+    report = r.check()
+    assert report.ok, str(report)
+    ns: dict = {}
+    exec(r.numpy, ns)  # noqa: S102
+    rng = np.random.default_rng(2)
+    mu, v = 0.7, rng.standard_normal((4, 3))
+    q = np.linalg.eigh(mu * mu * v.T @ v)[1][:, -1]
+    assert np.allclose(ns["grad_V"](mu, v), 2 * mu * mu * v @ np.outer(q, q))
 
 
 def test_the_hessian_is_refused_clearly():
