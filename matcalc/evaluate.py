@@ -141,6 +141,8 @@ class Evaluator:
     # gradient is qqᵀ
     def _Spectral(self, e):
         a = self(e.arg)
+        if not np.all(np.isfinite(a)):            # no decomposition: no value (LAPACK raises)
+            return np.array([[np.nan]])
         if e.kind in ("lmax", "lmin"):
             values = np.linalg.eigvalsh((a + a.T) / 2)
             return np.array([[values[-1] if e.kind == "lmax" else values[0]]])
@@ -165,6 +167,8 @@ class Evaluator:
 
     def _SpectralFactor(self, e):
         a = self(e.arg)
+        if not np.all(np.isfinite(a)):
+            return np.full((self.dim(e.rows), self.dim(e.cols)), np.nan)
         if e.kind in ("qmax", "qmin"):
             vectors = np.linalg.eigh((a + a.T) / 2)[1]
             return vectors[:, -1:] if e.kind == "qmax" else vectors[:, :1]
@@ -316,6 +320,8 @@ def _expm_frechet(a: np.ndarray, direction: np.ndarray) -> np.ndarray:
 def _logm(a: np.ndarray) -> np.ndarray:
     """The principal logarithm of a diagonalizable matrix with no eigenvalue on the closed
     negative real axis, by its eigendecomposition."""
+    if not np.all(np.isfinite(a)):
+        return np.full(a.shape, np.nan)
     values, vectors = np.linalg.eig(a)
     return ((vectors * np.log(values.astype(complex))) @ np.linalg.inv(vectors)).real
 

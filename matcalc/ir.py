@@ -586,6 +586,8 @@ def is_symmetric(e: Expr, definitions: dict | None = None) -> bool:
     def transposed(a: Expr) -> Expr:            # aᵀ by its form: Aᵀ for A, A for Aᵀ
         if isinstance(a, Transpose):
             return a.arg
+        if isinstance(a, Broadcast):            # a stretched column's transpose: the row
+            return Broadcast(transposed(a.args[0]), a.cols, a.rows)
         return a if sym(a) else Transpose(a)
 
     def factors(a: Expr) -> list:
@@ -595,7 +597,18 @@ def is_symmetric(e: Expr, definitions: dict | None = None) -> bool:
             return [f for b in a.args for f in factors(b)]
         if isinstance(a, Transpose) and isinstance(a.arg, MatMul):
             return [transposed(f) for f in reversed(factors(a.arg))]
+        if isinstance(a, Transpose) and sym(a.arg):     # Sᵀ = S
+            return [a.arg]
         return [] if a.shape == SCALAR else [a]
+
+    def terms(a: Expr) -> list:
+        """The terms of a sum, a transposed sum's transposed (C − u + (C − u)ᵀ pairs −u with
+        −uᵀ: (A + B)ᵀ = Aᵀ + Bᵀ)."""
+        if isinstance(a, Add):
+            return [t for b in a.args for t in terms(b)]
+        if isinstance(a, Transpose) and isinstance(a.arg, Add):
+            return [transposed(t) for t in terms(a.arg)]
+        return [a]
 
     if e.rows != e.cols:
         return False
@@ -610,7 +623,7 @@ def is_symmetric(e: Expr, definitions: dict | None = None) -> bool:
     if isinstance(e, (Hadamard, Kron)):
         return all(sym(a) for a in e.args)
     if isinstance(e, Add):
-        rest = [a for a in e.args if not sym(a)]
+        rest = [a for a in terms(e) if not sym(a)]
         return sorted(map(repr, rest)) == sorted(repr(transposed(a)) for a in rest)
     if isinstance(e, MatMul):
         chain = factors(e)

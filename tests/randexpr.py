@@ -112,6 +112,13 @@ class Printer:
         self.d = dialect
         self.rng = rng
         self.in_use = names_in_use      # IR names of variables and definitions
+        self.shown: dict = {}           # a node met twice (a + aᵀ) is spelled the same
+
+    def show(self, node) -> tuple[str, int]:
+        seen = self.shown.get(id(node))
+        if seen is None or seen[0] is not node:
+            seen = self.shown[id(node)] = (node, node.show(self))
+        return seen[1]
 
     @property
     def u(self):
@@ -136,13 +143,13 @@ class Printer:
     def wrap(self, node, need: int) -> str:
         """node's text, parenthesized when it binds looser than ``need`` or starts with a sign
         (a sign may only open an expression)."""
-        text, prec = node.show(self)
+        text, prec = self.show(node)
         if prec < need or text[:1] in "−-":
             return self.paren(text)
         return text
 
     def whole(self, node) -> str:
-        return node.show(self)[0]
+        return self.show(node)[0]
 
     def call(self, name: str, inner: str) -> str:
         if self.tex and self.rng.random() < 0.6:
@@ -1314,10 +1321,12 @@ class Generator:
     """Random typed trees; ``expr(shape, depth, domain)``. ``boost`` multiplies the weight of
     the spectral functions, the matrix functions and the structured declarations."""
 
-    def __init__(self, rng: random.Random, depth: int, boost: int = 2):
+    def __init__(self, rng: random.Random, depth: int, boost: int = 2, refused=()):
         self.rng = rng
         self.depth = depth
         self.boost = boost
+        # the weights of the spectral and matrix functions; 0 for those ``refused``
+        self.weights = {c: 0 if c in refused else boost for c in ("spectral", "matfunc")}
         self.variables: list[Variable] = []
         self.definitions: list[Definition] = []
         self.functions: list[Function] = []
@@ -1393,7 +1402,7 @@ class Generator:
         if depth <= 0 or self.size > self.max_size or \
                 (depth < self.depth and self.rng.random() < 0.15):
             return self.leaf(shape, domain)
-        makers = self.makers(shape, domain)
+        makers = [m for m in self.makers(shape, domain) if m[0] > 0]
         self.rng.shuffle(makers)
         makers.sort(key=lambda m: -m[0] * self.rng.random())
         for _, make in makers:
@@ -1441,7 +1450,7 @@ class Generator:
                 "any": self.any_makers}[domain](shape)
 
     def spd_makers(self, shape) -> list:
-        g, n = self.expr, shape[0]
+        g, n, wm = self.expr, shape[0], self.weights["matfunc"]
         return [
             (3, lambda d: Add(MatMul(Transpose(a := g((self.dim(False), n), d)), a),
                               self.spd_shift(n))),
@@ -1455,13 +1464,13 @@ class Generator:
                                             g((a.rows, a.rows), d, "spd")), a),
                               self.spd_shift(n))),
             (1, lambda d: self.define(g(shape, d, "spd"))),
-            (self.boost, lambda d: MatFunc("expm", g(shape, d, "sym"))),
+            (wm, lambda d: MatFunc("expm", g(shape, d, "sym"))),
         ]
 
     def sym_makers(self, shape) -> list:
         """Matrices symmetric by their form, as matcalc reads them (docs/language.md, Spectral
         functions: λ_max and λ_min need one), of any values."""
-        g, n, rng = self.expr, shape[0], self.rng
+        g, n, rng, wm = self.expr, shape[0], self.rng, self.weights["matfunc"]
         return [
             (3, lambda d: Add(a := g(shape, d), Transpose(a))),
             (2, lambda d: Add(MatMul(Transpose(a := g((self.dim(False), n), d)), a),
@@ -1477,12 +1486,12 @@ class Generator:
             (1, lambda d: Elem(rng.choice(["exp", "tanh", "sin"]), g(shape, d, "sym"))),
             (1, lambda d: Power(g(shape, d, "sym"), 2)),
             (1, lambda d: Neg(g(shape, d, "sym"))),
-            (1, lambda d: MatFunc("expm", g(shape, d, "sym"))),
+            (wm, lambda d: MatFunc("expm", g(shape, d, "sym"))),
             (1, lambda d: self.define(g(shape, d, "sym"))),
         ]
 
     def pos_makers(self, shape) -> list:
-        g, rng, b = self.expr, self.rng, self.boost
+        g, rng, ws = self.expr, self.rng, self.weights["spectral"]
         rows, cols = shape
         out = [
             (3, lambda d: Elem(rng.choice(["exp", "sigmoid", "softplus"]), g(shape, d))),
@@ -1512,17 +1521,18 @@ class Generator:
                 (1, lambda d: Add(self.number(), Power(g(SCALAR, d), 2))),
                 (1, lambda d: self.number()),
                 (1, lambda d: Power(g(SCALAR, d, "pos"), rng.choice([2, -1, Fraction(1, 2)]))),
-                (b, lambda d: Spectral(g(self.matrix_shape(), d), rng.choice(["norm2",
+                (ws, lambda d: Spectral(g(self.matrix_shape(), d), rng.choice(["norm2",
                                                                              "nuclear"]))),
                 # XᵀX + cI is positive definite: its extreme eigenvalues are positive
-                (b, lambda d: Spectral(Add(MatMul(Transpose(a := g(self.matrix_shape(), d)), a),
+                (ws, lambda d: Spectral(Add(MatMul(Transpose(a := g(self.matrix_shape(), d)), a),
                                            self.spd_shift(a.cols)),
                                        rng.choice(["lmax", "lmin"]))),
             ]
         return out
 
     def any_makers(self, shape) -> list:
-        g, rng, b = self.expr, self.rng, self.boost
+        g, rng = self.expr, self.rng
+        ws, wm = self.weights["spectral"], self.weights["matfunc"]
         rows, cols = shape
         scalar = shape == SCALAR
         square = rows == cols and not scalar
@@ -1567,8 +1577,8 @@ class Generator:
                                   if rng.random() < 0.5 else Identity(rows), rng.random() < 0.3)),
                 (1, lambda d: g(shape, d, "spd")),
                 (1, lambda d: DiagMatrix(g((rows, 1), d))),
-                (b, lambda d: MatFunc("expm", g(shape, d))),
-                (b, lambda d: MatFunc("logm", g(shape, d, "spd"))),
+                (wm, lambda d: MatFunc("expm", g(shape, d))),
+                (wm, lambda d: MatFunc("logm", g(shape, d, "spd"))),
             ]
         if scalar:
             out += [
@@ -1594,13 +1604,13 @@ class Generator:
                 (1, lambda d: MatMul(MatMul(Transpose(g(((q := self.kron_dim()), 1), d)),
                                             g((q, r := self.kron_dim()), d)), g((r, 1), d))),
                 # spectral and matrix functions (Cookbook (68), docs/language.md)
-                (b, lambda d: Spectral(g((n := self.dim(False), n), d, "sym"),
+                (ws, lambda d: Spectral(g((n := self.dim(False), n), d, "sym"),
                                        rng.choice(["lmax", "lmin"]))),
-                (b, lambda d: Spectral(g(self.matrix_shape(), d), rng.choice(["norm2",
+                (ws, lambda d: Spectral(g(self.matrix_shape(), d), rng.choice(["norm2",
                                                                              "nuclear"]))),
-                (b, lambda d: Trace(MatFunc("expm", g((n := self.dim(False), n), d)))),
-                (b, lambda d: Trace(MatFunc("logm", g((n := self.dim(False), n), d, "spd")))),
-                (b, lambda d: Sum(Hadamard(g((n := self.dim(False), n), d),
+                (wm, lambda d: Trace(MatFunc("expm", g((n := self.dim(False), n), d)))),
+                (wm, lambda d: Trace(MatFunc("logm", g((n := self.dim(False), n), d, "spd")))),
+                (wm, lambda d: Sum(Hadamard(g((n := self.dim(False), n), d),
                                            MatFunc("expm", g((n, n), d))))),
             ]
         if vector:
@@ -1925,7 +1935,11 @@ FOCUS_STRUCTURES = ("spd", "diagonal", "orthogonal", "stochastic")
 def _try_case(seed: int, rng: random.Random, kind: str, dialect: str,
               focus: bool = False) -> Case | None:
     depth = rng.randint(2, 7)
-    gen = Generator(rng, depth, FOCUS_BOOST if focus else 2)
+    # most Hessians and Jacobians leave out what they refuse (docs/language.md: no second
+    # derivatives of the spectral and matrix functions, no vec form of L_exp and L_log)
+    refused = {"hessian": ("spectral", "matfunc"), "jacobian": ("matfunc",)}.get(kind, ())
+    gen = Generator(rng, depth, FOCUS_BOOST if focus else 2, refused if rng.random() < 0.85
+                    else ())
     if kind == "jacobian":
         shape = rng.choice([("n", "m"), ("n", 1), ("m", "n"), ("k", 1), (1, "m"), ("n", "n")])
     else:

@@ -76,6 +76,11 @@ def test_eigenvalues_need_a_symmetric_matrix():
     # a transposed product read backwards: (μV)ᵀ(μV) is the chain Vᵀ, V
     ("(μV)ᵀ(μV) + I", True), ("(WA)ᵀ(WA)", True), ("S ∈ 𝕊^n; (WA)ᵀS(WA)", True),
     ("(WA)ᵀ(AW)", False), ("(WA)ᵀS(WA)", False),
+    # a symmetric factor's transpose is itself: SᵀS, (X + Xᵀ)ᵀ(X + Xᵀ)
+    ("S ∈ 𝕊^n; SᵀS + I", True), ("(X + Xᵀ)ᵀ(X + Xᵀ)", True), ("S ∈ 𝕊^n; SᵀX", False),
+    # a transposed sum's terms transposed: C − u + (C − u)ᵀ pairs −u with −uᵀ
+    ("S ∈ 𝕊^n; u ∈ ℝ^n; S − u + (S − u)ᵀ", True), ("u ∈ ℝ^n; X − u + (X − u)ᵀ", True),
+    ("u ∈ ℝ^n; X − u + (X + u)ᵀ", False), ("X ∈ ℝ^{n×n}; u ∈ ℝ^n; X − u + Xᵀ − u", False),
 ])
 def test_symmetric_by_form(text, symmetric):
     assert is_symmetric(parse(text).result) == symmetric
@@ -115,3 +120,14 @@ def test_a_composition_with_a_spectral_function_is_checked():
     r = derive("C = XᵀX + μI; ℓ = λ_max(C) + ‖W − X‖_*²", ["X", "W", "μ"])
     report = r.check()
     assert report.ok, str(report)
+
+
+@pytest.mark.parametrize("text", ["λ_max(S)", "‖S‖₂", "‖S‖_*", "tr(logm(S))", "q_max(S)"])
+def test_a_decomposition_of_an_overflowed_matrix_has_no_value(text):
+    """An argument that overflowed (expm of a large matrix, in a draw of the check) has no
+    eigen- or singular values: the value is NaN, which the check reports, where LAPACK's
+    LinAlgError escaped from --check as an internal error."""
+    from matcalc.evaluate import evaluate
+    with np.errstate(all="ignore"):
+        value = evaluate(parse("S ∈ 𝕊^3; " + text).result, {"S": np.full((3, 3), np.inf)}, {})
+    assert np.isnan(value).all()
