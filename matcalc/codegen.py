@@ -26,8 +26,8 @@ from typing import NamedTuple
 
 from .codeform import entrywise, machine_form
 from .errors import MatcalcError
-from .ir import (SCALAR, Broadcast, DiagOf, Expr, HadPow, MatMul, Num, Power, Transpose, Unvec, Var,
-                 Vec, is_scalar, product, walk)
+from .ir import (SCALAR, Broadcast, DiagOf, Expr, HadPow, MatMul, Num, Power, Size, Transpose,
+                 Unvec, Var, Vec, is_scalar, product, walk)
 from .printers import ACCENTS, LETTER_ASCII, SUBSCRIPT_DIGITS, negate
 from .simplify import coeff_and_rest, is_ones, simplify
 
@@ -512,10 +512,12 @@ def _function(name: str, doc: str, results: list, params: list[Var], definitions
     variables.update({n: namer.claim(py_name(n)) for n in used_defs})
     check_lines, dims = _shape_checks(params, variables, namer)
     for node in (n for e in exprs + list(used_defs.values()) for n in walk(e)):
-        for d in node.shape:
+        # every size a node has, or is (the count n in x/n), is read off an input
+        for d in (*node.shape, *([node.dim] if isinstance(node, Size) else [])):
             for part in (d.split("·") if isinstance(d, str) else ()):
                 if not part.isdigit() and part not in dims:
-                    raise MatcalcError(f"the size {part} is not fixed by any input of {name}")
+                    raise MatcalcError(f"the size {part} is not fixed by any input of {name}",
+                                       hint=f"give {part} a number in the declarations")
     body = list(check_lines)
     arrays = [variables[v.name] for v in params if v.shape != SCALAR]
     dtype = namer.claim("dtype") if arrays else "float"

@@ -382,3 +382,13 @@ def test_one_backward_pass_returns_every_gradient(text, wrt):
     separately = sum(cost(run(plain[f"grad_{_py(w.name)}"], *args))
                      for w in (d.wrt for d in result.derivatives))
     assert cost(run(plain["grads"], *args)) < separately
+
+
+def test_a_size_no_input_has_is_a_clear_error():
+    # n is a declared size that only X has, and X is not an input of the derivative: the code
+    # cannot know n (it raised KeyError inside the generator)
+    from matcalc.errors import InternalError, MatcalcError
+    result = derive("X ∈ ℝ^{n×m}; n μ ∘ W₁", "μ")
+    with pytest.raises(MatcalcError, match="the size n is not fixed by any input") as err:
+        result.numpy
+    assert not isinstance(err.value, InternalError)
