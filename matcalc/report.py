@@ -509,22 +509,26 @@ def _split_relation(line: str) -> tuple:
 def _break(text: str, first: int, rest: int, ops=BREAKS) -> list:
     r"""text cut into pieces of at most ``first`` (then ``rest``) widths, each cut before an
     operator outside braces and \left … \right, at the shallowest parenthesis depth that fits."""
-    points = _break_points(text, ops)
-    pieces = []
-    budget = first
-    while _width(text) > budget:
-        fits = [(depth, i) for i, depth in points if 0 < i and _width(text[:i]) <= budget]
+    points = [(i, depth) for i, depth in _break_points(text, ops) if i > 0]
+    # a cut is outside every group, so widths add up: at[k] is the width of text[:points[k]]
+    bounds = [i for i, _ in points] + [len(text)]
+    at, start = [], 0
+    for a, b in zip([0] + bounds, bounds):
+        at.append((at[-1] if at else 0.0) + _width(text[a:b]))
+    pieces, taken, budget = [], 0.0, first        # taken: the width of what is already cut
+    while at[-1] - taken > budget:
+        fits = [(depth, k) for k, (_, depth) in enumerate(points)
+                if points[k][0] > start and at[k] - taken <= budget]
         if not fits:
             break
         # a line at least half full, at the shallowest depth, as long as it can be
-        full = [(d, i) for d, i in fits if _width(text[:i]) >= budget / 2] or fits
+        full = [(d, k) for d, k in fits if at[k] - taken >= budget / 2] or fits
         depth = min(d for d, _ in full)
-        cut = max(i for d, i in full if d == depth)
-        pieces.append(text[:cut])
-        text = text[cut:].lstrip()
-        points = _break_points(text, ops)
-        budget = rest
-    return pieces + [text]
+        k = max(k for d, k in full if d == depth)
+        pieces.append(text[start:points[k][0]])
+        start, taken, budget = points[k][0], at[k], rest
+    pieces.append(text[start:])
+    return pieces[:1] + [p.lstrip() for p in pieces[1:]]  # a continued line starts at its sign
 
 
 def _break_points(text: str, ops) -> list:
