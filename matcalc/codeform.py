@@ -46,7 +46,7 @@ class Cost:
     __slots__ = ("c",)
 
     def __init__(self, coefficients=()):
-        c = [Fraction(x) for x in coefficients]
+        c = list(coefficients)          # ints, or Fractions where a cost has a fraction
         while c and c[-1] == 0:
             c.pop()
         self.c = tuple(c)
@@ -59,7 +59,7 @@ class Cost:
     def __mul__(self, other) -> Cost:
         if not isinstance(other, Cost):
             return Cost(x * other for x in self.c)
-        out = [Fraction(0)] * max(len(self.c) + len(other.c) - 1, 0)
+        out = [0] * max(len(self.c) + len(other.c) - 1, 0)
         for i, x in enumerate(self.c):
             for j, y in enumerate(other.c):
                 out[i + j] += x * y
@@ -243,9 +243,11 @@ def _order(chain: list) -> tuple[Cost, object]:
             j = i + length - 1
             options = []
             for k in range(j - 1, i - 1, -1):
-                (cl, tl, el), (cr, tr, er) = best[(i, k)], best[(k + 1, j)]
-                options.append((cl + cr + product_cost(el, er), (tl, tr), _combine(el, er)))
-            best[(i, j)] = min(options, key=lambda o: o[0]._key())
+                (cl, _, el), (cr, _, er) = best[(i, k)], best[(k + 1, j)]
+                options.append(((cl + cr + product_cost(el, er))._key(), -k))
+            k = -min(options)[1]        # the cheapest split; of equals, the rightmost
+            (cl, tl, el), (cr, tr, er) = best[(i, k)], best[(k + 1, j)]
+            best[(i, j)] = (cl + cr + product_cost(el, er), (tl, tr), _combine(el, er))
     c, tree, _ = best[(0, n - 1)]
     return c, tree
 
