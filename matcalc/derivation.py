@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from .differentiate import (ADJ_FROB, ADJ_SCALAR, ADJOINT, NORM_SQUARED, commutation,
                             linearize_rule)
 from .ir import (Add, Broadcast, D, Diag, DiagOf, Expr, Frob, Func, Hadamard, HadPow, Kron,
-                 MatMul, Mean, Num, Ones, Power, Softmax, Sum, Trace, Transpose, Unvec, Var, Vec,
-                 Zero, is_scalar, product, substitute, walk)
+                 MatMul, Mean, Norm, Num, Ones, Power, Softmax, Sum, Trace, Transpose, Unvec,
+                 Var, Vec, Zero, is_scalar, product, substitute, walk)
 from .printers import reads_alone
 from .simplify import factor, fold_definitions, simplify
 
@@ -86,8 +86,12 @@ def differential_lines(e: Expr, wrt: Var | tuple, definitions: dict) -> list[Lin
                 mapping[n] = inwards(linearize_rule(n.arg)[1](n.arg, d))
         return substitute(expr, mapping) if mapping else expr
 
-    line = _tidy(inwards(D(e))) if dep(e) else Zero(*e.shape)
-    lines = [Line(line)]
+    raw = inwards(D(e)) if dep(e) else Zero(*e.shape)
+    line = _tidy(raw)
+    # what the simplification recognized in the expression itself is a line of its own:
+    # d(‖xᵀx‖₂) = d(xᵀx) [‖xᵀx‖₂ = |xᵀx| = xᵀx]
+    first = _recognized(raw, line)
+    lines = [Line(raw), Line(line, tuple(first))] if first else [Line(line)]
     while True:
         mapping, laws = {}, []
         for n in walk(line):
@@ -125,6 +129,12 @@ def _recognized(raw: Expr, line: Expr) -> list:
     for y in dict.fromkeys(n for n in walk(raw) if isinstance(n, Var) and
                            n.structure == "onehot" and n not in walk(line)):
         laws.append(Law((MatMul(y, Ones(y.cols, 1)), Ones(y.rows, 1))))   # each row sums to 1
+    for n in dict.fromkeys(walk(raw)):
+        if isinstance(n, Norm) and is_scalar(n.arg) and n not in walk(line):
+            # every norm of a 1×1 s is |s|, and |s| = s where s ≥ 0
+            value = simplify(n)
+            laws.append(Law((n, Func("abs", n.arg)) + ((value,) if value != Func("abs", n.arg)
+                                                      else ())))
     for n in walk(raw):
         factors = _hadamard_factors(n) if isinstance(n, Hadamard) else []
         if any(HadPow(f, -1) in factors for f in factors):

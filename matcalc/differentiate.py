@@ -505,7 +505,9 @@ def gradient(f: Expr, wrt: Var, definitions: dict) -> Gradient:
                 _note(result, FUNC_NOTE[node.name])
             if isinstance(node, Spectral):
                 _note(result, SPECTRAL_NOTE[node.kind])
-            if isinstance(node, Norm) and node.kind == "1":     # ‖X‖₁ = sum(|X|)
+            # ‖X‖₁ = sum(|X|); ‖s‖ = |s| of a 1×1 s that may be negative
+            if isinstance(node, Norm) and (node.kind == "1" or is_scalar(node.arg) and
+                                           simplify(node) != node.arg):
                 _note(result, FUNC_NOTE["abs"])
             if isinstance(node, UserFunc):
                 kinked = sorted({n.name for n in walk(node.body)

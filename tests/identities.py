@@ -83,6 +83,10 @@ ROWS = [
     Row("‖x‖₂²", "x", "2x", "Cookbook (131)"),
     Row("‖x‖₂", "x", "x/‖x‖₂", "Cookbook (129)"),
     Row("‖xᵀx‖₂", "x", "2x", "‖s‖₂ = |s| = s for the 1×1 s = xᵀx ≥ 0; Cookbook (131)"),
+    Row("‖xᵀAx‖₂", "x", "sign(xᵀAx)(A + Aᵀ)x",
+        "‖s‖₂ = |s| for the 1×1 s = xᵀAx, |s|′ = sign(s) a.e.; Cookbook (81)"),
+    Row("‖λ‖ + ‖2λ‖ + |−3λ|", "λ", "6sign(λ)", "‖s‖ = |s| of a scalar; |cs| = |c| |s|",
+        {"λ": "scalar"}),
     Row("‖X‖_F²", "X", "2X", "Cookbook (145)"),
     Row("‖X‖_F", "X", "X/‖X‖_F", "d‖X‖ = d(X : X)^½ = (X/‖X‖) : dX"),
     Row("‖X − A‖_F²", "X", "2(X − A)", "Cookbook (145) shifted"),
@@ -93,6 +97,7 @@ ROWS = [
     Row("λ‖w‖₂²", "λ", "‖w‖₂²", "derivative in a scalar"),
     Row("‖x‖₁", "x", "sign(x)", "a.e.; Cookbook (not listed) d|x| = sign(x)dx"),
     Row("sum(abs(X))", "X", "sign(X)", "a.e.; entrywise |x|′ = sign(x)"),
+    Row("sum(abs(−2X))", "X", "2sign(X)", "a.e.; |cx| = |c| |x|, so the gradient is |c| sign(x)"),
     # --- Frobenius products and sums ------------------------------------------------------------
     Row("A : X", "X", "A", "Cookbook (100) in Frobenius form, tr(AᵀX) = A : X"),
     Row("⟨A, XB⟩", "X", "ABᵀ", "A : XB = ABᵀ : X"),

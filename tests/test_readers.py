@@ -65,3 +65,13 @@ def test_no_fraction_under_a_superscript():
     latex = result.steps_latex + result.latex
     assert r"\left( \frac{\partial \ell}{\partial W} \right)^{\top} X" in latex
     assert not re.search(r"\\frac\{[^{}]*\}\{[^{}]*\}\^", latex)
+
+
+def test_the_norm_of_a_scalar_is_a_step():
+    """Issue 13: --steps on ‖xᵀx‖₂ began df = d(xᵀx), the norm gone without a word; it is
+    |xᵀx| = xᵀx, and of xᵀAx, which may be negative, |xᵀAx|, whose derivative is sign(·)."""
+    lines = derive("‖xᵀx‖₂", "x").steps.splitlines()
+    assert lines[:2] == ["df = d(‖xᵀx‖₂)", "   = d(xᵀx)      [‖xᵀx‖₂ = abs(xᵀx) = xᵀx]"]
+    result = derive("‖xᵀAx‖₂", "x")
+    assert "   = d(abs(xᵀAx))      [‖xᵀAx‖₂ = abs(xᵀAx)]" in result.steps.splitlines()
+    assert "|x|′ = sign(x) holds almost everywhere (not at 0)" in result.caveats

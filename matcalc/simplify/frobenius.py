@@ -10,6 +10,7 @@ from ..ir import (
     Broadcast,
     Expr,
     Frob,
+    Func,
     Identity,
     MatMul,
     Norm,
@@ -21,7 +22,6 @@ from ..ir import (
     is_scalar,
     unbroadcast,
 )
-from .engine import simplify
 from .terms import is_ones, is_ones_row, is_zero, scalars_out
 
 
@@ -60,21 +60,5 @@ def frob_rules(e: Frob) -> Expr:
 
 
 def norm_rules(e: Norm) -> Expr:
-    """‖s‖ = |s| of a 1×1 s is s itself where s ≥ 0: ‖xᵀx‖₂ = xᵀx."""
-    return e.arg if is_scalar(e.arg) and _nonnegative(e.arg) else e
-
-
-def _nonnegative(s: Expr) -> bool:
-    """Is the scalar s ≥ 0 for every value of its names: a Gram form aᵀa, a norm, an even
-    power, or a positive multiple or product of these?"""
-    if isinstance(s, Num):
-        return s.value >= 0
-    if isinstance(s, Norm):
-        return True
-    if isinstance(s, Power):
-        return s.exp.denominator == 1 and s.exp.numerator % 2 == 0
-    if isinstance(s, MatMul):
-        if len(s.args) == 2 and s.args[0] == simplify(Transpose(s.args[1])):
-            return True
-        return all(is_scalar(f) and _nonnegative(f) for f in s.args)
-    return False
+    """Every norm of a 1×1 s is its absolute value: ‖s‖ = |s| (= s where s ≥ 0, ‖xᵀx‖₂ = xᵀx)."""
+    return Func("abs", e.arg) if is_scalar(e.arg) else e

@@ -17,6 +17,7 @@ from ..ir import (
     LogSumExp,
     MatFunc,
     MatMul,
+    Norm,
     Num,
     Power,
     Softmax,
@@ -25,15 +26,40 @@ from ..ir import (
     is_scalar,
     product,
 )
-from .terms import ONE, is_orthogonal, is_zero, scalars_out
+from .engine import simplify
+from .terms import ONE, coeff_and_rest, is_orthogonal, is_zero, scalars_out
 
 
 def func_rules(e: Expr) -> Expr:
-    """An entrywise function of a broadcast is the broadcast of its value: f(s𝟏𝟏ᵀ) = f(s)𝟏𝟏ᵀ."""
+    """An entrywise function of a broadcast is the broadcast of its value: f(s𝟏𝟏ᵀ) = f(s)𝟏𝟏ᵀ;
+    |s| = s where the scalar s ≥ 0; a number leaves |·| and sign(·)."""
     a = e.arg
     if isinstance(a, Broadcast):
         return Broadcast(e.with_args([a.arg]), *e.shape)
+    if isinstance(e, Func) and e.name in ("abs", "sign"):
+        if e.name == "abs" and is_scalar(a) and _nonnegative(a):
+            return a
+        c, rest = coeff_and_rest(a)             # |cA| = |c| |A|, sign(cA) = sign(c) sign(A)
+        if c not in (0, 1):
+            scale = abs(c) if e.name == "abs" else (1 if c > 0 else -1)
+            return MatMul(Num(scale), Func(e.name, rest))
     return e
+
+
+def _nonnegative(s: Expr) -> bool:
+    """Is the scalar s ≥ 0 for every value of its names: a Gram form aᵀa, a norm, an even
+    power, or a positive multiple or product of these?"""
+    if isinstance(s, Num):
+        return s.value >= 0
+    if isinstance(s, Norm):
+        return True
+    if isinstance(s, Power):
+        return s.exp.denominator == 1 and s.exp.numerator % 2 == 0
+    if isinstance(s, MatMul):
+        if len(s.args) == 2 and s.args[0] == simplify(Transpose(s.args[1])):
+            return True
+        return all(is_scalar(f) and _nonnegative(f) for f in s.args)
+    return False
 
 
 def matfunc_rules(e: MatFunc) -> Expr:

@@ -8,7 +8,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from ..errors import MatcalcError
-from ..ir import Expr, Identity, MatMul, Num, Power, Size, Transpose, is_scalar
+from ..ir import Expr, Func, Identity, MatMul, Num, Power, Size, Transpose, is_scalar
 from .engine import simplify
 from .terms import ONE, is_orthogonal
 
@@ -53,6 +53,13 @@ def merge_scalar_powers(scalars: list) -> list:
     for s in scalars:
         base, k = (s.arg, s.exp) if isinstance(s, Power) else (s, Fraction(1))
         exps[base] = exps.get(base, Fraction(0)) + k
+    for base in [b for b in exps if isinstance(b, Func) and b.name == "abs"]:
+        # s/|s| = |s|/s = sign(s) (s ≠ 0): a power of s and one of |s| of opposite signs
+        s, k = base.arg, exps[base]
+        if abs(k) == 1 and exps.get(s, 0) * k < 0 and exps[s].denominator == 1:
+            exps[s] += k
+            del exps[base]
+            exps[Func("sign", s)] = Fraction(1)
     out = []
     for base, k in exps.items():
         if k == 0:
