@@ -6,6 +6,7 @@ through ``self._print(node, precedence)``; the shared PRECEDENCE table decides p
 
 from __future__ import annotations
 
+import functools
 import re
 from fractions import Fraction
 from typing import ClassVar
@@ -154,9 +155,11 @@ class Printer:
     """Shared logic; subclasses fill in the symbols of their language. ``explicit=True``
     parenthesizes every compound operand (how ``--show`` displays the reading)."""
 
-    def __init__(self, explicit: bool = False, colon: bool = False):
+    def __init__(self, explicit: bool = False, colon: bool = False, sizes=None):
         self.explicit = explicit
         self.colon = colon          # A : B for a Frobenius product (derivations), not ⟨A, B⟩
+        self.sizes = sizes          # the sizes of I and 𝟏 to write (None: written_sizes decides)
+        self.sized = frozenset()
 
     def doprint(self, e: Expr) -> str:
         if isinstance(e, Zero):
@@ -170,11 +173,13 @@ class Printer:
         memo = self.__dict__.get("_memo")
         if memo is None:
             self._memo = {}
+            self.sized = written_sizes(e) if self.sizes is None else self.sizes
             try:
                 return self._print(e, context)
             finally:
                 del self._memo
-        key = (e, context, self.explicit, self.colon, getattr(self, "names_apart", False))
+        key = (e, context, self.explicit, self.colon, getattr(self, "names_apart", False),
+               self.sized)
         if key not in memo:
             text = getattr(self, "_print_" + type(e).__name__)(e)
             prec = self.precedence(e)
@@ -450,14 +455,26 @@ class TextPrinter(Printer):
         return e.name
 
     def _print_Identity(self, e) -> str:
-        return "1" if e.shape == SCALAR else "I"
+        return "1" if e.shape == SCALAR else self.sized_constant("I", "I", e.rows)
 
     def _print_Ones(self, e) -> str:
         if e.shape == SCALAR:
             return "1"
+        column = self.sized_constant("1", "𝟏", e.rows)
+        row = self.sized_constant("1", "𝟏", e.cols) + "ᵀ"
         if e.cols == 1:
-            return "𝟏"
-        return "𝟏ᵀ" if e.rows == 1 else "𝟏𝟏ᵀ"
+            return column
+        return row if e.rows == 1 else column + row
+
+    def sized_constant(self, key: str, symbol: str, d) -> str:
+        """I or 𝟏, with its size written under it where the line does not tell it: Iₙ as
+        I_n, I₃, I_{k·n}."""
+        if (key, d) not in self.sized:
+            return symbol
+        if isinstance(d, int):
+            return symbol + str(d).translate(str.maketrans("0123456789", SUBSCRIPT_DIGITS))
+        text = self.dim(d)
+        return f"{symbol}_{text}" if len(text) == 1 else f"{symbol}_{{{text}}}"
 
     def _print_Transpose(self, e: Transpose) -> str:
         a = e.arg
@@ -636,7 +653,9 @@ class AsciiPrinter(TextPrinter):
         return base + sub + (f"_{accent}" if accent else "") + "_prime" * e.name.count("′")
 
     def _print_Identity(self, e) -> str:
-        return "1" if e.shape == SCALAR else "eye"
+        if e.shape == SCALAR:
+            return "1"
+        return f"eye({self.dim(e.rows)})" if ("I", e.rows) in self.sized else "eye"
 
     def dim(self, d) -> str:
         return str(d).replace("·", "*")
@@ -644,12 +663,18 @@ class AsciiPrinter(TextPrinter):
     def _print_Ones(self, e) -> str:
         if e.shape == SCALAR:
             return "1"
+        if self._sized_ones(e):
+            return f"ones({self.dim(e.rows)}, {self.dim(e.cols)})"      # as in MATLAB
         if e.cols == 1:
             return "vector(1)"
         return "vector(1)'" if e.rows == 1 else "matrix(1)"
 
+    def _sized_ones(self, e) -> bool:
+        return ("1", e.rows) in self.sized or ("1", e.cols) in self.sized
+
     def _precedence_Ones(self, e) -> int:
-        return PREC_POSTFIX if e.rows == 1 and e.cols != 1 else PREC_ATOM
+        return PREC_POSTFIX if e.rows == 1 and e.cols != 1 and not self._sized_ones(e) \
+            else PREC_ATOM
 
     def _print_Kron(self, e) -> str:
         return f"kron({self._print(e.args[0])}, {self._print(e.args[1])})"
@@ -798,7 +823,7 @@ class LatexPrinter(Printer):
         return super().index_base(e)
 
     def _print_Identity(self, e) -> str:
-        return "1" if e.shape == SCALAR else "I"
+        return "1" if e.shape == SCALAR else self.sized_constant("I", "I", e.rows)
 
     def dim(self, d) -> str:
         return str(d).replace("·", r" \cdot ")
@@ -806,9 +831,15 @@ class LatexPrinter(Printer):
     def _print_Ones(self, e) -> str:
         if e.shape == SCALAR:
             return "1"
+        column = self.sized_constant("1", r"\mathbf{1}", e.rows)
+        row = self.sized_constant("1", r"\mathbf{1}", e.cols) + r"^{\top}"
         if e.cols == 1:
-            return r"\mathbf{1}"
-        return r"\mathbf{1}^{\top}" if e.rows == 1 else r"\mathbf{1}\mathbf{1}^{\top}"
+            return column
+        return row if e.rows == 1 else f"{column} {row}"
+
+    def sized_constant(self, key: str, symbol: str, d) -> str:
+        r"""I or \mathbf{1}, with its size where the line does not tell it: I_{n}."""
+        return f"{symbol}_{{{self.dim(d)}}}" if (key, d) in self.sized else symbol
 
     def _print_Transpose(self, e: Transpose) -> str:
         a = e.arg
@@ -944,13 +975,51 @@ def to_text(e: Expr) -> str:
 
 
 def reads_alone(e: Expr) -> bool:
-    """Does e, printed on a line of its own, tell the size of each I and 𝟏 in it? (Diag(vec(I))
-    or mean(I, 1) do not: their size is known only where they are used.) The reader decides,
-    with e's names (and its differentials, as names) declared at their shapes."""
+    """Does e, printed on a line of its own, tell the size of each I and 𝟏 in it without
+    writing it? (Diag(vec(I)) or mean(I, 1) do not: their size is known only where they are
+    used.)"""
+    return _reads_back(e, frozenset(), _constant_keys(e), beside=False)
+
+
+@functools.lru_cache(maxsize=4096)
+def written_sizes(e: Expr) -> frozenset:
+    """The sizes of I and 𝟏 that e, printed as a line whose left side states its shape (∂f/∂X,
+    dF, H), writes (I_n, 𝟏_n): those the reader cannot take from the rest of the line. The
+    reader decides: with all written, each is left out in turn and stays out if the line still
+    reads back so."""
+    keys = _constant_keys(e)
+    if not keys or _reads_back(e, frozenset(), keys, beside=True):
+        return frozenset()
+    sized = set(keys)
+    for key in sorted(keys, key=str):
+        if _reads_back(e, frozenset(sized - {key}), keys, beside=True):
+            sized.discard(key)
+    return frozenset(sized)
+
+
+def _constant_keys(e: Expr) -> frozenset:
+    """("I", n) for each n×n identity e prints, ("1", n) for each ones vector of length n
+    (a broadcast and a zero matrix print theirs: s𝟏𝟏ᵀ, 0𝟏𝟏ᵀ); a zero result prints 0."""
+    if isinstance(e, Zero):
+        return frozenset()
+    keys = set()
+    for n in walk(e):
+        if isinstance(n, Identity):
+            keys.add(("I", n.rows))
+        elif isinstance(n, (Ones, Broadcast, Zero)):
+            keys.update(("1", d) for d in n.shape)
+    return frozenset(k for k in keys if k[1] != 1)
+
+
+def _reads_back(e: Expr, sized: frozenset, keys: frozenset, beside: bool) -> bool:
+    """Does e, printed with the sizes ``sized`` written, read back at its shape with each I
+    and 𝟏 at a size it has (not 𝟏_k ⊗ I_m for 𝟏_m ⊗ I_k)? The reader decides, with e's names
+    (and its differentials, as names) declared at their shapes, and (``beside``) the line's
+    shape known: read as Ψ + (e) for a Ψ of e's shape."""
     if not any(isinstance(n, (Identity, Ones, Broadcast, Zero)) for n in walk(e)):
         return True
     differentials = list(dict.fromkeys(n for n in walk(e) if isinstance(n, D)))
-    if not all(reads_alone(n.arg) for n in differentials):
+    if not all(_reads_back(n.arg, sized, keys, False) for n in differentials):
         return False                                    # d(…) prints what it holds
     # differentials and adjoints ∂L/∂Y read as names of their shapes
     held = differentials + list(dict.fromkeys(n for n in walk(e) if isinstance(n, Var) and
@@ -959,14 +1028,20 @@ def reads_alone(e: Expr) -> bool:
                        for i, n in enumerate(held)})
     names = {n.name: shape_spec(n) for n in walk(e) if isinstance(n, Var)}
     functions = {n.name: n for n in walk(e) if isinstance(n, UserFunc)}
-    printer = TextPrinter(colon=True)
+    printer = TextPrinter(colon=True, sizes=sized)
     program = [f"{printer.doprint(UserFunc(f.name, f.param.name, f.body, f.param))} := "
                f"{printer.doprint(f.body)}" for f in functions.values()]
+    line = printer.doprint(e)
+    if beside:
+        known = next(c for c in "ΨΩΦΘΓ" if c not in names)
+        names[known] = shape_spec(Var(known, e.shape))
+        line = f"{known} + ({line})"
     try:
-        parse("; ".join(program + [printer.doprint(e)]), names)
+        result = parse("; ".join(program + [line]), names).result
     except MatcalcError:
         return False
-    return True
+    return (isinstance(e, Zero) or result.shape == e.shape) and \
+        _constant_keys(result) <= keys | _constant_keys(e)
 
 
 def shape_spec(v: Var) -> str:

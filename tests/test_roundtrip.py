@@ -269,6 +269,23 @@ READINGS = [
     (r"K_{k \cdot n,2} \operatorname{vec}\left(X\right)", {},
      "MatMul(Commutation('k·n', 2), Vec(Var('X', ('k·n', 2))))"),
     ("w ∈ ℝ^{k·n}; K_{k,n}w", {}, "MatMul(Commutation('k', 'n'), Var('w', ('k·n', 1)))"),
+    # sized I and 𝟏 in the three dialects: I_n, I₃, 𝟏_{k·n}; ASCII eye(n), ones(m, n)
+    ("tr(I_{k·n}) + 𝟏_nᵀ𝟏_n", {},
+     "Add(Trace(Identity('k·n')), MatMul(Transpose(Ones('n', 1)), Ones('n', 1)))"),
+    ("I₃ + I_3 + I_{3} + 𝟏₃𝟏_3ᵀ", {},
+     "Add(Identity(3), Identity(3), Identity(3), MatMul(Ones(3, 1), Transpose(Ones(3, 1))))"),
+    (r"\operatorname{tr}(I_{n}) + \mathbf{1}_{k \cdot n}^{\top} \mathbf{1}_{k \cdot n}", {},
+     "Add(Trace(Identity('n')), MatMul(Transpose(Ones('k·n', 1)), Ones('k·n', 1)))"),
+    ("eye(k*n) + ones(k*n, 1)*ones(1, k*n) + ones(k*n)", {},
+     "Add(Identity('k·n'), MatMul(Ones('k·n', 1), Ones(1, 'k·n')), Ones('k·n', 'k·n'))"),
+    # a declared name wins: I₃ and (ASCII, where _n is a written subscript) I_n are matrices
+    ("I₃ ∈ ℝ^{n×n}; tr(I₃)", {}, "Trace(Var('I₃', ('n', 'n')))"),
+    ("tr(I3)", {"I3": "n x n"}, "Trace(Var('I₃', ('n', 'n')))"),
+    (r"I_{3} \in \mathbb{R}^{n \times n} \\ \operatorname{tr}(I_{3})", {},
+     "Trace(Var('I₃', ('n', 'n')))"),
+    ("tr(I_n*X)", {"X": "n x n"}, "Trace(MatMul(Var('I_n', ('n', 'n')), Var('X', ('n', 'n'))))"),
+    ("X*ones(x)", {"X": "n x n", "x": "scalar"},
+     "MatMul(Var('X', ('n', 'n')), Ones('n', 1), Var('x', (1, 1)))"),
     # (A ⊗ B)vec X = vec(BXAᵀ): X is (B's columns)×(A's columns)
     ("wᵀ(A ⊗ B)vec(X)", {},
      ("MatMul(Transpose(Var('w', ('k·n', 1))), Kron(Var('A', ('n', 'm')), Var('B', ('k', 'p'))), "
@@ -290,11 +307,49 @@ def test_sizes_nothing_tells_are_errors(text):
 
 def test_zero_matrix_in_a_call_is_not_the_number_0():
     """logsumexp(y − y) = log n folds to logsumexp of the zero vector: printed logsumexp(0) it
-    read back as logsumexp of the number 0 = 0; written 0𝟏 the reader asks for its length."""
-    (d,) = _derived("logsumexp(y − y)/(1 + λ²)", "λ").derivatives
-    for printer in PRINTERS.values():
-        with pytest.raises(MatcalcError, match="cannot be inferred"):
-            parse(printer.doprint(d.expr), {"y": "3", "λ": "scalar"})
+    read back as logsumexp of the number 0 = 0, printed logsumexp(0𝟏) it had no length; its
+    length is written, logsumexp(0𝟏ₙ), since nothing else on the line tells it."""
+    r = _derived("logsumexp(y − y)/(1 + λ²)", "λ")
+    (d,) = r.derivatives
+    reader = Reader(r.program)
+    for style, printer in PRINTERS.items():
+        text = printer.doprint(d.expr)
+        assert same_value(reader.value(d.expr), reader.read(text, style, like=d.expr)), text
+
+
+# Lines whose I and 𝟏 have a size only the context knew (a derivation's line, a Kronecker
+# product of constants): each must read back with its value, the sizes written where needed.
+UNSIZED = [
+    # steps: a broadcast scalar whose length only the input knew (3γ𝟏ᵀ : (γ dβ + β dγ)𝟏ᵀ)
+    ("w ∈ ℝ^k; z ∈ ℝ^m; γ ∈ ℝ; 𝟏ᵀ(z @ (wᵀ + γ))𝟏", "γ", "auto"),
+    ("v₁ ∈ ℝ^4; γ ∈ ℝ; sum(v₁ + γ)", "γ", "auto"),
+    ("t₁ ∈ ℝ^n; τ ∈ ℝ; 𝟏ᵀ(t₁ − τ ∘ ½)", "τ", "auto"),
+    ("τ, φ ∈ ℝ; y ∈ ℝ^p; 𝟏ᵀ(y + τ) ∘ (τ ∘ τ)φ", "τ", "auto"),
+    # Kronecker products of constants: k·m = m·k, which factor is which only the sizes tell
+    ("G ∈ ℝ^{k×m}; sum(var(G, 2))", "G", "hessian"),
+    ("G ∈ ℝ^{k×m}; sum(var(G, 1))", "G", "hessian"),
+    ("B ∈ ℝ^{4×5}; logsoftmax(B)", "B", "jacobian"),
+    ("X ∈ ℝ^{3×4}; logsumexp(softmax(X, 2), 1)", "X", "jacobian"),
+]
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("text, wrt, kind", UNSIZED, ids=[t for t, _, _ in UNSIZED])
+def test_sizes_only_the_context_knew_are_written(text, wrt, kind, style):
+    _check_result(_derived(text, wrt, kind), style)
+
+
+@pytest.mark.parametrize("text, wrt, kind", UNSIZED, ids=[t for t, _, _ in UNSIZED])
+def test_steps_with_sizes_only_the_context_knew_read_back(text, wrt, kind):
+    _check_steps(text, wrt, kind)
+
+
+def test_var_of_columns_hessian_sizes_its_kronecker_factor():
+    """H of sum(var(G, 2)) for a k×m G is 2(I − (𝟏ₘ𝟏ₘᵀ ⊗ Iₖ)/m)/m: printed with unsized
+    (𝟏𝟏ᵀ ⊗ I) it read back as 𝟏ₖ𝟏ₖᵀ ⊗ Iₘ (relative error 1); Iₖ is written."""
+    (d,) = _derived("G ∈ ℝ^{k×m}; sum(var(G, 2))", "G", "hessian").derivatives
+    assert "".join(to_text(d.expr).split()) == "2(I/m−(𝟏𝟏ᵀ⊗I_k)/m²)"
+    assert "kron(matrix(1), eye(k))" in to_ascii(d.expr)
 
 
 def test_a_scalar_zero_in_the_steps_prints():

@@ -469,6 +469,12 @@ class _Elaborator:
         (tok,) = args
         if tok.value.startswith("K_"):
             return self.commutation(tok.value[3:-1], span)
+        if tok.value.startswith("I_"):                  # I_n: the n×n identity
+            (n,) = self.written_sizes(tok.value[3:-1], 1, span)
+            return self.node("Identity", (), (_DimRef(n),), (n, n), span)
+        if tok.value.startswith("1_"):                  # 𝟏_n, ones(m, n): ones of that size
+            r, c = self.written_sizes(tok.value[3:-1], 2, span)
+            return self.node("Ones", (), (_DimRef(r), _DimRef(c)), (r, c), span)
         if tok.value == "I":
             d = self.dims.new()
             self.inferred.append((d, "I", span))
@@ -476,18 +482,27 @@ class _Elaborator:
         return self.ones(span)
 
     def commutation(self, content, span):
-        """K_{m,n} (mn×mn); each size a number, a name or their product (k·n, k*n, k \\cdot n)."""
-        parts = [re.split(r"\s*(?:·|\*|\\cdot)\s*", p.strip()) for p in content.split(",")]
-        if len(parts) != 2 or not all(_DIM_RE.fullmatch(f) and f.strip("0")
-                                      for p in parts for f in p):
-            self.error(f"cannot read the commutation matrix K_{{{content}}}", [span],
-                       "write K_{m,n}: K_{m,n} vec(A) = vec(Aᵀ) for an m×n A")
-        for p in parts:
-            self.user_symbols.update(f for f in p if not f.isdigit())
-        m, n = (self.size("·".join(p)) for p in parts)
+        """K_{m,n} (mn×mn)."""
+        m, n = self.written_sizes(content, 2, span)
         # from vec(A) to vec(Aᵀ), lengths in the Kronecker order of vec (columns·rows)
         shape = (self.dims.product(m, n), self.dims.product(n, m))
         return self.node("Commutation", (), (_DimRef(m), _DimRef(n)), shape, span)
+
+    def written_sizes(self, content, count, span) -> list:
+        """The ``count`` sizes written, separated by commas, under K_{m,n}, I_n, 𝟏_n or in
+        eye(n), ones(m, n); each a number, a name or their product (k·n, k*n, k \\cdot n)."""
+        parts = [re.split(r"\s*(?:·|\*|\\cdot)\s*", p.strip()) for p in content.split(",")]
+        if len(parts) != count or not all(_DIM_RE.fullmatch(f) and f.strip("0")
+                                          for p in parts for f in p):
+            what = self.src(span)
+            self.error(f"cannot read the size in {what}", [span],
+                       "write K_{m,n} (K_{m,n} vec(A) = vec(Aᵀ) for an m×n A)"
+                       if what.startswith("K") else
+                       "write I_n, 𝟏_n, I_{k·n} (ASCII eye(n), ones(n, 1)): a number, a "
+                       "symbol or a product of them")
+        for p in parts:
+            self.user_symbols.update(f for f in p if not f.isdigit())
+        return [self.size("·".join(p)) for p in parts]
 
     def size(self, d):
         """The dimension of a written size: a number, a symbol (n) or a product of them (k·n)."""

@@ -81,6 +81,9 @@ _LATEX_COMMAND_RE = re.compile(r"\\([A-Za-z]+\*?|.)", re.DOTALL)
 _LATEX_SPACING_RE = re.compile(r"\\([A-Za-z]+|[,;!: ])")
 _FRAC_DIGITS_RE = re.compile(r"([0-9])\s*([0-9])")
 _WRAPPED_RE = re.compile(r"\\[A-Za-z]+|[A-Za-z0-9]")
+# The sizes of eye(n), ones(m, n): each a number, a symbol or a product of them (k*n).
+_SIZE = r"(?:[0-9]+|[A-Za-z][A-Za-z0-9_]*)(?:\s*[*·]\s*(?:[0-9]+|[A-Za-z][A-Za-z0-9_]*))*"
+_SIZES_RE = re.compile(r"\s*\(\s*(" + _SIZE + r")\s*(?:,\s*(" + _SIZE + r")\s*)?\)")
 _ASCII_WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_(?:[0-9]+|[A-Za-z]+))*")
 _RUN_RE = re.compile("[" + _LETTER + "][" + _LETTER + _MARKS + "0-9]*")
 _SUBSCRIPT_RE = re.compile(
@@ -636,6 +639,9 @@ class _Lexer:
             while end < self.end and t[end] in SUBSCRIPT_DIGITS:
                 end += 1
             content = "".join(str(SUBSCRIPT_DIGITS.index(ch)) for ch in t[start:end])
+        if prev is not None and prev.type == "CONSTANT" and prev.value in ("I", "1") and \
+                prev.end_pos == start:
+            return self._sized_constant(prev, content, end)
         if prev is None or prev.type != "NAME" or prev.end_pos != start:
             self.error("a subscript must follow a name (W₁, W_1) or a norm (‖X‖_F)",
                        [(start, end)])
@@ -670,6 +676,17 @@ class _Lexer:
         del self.tokens[first:]
         self._name(name, begin, end)
         self.pos = end
+
+    def _sized_constant(self, prev, content, end):
+        """I_n, I₃, 𝟏_n, 𝟏_{k·n}: the identity or the ones vector of the size written under
+        it; I₃ is the name I₃ only when that is declared or defined."""
+        self.tokens.pop()
+        self.pos = end
+        if prev.value == "I" and re.fullmatch("[0-9]+", content) and \
+                "I" + _subscript(content) in self.names:
+            return self._name("I" + _subscript(content), prev.start_pos, end)
+        size = content if prev.value == "I" else content + ",1"
+        return self._emit("CONSTANT", f"{prev.value}_{{{size}}}", prev.start_pos, end)
 
     def _prime(self, start, end=None, count=None):
         r"""A prime of the name before: x′, x″, x^{\prime} (from start to end)."""
@@ -734,6 +751,17 @@ class _Lexer:
             return self._emit("FUNC_CALL" if call else "FUNC_BARE", FUNCTION_SPELLINGS[run],
                               start, end)
         if run in CONSTANT_SPELLINGS:
+            sizes = _SIZES_RE.match(self.text, end, self.end)
+            if sizes and (run == "ones" or sizes.group(2) is None) and not any(
+                    canonical_name(f) in self.names
+                    for f in re.split(r"[\s,*·]+", sizes.group(1) + "," + (sizes.group(2) or ""))
+                    if f and not f.isdigit()):
+                # eye(n), ones(m, n) as in MATLAB: the n×n identity, the m×n ones (ones(n, 1)
+                # the vector, ones(n) n×n); a declared name in the parentheses is an operand
+                self.pos = sizes.end()
+                rows, cols = sizes.group(1), sizes.group(2) or sizes.group(1)
+                value = f"I_{{{rows}}}" if run == "eye" else f"1_{{{rows},{cols}}}"
+                return self._emit("CONSTANT", value, start, sizes.end())
             return self._emit("CONSTANT", CONSTANT_SPELLINGS[run], start, end)
         letters, _, suffix = run.partition("_")
         letters = letters.rstrip("0123456789")
@@ -784,6 +812,10 @@ class _Lexer:
             return self._emit("FUNC_CALL", "fn:" + name, start, end)
         if name == "I" and not declared:
             return self._emit("CONSTANT", "I", start, end)
+        if re.fullmatch("I[₀-₉]+", name) and not declared:
+            # I₃ = I3 = I_3: the 3×3 identity, as I_n is the n×n one
+            digits = "".join(str(SUBSCRIPT_DIGITS.index(c)) for c in name[1:])
+            return self._emit("CONSTANT", f"I_{{{digits}}}", start, end)
         if name in ("H", "σ") and self._peek_call(end):
             what = "the Heaviside step" if name == "H" else "the logistic sigmoid"
             if declared:
