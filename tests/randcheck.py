@@ -883,11 +883,19 @@ OPEN, CLOSE = "([{⟨", ")]}⟩"
 
 
 def depth_scan(text: str):
-    """(index, depth before the character) for each character; \\left( and \\right) count."""
+    """(index, depth before the character) for each character; \\left( and \\right) count,
+    so do \\langle and \\rangle."""
     depth = 0
     i = 0
     while i < len(text):
         ch = text[i]
+        if text.startswith(r"\langle", i) or text.startswith(r"\rangle", i):
+            opens = text[i + 1] == "l"
+            depth -= not opens
+            yield i, depth
+            depth += opens
+            i += 7
+            continue
         if text.startswith(r"\left", i) and i + 5 < len(text):
             yield i, depth
             depth += 1
