@@ -592,9 +592,11 @@ def _differential(e: Expr) -> bool:
 
 def _is_atom_text(text: str) -> bool:
     """A plain name, possibly transposed: 'X', 'W₁', 'X̂', 'Xᵀ' (d(Xᵀ) = (dX)ᵀ; d(X⁻¹) and
-    d(X²) are not (dX)⁻¹ and (dX)², so they keep their parentheses)."""
-    return all(c.isalpha() or c in "0123456789" + SUBSCRIPT_DIGITS + "ᵀ′" + "".join(ACCENTS)
-               for c in text)
+    d(X²) are not (dX)⁻¹ and (dX)², so they keep their parentheses; d(0) is not the name
+    d0 = d₀)."""
+    return text[:1].isalpha() and all(
+        c.isalpha() or c in "0123456789" + SUBSCRIPT_DIGITS + "ᵀ′" + "".join(ACCENTS)
+        for c in text)
 
 
 def _starts_with_word(e: Expr, printer) -> bool:

@@ -133,3 +133,12 @@ def test_factoring_a_sum_of_zero_terms_takes_out_no_number():
     r = derive(text, "value")
     assert r.check().ok
     assert r.steps and r.steps_ascii and r.steps_latex
+
+
+def test_differential_of_a_number_is_not_a_name():
+    """The derivation of float·(float − float) starts df = d(0): printed d0, it read back as
+    the name d₀ (as W1 is W₁)."""
+    r = derive("float: scalar; float*(float - float)", "float")
+    for text in (r.steps, r.steps_ascii):
+        assert text.splitlines()[0] == "df = d(0)", text
+    assert r"\mathrm{d}(0)" in r.steps_latex
