@@ -884,11 +884,20 @@ OPEN, CLOSE = "([{⟨", ")]}⟩"
 
 def depth_scan(text: str):
     """(index, depth before the character) for each character; \\left( and \\right) count,
-    so do \\langle and \\rangle."""
+    so do \\langle and \\rangle, and a norm's bars ‖, \\| (the closing one takes its subscript)."""
     depth = 0
     i = 0
     while i < len(text):
         ch = text[i]
+        bar = 1 if ch == "‖" else 2 if text.startswith(r"\|", i) and not text.endswith(
+            (r"\left", r"\right"), 0, i) else 0
+        if bar:
+            opens = text[i + bar:i + bar + 1] not in ("_", "₁", "₂")
+            depth -= not opens
+            yield i, depth
+            depth += opens
+            i += bar
+            continue
         if text.startswith(r"\langle", i) or text.startswith(r"\rangle", i):
             opens = text[i + 1] == "l"
             depth -= not opens
