@@ -1,6 +1,7 @@
 """The numerical check (``Result.check``, ``--check``): every form the user gets — the symbolic
 results and the generated NumPy code alike — against central differences of f along a few random
-directions V, as JAX's check_grads does:
+directions V (Richardson-extrapolated, the step halved while they converge), as JAX's
+check_grads does:
 
 - a gradient by ⟨∇f, V⟩ against the difference of f along V;
 - a Jacobian by J vec(V) against the difference of F along V, and its map form by

@@ -1,7 +1,8 @@
 """Random well-typed compositions of the whole input language (tests/randexpr.py), in all three
 dialects, each derivative checked against finite differences of the generator's own NumPy
-evaluation (tests/randcheck.py). The checks every seed passes run here (LANDED); the others
-(printed forms read back, the derivation, the LaTeX, Result.check()) run in the campaign.
+evaluation (tests/randcheck.py): the tree, the generated code, every printed form read back,
+the derivation (structured and printed), the index form (structured and printed), the LaTeX
+(compiled with pdflatex) and Result.check().
 
 Seeded and deterministic. More cases:
     MATCALC_RANDOM_CASES=10000 python -m pytest tests/test_random_compositions.py
@@ -20,9 +21,9 @@ import randexpr as rx
 
 CASES = int(os.environ.get("MATCALC_RANDOM_CASES", "300"))
 
-# The checks every seed passes (of randcheck.CHECKS; the others wait for fixes, see
-# `python tests/randcheck.py --help`).
-LANDED = ("tree", "code", "index")
+# The checks every seed passes: all of randcheck.CHECKS (`python tests/randcheck.py --help`).
+LANDED = ("input", "tree", "code", "printed", "steps", "printed steps", "index",
+          "printed index", "latex", "self-check")
 
 
 @functools.cache
