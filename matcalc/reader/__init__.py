@@ -3,10 +3,11 @@ shape-checked expression trees (matcalc/ir.py).
 
 The pipeline, one stage per module of this package:
 
-1. **lexing** (lexer.py, with the spellings of vocabulary.py) — the context work a grammar
-   cannot do: detect the dialect, split statements, read declarations, split letter runs into
-   names, decide whether a bar opens or closes, normalise LaTeX commands and read superscripts.
-   It yields Lark tokens with their character spans.
+1. **lexing** (statements.py, lexer.py, with the spellings of vocabulary.py) — the context
+   work a grammar cannot do: split the statements and read the declarations (statements.py),
+   then detect the dialect, split letter runs into names, decide whether a bar opens or closes,
+   normalise LaTeX commands and read superscripts (lexer.py). It yields Lark tokens with their
+   character spans.
 2. **parsing** (grammar.py) — ``grammar/matcalc.lark`` (LALR(1)), the specification of the
    language.
 3. **elaboration** (elaborate.py) — a mapping from each grammar alias to the node it builds,
@@ -31,8 +32,9 @@ from ..errors import MatcalcError
 from . import readings
 from .elaborate import Program, _Elaborator
 from .grammar import _parser, _syntax_error
-from .lexer import _WS, _Lexer
+from .lexer import _Lexer
 from .limits import MAX_LENGTH
+from .statements import _WS
 from .vocabulary import (
     CONSTANT_SPELLINGS,
     FUNCTION_SPELLINGS,

@@ -1,19 +1,18 @@
-"""Lexing: the context work a grammar cannot do — detect the dialect, split statements, read
-declarations, split letter runs into names, decide whether a bar opens or closes, normalise
-LaTeX commands and read superscripts. It yields Lark tokens with their character spans."""
+"""Lexing: the context work a grammar cannot do — detect the dialect, split letter runs into
+names, decide whether a bar opens or closes, normalise LaTeX commands and read superscripts,
+after statements.py has cut the input and read its declarations. It yields Lark tokens with
+their character spans."""
 
 from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import MatcalcError
-from ..ir import SQUARE_STRUCTURES, Shape
 from .limits import _NUMBER_HINT, MAX_NESTING, _literal_fits
+from .statements import _WS, Statements
 from .vocabulary import (
-    _ASCII_ACCENT,
     _ENDS_OPERAND,
     _FUNCTION_DISPLAY,
     _FUNCTIONS_LONGEST_FIRST,
@@ -29,51 +28,20 @@ from .vocabulary import (
     _LETTER,
     _LONGEST_GREEK,
     _MARKS,
-    _PRIMES,
     _SUBSCRIPTED_FUNCTIONS,
     _SUPERSCRIPT_DIGITS,
     _VULGAR,
     CONSTANT_SPELLINGS,
     FUNCTION_SPELLINGS,
     GREEK,
-    STRUCTURE_WORDS,
-    STRUCTURES,
     SUBSCRIPT_DIGITS,
     _subscript,
     canonical_name,
     detect_dialect,
-    parse_shape_spec,
     spelled,
 )
 
 
-@dataclass
-class _Declaration:
-    names: list          # [(name, span)]
-    shape: Shape
-    structure: str
-    span: tuple
-
-
-_NAME_SPELLING = (r"(?:\\(?:mathbf|boldsymbol|bm|mathit|mathrm|mathcal|mathsf|vec|mathnormal|"
-                  r"hat|widehat|tilde|widetilde|bar|overline|dot)"
-                  r"\s*\{\s*\\?[A-Za-z]+\s*\}|\{\s*\\bf\s+[A-Za-z]+\s*\}|\\[A-Za-z]+|"
-                  r"[" + _LETTER + r"][" + _LETTER + _MARKS + r"0-9]*)"
-                  r"(?:\s*_\s*(?:\{\s*[0-9]+\s*\}|[0-9]+)|[₀-₉]+)?" + _ASCII_ACCENT + _PRIMES)
-_DEF_RE = re.compile(r"\s*(" + _NAME_SPELLING + r")\s*(:=|=)(?!=)")
-_FUNCTION_DEF_RE = re.compile(r"\s*(" + _NAME_SPELLING + r")\s*(?:\\left\s*)?\(\s*(" +
-                              _NAME_SPELLING + r")\s*(?:\\right\s*)?\)\s*(:=|=)(?!=)")
-_NAMES = r"(" + _NAME_SPELLING + r"(?:\s*,\s*" + _NAME_SPELLING + r")*)"
-_DECL_IN_RE = re.compile(r"\s*" + _NAMES + r"\s*(∈|\\in(?![A-Za-z]))\s*", re.DOTALL)
-_DECL_COLON_RE = re.compile(r"\s*" + _NAMES + r"\s*(:)(?!=)\s*", re.DOTALL)
-_SPACE_RE = re.compile(
-    r"(ℝ|𝕊|\\mathbb\s*\{\s*([RS])\s*\}|\\mathbb\s+([RS])|\\Bbb\s*\{\s*([RS])\s*\}|"
-    r"\\Bbb\s+([RS])|\\R(?![A-Za-z])|R|S)\s*"
-    r"(?:\^\s*(\{[^{}]*\}|\([^()]*\)|[A-Za-z0-9]+)|([ⁿᵐᵏᵖᵈᴺᴰˣ⁰¹²³⁴⁵⁶⁷⁸⁹]+))?"
-    r"\s*(\(?\s*(?:" + STRUCTURE_WORDS + r")\s*\)?)?\s*", re.DOTALL)
-_SUP_LETTERS = {"ⁿ": "n", "ᵐ": "m", "ᵏ": "k", "ᵖ": "p", "ᵈ": "d", "ᴺ": "N", "ᴰ": "D", "ˣ": "×",
-                "⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6",
-                "⁷": "7", "⁸": "8", "⁹": "9"}
 _NUMBER_RE = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 # The lexer's patterns, matched at a position of the text (never on a copy of its rest, which
 # would make lexing quadratic in the length of the input).
@@ -98,7 +66,6 @@ _NORM_SUBSCRIPT_RE = re.compile(
 _NOT_BLANK_RE = re.compile(r"\S")
 _LETTER_DIGITS_RE = re.compile("[" + _LETTER + "][0-9]*")
 _ACCENTED_RE = re.compile("([" + _LETTER + "][" + _MARKS + "]+[0-9]*)")
-_WS = " \t\r\n\u00a0\u2009\u200a\u202f\u2002\u2003\u2005\u2006$&"
 
 
 def _tok(type_: str, value, start: int, end: int):
@@ -114,33 +81,27 @@ class _Lexer:
         self.text = text
         self.dialect = detect_dialect(text)
         self.tokens = []
-        self.declarations: list[_Declaration] = []
-        self.defined: dict[str, tuple] = {}       # name → span of its definition's name
-        self.names: set[str] = set()              # declared or defined (for letter runs)
         self.notes: list = []
-        self.statements: list[tuple] = []
-        self.functions: dict[str, tuple] = {}     # user function → (parameter, body span)
-        for name in (shapes or {}):
-            canon = canonical_name(name) or name
-            self.names.add(canon)
+        statements = Statements(text, shapes)
+        self.statements = statements.read()
+        self.n_statements = len(self.statements)
+        # what the statements declare and define, read before any expression
+        self.declarations = statements.declarations
+        self.defined = statements.defined
+        self.names = statements.names
+        self.functions = statements.functions
 
     def error(self, message, spans=(), hint=""):
         raise MatcalcError(message, self.text, spans, hint)
 
     # --- statements ------------------------------------------------------------------------
     def run(self):
-        regions = self._split_statements()
-        self.n_statements = len(regions)
-        kinds = []
-        for i, (start, end) in enumerate(regions):
-            last = i == len(regions) - 1
-            kinds.append(self._classify(start, end, last))
         # the longest piece of a letter run that can spell a declared or defined name: its
         # length, and a Greek letter spelt out (λ₁ as lambda1); the end of a run, a function
         self.reach = max((len(n) + _LONGEST_GREEK - 1 for n in self.names), default=0)
-        for i, (kind, data) in enumerate(kinds):
+        for i, ((start, _), kind, data) in enumerate(self.statements):
             if i:
-                self.tokens.append(_tok("_SEP", ";", regions[i][0], regions[i][0]))
+                self.tokens.append(_tok("_SEP", ";", start, start))
             if kind == "declaration":
                 self._emit_declaration(data)
             elif kind == "function":
@@ -159,130 +120,6 @@ class _Lexer:
             else:
                 self._lex_expression(*data)
         return self.tokens
-
-    def _split_statements(self):
-        text, regions, depth, start = self.text, [], 0, 0
-        i, n = 0, len(text)
-        opens = []
-        while i < n:
-            c = text[i]
-            if c in "([{⟨":
-                depth += 1
-                opens.append(i)
-                if depth > MAX_NESTING:
-                    self.error(f"the expression is nested too deeply (more than {MAX_NESTING} "
-                               "brackets)", [(i, i + 1)],
-                               "simplify the expression or split it into definitions")
-            elif c in ")]}⟩" and depth:
-                depth -= 1
-                opens.pop()
-            elif depth == 0 and (c in ";\n" or text.startswith("\\\\", i)):
-                regions.append((start, i))
-                i += 2 if c == "\\" else 1
-                start = i
-                continue
-            elif c == "\\" and i + 1 < n:
-                i += 2
-                continue
-            i += 1
-        regions.append((start, n))
-        regions = [(s, e) for s, e in regions if text[s:e].strip(_WS)]
-        if not regions:
-            self.error("empty input", hint="write an expression, e.g. ‖XWᵀ‖_F²")
-        return regions
-
-    def _classify(self, start, end, last):
-        text = self.text
-        lead = re.match(r"(?:[" + _WS + r"]|\\[,;!: ]|\\q?quad(?![A-Za-z]))*", text[start:end])
-        start += lead.end()
-        chunk = text[start:end]
-        m = _DECL_IN_RE.match(chunk)
-        if m:
-            return "declaration", self._read_declaration(start, end, m, "in")
-        if not last:
-            m = _DECL_COLON_RE.match(chunk)
-            if m:
-                return "declaration", self._read_declaration(start, end, m, "colon")
-        m = _FUNCTION_DEF_RE.match(chunk)
-        if m and canonical_name(m.group(1)) and canonical_name(m.group(2)):
-            name, param = canonical_name(m.group(1)), canonical_name(m.group(2))
-            name_span = (start + m.start(1), start + m.end(1))
-            if name in self.functions or name in self.defined:
-                self.error(f"{name} is defined twice", [name_span],
-                           "give the second definition another name")
-            self.functions[name] = (param, (start + m.end(), end))
-            return "function", (name, name_span, param, (start + m.start(2), start + m.end(2)),
-                                (start + m.start(3), start + m.end(3)), start + m.end(), end)
-        m = _DEF_RE.match(chunk)
-        if m:
-            name = canonical_name(m.group(1))
-            if name is not None:
-                name_span = (start + m.start(1), start + m.end(1))
-                if name in self.defined:
-                    self.error(f"{name} is defined twice", [self.defined[name], name_span],
-                               "give the second definition another name")
-                self.defined[name] = name_span
-                self.names.add(name)
-                op_span = (start + m.start(2), start + m.end(2))
-                return "definition", (name, name_span, op_span, start + m.end(), end)
-        return "expression", (start, end)
-
-    def _read_declaration(self, start, end, m, form):
-        text = self.text
-        names = []
-        for nm in re.finditer(_NAME_SPELLING, m.group(1)):
-            name = canonical_name(nm.group())
-            span = (start + m.start(1) + nm.start(), start + m.start(1) + nm.end())
-            if name is None:
-                self.error(f"'{nm.group()}' cannot be declared: it is not a name", [span])
-            names.append((name, span))
-        rhs_start = start + m.end()
-        rhs = text[rhs_start:end].rstrip(_WS + ".,")
-        rhs_span = (rhs_start, rhs_start + len(rhs))
-        elem_span = (start + m.start(2), start + m.end(2))
-        if form == "colon":
-            try:
-                shape, structure = parse_shape_spec(rhs)
-            except MatcalcError as err:
-                self.error(err.message, [rhs_span], err.hint)
-        else:
-            shape, structure = self._read_space(rhs, rhs_span)
-        decl = _Declaration(names, shape, structure, rhs_span)
-        self.declarations.append(decl)
-        for name, _ in names:
-            self.names.add(name)
-        return decl, elem_span
-
-    def _read_space(self, rhs, span):
-        hint = "write ℝ, ℝ^n, ℝ^{n×m} or 𝕊^n (symmetric n×n); in ASCII, X: n x m"
-        m = _SPACE_RE.fullmatch(rhs)
-        if not m:
-            self.error(f"cannot read the set '{rhs}'", [span], hint)
-        letter = m.group(1)
-        for g in (2, 3, 4, 5):
-            if m.group(g):
-                letter = m.group(g)
-        word = m.group(8) and m.group(8).strip("() \t")
-        structure = STRUCTURES.get(word, "symmetric" if letter in ("𝕊", "S") else "")
-        symmetric = structure in SQUARE_STRUCTURES
-        exponent = m.group(6)
-        if m.group(7):
-            exponent = "".join(_SUP_LETTERS[c] for c in m.group(7))
-        if exponent is None:
-            if symmetric:
-                self.error("𝕊 needs a size: 𝕊^n is the symmetric n×n matrices", [span], hint)
-            return (1, 1), ""
-        exponent = exponent.strip("{}()").strip()
-        try:
-            shape, _ = parse_shape_spec(exponent)
-        except MatcalcError:
-            self.error(f"cannot read the set '{rhs}'", [span], hint)
-        if symmetric:
-            if shape[1] == 1 and shape[0] != 1:
-                shape = (shape[0], shape[0])
-            if shape[0] != shape[1]:
-                self.error(f"a {structure} matrix must be square, got '{rhs}'", [span], hint)
-        return shape, structure
 
     def _emit_declaration(self, data):
         decl, elem_span = data
