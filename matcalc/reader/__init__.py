@@ -10,11 +10,12 @@ The pipeline, one stage per module of this package:
    character spans.
 2. **parsing** (grammar.py) — ``grammar/matcalc.lark`` (LALR(1)), the specification of the
    language.
-3. **elaboration** (elaborate.py) — a mapping from each grammar alias to the node it builds,
-   with symbolic dimensions unified by union–find (dims.py), under a reading of the undeclared
-   names' shapes searched for by readings.py; it keeps the source span of every sub-expression
-   for error messages, applies the conventions (and records a note for each) and finally
-   builds the ``ir`` nodes, which check their shapes again.
+3. **elaboration** (elaborate.py, with the function calls in calls.py) — a mapping from each
+   grammar alias to the node it builds, with symbolic dimensions unified by union–find
+   (dims.py), under a reading of the undeclared names' shapes searched for by readings.py; it
+   keeps the source span of every sub-expression for error messages, applies the conventions
+   (and records a note for each) and finally builds the ``ir`` nodes, which check their shapes
+   again.
 
 Every problem with the input is a ``MatcalcError`` with carets under the offending text; the
 bounds on the input are in limits.py.
