@@ -434,9 +434,13 @@ def _code_line(code: _Code, form: str, compare) -> Line:
 
 def _direction(rng, shape: tuple, v) -> np.ndarray:
     """A random direction for the variable v; along a diagonal variable's own entries, since its
-    gradient is taken over them."""
+    gradient is taken over them, and symmetric for a symmetric one: f and its derivatives are
+    defined on the symmetric matrices only (off them the Hessian–vector product was compared
+    with the derivative of whichever extension the printed ∇f is)."""
     direction = rng.standard_normal(shape)
-    return np.diag(np.diag(direction)) if v.structure == "diagonal" else direction
+    if v.structure == "diagonal":
+        return np.diag(np.diag(direction))
+    return (direction + direction.T) / 2 if v.symmetric else direction
 
 
 def _frob(a: np.ndarray, b: np.ndarray) -> float:

@@ -573,63 +573,56 @@ class Frechet(Expr):
 
 
 def is_symmetric(e: Expr, definitions: dict | None = None) -> bool:
-    """Is e symmetric by its form: a symmetric variable (or a defined name whose definition
-    is), I, Diag(v), 𝟏𝟏ᵀ of a square shape, a scalar multiple, power, inverse, entrywise
-    function or transpose of a symmetric matrix, a sum whose terms are symmetric or pair up as
-    A and Aᵀ, a product read the same backwards (XᵀX, XᵀSX, X⁻¹X⁻ᵀ), a Kronecker or Hadamard
-    product of symmetric matrices? False where the form does not show it."""
+    """Is e symmetric by its form: does eᵀ, with the transpose moved onto the leaves, read as e
+    ((AB)ᵀ = BᵀAᵀ, (A + B)ᵀ = Aᵀ + Bᵀ, (A ∘ B)ᵀ = Aᵀ ∘ Bᵀ, (A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ, f(A)ᵀ = f(Aᵀ) for an
+    entrywise or matrix function, (Aᵏ)ᵀ = (Aᵀ)ᵏ), a symmetric variable (or a defined name whose
+    definition is), I, Diag(v), 𝟏𝟏ᵀ and scalars being their own transposes? So XᵀX, XᵀSX,
+    X⁻¹X⁻ᵀ, A + Aᵀ, tyᵀ + ytᵀ, (μV)ᵀ(μV) are; False where the form does not show it."""
     definitions = definitions or {}
-
-    def sym(a: Expr) -> bool:
-        return is_symmetric(a, definitions)
-
-    def transposed(a: Expr) -> Expr:            # aᵀ by its form: Aᵀ for A, A for Aᵀ
-        if isinstance(a, Transpose):
-            return a.arg
-        if isinstance(a, Broadcast):            # a stretched column's transpose: the row
-            return Broadcast(transposed(a.args[0]), a.cols, a.rows)
-        return a if sym(a) else Transpose(a)
-
-    def factors(a: Expr) -> list:
-        """The matrix factors of a product, a transposed product's read backwards transposed
-        ((μV)ᵀμV has the factors Vᵀ, V: (AB)ᵀ = BᵀAᵀ)."""
-        if isinstance(a, MatMul):
-            return [f for b in a.args for f in factors(b)]
-        if isinstance(a, Transpose) and isinstance(a.arg, MatMul):
-            return [transposed(f) for f in reversed(factors(a.arg))]
-        if isinstance(a, Transpose) and sym(a.arg):     # Sᵀ = S
-            return [a.arg]
-        return [] if a.shape == SCALAR else [a]
-
-    def terms(a: Expr) -> list:
-        """The terms of a sum, a transposed sum's transposed (C − u + (C − u)ᵀ pairs −u with
-        −uᵀ: (A + B)ᵀ = Aᵀ + Bᵀ)."""
-        if isinstance(a, Add):
-            return [t for b in a.args for t in terms(b)]
-        if isinstance(a, Transpose) and isinstance(a.arg, Add):
-            return [transposed(t) for t in terms(a.arg)]
-        return [a]
-
     if e.rows != e.cols:
         return False
-    if e.shape == SCALAR or isinstance(e, (Identity, Diag, Zero, Ones)):
+    if e.shape == SCALAR:
         return True
-    if isinstance(e, Var):
-        return e.symmetric or e.name in definitions and sym(definitions[e.name])
-    if isinstance(e, Broadcast):
-        return e.arg.shape == SCALAR
-    if isinstance(e, (Transpose, Power, HadPow, Func, UserFunc, MatFunc)):
-        return sym(e.arg)
-    if isinstance(e, (Hadamard, Kron)):
-        return all(sym(a) for a in e.args)
-    if isinstance(e, Add):
-        rest = [a for a in terms(e) if not sym(a)]
-        return sorted(map(repr, rest)) == sorted(repr(transposed(a)) for a in rest)
-    if isinstance(e, MatMul):
-        chain = factors(e)
-        return all(a == transposed(b) for a, b in zip(chain, reversed(chain))) and \
-            (len(chain) % 2 == 0 or sym(chain[len(chain) // 2]))
-    return False
+    return _transpose_normal(Transpose(e), definitions) == _transpose_normal(e, definitions)
+
+
+def _transpose_normal(e: Expr, definitions: dict) -> Expr:
+    """e with every transpose moved onto the leaves (a symmetric leaf's dropped), products and
+    sums flat, the terms of sums and Hadamard products sorted: equal forms compare equal."""
+    def normal(a: Expr) -> Expr:
+        return _transpose_normal(a, definitions)
+
+    if isinstance(e, Transpose):
+        a = e.arg
+        if a.shape == SCALAR or isinstance(a, (Identity, Diag)):
+            return normal(a)
+        if isinstance(a, Transpose):
+            return normal(a.arg)
+        if isinstance(a, Var) and (a.symmetric or a.name in definitions
+                                   and a.rows == a.cols
+                                   and is_symmetric(definitions[a.name], definitions)):
+            return a
+        if isinstance(a, (Zero, Ones)):
+            return type(a)(a.cols, a.rows)
+        if isinstance(a, Broadcast):
+            return normal(Broadcast(Transpose(a.args[0]), a.cols, a.rows))
+        if isinstance(a, MatMul):
+            return normal(MatMul(*(f if f.shape == SCALAR else Transpose(f)
+                                   for f in reversed(a.args))))
+        if isinstance(a, (Add, Hadamard, Kron, Power, HadPow, Func, UserFunc, MatFunc)):
+            return normal(a.with_args([Transpose(f) for f in a.args]))
+        return Transpose(normal(a))
+    if not e.args:
+        return e
+    args = [normal(a) for a in e.args]
+    if isinstance(e, (Add, MatMul, Hadamard)):         # flat (a 1×1 product is one factor)
+        args = [f for a in args for f in (a.args if type(a) is type(e) and not (
+            isinstance(a, MatMul) and a.shape == SCALAR) else (a,))]
+    if isinstance(e, (Add, Hadamard)):                 # in any order
+        args.sort(key=repr)
+    if isinstance(e, MatMul):                          # scalars first, in any order
+        args.sort(key=lambda f: (f.shape != SCALAR, repr(f) if f.shape == SCALAR else ""))
+    return e.with_args(args)
 
 
 class Sum(Expr):

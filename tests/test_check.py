@@ -259,3 +259,21 @@ def test_check_draws_inputs_inside_the_functions_domain(text):
     few scales until f is finite there, instead of failing a right gradient on NaNs."""
     report = derive(text, "x").check()
     assert report.ok, str(report)
+
+
+def test_a_symmetric_variable_is_probed_along_symmetric_directions():
+    """f of a symmetric S is defined on the symmetric matrices only, so is its Hessian: the map
+    V ↦ H(Vᵀ) is the same Hessian there. The check compared it along any V with the derivative
+    of the printed ∇f (an extension off the symmetric matrices) and failed it; along symmetric
+    directions it passes, and a wrong Hessian still fails."""
+    from matcalc.ir import substitute
+    from matcalc.printers import to_text
+    r = derive("S ∈ 𝕊^n; tr(ASAS) + xᵀS³y", "S", kind="hessian")
+    d = r.derivatives[0]
+    right, wrong = (substitute(d.map_expr, {d.map_var: e}) for e in
+                    (Transpose(d.map_var), MatMul(Num(2), d.map_var)))
+    symbol = "symbolic Hessian–vector product"
+    for expr, ok in ((right, True), (wrong, False)):
+        d.map_expr = expr
+        line = next(line for form, line in _lines(r.check()).items() if form.startswith(symbol))
+        assert (line.error <= 1e-6) == ok, (to_text(expr), line)

@@ -76,6 +76,9 @@ def test_eigenvalues_need_a_symmetric_matrix():
     # a transposed product read backwards: (μV)ᵀ(μV) is the chain Vᵀ, V
     ("(μV)ᵀ(μV) + I", True), ("(WA)ᵀ(WA)", True), ("S ∈ 𝕊^n; (WA)ᵀS(WA)", True),
     ("(WA)ᵀ(AW)", False), ("(WA)ᵀS(WA)", False),
+    # a transposed product read backwards within a sum: tyᵀ + ytᵀ, ABX + XᵀBᵀAᵀ
+    ("tyᵀ + ytᵀ", True), ("ABX + XᵀBᵀAᵀ", True), ("ABX + XᵀAᵀBᵀ", False),
+    ("exp(AB) + exp(BᵀAᵀ)", True), ("X(yᵀz)Xᵀ", True), ("(yᵀz)XᵀX", True), ("S ∈ 𝕊^n; expm(S)", True), ("S ∈ 𝕊^n; (A ∘ S)ᵀ + A ∘ S", True),
     # a symmetric factor's transpose is itself: SᵀS, (X + Xᵀ)ᵀ(X + Xᵀ)
     ("S ∈ 𝕊^n; SᵀS + I", True), ("(X + Xᵀ)ᵀ(X + Xᵀ)", True), ("S ∈ 𝕊^n; SᵀX", False),
     # a transposed sum's terms transposed: C − u + (C − u)ᵀ pairs −u with −uᵀ
