@@ -7,9 +7,10 @@ random declarations, and mutations of valid inputs (the identity tables and the 
 examples: a piece deleted, inserted, replaced, repeated or swapped, two inputs spliced). Instead of a clock, the work of one parse is bounded by a number of Python calls that
 grows linearly with the input; beyond it the parse is stopped and reported as a hang.
 
-CI runs FUZZ_COUNT inputs (1,000). For a long run set the environment variable, e.g.
-``MATCALC_FUZZ_COUNT=100000 python -m pytest tests/test_fuzz.py`` (about an hour);
-``MATCALC_FUZZ_SEED`` picks another sequence.
+CI runs FUZZ_COUNT inputs (1,000), and derives DERIVE_COUNT more (400). For a long run set
+the environment variables, e.g. ``MATCALC_FUZZ_COUNT=100000 python -m pytest
+tests/test_fuzz.py`` (about an hour), ``MATCALC_FUZZ_DERIVE_COUNT``; ``MATCALC_FUZZ_SEED``
+picks another sequence.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sys
 from identities import BLOCK_ROWS, HESSIAN_ROWS, JACOBIAN_ROWS, KNOWN_FORM_GAPS, ROWS
 
 import matcalc
-from matcalc.errors import MatcalcError
+from matcalc.errors import InternalError, MatcalcError
 from matcalc.reader import parse
 
 FUZZ_COUNT = int(os.environ.get("MATCALC_FUZZ_COUNT", "1000"))
@@ -192,6 +193,31 @@ def test_fuzzed_inputs_parse_or_are_matcalc_errors():
         if problem:
             failures.append(f"{text!r}: {problem}")
     assert not failures, f"{len(failures)} of {FUZZ_COUNT}:\n" + "\n".join(failures[:20])
+
+
+DERIVE_COUNT = int(os.environ.get("MATCALC_FUZZ_DERIVE_COUNT", "400"))
+
+
+def test_fuzzed_programs_derive_or_are_matcalc_errors():
+    """Past the reader: each fuzzed input that parses is derived with respect to its first
+    two variables and given as text, LaTeX and NumPy; only a MatcalcError that is not an
+    internal error may stop it (a KeyError in the code generator, a LaTeX line breaker that
+    took minutes on a long product were found so)."""
+    failures = []
+    for text in fuzz_inputs(DERIVE_COUNT, FUZZ_SEED + 1):
+        try:
+            variables = parse(text).variables[:2]
+        except MatcalcError:
+            continue
+        for v in variables:
+            try:
+                result = matcalc.derive(text, v.name)
+                result.text, result.latex, result.numpy
+            except InternalError as err:
+                failures.append(f"{text!r} wrt {v.name}: {err}")
+            except MatcalcError:
+                pass
+    assert not failures, f"{len(failures)}:\n" + "\n".join(failures[:20])
 
 
 def test_the_fuzzer_reaches_both_outcomes_and_every_kind_of_mutation():
