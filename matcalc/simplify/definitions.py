@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..ir import Broadcast, Expr, Hadamard, HadPow, MatMul, Mean, Num, Var, is_scalar
+from ..ir import Broadcast, Expr, Hadamard, HadPow, MatMul, Mean, Num, Var, is_scalar, product
 from .broadcast import broadcast_along
 from .cost import cost
 from .engine import simplify
+from .factor import _power_list, _powers, _scalar_factors, _split
 from .terms import ONE
 
 
@@ -118,10 +119,29 @@ def _fold_hadamard_node(e: Expr, name: Var, pattern: dict) -> Expr:
 def _fold_one(e: Expr, name: Var, value: Expr, memo: dict | None = None) -> Expr:
     memo = {} if memo is None else memo
     if e not in memo:
-        memo[e] = name if e == value else _fold_run(
+        memo[e] = name if e == value else _fold_scalar(_fold_run(
             e.with_args(_fold_one(a, name, value, memo) for a in e.args) if e.args else e,
-            name, value)
+            name, value), name, value)
     return memo[e]
+
+
+def _fold_scalar(e: Expr, name: Var, value: Expr) -> Expr:
+    """A defined product of scalars found among a product's scalar factors, to their powers,
+    written as its name: −2(xᵀAx)x/(xᵀx) = −2Rx where R = xᵀAx/(xᵀx)."""
+    if not (isinstance(e, MatMul) and isinstance(value, MatMul) and is_scalar(value)):
+        return e
+    pattern = _powers(_scalar_factors(value))
+    if any(isinstance(b, Num) for b in pattern) or len(pattern) < 2:
+        return e
+    c, scalars, chain = _split(e)
+    if is_scalar(e) and chain:                  # a 1×1 run is one of the scalar factors
+        scalars, chain = scalars + [product(chain)], []
+    have = _powers(scalars)
+    if not _covers(have, pattern):
+        return e
+    for b, k in pattern.items():
+        have[b] -= k
+    return simplify(MatMul(Num(c), name, *_power_list(have), *chain))
 
 
 def _fold_run(e: Expr, name: Var, value: Expr) -> Expr:

@@ -19,6 +19,7 @@ from ..ir import (
     Identity,
     MatMul,
     Num,
+    Power,
     is_scalar,
     product,
     walk,
@@ -127,11 +128,17 @@ def factor(e: Expr) -> Expr:
     if common not in (0, 1):           # terms of coefficient 0 have no common number to take out
         inner = Add(*[_join(c / common, s, ch, shape) for c, s, ch in terms])
         return simplify(MatMul(Num(common), factor(simplify(inner))))
-    # common scalar factor
-    for s in terms[0][1]:
-        if all(s in t[1] for t in terms[1:]):
-            inner = Add(*[_join(c, _without(sc, s), ch, shape) for c, sc, ch in terms])
-            return simplify(MatMul(s, factor(simplify(inner))))
+    # a scalar factor common to every term, to the smallest power each has (a divisor to the
+    # smallest power each divides by): σ(1 − σ)² − σ²(1 − σ) = σ(1 − σ)((1 − σ) − σ)
+    powers = [_powers(sc) for _, sc, _ in terms]
+    for base in powers[0]:
+        ks = [p.get(base, 0) for p in powers]
+        if all(k > 0 for k in ks) or all(k < 0 for k in ks):
+            k = min(ks) if ks[0] > 0 else max(ks)
+            inner = Add(*[_join(c, _power_list({**p, base: p[base] - k}), ch, shape)
+                          for (c, _, ch), p in zip(terms, powers)])
+            common = base if k == 1 else Power(base, k)
+            return simplify(MatMul(common, factor(simplify(inner))))
     if len(terms) > MAX_FACTORED:
         return e
     # a Hadamard factor common to every term: A ∘ C + B ∘ C = (A + B) ∘ C
@@ -145,7 +152,7 @@ def factor(e: Expr) -> Expr:
     for side in (0, -1):
         counts: dict = {}
         for c, s, ch in terms:
-            if ch and not _alone(ch):
+            if ch and (not _alone(ch) or _leaves_scalar(ch, side, shape)):
                 unit = peel(ch[side])[0]
                 counts[unit] = counts.get(unit, 0) + 1
         for f, n in counts.items():
@@ -156,7 +163,8 @@ def factor(e: Expr) -> Expr:
     _, side, f = best
 
     def shares(chain):
-        return chain and not _alone(chain) and peel(chain[side])[0] == f
+        return chain and (not _alone(chain) or _leaves_scalar(chain, side, shape)) and \
+            peel(chain[side])[0] == f
     group = [(c, s, _peeled(ch, side)) for c, s, ch in terms if shares(ch)]
     others = [t for t in terms if not shares(t[2])]
     inner_shape = _inner_shape(group[0][2], side, shape)
@@ -178,6 +186,15 @@ def factor(e: Expr) -> Expr:
 def _alone(chain: list) -> bool:
     """Is the chain one factor that is not a power (taking it out would leave I)?"""
     return len(chain) == 1 and peel(chain[0])[1] is None
+
+
+def _leaves_scalar(chain: list, side: int, shape) -> bool:
+    """Is the chain a lone row (column) that, taken out of a row (column) term on its side,
+    leaves a scalar, not I: αxᵀ − βxᵀ = (α − β)xᵀ?"""
+    if len(chain) != 1:
+        return False
+    f = chain[0]
+    return f.cols == 1 and shape[1] == 1 if side == 0 else f.rows == 1 and shape[0] == 1
 
 
 def _peeled(chain: list, side: int) -> list:
@@ -244,14 +261,21 @@ def _inner_shape(chain: list, side: int, shape):
         return (rest[0].rows, rest[-1].cols)
     f = chain[0]
     if f.rows != f.cols:
-        return None
+        return SCALAR if _leaves_scalar(chain, side, shape) else None
     return (f.cols, shape[1]) if side == 0 else (shape[0], f.rows)
 
 
-def _without(items: list, item) -> list:
-    out = list(items)
-    out.remove(item)
+def _powers(scalars: list) -> dict:
+    """Scalar factors as {base: exponent}: [s, t², s] → {s: 2, t: 2}."""
+    out: dict = {}
+    for f in scalars:
+        base, k = (f.arg, f.exp) if isinstance(f, Power) else (f, Fraction(1))
+        out[base] = out.get(base, Fraction(0)) + k
     return out
+
+
+def _power_list(powers: dict) -> list:
+    return [b if k == 1 else Power(b, k) for b, k in powers.items() if k != 0]
 
 
 def _common_coefficient(coeffs: list) -> Fraction:

@@ -8,7 +8,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from ..errors import MatcalcError
-from ..ir import Expr, Func, Identity, MatMul, Num, Power, Size, Transpose, is_scalar
+from ..ir import Add, Expr, Func, Identity, MatMul, Num, Power, Size, Transpose, Var, is_scalar
 from .engine import simplify
 from .terms import ONE, is_orthogonal
 
@@ -69,9 +69,12 @@ def merge_scalar_powers(scalars: list) -> list:
 
 
 def _order_key(e: Expr) -> tuple:
-    # sizes first (mn exp(α)), denominators last, then a stable textual order
+    # sizes first (mn exp(α)), sums after the other factors and names after them
+    # (σ(t)(1 − σ(t))V), denominators last, then a stable textual order
     neg = isinstance(e, Power) and e.exp < 0
-    return (neg, not isinstance(e, Size), repr(e))
+    base = e.arg if isinstance(e, Power) else e
+    rank = 2 if isinstance(base, Var) else 1 if isinstance(base, Add) else 0
+    return (neg, not isinstance(e, Size), rank, repr(e))
 
 
 def base_and_power(a: Expr) -> tuple[tuple, int]:
