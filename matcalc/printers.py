@@ -445,6 +445,9 @@ class TextPrinter(Printer):
         # spell a function or a longer name with their neighbours need a dot (t·r, not tr)
         if right_text[:1] in "0123456789." + "".join(VULGAR.values()):
             return "·"
+        # a bar after a closed norm closes an enclosing one: ‖‖A‖₂·‖B‖₂C‖₂, not ‖‖A‖₂‖B‖₂C‖₂
+        if right_text[:1] == "‖" and CLOSED_NORM.search(left_text):
+            return "·"
         if _starts_with_word(right, self):
             return " "                # A exp(A), not Aexp(A)
         if _has_long_name(left) or _has_long_name(right) or _joins_a_word(left_text, right_text):
@@ -741,6 +744,8 @@ class AsciiPrinter(TextPrinter):
     def _print_Unvec(self, e) -> str:
         return f"unvec({self._print(e.arg)})"
 
+
+CLOSED_NORM = re.compile(r"‖(₁|₂|_F|_\*)?[²³]?$")
 
 ASCII_GREEK = {name: letter for letter, name in GREEK_LATEX.items()}
 ASCII_GREEK.update({"lam": "λ", "eps": "ε", "ell": "ℓ"})

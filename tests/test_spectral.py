@@ -134,3 +134,14 @@ def test_a_decomposition_of_an_overflowed_matrix_has_no_value(text):
     with np.errstate(all="ignore"):
         value = evaluate(parse("S ∈ 𝕊^3; " + text).result, {"S": np.full((3, 3), np.inf)}, {})
     assert np.isnan(value).all()
+
+
+def test_a_norm_after_a_norm_inside_a_norm_stands_apart():
+    """‖‖A‖₂‖W‖₂X − B‖₂ reads its third bar as closing the outer norm (a bar after an operand
+    closes an open one): the printed forms write ‖A‖₂·‖W‖₂, which reads back as derived."""
+    text = "‖‖A‖₂·‖W‖₂X − B‖₂"
+    r = derive(text, "X")
+    where = r.text.splitlines()[1]
+    assert where == "where T₁ = ‖A‖₂·‖W‖₂X − B", where
+    assert parse(f"‖{where[len('where T₁ = '):]}‖₂").result == parse(text).result
+    assert r.steps.splitlines()[0] == f"df = d({text})"
