@@ -16,6 +16,9 @@ For one case (a gradient, a Jacobian or a Hessian, asked in one dialect), the ch
   claims hold;
 - latex: the LaTeX (results and derivations) compiles (``compile_latex``, many cases at once);
 - self-check: Result.check() (--check) says ok exactly when the result is right;
+- a block Hessian (two variables): each row's ∇f, each block applied to a direction and the
+  Hessian–vector product in a direction per variable, trees and generated hess()/hvp(), against
+  second differences moving both variables (its printed forms are not read back yet);
 and always: nothing but MatcalcError/UnsupportedError escapes (an UnsupportedError is counted
 apart), and a documented input is not refused.
 
@@ -108,7 +111,8 @@ def reproducer(case: rx.Case) -> str:
     if "_" in wrt and case.dialect == "ascii":    # --wrt takes x̄ (not the ASCII x_bar)
         wrt = case.wrt_name.ir
     flag = {"gradient": "", "jacobian": " --jacobian", "hessian": " --hessian"}[case.kind]
-    return f"matcalc {shlex.quote(case.text())} --wrt {shlex.quote(wrt)}{flag}"
+    also = "".join(f" --wrt {shlex.quote(v.name.ir)}" for v in case.also)
+    return f"matcalc {shlex.quote(case.text())} --wrt {shlex.quote(wrt)}{also}{flag}"
 
 
 class Crossed(Exception):
@@ -132,8 +136,13 @@ class Truth:
         self.scale_f = max(1.0, float(np.abs(self.f0).max()), case.probe(values).largest)
 
     def f(self, x) -> np.ndarray:
+        return self.at({self.key: x - self.x0})
+
+    def at(self, shifts: dict) -> np.ndarray:
+        """f with the variables moved (IR name → displacement), the kinks holding."""
         values = dict(self.values)
-        values[self.key] = x
+        for key, dv in shifts.items():
+            values[key] = self.values[key] + dv
         with np.errstate(all="ignore"):
             ev = self.case.probe(values)
         signs = [np.sign(k) for k in ev.kinks]
@@ -142,10 +151,24 @@ class Truth:
             raise Crossed()
         return ev(self.case.result)
 
-    def d1(self, v) -> np.ndarray:
-        """df[v] (of f's shape)."""
+    def d2_joint(self, ku, u, kv, v) -> np.ndarray:
+        """d²f[u, v] for u a direction of the variable ku and v one of kv."""
+        def moved(a, b):
+            if ku == kv:
+                return self.at({ku: a * u + b * v})
+            return self.at({ku: a * u, kv: b * v})
+
         def central(h):
-            return (self.f(self.x0 + h * v) - self.f(self.x0 - h * v)) / (2 * h)
+            return (moved(h, h) - moved(h, -h) - moved(-h, h) + moved(-h, -h)) / (4 * h * h)
+        return extrapolate(central, H2, self.scale_f, halvings=2)
+
+    def d1(self, v, key=None) -> np.ndarray:
+        """df[v] (of f's shape), v a direction of the variable (IR name) ``key`` (default: the
+        case's)."""
+        key = key or self.key
+
+        def central(h):
+            return (self.at({key: h * v}) - self.at({key: -h * v})) / (2 * h)
         return extrapolate(central, H1, self.scale_f)
 
     def d2(self, u, v) -> np.ndarray:
@@ -176,20 +199,22 @@ def extrapolate(central, h: float, scale: float, halvings: int = 4) -> np.ndarra
     return best
 
 
-def basis(case: rx.Case) -> list:
+def basis(case: rx.Case, var=None) -> list:
     """Directions spanning the variable's space: unit matrices, or for a symmetric variable
     E_ii and E_ij + E_ji (its derivative is only defined along symmetric directions), for a
     diagonal one E_ii. (An orthogonal or stochastic variable's gradient is the unstructured
     one, docs/language.md: every unit matrix.)"""
-    rows, cols = case.size(case.wrt_shape)
+    var = var or case.wrt
+    rows, cols = case.size(var.shape if isinstance(var, rx.Variable) else var.node.shape)
+    structure = var.structure if isinstance(var, rx.Variable) else ""
     out = []
-    if case.wrt_structure == "diagonal":
+    if structure == "diagonal":
         for i in range(rows):
             e = np.zeros((rows, cols))
             e[i, i] = 1.0
             out.append(e)
         return out
-    if case.wrt_symmetric:
+    if structure in ("symmetric", "spd"):
         for i in range(rows):
             for j in range(i, rows):
                 e = np.zeros((rows, cols))
@@ -204,11 +229,14 @@ def basis(case: rx.Case) -> list:
     return out
 
 
-def direction(case: rx.Case, rng) -> np.ndarray:
-    v = rng.standard_normal(case.size(case.wrt_shape))
-    if case.wrt_structure == "diagonal":
+def direction(case: rx.Case, rng, var=None) -> np.ndarray:
+    var = var or case.wrt
+    v = rng.standard_normal(case.size(var.shape if isinstance(var, rx.Variable)
+                                      else var.node.shape))
+    structure = var.structure if isinstance(var, rx.Variable) else ""
+    if structure == "diagonal":
         return np.diag(np.diag(v))
-    return (v + v.T) / 2 if case.wrt_symmetric else v
+    return (v + v.T) / 2 if structure in ("symmetric", "spd") else v
 
 
 def _scalar(a) -> float:
@@ -295,8 +323,10 @@ class _Checker:
         matcalc, MatcalcError, UnsupportedError = _matcalc()
         case, report = self.case, self.report
         self.truths()
+        wrt = [case.wrt_name.ir] + [v.name.ir for v in case.also] if case.also else \
+            case.wrt_name.ir
         try:
-            result = matcalc.derive(case.text(), case.wrt_name.ir, kind=case.kind)
+            result = matcalc.derive(case.text(), wrt, kind=case.kind)
         except UnsupportedError as e:
             report.status = "unsupported"
             report.findings.append(Finding("unsupported", "derive", e.message))
@@ -318,17 +348,106 @@ class _Checker:
         if "input" in on and not self.read_input():
             report.status = "misread"
             return
-        for check, run, needed_by in (
+        # a block Hessian's rows are checked together; its printed forms are not read back yet
+        for check, run, needed_by in ((("tree", self.check_blocks, {"tree", "code"}),
+                                       ("latex", self.collect_latex, {"latex"}),
+                                       ("self-check", self.self_check, {"self-check"}))
+                                      if case.also else (
                 ("tree", self.check_tree, {"tree"}), ("code", self.check_code, {"code"}),
                 ("printed", self.check_printed, {"printed", "printed index"}),
                 ("steps", self.check_steps, {"steps", "printed steps"}),
                 ("index", self.check_index, {"index", "printed index"}),
                 ("latex", self.collect_latex, {"latex"}),
-                ("self-check", self.self_check, {"self-check"})):
+                ("self-check", self.self_check, {"self-check"}))):
             report.phase = check
             if on & needed_by:
                 run()
         report.phase = "derive"
+
+    def check_blocks(self):
+        """A block Hessian (--wrt X --wrt Y --hessian): each row's ∂f/∂X, each block ∂²f/∂X∂Yᵀ
+        applied to a direction of Y and the Hessian–vector product taking a direction for every
+        variable — the result trees and the generated hess() and hvp() alike — against second
+        differences that move X and Y together."""
+        case = self.case
+        variables = {v.name.ir: v for v in [case.wrt] + case.also}
+        dirs = {k: direction(case, self.rng, v) for k, v in variables.items()}
+        code = self.generated()
+        for i, d in enumerate(self.result.derivatives):
+            try:
+                self.block_row(i, d, basis(case, variables[d.wrt.name]), dirs, code)
+            except Crossed:
+                raise
+            except Exception as e:      # noqa: BLE001
+                self.report.add("traceback", f"checking the row of {d.wrt.name}", _trace(e))
+
+    def block_row(self, i, d, B, dirs, code):
+        t, x, sizes, named = self.truth, d.wrt.name, self.case.sizes, self.named()
+
+        def compare(got, want, what, floor, rtol):
+            if got is not None and np.size(got) == B[0].size:
+                got = np.asarray(got, dtype=float).reshape(B[0].shape, order="F")
+                good, err = close(np.array([np.sum(got * b) for b in B]), want, floor, rtol)
+            else:
+                good, err = False, np.inf
+            if not good:
+                self.report.add("wrong derivative", f"{what} of ∂f/∂{x}",
+                                f"relative error {err:.2g}")
+        want = np.array([float(t.d1(b, x)[0, 0]) for b in B])
+        compare(mc_evaluate(d.gradient, self.env(), sizes, named), want, "∇f tree", self.floor,
+                RTOL)
+        total = np.zeros(len(B))
+        hess = self.call_block(code, "hess") if code is not None else None
+        for j, (y, block) in enumerate(d.blocks):
+            v = dirs[y.name].reshape(-1, order="F")
+            hv = np.array([float(t.d2_joint(x, b, y.name, dirs[y.name])[0, 0]) for b in B])
+            total += hv
+            compare(np.asarray(mc_evaluate(block, self.env(), sizes, named)) @ v, hv,
+                    f"block {y.name} tree", self.hfloor, RTOL2)
+            if hess is not None:
+                compare(np.asarray(hess[i][j]) @ v if hess else None, hv, f"hess()[{i}][{j}]",
+                        self.hfloor, RTOL2)
+        given = {w.name: dirs[y.name] for w, (y, _) in zip(d.directions, d.blocks)}
+        compare(mc_evaluate(d.map_expr, self.env(**given), sizes, named), total,
+                "Hessian–vector product tree", self.hfloor, RTOL2)
+        if code is not None:
+            out = self.call_block(code, "hvp", given)
+            compare(out[i] if isinstance(out, tuple) else None, total, f"hvp()[{i}]",
+                    self.hfloor, RTOL2)
+
+    def generated(self):
+        """The namespace of the generated NumPy, or None (a finding) if it does not run."""
+        text = self.outputs("numpy")
+        if text is None:
+            return None
+        namespace: dict = {}
+        try:
+            exec(text, namespace)       # noqa: S102 — the generated code, run as a user runs it
+        except Exception as e:          # noqa: BLE001
+            self.report.add("generated code raises", "defining the functions", _trace(e))
+            return None
+        return namespace
+
+    def call_block(self, code, name, given=None):
+        """hess() or hvp() of a block Hessian, the inputs (and directions) by parameter name."""
+        from matcalc.codegen import py_name
+        d = self.result.derivatives[0]
+        by_py = {py_name(v.name.ir): (v.shape, self.values[v.name.ir])
+                 for v in self.case.variables}
+        for w, (y, _) in zip(d.directions, d.blocks):
+            if given:
+                by_py[py_name(w.name)] = (y.shape, given[w.name])
+        try:
+            args = []
+            for p in inspect.signature(code[name]).parameters:
+                shape, value = by_py[p if p in by_py else p.rstrip("_")]
+                args.append(float(value[0, 0]) if shape == rx.SCALAR else
+                            value[:, 0].copy() if shape[1] == 1 else value.copy())
+            with np.errstate(all="ignore"):
+                return code[name](*args)
+        except Exception as e:          # noqa: BLE001
+            self.report.add("generated code raises", name, _trace(e))
+            return ()
 
     def self_check(self):
         """Result.check() (--check) passes exactly when the tree and the code are right."""

@@ -4,13 +4,17 @@ A seeded generator builds a small typed tree over the whole input language (docs
 products, sums, scalar factors and divisions, ∘ ⊘ ^∘k ⊗, Frobenius products, transposes,
 inverses, matrix powers, norms, |·|, tr, det, logdet, sums and means along axes, var, softmax,
 log-softmax, log-sum-exp, max/min/clip, user-defined functions, Diag/diag, vec, the elementwise
-functions, comparisons, I, 𝟏, numbers, definitions and declarations (symmetric, one-hot,
-explicit shapes) and the broadcasts the input states. Every node prints itself in the three
+functions, comparisons, λ_max/λ_min (of matrices symmetric by their form), ‖X‖₂, ‖X‖_*, expm and
+logm, I, 𝟏, numbers, definitions and declarations (symmetric, spd, diagonal, orthogonal,
+stochastic, one-hot, explicit shapes) and the broadcasts the input states; a Hessian may be asked
+in two variables at once (a block Hessian). Every node prints itself in the three
 dialects (Unicode, the ASCII of matrixcalculus.org, LaTeX) and evaluates itself with NumPy.
 
 Inputs are drawn inside each function's domain: every subtree is generated for a domain —
-"any", "pos" (entrywise positive: under log, √, ⊘, negative powers) or "spd" (symmetric
-positive definite: under det, logdet, inverses) — and the variables it uses are drawn to match.
+"any", "pos" (entrywise positive: under log, √, ⊘, negative powers), "spd" (symmetric
+positive definite: under det, logdet, inverses, logm) or "sym" (symmetric by its form: under
+λ_max, λ_min) — and the variables it uses are drawn to match; a spectral function's gap (to the
+next eigen- or singular value) is kept away from 0 like a kink.
 Names collide on purpose with the generated code's own (t1, value, np, float, G, V …).
 
 ``case(seed)`` returns a ``Case``: the input in each dialect, the variable and the kind of
@@ -1794,6 +1798,7 @@ class Case:
     sizes: dict
     numeric: bool                      # sizes declared as numbers
     texts: dict = field(default_factory=dict)      # dialect → input text
+    also: list = field(default_factory=list)       # more variables of a block Hessian
 
     @property
     def wrt_name(self) -> Name:
@@ -1956,9 +1961,8 @@ def _try_case(seed: int, rng: random.Random, kind: str, dialect: str,
     nodes = [n for d in definitions for n in d.node.walk()] + list(result.walk())
     used = {id(n.var) for n in nodes if isinstance(n, Ref)}
     variables = [v for v in gen.variables if id(v) in used]
-    if focus and not any(isinstance(n, (Spectral, MatFunc)) for n in nodes) and not any(
-            v.structure in FOCUS_STRUCTURES for v in variables):
-        return None
+    new = any(isinstance(n, (Spectral, MatFunc)) for n in nodes) or any(
+        v.structure in FOCUS_STRUCTURES for v in variables)
     # the Hessian along orthonormal or stochastic matrices is not derived (docs/language.md)
     refused = ("onehot", "orthogonal", "stochastic") if kind == "hessian" else ("onehot",)
     candidates = [v for v in variables if v.structure not in refused]
@@ -1967,6 +1971,12 @@ def _try_case(seed: int, rng: random.Random, kind: str, dialect: str,
     if not candidates:
         return None
     wrt = rng.choice(candidates)
+    # a block Hessian: the Hessian over two variables at once (--wrt x --wrt y --hessian)
+    others = [v for v in candidates if v is not wrt and isinstance(v, Variable)]
+    also = [rng.choice(others)] if kind == "hessian" and others and isinstance(wrt, Variable) \
+        and rng.random() < (0.5 if focus else 0.2) else []
+    if focus and not (new or also):
+        return None
     # defined names must not collide with the function's own variables' names (they do not)
     result_name = None
     if rng.random() < 0.25:
@@ -1983,7 +1993,7 @@ def _try_case(seed: int, rng: random.Random, kind: str, dialect: str,
         return None                    # orthonormal columns: at least as many rows
     numeric = rng.random() < 0.2
     c = Case(seed, kind, dialect, variables, definitions, functions, result, result_name, wrt,
-             sizes, numeric)
+             sizes, numeric, also=also)
     if _too_big(c):
         return None
     for d in DIALECTS:
@@ -2004,7 +2014,8 @@ def _reached_definitions(node: Node) -> list:
 
 def _too_big(c: Case) -> bool:
     """Keep the finite differences cheap: at most 25 entries in X and 400 in F."""
-    x = np.prod(c.size(c.wrt_shape))
+    x = max(np.prod(c.size(v.shape)) for v in [c.wrt] + c.also) if c.also else \
+        np.prod(c.size(c.wrt_shape))
     f = np.prod(c.size(c.result.shape))
     return x > 25 or f > 400
 
@@ -2060,7 +2071,7 @@ def admissible(case: Case, values: dict) -> bool:
             if isinstance(n, (Inverse, Det)) or (isinstance(n, Power) and n.shape != SCALAR) \
                     or (isinstance(n, MatFunc) and n.name == "logm"):
                 m = ev(n.kids[0])
-                if np.linalg.cond(m) > 1e6:
+                if not np.all(np.isfinite(m)) or np.linalg.cond(m) > 1e6:
                     return False
     return True
 
@@ -2136,7 +2147,8 @@ def variant(case: Case, result: Node, wrt) -> Case | None:
     functions = [f for f in case.functions
                  if any(isinstance(n, Call) and n.fn is f for n in all_nodes)]
     c = Case(case.seed, case.kind, case.dialect, variables, definitions, functions, result,
-             case.result_name, wrt, case.sizes, case.numeric)
+             case.result_name, wrt, case.sizes, case.numeric,
+             also=[v for v in case.also if v in variables])
     rng = random.Random(case.seed)
     for d in DIALECTS:
         c.texts[d] = render(c, d, random.Random(rng.random()))
