@@ -481,14 +481,11 @@ def gradient(f: Expr, wrt: Var, definitions: dict) -> Gradient:
             return (definitions[e.name],)
         return e.args
 
-    depends: dict = {}
-
-    def dep(e: Expr) -> bool:
-        if e not in depends:
-            depends[e] = e == wrt or any(dep(c) for c in children(e))
-        return depends[e]
-
     order = _parents_first(f, children)
+    depends: dict = {}          # node → does it depend on wrt (children before their parents)
+    for e in reversed(order):
+        depends[e] = e == wrt or any(depends[c] for c in children(e))
+    dep = depends.__getitem__
     pending: dict = {}          # node → its adjoint G, in order of appearance
     if dep(f):
         pending[f] = Num(1)

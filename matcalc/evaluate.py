@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import MatcalcError
-from .ir import (Add, Commutation, Det, Diag, Expr, Frechet, Func, HadPow, Identity, Kron, LogDet,
+from .ir import (D, Add, Commutation, Det, Diag, Expr, Frechet, Func, HadPow, Identity, Kron, LogDet,
                  MatFunc, MatMul, Power, Spectral, Transpose, UserFunc, Var, Zero, dim_value,
                  walk)
 from .printers import to_text
@@ -49,11 +49,35 @@ class Evaluator:
         return dim_value(d, self.sizes)
 
     def __call__(self, e: Expr) -> np.ndarray:
-        if e not in self.cache:
-            form = _stable_form(e)
-            self.cache[e] = self(form) if form is not e else \
-                getattr(self, "_" + type(e).__name__)(e)
+        # the inputs of a node are evaluated before it, from a stack rather than by recursion
+        # (a chain of definitions 200 deep is 200 nested evaluations), so that each node's
+        # method finds them computed
+        stack: list = [(e, None)]          # (node, its stable form once its inputs are pushed)
+        while stack:
+            node, form = stack.pop()
+            if node in self.cache:
+                continue
+            if form is not None:
+                self.cache[node] = self.cache[form] if form is not node else \
+                    getattr(self, "_" + type(node).__name__)(node)
+                continue
+            form = _stable_form(node)
+            stack.append((node, form))
+            stack.extend((a, None) for a in reversed(self._inputs(node, form))
+                         if a not in self.cache)
         return self.cache[e]
+
+    def _inputs(self, e: Expr, form: Expr) -> tuple:
+        """What evaluating e evaluates first: its stable form, a name's definition, a user
+        function's entrywise body, or its children."""
+        if form is not e:
+            return (form,)
+        if isinstance(e, Var):
+            return () if e.name in self.env or e.name not in self.definitions else \
+                (self.definitions[e.name],)
+        if isinstance(e, UserFunc):
+            return (e.entrywise(),)
+        return () if isinstance(e, D) else e.args
 
     def _Var(self, e):
         if e.name in self.env:

@@ -70,12 +70,8 @@ class Expr:
         raise AttributeError("expression nodes are immutable")
 
     def __eq__(self, other):
-        return (
-            type(self) is type(other)
-            and self._hash == other._hash
-            and self.params == other.params
-            and self.args == other.args
-        )
+        return self is other or (type(self) is type(other) and self._hash == other._hash
+                                 and _same_tree(self, other))
 
     def __hash__(self):
         return self._hash
@@ -109,6 +105,24 @@ class Expr:
     @property
     def cols(self) -> Dim:
         return self.shape[1]
+
+
+def _same_tree(a: Expr, b: Expr) -> bool:
+    """Are two trees equal? Each pair of subtrees is compared once: trees built apart from the
+    same definitions share their subtrees (W₂ = W₁ ∘ W₁), and comparing them child by child
+    would take time exponential in their depth."""
+    seen: set = set()
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if type(x) is not type(y) or x._hash != y._hash or x.params != y.params \
+                or len(x.args) != len(y.args):
+            return False
+        for pair in zip(x.args, y.args):
+            if pair[0] is not pair[1] and (key := (id(pair[0]), id(pair[1]))) not in seen:
+                seen.add(key)
+                stack.append(pair)
+    return True
 
 
 def _normalize_param(p):

@@ -22,7 +22,6 @@ from ..ir import (
     Power,
     is_scalar,
     product,
-    walk,
 )
 from .cost import cost
 from .engine import simplify
@@ -39,18 +38,30 @@ MAX_FACTORED = 16
 
 def expand(e: Expr, hadamard: bool = False) -> list[Expr]:
     """e as a list of product terms: products distributed over sums, and with ``hadamard``
-    also ∘ (not into functions)."""
-    return list(_expanded(e, hadamard))
+    also ∘ (not into functions); e itself when ∘ opens into more than MAX_TERMS terms."""
+    terms = _expanded(e, hadamard)
+    return [e] if terms is None else list(terms)
 
 
 @lru_cache(maxsize=1 << 14)
-def _expanded(e: Expr, hadamard: bool) -> tuple:
+def _expanded(e: Expr, hadamard: bool) -> tuple | None:
+    """The terms of e, or None when a ∘ product in it opens into more than MAX_TERMS terms:
+    then the whole expansion is abandoned (a part kept closed would be opened again, one level
+    down, by every term around it: exponential in the nesting of σ(σ(…σ(x))))."""
     # memoized: a subtree shared by several sums (the adjoints of nested definitions) is
-    # expanded once
+    # expanded, or found to open too far, once
     if isinstance(e, Add):
-        return tuple(t for a in e.args for t in _expanded(a, hadamard))
+        terms: list = []
+        for a in e.args:
+            part = _expanded(a, hadamard)
+            if part is None:
+                return None
+            terms.extend(part)
+        return tuple(terms)
     if isinstance(e, MatMul):
         options = [_expanded(a, hadamard) for a in e.args]
+        if None in options:
+            return None
         count = 1
         for o in options:
             count *= len(o)
@@ -58,30 +69,36 @@ def _expanded(e: Expr, hadamard: bool) -> tuple:
             return (e,)
         return tuple(simplify(MatMul(*combo)) for combo in cartesian(*options))
     if isinstance(e, Hadamard) and hadamard:
-        return tuple(_expand_hadamard(e))
+        return _expand_hadamard(e)
     return (e,)
 
 
-def _expand_hadamard(e: Hadamard) -> list[Expr]:
+def _expand_hadamard(e: Hadamard) -> tuple | None:
     """A ∘ (B + C) = A ∘ B + A ∘ C, one sum at a time, each product simplified before the next
     sum is opened — so that factors cancel first: σ ∘ (a ⊘ (1 − σ)) ∘ (1 − σ) = σ ∘ a."""
     sums = []
     for i, a in enumerate(e.args):
         c, rest = coeff_and_rest(a)
         if isinstance(rest, Add):
-            divides = any(isinstance(f, HadPow) and f.exp < 0 for t in rest.args
-                          for f in walk(t))
-            sums.append((not divides, i, c, rest))
+            sums.append((not _divides(rest), i, c, rest))
     if not sums:
-        return [e]
+        return (e,)
     _, i, c, rest = min(sums, key=lambda s: (s[0], s[1]))     # a sum with a divisor first
     out: list = []
     for t in rest.args:
         product = simplify(Hadamard(*e.args[:i], scale(c, t, t.shape), *e.args[i + 1:]))
-        out.extend(expand(product, hadamard=True))
-        if len(out) > MAX_TERMS:
-            return [e]
-    return out
+        terms = _expanded(product, True)
+        if terms is None or len(out) + len(terms) > MAX_TERMS:
+            return None
+        out.extend(terms)
+    return tuple(out)
+
+
+@lru_cache(maxsize=1 << 14)
+def _divides(e: Expr) -> bool:
+    """Is there an entrywise division (a negative ∘ power) anywhere in e? (Each shared
+    subtree looked at once.)"""
+    return isinstance(e, HadPow) and e.exp < 0 or any(_divides(a) for a in e.args)
 
 
 def _split(term: Expr):

@@ -1,0 +1,102 @@
+"""The derivation's work grows near-linearly with its input, and deep inputs within the
+documented limits (docs/language.md) derive without reaching Python's recursion limit.
+
+Work is counted in Python function calls (with the memo tables emptied), a measure that does
+not depend on the machine or its load."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from matcalc import derive
+from matcalc.differentiate import gradient
+from matcalc.evaluate import evaluate
+from matcalc.ir import Func, Hadamard, Sum, Var
+from matcalc.simplify import coeff_and_rest
+
+
+def _clear_memo_tables():
+    for name, module in list(sys.modules.items()):
+        if name.startswith("matcalc"):
+            for value in vars(module).values():
+                if hasattr(value, "cache_clear"):
+                    value.cache_clear()
+
+
+def _calls(fn) -> int:
+    """The Python function calls fn makes."""
+    calls = 0
+
+    def count(frame, event, arg):
+        nonlocal calls
+        calls += event == "call"
+    sys.setprofile(count)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def _derive_work(text: str, wrt: str) -> int:
+    _clear_memo_tables()
+    return _calls(lambda: derive(text, wrt).text)
+
+
+def _nested_sigmoid(depth: int) -> str:
+    return "sum(" + "σ(" * depth + "x" + ")" * depth + ")"
+
+
+def test_nested_sigmoids_expand_in_linear_work():
+    """d σ(σ(…σ(x))) is a ∘ product of k factors σ ∘ (1 − σ): opening it into 2ᵏ terms stops
+    at the first part that passes the bound on terms, instead of opening every other part
+    (exponential in k: 16 levels took a minute)."""
+    derive("x", "x")
+    small, large = _derive_work(_nested_sigmoid(8), "x"), _derive_work(_nested_sigmoid(12), "x")
+    assert large < 2 * small
+
+
+def _doubling_tree(depth: int):
+    """x ∘ x, (x ∘ x) ∘ (x ∘ x), …: a tree of 2^depth leaves in depth distinct nodes."""
+    e = Var("x", ("n", 1))
+    for _ in range(depth):
+        e = Hadamard(e, e)
+    return e
+
+
+def test_equal_trees_built_apart_compare_in_linear_work():
+    """Two equal trees built apart from shared subtrees (as definitions that use a name twice
+    build them) compare each pair of subtrees once, not once per path (2^depth)."""
+    a, b = _doubling_tree(20), _doubling_tree(20)
+    assert a is not b
+    equal = []
+    assert _calls(lambda: equal.append(a == b)) < 200
+    assert equal == [True]
+    assert a != Hadamard(_doubling_tree(19), Var("y", ("n", 1)))
+
+
+def _chained_definitions(depth: int):
+    """x₁ = sin(x), x₂ = x₁ ∘ x₁, x₃ = sin(x₂), …: (the last name, the definitions)."""
+    name, definitions = Var("x", ("n", 1)), {}
+    for i in range(1, depth + 1):
+        definitions[f"x{i}"] = Func("sin", name) if i % 2 else Hadamard(name, name)
+        name = Var(f"x{i}", ("n", 1))
+    return name, definitions
+
+
+def test_deep_chains_of_definitions_are_walked_without_recursion():
+    """What depends on the variable, and the values of the definitions, are found from a stack
+    rather than by recursion (about 170 levels reached Python's recursion limit): the
+    gradient of sum(x₃₀₀) is 2¹⁵⁰ times a ∘ product of cosines and names, and its value the
+    chain computed step by step."""
+    last, definitions = _chained_definitions(300)
+    x = Var("x", ("n", 1))
+    g = gradient(Sum(last), x, definitions).expr
+    assert coeff_and_rest(g)[0] == 2 ** 150
+    start = np.array([[0.3], [0.9], [1.4]])
+    value = start
+    for i in range(1, 301):
+        value = np.sin(value) if i % 2 else value * value
+    assert np.allclose(evaluate(last, {"x": start}, {"n": 3}, definitions), value)
