@@ -5,13 +5,14 @@ appearance, transliterated to ASCII (λ → lam, W₁ → W1, ℓ → ell); vect
 matrices 2-D, scalars floats. Shapes are checked against each other (ValueError naming the
 mismatch); repeated subexpressions are computed once; X⁻¹B is ``np.linalg.solve(X, B)``.
 
-Inside a function every node is one value of one representation: a 1×1 node is a 0-d value (a
-float); any other node is a 2-D array of exactly its shape, vectors n×1 columns. A broadcast is
-written out, except as an operand of + or ∘ whose other operands already give the full shape
-(there NumPy's broadcasting is the same thing). Parentheses come from one precedence table,
-Python's; every template states the level of what it prints and of each operand. Names come
-from one ``Namer`` per function: the user's names first (moved aside with a trailing underscore
-where the code needs the name itself), then sizes, temporaries and the value, each fresh.
+Inside a function every node is one value of one representation: a 1×1 node is a scalar of the
+inputs' dtype (a NumPy scalar: NumPy's functions of a Python float are float64); any other node
+is a 2-D array of exactly its shape, vectors n×1 columns. A broadcast is written out, except as
+an operand of + or ∘ whose other operands already give the full shape (there NumPy's
+broadcasting is the same thing). Parentheses come from one precedence table, Python's; every
+template states the level of what it prints and of each operand. Names come from one ``Namer``
+per function: the user's names first (moved aside with a trailing underscore where the code
+needs the name itself), then sizes, temporaries and the value, each fresh.
 The code computes the stable forms of ``matcalc.stable`` (softplus as logaddexp, shifted
 logsumexp and softmax).
 """
@@ -241,6 +242,8 @@ class NumpyPrinter:
             fill = {0: "np.zeros({0}, {2})", 1: "np.ones({0}, {2})"}.get(e.arg.value,
                                                                       "np.full({0}, {1}, {2})")
             return Code(fill.format(self.shape(e), self(e.arg).text, self.dtype), ATOM)
+        if is_scalar(e.arg):
+            return Code(f"np.full({self.shape(e)}, {self(e.arg).text}, {self.dtype})", ATOM)
         return Code(f"np.broadcast_to({self(e.arg).text}, {self.shape(e)})", ATOM)
 
     # -- products -------------------------------------------------------------------------------
@@ -262,8 +265,9 @@ class NumpyPrinter:
         chain = [a for a in e.args if not is_scalar(a)]
         if chain:
             product = self.chain(chain)
-            # a 1×1 product of matrices is taken out of its array
-            numerators.append(Code(f"{product.at(ATOM)}.item()", ATOM)
+            # a 1×1 product of matrices is taken out of its array, as a scalar of its dtype (a
+            # Python float would make NumPy's functions of it float64)
+            numerators.append(Code(f"{product.at(ATOM)}[0, 0]", ATOM)
                               if e.shape == SCALAR else product)
         if len(numerators) == 1 and not denominators:
             return numerators[0]
@@ -460,8 +464,7 @@ def _shape_checks(params: list[Var], variables: dict, namer: Namer) -> tuple[lis
         name = variables[v.name]
         rows, cols = v.shape
         if v.shape == SCALAR:
-            lines.append(f"{name} = float({name})")
-            continue
+            continue                                    # see _function
         # a floating dtype stays (float32 in, float32 out), any other becomes float64
         if cols == 1:
             lines.append(f"{name} = _floats({name}).reshape(-1, 1)")
@@ -523,6 +526,11 @@ def _function(name: str, doc: str, results: list, params: list[Var], definitions
     dtype = namer.claim("dtype") if arrays else "float"
     if arrays:                    # the constants' dtype, a line kept only if one reads it
         body.append(f"{dtype} = np.result_type({', '.join(arrays)})")
+    # a scalar input is a scalar of the arrays' dtype (float32 stays float32 through NumPy's
+    # functions of it, which make a Python float float64)
+    body += [f"{variables[v.name]} = " + (f"{dtype}.type(float({variables[v.name]}))" if arrays
+                                          else f"float({variables[v.name]})")
+             for v in params if v.shape == SCALAR]
     names: dict = {}
     printer = NumpyPrinter(names, variables, dims, dtype)
     # definitions, shared temporaries and stacked solves, each after everything it reads
@@ -649,7 +657,9 @@ def _fresh(e: Expr, code: Code) -> Code:
 
 
 def _may_be_a_view(e: Expr) -> bool:
-    if isinstance(e, (Var, Broadcast, DiagOf)):
+    if isinstance(e, Broadcast):
+        return not is_scalar(e.arg)                     # a scalar's is a new np.full
+    if isinstance(e, (Var, DiagOf)):
         return True
     return isinstance(e, (Transpose, Vec, Unvec)) and _may_be_a_view(e.arg)
 
@@ -824,10 +834,10 @@ HELPERS = {
     return (v @ (d * (vi @ e @ v)) @ vi).real.astype(a.dtype)
 ''',
     "_logsumexp": '''def _logsumexp(a, axis=None):
-    """log(sum(exp(a))) along an axis (kept), or over every entry (a float), without overflow."""
+    """log(sum(exp(a))) along an axis (kept), or over every entry (a scalar), without overflow."""
     top = a.max(axis=axis, keepdims=True)
     out = top + np.log(np.exp(a - top).sum(axis=axis, keepdims=True))
-    return out if axis is not None else out.item()
+    return out if axis is not None else out[0, 0]
 ''',
     "_softmax": '''def _softmax(a, axis=None):
     """exp(a) / sum(exp(a)) along an axis, or over every entry, without overflow."""

@@ -324,32 +324,49 @@ DTYPES = [
     ("Y ∈ ℝ^{n×k} onehot; −sum(Y ∘ logsoftmax(XW))", "W", None, "auto"),
     ("X ∈ ℝ^{N×D}; γ ∈ ℝ^D; μ = mean(X, 1); v = var(X, 1); X̂ = (X − μ) ⊘ √(v + ε); "
      "L = sum(G ∘ X̂ ∘ γᵀ)", "X", None, "auto"),
+    # NumPy's functions of a 1×1 product or of a scalar input (as Python floats: float64)
+    ("exp(aᵀx)", "x", None, "hessian"),
+    ("√(xᵀx)", "x", None, "hessian"),
+    ("α ∈ ℝ; log(α) xᵀx + exp(α)", "x", None, "hessian"),
+    ("α ∈ ℝ; log(α) xᵀx + exp(α)", "α", None, "hessian"),
+    ("exp(logsumexp(x))", "x", None, "auto"),
+    ("sum(X ⊗ X)", "X", None, "hessian"),         # a constant Hessian: a scalar broadcast
+    ("‖Ax − b‖₂² + λ‖x‖₂²", ["x", "λ", "A"], None, "auto"),
 ]
+
+
+def _arrays(out) -> list:
+    """The arrays among a function's results (tuples of them opened)."""
+    if isinstance(out, tuple):
+        return [a for o in out for a in _arrays(o)]
+    return [out] if isinstance(out, np.ndarray) else []
 
 
 @pytest.mark.parametrize("text, wrt, shapes, kind", DTYPES, ids=[r[0] for r in DTYPES])
 def test_float32_in_float32_out(text, wrt, shapes, kind):
-    """float32 inputs give float32 arrays (the same values, to float32's precision); integer
-    inputs become float64."""
+    """float32 inputs give float32 arrays from every function, with the value or not (the same
+    values, to float32's precision); integer inputs become float64."""
     result = derive(text, wrt, shapes, kind=kind)
-    functions = _functions(result)
-    for d in result.derivatives:
-        params, env, _, _ = _setup(result, d)
-        extra = [d.map_var] if d.map_var is not None else []
-        args = [_user_value(env[v.name], v) for v in params + extra]
+    d = result.derivatives[0]
+    params, env, _, _ = _setup(result, d)
+    extra = [d.map_var] if d.map_var is not None else []
+    args = [_user_value(env[v.name], v) for v in params + extra]
+    for functions in (_functions(result), _functions(result, with_value=True)):
         for name, fn in functions.items():
-            if not name.endswith("_" + _py(d.wrt.name)) or name.startswith("_"):
+            if name.startswith("_") or not callable(fn) or fn is np:
                 continue
             n_args = fn.__code__.co_argcount
-            want = fn(*args[:n_args])
-            got = fn(*[a.astype(np.float32) if isinstance(a, np.ndarray) else a
-                       for a in args[:n_args]])
-            assert got.dtype == np.float32, (name, got.dtype)
-            assert np.allclose(got, want, rtol=1e-3, atol=1e-3 * np.abs(want).max())
+            want = _arrays(fn(*args[:n_args]))
+            got = _arrays(fn(*[a.astype(np.float32) if isinstance(a, np.ndarray) else a
+                               for a in args[:n_args]]))
+            assert len(got) == len(want), name
+            for g, w in zip(got, want):
+                assert g.dtype == np.float32, (name, g.dtype)
+                assert np.allclose(g, w, rtol=1e-3, atol=1e-3 * np.abs(w).max())
             integers = [np.round(a).astype(int) if isinstance(a, np.ndarray) else a
                         for a in args[:n_args]]
             if not ("logdet" in text or "⁻¹" in text):          # rounding may make X singular
-                assert fn(*integers).dtype == np.float64
+                assert all(a.dtype == np.float64 for a in _arrays(fn(*integers)))
 
 
 # --- issue 12: one backward pass for several variables -------------------------------------------
