@@ -8,7 +8,8 @@ from the same trees under its own cost model, stated here once:
   one large number N — large, and unrelated to the others, so that no two sizes cancel: a
   vector costs N, an n×m matrix N², a product of matrices N³. Costs compare as polynomials in
   N (``Cost``); numeric sizes are their numbers.
-* a product (p×q)(q×r) costs 2pqr; X⁻¹B is a solve, ⅔q³ + 2q²r; Diag(s)M and M Diag(s) one
+* a product (p×q)(q×r) costs 2pqr; X⁻¹B is a solve, ⅔q³ + 2q²r (⅓q³ + 2q²r with the
+  Cholesky factor of an X declared spd); Diag(s)M and M Diag(s) one
   pass over M; M𝟏 and 𝟏ᵀM (row and column sums) one pass over M; 𝟏bᵀ and b𝟏ᵀ nothing (a
   broadcast); a scalar multiplies one operand of its product.
 
@@ -21,12 +22,15 @@ The rewrites chosen under it (``code_form``):
   are taken apart into ones vectors, so that M𝟏𝟏ᵀ is a row sum, broadcast;
 * a sum of products is regrouped by its common left and right factors where that is cheaper:
   (A₁ᵀA₁ + A₂ᵀA₂)x − A₁ᵀb₁ − A₂ᵀb₂ = A₁ᵀ(A₁x − b₁) + A₂ᵀ(A₂x − b₂), no Gram matrix formed;
-* the sign of a later term of a sum is a subtraction;
+* the sign of a later term of a sum is a subtraction; a sum of transposes is the transpose of
+  the sum, and BX⁻¹ for a symmetric X is (X⁻¹Bᵀ)ᵀ, so that each is computed once with the
+  sum or solve it equals;
 * user functions are written out entrywise, the stable forms of ``matcalc.stable`` are taken,
   entrywise work on broadcasts is done before broadcasting (f(a𝟏ᵀ) = f(a)𝟏ᵀ), and broadcasts
   are combined before they meet a full matrix (γᵀ ∘ M ∘ sᵀ = (γ ∘ s)ᵀ ∘ M).
 
-codegen prints the form, and stacks the solves with one matrix into one (one factorisation).
+codegen prints the form, and stacks the solves with one matrix into one (one factorisation);
+an spd matrix is factorised once, S = LLᵀ, for all its solves, its inverse and determinant.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from .ir import (Add, Broadcast, Det, Diag, Expr, Frob, Func, Hadamard, HadPow, LogDet,
-                 MatMul, Num, Ones, Power, Transpose, UserFunc, is_scalar)
+                 MatMul, Num, Ones, Power, Transpose, UserFunc, Var, is_scalar, is_symmetric)
 from .simplify import MAX_TERMS, coeff_and_rest, expand, scale
 from .stable import stable
 
@@ -124,13 +128,25 @@ def _is_ones_row(e: Expr) -> bool:
     return isinstance(e, Transpose) and _is_ones_column(e.arg)
 
 
+def spd_matrix(e: Expr):
+    """The variable, when e is a variable declared spd or its transpose (the same matrix)."""
+    e = e.arg if isinstance(e, Transpose) else e
+    return e if isinstance(e, Var) and e.structure == "spd" else None
+
+
+def _factorisation(m: Expr) -> Fraction:
+    """A factorisation of the n×n matrix m costs this times n³: Cholesky (⅓) for an spd m,
+    else LU (⅔)."""
+    return Fraction(1, 3) if spd_matrix(m) is not None else Fraction(2, 3)
+
+
 def product_cost(left: Expr, right: Expr) -> Cost:
     """The cost of left·right, both computed (p×q times q×r)."""
     p, q, r = size(left.rows), size(left.cols), size(right.cols)
-    if _inverse_arg(left) is not None:
-        return Fraction(2, 3) * q * q * q + 2 * q * q * r + p * r
-    if _inverse_arg(right) is not None:
-        return Fraction(2, 3) * q * q * q + 2 * q * q * p + p * r
+    if (m := _inverse_arg(left)) is not None:
+        return _factorisation(m) * q * q * q + 2 * q * q * r + p * r
+    if (m := _inverse_arg(right)) is not None:
+        return _factorisation(m) * q * q * q + 2 * q * q * p + p * r
     if isinstance(left, Diag):
         return 2 * entries(right)
     if isinstance(right, Diag):
@@ -158,7 +174,7 @@ def own_cost(e: Expr) -> Cost:
         return scaling + _order(chain)[0] if len(chain) > 1 else scaling
     if isinstance(e, (Power, Det, LogDet)) and not is_scalar(e.arg):
         cube = size(e.arg.rows) * size(e.arg.rows) * size(e.arg.rows)
-        return (Fraction(2, 3) if isinstance(e, (Det, LogDet)) else 2) * cube + n
+        return (_factorisation(e.arg) if isinstance(e, (Det, LogDet)) else 2) * cube + n
     if isinstance(e, (Add, Hadamard)):
         return len(e.args) * n
     if isinstance(e, Frob):
@@ -230,7 +246,15 @@ def _combine(left: Expr, right: Expr) -> Expr:
         return Broadcast(left, rows, cols)
     if _is_ones_column(left):
         return Broadcast(Num(1), rows, cols)
+    if (m := _inverse_arg(right)) is not None and _inverse_arg(left) is None and is_symmetric(m):
+        # BX⁻¹ = (X⁻¹Bᵀ)ᵀ for a symmetric X: the solve X⁻¹Bᵀ, the same as where X⁻¹Bᵀ occurs
+        return Transpose(MatMul(Power(_transposed(m) if isinstance(m, Transpose) else m, -1),
+                                _transposed(left)))
     return MatMul(left, right)
+
+
+def _transposed(e: Expr) -> Expr:
+    return e.arg if isinstance(e, Transpose) else Transpose(e)
 
 
 def _order(chain: list) -> tuple[Cost, object]:
@@ -386,6 +410,9 @@ def code_form(e: Expr) -> Expr:
     if isinstance(e, MatMul):
         return _chain_form(e)
     if isinstance(e, Add):
+        if all(isinstance(_scaled_part(a), Transpose) for a in e.args):
+            # Aᵀ + Bᵀ = (A + B)ᵀ, the same arithmetic, and the sum found where A + B occurs
+            return Transpose(code_form(Add(*[_transposed_term(a) for a in e.args])))
         # the sign of a later term stays with the sum (a subtraction costs nothing), the rest
         # of its coefficient goes inside
         return Add(code_form(e.args[0]), *[
@@ -393,6 +420,19 @@ def code_form(e: Expr) -> Expr:
             if (c := coeff_and_rest(a)[0]) < 0 and (rest := coeff_and_rest(a)[1]) is not None
             else code_form(a) for a in e.args[1:]])
     return e.with_args(code_form(a) for a in e.args) if e.args else e
+
+
+def _scaled_part(term: Expr) -> Expr:
+    """A term without its number: A for cA."""
+    if isinstance(term, MatMul) and len(term.args) == 2 and isinstance(term.args[0], Num):
+        return term.args[1]
+    return term
+
+
+def _transposed_term(term: Expr) -> Expr:
+    """cA for the term cAᵀ."""
+    part = _scaled_part(term)
+    return part.arg if part is term else MatMul(term.args[0], part.arg)
 
 
 def entrywise(e: Expr) -> Expr:

@@ -25,10 +25,10 @@ from collections import Counter
 from fractions import Fraction
 from typing import NamedTuple
 
-from .codeform import entrywise, machine_form
+from .codeform import entrywise, machine_form, spd_matrix
 from .errors import MatcalcError
-from .ir import (SCALAR, Broadcast, DiagOf, Expr, HadPow, MatMul, Num, Power, Size, Transpose,
-                 Unvec, Var, Vec, is_scalar, product, walk)
+from .ir import (SCALAR, Broadcast, Det, DiagOf, Expr, HadPow, LogDet, MatMul, Num, Power, Size,
+                 Transpose, Unvec, Var, Vec, is_scalar, product, walk)
 from .printers import ACCENTS, LETTER_ASCII, SUBSCRIPT_DIGITS, negate
 from .simplify import coeff_and_rest, is_ones, simplify
 
@@ -126,13 +126,20 @@ SPECTRAL = {
 class NumpyPrinter:
     """Python expressions, one ``_<Node>`` method per node type returning ``Code``; ``names``
     maps shared subtrees to their temporaries, ``variables`` user names to Python names,
-    ``dtype`` names the inputs' floating dtype (the constants' dtype)."""
+    ``dtype`` names the inputs' floating dtype (the constants' dtype), ``factors`` each
+    positive definite matrix to the name of its Cholesky factor."""
 
-    def __init__(self, names: dict, variables: dict, dims: dict, dtype: str = "float"):
+    def __init__(self, names: dict, variables: dict, dims: dict, dtype: str = "float",
+                 factors: dict | None = None):
         self.names = names
         self.variables = variables
         self.dims = dims
         self.dtype = dtype
+        self.factors = factors or {}
+
+    def factor(self, e: Expr) -> str | None:
+        """The name of the Cholesky factor L (S = LLᵀ) of e, an spd matrix or its transpose."""
+        return self.factors.get(spd_matrix(e))
 
     def __call__(self, e: Expr) -> Code:
         if e in self.names:
@@ -276,7 +283,7 @@ class NumpyPrinter:
     def chain(self, chain: list) -> Code:
         """A matrix product, grouped to the left as @ is (codeform has nested it in its cheapest
         order): M𝟏 and 𝟏ᵀM are row and column sums, X⁻¹B is solve(X, B) and BX⁻¹ is
-        solve(Xᵀ, Bᵀ)ᵀ."""
+        solve(Xᵀ, Bᵀ)ᵀ, with the Cholesky factor of an spd X two triangular solves."""
         if len(chain) == 1:
             return self(chain[0])
         *rest, last = chain
@@ -285,7 +292,9 @@ class NumpyPrinter:
         if solve is not None and (left if _inverse_arg(left) is not None else last) \
                 not in self.names:
             matrix, column, transposed = solve
-            text = f"np.linalg.solve({self(matrix).text}, {self(column).text})"
+            factor = self.factor(matrix)
+            text = f"_cho_solve({factor}, {self(column).text})" if factor else \
+                f"np.linalg.solve({self(matrix).text}, {self(column).text})"
             return Code(text + ".T" if transposed else text, ATOM)
         if _ones_column(last):
             return Code(f"{self.at(left, ATOM)}.sum(axis=1, keepdims=True)", ATOM)
@@ -296,6 +305,10 @@ class NumpyPrinter:
     def _Power(self, e):
         if is_scalar(e.arg):
             return self.power(e.arg, e.exp)
+        if (factor := self.factor(e.arg)) is not None and e.exp < 0:
+            inverse = Code(f"_cho_inv({factor})", ATOM)            # S⁻ᵏ = (S⁻¹)ᵏ
+            return inverse if e.exp == -1 else \
+                Code(f"np.linalg.matrix_power({inverse.text}, {int(-e.exp)})", ATOM)
         if e.exp == -1:
             return Code(f"np.linalg.inv({self(e.arg).text})", ATOM)
         return Code(f"np.linalg.matrix_power({self(e.arg).text}, {int(e.exp)})", ATOM)
@@ -337,10 +350,15 @@ class NumpyPrinter:
     def _Trace(self, e):
         return self.call("np.trace({})", e)
 
+    # det S = ∏ᵢ Lᵢᵢ², log det S = 2 Σᵢ log Lᵢᵢ for S = LLᵀ
     def _Det(self, e):
+        if (factor := self.factor(e.arg)) is not None:
+            return Code(f"np.prod(np.diagonal({factor})) ** 2.0", POW)
         return self.call("np.linalg.det({})", e)
 
     def _LogDet(self, e):
+        if (factor := self.factor(e.arg)) is not None:
+            return Code(f"2.0 * np.log(np.diagonal({factor})).sum()", MUL)
         return self.call("np.linalg.slogdet({})[1]", e, "np.log(np.abs({}))")
 
     def _Norm(self, e):
@@ -426,6 +444,20 @@ def _transposed(e: Expr) -> Expr:
     return e.arg if isinstance(e, Transpose) else Transpose(e)
 
 
+def _factorised(exprs) -> list[Var]:
+    """The spd variables whose determinant, inverse (or negative power) or solves the
+    expressions take: each is factorised once, S = LLᵀ (Cholesky: half the arithmetic of LU,
+    and a log determinant from the same factor)."""
+    found: dict = {}
+    for node in (n for e in exprs for n in walk(e)):
+        negative_power = isinstance(node, Power) and node.exp < 0
+        matrix = node.arg if isinstance(node, (Det, LogDet)) or negative_power else \
+            _inverse_arg(node)
+        if matrix is not None and not is_scalar(matrix) and (v := spd_matrix(matrix)) is not None:
+            found.setdefault(v, None)
+    return list(found)
+
+
 # --- whole functions --------------------------------------------------------------------------
 
 def _shared_subtrees(exprs) -> list[Expr]:
@@ -437,18 +469,17 @@ def _shared_subtrees(exprs) -> list[Expr]:
             counts[node] += 1
             if node not in order:
                 order.append(node)
-    # names, their transposes and multiples, and inverses (which become solves) are not worth a
-    # temporary
+    # names, their multiples, transposes (views; what they transpose is shared as often) and
+    # inverses (which become solves) are not worth a temporary
     shared = [n for n in order if counts[n] > 1 and n.args and not _of_a_name(n)
-              and _inverse_arg(n) is None and not isinstance(n, Broadcast)]
+              and not isinstance(n, (Broadcast, Transpose)) and _inverse_arg(n) is None]
     return sorted(shared, key=lambda n: _depth(n))
 
 
 def _of_a_name(e: Expr) -> bool:
-    """Is e a leaf's transpose (Xᵀ) or multiple (−x, 2X)?"""
-    if isinstance(e, MatMul) and len(e.args) == 2 and isinstance(e.args[0], Num):
-        return not e.args[1].args
-    return isinstance(e, Transpose) and not e.arg.args
+    """Is e a leaf's multiple (−x, 2X)?"""
+    return isinstance(e, MatMul) and len(e.args) == 2 and isinstance(e.args[0], Num) and \
+        not e.args[1].args
 
 
 def _depth(e: Expr) -> int:
@@ -532,10 +563,13 @@ def _function(name: str, doc: str, results: list, params: list[Var], definitions
                                           else f"float({variables[v.name]})")
              for v in params if v.shape == SCALAR]
     names: dict = {}
-    printer = NumpyPrinter(names, variables, dims, dtype)
+    factors = {v: namer.claim(f"{variables[v.name]}_chol") for v in _factorised(exprs)
+               if v.name in variables and v.name not in used_defs}
+    body += [f"{name} = np.linalg.cholesky({variables[v.name]})" for v, name in factors.items()]
+    printer = NumpyPrinter(names, variables, dims, dtype, factors)
     # definitions, shared temporaries and stacked solves, each after everything it reads
     everything = exprs + list(used_defs.values())
-    stacks = _stacked_solves(everything)
+    stacks = _stacked_solves(everything, factors)
     stacked = {node for nodes, _, _ in stacks for node in nodes}
     pending = [((Var(n, e.shape),), (e,), n) for n, e in used_defs.items()] + \
         [((node,), (node,), None) for node in _shared_subtrees(everything)
@@ -606,14 +640,17 @@ def _solve(left: Expr, right: Expr):
     return None
 
 
-def _stacked_solves(exprs) -> list:
+def _stacked_solves(exprs, factors: dict) -> list:
     """The solves with one matrix and several right-hand sides, as (the solve nodes, the
-    matrix, the right-hand sides): one factorisation, X⁻¹[B₁ B₂] = [X⁻¹B₁ X⁻¹B₂]."""
+    matrix, the right-hand sides): one factorisation, X⁻¹[B₁ B₂] = [X⁻¹B₁ X⁻¹B₂] (a matrix
+    with a Cholesky factor shares it instead)."""
     by_matrix: dict = {}
     for node in (n for e in exprs for n in walk(e)):
         chain = [a for a in node.args if not is_scalar(a)] if isinstance(node, MatMul) else []
         if len(chain) == 2 and len(node.args) == 2 and (solve := _solve(*chain)) is not None:
             matrix, column, _ = solve
+            if spd_matrix(matrix) in factors:
+                continue
             nodes, columns = by_matrix.setdefault(matrix, ({}, {}))
             nodes.setdefault(node, None)
             columns.setdefault(column, None)
@@ -832,6 +869,42 @@ HELPERS = {
                  (np.log(w)[:, None] - np.log(w)[None, :]) / np.where(close, 1, gap))
     vi = np.linalg.inv(v)
     return (v @ (d * (vi @ e @ v)) @ vi).real.astype(a.dtype)
+''',
+    "_cho_solve": '''def _cho_solve(l, b):
+    """S⁻¹b from the Cholesky factor l of S = llᵀ: l⁻ᵀ(l⁻¹b), two triangular solves."""
+    return _tri_solve(l.T, _tri_solve(l, b, True), False)
+''',
+    "_tri_solve": '''def _tri_solve(t, b, lower):
+    """t⁻¹b for a lower (or upper) triangular t, by halves: NumPy has no triangular solve, so
+    np.linalg.solve (which factorises anew) solves only the diagonal blocks of 64 rows or fewer,
+    the rest is products."""
+    n = t.shape[0]
+    if n <= 64:
+        return np.linalg.solve(t, b)
+    h = n // 2
+    first, second = (slice(0, h), slice(h, n)) if lower else (slice(h, n), slice(0, h))
+    x = np.empty(b.shape, np.result_type(t, b))
+    x[first] = _tri_solve(t[first, first], b[first], lower)
+    x[second] = _tri_solve(t[second, second], b[second] - t[second, first] @ x[first], lower)
+    return x
+''',
+    "_cho_inv": '''def _cho_inv(l):
+    """S⁻¹ = l⁻ᵀl⁻¹ from the Cholesky factor l of S = llᵀ."""
+    li = _tri_inv(l)
+    return li.T @ li
+''',
+    "_tri_inv": '''def _tri_inv(l):
+    """The inverse of a lower triangular l, by halves: [[a, 0], [c, d]]⁻¹ is
+    [[a⁻¹, 0], [−d⁻¹ca⁻¹, d⁻¹]]."""
+    n = l.shape[0]
+    if n <= 64:
+        return np.linalg.inv(l)
+    h = n // 2
+    a, d = _tri_inv(l[:h, :h]), _tri_inv(l[h:, h:])
+    out = np.zeros_like(l)
+    out[:h, :h], out[h:, h:] = a, d
+    out[h:, :h] = -d @ (l[h:, :h] @ a)
+    return out
 ''',
     "_logsumexp": '''def _logsumexp(a, axis=None):
     """log(sum(exp(a))) along an axis (kept), or over every entry (a scalar), without overflow."""

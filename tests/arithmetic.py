@@ -4,8 +4,8 @@ what a test can say about the speed of code without timing it.
 ``run(fn, *args)`` calls fn with its array arguments wrapped, and returns the operations it
 applied, each as (name, the shapes it took, the shape it gave). ``cost`` turns them into a count
 of floating-point operations: a product (p×q)(q×r) 2pqr, a solve ⅔n³ + 2n²k, an inverse 2n³,
-a determinant ⅔n³, a reduction one per entry it takes, and every other operation one per
-entry it gives.
+a determinant ⅔n³, a Cholesky factorisation ⅓n³, a reduction one per entry it takes, and every
+other operation one per entry it gives.
 """
 
 from __future__ import annotations
@@ -98,6 +98,8 @@ def cost(log: list) -> float:
             total += 2 * shapes[0][0] ** 3
         elif name in ("det", "slogdet"):
             total += 2 / 3 * shapes[0][0] ** 3
+        elif name == "cholesky":
+            total += 1 / 3 * shapes[0][0] ** 3
         elif name.endswith(".reduce"):
             total += _size(shapes[0])
         else:

@@ -409,3 +409,100 @@ def test_a_size_no_input_has_is_a_clear_error():
     with pytest.raises(MatcalcError, match="the size n is not fixed by any input") as err:
         result.numpy
     assert not isinstance(err.value, InternalError)
+
+
+# --- issue 12: a matrix declared spd is factorised once, by Cholesky --------------------------------
+
+GAUSSIAN = "S ∈ 𝕊^n spd; x, μ ∈ ℝ^n; logdet(S) + (x − μ)ᵀS⁻¹(x − μ)"
+SPD = [
+    (GAUSSIAN, ["S", "μ"], "auto"),
+    (GAUSSIAN, "S", "hessian"),
+    ("S ∈ 𝕊^n spd; det(S) + aᵀS⁻¹b", "S", "hessian"),
+    ("S ∈ 𝕊^n spd; tr(S⁻¹A) + logdet(S)", "S", "hessian"),
+    ("S ∈ 𝕊^n spd; sum(BS⁻¹C)", "B", "auto"),              # BS⁻¹ = (S⁻¹Bᵀ)ᵀ
+    ("S ∈ 𝕊^n spd; sum(BS⁻¹C) + tr(S⁻¹)", "S", "auto"),
+    ("S ∈ 𝕊^n spd; (x − μ)ᵀS⁻¹(x − μ)", "x", "hessian"),
+]
+
+
+@pytest.mark.parametrize("text, wrt, kind", SPD, ids=[f"{t} wrt {w} {k}" for t, w, k in SPD])
+def test_spd_code_is_cholesky(text, wrt, kind):
+    """Every function against finite differences at random spd inputs; each factorises S once,
+    by Cholesky, for all its solves, its inverse and determinant (no LU of S)."""
+    result = check_generated(text, wrt, kind=kind)
+    for code in (result.numpy, result.numpy_with_value()):
+        for function in code.split("\ndef ")[1:]:
+            if function.startswith("_"):
+                continue
+            assert function.count("np.linalg.cholesky(S)") == 1, function
+            assert not any(f"np.linalg.{lu}(" in function for lu in ("solve", "inv", "det",
+                                                                      "slogdet")), function
+
+
+def test_spd_declared_in_every_dialect():
+    texts = [GAUSSIAN, "S: n x n spd; x, mu: n; logdet(S) + (x - mu)' inv(S) (x - mu)",
+             r"S \in \mathbb{S}^n (spd); x, \mu \in \mathbb{R}^n; "
+             r"\log\det S + (x - \mu)^\top S^{-1} (x - \mu)"]
+    codes = {check_generated(text, "μ").numpy for text in texts}
+    assert len(codes) == 1 and "np.linalg.cholesky(S)" in codes.pop()
+    code = check_generated("logdet(S) + xᵀS⁻¹x", "x", {"S": "n x n spd"}).numpy
+    assert "np.linalg.cholesky(S)" in code
+
+
+def _helpers(*names) -> dict:
+    from matcalc.codegen import HELPERS
+    namespace = {"np": np}
+    for source in HELPERS.values():
+        exec(source, namespace)  # noqa: S102
+    return {n: namespace[n] for n in names}
+
+
+@pytest.mark.parametrize("n", [1, 64, 65, 150, 203])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cholesky_helpers_at_every_size(n, dtype):
+    """The triangular solves and inverse work by halves above 64 rows: against NumPy's LU, at
+    sizes around the leaves and uneven splits, in float64 and float32 (which stays float32)."""
+    h = _helpers("_tri_solve", "_cho_solve", "_cho_inv", "_tri_inv")
+    rng = np.random.default_rng(n)
+    a = rng.standard_normal((n, n))
+    s = (a @ a.T / n + np.eye(n)).astype(dtype)
+    b = rng.standard_normal((n, 3)).astype(dtype)
+    lower = np.linalg.cholesky(s)
+    tol = dict(rtol=1e-3, atol=1e-3) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
+    for got, want in [(h["_tri_solve"](lower, b, True), np.linalg.solve(lower, b)),
+                      (h["_tri_solve"](lower.T, b, False), np.linalg.solve(lower.T, b)),
+                      (h["_cho_solve"](lower, b), np.linalg.solve(s, b)),
+                      (h["_cho_solve"](lower, b[:, :1]), np.linalg.solve(s, b[:, :1])),
+                      (h["_tri_inv"](lower), np.linalg.inv(lower)),
+                      (h["_cho_inv"](lower), np.linalg.inv(s))]:
+        assert got.dtype == dtype and got.shape == want.shape
+        assert np.allclose(got, want, **tol)
+
+
+def test_spd_factorised_once_at_a_size_with_blocks():
+    """At n = 100 (two blocks of 50): one Cholesky factorisation of S per function, and every
+    other solve or inverse is of a diagonal block of its factor, at most 64 rows; the results
+    those of the formulas by LU (f = log det S + rᵀS⁻¹r, r = x − μ: ∂f/∂S = S⁻¹ − S⁻¹rrᵀS⁻¹,
+    ∂f/∂μ = −2S⁻¹r)."""
+    from arithmetic import TracingNumpy, run
+    n = 100
+    result = derive(GAUSSIAN, ["S", "μ"])
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n))
+    inputs = {"S": a @ a.T / n + np.eye(n), "x": rng.standard_normal(n),
+              "mu": rng.standard_normal(n)}
+    s_inv = np.linalg.inv(inputs["S"])
+    r = inputs["x"] - inputs["mu"]
+    value = np.linalg.slogdet(inputs["S"])[1] + r @ s_inv @ r
+    gradients = (s_inv - np.outer(s_inv @ r, s_inv @ r), -2 * s_inv @ r)
+    valued = _functions(result, with_value=True)
+    for got, want in zip(valued["grads"](**inputs), (value, *gradients), strict=True):
+        assert np.allclose(got, want, rtol=1e-10, atol=0)
+    for with_value in (False, True):
+        functions = _functions(result, with_value)
+        functions["np"] = TracingNumpy()
+        for name in ("grad_S", "grad_mu", "grads"):
+            log = run(functions[name], **inputs)
+            assert [op for op, _, _ in log].count("cholesky") == 1
+            assert all(shapes[0][0] <= 64 for op, shapes, _ in log if op in ("solve", "inv"))
+            assert not any(op in ("slogdet", "det") for op, _, _ in log)
