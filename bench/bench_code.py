@@ -51,6 +51,7 @@ class Case:
     hand: Callable                             # the inputs by Python name → the result
     f: Callable | None = None                  # (ops, the inputs by Python name) → f
     shapes: dict = field(default_factory=dict)
+    with_value: bool = False                   # a gradient returned with f, (f, ∇f)
 
 
 def _spd(rng, n):
@@ -91,6 +92,39 @@ def _batchnorm_grad(X, eps, gamma, beta, G):
     x_hat = centered * inv_std
     g_hat = G * gamma
     return inv_std * (g_hat - g_hat.mean(axis=0) - x_hat * (g_hat * x_hat).mean(axis=0))
+
+
+def _gaussian_inputs(r, n):
+    return {"S": _spd(r, n), "x": r.standard_normal(n), "μ": r.standard_normal(n)}
+
+
+def _gaussian_value_grad(S, x, mu):
+    """f = log det S + rᵀS⁻¹r (r = x − μ) and ∂f/∂μ = −2S⁻¹r from L = cholesky(S): log det S
+    = 2 Σ log Lᵢᵢ, z = L⁻¹r, rᵀS⁻¹r = zᵀz, S⁻¹r = L⁻ᵀz (NumPy has no triangular solve)."""
+    L = np.linalg.cholesky(S)
+    z = np.linalg.solve(L, x - mu)
+    return 2.0 * np.log(np.diagonal(L)).sum() + z @ z, -2.0 * np.linalg.solve(L.T, z)
+
+
+def _spd_inverse(S):
+    """S⁻¹ = L⁻ᵀL⁻¹ from L = cholesky(S)."""
+    L_inv = np.linalg.inv(np.linalg.cholesky(S))
+    return L_inv.T @ L_inv
+
+
+def _gaussian_grad_s(S, x, mu):
+    """∂f/∂S = S⁻¹ − S⁻¹rrᵀS⁻¹."""
+    S_inv = _spd_inverse(S)
+    a = S_inv @ (x - mu)
+    return S_inv - np.outer(a, a)
+
+
+def _gaussian_f(o, S, x, mu):
+    r = x - mu
+    return o.spd_logdet(S) + r @ o.spd_solve(S, r)
+
+
+GAUSSIAN = "S ∈ 𝕊^n spd; x, μ ∈ ℝ^n; logdet(S) + (x − μ)ᵀS⁻¹(x − μ)"
 
 
 def _onehot(rng, n, k):
@@ -177,6 +211,12 @@ CASES = [
          lambda r, n: {"X": _spd(r, n)},
          lambda X: np.linalg.inv(X).T,
          lambda o, X: o.logdet(X)),
+    Case("log det ∇, S spd", "S ∈ 𝕊^n spd; logdet S", "S", "grad", {"n": 1000},
+         lambda r, n: {"S": _spd(r, n)}, _spd_inverse, lambda o, S: o.spd_logdet(S)),
+    Case("Gaussian (f, ∇μ), S spd", GAUSSIAN, "μ", "grad", {"n": 1000}, _gaussian_inputs,
+         _gaussian_value_grad, _gaussian_f, with_value=True),
+    Case("Gaussian ∇S, S spd", GAUSSIAN, "S", "grad", {"n": 1000}, _gaussian_inputs,
+         _gaussian_grad_s, _gaussian_f),
     Case("ReLU layer ∇W", "sum(G ∘ relu(XWᵀ + 𝟏bᵀ))", "W", "grad", {"n": 4000, "k": 1000, "m": 500},
          lambda r, n, k, m: {"G": r.standard_normal((n, m)), "X": r.standard_normal((n, k)),
                                  "W": r.standard_normal((m, k)), "b": r.standard_normal(m)},
@@ -205,7 +245,8 @@ def generated(case: Case) -> Callable:
     kind = {"grad": "gradient", "hess": "hessian", "hvp": "hessian"}[case.kind]
     result = derive(case.text, case.wrt, case.shapes or None, kind=kind)
     namespace: dict = {}
-    exec(result.numpy, namespace)   # noqa: S102 — matcalc's own generated code
+    exec(result.numpy_with_value() if case.with_value else result.numpy,  # noqa: S102
+         namespace)                 # matcalc's own generated code
     fn = namespace[f"{case.kind}_{py_name(case.wrt)}"]
     return lambda kw: fn(**kw)
 
@@ -235,6 +276,21 @@ class Ops:
 
     def logdet(self, a):
         return self.m.linalg.slogdet(a)[1]
+
+    def spd_logdet(self, a):
+        """log det of a positive definite a, 2 Σ log Lᵢᵢ from its Cholesky factor."""
+        diagonal = self.m.diagonal(self.m.linalg.cholesky(a))
+        return 2.0 * self.sum(self.log(diagonal))
+
+    def spd_solve(self, a, b):
+        """a⁻¹b for a positive definite a, by its Cholesky factor where the framework has a
+        Cholesky solve (HIPS autograd has none: LU)."""
+        if self.name == "jax":
+            import jax.scipy.linalg
+            return jax.scipy.linalg.cho_solve((self.m.linalg.cholesky(a), True), b)
+        if self.name == "torch":
+            return self.m.cholesky_solve(b[:, None], self.m.linalg.cholesky(a))[:, 0]
+        return self.m.linalg.solve(a, b)
 
     def mean0(self, a):
         return a.mean(axis=0) if self.name != "torch" else a.mean(dim=0)
@@ -274,8 +330,8 @@ def jax_contender(case: Case, inputs: dict):
     f, i, args = _positional(case, Ops(jnp, "jax"), inputs)
     args = [jnp.asarray(a) for a in args]
     if case.kind == "grad":
-        fn = jax.jit(jax.grad(f, argnums=i))
-        return lambda: fn(*args).block_until_ready(), f"JAX {jax.__version__}"
+        fn = jax.jit((jax.value_and_grad if case.with_value else jax.grad)(f, argnums=i))
+        return lambda: jax.block_until_ready(fn(*args)), f"JAX {jax.__version__}"
     if case.kind == "hess":
         fn = jax.jit(jax.hessian(f, argnums=i))
         return lambda: fn(*args).block_until_ready(), f"JAX {jax.__version__}"
@@ -305,8 +361,9 @@ def torch_contender(case: Case, inputs: dict):
     if case.kind == "grad":
         def grad():
             x = args[i].detach().requires_grad_(True)
-            f(*at(x)).backward()
-            return x.grad
+            value = f(*at(x))
+            value.backward()
+            return (value.item(), x.grad) if case.with_value else x.grad
         return grad, name
     if case.kind == "hess":
         return lambda: torch.autograd.functional.hessian(lambda x: f(*at(x)), args[i]), name
@@ -324,7 +381,7 @@ def autograd_contender(case: Case, inputs: dict):
     f, i, args = _positional(case, Ops(anp, "autograd"), inputs)
     name = f"autograd {getattr(autograd, '__version__', '')}".strip()
     if case.kind == "grad":
-        fn = autograd.grad(f, i)
+        fn = (autograd.value_and_grad if case.with_value else autograd.grad)(f, i)
         return lambda: fn(*args), name
     if case.kind == "hess":
         fn = autograd.hessian(f, i)
@@ -340,7 +397,11 @@ PEERS = {"jax": jax_contender, "torch": torch_contender, "autograd": autograd_co
 
 def _agree(got, want, label: str) -> None:
     """got equals want (a Hessian as a 4-tensor H[i, j, k, l] = ∂²f/∂X_ij∂X_kl compared as
-    matcalc's ∂vec(∇f)/∂vec(X), column-major)."""
+    matcalc's ∂vec(∇f)/∂vec(X), column-major; (f, ∇f) item by item)."""
+    if isinstance(want, tuple):
+        for g, w in zip(got, want, strict=True):
+            _agree(g, w, label)
+        return
     got = np.asarray(got, dtype=float)
     if got.ndim == 4:
         got = got.transpose(1, 0, 3, 2)
@@ -357,7 +418,8 @@ def run_case(case: Case, repeat: int, peers: list[str]) -> dict:
     Every result is checked first."""
     inputs = case.inputs(np.random.default_rng(0), **case.sizes)
     ours, keywords = generated(case), _keywords(inputs)
-    want = np.asarray(case.hand(**keywords))
+    want = case.hand(**keywords)
+    want = tuple(map(np.asarray, want)) if isinstance(want, tuple) else np.asarray(want)
     contenders = {"generated": lambda: ours(keywords),
                   "hand-written": lambda: case.hand(**keywords)}
     names = {}

@@ -283,14 +283,14 @@ class NumpyPrinter:
     def chain(self, chain: list) -> Code:
         """A matrix product, grouped to the left as @ is (codeform has nested it in its cheapest
         order): M𝟏 and 𝟏ᵀM are row and column sums, X⁻¹B is solve(X, B) and BX⁻¹ is
-        solve(Xᵀ, Bᵀ)ᵀ, with the Cholesky factor of an spd X two triangular solves."""
+        solve(Xᵀ, Bᵀ)ᵀ, with the Cholesky factor of an spd X two triangular solves; with X⁻¹
+        computed already (named), a product with it."""
         if len(chain) == 1:
             return self(chain[0])
         *rest, last = chain
         left = product(rest)
         solve = _solve(left, last)
-        if solve is not None and (left if _inverse_arg(left) is not None else last) \
-                not in self.names:
+        if solve is not None and _solved_inverse(left, last) not in self.names:
             matrix, column, transposed = solve
             factor = self.factor(matrix)
             text = f"_cho_solve({factor}, {self(column).text})" if factor else \
@@ -460,7 +460,7 @@ def _factorised(exprs) -> list[Var]:
 
 # --- whole functions --------------------------------------------------------------------------
 
-def _shared_subtrees(exprs) -> list[Expr]:
+def _shared_subtrees(exprs, inverses: set) -> list[Expr]:
     """Non-trivial subtrees that occur more than once, children before parents."""
     counts: Counter = Counter()
     order: list = []
@@ -470,10 +470,44 @@ def _shared_subtrees(exprs) -> list[Expr]:
             if node not in order:
                 order.append(node)
     # names, their multiples, transposes (views; what they transpose is shared as often) and
-    # inverses (which become solves) are not worth a temporary
+    # inverses that are only applied as solves are not worth a temporary
     shared = [n for n in order if counts[n] > 1 and n.args and not _of_a_name(n)
-              and not isinstance(n, (Broadcast, Transpose)) and _inverse_arg(n) is None]
+              and not isinstance(n, (Broadcast, Transpose))
+              and (_inverse_arg(n) is None or n in inverses)]
     return sorted(shared, key=lambda n: _depth(n))
+
+
+def _explicit_inverses(exprs) -> set:
+    """The inverses X⁻¹ the expressions compute as matrices, not only apply as solves: named
+    where they occur more than once, their solves become products with them (2n²k, where a
+    solve would factorise X again)."""
+    found: set = set()
+    seen: set = set()
+
+    def visit(node):
+        if node in seen:
+            return
+        seen.add(node)
+        chain = [a for a in node.args if not is_scalar(a)] if isinstance(node, MatMul) else []
+        applied = _solved_inverse(*chain) if len(chain) == 2 and _solve(*chain) else None
+        if isinstance(node, Power) and node.exp == -1 and not is_scalar(node):
+            found.add(node)
+        for a in node.args:
+            if applied is not None and a in (applied, Transpose(applied)):
+                visit(applied.arg)                  # applied as a solve: only X is computed
+            else:
+                visit(a)
+    for e in exprs:
+        visit(e)
+    return found
+
+
+def _solved_inverse(left: Expr, right: Expr) -> Expr | None:
+    """The inverse X⁻¹ (a Power node) that the product left·right applies as a solve."""
+    operand = left if _inverse_arg(left) is not None else right
+    if _inverse_arg(operand) is None:
+        return None
+    return operand.arg if isinstance(operand, Transpose) else operand
 
 
 def _of_a_name(e: Expr) -> bool:
@@ -569,11 +603,12 @@ def _function(name: str, doc: str, results: list, params: list[Var], definitions
     printer = NumpyPrinter(names, variables, dims, dtype, factors)
     # definitions, shared temporaries and stacked solves, each after everything it reads
     everything = exprs + list(used_defs.values())
-    stacks = _stacked_solves(everything, factors)
+    inverses = _explicit_inverses(everything)
+    shared = _shared_subtrees(everything, inverses)
+    stacks = _stacked_solves(everything, factors, set(shared))
     stacked = {node for nodes, _, _ in stacks for node in nodes}
     pending = [((Var(n, e.shape),), (e,), n) for n, e in used_defs.items()] + \
-        [((node,), (node,), None) for node in _shared_subtrees(everything)
-         if node not in stacked] + \
+        [((node,), (node,), None) for node in shared if node not in stacked] + \
         [(nodes, (matrix, *columns), columns) for nodes, matrix, columns in stacks]
     temporaries = set(dims.values()) | {dtype}
     while pending:
@@ -640,16 +675,16 @@ def _solve(left: Expr, right: Expr):
     return None
 
 
-def _stacked_solves(exprs, factors: dict) -> list:
+def _stacked_solves(exprs, factors: dict, named: set) -> list:
     """The solves with one matrix and several right-hand sides, as (the solve nodes, the
     matrix, the right-hand sides): one factorisation, X⁻¹[B₁ B₂] = [X⁻¹B₁ X⁻¹B₂] (a matrix
-    with a Cholesky factor shares it instead)."""
+    with a Cholesky factor shares it instead; a named inverse is multiplied)."""
     by_matrix: dict = {}
     for node in (n for e in exprs for n in walk(e)):
         chain = [a for a in node.args if not is_scalar(a)] if isinstance(node, MatMul) else []
         if len(chain) == 2 and len(node.args) == 2 and (solve := _solve(*chain)) is not None:
             matrix, column, _ = solve
-            if spd_matrix(matrix) in factors:
+            if spd_matrix(matrix) in factors or _solved_inverse(*chain) in named:
                 continue
             nodes, columns = by_matrix.setdefault(matrix, ({}, {}))
             nodes.setdefault(node, None)

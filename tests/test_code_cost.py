@@ -156,3 +156,20 @@ def test_ordering_a_chain_builds_one_product_per_subchain(monkeypatch):
     n = 30
     codeform._order([Var(f"A{i}", ("n", "n")) for i in range(n)])
     assert len(built) == n * (n - 1) // 2
+
+
+def test_an_inverse_computed_is_multiplied_not_solved_with():
+    """log det X + aᵀX⁻¹b: X⁻ᵀ − X⁻ᵀabᵀX⁻ᵀ computes X⁻¹ once, and its solves with a and b are
+    products with it (no second and third factorisation); with X declared spd, one Cholesky
+    factorisation for all of it."""
+    rng = np.random.default_rng(0)
+    n = 6
+    X = rng.standard_normal((n, n)) + n * np.eye(n)
+    a, b = rng.standard_normal(n), rng.standard_normal(n)
+    text = "logdet(X) + aᵀX⁻¹b"
+    log = _log(text, "X", X=X, a=a, b=b)
+    assert calls(log, "inv") == [((n, n),)] and not calls(log, "solve")
+    check_generated(text, "X")
+    log = _log("S ∈ 𝕊^n spd; logdet(S) + aᵀS⁻¹b", "S", S=X @ X.T, a=a, b=b)
+    assert calls(log, "cholesky") == [((n, n),)]
+    assert calls(log, "inv") == [((n, n),)] and not calls(log, "solve")   # L⁻¹, at n ≤ 64
