@@ -279,7 +279,7 @@ class Ops:
 
     def spd_logdet(self, a):
         """log det of a positive definite a, 2 Σ log Lᵢᵢ from its Cholesky factor."""
-        diagonal = self.m.diagonal(self.m.linalg.cholesky(a))
+        diagonal = self.m.diagonal(self.m.linalg.cholesky(a), 0, -1, -2)  # autograd's axes
         return 2.0 * self.sum(self.log(diagonal))
 
     def spd_solve(self, a, b):

@@ -925,8 +925,22 @@ HELPERS = {
 ''',
     "_cho_inv": '''def _cho_inv(l):
     """S⁻¹ = l⁻ᵀl⁻¹ from the Cholesky factor l of S = llᵀ."""
-    li = _tri_inv(l)
-    return li.T @ li
+    return _lower_gram(_tri_inv(l))
+''',
+    "_lower_gram": '''def _lower_gram(l):
+    """lᵀl for a lower triangular l, by halves: for l = [[a, 0], [c, d]] it is
+    [[aᵀa + cᵀc, cᵀd], [dᵀc, dᵀd]] (a third of the arithmetic of a full product)."""
+    n = l.shape[0]
+    if n <= 64:
+        return l.T @ l
+    h = n // 2
+    a, c, d = l[:h, :h], l[h:, :h], l[h:, h:]
+    out = np.empty_like(l)
+    out[:h, :h] = _lower_gram(a) + c.T @ c
+    out[:h, h:] = c.T @ d
+    out[h:, :h] = out[:h, h:].T
+    out[h:, h:] = _lower_gram(d)
+    return out
 ''',
     "_tri_inv": '''def _tri_inv(l):
     """The inverse of a lower triangular l, by halves: [[a, 0], [c, d]]⁻¹ is

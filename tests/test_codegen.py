@@ -462,7 +462,7 @@ def _helpers(*names) -> dict:
 def test_cholesky_helpers_at_every_size(n, dtype):
     """The triangular solves and inverse work by halves above 64 rows: against NumPy's LU, at
     sizes around the leaves and uneven splits, in float64 and float32 (which stays float32)."""
-    h = _helpers("_tri_solve", "_cho_solve", "_cho_inv", "_tri_inv")
+    h = _helpers("_tri_solve", "_cho_solve", "_cho_inv", "_tri_inv", "_lower_gram")
     rng = np.random.default_rng(n)
     a = rng.standard_normal((n, n))
     s = (a @ a.T / n + np.eye(n)).astype(dtype)
@@ -474,6 +474,7 @@ def test_cholesky_helpers_at_every_size(n, dtype):
                       (h["_cho_solve"](lower, b), np.linalg.solve(s, b)),
                       (h["_cho_solve"](lower, b[:, :1]), np.linalg.solve(s, b[:, :1])),
                       (h["_tri_inv"](lower), np.linalg.inv(lower)),
+                      (h["_lower_gram"](lower), lower.T @ lower),
                       (h["_cho_inv"](lower), np.linalg.inv(s))]:
         assert got.dtype == dtype and got.shape == want.shape
         assert np.allclose(got, want, **tol)
