@@ -77,7 +77,10 @@ def auto_name(ds: list, taken: set) -> tuple:
             named.append((var.name, r))
             break
     for _ in range(MAX_AUTO_NAMES * len(ds)):
-        repeated = {n for e in exprs.values() for n, c in Counter(walk(e)).items() if c > 1}
+        # repeated within one expression, or within what a name stands for (p = softmax(QKᵀ)
+        # twice in T₁ = p ∘ (GVᵀ − (p ∘ (GVᵀ))𝟏𝟏ᵀ))
+        repeated = {n for e in [*exprs.values(), *(e for _, e in named)]
+                    for n, c in Counter(walk(e)).items() if c > 1}
         owners: dict = {}
         for (i, *_), e in exprs.items():
             for n in walk(e):

@@ -285,6 +285,9 @@ ROWS = [
     Row("sum(G ∘ (softmax(QKᵀ)V))", "Q",
         "(softmax(QKᵀ) ∘ (GVᵀ − (softmax(QKᵀ) ∘ (GVᵀ))𝟏𝟏ᵀ))K",
         "attention, queries: softmax backward S ∘ (Ĝ − (S ∘ Ĝ)𝟏𝟏ᵀ) with Ĝ = GVᵀ"),
+    Row("sum(G ∘ (softmax(QKᵀ)V))", "K",
+        "(softmax(QKᵀ) ∘ (GVᵀ − (softmax(QKᵀ) ∘ (GVᵀ))𝟏𝟏ᵀ))ᵀQ",
+        "attention, keys: the queries' dS transposed, dS = S ∘ (Ĝ − (S ∘ Ĝ)𝟏𝟏ᵀ), ∂f/∂K = dSᵀQ"),
     # --- scalar factors inside products (issue 10): a 1×1 factor commutes out of any chain, so
     # its adjoint is the Frobenius product of G with the rest, G : (ds M) = (G : M) ds ---------
     Row("zᵀ(ρz)", "ρ", "zᵀz", "zᵀ(ρz) = ρ zᵀz"),

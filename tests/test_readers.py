@@ -75,3 +75,12 @@ def test_the_norm_of_a_scalar_is_a_step():
     result = derive("‖xᵀAx‖₂", "x")
     assert "   = d(abs(xᵀAx))      [‖xᵀAx‖₂ = abs(xᵀAx)]" in result.steps.splitlines()
     assert "|x|′ = sign(x) holds almost everywhere (not at 0)" in result.caveats
+
+
+def test_attention_shares_one_ds():
+    """Issue 13: ∂f/∂K printed (T₁ − p ∘ (T₁𝟏𝟏ᵀ))ᵀQ, the queries' dS distributed under a
+    transpose; both read one dS, named once."""
+    lines = derive("sum(G ∘ (softmax(QKᵀ)V))", ["Q", "K", "V"]).text.splitlines()
+    assert lines[:4] == ["∂f/∂Q = T₁K    (n×k)",
+                         "where p = softmax(QKᵀ), T₁ = p ∘ (GVᵀ − (p ∘ (GVᵀ))𝟏𝟏ᵀ)",
+                         "∂f/∂K = T₁ᵀQ    (p×k)", "∂f/∂V = pᵀG    (p×m)"]

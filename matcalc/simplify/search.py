@@ -7,14 +7,14 @@ from __future__ import annotations
 from collections import Counter
 from functools import lru_cache
 
-from ..ir import Add, Expr, MatMul
+from ..ir import Add, Expr, MatMul, Transpose
 from .cost import cost
 from .definitions import expand_definitions, fold_definitions, fold_hadamard_definitions
 from .engine import simplify
 from .factor import MAX_TERMS, expand, factor
 from .powers import base_and_power
 from .present import present
-from .terms import coeff_and_rest
+from .terms import coeff_and_rest, scale
 
 
 @lru_cache(maxsize=4096)
@@ -25,6 +25,11 @@ def tidy(e: Expr) -> Expr:
     if e.args and not isinstance(e, (Add, MatMul)):
         e = simplify(e.with_args(tidy(a) for a in e.args))
     candidates = [e]
+    untransposed = _untransposed(e)
+    if untransposed is not None:
+        # a sum of transposes is the transpose of a sum, which factors where its transposed
+        # terms hide the common factor: (S ∘ A)ᵀ − (S ∘ B)ᵀ = (S ∘ (A − B))ᵀ
+        candidates.append(simplify(Transpose(tidy(untransposed))))
     if isinstance(e, (Add, MatMul)):
         # each term or factor tidied on its own: (DᵀA + DA)bᵀ = (D + Dᵀ)Abᵀ, and then the
         # whole factored: AJ + BJ = (A + B)J with J tidied once however often it is shared
@@ -50,6 +55,19 @@ def tidy(e: Expr) -> Expr:
         candidates = [c for c in candidates if _sum_depth(c) <= 1] or candidates
     # cheapest wins; ties go to the most factored (last) form
     return min(reversed(candidates), key=cost)
+
+
+def _untransposed(e: Expr) -> Expr | None:
+    """The sum S of a sum of transposes Sᵀ = Σ cᵢAᵢᵀ, else None."""
+    if not isinstance(e, Add):
+        return None
+    terms = []
+    for t in e.args:
+        c, rest = coeff_and_rest(t)
+        if not isinstance(rest, Transpose):
+            return None
+        terms.append(scale(c, rest.arg, rest.arg.shape))
+    return Add(*terms)
 
 
 @lru_cache(maxsize=1 << 14)
