@@ -182,6 +182,11 @@ ROWS = [
         {"X": "n x m"}),
     Row("C, B ∈ 𝕊^n; tr((XᵀCX)⁻¹(XᵀBX))", "X", "2(B − CX(XᵀCX)⁻¹XᵀB)X(XᵀCX)⁻¹",
         "Cookbook (127): 2BX(XᵀCX)⁻¹ − 2CX(XᵀCX)⁻¹XᵀBX(XᵀCX)⁻¹", {"X": "n x m"}),
+    Row("A ∈ 𝕊^m; B, C ∈ 𝕊^n; tr((A + XᵀCX)⁻¹(XᵀBX))", "X", "2(B − CX(A + XᵀCX)⁻¹XᵀB)X(A + XᵀCX)⁻¹",
+        "Cookbook (127) with A: 2BX(A + XᵀCX)⁻¹ − 2CX(A + XᵀCX)⁻¹XᵀBX(A + XᵀCX)⁻¹",
+        {"X": "n x m"}),
+    Row("aᵀ(X²)ᵀX²b", "X", "X²(abᵀ + baᵀ)Xᵀ + XᵀX²(abᵀ + baᵀ)",
+        "Cookbook (92), n = 2: d(X²) = dX X + X dX in (X²a)ᵀ(X²b)"),
     Row("‖x − a‖₂", "x", "(x − a)/‖x − a‖₂", "Cookbook (129)"),
     # --- spectral functions: where the eigenvalue or singular value is simple (full rank for
     # the nuclear norm), Cookbook (68) dλ = qᵀ dA q, and dσ₁ = u₁ᵀ dA v₁ -----------------------
@@ -392,6 +397,8 @@ JACOBIAN_ROWS = [
     Row("XᵀA", "X",
         "∂F_ij/∂X_pq = δ_iq A_pj    (a 4-tensor of shape (m, k, n, m); zero unless i = q)",
         "Cookbook (75): ∂(XᵀA)_ij/∂X_mn = δ_in A_mj"),
+    Row("(A + λB)⁻¹", "λ", "∂F_ij/∂λ = −((A + λB)⁻¹B(A + λB)⁻¹)_ij    (a matrix of shape (n, n))",
+        "Cookbook (59): ∂Y⁻¹/∂λ = −Y⁻¹(∂Y/∂λ)Y⁻¹"),
     Row("X⁻¹", "X", "∂F_ij/∂X_kl = −(X⁻¹)_ik (X⁻¹)_lj    (a 4-tensor of shape (n, n, n, n))",
         "Cookbook (60): ∂(X⁻¹)_kl/∂X_ij = −(X⁻¹)_ki (X⁻¹)_jl"),
     Row("XᵀBX", "X",
@@ -438,6 +445,8 @@ HESSIAN_ROWS = [
     Row("tr(XᵀAXB)", "X", "B ⊗ Aᵀ + Bᵀ ⊗ A",
         "d∇ = A dX B + Aᵀ dX Bᵀ from ∇ = AXB + AᵀXBᵀ, Cookbook (117); vec(A dX B) = (Bᵀ ⊗ A)vec dX"),
     Row("tr(A ⊗ X)", "X", "0", "Cookbook (105): the gradient tr(A)I is constant"),
+    Row("det(A + λB)", "λ", "det(A + λB)(tr((A + λB)⁻¹B)² − tr(((A + λB)⁻¹B)²))",
+        "Cookbook (48) with ∂²Y/∂λ² = 0: det(Y)[tr(Y⁻¹B)² − tr((Y⁻¹B)²)]"),
     Row("tr(X ⊗ X)", "X", "2vec(I)vec(I)ᵀ", "Cookbook (120): d(2tr(X)I) = 2 tr(dX) I"),
 ]
 
