@@ -101,9 +101,25 @@ def _terms(parts) -> Expr | None:
 
 
 def _lin_matmul(e, d):
-    # d(AB) = dA B + A dB, one term per factor that varies
-    return _terms(MatMul(*e.args[:i], d(a), *e.args[i + 1:]) if d(a) else None
-                  for i, a in enumerate(e.args))
+    # d(AB) = dA B + A dB, one term per factor that varies; a factor written k times in a row
+    # is the power Aᵏ, with its k terms Aⁱ dA Aᵏ⁻¹⁻ⁱ (each term of a product of k factors
+    # written out in full is quadratic in k: tr(AA…AX))
+    runs: list = []                     # [factor, times in a row]
+    for a in e.args:
+        if runs and runs[-1][0] == a:
+            runs[-1][1] += 1
+        else:
+            runs.append([a, 1])
+    terms = []
+    for r, (a, k) in enumerate(runs):
+        da = d(a)
+        if da is None:
+            continue
+        before = [f for b, j in runs[:r] for f in _pow(b, j)]
+        after = [f for b, j in runs[r + 1:] for f in _pow(b, j)]
+        terms += [MatMul(*before, *_pow(a, i), da, *_pow(a, k - 1 - i), *after)
+                  for i in range(k)]
+    return _terms(terms)
 
 
 def _lin_hadamard(e, d):
@@ -486,14 +502,17 @@ def gradient(f: Expr, wrt: Var, definitions: dict) -> Gradient:
     for e in reversed(order):
         depends[e] = e == wrt or any(depends[c] for c in children(e))
     dep = depends.__getitem__
-    pending: dict = {}          # node → its adjoint G, in order of appearance
+    # node → the terms of its adjoint G, in order of appearance; a node's terms are summed
+    # once, when all its parents have given theirs (summed at each parent, the adjoint of X in
+    # tr(A₁X) + … + tr(AₖX) was simplified k times over up to k terms)
+    pending: dict = {}
     if dep(f):
-        pending[f] = Num(1)
+        pending[f] = [Num(1)]
     result = Gradient(wrt, Zero(*wrt.shape))
     for node in order:
         if node not in pending or node == wrt:
             continue
-        g = pending[node]
+        g = simplify(_sum_of(pending.pop(node)))
         if isinstance(node, Var):           # a defined name: dY = d(its definition)
             lin = D(definitions[node.name])
         else:
@@ -513,19 +532,12 @@ def gradient(f: Expr, wrt: Var, definitions: dict) -> Gradient:
                     _note(result, f"{node.name}′ holds almost everywhere: the body of "
                                   f"{node.name} has {', '.join(kinked)}")
         if lin is None:                     # the differential vanishes (a.e.)
-            del pending[node]
             continue
-        # moved across the Frobenius product: the children take the node's place, each
-        # child's adjoints summed at once (d(X¹⁰⁰⁰) has a thousand terms)
-        del pending[node]
-        adjoints: dict = {}
+        # moved across the Frobenius product: the children take the node's place
         for child, adj in pull_back(lin, g, []):
             if dep(child):
-                adjoints.setdefault(child, [pending[child]] if child in pending else []) \
-                    .append(adj)
-        for child, terms in adjoints.items():
-            pending[child] = simplify(terms[0] if len(terms) == 1 else Add(*terms))
-    result.expr = pending.get(wrt, Zero(*wrt.shape))
+                pending.setdefault(child, []).append(adj)
+    result.expr = simplify(_sum_of(pending[wrt])) if wrt in pending else Zero(*wrt.shape)
     return result
 
 

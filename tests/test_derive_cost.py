@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+import pytest
 
 from matcalc import derive
 from matcalc.differentiate import gradient
@@ -43,6 +44,36 @@ def _calls(fn) -> int:
 def _derive_work(text: str, wrt: str) -> int:
     _clear_memo_tables()
     return _calls(lambda: derive(text, wrt).text)
+
+
+def _repeat(unit, size: int, sep: str = " + ") -> str:
+    """unit(0) sep unit(1) sep …, up to size characters."""
+    parts, length = [], 0
+    while length + len(unit(len(parts))) + len(sep) <= size:
+        parts.append(unit(len(parts)))
+        length += len(parts[-1]) + len(sep)
+    return sep.join(parts)
+
+
+# Inputs that grow with n, and the variable: each took work quadratic in n
+GROWING = {
+    # the adjoint of X gathers one term from each tr(AᵢX): summed once, not at every term
+    "distinct terms": (lambda n: _repeat(lambda i: f"tr(A{i}*X)", n), "X"),
+    # definitions are looked for only where their values occur, and expanded with one memo
+    "definitions": (lambda n: _repeat(lambda i: f"W{i} = A{i}X", n, "; ") + "; sum("
+                    + _repeat(lambda i: f"W{i}", n // 3) + ")", "X"),
+    # a factor written k times in a row is differentiated as the power it is
+    "products": (lambda n: "tr(" + "A" * (n // 2) + "X)", "A"),
+    "capitals": (lambda n: "sum(" + "X" * (n // 2) + ")", "X"),
+}
+
+
+@pytest.mark.parametrize("family", GROWING)
+def test_derive_work_grows_linearly(family):
+    make, wrt = GROWING[family]
+    derive("x", "x")
+    small, large = (_derive_work(make(n), wrt) for n in (200, 800))
+    assert large < 5 * small
 
 
 def _nested_sigmoid(depth: int) -> str:

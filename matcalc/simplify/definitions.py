@@ -17,6 +17,12 @@ from .terms import ONE
 def expand_definitions(e: Expr, definitions: dict) -> Expr:
     """e with every defined name replaced by its definition, recursively (each distinct
     subtree once: definitions that use each other twice, W₂ = W₁W₁, share their subtrees)."""
+    return expander(definitions)(e)
+
+
+def expander(definitions: dict):
+    """expand_definitions over the definitions as a function that keeps its memo from call to
+    call: expanding every definition of a chain is linear in its length, not quadratic."""
     memo: dict = {}
 
     def expanded(e: Expr) -> Expr:
@@ -26,17 +32,34 @@ def expand_definitions(e: Expr, definitions: dict) -> Expr:
             else:
                 memo[e] = e.with_args(expanded(a) for a in e.args) if e.args else e
         return memo[e]
-    return expanded(e)
+    return expanded
 
 
 def fold_definitions(e: Expr, named: dict) -> Expr:
     """Write subexpressions equal to a definition (name → expanded, simplified expression) as
     the name — whole subtrees and runs inside a product (XXᵀX → Y when Y = XXᵀX). Larger
     definitions are tried first; inside a product the rightmost run is folded first."""
+    # a definition is looked for only where its value, or each factor of its run, is a
+    # subtree of e: folding writes names, which no value has, so it makes no new place to
+    # fold (looking for each of k definitions everywhere was quadratic)
+    subtrees = _subtrees(e)
     by_size = sorted(named.items(), key=lambda item: -cost(item[1]))
     for name, value in by_size:
-        e = _fold_one(e, Var(name, value.shape), value)
+        if value in subtrees or isinstance(value, MatMul) and \
+                all(a in subtrees for a in value.args):
+            e = _fold_one(e, Var(name, value.shape), value)
     return e
+
+
+def _subtrees(e: Expr) -> set:
+    """The distinct subtrees of e."""
+    seen, stack = {e}, [e]
+    while stack:
+        for a in stack.pop().args:
+            if a not in seen:
+                seen.add(a)
+                stack.append(a)
+    return seen
 
 
 def fold_hadamard_definitions(e: Expr, named: dict) -> Expr:

@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from ..ir import Add, Expr, MatMul, Transpose
 from .cost import cost
-from .definitions import expand_definitions, fold_definitions, fold_hadamard_definitions
+from .definitions import expander, fold_definitions, fold_hadamard_definitions
 from .engine import simplify
 from .factor import MAX_TERMS, expand, factor
 from .powers import base_and_power
@@ -99,10 +99,11 @@ def textbook_form(g: Expr, definitions: dict, function: Expr, result_name: str |
     like = [function, *definitions.values()]
     if not definitions and not result_name:
         return present(named, like)
-    expanded = tidy(expand_definitions(g, definitions))
-    values = {n: simplify(expand_definitions(e, definitions)) for n, e in definitions.items()}
+    inline = expander(definitions)
+    expanded = tidy(inline(g))
+    values = {n: simplify(inline(e)) for n, e in definitions.items()}
     if result_name:
-        values[result_name] = simplify(expand_definitions(function, definitions))
+        values[result_name] = simplify(inline(function))
     folded = tidy(fold_definitions(expanded, values))
     raw_folded = fold_definitions(simplify(g), values)
     over_names = {n: simplify(e) for n, e in definitions.items()}
