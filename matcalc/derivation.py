@@ -320,8 +320,11 @@ def backprop_blocks(function: Expr, wrt: Var, definitions: dict, fname: str, res
             for g, x in extraction[-1].body:
                 parts.setdefault(x.arg, []).append(g)
         done.add(owner)
-        results = [(adjoint(fname, n, definitions[n].shape), textbook(_total(parts[names[n]])))
-                   for n in through if names[n] in parts and n not in done and
+        # a definition's adjoint is read off after its last user; nothing flowed into it
+        # (its use cancelled: W₁((Y − Y)t₂)) makes it 0
+        results = [(adjoint(fname, n, definitions[n].shape),
+                    textbook(_total(parts.get(names[n], [Zero(*definitions[n].shape)]))))
+                   for n in through if n not in done and
                    all(u in done for u in users[n]) and owner in users[n]]
         blocks.append(Block(lead, lines, results))
     # ∂L/∂X from its parts, the adjoints put in, and the identities of the printed form
@@ -354,9 +357,9 @@ def _sum(terms: list) -> Expr:
 
 
 def _put_in(e: Expr, values: dict) -> Expr:
-    """e with each adjoint replaced by its value, until none is left."""
-    while any(is_adjoint(n) for n in walk(e)):
-        e = substitute(e, values)
+    """e with each adjoint replaced by its value, until none that has one is left."""
+    while (put := substitute(e, values)) != e:
+        e = put
     return e
 
 

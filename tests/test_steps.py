@@ -12,7 +12,7 @@ from roundtrip import Reader
 
 from matcalc import derive
 from matcalc.derivation import is_adjoint
-from matcalc.ir import substitute, walk
+from matcalc.ir import Zero, substitute, walk
 from matcalc.report import derivation
 
 BATCH_NORM = ("X ∈ ℝ^{N×D}; γ, β ∈ ℝ^D; μ = mean(X, 1); v = var(X, 1); "
@@ -142,3 +142,15 @@ def test_differential_of_a_number_is_not_a_name():
     for text in (r.steps, r.steps_ascii):
         assert text.splitlines()[0] == "df = d(0)", text
     assert r"\mathrm{d}(0)" in r.steps_latex
+
+
+def test_adjoint_of_a_definition_whose_use_cancels_is_zero():
+    """W₁ := uᵀ is used only in W₁((Y − Y)t₂), which cancels: nothing flows into ∂f/∂W₁, which
+    was never given a value, and the derivation substituted it for ever (random case 100064).
+    It is 0, and the closing ∂f/∂u = 8τu + (∂f/∂W₁)ᵀ reads 8τu."""
+    r = derive("Y ∈ ℝ^{4×5}; t2 ∈ ℝ^{5×4}; τ ∈ ℝ; u ∈ ℝ^4; W₁ := uᵀ; "
+               "(uᵀu)·sum(W₁((Y − Y)t2) + τ)", "u")
+    (d,) = r.derivatives
+    values = {a.name: v for _, b in derivation(d) for a, v in b.results}
+    assert isinstance(values["∂f/∂W₁"], Zero)
+    assert r.steps.rstrip().endswith("⇒ ∂f/∂u = 8τu    (vector of length 4)"), r.steps
