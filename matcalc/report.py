@@ -7,8 +7,6 @@ import re
 from collections import Counter
 from dataclasses import replace
 
-from .derivation import (Block, Law, Line, backprop_blocks, differential_lines, gradient_lines,
-                         line_expr, vec_laws)
 from .differentiate import gradient
 from .ir import (Add, Broadcast, D, Frob, Hadamard, Identity, Norm, Softmax, Transpose, UserFunc,
                  Var, Zero, dim_mul, fmt_shape, substitute, walk)
@@ -341,6 +339,8 @@ def derivation(d) -> list:
     """The derivation's parts, each (kind, Block): for a gradient the lines of df down to
     ∂f/∂X : dX, or through a chain of definitions the blocks of the backward reading (kind
     "adjoint"); for a Jacobian the lines of dF (kind "differential"); for a Hessian both."""
+    # the steps' module is imported when steps are asked for (a start-up saves its 4 ms)
+    from .derivation import Block, Law, Line, backprop_blocks, differential_lines, gradient_lines
     named = dict(d.definitions)
     if d.result_name:
         named[d.result_name] = d.function
@@ -408,6 +408,7 @@ def render_steps(d, style: str = "text") -> str:
             jdx = " + ".join((r"\," if style == "latex" else " ").join(
                 [p.factor(H), _vec_text(p.doprint(D(y)), y, style)]) for y, H in hessians) or "0"
             if jdx != rows[-1][1]:                      # dF = 0 is its own vec form
+                from .derivation import vec_laws
                 laws = dict.fromkeys(law for y, _ in hessians
                                      for law in vec_laws(d.differential, y))
                 rows.append((_vec_text(_differential(target, style), column, style), jdx,
@@ -424,6 +425,7 @@ def render_steps(d, style: str = "text") -> str:
 
 def _rows(p, lines, lead: str, style: str) -> list:
     """(left side, body, laws) of each line; the left side only on the first."""
+    from .derivation import line_expr
     return [(lead if i == 0 else "", p.doprint(line_expr(line)),
              tuple(_law(p, law, style) for law in line.laws))
             for i, line in enumerate(lines)]

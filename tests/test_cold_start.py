@@ -52,3 +52,15 @@ def test_start_up_imports_neither_sympy_nor_numpy(tmp_path):
              "print(sorted(m for m in ('sympy', 'numpy') if m in sys.modules))")
     got = _run(tmp_path, [sys.executable, "-c", probe])
     assert got.stdout.splitlines()[-1] == "[]", got.stdout
+
+
+def test_start_up_does_only_the_work_its_input_needs(tmp_path):
+    """An expression without declarations or definitions compiles none of their patterns (8 ms
+    of a start), and without --steps imports no derivation steps (4 ms)."""
+    probe = ("import re, sys; from matcalc.cli import main; main(['tr(AXB)', '--wrt', 'X']); "
+             "from matcalc.reader import statements as s; "
+             "print(['matcalc.derivation'] if 'matcalc.derivation' in sys.modules else [], "
+             "[p for p in (s._DEF_RE, s._FUNCTION_DEF_RE, s._DECL_IN_RE, s._DECL_COLON_RE) "
+             "if any(key[1] == p for key in re._cache)])")
+    got = _run(tmp_path, [sys.executable, "-c", probe])
+    assert got.stdout.splitlines()[-1] == "[] []", got.stdout + got.stderr

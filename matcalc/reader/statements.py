@@ -39,12 +39,15 @@ _NAME_SPELLING = (r"(?:\\(?:mathbf|boldsymbol|bm|mathit|mathrm|mathcal|mathsf|ve
                   r"\s*\{\s*\\?[A-Za-z]+\s*\}|\{\s*\\bf\s+[A-Za-z]+\s*\}|\\[A-Za-z]+|"
                   r"[" + _LETTER + r"][" + _LETTER + _MARKS + r"0-9]*)"
                   r"(?:\s*_\s*(?:\{\s*[0-9]+\s*\}|[0-9]+)|[₀-₉]+)?" + _ASCII_ACCENT + _PRIMES)
-_DEF_RE = re.compile(r"\s*(" + _NAME_SPELLING + r")\s*(:=|=)(?!=)")
-_FUNCTION_DEF_RE = re.compile(r"\s*(" + _NAME_SPELLING + r")\s*(?:\\left\s*)?\(\s*(" +
-                              _NAME_SPELLING + r")\s*(?:\\right\s*)?\)\s*(:=|=)(?!=)")
+# The patterns of the statements that are not expressions, compiled on first use (re keeps them)
+# and tried only on a statement that has their sign: compiling them costs a start-up that
+# reads no declaration or definition 8 ms.
+_DEF_RE = r"\s*(" + _NAME_SPELLING + r")\s*(:=|=)(?!=)"
+_FUNCTION_DEF_RE = (r"\s*(" + _NAME_SPELLING + r")\s*(?:\\left\s*)?\(\s*(" +
+                    _NAME_SPELLING + r")\s*(?:\\right\s*)?\)\s*(:=|=)(?!=)")
 _NAMES = r"(" + _NAME_SPELLING + r"(?:\s*,\s*" + _NAME_SPELLING + r")*)"
-_DECL_IN_RE = re.compile(r"\s*" + _NAMES + r"\s*(∈|\\in(?![A-Za-z]))\s*", re.DOTALL)
-_DECL_COLON_RE = re.compile(r"\s*" + _NAMES + r"\s*(:)(?!=)\s*", re.DOTALL)
+_DECL_IN_RE = r"\s*" + _NAMES + r"\s*(∈|\\in(?![A-Za-z]))\s*"
+_DECL_COLON_RE = r"\s*" + _NAMES + r"\s*(:)(?!=)\s*"
 _SPACE_RE = re.compile(
     r"(ℝ|𝕊|\\mathbb\s*\{\s*([RS])\s*\}|\\mathbb\s+([RS])|\\Bbb\s*\{\s*([RS])\s*\}|"
     r"\\Bbb\s+([RS])|\\R(?![A-Za-z])|R|S)\s*"
@@ -114,14 +117,15 @@ class Statements:
         lead = re.match(r"(?:[" + _WS + r"]|\\[,;!: ]|\\q?quad(?![A-Za-z]))*", text[start:end])
         start += lead.end()
         chunk = text[start:end]
-        m = _DECL_IN_RE.match(chunk)
+        m = ("∈" in chunk or "\\in" in chunk) and re.match(_DECL_IN_RE, chunk, re.DOTALL)
         if m:
             return "declaration", self._read_declaration(start, end, m, "in")
         if not last:
-            m = _DECL_COLON_RE.match(chunk)
+            m = ":" in chunk and re.match(_DECL_COLON_RE, chunk, re.DOTALL)
             if m:
                 return "declaration", self._read_declaration(start, end, m, "colon")
-        m = _FUNCTION_DEF_RE.match(chunk)
+        defines = "=" in chunk
+        m = defines and re.match(_FUNCTION_DEF_RE, chunk)
         if m and canonical_name(m.group(1)) and canonical_name(m.group(2)):
             name, param = canonical_name(m.group(1)), canonical_name(m.group(2))
             name_span = (start + m.start(1), start + m.end(1))
@@ -131,7 +135,7 @@ class Statements:
             self.functions[name] = (param, (start + m.end(), end))
             return "function", (name, name_span, param, (start + m.start(2), start + m.end(2)),
                                 (start + m.start(3), start + m.end(3)), start + m.end(), end)
-        m = _DEF_RE.match(chunk)
+        m = defines and re.match(_DEF_RE, chunk)
         if m:
             name = canonical_name(m.group(1))
             if name is not None:
