@@ -28,7 +28,7 @@ from typing import NamedTuple
 from .codeform import entrywise, machine_form, spd_matrix
 from .errors import MatcalcError
 from .ir import (SCALAR, Broadcast, Det, DiagOf, Expr, HadPow, LogDet, MatMul, Num, Power, Size,
-                 Transpose, Unvec, Var, Vec, is_scalar, product, walk)
+                 Transpose, Unvec, Var, Vec, as_float, is_scalar, product, walk)
 from .printers import ACCENTS, LETTER_ASCII, SUBSCRIPT_DIGITS, negate
 from .simplify import coeff_and_rest, is_ones, simplify
 
@@ -162,7 +162,7 @@ class NumpyPrinter:
         return Code(self.variables[e.name], ATOM)
 
     def _Num(self, e):
-        return Code(repr(float(e.value)), ATOM if e.value >= 0 else NEG)
+        return Code(repr(as_float(e.value)), ATOM if e.value >= 0 else NEG)
 
     def _Identity(self, e):
         return Code("1.0" if is_scalar(e) else
@@ -225,7 +225,7 @@ class NumpyPrinter:
             return Code(f"np.sqrt({self(base).text})", ATOM)
         if k == 1:
             return self(base)
-        return Code(f"{self.at(base, ATOM)} ** {float(k)!r}", POW)
+        return Code(f"{self.at(base, ATOM)} ** {as_float(k)!r}", POW)
 
     def _Frob(self, e):
         a, b = self.entrywise_operands(e.args)

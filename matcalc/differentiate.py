@@ -28,6 +28,7 @@ from .ir import (Add, Broadcast, Commutation, D, Det, Diag, DiagOf, Expr, Freche
                  Trace, Transpose, Unvec, UserFunc, Var, Variance, Vec, Zero, count, dim_mul,
                  is_scalar, product, unbroadcast, walk)
 from .simplify import simplify
+from .simplify.functions import function_of
 
 # --- derivatives of the elementwise functions, f ↦ f′ ------------------------------------------
 # Each entry maps the argument A to f′(A); None means f′ = 0 almost everywhere.
@@ -135,12 +136,20 @@ def _lin_hadpow(e, d):
     return Hadamard(MatMul(Num(k), factor), d(e.arg))
 
 
+MAX_POWER_TERMS = 1000      # terms of a matrix power's differential written out
+
+
 def _lin_power(e, d):
     x, k = e.arg, e.exp
     if is_scalar(x):
         # d(s^p) = p s^(p−1) ds
         rest = [] if k == 1 else ([x] if k == 2 else [Power(x, k - 1)])
         return MatMul(Num(k), *rest, d(x))
+    if abs(k) > MAX_POWER_TERMS:
+        raise UnsupportedError(
+            f"the differential of a matrix power has a term for each factor, and the exponent "
+            f"{k} is past the {MAX_POWER_TERMS:,} terms matcalc writes out",
+            hint="under a trace any exponent works: d tr(Xᵏ) = k tr(Xᵏ⁻¹dX)")
     if k > 0:
         # d(X^k) = Σᵢ X^i dX X^(k−1−i)
         return _terms(MatMul(*_pow(x, i), d(x), *_pow(x, k - 1 - i)) for i in range(int(k)))
@@ -513,6 +522,13 @@ def gradient(f: Expr, wrt: Var, definitions: dict) -> Gradient:
         if node not in pending or node == wrt:
             continue
         g = simplify(_sum_of(pending.pop(node)))
+        if _commutes_with_power(node, g):
+            # G : d(Xᵏ) = Σᵢ (Xᵀ)ⁱG(Xᵀ)ᵏ⁻¹⁻ⁱ : dX = kG(Xᵀ)ᵏ⁻¹ : dX when G commutes with Xᵀ
+            # (d tr(Xᵏ) = k tr(Xᵏ⁻¹dX)), one term whatever k is
+            x, k = node.arg, node.exp
+            if dep(x):
+                pending.setdefault(x, []).append(MatMul(Num(k), g, *_pow(Transpose(x), k - 1)))
+            continue
         if isinstance(node, Var):           # a defined name: dY = d(its definition)
             lin = D(definitions[node.name])
         else:
@@ -539,6 +555,13 @@ def gradient(f: Expr, wrt: Var, definitions: dict) -> Gradient:
                 pending.setdefault(child, []).append(adj)
     result.expr = simplify(_sum_of(pending[wrt])) if wrt in pending else Zero(*wrt.shape)
     return result
+
+
+def _commutes_with_power(node: Expr, g: Expr) -> bool:
+    """Is node a matrix power Xᵏ (k an integer, |k| > 1) and its adjoint g a function of Xᵀ
+    (I, a multiple of it, a power of Xᵀ, …), so that g commutes with Xᵀ?"""
+    return isinstance(node, Power) and not is_scalar(node) and node.exp.denominator == 1 \
+        and abs(node.exp) > 1 and function_of(g, Transpose(node.arg))
 
 
 def _note(result: Gradient, text: str) -> None:

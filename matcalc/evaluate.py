@@ -13,8 +13,8 @@ import numpy as np
 
 from .errors import MatcalcError
 from .ir import (D, Add, Commutation, Det, Diag, Expr, Frechet, Func, HadPow, Identity, Kron, LogDet,
-                 MatFunc, MatMul, Power, Spectral, Transpose, UserFunc, Var, Zero, dim_value,
-                 walk)
+                 MatFunc, MatMul, Power, Spectral, Transpose, UserFunc, Var, Zero, as_float,
+                 dim_value, walk)
 from .printers import to_text
 from .stable import RULES as STABLE_RULES
 
@@ -85,7 +85,7 @@ class Evaluator:
         return self(self.definitions[e.name])
 
     def _Num(self, e):
-        return np.array([[float(e.value)]])
+        return np.array([[as_float(e.value)]])
 
     def _Identity(self, e):
         return np.eye(self.dim(e.rows))
@@ -120,12 +120,12 @@ class Evaluator:
         return out
 
     def _HadPow(self, e):
-        return self(e.arg) ** float(e.exp)
+        return self(e.arg) ** as_float(e.exp)
 
     def _Power(self, e):
         base = self(e.arg)
         if e.arg.shape == (1, 1):
-            return base ** float(e.exp)
+            return base ** as_float(e.exp)
         if e.exp < 0 and np.all(np.isfinite(base)) and np.linalg.cond(base) > SINGULAR:
             raise Undefined(
                 f"{_short(to_text(e.arg))} is singular where it is evaluated, so "

@@ -12,8 +12,11 @@ explicit in the tree (``Broadcast``); ``Power`` is the matrix power of a square 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from fractions import Fraction
 from typing import Union
+
+from .errors import UnsupportedError
 
 Dim = Union[int, str]
 Shape = tuple  # (rows, cols), each a Dim
@@ -217,6 +220,23 @@ class Num(Expr):
     @property
     def value(self) -> Fraction:
         return self.params[0]
+
+
+def as_float(value: Fraction) -> float:
+    """A number in double precision, or a clear error past its range (about 1.8e308): exact
+    arithmetic on the input's numbers reaches it (1e200 · 1e200)."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise UnsupportedError(
+            f"the number {float_text(value)} is past the range of double precision "
+            "(about 1.8e308), so it has no floating-point value",
+            hint="scale the expression (the gradient of c·f is c times that of f)") from None
+
+
+def float_text(value: Fraction) -> str:
+    """A number of any size in scientific notation, to three digits (2e400 → 2.00e+400)."""
+    return f"{Decimal(value.numerator) / Decimal(value.denominator):.2e}"
 
 
 class Identity(Expr):

@@ -393,7 +393,10 @@ def _finite_decimal(value: Fraction) -> str | None:
             d //= p
     if d != 1:
         return None
-    text = f"{float(value):.12g}"
+    try:
+        text = f"{float(value):.12g}"
+    except OverflowError:           # past double precision: not written as a decimal
+        return None
     return text if "e" not in text else None
 
 

@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from matcalc import derive
+from matcalc import UnsupportedError, derive
 from matcalc.differentiate import gradient
 from matcalc.evaluate import evaluate
 from matcalc.ir import Func, Hadamard, Sum, Var
@@ -131,3 +131,32 @@ def test_deep_chains_of_definitions_are_walked_without_recursion():
     for i in range(1, 301):
         value = np.sin(value) if i % 2 else value * value
     assert np.allclose(evaluate(last, {"x": start}, {"n": 3}, definitions), value)
+
+
+@pytest.mark.parametrize("text, first", [
+    # G : d(Xᵏ) = kG(Xᵀ)ᵏ⁻¹ : dX for G = I: one term, whatever k (it wrote k terms: a hang)
+    ("tr(X⁻¹¹¹¹¹¹¹¹)", "∂f/∂X = −11111111(X⁻ᵀ)¹¹¹¹¹¹¹²    (n×n)"),
+    ("tr(X^7)", "∂f/∂X = 7(Xᵀ)⁶    (n×n)"),
+])
+def test_a_power_under_a_trace_has_one_term(text, first):
+    assert derive(text, "X").text.splitlines()[0] == first
+
+
+@pytest.mark.parametrize("text", ["tr(X^7)", "3tr(X^-3) + tr(X^2)", "tr(expm(X)X^3)"])
+def test_a_power_whose_adjoint_commutes_with_it_keeps_the_value(text):
+    """The adjoint of X³ in tr(expm(X)X³) is expm(X)ᵀ, a function of Xᵀ: 3expm(X)ᵀ(Xᵀ)²."""
+    report = derive(text, "X").check()
+    assert report.ok, str(report)
+
+
+def test_a_power_past_the_terms_written_out_is_a_clear_error():
+    with pytest.raises(UnsupportedError, match="past the 1,000 terms"):
+        derive("sum(X^1001)", "X")
+
+
+def test_a_number_past_double_precision_is_a_clear_error_in_code():
+    """1e200·1e200 = 1e400 is exact in the printed result but has no float for NumPy."""
+    result = derive("tr((1e200X)ᵀ(1e200X))", "X")
+    assert result.text.startswith("∂f/∂X = 2" + "0" * 400 + "X")
+    with pytest.raises(UnsupportedError, match="2.00e[+]400 is past the range of double"):
+        result.numpy

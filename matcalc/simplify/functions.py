@@ -90,23 +90,23 @@ def frechet_rules(e: Frechet) -> Expr:
     chain = [f for f in factors if not is_scalar(f)]
     if len(chain) == 1 and isinstance(chain[0], Identity):
         return product([f for f in factors if is_scalar(f)] + [derivative])
-    if _function_of(direction, a):
+    if function_of(direction, a):
         return MatMul(derivative, direction)      # E = g(A) commutes with A: L_f(A, E) = f′(A)E
     return e
 
 
-def _function_of(e: Expr, a: Expr) -> bool:
+def function_of(e: Expr, a: Expr) -> bool:
     """Is e a function of the matrix a by its form (a itself, I, a power, inverse or matrix
     function of one, their sums, products and multiples), so that it commutes with a? The same
     of aᵀ for eᵀ."""
     if isinstance(e, Transpose) and isinstance(a, Transpose):
-        return _function_of(e.arg, a.arg)
+        return function_of(e.arg, a.arg)
     if e == a or isinstance(e, Identity) or is_scalar(e):
         return True
     if isinstance(e, (Power, MatFunc)):
-        return _function_of(e.arg, a)
+        return function_of(e.arg, a)
     if isinstance(e, (Add, MatMul)):
-        return all(_function_of(f, a) for f in e.args)
+        return all(function_of(f, a) for f in e.args)
     return False
 
 
