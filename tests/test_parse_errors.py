@@ -88,6 +88,10 @@ BAD = [
      'lambda_min(A*B) needs a symmetric matrix, and A*B is not symmetric by its form',
      ("declare the matrix symmetric (S: n x n symmetric) or take its symmetric part, "
       "0.5*((A*B) + (A*B)')")),
+    # the ASCII of a printed vec⁻¹(v) was read as the product u·n·vec(v)
+    ('unvec(a)',
+     'unvec(…), the inverse of vec, cannot be read: its shape is not written',
+     'write the matrix itself; vec⁻¹((B ⊗ A)vec X) is AXBᵀ'),
     ('Y = WX; W = XXᵀ',
      'W is used before its definition',
      'define W first, or use another name for the variable'),

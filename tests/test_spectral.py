@@ -145,3 +145,25 @@ def test_a_norm_after_a_norm_inside_a_norm_stands_apart():
     assert where == "where T₁ = ‖A‖₂·‖W‖₂X − B", where
     assert parse(f"‖{where[len('where T₁ = '):]}‖₂").result == parse(text).result
     assert r.steps.splitlines()[0] == f"df = d({text})"
+
+
+def test_the_printed_argument_of_an_eigenvector_stays_symmetric_by_form():
+    """A random composition's printed gradient factored one copy of value + W₁ ∘ value into
+    value ∘ (1 + W₁) and not its transpose, and q_max(T₁) did not read back (T₁ not symmetric
+    by its form); the where names of the printed form read back with q_max's argument
+    symmetric by its form."""
+    from randcheck import split_top
+
+    from matcalc.ir import SpectralFactor, walk
+    text = ("C ∈ 𝕊^{2×2}; W ∈ 𝕊^{5×5} spd; value ∈ ℝ^{3×2} stochastic; Y ∈ ℝ^{2×4}; "
+            "t2 ∈ ℝ^{4×3}; W₁ ∈ ℝ^{3×2}; λ_max(λ_max(W)*t2*(value + W₁ ⊙ value)·(C ∘ C @ C)*Y + "
+            "(λ_max(W)*t2*(value + W₁ ⊙ value)·(C ∘ C @ C)*Y)⊤)")
+    r = derive(text, "C")
+    where = r.text.splitlines()[1]
+    assert where.startswith("where ")
+    names = split_top(where[len("where "):], ", ")
+    program = parse("; ".join(text.split("; ")[:-1] + names + ["q"]))
+    definitions = dict(program.definitions)
+    factors = [n for n in walk(definitions["q"]) if isinstance(n, SpectralFactor)]
+    assert factors and all(is_symmetric(f.arg, definitions) for f in factors)
+    assert r.check().ok

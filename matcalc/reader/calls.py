@@ -35,6 +35,11 @@ class _Calls:
                 self.error(f"{name} takes one or two arguments: {name}(A) or {name}(A, axis)",
                            [span])
             return self.axis_call(key, name, operands, span)
+        if key == "unvec":
+            # printed results write vec⁻¹(v) (ASCII unvec(v)) without its shape, which the
+            # reader cannot infer (the size m·n does not say which factor counts the rows)
+            self.error(f"{name}(…), the inverse of vec, cannot be read: its shape is not "
+                       "written", [span], "write the matrix itself; vec⁻¹((B ⊗ A)vec X) is AXBᵀ")
         e = operands[0]
         one = self.ONE
         if key.startswith("fn:"):

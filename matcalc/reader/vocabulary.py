@@ -36,7 +36,7 @@ FUNCTION_SPELLINGS = {
     "tan": "tan", "tanh": "tanh", "sqrt": "sqrt", "abs": "abs", "sign": "sign", "sgn": "sign",
     "sigmoid": "sigmoid", "relu": "relu", "ReLU": "relu", "softplus": "softplus",
     "heaviside": "heaviside", "Heaviside": "heaviside", "step": "heaviside", "sum": "sum",
-    "Diag": "Diag", "diag": "diag", "vec": "vec", "kron": "kron", "frob": "frob", "max": "max",
+    "Diag": "Diag", "diag": "diag", "vec": "vec", "unvec": "unvec", "kron": "kron", "frob": "frob", "max": "max",
     "min": "min", "clip": "clip", "mean": "mean", "var": "var", "softmax": "softmax",
     "logsoftmax": "logsoftmax", "log_softmax": "logsoftmax", "logsumexp": "logsumexp",
     "LSE": "logsumexp",
