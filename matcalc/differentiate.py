@@ -212,9 +212,11 @@ def _lin_spectral(e, d):
 
 
 def _lin_spectral_factor(e, d):
+    name = {"qmax": "q_max", "qmin": "q_min", "umax": "u_max", "vmax": "v_max"}.get(e.kind,
+                                                                                    e.kind)
     raise UnsupportedError(
-        f"the derivative of the factor {e.kind} of a spectral function (the second derivative "
-        "of an eigenvalue or a singular value) is not supported yet",
+        f"the derivative of {name}(·), a factor of a spectral function's gradient (the second "
+        "derivative of an eigenvalue or a singular value), is not supported yet",
         hint="ask for the gradient; the Hessian of λ_max, ‖X‖₂ or ‖X‖_* is not derived")
 
 

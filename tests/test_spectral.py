@@ -103,9 +103,14 @@ def test_an_eigenvalue_of_a_gram_matrix_of_a_product():
     assert np.allclose(ns["grad_V"](mu, v), 2 * mu * mu * v @ np.outer(q, q))
 
 
-def test_the_hessian_is_refused_clearly():
+@pytest.mark.parametrize("text, factor", [("λ_max(XᵀX)", "q_max"), ("S ∈ 𝕊^n; λ_min(S)", "q_min"),
+                                          ("‖X‖₂", "u_max"), ("‖X‖_*", "polar")])
+def test_the_hessian_is_refused_clearly(text, factor):
+    """The refusal names the factor as results print it (it said 'the factor qmax')."""
+    with pytest.raises(UnsupportedError, match=rf"the derivative of {factor}\(·\).*not supported"):
+        derive(text, "S" if "S" in text else "X", kind="hessian")
     with pytest.raises(UnsupportedError, match="not supported"):
-        derive("λ_max(XᵀX)", "X", kind="hessian")
+        derive(text + " + xᵀx", ["S" if "S" in text else "X", "x"], kind="hessian")
 
 
 def test_the_check_stays_away_from_repeated_values():
