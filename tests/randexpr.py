@@ -1265,6 +1265,8 @@ class MatFunc(Node):
             return _expm(x)
         w, v = np.linalg.eig(x)
         ev.positive(np.real(w))
+        if np.linalg.cond(v) > 1e8:              # (nearly) defective: no eigenbasis to use
+            return np.full(x.shape, np.nan)
         return np.real(v @ np.diag(np.log(w.astype(complex))) @ np.linalg.inv(v))
 
 
