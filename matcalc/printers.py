@@ -609,7 +609,7 @@ def _starts_with_word(e: Expr, printer) -> bool:
     """Does e print starting with a function name of several letters (exp, tr, log det …)?"""
     while isinstance(e, (Transpose, Power, MatMul)) and e.args:
         e = e.args[0]
-    text = printer._print(e, PREC_ATOM) if not isinstance(e, Var) else ""
+    text = printer.factor(e) if not isinstance(e, Var) else ""          # as it is printed
     word = ""
     for ch in text:
         if not ch.isalpha():

@@ -28,11 +28,13 @@ Run thousands:  python tests/randcheck.py --cases 10000 [--checks tree,code] [--
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import random
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -46,6 +48,7 @@ CLASSES = (
     "wrong derivative",               # the generated code or the result tree is not the derivative
     "generated code raises",          # on correctly shaped inputs (or does not define its functions)
     "traceback",                      # an exception other than MatcalcError escaped
+    "does not finish",                # a case took more than TIME_LIMIT seconds
     "input rejected",                 # a MatcalcError on an input the language documents
     "input read differently",         # matcalc's reading of the input has another value
     "printed form reads back differently",
@@ -62,6 +65,7 @@ CLASSES = (
 CHECKS = ("input", "tree", "code", "printed", "steps", "printed steps", "index",
           "printed index", "latex", "self-check")
 
+TIME_LIMIT = 120                      # seconds a case may take (on a loaded machine)
 RTOL = 1e-5                           # first derivatives (Richardson differences resolve ~1e-9)
 RTOL2 = 1e-4                          # second derivatives
 H1, H2 = 1e-3, 3e-3                   # steps of the first and second differences
@@ -1652,11 +1656,7 @@ def run(seeds, steps_dialects=None, checks=CHECKS, progress=None, focus=False) -
     for s in seeds:
         c = rx.case(s, focus=focus)
         dialects = steps_dialects if steps_dialects is not None else (rx.DIALECTS[s % 3],)
-        try:
-            r = check(c, checks, dialects)
-        except Exception as e:          # noqa: BLE001 — a defect of this harness
-            r = Report(c, "harness error")
-            r.findings.append(Finding("harness error", "check", _trace(e)))
+        r = timed_check(c, checks, dialects)
         reports.append(r)
         if progress:
             progress(r)
@@ -1664,6 +1664,44 @@ def run(seeds, steps_dialects=None, checks=CHECKS, progress=None, focus=False) -
         for i in range(0, len(reports), 200):
             compile_latex(reports[i:i + 200])
     return reports
+
+
+def timed_check(c: rx.Case, checks, dialects) -> Report:
+    """check(c, …) within TIME_LIMIT seconds; a case over it, or a defect of this harness, is
+    reported as such."""
+    try:
+        with _time_limit(TIME_LIMIT):
+            return check(c, checks, dialects)
+    except _TooLong:
+        r = Report(c, "checked")
+        r.findings.append(Finding("does not finish", "check", f"more than {TIME_LIMIT} s"))
+    except Exception as e:          # noqa: BLE001 — a defect of this harness
+        r = Report(c, "harness error")
+        r.findings.append(Finding("harness error", "check", _trace(e)))
+    return r
+
+
+class _TooLong(BaseException):
+    """A case over its time (not an Exception: matcalc's own handlers must not catch it)."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: int):
+    """Raise _TooLong in the main thread after ``seconds`` (where SIGALRM exists)."""
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def expire(*_):
+        raise _TooLong
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def shrink(report: Report, keep, budget: int = 300) -> Report:
@@ -1683,7 +1721,7 @@ def shrink(report: Report, keep, budget: int = 300) -> Report:
             if candidate is None or rx.size(candidate) >= rx.size(best.case):
                 continue
             tries += 1
-            r = check(candidate, CHECKS, rx.DIALECTS)
+            r = timed_check(candidate, CHECKS, rx.DIALECTS)
             compile_latex([r])
             if keep(r):
                 best, improved = r, True

@@ -112,6 +112,7 @@ TRICKY = [
     ("√(1 + mean(z)²)", "z"),
     ("sum(A ∘ softmax(X, 2))", "X"),
     ("sum(σ(x/(1 + λ²)))/(1 + λ)", "λ"),   # a fraction inside a fraction's numerator
+    ("u ∈ ℝ^n; Σ ∈ 𝕊^n; n·logdet(Σ)·sum(u)", "u"),   # n log det(Σ)𝟏, not nlog det(Σ)𝟏
 ]
 
 
