@@ -451,7 +451,7 @@ class TextPrinter(Printer):
         # a bar after a closed norm closes an enclosing one: ‖‖A‖₂·‖B‖₂C‖₂, not ‖‖A‖₂‖B‖₂C‖₂
         if right_text[:1] == "‖" and CLOSED_NORM.search(left_text):
             return "·"
-        if _starts_with_word(right, self):
+        if _starts_with_word(right, right_text):
             return " "                # A exp(A), not Aexp(A)
         if _has_long_name(left) or _has_long_name(right) or _joins_a_word(left_text, right_text):
             return "·"
@@ -605,11 +605,13 @@ def _is_atom_text(text: str) -> bool:
         for c in text)
 
 
-def _starts_with_word(e: Expr, printer) -> bool:
-    """Does e print starting with a function name of several letters (exp, tr, log det …)?"""
+def _starts_with_word(e: Expr, text: str) -> bool:
+    """Does e, printed as ``text``, start with a function name of several letters (exp, tr,
+    log det …; not a name, not (log det X)²)?"""
     while isinstance(e, (Transpose, Power, MatMul)) and e.args:
         e = e.args[0]
-    text = printer.factor(e) if not isinstance(e, Var) else ""          # as it is printed
+    if isinstance(e, Var):
+        return False
     word = ""
     for ch in text:
         if not ch.isalpha():
