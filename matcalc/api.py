@@ -13,16 +13,18 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from .differentiate import gradient
 from .errors import MatcalcError, UnsupportedError, guarded
-from .ir import (Add, Commutation, D, Expr, Frob, Hadamard, Identity, Var, Zero, dim_mul,
+from .ir import (Add, Commutation, D, Expr, Frob, Hadamard, Identity, MatMul, Num, Transpose,
+                 Var, Zero, dim_mul,
                  fmt_shape, is_scalar, substitute, walk)
 from .printers import ASCII_GREEK, ascii_text, to_ascii, to_latex, to_text
 from .reader import Program, parse
 from .report import K_NOTE, latex_results, render, render_all, render_steps
-from .simplify import present, simplify, textbook_form, tidy
+from .simplify import coeff_and_rest, cost, present, simplify, textbook_form, tidy
 
 if TYPE_CHECKING:
     from .check import CheckReport
@@ -275,9 +277,9 @@ def derive(text: str, wrt, shapes: dict | None = None, kind: str = "auto") -> Re
 
 def _gradient(program: Program, var: Var, definitions: dict) -> Derivative:
     g = gradient(program.result, var, definitions)
-    expr = over_structure(var, textbook_form(g.expr, definitions, program.result,
-                                             program.result_name))
-    notes = list(g.notes) + structure_notes(var)
+    unstructured = textbook_form(g.expr, definitions, program.result, program.result_name)
+    expr = over_structure(var, unstructured)
+    notes = list(g.notes) + structure_notes(var, unstructured)
     return Derivative("gradient", var, expr, program.result, definitions, notes,
                       fname=_result_name(program, "f"),
                       result_name=program.result_name)
@@ -357,21 +359,53 @@ def _block_hessian(program: Program, variables: list[Var]) -> list[Derivative]:
     return rows
 
 
+SYMMETRIC = ("symmetric", "spd")
+
+
 def over_structure(var: Var, g: Expr) -> Expr:
-    """The gradient over a diagonal variable's own entries, G ∘ I [Cookbook §2.8.3]; any other
-    variable's gradient as it is (the unstructured one, which structure_notes qualifies)."""
-    if var.structure != "diagonal":
-        return g
-    return present(tidy(simplify(Hadamard(g, Identity(var.rows)))))
+    """The gradient over a diagonal variable's own entries, G ∘ I [Cookbook §2.8.3]; of a
+    symmetric one the gradient in the symmetric matrices, ½(G + Gᵀ) (df = ½(G + Gᵀ) : dX for
+    every symmetric dX); any other variable's gradient as it is (the unstructured one, which
+    structure_notes qualifies)."""
+    if var.structure == "diagonal":
+        return present(tidy(simplify(Hadamard(g, Identity(var.rows)))))
+    if var.structure in SYMMETRIC:
+        # the terms that are symmetric stay, the others are averaged with their transposes:
+        # S⁻¹ − Aᵀ gives S⁻¹ − ½(A + Aᵀ)
+        terms = g.args if isinstance(g, Add) else (g,)
+        flipped = {t: simplify(Transpose(t)) for t in terms}
+        kept = [t for t in terms if flipped[t] == t]
+        rest = [t for t in terms if flipped[t] != t]
+        half = Fraction(1, 2)
+        if rest and all(coeff_and_rest(t)[0] < 0 for t in rest):     # −½(A + Aᵀ)
+            half, rest = -half, [simplify(MatMul(Num(-1), t)) for t in rest]
+            flipped = {t: simplify(Transpose(t)) for t in rest}
+        pairs = sorted([*rest, *(flipped[t] for t in rest)], key=cost)
+        averaged = [MatMul(Num(half), Add(*pairs))] if rest else []
+        return present(simplify(Add(*kept, *averaged)) if len(kept) + len(averaged) > 1
+                       else simplify((kept + averaged)[0]))
+    return g
 
 
-def structure_notes(var: Var) -> list:
-    """What a declared structure means for the gradient printed."""
+def independent_entries(var: Var, g: Expr) -> Expr:
+    """A symmetric variable's derivative with respect to its independent entries X_ij, i ≤ j,
+    from its unstructured gradient G: G + Gᵀ − G ∘ I [Cookbook §2.8.2]."""
+    both = sorted([g, simplify(Transpose(g))], key=cost)            # A + Aᵀ, not Aᵀ + A
+    return simplify(Add(*both, MatMul(Num(-1), Hadamard(g, Identity(var.rows)))))
+
+
+def structure_notes(var: Var, g: Expr | None = None) -> list:
+    """What a declared structure means for the gradient printed (of a symmetric variable, with
+    its unstructured gradient g: the derivative over its independent entries as well)."""
     name, what = var.name, {"symmetric": "symmetric", "spd": "symmetric positive definite"}
     if var.structure in what:
-        note = (f"{name} is {what[var.structure]}: this is the unstructured gradient G (every "
-                "entry independent); the derivative over the independent entries is "
-                "G + Gᵀ − Diag(diag G), the gradient in the symmetric matrices ½(G + Gᵀ)")
+        note = (f"{name} is {what[var.structure]}: the gradient is taken in the symmetric "
+                "matrices, ½(G + Gᵀ) of the unstructured gradient G" +
+                (f" = {to_text(g)}" if g is not None else "") + " (every entry independent)")
+        if g is not None:
+            note += (f"; the derivative with respect to the independent entries {name}_ij, "
+                     f"i ≤ j (Matrix Cookbook 2.8.2) is G + Gᵀ − G ∘ I = "
+                     f"{to_text(independent_entries(var, g))}")
     elif var.structure == "diagonal":
         note = (f"{name} is diagonal: the gradient over its diagonal entries, G ∘ I of the "
                 "unstructured gradient G (Matrix Cookbook 2.8.3)")

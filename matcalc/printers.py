@@ -1085,7 +1085,9 @@ def latex_notes(notes, math: bool = False) -> str:
     MathJax shows them in Jupyter."""
     if math:
         return " \\\\\n".join(r"&\text{note: }" + latex_prose(n, math=True) for n in notes)
-    return "".join(f"\\noindent Note: {latex_prose(n)}\n\n" for n in notes)
+    # ragged right: a note's long formulas break between their terms, never past the margin
+    return "".join(f"\\noindent Note: {{\\raggedright {latex_prose(n)}\\par}}\n\n"
+                   for n in notes)
 
 
 def latex_prose(text: str, math: bool = False) -> str:
@@ -1115,9 +1117,15 @@ def latex_prose(text: str, math: bool = False) -> str:
             pieces[-1][1] += piece[1]
         else:
             pieces.append(list(piece))
+    for piece in pieces:
+        while piece[0] and _SCRIPT_RUN.search(piece[1]):   # a run of scripts is one: S^{-1}
+            piece[1] = _SCRIPT_RUN.sub(r"\1{\2", piece[1])
     if math:
         return "".join(t if is_math else rf"\text{{{t}}}" for is_math, t in pieces)
     return "".join(f"${t.rstrip()}$" if is_math else t for is_math, t in pieces)
+
+
+_SCRIPT_RUN = re.compile(r"([_^])\{([^{}]*)\}(?=\1\{)\1\{")
 
 
 def ascii_text(text: str) -> str:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import replace
+from fractions import Fraction
 
 from .differentiate import gradient
-from .ir import (Add, Broadcast, D, Frob, Hadamard, Identity, Norm, Softmax, Transpose, UserFunc,
-                 Var, Zero, dim_mul, fmt_shape, substitute, walk)
+from .ir import (Add, Broadcast, D, Frob, Hadamard, Identity, MatMul, Norm, Num, Softmax,
+                 Transpose, UserFunc, Var, Zero, dim_mul, fmt_shape, substitute, walk)
 from .printers import (SUPERSCRIPT, AsciiPrinter, LatexPrinter, TextPrinter, latex_name,
                        latex_notes, reads_alone, to_text)
 from .simplify import cost, present, simplify, textbook_form
@@ -351,9 +352,10 @@ def derivation(d) -> list:
     parts = []
     if d.kind != "jacobian":
         result = d.expr if d.kind == "gradient" else d.gradient
-        # a diagonal variable's gradient is the unstructured one's diagonal: derived, then kept
+        # a diagonal variable's gradient is the unstructured one's diagonal, a symmetric one's
+        # its symmetric part: derived, then kept
         unstructured = textbook(gradient(d.function, d.wrt, d.definitions).expr) \
-            if d.wrt.structure == "diagonal" else result
+            if d.wrt.structure in ("diagonal", "symmetric", "spd") else result
         if any(Var(n, e.shape) in walk(d.function) for n, e in d.definitions.items()):
             parts += [("adjoint", b) for b in backprop_blocks(
                 d.function, d.wrt, d.definitions, d.fname, unstructured, textbook, named)]
@@ -362,9 +364,14 @@ def derivation(d) -> list:
                 d.function, d.wrt, d.definitions, unstructured, textbook, named), [])))
         if unstructured != result:
             g, dx = Var("G", d.wrt.shape), D(d.wrt)
-            mask = Identity(d.wrt.rows)
-            parts[-1][1].lines.append(Line(((result, D(d.wrt)),), (Law(
-                (Frob(g, dx), Frob(Hadamard(g, mask), dx)), (dx, Hadamard(dx, mask))),)))
+            if d.wrt.structure == "diagonal":       # G : dX = (G ∘ I) : dX since dX = dX ∘ I
+                law = Law((Frob(g, dx), Frob(Hadamard(g, Identity(d.wrt.rows)), dx)),
+                          (dx, Hadamard(dx, Identity(d.wrt.rows))))
+            else:                                   # G : dX = ½(G + Gᵀ) : dX since dX = dXᵀ
+                law = Law((Frob(g, dx), Frob(MatMul(Num(Fraction(1, 2)),
+                                                    Add(g, Transpose(g))), dx)),
+                          (dx, Transpose(dx)))
+            parts[-1][1].lines.append(Line(((result, D(d.wrt)),), (law,)))
     if d.kind != "gradient":
         subject = d.function if d.kind == "jacobian" else d.gradient
         # a block Hessian's row: d(∂f/∂X) in the differentials of every variable

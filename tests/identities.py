@@ -222,7 +222,8 @@ ROWS = [
     Row("‖expm(X) − A‖_F²", "X", "2L_exp(Xᵀ, expm(X) − A)", "chain rule through expm",
         hessian=False),
     # --- declared structure: what each declaration lets the result use -------------------------
-    Row("S ∈ 𝕊^n spd; logdet(S) − tr(AS)", "S", "S⁻¹ − Aᵀ", "Cookbook (57), (100); S SPD"),
+    Row("S ∈ 𝕊^n spd; logdet(S) − tr(AS)", "S", "S⁻¹ − ½(A + Aᵀ)",
+        "Cookbook (57), (100); S SPD: the gradient in the symmetric matrices, ½(G + Gᵀ)"),
     Row("D ∈ ℝ^{n×n} diagonal; tr(AD)", "D", "A ∘ I", "Cookbook §2.8.3: the diagonal of Aᵀ"),
     Row("D ∈ ℝ^{n×n} diagonal; ‖XD − B‖_F²", "D", "2((Xᵀ(XD − B)) ∘ I)",
         "Cookbook (145) with the product rule, over the diagonal entries"),
@@ -470,4 +471,18 @@ BLOCK_ROWS = [
       (1, 0): "(σ(Xw + β) ∘ (1 − σ(Xw + β)))ᵀX",
       (1, 1): "sum(σ(Xw + β) ∘ (1 − σ(Xw + β)))"},
      "logistic regression with a bias: ∂f/∂w = Xᵀ(s − y), ∂f/∂β = sum(s − y), ds = s ∘ (1 − s) ∘ dz"),
+]
+
+# Symmetric variables (Cookbook §2.8.2): (input, variable, the gradient in the symmetric matrices
+# ½(G + Gᵀ) as printed, the derivative over the independent entries G + Gᵀ − G ∘ I as its note
+# prints it, source), each derived by hand from the unstructured G.
+SYMMETRIC_ROWS = [
+    ("X ∈ 𝕊^n; tr(AX)", "X", "½(A + Aᵀ)", "A + Aᵀ − A ∘ I", "G = Aᵀ, Cookbook (100)"),
+    ("X ∈ 𝕊^n; aᵀXb", "X", "½(abᵀ + baᵀ)", "abᵀ + baᵀ − (abᵀ) ∘ I", "G = abᵀ, Cookbook (70)"),
+    ("S ∈ 𝕊^n; logdet(S)", "S", "S⁻¹", "2S⁻¹ − S⁻¹ ∘ I",
+     "Cookbook §2.8.2: ∂ln det X/∂X = 2X⁻¹ − (X⁻¹ ∘ I)"),
+    ("S ∈ 𝕊^n; det(S)", "S", "det(S)S⁻¹", "2 det(S)S⁻¹ − det(S)(S⁻¹ ∘ I)",
+     "Cookbook §2.8.2: ∂det X/∂X = det(X)(2X⁻¹ − (X⁻¹ ∘ I))"),
+    ("S ∈ 𝕊^n spd; logdet(S) − tr(AS)", "S", "S⁻¹ − ½(A + Aᵀ)",
+     "2S⁻¹ − A − Aᵀ − (S⁻¹ − Aᵀ) ∘ I", "G = S⁻¹ − Aᵀ, Cookbook (57) and (100)"),
 ]

@@ -63,8 +63,12 @@ def check_generated(text: str, wrt: str, shapes=None, kind="auto", values=None, 
         f_value = evaluate(d.function, env, sizes, named)
         floor = noise_floor(f_value)
         jac = finite_difference_jacobian(d.function, d.wrt, env, sizes, named)
+        if d.kind != "jacobian":
+            grad = jac.reshape(x.shape, order="F")
+            if d.wrt.structure in ("symmetric", "spd"):    # in the symmetric matrices
+                grad = (grad + grad.T) / 2
         if d.kind == "gradient":
-            want = jac.reshape(x.shape, order="F")
+            want = grad
             _close(plain[f"grad_{name}"](*args), _user_value(want, d.wrt), floor)
             value, grad = valued[f"grad_{name}"](*args)
             assert isinstance(value, float)
@@ -78,8 +82,7 @@ def check_generated(text: str, wrt: str, shapes=None, kind="auto", values=None, 
                    _user_value(vjp, d.wrt), floor * np.abs(g).max())
         else:
             grad_floor = noise_floor(evaluate(d.gradient, env, sizes, named))
-            _close(evaluate(d.gradient, env, sizes, named), jac.reshape(x.shape, order="F"),
-                   floor)
+            _close(evaluate(d.gradient, env, sizes, named), grad, floor)
             hess = finite_difference_jacobian(d.gradient, d.wrt, env, sizes, named)
             _close(plain[f"hess_{name}"](*args), hess, grad_floor)
             v = env[d.map_var.name]

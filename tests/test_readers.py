@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
+from identities import SYMMETRIC_ROWS
 from roundtrip import Reader, same_value, split_top
 
 from matcalc import derive
+from matcalc.evaluate import evaluate
+from matcalc.printers import to_text
 
 # several gradients of one function, each with what it shares with the others
 SHARED = [
@@ -84,3 +88,36 @@ def test_attention_shares_one_ds():
     assert lines[:4] == ["∂f/∂Q = T₁K    (n×k)",
                          "where p = softmax(QKᵀ), T₁ = p ∘ (GVᵀ − (p ∘ (GVᵀ))𝟏𝟏ᵀ)",
                          "∂f/∂K = T₁ᵀQ    (p×k)", "∂f/∂V = pᵀG    (p×m)"]
+
+
+@pytest.mark.parametrize("text, wrt, sym, entries, source", SYMMETRIC_ROWS,
+                         ids=[f"{r[0]} wrt {r[1]}" for r in SYMMETRIC_ROWS])
+def test_symmetric_variable_in_both_conventions(text, wrt, sym, entries, source):
+    """Issue 13: a symmetric X printed the unstructured G and a note; it prints the gradient
+    in the symmetric matrices, ½(G + Gᵀ), and its note the derivative over the independent
+    entries, G + Gᵀ − G ∘ I (Cookbook §2.8.2), both read back against central differences:
+    ⟨∇f, E⟩ = df[E] for E = E_ij + E_ji, and the (i, j) entry of the other is df[E]."""
+    result = derive(text, wrt)
+    (d,) = result.derivatives
+    assert to_text(d.expr) == sym
+    (note,) = [n for n in result.notes if n.startswith(f"{wrt} is symmetric")]
+    assert note.endswith(f"G + Gᵀ − G ∘ I = {entries}")
+    reader = Reader(result.program)
+    n = reader.env[wrt].shape[0]
+    got_sym = reader.read(sym, "text", like=d.expr)
+    got_entries = reader.read(entries, "text", like=d.expr)
+    assert np.allclose(got_sym, got_sym.T)
+    named = dict(result.program.definitions)
+    for i in range(n):
+        for j in range(i, n):
+            e = np.zeros((n, n))
+            e[i, j] = e[j, i] = 1.0
+            h = 1e-6
+            values = []
+            for sign in (1, -1):
+                env = dict(reader.env)
+                env[wrt] = reader.env[wrt] + sign * h * e
+                values.append(evaluate(d.function, env, reader.sizes, named)[0, 0])
+            df = (values[0] - values[1]) / (2 * h)
+            assert abs(np.sum(got_sym * e) - df) < 1e-5 * max(1, abs(df))
+            assert abs(got_entries[i, j] - df) < 1e-5 * max(1, abs(df))

@@ -198,6 +198,8 @@ def _check_steps(text, wrt, kind, shapes=()):
                                                     for n in d.wrt.shape])
     if d.wrt.structure == "diagonal":           # its gradient is over its diagonal entries
         dx = np.diag(np.diag(dx))
+    if d.wrt.structure in ("symmetric", "spd"):  # in the symmetric matrices
+        dx = (dx + dx.T) / 2
     printer = TextPrinter(colon=True)
     with_dx = {D(d.wrt): Var(dx_name, d.wrt.shape)}
     differential = _steps_value(reader, to_text(substitute(d.differential, with_dx)), dx_name,
