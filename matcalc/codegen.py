@@ -3,7 +3,8 @@
 Contract (README, "NumPy code"): parameters are the free variables in order of first
 appearance, transliterated to ASCII (λ → lam, W₁ → W1, ℓ → ell); vectors are 1-D arrays,
 matrices 2-D, scalars floats. Shapes are checked against each other (ValueError naming the
-mismatch); repeated subexpressions are computed once; X⁻¹B is ``np.linalg.solve(X, B)``.
+mismatch); repeated subexpressions are computed once; X⁻¹B is ``np.linalg.solve(X, B)``, and
+with an X declared spd two triangular solves with its Cholesky factor, made once per function.
 
 Inside a function every node is one value of one representation: a 1×1 node is a scalar of the
 inputs' dtype (a NumPy scalar: NumPy's functions of a Python float are float64); any other node

@@ -414,7 +414,7 @@ def test_a_size_no_input_has_is_a_clear_error():
     assert not isinstance(err.value, InternalError)
 
 
-# --- issue 12: a matrix declared spd is factorised once, by Cholesky --------------------------------
+# --- issue 12: a matrix declared spd is factorised once, by Cholesky -----------------------------
 
 GAUSSIAN = "S ∈ 𝕊^n spd; x, μ ∈ ℝ^n; logdet(S) + (x − μ)ᵀS⁻¹(x − μ)"
 SPD = [
