@@ -323,6 +323,8 @@ def _expm(a: np.ndarray) -> np.ndarray:
     """The matrix exponential by its Taylor series, scaled to a norm of ¼ and squared back
     (the generated code uses Padé approximants: each checks the other)."""
     norm = np.abs(a).sum(axis=0).max(initial=0.0)
+    if not np.isfinite(norm):                     # an overflowed argument: no value
+        return np.full(a.shape, np.nan)
     halvings = int(np.ceil(np.log2(norm / 0.25))) if norm > 0.25 else 0
     a = a / 2.0 ** halvings
     term = out = np.eye(a.shape[0])

@@ -83,7 +83,11 @@ def differential(e: Expr, wrt: Var, definitions: dict) -> Expr | None:
         return out
 
     lin = d(e)
-    return None if lin is None else simplify(lin)
+    if lin is None:
+        return None
+    lin = simplify(lin)
+    # every differential cancelled ((φ − φ)A in dφ): E does not depend on wrt after all
+    return lin if is_linear(lin) else None
 
 
 # --- vec form ------------------------------------------------------------------------------------

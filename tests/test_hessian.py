@@ -171,3 +171,15 @@ def test_a_repeated_variable_is_one_hessian():
     """--wrt x --wrt x is the Hessian in x alone, not a block Hessian."""
     for d in derive("xᵀAx", ["x", "x"], kind="hessian").derivatives:
         assert not d.block and to_text(d.expr) == "A + Aᵀ"
+
+
+def test_a_block_whose_differentials_cancel_is_zero():
+    """d(∂f/∂φ) in dG of τφ, τ = ‖x‖² + G : (φ − φ)(abᵀ), simplifies to the number 0 (the
+    terms in dG cancel): the block is 0, where the vec form took the number for a linear map
+    and raised KeyError (a random composition's block Hessian)."""
+    text = "G ∈ ℝ^{p×m}; φ ∈ ℝ; τ = ‖x‖² + G : (φ − φ)(abᵀ); τφ"
+    r = derive(text, ["G", "φ"], kind="hessian")
+    (_, g_block), _ = r.derivatives[1].blocks
+    assert to_text(g_block) == "0"
+    report = r.check()
+    assert report.ok, str(report)

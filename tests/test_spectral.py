@@ -130,7 +130,8 @@ def test_a_composition_with_a_spectral_function_is_checked():
     assert report.ok, str(report)
 
 
-@pytest.mark.parametrize("text", ["λ_max(S)", "‖S‖₂", "‖S‖_*", "tr(logm(S))", "q_max(S)"])
+@pytest.mark.parametrize("text", ["λ_max(S)", "‖S‖₂", "‖S‖_*", "tr(logm(S))", "q_max(S)",
+                                  "tr(expm(S))"])
 def test_a_decomposition_of_an_overflowed_matrix_has_no_value(text):
     """An argument that overflowed (expm of a large matrix, in a draw of the check) has no
     eigen- or singular values: the value is NaN, which the check reports, where LAPACK's
