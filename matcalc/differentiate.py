@@ -101,6 +101,19 @@ def _terms(parts) -> Expr | None:
     return parts[0] if len(parts) == 1 else Add(*parts)
 
 
+MAX_PRODUCT_TERMS = 1000    # terms of a product's or a matrix power's differential
+
+
+def _within_terms(terms: int, what: str) -> None:
+    """A product's differential has a term for each factor that varies: refuse past
+    MAX_PRODUCT_TERMS rather than write them all (tr(X¹⁰⁰⁰⁰⁰⁰⁰) would take minutes)."""
+    if terms > MAX_PRODUCT_TERMS:
+        raise UnsupportedError(
+            f"the differential of {what} has a term for each factor that varies, here "
+            f"{terms:,}: past the {MAX_PRODUCT_TERMS:,} terms matcalc writes out",
+            hint="under a trace a power of any exponent works: d tr(Xᵏ) = k tr(Xᵏ⁻¹dX)")
+
+
 def _lin_matmul(e, d):
     # d(AB) = dA B + A dB, one term per factor that varies; a factor written k times in a row
     # is the power Aᵏ, with its k terms Aⁱ dA Aᵏ⁻¹⁻ⁱ (each term of a product of k factors
@@ -111,11 +124,12 @@ def _lin_matmul(e, d):
             runs[-1][1] += 1
         else:
             runs.append([a, 1])
+    varying = [r for r, (a, _) in enumerate(runs) if d(a) is not None]
+    _within_terms(sum(runs[r][1] for r in varying), "a product")
     terms = []
-    for r, (a, k) in enumerate(runs):
+    for r in varying:
+        a, k = runs[r]
         da = d(a)
-        if da is None:
-            continue
         before = [f for b, j in runs[:r] for f in _pow(b, j)]
         after = [f for b, j in runs[r + 1:] for f in _pow(b, j)]
         terms += [MatMul(*before, *_pow(a, i), da, *_pow(a, k - 1 - i), *after)
@@ -136,20 +150,13 @@ def _lin_hadpow(e, d):
     return Hadamard(MatMul(Num(k), factor), d(e.arg))
 
 
-MAX_POWER_TERMS = 1000      # terms of a matrix power's differential written out
-
-
 def _lin_power(e, d):
     x, k = e.arg, e.exp
     if is_scalar(x):
         # d(s^p) = p s^(p−1) ds
         rest = [] if k == 1 else ([x] if k == 2 else [Power(x, k - 1)])
         return MatMul(Num(k), *rest, d(x))
-    if abs(k) > MAX_POWER_TERMS:
-        raise UnsupportedError(
-            f"the differential of a matrix power has a term for each factor, and the exponent "
-            f"{k} is past the {MAX_POWER_TERMS:,} terms matcalc writes out",
-            hint="under a trace any exponent works: d tr(Xᵏ) = k tr(Xᵏ⁻¹dX)")
+    _within_terms(int(abs(k)), "a matrix power")
     if k > 0:
         # d(X^k) = Σᵢ X^i dX X^(k−1−i)
         return _terms(MatMul(*_pow(x, i), d(x), *_pow(x, k - 1 - i)) for i in range(int(k)))
