@@ -110,7 +110,7 @@ def entries(e: Expr) -> Cost:
 
 # --- what one node costs, its operands computed --------------------------------------------------
 
-def _inverse_arg(e: Expr):
+def inverse_arg(e: Expr):
     """X for X⁻¹, Xᵀ for X⁻ᵀ (a factor the code applies as a solve), else None."""
     if isinstance(e, Power) and e.exp == -1 and not is_scalar(e.arg):
         return e.arg
@@ -143,9 +143,9 @@ def _factorisation(m: Expr) -> Fraction:
 def product_cost(left: Expr, right: Expr) -> Cost:
     """The cost of left·right, both computed (p×q times q×r)."""
     p, q, r = size(left.rows), size(left.cols), size(right.cols)
-    if (m := _inverse_arg(left)) is not None:
+    if (m := inverse_arg(left)) is not None:
         return _factorisation(m) * q * q * q + 2 * q * q * r + p * r
-    if (m := _inverse_arg(right)) is not None:
+    if (m := inverse_arg(right)) is not None:
         return _factorisation(m) * q * q * q + 2 * q * q * p + p * r
     if isinstance(left, Diag):
         return 2 * entries(right)
@@ -164,7 +164,7 @@ def product_cost(left: Expr, right: Expr) -> Cost:
 def own_cost(e: Expr) -> Cost:
     """What computing e costs once its operands are computed (e in its code form)."""
     if not e.args or isinstance(e, Broadcast) or \
-            (isinstance(e, Transpose) and _inverse_arg(e) is None):
+            (isinstance(e, Transpose) and inverse_arg(e) is None):
         return NOTHING                       # inputs, constants, views
     n = entries(e)
     if isinstance(e, MatMul):
@@ -246,14 +246,15 @@ def _combine(left: Expr, right: Expr) -> Expr:
         return Broadcast(left, rows, cols)
     if _is_ones_column(left):
         return Broadcast(Num(1), rows, cols)
-    if (m := _inverse_arg(right)) is not None and _inverse_arg(left) is None and is_symmetric(m):
+    if (m := inverse_arg(right)) is not None and inverse_arg(left) is None and is_symmetric(m):
         # BX⁻¹ = (X⁻¹Bᵀ)ᵀ for a symmetric X: the solve X⁻¹Bᵀ, the same as where X⁻¹Bᵀ occurs
-        return Transpose(MatMul(Power(_transposed(m) if isinstance(m, Transpose) else m, -1),
-                                _transposed(left)))
+        return Transpose(MatMul(Power(m.arg if isinstance(m, Transpose) else m, -1),
+                                transpose_of(left)))
     return MatMul(left, right)
 
 
-def _transposed(e: Expr) -> Expr:
+def transpose_of(e: Expr) -> Expr:
+    """eᵀ, a transpose undone rather than doubled."""
     return e.arg if isinstance(e, Transpose) else Transpose(e)
 
 
@@ -319,7 +320,7 @@ def _shape_of(tree, chain: list) -> Expr:
 
 
 def _special(e: Expr) -> bool:
-    return _inverse_arg(e) is not None or isinstance(e, Diag) or _is_ones_column(e) or \
+    return inverse_arg(e) is not None or isinstance(e, Diag) or _is_ones_column(e) or \
         _is_ones_row(e)
 
 

@@ -26,7 +26,7 @@ from collections import Counter
 from fractions import Fraction
 from typing import NamedTuple
 
-from .codeform import entrywise, machine_form, spd_matrix
+from .codeform import entrywise, inverse_arg, machine_form, spd_matrix, transpose_of
 from .errors import MatcalcError
 from .ir import (SCALAR, Broadcast, Det, DiagOf, Expr, HadPow, LogDet, MatMul, Num, Power, Size,
                  Transpose, Unvec, Var, Vec, as_float, is_scalar, product, walk)
@@ -299,7 +299,7 @@ class NumpyPrinter:
             return Code(text + ".T" if transposed else text, ATOM)
         if _ones_column(last):
             return Code(f"{self.at(left, ATOM)}.sum(axis=1, keepdims=True)", ATOM)
-        if len(rest) == 1 and _ones_column(_transposed(left)):
+        if len(rest) == 1 and _ones_column(transpose_of(left)):
             return Code(f"{self.at(last, ATOM)}.sum(axis=0, keepdims=True)", ATOM)
         return Code(f"{self.chain(rest).at(MUL)} @ {self.at(last, NEG)}", MUL)
 
@@ -432,17 +432,6 @@ def _ones_column(e: Expr) -> bool:
     return is_ones(e) and e.cols == 1 and e.rows != 1
 
 
-def _inverse_arg(e: Expr):
-    """X for X⁻¹, Xᵀ for X⁻ᵀ, else None."""
-    if isinstance(e, Power) and e.exp == -1 and not is_scalar(e.arg):
-        return e.arg
-    if isinstance(e, Transpose) and isinstance(e.arg, Power) and e.arg.exp == -1:
-        return Transpose(e.arg.arg)
-    return None
-
-
-def _transposed(e: Expr) -> Expr:
-    return e.arg if isinstance(e, Transpose) else Transpose(e)
 
 
 def _factorised(exprs) -> list[Var]:
@@ -453,7 +442,7 @@ def _factorised(exprs) -> list[Var]:
     for node in (n for e in exprs for n in walk(e)):
         negative_power = isinstance(node, Power) and node.exp < 0
         matrix = node.arg if isinstance(node, (Det, LogDet)) or negative_power else \
-            _inverse_arg(node)
+            inverse_arg(node)
         if matrix is not None and not is_scalar(matrix) and (v := spd_matrix(matrix)) is not None:
             found.setdefault(v, None)
     return list(found)
@@ -474,7 +463,7 @@ def _shared_subtrees(exprs, inverses: set) -> list[Expr]:
     # inverses that are only applied as solves are not worth a temporary
     shared = [n for n in order if counts[n] > 1 and n.args and not _of_a_name(n)
               and not isinstance(n, (Broadcast, Transpose))
-              and (_inverse_arg(n) is None or n in inverses)]
+              and (inverse_arg(n) is None or n in inverses)]
     return sorted(shared, key=lambda n: _depth(n))
 
 
@@ -505,8 +494,8 @@ def _explicit_inverses(exprs) -> set:
 
 def _solved_inverse(left: Expr, right: Expr) -> Expr | None:
     """The inverse X⁻¹ (a Power node) that the product left·right applies as a solve."""
-    operand = left if _inverse_arg(left) is not None else right
-    if _inverse_arg(operand) is None:
+    operand = left if inverse_arg(left) is not None else right
+    if inverse_arg(operand) is None:
         return None
     return operand.arg if isinstance(operand, Transpose) else operand
 
@@ -667,12 +656,12 @@ def _returned(e: Expr, out: Code, returns: Var | None, dtype: str) -> str:
 def _solve(left: Expr, right: Expr):
     """(A, B, transposed) when left·right is a solve: X⁻¹B = solve(X, B), BX⁻¹ = solve(Xᵀ, Bᵀ)ᵀ;
     else None."""
-    inverse = _inverse_arg(left)
+    inverse = inverse_arg(left)
     if inverse is not None:
         return inverse, right, False
-    inverse = _inverse_arg(right)
+    inverse = inverse_arg(right)
     if inverse is not None:
-        return _transposed(inverse), _transposed(left), True
+        return transpose_of(inverse), transpose_of(left), True
     return None
 
 

@@ -333,6 +333,7 @@ DTYPES = [
     ("α ∈ ℝ; log(α) xᵀx + exp(α)", "x", None, "hessian"),
     ("α ∈ ℝ; log(α) xᵀx + exp(α)", "α", None, "hessian"),
     ("exp(logsumexp(x))", "x", None, "auto"),
+    ("S ∈ 𝕊^n spd; logdet(S) + xᵀS⁻¹x", "S", None, "hessian"),     # Cholesky
     ("sum(X ⊗ X)", "X", None, "hessian"),         # a constant Hessian: a scalar broadcast
     ("‖Ax − b‖₂² + λ‖x‖₂²", ["x", "λ", "A"], None, "auto"),
 ]
@@ -452,6 +453,15 @@ def test_spd_declared_in_every_dialect():
     assert "np.linalg.cholesky(S)" in code
 
 
+def test_check_draws_spd_inputs_for_the_cholesky_code():
+    """--check runs the generated code at inputs drawn positive definite (Cholesky fails on
+    any other), for the gradient and the Hessian."""
+    for kind in ("gradient", "hessian"):
+        report = derive(GAUSSIAN, "S", kind=kind).check()
+        assert report.ok, str(report)
+        assert any("NumPy" in line.form for s in report.sections for line in s.lines)
+
+
 def _helpers(*names) -> dict:
     from matcalc.codegen import HELPERS
     namespace = {"np": np}
@@ -481,6 +491,8 @@ def test_cholesky_helpers_at_every_size(n, dtype):
                       (h["_cho_inv"](lower), np.linalg.inv(s))]:
         assert got.dtype == dtype and got.shape == want.shape
         assert np.allclose(got, want, **tol)
+    inverse = h["_cho_inv"](lower)
+    assert np.array_equal(inverse, inverse.T)           # S⁻¹ exactly symmetric, as S is
 
 
 def test_spd_factorised_once_at_a_size_with_blocks():
