@@ -121,3 +121,16 @@ def test_symmetric_variable_in_both_conventions(text, wrt, sym, entries, source)
             df = (values[0] - values[1]) / (2 * h)
             assert abs(np.sum(got_sym * e) - df) < 1e-5 * max(1, abs(df))
             assert abs(got_entries[i, j] - df) < 1e-5 * max(1, abs(df))
+
+
+def test_logistic_hessian_is_factored():
+    """Issue 13: the Hessian of σ(wᵀx) printed x(σT₁²xᵀ − T₁σ²xᵀ) with T₁ = 1 − σ, and its
+    Hessian–vector product the expanded (1 + 2σ² − 3σ): a sign costs no more than the sum it
+    stands in, so the factored σ(1 − σ)(1 − 2σ) is the cheaper form."""
+    result = derive("σ(wᵀx)", "w", kind="hessian")
+    lines = result.text.splitlines()
+    assert lines[:3] == [
+        "∇f = σ(wᵀx)(1 − σ(wᵀx))x",
+        "H = ∂vec(∇f)/∂vec(w) = σ(wᵀx)(1 − σ(wᵀx))(1 − 2σ(wᵀx))xxᵀ    (n×n)",
+        "V ↦ σ(wᵀx)(Vᵀx)(1 − σ(wᵀx))(1 − 2σ(wᵀx))x    (Hessian-vector product d(∇f)[V])"]
+    assert result.check().ok

@@ -15,4 +15,6 @@ def cost(e: Expr) -> float:
         type(e), 1)
     if isinstance(e, (Add, MatMul, Hadamard)):
         own = len(e.args) - 1
+    if isinstance(e, MatMul) and len(e.args) == 2 and e.args[0] == Num(-1):
+        return cost(e.args[1])              # −A: a sign, read with the sum it stands in
     return own + sum(cost(a) for a in e.args)
