@@ -9,8 +9,8 @@ from dataclasses import replace
 from fractions import Fraction
 
 from .differentiate import gradient
-from .ir import (Add, Broadcast, D, Frob, Hadamard, Identity, MatMul, Norm, Num, Softmax,
-                 Transpose, UserFunc, Var, Zero, dim_mul, fmt_shape, substitute, walk)
+from .ir import (Add, Broadcast, D, Frob, Hadamard, Identity, MatMul, Norm, Num, Power,
+                 Softmax, Transpose, UserFunc, Var, Zero, dim_mul, fmt_shape, substitute, walk)
 from .printers import (SUPERSCRIPT, AsciiPrinter, LatexPrinter, TextPrinter, latex_name,
                        latex_notes, reads_alone, to_text)
 from .simplify import cost, present, simplify, textbook_form
@@ -131,8 +131,10 @@ def _replace_terms(e, forms: dict):
 
 
 def _worth_a_name(e) -> bool:
+    # a reciprocal 1/s reads as the division it prints as, not as a name
+    reciprocal = isinstance(e, Power) and e.shape == (1, 1) and e.exp < 0
     return bool(e.args) and not isinstance(e, (Transpose, D, Broadcast)) and \
-        len(to_text(e)) >= MIN_NAMED_LENGTH
+        not reciprocal and len(to_text(e)) >= MIN_NAMED_LENGTH
 
 
 def _fresh_name(preferred, taken: set) -> str:

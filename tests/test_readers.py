@@ -134,3 +134,13 @@ def test_logistic_hessian_is_factored():
         "H = ∂vec(∇f)/∂vec(w) = σ(wᵀx)(1 − σ(wᵀx))(1 − 2σ(wᵀx))xxᵀ    (n×n)",
         "V ↦ σ(wᵀx)(Vᵀx)(1 − σ(wᵀx))(1 − 2σ(wᵀx))x    (Hessian-vector product d(∇f)[V])"]
     assert result.check().ok
+
+
+def test_a_reciprocal_is_not_named():
+    """A common 1/(xᵀAx) taken out of the Hessian of log(xᵀAx) was named T₁ = 1/(xᵀAx), and ∇f
+    then printed T₁(A + Aᵀ)x: a reciprocal reads as the division it is."""
+    lines = derive("log(xᵀAx)", "x", kind="hessian").text.splitlines()
+    assert lines[:2] == ["∇f = (A + Aᵀ)x/(xᵀAx)",
+                         "H = ∂vec(∇f)/∂vec(x) = (A + Aᵀ − (A + Aᵀ)xxᵀ(A + Aᵀ)/(xᵀAx))/(xᵀAx)"
+                         "    (n×n)"]
+    assert not any(line.startswith("where") for line in lines)
