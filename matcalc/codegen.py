@@ -587,7 +587,8 @@ def _function(name: str, doc: str, results: list, params: list[Var], definitions
                                           else f"float({variables[v.name]})")
              for v in params if v.shape == SCALAR]
     names: dict = {}
-    factors = {v: namer.claim(f"{variables[v.name]}_chol") for v in _factorised(exprs)
+    factors = {v: namer.claim(f"{variables[v.name]}_chol")
+               for v in _factorised(exprs + list(used_defs.values()))
                if v.name in variables and v.name not in used_defs}
     body += [f"{name} = np.linalg.cholesky({variables[v.name]})" for v, name in factors.items()]
     printer = NumpyPrinter(names, variables, dims, dtype, factors)

@@ -426,6 +426,7 @@ SPD = [
     ("S ∈ 𝕊^n spd; sum(BS⁻¹C)", "B", "auto"),              # BS⁻¹ = (S⁻¹Bᵀ)ᵀ
     ("S ∈ 𝕊^n spd; sum(BS⁻¹C) + tr(S⁻¹)", "S", "auto"),
     ("S ∈ 𝕊^n spd; (x − μ)ᵀS⁻¹(x − μ)", "x", "hessian"),
+    ("S ∈ 𝕊^n spd; x, y ∈ ℝ^n; r = S⁻¹x; f = rᵀy", "y", "auto"),   # in a definition only
 ]
 
 
