@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
+import threading
 import unicodedata
 
 
@@ -51,13 +53,51 @@ class InternalError(RuntimeError):
         self.cause = cause
 
 
+# The stack and recursion limit matcalc runs with: the rules recurse over the trees, and a
+# tree as deep as the input may be (200 levels, docs/language.md) has derivatives several times
+# deeper (the backward pass through 60 layers tanh(Wᵢhᵢ₋₁) nests 4 levels a layer), past
+# Python's default of 1,000 frames
+DEEP_STACK = 512 * 1024 * 1024       # bytes of address space; only what is used is touched
+DEEP_RECURSION = 30_000
+_deep = threading.local()
+
+
+def _on_deep_stack(fn, *args, **kwargs):
+    """fn(*args, **kwargs) on a thread whose stack holds DEEP_RECURSION frames (at once if this
+    is that thread already); its exception is raised here."""
+    if getattr(_deep, "active", False):
+        return fn(*args, **kwargs)
+    outcome: dict = {}
+
+    def run():
+        _deep.active = True
+        try:
+            outcome["value"] = fn(*args, **kwargs)
+        except BaseException as err:    # noqa: BLE001 — raised again in the caller's thread
+            outcome["error"] = err
+
+    size, limit = threading.stack_size(DEEP_STACK), sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, DEEP_RECURSION))
+    try:
+        worker = threading.Thread(target=run, name="matcalc", daemon=True)
+        worker.start()
+        worker.join()
+    finally:
+        threading.stack_size(size)
+        sys.setrecursionlimit(limit)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
 def guarded(fn):
-    """fn, with every exception other than a MatcalcError raised as an InternalError (chained).
-    Python's recursion limit is an UnsupportedError: matcalc cannot go that deep."""
+    """fn, with every exception other than a MatcalcError raised as an InternalError (chained),
+    run with a stack deep enough for any input within the limits. Python's recursion limit is
+    an UnsupportedError: matcalc cannot go that deep."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            return _on_deep_stack(fn, *args, **kwargs)
         except (MatcalcError, InternalError):
             raise
         except RecursionError as err:

@@ -13,6 +13,7 @@ import pytest
 
 from matcalc import UnsupportedError, derive
 from matcalc.differentiate import gradient
+from matcalc.errors import guarded
 from matcalc.evaluate import evaluate
 from matcalc.ir import Func, Hadamard, Sum, Var
 from matcalc.simplify import coeff_and_rest
@@ -161,3 +162,19 @@ def test_a_number_past_double_precision_is_a_clear_error_in_code():
     assert result.text.startswith("∂f/∂X = 2" + "0" * 400 + "X")
     with pytest.raises(UnsupportedError, match="2.00e[+]400 is past the range of double"):
         result.numpy
+
+
+def _nested(depth: int) -> int:
+    return 0 if depth == 0 else 1 + _nested(depth - 1)
+
+
+def test_matcalc_runs_with_a_stack_for_trees_within_the_limits():
+    """The rules recurse over trees, and the derivative of an input 200 levels deep nests
+    several times deeper (the backward pass through 66 layers tanh(Wᵢhᵢ₋₁) reached Python's
+    default limit of 1,000 frames): what matcalc runs has room for 20,000, and the caller's
+    limit is as it was."""
+    limit = sys.getrecursionlimit()
+    assert guarded(_nested)(20_000) == 20_000
+    assert sys.getrecursionlimit() == limit
+    with pytest.raises(UnsupportedError, match="recursion limit"):
+        guarded(_nested)(10 ** 6)
