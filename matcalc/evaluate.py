@@ -349,6 +349,8 @@ def _logm(a: np.ndarray) -> np.ndarray:
     if not np.all(np.isfinite(a)):
         return np.full(a.shape, np.nan)
     values, vectors = np.linalg.eig(a)
+    if np.linalg.cond(vectors) > SINGULAR:       # no eigenbasis (overflowed, or defective)
+        return np.full(a.shape, np.nan)
     return ((vectors * np.log(values.astype(complex))) @ np.linalg.inv(vectors)).real
 
 

@@ -142,6 +142,16 @@ def test_a_decomposition_of_an_overflowed_matrix_has_no_value(text):
     assert np.isnan(value).all()
 
 
+def test_the_logarithm_of_a_matrix_without_an_eigenbasis_has_no_value():
+    """logm by the eigendecomposition needs an eigenbasis; a draw of --check whose argument had
+    none (expm of an overflowed product) raised LinAlgError: Singular matrix."""
+    from matcalc.evaluate import evaluate
+    with np.errstate(all="ignore"):
+        value = evaluate(parse("logm(X)").result, {"X": np.array([[1.0, 1.0], [0.0, 1.0]])},
+                         {"n": 2})
+    assert np.isnan(value).all()
+
+
 def test_a_norm_after_a_norm_inside_a_norm_stands_apart():
     """‖‖A‖₂‖W‖₂X − B‖₂ reads its third bar as closing the outer norm (a bar after an operand
     closes an open one): the printed forms write ‖A‖₂·‖W‖₂, which reads back as derived."""
