@@ -656,6 +656,19 @@ def _transpose_normal(e: Expr, definitions: dict) -> Expr:
         args.sort(key=repr)
     if isinstance(e, MatMul):                          # scalars first, in any order
         args.sort(key=lambda f: (f.shape != SCALAR, repr(f) if f.shape == SCALAR else ""))
+        scalars = [f for f in args if f.shape == SCALAR]
+        chain = args[len(scalars):]
+        # 𝟏r and c𝟏ᵀ are the row r and the column c stretched: the broadcasts they print as
+        if len(chain) == 2 and isinstance(chain[0], Ones) and chain[0].cols == 1:
+            return normal(Broadcast(MatMul(*scalars, chain[1]) if scalars else chain[1],
+                                    *e.shape))
+        if len(chain) == 2 and isinstance(chain[1], Ones) and chain[1].rows == 1:
+            return normal(Broadcast(MatMul(*scalars, chain[0]) if scalars else chain[0],
+                                    *e.shape))
+    if isinstance(e, (HadPow, Func, UserFunc)) and isinstance(args[0], Broadcast):
+        # an entrywise function of a stretched row is the stretched function of the row
+        inner = args[0]
+        return Broadcast(e.with_args([inner.args[0], *args[1:]]), *inner.params)
     return e.with_args(args)
 
 

@@ -79,6 +79,10 @@ def test_eigenvalues_need_a_symmetric_matrix():
     # a transposed product read backwards within a sum: tyᵀ + ytᵀ, ABX + XᵀBᵀAᵀ
     ("tyᵀ + ytᵀ", True), ("ABX + XᵀBᵀAᵀ", True), ("ABX + XᵀAᵀBᵀ", False),
     ("exp(AB) + exp(BᵀAᵀ)", True), ("X(yᵀz)Xᵀ", True), ("(yᵀz)XᵀX", True), ("S ∈ 𝕊^n; expm(S)", True), ("S ∈ 𝕊^n; (A ∘ S)ᵀ + A ∘ S", True),
+    # a stretched row written as a broadcast or as 𝟏vᵀ, a function of it either way (a printed
+    # step of a random composition wrote (v₁ᵀ)^∘2 in one term and ((𝟏v₁ᵀ)^∘2)ᵀ in its transpose)
+    ("v ∈ ℝ^n; X + 𝟏vᵀ + Xᵀ + v𝟏ᵀ", True), ("v ∈ ℝ^n; X + 𝟏vᵀ + Xᵀ + 𝟏vᵀ", False),
+    ("C ∈ ℝ^{p×k}; B ∈ ℝ^{k×p}; v ∈ ℝ^p; (B + (vᵀ)^∘2)C + Cᵀ(Bᵀ + ((𝟏_kvᵀ)^∘2)ᵀ)", True),
     # a symmetric factor's transpose is itself: SᵀS, (X + Xᵀ)ᵀ(X + Xᵀ)
     ("S ∈ 𝕊^n; SᵀS + I", True), ("(X + Xᵀ)ᵀ(X + Xᵀ)", True), ("S ∈ 𝕊^n; SᵀX", False),
     # a transposed sum's terms transposed: C − u + (C − u)ᵀ pairs −u with −uᵀ
