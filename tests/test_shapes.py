@@ -268,3 +268,10 @@ def test_equally_cheap_changes_that_meet_are_one_reading():
         key = frozenset(reading)
         return readings.Outcome(f"program {sorted(key)}", None, tuple(script[key]), (), 3)
     assert readings.read("αβ", elaborate) == "program ['α', 'β']"
+
+
+def test_a_vector_keeps_the_orientation_of_its_first_broadcast():
+    # the first A + t made t's length the row count of the square A, and the second read it
+    # as a column: (A + tᵀ)(A + t), a product that no reading of the input states
+    both = parse("A: n x n; (A + t)*(A + t)").result
+    assert both == parse("A: n x n; (A + tᵀ)*(A + tᵀ)").result

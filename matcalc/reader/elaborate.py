@@ -137,6 +137,7 @@ class _Elaborator(_Calls):
         self.flexible: set[str] = set()              # undeclared names with another shape
         self.uses: list[tuple] = []                  # (span, flex) of the names used
         self.broadcasts: list = []                   # readings.Broadcast, in order
+        self.oriented: dict[str, bool] = {}          # vector name → broadcast as a row?
         self.misfits: list = []                      # readings.Misfit, in order
         self.step = 0                                # tree nodes elaborated
         self.site = (0, 0)                           # the span of the node being elaborated
@@ -623,19 +624,25 @@ class _Elaborator(_Calls):
                            f"length to equal the columns ({self.dim_name(cols)})",
                            [v.span, m.span])
             return self.bcast(v, m.shape)
-        k = v.shape[0]
-        if dims.same(k, rows):          # its length is already the row count: a column
-            return self.bcast(v, m.shape)
-        if not dims.unify(k, cols):
-            if dims.unify(k, rows):
-                return self.bcast(v, m.shape)
+        # a column vector: a column if its length is the row count already, else a row
+        # (NumPy's 1-D rule); a name keeps the orientation of its first broadcast, so that
+        # (A + t)(A + t) reads t the same in both places, whatever the first made known
+        k, name = v.shape[0], (v.params[0] if v.kind == "Var" else None)
+        as_row = self.oriented.get(name)
+        if as_row is None:
+            as_row = not dims.same(k, rows) and (dims.unify(k, cols) or not dims.unify(k, rows))
+        if not (dims.unify(k, cols) if as_row else dims.unify(k, rows)):
             self.error(f"{self.src(v)} is {self.fmt(v.shape)} but {self.src(m)} is "
                        f"{self.fmt(m.shape)} — to broadcast it as a row (as NumPy does) its "
                        f"length must equal the columns ({self.dim_name(cols)}); as a column, "
                        f"the rows ({self.dim_name(rows)})", [v.span, m.span])
-        name = self.src(v)
-        self.notes.append(lambda: f"{name} added to {_article(self.fmt(m.shape))} matrix "
-                                  f"broadcasts as a row {name}ᵀ, as NumPy does")
+        if name is not None:
+            self.oriented[name] = as_row
+        if not as_row:
+            return self.bcast(v, m.shape)
+        text = self.src(v)
+        self.notes.append(lambda: f"{text} added to {_article(self.fmt(m.shape))} matrix "
+                                  f"broadcasts as a row {text}ᵀ, as NumPy does")
         t = self.node("Transpose", (v,), (), (v.shape[1], v.shape[0]), v.span)
         return self.bcast(t, m.shape)
 
