@@ -443,6 +443,8 @@ HESSIAN_ROWS = [
         "Cookbook (130), I/‖u‖ − uuᵀ/‖u‖³ with the common 1/‖u‖ taken out"),
     Row("σ(wᵀx)", "w", "σ(wᵀx)(1 − σ(wᵀx))(1 − 2σ(wᵀx))xxᵀ",
         "issue 13: σ′ = σ(1 − σ), σ′′ = σ(1 − σ)(1 − 2σ), chain rule twice"),
+    Row("σ(λ)", "λ", "σ(λ)(1 − σ(λ))(1 − 2σ(λ))",
+        "σ′′ = (σ(1 − σ))′ = σ(1 − σ)(1 − σ) − σ·σ(1 − σ) = σ(1 − σ)(1 − 2σ)"),
     Row("tr(XᵀAXB)", "X", "B ⊗ Aᵀ + Bᵀ ⊗ A",
         "d∇ = A dX B + Aᵀ dX Bᵀ from ∇ = AXB + AᵀXBᵀ, Cookbook (117); vec(A dX B) = (Bᵀ ⊗ A)vec dX"),
     Row("tr(A ⊗ X)", "X", "0", "Cookbook (105): the gradient tr(A)I is constant"),

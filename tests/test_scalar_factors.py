@@ -16,7 +16,7 @@ from matcalc.simplify import is_zero, present, simplify, tidy
 # (input, variable, kind, the result, its map form), the results derived by hand
 DERIVATIVES = [
     # σ′ = σ − σ², σ′′ = (σ − σ²)(1 − 2σ)
-    ("σ(λ)", "λ", "hessian", "σ(λ) + 2σ(λ)³ − 3σ(λ)²", "σ(λ)(1 − σ(λ))(1 − 2σ(λ))V"),
+    ("σ(λ)", "λ", "hessian", "σ(λ)(1 − σ(λ))(1 − 2σ(λ))", "σ(λ)(1 − σ(λ))(1 − 2σ(λ))V"),
     ("exp(λ)λ", "λ", "hessian", "exp(λ)(2 + λ)", "exp(λ)(2 + λ)V"),
     ("log(λ)", "λ", "hessian", "−1/λ²", "−V/λ²"),
     ("zᵀ(ρz)ρ", "ρ", "hessian", "2zᵀz", "2Vzᵀz"),

@@ -145,17 +145,19 @@ def factor(e: Expr) -> Expr:
     if common not in (0, 1):           # terms of coefficient 0 have no common number to take out
         inner = Add(*[_join(c / common, s, ch, shape) for c, s, ch in terms])
         return simplify(MatMul(Num(common), factor(simplify(inner))))
-    # a scalar factor common to every term, to the smallest power each has (a divisor to the
-    # smallest power each divides by): σ(1 − σ)² − σ²(1 − σ) = σ(1 − σ)((1 − σ) − σ)
+    # the scalar factors common to every term, each to the smallest power each term has (a
+    # divisor to the smallest power each divides by), taken out together — one at a time, the
+    # sum left inside is flattened and hides the next: σ(1 − σ) − 2σ²(1 − σ) = σ(1 − σ)(1 − 2σ)
     powers = [_powers(sc) for _, sc, _ in terms]
+    common = {}
     for base in powers[0]:
         ks = [p.get(base, 0) for p in powers]
         if all(k > 0 for k in ks) or all(k < 0 for k in ks):
-            k = min(ks) if ks[0] > 0 else max(ks)
-            inner = Add(*[_join(c, _power_list({**p, base: p[base] - k}), ch, shape)
-                          for (c, _, ch), p in zip(terms, powers)])
-            common = base if k == 1 else Power(base, k)
-            return simplify(MatMul(common, factor(simplify(inner))))
+            common[base] = min(ks) if ks[0] > 0 else max(ks)
+    if common:
+        inner = Add(*[_join(c, _power_list({b: k - common.get(b, 0) for b, k in p.items()}),
+                            ch, shape) for (c, _, ch), p in zip(terms, powers)])
+        return simplify(MatMul(*_power_list(common), factor(simplify(inner))))
     if len(terms) > MAX_FACTORED:
         return e
     # a Hadamard factor common to every term: A ∘ C + B ∘ C = (A + B) ∘ C
