@@ -13,6 +13,8 @@ from ..ir import (
     SCALAR,
     Add,
     Broadcast,
+    Diag,
+    DiagOf,
     Expr,
     Hadamard,
     HadPow,
@@ -20,6 +22,9 @@ from ..ir import (
     MatMul,
     Num,
     Power,
+    Transpose,
+    Unvec,
+    Vec,
     is_scalar,
     product,
 )
@@ -160,6 +165,9 @@ def factor(e: Expr) -> Expr:
         return simplify(MatMul(*_power_list(common), factor(simplify(inner))))
     if len(terms) > MAX_FACTORED:
         return e
+    gathered = gather_images(e, factor)
+    if gathered is not None:
+        return factor(gathered)
     # a Hadamard factor common to every term: A ∘ C + B ∘ C = (A + B) ∘ C
     hadamard = _factor_hadamard(e)
     if hadamard is not None:
@@ -200,6 +208,35 @@ def factor(e: Expr) -> Expr:
         return simplify(factored)
     return simplify(Add(simplify(factored), factor(simplify(Add(*rest)) if len(rest) > 1
                                                   else rest[0])))
+
+
+# the structural maps, linear in their one argument: L(A) + L(B) = L(A + B)
+LINEAR_MAPS = (Transpose, Diag, DiagOf, Vec, Unvec)
+
+
+def gather_images(e: Expr, inner_form) -> Expr | None:
+    """The sum e with the terms that are images of one linear map, Σ cᵢL(Aᵢ), written as
+    L(Σ cᵢAᵢ), the inner sum put in ``inner_form``; None when no map has two terms or the
+    gathered sum is e again (a sum of transposes is pushed back apart unless it factors)."""
+    if not isinstance(e, Add):
+        return None
+    groups: dict = {}
+    for i, t in enumerate(e.args):
+        c, rest = coeff_and_rest(t)
+        key = (type(rest), rest.params) if isinstance(rest, LINEAR_MAPS) else i
+        groups.setdefault(key, []).append((c, rest))
+    if len(groups) == len(e.args):
+        return None
+    terms = []
+    for pairs in groups.values():
+        c, image = pairs[0]
+        if len(pairs) == 1:
+            terms.append(scale(c, image, image.shape))
+        else:
+            inner = Add(*[scale(k, m.arg, m.arg.shape) for k, m in pairs])
+            terms.append(image.with_args([inner_form(simplify(inner))]))
+    gathered = simplify(terms[0] if len(terms) == 1 else Add(*terms))
+    return None if gathered == e else gathered
 
 
 def _alone(chain: list) -> bool:

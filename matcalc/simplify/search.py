@@ -7,14 +7,14 @@ from __future__ import annotations
 from collections import Counter
 from functools import lru_cache
 
-from ..ir import Add, Expr, MatMul, Transpose
+from ..ir import Add, Expr, MatMul
 from .cost import cost
 from .definitions import expander, fold_definitions, fold_hadamard_definitions
 from .engine import simplify
-from .factor import MAX_TERMS, expand, factor
+from .factor import MAX_TERMS, expand, factor, gather_images
 from .powers import base_and_power
 from .present import present
-from .terms import coeff_and_rest, scale
+from .terms import coeff_and_rest
 
 
 @lru_cache(maxsize=4096)
@@ -25,11 +25,12 @@ def tidy(e: Expr) -> Expr:
     if e.args and not isinstance(e, (Add, MatMul)):
         e = simplify(e.with_args(tidy(a) for a in e.args))
     candidates = [e]
-    untransposed = _untransposed(e)
-    if untransposed is not None:
-        # a sum of transposes is the transpose of a sum, which factors where its transposed
-        # terms hide the common factor: (S ∘ A)ᵀ − (S ∘ B)ᵀ = (S ∘ (A − B))ᵀ
-        candidates.append(simplify(Transpose(tidy(untransposed))))
+    gathered = gather_images(e, tidy)
+    if gathered is not None:
+        # the images of one linear map in a sum are the image of their sum, which factors where
+        # the map hides the common factor: (S ∘ A)ᵀ − (S ∘ B)ᵀ = (S ∘ (A − B))ᵀ, Diag(a) −
+        # Diag(b) + C = Diag(a − b) + C
+        candidates.append(gathered)
     if isinstance(e, (Add, MatMul)):
         # each term or factor tidied on its own: (DᵀA + DA)bᵀ = (D + Dᵀ)Abᵀ, and then the
         # whole factored: AJ + BJ = (A + B)J with J tidied once however often it is shared
@@ -55,19 +56,6 @@ def tidy(e: Expr) -> Expr:
         candidates = [c for c in candidates if _sum_depth(c) <= 1] or candidates
     # cheapest wins; ties go to the most factored (last) form
     return min(reversed(candidates), key=cost)
-
-
-def _untransposed(e: Expr) -> Expr | None:
-    """The sum S of a sum of transposes Sᵀ = Σ cᵢAᵢᵀ, else None."""
-    if not isinstance(e, Add):
-        return None
-    terms = []
-    for t in e.args:
-        c, rest = coeff_and_rest(t)
-        if not isinstance(rest, Transpose):
-            return None
-        terms.append(scale(c, rest.arg, rest.arg.shape))
-    return Add(*terms)
 
 
 @lru_cache(maxsize=1 << 14)
