@@ -131,10 +131,12 @@ def _replace_terms(e, forms: dict):
 
 
 def _worth_a_name(e) -> bool:
-    # a reciprocal 1/s reads as the division it prints as, not as a name
+    # a reciprocal 1/s reads as the division it prints as, not as a name; a norm's bars read
+    # at a glance, as a name's letter would: it is as long as what stands between them
     reciprocal = isinstance(e, Power) and e.shape == (1, 1) and e.exp < 0
+    read = e.args[0] if isinstance(e, Norm) else e
     return bool(e.args) and not isinstance(e, (Transpose, D, Broadcast)) and \
-        not reciprocal and len(to_text(e)) >= MIN_NAMED_LENGTH
+        not reciprocal and len(to_text(read)) >= MIN_NAMED_LENGTH
 
 
 def _fresh_name(preferred, taken: set) -> str:

@@ -136,6 +136,19 @@ def test_logistic_hessian_is_factored():
     assert result.check().ok
 
 
+def test_a_short_norm_is_not_named():
+    """The Hessian of ‖x − a‖₂ named the norm T₁ = ‖x − a‖₂: its bars read at a glance, so a
+    norm is as long as its argument, and x − a is short (Cookbook (130))."""
+    result = derive("‖x − a‖₂", "x", kind="hessian")
+    lines = result.text.splitlines()
+    assert lines[:3] == [
+        "∇f = (x − a)/‖x − a‖₂",
+        "H = ∂vec(∇f)/∂vec(x) = (I − (x − a)(x − a)ᵀ/‖x − a‖₂²)/‖x − a‖₂    (n×n)",
+        "V ↦ (V − ((x − a)ᵀV)(x − a)/‖x − a‖₂²)/‖x − a‖₂    (Hessian-vector product d(∇f)[V])"]
+    assert not any(line.startswith("where") for line in lines)
+    assert result.check().ok
+
+
 def test_a_reciprocal_is_not_named():
     """A common 1/(xᵀAx) taken out of the Hessian of log(xᵀAx) was named T₁ = 1/(xᵀAx), and ∇f
     then printed T₁(A + Aᵀ)x: a reciprocal reads as the division it is."""
