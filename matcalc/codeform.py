@@ -35,6 +35,7 @@ an spd matrix is factorised once, S = LLᵀ, for all its solves, its inverse and
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from functools import lru_cache
 
@@ -463,8 +464,12 @@ def broadcast_last(e: Expr) -> Expr:
     if isinstance(e, MatMul):
         inner = [a for a in e.args if not is_scalar(a)]
         if len(inner) == 1 and isinstance(inner[0], Broadcast):
-            scaled = MatMul(*[inner[0].arg if a is inner[0] else a for a in e.args])
-            return Broadcast(scaled, *e.shape)
+            parts = [inner[0].arg if a is inner[0] else a for a in e.args]
+            # the numbers multiplied into one: 2(1𝟏𝟏ᵀ) broadcasts the number 2
+            c = math.prod(a.value for a in parts if isinstance(a, Num))
+            rest = [a for a in parts if not isinstance(a, Num)]
+            parts = ([Num(c)] if c != 1 or not rest else []) + rest
+            return Broadcast(parts[0] if len(parts) == 1 else MatMul(*parts), *e.shape)
         return e
     if isinstance(e, (Func, HadPow, Add, Hadamard)) and \
             all(isinstance(a, Broadcast) for a in e.args) and \

@@ -523,3 +523,10 @@ def test_spd_factorised_once_at_a_size_with_blocks():
             assert [op for op, _, _ in log].count("cholesky") == 1
             assert all(shapes[0][0] <= 64 for op, shapes, _ in log if op in ("solve", "inv"))
             assert not any(op in ("slogdet", "det") for op, _, _ in log)
+
+
+def test_numbers_multiplying_a_broadcast_are_one_number():
+    # the Hessian of sum(X ⊗ X) is 2𝟏𝟏ᵀ: its code filled with 2.0 * 1.0, its HVP with
+    # 2.0 * np.sum(V) * 1.0
+    result = check_generated("sum(X ⊗ X)", "X", kind="hessian")
+    assert "* 1.0" not in result.numpy
