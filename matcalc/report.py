@@ -375,7 +375,9 @@ def derivation(d) -> list:
                 law = Law((Frob(g, dx), Frob(MatMul(Num(Fraction(1, 2)),
                                                     Add(g, Transpose(g))), dx)),
                           (dx, Transpose(dx)))
-            parts[-1][1].lines.append(Line(((result, D(d.wrt)),), (law,)))
+            # in the form of its block's lines: G : dX, or G itself closing a backward reading
+            body = result if parts[-1][0] == "adjoint" else ((result, D(d.wrt)),)
+            parts[-1][1].lines.append(Line(body, (law,)))
     if d.kind != "gradient":
         subject = d.function if d.kind == "jacobian" else d.gradient
         # a block Hessian's row: d(∂f/∂X) in the differentials of every variable

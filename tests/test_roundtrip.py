@@ -222,6 +222,9 @@ def _check_steps(text, wrt, kind, shapes=()):
                 text = printer.doprint(substitute(body, with_dx))
                 got = _steps_value(reader, _with_derivatives(text, body), dx_name,
                                    d.wrt.shape, dx, like)
+                if part == "adjoint" and d.wrt.structure == "diagonal":
+                    # a gradient over the diagonal entries: G and G ∘ I are the same one
+                    want, got = np.diag(np.diag(want)), np.diag(np.diag(got))
                 assert same_value(want, got), text
     if d.kind != "gradient":
         steps = render_steps(d, "text").splitlines()
@@ -245,6 +248,12 @@ def test_steps_read_back(text, wrt, kind):
     result = _derived(text, wrt)
     if (kind != "jacobian") == (result.program.result.shape == (1, 1)):
         _check_steps(text, wrt, kind)
+
+
+def test_diagonal_variable_through_a_definition_steps_read_back():
+    """The backward reading's closing block is of gradients: its last line, the diagonal's
+    mask, was written (G ∘ I) : dD, a scalar among matrices (random case 100109)."""
+    _check_steps("D ∈ ℝ^{p×p} diagonal; Λ ∈ ℝ^{p×k}; Z := Λ; 𝟏ᵀ(D @ Z)𝟏", "D", "auto")
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
