@@ -81,9 +81,13 @@ class Result:
 
     @property
     def _names(self) -> set:
-        """The names in use (automatic names avoid them)."""
+        """The names in use, and the symbols of the sizes (automatic names avoid them: a
+        softmax named p beside a size p read back as the size)."""
+        shapes = [v.shape for v in self.program.variables] + \
+            [e.shape for _, e in self.program.definitions]
         return {v.name for v in self.program.variables} | \
-            {n for n, _ in self.program.definitions}
+            {n for n, _ in self.program.definitions} | \
+            {f for shape in shapes for d in shape if isinstance(d, str) for f in d.split("·")}
 
     @property
     @guarded
