@@ -513,22 +513,30 @@ UNSCALED = ("onehot", "orthogonal", "stochastic")
 
 def inputs_in_domain(expr: Expr, variables, sizes: dict, rng, definitions=None,
                      tries: int = 20) -> dict:
-    """random_inputs where f has a finite value and its kinks are not near: each draw is tried
-    at a few scales. The last draw is kept if none fits (the check then says what is not finite)."""
+    """random_inputs where f has a finite value, also a little away (scaled by 1 ± 10⁻³, where
+    differences step: logdet(expm(A)) is finite at the edge of expm's overflow and not beyond),
+    and its kinks are not near: each draw is tried at a few scales. The last draw is kept if
+    none fits (the check then says what is not finite)."""
     env = {}
     for attempt in range(tries):
         drawn = random_inputs(expr, variables, sizes, rng, definitions)
         scale = DOMAIN_SCALES[attempt % len(DOMAIN_SCALES)]
         env = {v.name: drawn[v.name] if v.structure in UNSCALED else scale * drawn[v.name]
                for v in variables}
-        with np.errstate(all="ignore"):
-            try:
-                finite = np.all(np.isfinite(evaluate(expr, env, sizes, definitions)))
-            except (np.linalg.LinAlgError, ValueError, ZeroDivisionError):
-                finite = False
-        if finite and kink_margin(expr, env, sizes, definitions) > 1e-3:
+        around = [{v.name: env[v.name] if v.structure in UNSCALED else s * env[v.name]
+                   for v in variables} for s in (1 - 1e-3, 1 + 1e-3)]
+        if all(_finite(expr, e, sizes, definitions) for e in (env, *around)) and \
+                kink_margin(expr, env, sizes, definitions) > 1e-3:
             break
     return env
+
+
+def _finite(expr: Expr, env: dict, sizes: dict, definitions) -> bool:
+    with np.errstate(all="ignore"):
+        try:
+            return bool(np.all(np.isfinite(evaluate(expr, env, sizes, definitions))))
+        except (np.linalg.LinAlgError, ValueError, ZeroDivisionError):
+            return False
 
 
 def _structured(value: np.ndarray, structure: str, rng) -> np.ndarray:
@@ -591,26 +599,28 @@ def joint_difference(f: Expr, directions: dict, env: dict, sizes: dict, definiti
     direction): d f[V₁, V₂, …] = Σᵢ ∂f/∂Xᵢ : Vᵢ, by central differences (f(X + hV) −
     f(X − hV))/2h, Richardson-extrapolated (error O(h⁴)). The step is halved while successive
     estimates come closer (a function that bends sharply, sin(75x), needs a small step,
-    rounding a large one); the estimate that moved least is kept."""
+    rounding a large one) or while they are not finite (a step that overflows f); the
+    estimate that moved least is kept."""
     def central(step):
         ahead = {name: env[name] + step * v for name, v in directions.items()}
         behind = {name: env[name] - step * v for name, v in directions.items()}
         return (evaluate(f, {**env, **ahead}, sizes, definitions)
                 - evaluate(f, {**env, **behind}, sizes, definitions)) / (2 * step)
 
-    previous, finer = central(h), central(h / 2)
-    best, best_change = (4 * finer - previous) / 3, np.inf
-    for _ in range(halvings):
-        h /= 2
-        previous, finer = finer, central(h / 2)
+    previous, best, best_change = central(h), None, np.inf
+    for _ in range(halvings + 1):
+        finer = central(h / 2)
         estimate = (4 * finer - previous) / 3
-        change = np.abs(estimate - best).max(initial=0.0)
-        if change >= best_change:
+        h, previous = h / 2, finer
+        if not np.all(np.isfinite(estimate)):
+            continue                     # a step that overflows f (exp, expm) is halved
+        change = np.inf if best is None else np.abs(estimate - best).max(initial=0.0)
+        if best is not None and change >= best_change:
             break
         best, best_change = estimate, change
         if change <= 1e-12 * max(np.abs(best).max(initial=0.0), 1.0):
             break
-    return best
+    return estimate if best is None else best
 
 
 def finite_difference_jacobian(f: Expr, wrt: Var, env: dict, sizes: dict, definitions=None,

@@ -1528,11 +1528,27 @@ def _tokens(term: str) -> list:
     return merged
 
 
+def _factors(term: str, dialect: str, letters: set) -> list:
+    """The term's tokens, each run of tokens without an index joined into one scalar factor
+    (LaTeX writes uᵀu as u^{\\top} u)."""
+    out, plain = [], []
+    for tok in _tokens(term):
+        m = ENTRY[dialect].match(tok)
+        if SUM[dialect].match(tok) or DELTA[dialect].match(tok) or \
+                (m and set(m.group(2)) <= letters):
+            out += [" ".join(plain)] if plain else []
+            out.append(tok)
+            plain = []
+        else:
+            plain.append(tok)
+    return out + ([" ".join(plain)] if plain else [])
+
+
 def _term_value(term: str, dialect: str, reader, sizes: dict, free: list,
                 letters: set) -> np.ndarray:
     """One printed term — Σ_pq, δ's, entries M_ab, scalar factors — as a tensor over ``free``."""
     operands, subscripts, scale = [], [], 1.0
-    for tok in _tokens(term):
+    for tok in _factors(term, dialect, letters):
         m = SUM[dialect].match(tok)
         if m and not set(m.group(1)) & set(free):
             continue                                  # Σ_pq: einsum sums what is not free

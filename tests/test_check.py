@@ -64,6 +64,16 @@ def test_check_passes_a_function_that_bends_sharply(text, wrt, kind):
     assert report.ok and report.largest < 1e-8, str(report)
 
 
+def test_check_draws_a_point_where_f_is_finite_around_it():
+    """logdet(expm(AᵀA + I)) = tr(AᵀA) + n: at the first point drawn (random case 101028) expm
+    is at the edge of overflow, f is finite there and −∞ a step away, and the right gradient
+    was failed as not finite. The point is drawn again until f is finite around it."""
+    report = derive("Z: nxm; W: p x n; beta: scalar; "
+                    "logdet(expm((beta*(W @ (Z + beta)))'*(beta*(W @ (Z + beta))) + eye))",
+                    "beta").check()
+    assert report.ok, str(report)
+
+
 @pytest.mark.parametrize("case, function", [(c, f) for c in CASES for f in CASES[c][3]])
 def test_check_catches_wrong_generated_code(case, function, monkeypatch):
     """A generated function 1% off fails the check, and only its line fails."""
