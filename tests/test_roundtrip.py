@@ -299,6 +299,9 @@ READINGS = [
     ("tr(I_n*X)", {"X": "n x n"}, "Trace(MatMul(Var('I_n', ('n', 'n')), Var('X', ('n', 'n'))))"),
     ("X*ones(x)", {"X": "n x n", "x": "scalar"},
      "MatMul(Var('X', ('n', 'n')), Ones('n', 1), Var('x', (1, 1)))"),
+    # a ⁻ after a superscript's digits starts the next one: G⁻¹⁻ᵀ = (G⁻¹)⁻ᵀ, as inv(inv(G))'
+    ("G⁻¹⁻ᵀ", {"G": "n x n"},
+     "Transpose(Power(Power(Var('G', ('n', 'n')), Fraction('-1')), Fraction('-1')))"),
     # (A ⊗ B)vec X = vec(BXAᵀ): X is (B's columns)×(A's columns)
     ("wᵀ(A ⊗ B)vec(X)", {},
      ("MatMul(Transpose(Var('w', ('k·n', 1))), Kron(Var('A', ('n', 'm')), Var('B', ('k', 'p'))), "

@@ -452,8 +452,9 @@ class _Lexer:
         if t.startswith("⁻ᵀ", i):
             self.pos = i + 2
             return self._emit("INVERSE_TRANSPOSE", "-T", start, self.pos)
+        # a number, with a leading ⁻; a ⁻ after its digits starts the next one: G⁻¹⁻ᵀ = (G⁻¹)⁻ᵀ
         digits = ""
-        while i < self.end and t[i] in _SUPERSCRIPT_DIGITS:
+        while i < self.end and t[i] in _SUPERSCRIPT_DIGITS and not (digits and t[i] == "⁻"):
             digits += _SUPERSCRIPT_DIGITS[t[i]]
             i += 1
         self.pos = i
