@@ -125,19 +125,19 @@ class Result:
     @guarded
     def steps(self) -> str:
         """The derivations as text, one identity per line, each naming its rules."""
-        return "\n\n".join(render_steps(d, "text") for d in self.derivatives)
+        return "\n\n".join(render_steps(d, "text", self._names) for d in self.derivatives)
 
     @property
     @guarded
     def steps_ascii(self) -> str:
-        return "\n\n".join(_in_style(render_steps(d, "ascii"), "ascii")
+        return "\n\n".join(_in_style(render_steps(d, "ascii", self._names), "ascii")
                            for d in self.derivatives)
 
     @property
     @guarded
     def steps_latex(self) -> str:
         """The derivations as LaTeX align* blocks."""
-        return "\n".join(render_steps(d, "latex") for d in self.derivatives)
+        return "\n".join(render_steps(d, "latex", self._names) for d in self.derivatives)
 
     @property
     @guarded
@@ -170,8 +170,8 @@ class Result:
                 "text": render(d, "text", self._names),
                 "ascii": self._lines(d, "ascii").split("\n"),
                 "latex": render(d, "latex", self._names),
-                "steps_text": render_steps(d, "text").splitlines(),
-                "steps_latex": render_steps(d, "latex"),
+                "steps_text": render_steps(d, "text", self._names).splitlines(),
+                "steps_latex": render_steps(d, "latex", self._names),
                 "notes": d.notes,
                 **({"blocks": [{"wrt": y.name, "shape": fmt_shape((_size(d.wrt), _size(y))),
                                 "result": {"text": to_text(h), "ascii": to_ascii(h),

@@ -387,9 +387,9 @@ def derivation(d) -> list:
     return parts
 
 
-def render_steps(d, style: str = "text") -> str:
+def render_steps(d, style: str = "text", taken: set = frozenset()) -> str:
     """The derivation of one derivative, as a textbook writes it (see derivation.py), then
-    the result as it prints without the steps; a Jacobian's or a Hessian's differential ends
+    the result as it prints without the steps (its automatic names avoiding ``taken``); a Jacobian's or a Hessian's differential ends
     with its vec line."""
     p = {"text": TextPrinter, "ascii": AsciiPrinter, "latex": LatexPrinter}[style](colon=True)
     f = _name(d.fname, style)
@@ -427,7 +427,7 @@ def render_steps(d, style: str = "text") -> str:
                 rows.append((_vec_text(_differential(target, style), column, style), jdx,
                              tuple(_law(p, law, style) for law in laws)))
         blocks.append(rows)
-    tail = render(d, style)[d.kind == "hessian":]         # ∇f concluded its own part
+    tail = render(d, style, taken)[d.kind == "hessian":]  # ∇f concluded its own part
     if style == "latex":
         return _latex_layout(blocks, tail)
     indent = " " * (len(blocks[-1][0][0]) + 1)
