@@ -83,11 +83,11 @@ def test_the_norm_of_a_scalar_is_a_step():
 
 def test_attention_shares_one_ds():
     """Issue 13: ∂f/∂K printed (T₁ − p ∘ (T₁𝟏𝟏ᵀ))ᵀQ, the queries' dS distributed under a
-    transpose; both read one dS, named once."""
+    transpose; both read one dS, named once. (The softmax is not named p: K is p×k.)"""
     lines = derive("sum(G ∘ (softmax(QKᵀ)V))", ["Q", "K", "V"]).text.splitlines()
     assert lines[:4] == ["∂f/∂Q = T₁K    (n×k)",
-                         "where p = softmax(QKᵀ), T₁ = p ∘ (GVᵀ − (p ∘ (GVᵀ))𝟏𝟏ᵀ)",
-                         "∂f/∂K = T₁ᵀQ    (p×k)", "∂f/∂V = pᵀG    (p×m)"]
+                         "where T₂ = softmax(QKᵀ), T₁ = T₂ ∘ (GVᵀ − (T₂ ∘ (GVᵀ))𝟏𝟏ᵀ)",
+                         "∂f/∂K = T₁ᵀQ    (p×k)", "∂f/∂V = T₂ᵀG    (p×m)"]
 
 
 @pytest.mark.parametrize("text, wrt, sym, entries, source", SYMMETRIC_ROWS,
