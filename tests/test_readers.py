@@ -149,6 +149,18 @@ def test_a_short_norm_is_not_named():
     assert result.check().ok
 
 
+def test_terms_sharing_a_hadamard_factor_are_factored_apart_from_the_others():
+    """The Hessian–vector product of sum(G ∘ σ(X)) + ‖X‖_F² printed V ∘ (2 + G ∘ σ(X) ∘ T₁^∘2
+    − G ∘ σ(X)^∘2 ∘ T₁): the two terms that share G ∘ σ(X) ∘ T₁ factor although 2 does not,
+    into σ′′ = σ(1 − σ)(1 − 2σ)."""
+    result = derive("sum(G ∘ σ(X)) + ‖X‖_F²", "X", kind="hessian")
+    lines = result.text.splitlines()
+    assert lines[1:3] == [
+        "H = ∂vec(∇f)/∂vec(X) = 2I + Diag(vec(G ∘ σ(X) ∘ (1 − σ(X)) ∘ (1 − 2σ(X))))    (m·n×m·n)",
+        "V ↦ V ∘ (2 + G ∘ σ(X) ∘ (1 − σ(X)) ∘ (1 − 2σ(X)))    (Hessian-vector product d(∇f)[V])"]
+    assert result.check().ok
+
+
 def test_a_reciprocal_is_not_named():
     """A common 1/(xᵀAx) taken out of the Hessian of log(xᵀAx) was named T₁ = 1/(xᵀAx), and ∇f
     then printed T₁(A + Aᵀ)x: a reciprocal reads as the division it is."""

@@ -172,6 +172,14 @@ def factor(e: Expr) -> Expr:
     hadamard = _factor_hadamard(e)
     if hadamard is not None:
         return hadamard
+    # else from the terms that share one: 2 + G ∘ σ ∘ T^∘2 − G ∘ σ^∘2 ∘ T = 2 + G ∘ σ ∘ T ∘ (T − σ)
+    group = _hadamard_group(e)
+    if group is not None:
+        shared = [t for t, g in zip(e.args, group) if g]
+        others = [t for t, g in zip(e.args, group) if not g]
+        parts = [_factor_hadamard(Add(*shared)),
+                 factor(simplify(Add(*others))) if len(others) > 1 else others[0]]
+        return simplify(Add(*(parts if group[0] else parts[::-1])))    # in the terms' order
     # the left or right matrix factor shared by most terms
     # (one factor of a power counts: X²A + XB = X(XA + B); a factor that is a whole term
     # stays with it: S⁻¹ − S⁻¹BS⁻¹, not S⁻¹(I − BS⁻¹))
@@ -309,6 +317,21 @@ def _factor_hadamard(e: Add) -> Expr | None:
     factors = [b if k == 1 else HadPow(b, k) for b, k in common.items() if k > 0]
     divisors = [HadPow(b, k) for b, k in common.items() if k < 0]
     return simplify(Hadamard(*factors, inner, *divisors))
+
+
+def _hadamard_group(e: Add) -> list | None:
+    """Which terms of the sum have the Hadamard factor that most of its ∘ products share (at
+    least two, not all), each to a power of one sign; None when no two share one."""
+    parts = [_hadamard_parts(t) for t in e.args]
+    if sum(isinstance(coeff_and_rest(t)[1], Hadamard) for t in e.args) < 2:
+        return None
+    best = None
+    for p in parts:
+        for base, k in (p[2].items() if p is not None else ()):
+            group = [q is not None and q[2].get(base, 0) * k > 0 for q in parts]
+            if 2 <= sum(group) < len(group) and (best is None or sum(group) > sum(best)):
+                best = group
+    return best
 
 
 def _inner_shape(chain: list, side: int, shape):
