@@ -15,6 +15,7 @@ from .errors import MatcalcError
 from .ir import (SCALAR, Add, Broadcast, D, Expr, Frob, Hadamard, HadPow, Identity, MatMul, Num,
                  Ones, Power, Transpose, UserFunc, Var, Zero, substitute, walk)
 from .reader import CONSTANT_SPELLINGS, FUNCTION_SPELLINGS, parse
+from .reader.vocabulary import GREEK
 
 # How tightly each printed form binds, loosest first: the grammar's levels (docs/language.md,
 # "Precedence", read from the bottom). A child that binds more loosely than the place it is
@@ -621,12 +622,13 @@ def _starts_with_word(e: Expr, text: str) -> bool:
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" + "".join(GREEK_LATEX)
-_WORDS = [w for w in (*FUNCTION_SPELLINGS, *CONSTANT_SPELLINGS) if len(w) > 1]
+# the runs the reader takes as one token: functions, constants, Greek letters spelt out (mu)
+_WORDS = [w for w in (*FUNCTION_SPELLINGS, *CONSTANT_SPELLINGS, *GREEK) if len(w) > 1]
 
 
 def _joins_a_word(left: str, right: str) -> bool:
-    """Would the letters on both sides of a juxtaposition read as one function name, as t·r
-    written tr would?"""
+    """Would the letters on both sides of a juxtaposition read as one function name or a
+    Greek letter spelt out, as t·r written tr would, or m·u written mu (μ)?"""
     a = len(left) - len(left.rstrip(_LETTERS))
     run = left[len(left) - a:] + right[:len(right) - len(right.lstrip(_LETTERS))]
     return any(run.startswith(word, i) and i + len(word) > a

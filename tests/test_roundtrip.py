@@ -114,6 +114,7 @@ TRICKY = [
     ("sum(σ(x/(1 + λ²)))/(1 + λ)", "λ"),   # a fraction inside a fraction's numerator
     ("u ∈ ℝ^n; Σ ∈ 𝕊^n; n·logdet(Σ)·sum(u)", "u"),   # n log det(Σ)𝟏, not nlog det(Σ)𝟏
     ("X̂ ∈ ℝ^{k×p}; G ∈ ℝ^{m×k}; sum(logsoftmax(GX̂))", "X̂"),   # softmax named p beside a size p
+    ("Λ ∈ ℝ^{m×p} onehot; u ∈ ℝ^k; X̂ ∈ ℝ^{k×n}; sum(sum(Λ)uᵀX̂)", "X̂"),   # m·u, not mu = μ
 ]
 
 
