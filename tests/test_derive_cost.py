@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+from test_parse import _repeat
 
 from matcalc import UnsupportedError, derive
 from matcalc.differentiate import gradient
@@ -45,15 +46,6 @@ def _calls(fn) -> int:
 def _derive_work(text: str, wrt: str) -> int:
     _clear_memo_tables()
     return _calls(lambda: derive(text, wrt).text)
-
-
-def _repeat(unit, size: int, sep: str = " + ") -> str:
-    """unit(0) sep unit(1) sep …, up to size characters."""
-    parts, length = [], 0
-    while length + len(unit(len(parts))) + len(sep) <= size:
-        parts.append(unit(len(parts)))
-        length += len(parts[-1]) + len(sep)
-    return sep.join(parts)
 
 
 # Inputs that grow with n, and the variable: each took work quadratic in n
