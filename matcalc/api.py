@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import difflib
-import json
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -157,6 +156,7 @@ class Result:
     def to_json(self, ascii_only: bool = False) -> str:
         """One JSON object for editors and tools; the schema is in docs/json.md. With
         ``ascii_only`` every non-ASCII character is escaped (\\uXXXX): the same JSON value."""
+        import json                 # here: a start without --to json does not load it
         return json.dumps({
             "input": self.program.source,
             "function": to_text(self.program.result),

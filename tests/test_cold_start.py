@@ -48,8 +48,9 @@ def test_damaged_tables_are_built_anew(tmp_path):
 
 
 def test_start_up_imports_neither_sympy_nor_numpy(tmp_path):
+    # nor json, which only --to json needs
     probe = ("import sys; from matcalc.cli import main; main(['tr(AXB)', '--wrt', 'X']); "
-             "print(sorted(m for m in ('sympy', 'numpy') if m in sys.modules))")
+             "print(sorted(m for m in ('sympy', 'numpy', 'json') if m in sys.modules))")
     got = _run(tmp_path, [sys.executable, "-c", probe])
     assert got.stdout.splitlines()[-1] == "[]", got.stdout
 
