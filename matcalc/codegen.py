@@ -229,9 +229,11 @@ class NumpyPrinter:
         return Code(f"{self.at(base, ATOM)} ** {as_float(k)!r}", POW)
 
     def _Frob(self, e):
+        # A : B = sum(A ∘ B): summed unless the operands are 1×1 (a broadcast operand is
+        # multiplied as its argument, but the sum is over the full shape)
         a, b = self.entrywise_operands(e.args)
         product = quotient([self(a), self(b)], [])
-        return product if is_scalar(a) else Code(f"np.sum({product.text})", ATOM)
+        return product if is_scalar(e.args[0]) else Code(f"np.sum({product.text})", ATOM)
 
     def _Func(self, e):
         template = SCALAR_FORMS.get(e.name, ELEMENTWISE[e.name]) if is_scalar(e) else \

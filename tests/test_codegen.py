@@ -530,3 +530,10 @@ def test_numbers_multiplying_a_broadcast_are_one_number():
     # 2.0 * np.sum(V) * 1.0
     result = check_generated("sum(X ⊗ X)", "X", kind="hessian")
     assert "* 1.0" not in result.numpy
+
+
+def test_a_frobenius_product_with_a_broadcast_scalar_is_summed():
+    # ⟨s𝟏𝟏ᵀ, A⟩ = s·sum(A): the broadcast operand was taken for a scalar and the sum left out
+    # (the gradient returned float(s * A), a TypeError; found by the random compositions)
+    check_generated("μ ∈ ℝ; Z ∈ ℝ^{n×m} onehot; V ∈ ℝ^{m×n}; Λ, A ∈ ℝ^{k×p}; "
+                    "1ᵀ(V(Z − μ))1 · (1ᵀ(Λ + μA)1)", "μ")
