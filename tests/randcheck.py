@@ -537,13 +537,20 @@ class _Checker:
             self.report.add("traceback", "evaluating the result tree", _trace(e))
 
     # comparisons against the truth; each returns True when it holds
-    def compare_gradient(self, g, cls, what) -> bool:
+    def at_wrt_shape(self, x, cls, what):
+        """x as an array of the variable's shape (the same entries reshaped, or a smaller
+        array broadcast); None, with a finding, if it has neither."""
         shape = self.case.size(self.case.wrt_shape)
         try:
-            g = np.broadcast_to(np.asarray(g, dtype=float).reshape(
-                shape if np.size(g) == np.prod(shape) else np.shape(g)), shape)
+            return np.broadcast_to(np.asarray(x, dtype=float).reshape(
+                shape if np.size(x) == np.prod(shape) else np.shape(x)), shape)
         except ValueError:
-            self.report.add(cls, what, f"shape {np.shape(g)}, expected {shape}")
+            self.report.add(cls, what, f"shape {np.shape(x)}, expected {shape}")
+            return None
+
+    def compare_gradient(self, g, cls, what) -> bool:
+        g = self.at_wrt_shape(g, cls, what)
+        if g is None:
             return False
         got = np.array([np.sum(g * b) for b in self.B])
         want = np.array([float(j[0, 0]) for j in self.jac])
@@ -606,12 +613,8 @@ class _Checker:
         return good
 
     def compare_hvp(self, hv, cls, what) -> bool:
-        shape = self.case.size(self.case.wrt_shape)
-        try:
-            hv = np.broadcast_to(np.asarray(hv, dtype=float).reshape(
-                shape if np.size(hv) == np.prod(shape) else np.shape(hv)), shape)
-        except ValueError:
-            self.report.add(cls, what, f"shape {np.shape(hv)}, expected {shape}")
+        hv = self.at_wrt_shape(hv, cls, what)
+        if hv is None:
             return False
         got = np.array([np.sum(hv * b) for b in self.B])
         good, err = close(got, self.hv, self.hfloor, RTOL2)
