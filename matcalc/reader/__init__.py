@@ -6,10 +6,10 @@ The pipeline, one stage per module of this package:
 1. **lexing** (statements.py, lexer.py, with the spellings of vocabulary.py) — the context
    work a grammar cannot do: split the statements and read the declarations (statements.py),
    then detect the dialect, split letter runs into names, decide whether a bar opens or closes,
-   normalise LaTeX commands and read superscripts (lexer.py). It yields Lark tokens with their
-   character spans.
+   normalise LaTeX commands and read superscripts (lexer.py). It yields the grammar's tokens with
+   their character spans.
 2. **parsing** (grammar.py) — ``grammar/matcalc.lark`` (LALR(1)), the specification of the
-   language.
+   language, run from its tables (tables.py).
 3. **elaboration** (elaborate.py, with the function calls in calls.py) — a mapping from each
    grammar alias to the node it builds, with symbolic dimensions unified by union–find
    (dims.py), under a reading of the undeclared names' shapes searched for by readings.py; it
@@ -32,7 +32,7 @@ from dataclasses import replace
 from ..errors import MatcalcError
 from . import readings
 from .elaborate import Program, _Elaborator
-from .grammar import _parser, _syntax_error
+from .grammar import UnexpectedToken, _syntax_error, parse_tokens
 from .lexer import _Lexer
 from .limits import MAX_LENGTH
 from .statements import _WS
@@ -67,10 +67,9 @@ def parse(text: str, shapes: dict[str, str] | None = None) -> Program:
     try:
         lexer = _Lexer(code, shapes)
         tokens = lexer.run()
-        from lark.exceptions import UnexpectedInput
         try:
-            tree = _parser().parse(tokens)
-        except UnexpectedInput as err:
+            tree = parse_tokens(tokens)
+        except UnexpectedToken as err:
             raise _syntax_error(code, tokens, err) from None
         program = readings.read(
             code, lambda reading: _Elaborator(code, lexer, shapes, reading).outcome(tree))

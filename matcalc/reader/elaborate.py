@@ -19,6 +19,7 @@ from ..ir import Expr, Var
 from . import readings
 from .calls import _Calls, _is_zero
 from .dims import _DimRef, _Dims
+from .grammar import Token
 from .lexer import _Lexer
 from .limits import _NUMBER_HINT, MAX_DEPTH, MAX_DIGITS, fits
 from .vocabulary import (
@@ -287,7 +288,6 @@ class _Elaborator(_Calls):
         """Each node of the tree is built from its children's values, over the span from its
         first token to its last (brackets included); the tokens whose names start with '_'
         (punctuation) give their place to the span only."""
-        from lark import Token
         stack, values, spans = [(tree, False)], [], []
         while stack:
             item, done = stack.pop()

@@ -1,7 +1,7 @@
 """Lexing: the context work a grammar cannot do — detect the dialect, split letter runs into
 names, decide whether a bar opens or closes, normalise LaTeX commands and read superscripts,
-after statements.py has cut the input and read its declarations. It yields Lark tokens with
-their character spans."""
+after statements.py has cut the input and read its declarations. It yields the grammar's
+tokens with their character spans."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import re
 from fractions import Fraction
 
 from ..errors import MatcalcError
+from .grammar import Token
 from .limits import _NUMBER_HINT, MAX_NESTING, _literal_fits
 from .statements import _WS, Statements
 from .vocabulary import (
@@ -68,14 +69,12 @@ _LETTER_DIGITS_RE = re.compile("[" + _LETTER + "][0-9]*")
 _ACCENTED_RE = re.compile("([" + _LETTER + "][" + _MARKS + "]+[0-9]*)")
 
 
-def _tok(type_: str, value, start: int, end: int):
-    from lark import Token
-    return Token(type_, value, start_pos=start, end_pos=end, line=1, column=start + 1,
-                 end_line=1, end_column=end + 1)
+def _tok(type_: str, value, start: int, end: int) -> Token:
+    return Token(type_, value, start, end)
 
 
 class _Lexer:
-    """Turns the text into Lark tokens; reads declarations on the way."""
+    """Turns the text into the grammar's tokens; reads declarations on the way."""
 
     def __init__(self, text: str, shapes: dict | None):
         self.text = text
