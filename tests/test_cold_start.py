@@ -43,3 +43,12 @@ def test_start_up_does_only_the_work_its_input_needs(tmp_path):
              "if any(key[1] == p for key in re._cache)])")
     got = _run(tmp_path, [sys.executable, "-c", probe])
     assert got.stdout.splitlines()[-1] == "[] []", got.stdout + got.stderr
+
+
+def test_the_start_up_benchmark_runs_and_reports_both_ratios(tmp_path):
+    got = _run(tmp_path, [sys.executable, str(ROOT / "bench" / "bench_start.py"), "--rounds", "2"])
+    assert got.returncode == 0, got.stderr
+    lines = got.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines[-2:]] == [
+        "matcalc ÷ import sympy, wall", "matcalc ÷ import sympy, CPU"], got.stdout
+    assert all(float(line.split()[5]) > 0 for line in lines[-2:])
