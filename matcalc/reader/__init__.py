@@ -3,11 +3,11 @@ shape-checked expression trees (matcalc/ir.py).
 
 The pipeline, one stage per module of this package:
 
-1. **lexing** (statements.py, lexer.py, with the spellings of vocabulary.py) — the context
-   work a grammar cannot do: split the statements and read the declarations (statements.py),
-   then detect the dialect, split letter runs into names, decide whether a bar opens or closes,
-   normalise LaTeX commands and read superscripts (lexer.py). It yields the grammar's tokens with
-   their character spans.
+1. **lexing** (statements.py, lexer.py with names.py and latex.py, and the spellings of
+   vocabulary.py) — the context work a grammar cannot do: split the statements and read the
+   declarations (statements.py), then detect the dialect, decide whether a bar opens or
+   closes, read superscripts (lexer.py), split letter runs into names (names.py) and read
+   LaTeX commands (latex.py). It yields the grammar's tokens with their character spans.
 2. **parsing** (grammar.py) — ``grammar/matcalc.lark`` (LALR(1)), the specification of the
    language, run from its tables (tables.py).
 3. **elaboration** (elaborate.py, with the function calls in calls.py) — a mapping from each

@@ -1,60 +1,39 @@
-"""Lexing: the context work a grammar cannot do — detect the dialect, split letter runs into
-names, decide whether a bar opens or closes, normalise LaTeX commands and read superscripts,
-after statements.py has cut the input and read its declarations. It yields the grammar's
-tokens with their character spans."""
+"""Lexing: the context work a grammar cannot do — detect the dialect, decide whether a bar opens
+or closes, read numbers, superscripts, subscripts and primes, after statements.py has cut the
+input and read its declarations; letter runs are read into names by names.py, LaTeX commands by
+latex.py. It yields the grammar's tokens with their character spans."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from fractions import Fraction
 
 from ..errors import MatcalcError
 from .grammar import Token
+from .latex import _Latex
 from .limits import _NUMBER_HINT, MAX_NESTING, _literal_fits
+from .names import _Names
 from .statements import _WS, Statements
 from .vocabulary import (
     _ENDS_OPERAND,
-    _FUNCTION_DISPLAY,
-    _FUNCTIONS_LONGEST_FIRST,
-    _GREEK_VARIANTS,
-    _KNOWN_LATEX,
-    _LATEX_ACCENTS,
-    _LATEX_FUNCS,
-    _LATEX_FUNCTION_WRAPPERS,
-    _LATEX_OPS,
     _LATEX_SIZE,
     _LATEX_SKIP,
-    _LATEX_WRAPPERS,
     _LETTER,
     _LONGEST_GREEK,
-    _MARKS,
     _SUBSCRIPTED_FUNCTIONS,
     _SUPERSCRIPT_DIGITS,
     _VULGAR,
-    CONSTANT_SPELLINGS,
-    FUNCTION_SPELLINGS,
-    GREEK,
     SUBSCRIPT_DIGITS,
     _subscript,
-    canonical_name,
     detect_dialect,
     spelled,
 )
 
 
 _NUMBER_RE = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-# The lexer's patterns, matched at a position of the text (never on a copy of its rest, which
-# would make lexing quadratic in the length of the input).
-_LATEX_COMMAND_RE = re.compile(r"\\([A-Za-z]+\*?|.)", re.DOTALL)
+# The lexer's patterns (here, in names.py and in latex.py) are matched at a position of the
+# text, never on a copy of its rest, which would make lexing quadratic in the input's length.
 _LATEX_SPACING_RE = re.compile(r"\\([A-Za-z]+|[,;!: ])")
-_FRAC_DIGITS_RE = re.compile(r"([0-9])\s*([0-9])")
-_WRAPPED_RE = re.compile(r"\\[A-Za-z]+|[A-Za-z0-9]")
-# The sizes of eye(n), ones(m, n): each a number, a symbol or a product of them (k*n).
-_SIZE = r"(?:[0-9]+|[A-Za-z][A-Za-z0-9_]*)(?:\s*[*·]\s*(?:[0-9]+|[A-Za-z][A-Za-z0-9_]*))*"
-_SIZES_RE = re.compile(r"\s*\(\s*(" + _SIZE + r")\s*(?:,\s*(" + _SIZE + r")\s*)?\)")
-_ASCII_WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_(?:[0-9]+|[A-Za-z]+))*")
-_RUN_RE = re.compile("[" + _LETTER + "][" + _LETTER + _MARKS + "0-9]*")
 _SUBSCRIPT_RE = re.compile(
     r"_\s*(\{\s*([^{}]*?)\s*\}|[0-9]+|\\[A-Za-z]+|(?:max|min|exp|log)(?![A-Za-z])|.)")
 _PRIME_EXPONENT_RE = re.compile(r"\{\s*(?:\\prime\s*)+\}|\\prime(?![A-Za-z])")
@@ -65,15 +44,9 @@ _NORM_SUBSCRIPT_RE = re.compile(
     r"\s*\}|(?P<bare>[A-Za-z0-9∞]+))|(?P<braced>[A-Za-z0-9∞*∗]+|\\infty|\\ast))\s*\}"
     r"|(?P<char>[A-Za-z0-9∞*∗]))")
 _NOT_BLANK_RE = re.compile(r"\S")
-_LETTER_DIGITS_RE = re.compile("[" + _LETTER + "][0-9]*")
-_ACCENTED_RE = re.compile("([" + _LETTER + "][" + _MARKS + "]+[0-9]*)")
 
 
-def _tok(type_: str, value, start: int, end: int) -> Token:
-    return Token(type_, value, start, end)
-
-
-class _Lexer:
+class _Lexer(_Names, _Latex):
     """Turns the text into the grammar's tokens; reads declarations on the way."""
 
     def __init__(self, text: str, shapes: dict | None):
@@ -100,21 +73,21 @@ class _Lexer:
         self.reach = max((len(n) + _LONGEST_GREEK - 1 for n in self.names), default=0)
         for i, ((start, _), kind, data) in enumerate(self.statements):
             if i:
-                self.tokens.append(_tok("_SEP", ";", start, start))
+                self.tokens.append(Token("_SEP", ";", start, start))
             if kind == "declaration":
                 self._emit_declaration(data)
             elif kind == "function":
                 name, name_span, param, param_span, op_span, body_start, end = data
-                self.tokens += [_tok("FUNCTION_NAME", name, *name_span),
-                                _tok("_LPAR", "(", name_span[1], name_span[1]),
-                                _tok("PARAMETER", param, *param_span),
-                                _tok("_RPAR", ")", param_span[1], param_span[1]),
-                                _tok("_DEFINE", "=", *op_span)]
+                self.tokens += [Token("FUNCTION_NAME", name, *name_span),
+                                Token("_LPAR", "(", name_span[1], name_span[1]),
+                                Token("PARAMETER", param, *param_span),
+                                Token("_RPAR", ")", param_span[1], param_span[1]),
+                                Token("_DEFINE", "=", *op_span)]
                 self._lex_expression(body_start, end)
             elif kind == "definition":
                 name, name_span, op_span, body_start, end = data
-                self.tokens.append(_tok("DEFINED_NAME", name, *name_span))
-                self.tokens.append(_tok("_DEFINE", "=", *op_span))
+                self.tokens.append(Token("DEFINED_NAME", name, *name_span))
+                self.tokens.append(Token("_DEFINE", "=", *op_span))
                 self._lex_expression(body_start, end)
             else:
                 self._lex_expression(*data)
@@ -124,10 +97,10 @@ class _Lexer:
         decl, elem_span = data
         for i, (name, span) in enumerate(decl.names):
             if i:
-                self.tokens.append(_tok("_COMMA", ",", span[0], span[0]))
-            self.tokens.append(_tok("DECLARED_NAME", name, *span))
-        self.tokens.append(_tok("_ELEMENT", "∈", *elem_span))
-        self.tokens.append(_tok("SPACE", (decl.shape, decl.structure), *decl.span))
+                self.tokens.append(Token("_COMMA", ",", span[0], span[0]))
+            self.tokens.append(Token("DECLARED_NAME", name, *span))
+        self.tokens.append(Token("_ELEMENT", "∈", *elem_span))
+        self.tokens.append(Token("SPACE", (decl.shape, decl.structure), *decl.span))
 
     # --- expressions -----------------------------------------------------------------------
     def _lex_expression(self, start, end):
@@ -192,7 +165,7 @@ class _Lexer:
         return p is not None and p.type in _ENDS_OPERAND
 
     def _emit(self, type_, value, start, end):
-        self.tokens.append(_tok(type_, value, start, end))
+        self.tokens.append(Token(type_, value, start, end))
 
     def _next_token(self):
         t, i = self.text, self.pos
@@ -542,258 +515,3 @@ class _Lexer:
         the function f′)."""
         prev = self.tokens.pop()
         self._name(name, prev.start_pos, end)
-
-    # --- names -----------------------------------------------------------------------------
-    def _word(self, start):
-        """A run of letters and digits (in ASCII with its _1, _hat, _prime): the dialect decides
-        only where the run ends; every run is read by one rule (``_run``)."""
-        pattern = _ASCII_WORD_RE if self.dialect == "ascii" else _RUN_RE
-        run = pattern.match(self.text, start, self.end).group()
-        self.pos = start + len(run)
-        # a letter with an accent (X̂, X̂1 = X̂₁) is a name of its own; the plain parts are runs
-        offset = start
-        for part in _ACCENTED_RE.split(run):
-            if _ACCENTED_RE.fullmatch(part):
-                self._name(canonical_name(part), offset, offset + len(part))
-            elif part:
-                self._run(part, offset)
-            offset += len(part)
-
-    def _unknown_function(self, word, start, end):
-        close = difflib.get_close_matches(word, list(FUNCTION_SPELLINGS), n=1, cutoff=0.6)
-        if close:
-            key = FUNCTION_SPELLINGS[close[0]]
-            suggestion = _FUNCTION_DISPLAY.get(key, close[0])
-            self.error(f"unknown function '{word}' — did you mean '{suggestion}'?",
-                       [(start, end)],
-                       f"or declare {word} as a name (e.g. {word}: n x m) to multiply it")
-        self.error(f"unknown function '{word}'", [(start, end)],
-                   f"the functions are listed in docs/language.md; declare {word} to multiply "
-                   f"by it as one name, or write {word}*(…) for the product of its letters")
-
-    def _run(self, run, start):
-        """One rule for a run of letters and digits, in every dialect (docs/language.md, Names):
-        a declared or defined name, or a known spelling (a function, a constant, a Greek
-        letter spelt out), is one token; one letter with digits, a subscript, an accent or
-        primes is one name (W1 = W₁ = W_1); any other run is a product of one-letter names,
-        each with its digits (Ax = A·x, XW1 = X·W₁, ab = a·b), with a note; inside it, the
-        longest declared name is read first. A function spelt at the end of a run before '('
-        is called, the rest read as a run (Xexp(Y) = X·exp(Y), lamtanh(x) = λ·tanh(x))."""
-        end = start + len(run)
-        canon = canonical_name(run)
-        if canon in self.names or canon in self.functions:
-            return self._name(canon, start, end)
-        call = self._peek_call(end)
-        if run in FUNCTION_SPELLINGS:
-            return self._emit("FUNC_CALL" if call else "FUNC_BARE", FUNCTION_SPELLINGS[run],
-                              start, end)
-        if run in CONSTANT_SPELLINGS:
-            sizes = _SIZES_RE.match(self.text, end, self.end)
-            if sizes and (run == "ones" or sizes.group(2) is None) and not any(
-                    canonical_name(f) in self.names
-                    for f in re.split(r"[\s,*·]+", sizes.group(1) + "," + (sizes.group(2) or ""))
-                    if f and not f.isdigit()):
-                # eye(n), ones(m, n) as in MATLAB: the n×n identity, the m×n ones (ones(n, 1)
-                # the vector, ones(n) n×n); a declared name in the parentheses is an operand
-                self.pos = sizes.end()
-                rows, cols = sizes.group(1), sizes.group(2) or sizes.group(1)
-                value = f"I_{{{rows}}}" if run == "eye" else f"1_{{{rows},{cols}}}"
-                return self._emit("CONSTANT", value, start, sizes.end())
-            return self._emit("CONSTANT", CONSTANT_SPELLINGS[run], start, end)
-        letters, _, suffix = run.partition("_")
-        letters = letters.rstrip("0123456789")
-        if canon is not None and (len(letters) == 1 or letters in GREEK):
-            return self._name(canon, start, end)
-        if suffix and canon is None:
-            return self._name(run, start, end)      # a written subscript: W_out
-        base = run.partition("_")[0]
-        called = call and not suffix and next(
-            (f for f in _FUNCTIONS_LONGEST_FIRST if base.endswith(f) and len(base) > len(f)), None)
-        if called:
-            # a function spelt at the end of the run is called: Xexp(Y) = X·exp(Y)
-            cut = end - len(called)
-            self._run(run[:-len(called)], start)
-            return self._emit("FUNC_CALL", FUNCTION_SPELLINGS[called], cut, end)
-        if call and re.fullmatch("[a-z]{3,}", letters):
-            self._unknown_function(run, start, end)
-        before = len(self.tokens)
-        i = 0
-        while i < len(base):
-            taken = None
-            for j in range(min(len(base), i + self.reach), i + 1, -1):
-                if canonical_name(base[i:j]) in self.names:
-                    taken = j
-                    break
-            if taken:
-                self._name(canonical_name(base[i:taken]), start + i, start + taken)
-                i = taken
-                continue
-            j = _LETTER_DIGITS_RE.match(base, i).end()
-            if j == len(base):
-                j = len(run)           # the last letter takes the subscript, accent or primes
-            piece = run[i:j]
-            self._name(canonical_name(piece) or piece, start + i, start + j)
-            i = j
-        pieces = [t.value for t in self.tokens[before:]]
-        if len(pieces) > 1:
-            kind = "capitals" if run.isupper() else "letters"
-            self.notes.append(f"'{run}' read as the product {'·'.join(pieces)} (a run of "
-                              f"{kind}; declare it to use it as one name)")
-        return None
-
-    def _name(self, name, start, end):
-        """A name token — or the identity I, or H(…)/σ(…) as the Heaviside step/sigmoid, or
-        a call of a function the input defines."""
-        declared = name in self.names
-        if name in self.functions and self._peek_call(end):
-            return self._emit("FUNC_CALL", "fn:" + name, start, end)
-        if name == "I" and not declared:
-            return self._emit("CONSTANT", "I", start, end)
-        if re.fullmatch("I[₀-₉]+", name) and not declared:
-            # I₃ = I3 = I_3: the 3×3 identity, as I_n is the n×n one
-            digits = "".join(str(SUBSCRIPT_DIGITS.index(c)) for c in name[1:])
-            return self._emit("CONSTANT", f"I_{{{digits}}}", start, end)
-        if name in ("H", "σ") and self._peek_call(end):
-            what = "the Heaviside step" if name == "H" else "the logistic sigmoid"
-            if declared:
-                self.notes.append(f"{name} is declared, so {name}(…) is read as the product "
-                                  f"{name}·(…), not as {what}")
-            else:
-                self.notes.append(f"{name}(…) read as {what}")
-                return self._emit("FUNC_CALL", "heaviside" if name == "H" else "sigmoid",
-                                  start, end)
-        return self._emit("NAME", name, start, end)
-
-    # --- LaTeX -----------------------------------------------------------------------------
-    def _latex_command(self):
-        t, start = self.text, self.pos
-        m = _LATEX_COMMAND_RE.match(t, start, self.end)
-        if m is None:
-            self.error("a lone backslash at the end", [(start, start + 1)],
-                       "write a LaTeX command (\\cdot, \\frac, …) or remove it")
-        cmd = m.group(1).rstrip("*")
-        if cmd.isspace():
-            cmd = " "          # a backslash before a line break is a space, as in LaTeX
-        self.pos = m.end()
-        end = self.pos
-        if cmd in _LATEX_SKIP:
-            return None
-        if cmd in _LATEX_SIZE:
-            self.force = _LATEX_SIZE[cmd]
-            self._skip_space()
-            if self.pos < self.end and t[self.pos] == "." and cmd in ("left", "right"):
-                self.pos += 1          # \left. and \right. are invisible
-                self.force = None
-            return None
-        if cmd in ("|", "Vert", "lVert", "rVert"):
-            return self._bar("‖", start, end)
-        if cmd in ("vert", "lvert", "rvert", "mid"):
-            return self._bar("|", start, end)
-        if cmd in ("{", "}"):
-            self.error(f"unexpected '\\{cmd}'", [(start, end)],
-                       "use ( ) or plain { } for grouping")
-        if cmd in _LATEX_OPS:
-            type_, value = _LATEX_OPS[cmd]
-            if type_ == "_LANGLE":
-                self.stack.append(("⟨", start, end))
-            elif type_ == "_RANGLE":
-                if not self.stack or self.stack[-1][0] != "⟨":
-                    self.error("unbalanced ⟨ ⟩: this \\rangle has no matching \\langle",
-                               [(start, end)])
-                self.stack.pop()
-            return self._emit(type_, value, start, end)
-        if cmd in ("frac", "dfrac", "tfrac"):
-            self._skip_space()
-            m2 = _FRAC_DIGITS_RE.match(t, self.pos, self.end)
-            if m2:          # \frac12 = \frac{1}{2}
-                self._emit("_FRAC", "frac", start, end)
-                for g in (1, 2):
-                    p = m2.start(g)
-                    self._emit("_LPAR", "{", p, p)
-                    self._emit("NUMBER", m2.group(g), p, p + 1)
-                    self._emit("_RPAR", "}", p + 1, p + 1)
-                self.pos = m2.end()
-                return None
-            if self.pos < self.end and t[self.pos] != "{":
-                self.error(f"write \\{cmd} with braces: \\{cmd}{{a}}{{b}}", [(start, self.pos + 1)])
-            return self._emit("_FRAC", "frac", start, end)
-        if cmd == "sqrt":
-            self._skip_space()
-            if self.pos < self.end and t[self.pos] == "[":
-                self.error("only square roots are supported", [(start, self.pos + 1)],
-                           "\\sqrt{x}; for other roots write x^{1/3}")
-            return self._emit("FUNC_CALL" if self._peek_call(end) else "FUNC_BARE", "sqrt",
-                              start, end)
-        if cmd in _LATEX_FUNCS:
-            key = FUNCTION_SPELLINGS.get(cmd, "log")
-            return self._emit("FUNC_CALL" if self._peek_call(end) else "FUNC_BARE", key,
-                              start, end)
-        if cmd in GREEK:
-            return self._name(GREEK[cmd], start, end)
-        if cmd == "in":
-            self.error("'∈' is only used in declarations", [(start, end)],
-                       "declare a name in its own statement: X \\in \\mathbb{R}^{n \\times m}")
-        if cmd in _LATEX_WRAPPERS:
-            return self._latex_wrapper(cmd, start)
-        close = difflib.get_close_matches(cmd, sorted(_KNOWN_LATEX), n=1, cutoff=0.7)
-        hint = f"did you mean \\{close[0]}?" if close else "see docs/language.md for the " \
-            "LaTeX commands matcalc reads"
-        self.error(f"unknown LaTeX command \\{cmd}", [(start, end)], hint)
-
-    def _latex_wrapper(self, cmd, start):
-        t = self.text
-        self._skip_space()
-        i = self.pos
-        if i < self.end and t[i] == "{":
-            j = t.find("}", i)
-            if j < 0 or j >= self.end:
-                self.error(f"unbalanced braces after \\{cmd}", [(start, i + 1)])
-            content, end = t[i + 1:j].strip(), j + 1
-        else:
-            m = _WRAPPED_RE.match(t, i, self.end)
-            if not m:
-                self.error(f"\\{cmd} needs an argument", [(start, i)])
-            content, end = m.group(), m.end()
-        self.pos = end
-        span = (start, end)
-        if content == "1":
-            if cmd in ("mathbb", "Bbb", "mathbbm", "mathds"):
-                return self._emit("INDICATOR", "1", *span)
-            return self._emit("CONSTANT", "1", *span)
-        if cmd in ("mathbb", "Bbb") and content in ("R", "S"):
-            self.error(f"'\\{cmd}{{{content}}}' is only used in declarations", [span],
-                       "declare a name in its own statement: X \\in \\mathbb{R}^{n \\times m}")
-        if cmd in _LATEX_ACCENTS:
-            letter = GREEK.get(content[1:]) if content.startswith("\\") else content
-            if letter is None or not re.fullmatch("[" + _LETTER + "]", letter):
-                self.error(f"\\{cmd} is supported on one letter, e.g. \\{cmd}{{X}}", [span])
-            return self._name(letter + _LATEX_ACCENTS[cmd], *span)
-        if content.startswith("\\"):
-            name = GREEK.get(content[1:])
-            if name is None:
-                self.error(f"cannot read \\{cmd}{{{content}}}", [span])
-            return self._name(name, *span)
-        if not re.fullmatch("[" + _LETTER + "][" + _LETTER + "0-9]*", content):
-            self.error(f"cannot read \\{cmd}{{{content}}}", [span])
-        call = self._peek_call(end)
-        if cmd in _LATEX_FUNCTION_WRAPPERS and len(content) > 1:
-            if content in FUNCTION_SPELLINGS:
-                return self._emit("FUNC_CALL" if call else "FUNC_BARE",
-                                  FUNCTION_SPELLINGS[content], *span)
-            if content in CONSTANT_SPELLINGS:
-                return self._emit("CONSTANT", CONSTANT_SPELLINGS[content], *span)
-            canon = canonical_name(content)
-            if canon in self.names or canon in GREEK.values():
-                return self._name(canon, *span)
-            self._unknown_function(content, *span)
-        if cmd == "mathcal" and content == "H":
-            return self._name("H", *span)
-        if len(content) == 1:
-            return self._name(_GREEK_VARIANTS.get(content, content), *span)
-        # \mathbf{Xw}: a run of letters, each its own name (unless declared)
-        before = len(self.tokens)
-        self._run(content, start)
-        for k in range(before, len(self.tokens)):
-            tok = self.tokens[k]
-            self.tokens[k] = _tok(tok.type, tok.value, start, end)
-        return None
