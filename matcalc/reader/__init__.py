@@ -10,8 +10,9 @@ The pipeline, one stage per module of this package:
    LaTeX commands (latex.py). It yields the grammar's tokens with their character spans.
 2. **parsing** (grammar.py) — ``grammar/matcalc.lark`` (LALR(1)), the specification of the
    language, run from its tables (tables.py).
-3. **elaboration** (elaborate.py, with the function calls in calls.py) — a mapping from each
-   grammar alias to the node it builds, with symbolic dimensions unified by union–find
+3. **elaboration** (elaborate.py, with the operators in operators.py, the function calls in
+   calls.py and the node under construction in nodes.py) — a mapping from each grammar alias
+   to the node it builds, with symbolic dimensions unified by union–find
    (dims.py), under a reading of the undeclared names' shapes searched for by readings.py; it
    keeps the source span of every sub-expression for error messages, applies the conventions
    (and records a note for each) and finally builds the ``ir`` nodes, which check their shapes
