@@ -6,14 +6,17 @@ through ``self._print(node, precedence)``; the shared PRECEDENCE table decides p
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import re
 from fractions import Fraction
 from typing import ClassVar
 
 from .errors import MatcalcError
-from .ir import (SCALAR, Add, Broadcast, D, Expr, Frob, Hadamard, HadPow, Identity, MatMul, Num,
-                 Ones, Power, Transpose, UserFunc, Var, Zero, substitute, walk)
+from .ir import (SCALAR, Add, Broadcast, D, Diag, DiagOf, Expr, Frechet, Frob, Hadamard, HadPow,
+                 Identity, Kron, MatFunc, MatMul, Num, Ones, Power, SpectralFactor, Transpose,
+                 UserFunc, Var, Vec, Zero, _AxisOp, substitute, walk)
 from .reader import CONSTANT_SPELLINGS, FUNCTION_SPELLINGS, parse
 from .reader.vocabulary import GREEK
 
@@ -48,6 +51,23 @@ GREEK_LATEX = {
     "χ": "chi", "ψ": "psi", "ω": "omega", "Γ": "Gamma", "Δ": "Delta", "Θ": "Theta",
     "Λ": "Lambda", "Σ": "Sigma", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega", "ℓ": "ell",
 }
+
+
+# The names of the program a printed line is read in (its variables, definitions, functions):
+# a function whose symbol is one of them is spelt out, since the reader takes a declared σ or H
+# before "(" for the name (σ(λ) would be σ·λ): sigmoid(λ), heaviside(X).
+_SCOPE: contextvars.ContextVar[frozenset] = contextvars.ContextVar("scope", default=frozenset())
+FUNCTION_SYMBOLS = {"sigmoid": "σ", "heaviside": "H"}
+
+
+@contextlib.contextmanager
+def names_in_scope(names):
+    """Print as read in a program with these names."""
+    token = _SCOPE.set(frozenset(names))
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
 
 
 def explicit_broadcast(e: Expr) -> Expr:
@@ -161,6 +181,7 @@ class Printer:
         self.colon = colon          # A : B for a Frobenius product (derivations), not ⟨A, B⟩
         self.sizes = sizes          # the sizes of I and 𝟏 to write (None: written_sizes decides)
         self.sized = frozenset()
+        self.names = frozenset()    # the names the reader will know (a function's symbol among them)
 
     def doprint(self, e: Expr) -> str:
         if isinstance(e, Zero):
@@ -175,6 +196,7 @@ class Printer:
         if memo is None:
             self._memo = {}
             self.sized = written_sizes(e) if self.sizes is None else self.sizes
+            self.names = _SCOPE.get() | {n.name for n in walk(e) if isinstance(n, (Var, UserFunc))}
             try:
                 return self._print(e, context)
             finally:
@@ -242,13 +264,51 @@ class Printer:
     def _operands(self, e: Expr) -> list:
         """The operands of + or ∘; a broadcast one is printed as it stands where another
         operand has the full shape, since the reader broadcasts it again (X + bᵀ, 1 − σ(X)).
-        A column is read as one only beside an operand whose row count is known when it is
-        met (X − mean(X, 2)); beside I or 𝟏𝟏ᵀ alone it is written c𝟏ᵀ (I + b would be a row)."""
+        The reader takes a column for one only when the matrix it meets (the operands before
+        it, else the first full one after it) states its row count (X − mean(X, 2)), or its
+        length is not the column count; else it is written c𝟏ᵀ (I + b, 𝟏𝟏ᵀA + b would read
+        b as a row)."""
         bare = [_unbroadcast(a) for a in e.args]
-        full = [a for a, b in zip(e.args, bare) if b is None]
-        sized = any(isinstance(n, Var) for a in full for n in walk(a))
-        return [a if b is None or not full or (_is_column(b) and not sized) else b
-                for a, b in zip(e.args, bare)]
+        full = [i for i, b in enumerate(bare) if b is None]
+        if not full:
+            return list(e.args)
+
+        def read_as_column(i: int) -> bool:
+            met = [e.args[j] for j in full if j < i] or [e.args[next(j for j in full if j > i)]]
+            return e.rows != e.cols or any(self.states(m, 0) for m in met)
+        return [a if b is None or (_is_column(b) and not read_as_column(i)) else b
+                for i, (a, b) in enumerate(zip(e.args, bare))]
+
+    def states(self, e: Expr, axis: int) -> bool:
+        """Does e as printed fix its rows (axis 0) or columns (axis 1) by itself? A name does;
+        an I or 𝟏 without its size written takes it from its neighbours, and so does a product
+        beginning (ending) with one: 𝟏𝟏ᵀA has A's columns, its rows are the reader's guess."""
+        if e.shape[axis] == 1 or isinstance(e, Var):
+            return True
+        if isinstance(e, (Identity, Ones)):
+            return ("I" if isinstance(e, Identity) else "1", e.shape[axis]) in self.sized
+        if isinstance(e, Transpose):
+            return self.states(e.arg, 1 - axis)
+        if isinstance(e, MatMul):
+            factors = [f for f in e.args if f.shape != SCALAR]
+            return self.states(factors[-axis], axis)
+        if isinstance(e, Kron):
+            return all(self.states(a, axis) for a in e.args)
+        if isinstance(e, _AxisOp):
+            return self.states(e.arg, axis)
+        if isinstance(e, Vec):
+            return self.states(e.arg, 0) and self.states(e.arg, 1)
+        if isinstance(e, Diag):
+            return self.states(e.arg, 0)
+        if isinstance(e, DiagOf) or (isinstance(e, SpectralFactor) and e.kind in ("qmax", "qmin")):
+            return self.states(e.arg, 0) or self.states(e.arg, 1)     # a square matrix's
+        if isinstance(e, SpectralFactor) and e.kind != "polar":
+            return self.states(e.arg, 0 if e.kind == "umax" else 1)
+        # the other nodes keep the shape of their operands (X + Y, σ(X), X⁻¹), the square ones
+        # (X⁻¹, expm(X)) both sizes of either side
+        square = isinstance(e, (Power, MatFunc, Frechet))
+        return any(self.states(a, k) for a in e.args if a.shape == e.shape
+                   for k in ((0, 1) if square else (axis,)))
 
     def _print_Add(self, e: Add) -> str:
         first, *rest = self._operands(e)
@@ -352,6 +412,12 @@ class Printer:
 
     def _function_name(self, name: str) -> str:
         return name
+
+    def builtin_name(self, name: str, spelled: str) -> str:
+        """The name a function prints with: its symbol, unless a name in use is spelt so."""
+        if FUNCTION_SYMBOLS.get(name) in self.names:
+            return spelled
+        return self.function_names.get(name, spelled)
 
     def _print_Size(self, e) -> str:
         return str(e.dim)
@@ -523,7 +589,7 @@ class TextPrinter(Printer):
         return PREC_PREFIX                                          # log det(X)
 
     def _print_Func(self, e) -> str:
-        name = self.function_names.get(e.name, e.name)
+        name = self.builtin_name(e.name, e.name)
         if name == "sqrt":
             return f"√({self._print(e.arg)})"
         return f"{name}({self._print(e.arg)})"
@@ -894,7 +960,7 @@ class LatexPrinter(Printer):
     def _print_Func(self, e) -> str:
         if e.name == "sqrt":
             return rf"\sqrt{{{self._print(e.arg)}}}"
-        name = self.function_names.get(e.name, rf"\operatorname{{{e.name}}}")
+        name = self.builtin_name(e.name, rf"\operatorname{{{e.name}}}")
         return name + self.paren(self._print(e.arg))
 
     def _print_Trace(self, e) -> str:

@@ -12,7 +12,7 @@ from .differentiate import gradient
 from .ir import (Add, Broadcast, D, Frob, Hadamard, Identity, MatMul, Norm, Num, Power,
                  Softmax, Transpose, UserFunc, Var, Zero, dim_mul, fmt_shape, substitute, walk)
 from .printers import (SUPERSCRIPT, AsciiPrinter, LatexPrinter, TextPrinter, latex_name,
-                       latex_notes, reads_alone, to_text)
+                       latex_notes, names_in_scope, reads_alone, to_text)
 from .simplify import cost, present, simplify, textbook_form
 
 K_NOTE = "K_{m,n} is the commutation matrix: K_{m,n} vec(A) = vec(Aᵀ) for an m×n A"
@@ -158,7 +158,9 @@ def render_all(derivatives, style: str = "text", taken: set = frozenset()) -> li
     """The lines of several derivatives, named together: each "where" line after the first
     result that uses its names, each definition once."""
     lines = []
-    for result, defs in _named_parts(derivatives, style, taken):
+    with names_in_scope(taken):
+        parts = _named_parts(derivatives, style, taken)
+    for result, defs in parts:
         lines += result
         if defs:
             lines.append(rf"\text{{where }} {', '.join(defs)}" if style == "latex"
@@ -170,7 +172,9 @@ def latex_results(derivatives, taken: set, notes=()) -> str:
     """The results of several derivatives as one align* block: each "where" definition once,
     after the first result that uses it; the notes, if given, as rows of text at the end."""
     rows = []
-    for lines, defs in _named_parts(derivatives, "latex", taken):
+    with names_in_scope(taken):
+        parts = _named_parts(derivatives, "latex", taken)
+    for lines, defs in parts:
         rows += [_split_relation(line) for line in lines]
         for i, definition in enumerate(defs):
             lhs, rhs = definition.split(" = ", 1)
@@ -391,6 +395,11 @@ def render_steps(d, style: str = "text", taken: set = frozenset()) -> str:
     """The derivation of one derivative, as a textbook writes it (see derivation.py), then
     the result as it prints without the steps (its automatic names avoiding ``taken``); a Jacobian's or a Hessian's differential ends
     with its vec line."""
+    with names_in_scope(taken):
+        return _render_steps(d, style, taken)
+
+
+def _render_steps(d, style: str, taken: set) -> str:
     p = {"text": TextPrinter, "ascii": AsciiPrinter, "latex": LatexPrinter}[style](colon=True)
     f = _name(d.fname, style)
     nabla = _nabla(f, style)

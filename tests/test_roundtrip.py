@@ -115,6 +115,13 @@ TRICKY = [
     ("u ∈ ℝ^n; Σ ∈ 𝕊^n; n·logdet(Σ)·sum(u)", "u"),   # n log det(Σ)𝟏, not nlog det(Σ)𝟏
     ("X̂ ∈ ℝ^{k×p}; G ∈ ℝ^{m×k}; sum(logsoftmax(GX̂))", "X̂"),   # softmax named p beside a size p
     ("Λ ∈ ℝ^{m×p} onehot; u ∈ ℝ^k; X̂ ∈ ℝ^{k×n}; sum(sum(Λ)uᵀX̂)", "X̂"),   # m·u, not mu = μ
+    # a column beside a square matrix whose rows only a 𝟏 gives: np ∘ (𝟏𝟏ᵀ·valueᵀ) read np as
+    # a row (random compositions, seed 500247)
+    ("ε ∈ ℝ; value ∈ ℝ^{m×k}; np ∈ ℝ^m; B ∈ 𝕊^{m×m}; (ε + ε) ∘ εsum((B ∘ np) value)", "B"),
+    # a name spelt as a function's symbol: σ(λ) beside a name σ read as σ·λ (seed 900153)
+    ("x ∈ ℝ^m; λ ∈ ℝ; σ = xᵀ; sum(σ)·sigmoid(λ)", "λ"),
+    ("σ ∈ ℝ; sum(sigmoid(x))·σ", "σ"),
+    ("H ∈ ℝ^{n×n}; sum(H ∘ heaviside(X − H))", "H"),
 ]
 
 
