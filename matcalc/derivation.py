@@ -172,17 +172,30 @@ def _tidy(line: Expr) -> Expr:
     return tidy if reads_alone(tidy) else _arrange(line)
 
 
+# Structures whose derivative is the unstructured one (docs/language.md): what they promise
+# (X𝟏 = 𝟏, XᵀX = I) holds where f is evaluated, not along every dX, so not inside d(…).
+UNSTRUCTURED = ("orthogonal", "stochastic", "onehot")
+
+
 def _simplified(line: Expr) -> Expr:
-    frobs = {}
+    frobs, twins = {}, {}
 
     def hold(e: Expr) -> Expr:
         if isinstance(e, Frob):
             held = Var(f"frob{len(frobs)}", e.shape)
             frobs[held] = Frob(*(_tidy(a) for a in e.args))
             return held
+        if isinstance(e, D):
+            # d((sum(c) + γ)cᵀ) of a probability vector c is not d((1 + γ)cᵀ): its variables
+            # are simplified inside d as declared without their promise
+            free = {v: Var(v.name, v.shape) for v in walk(e.arg)
+                    if isinstance(v, Var) and v.structure in UNSTRUCTURED}
+            twins.update({t: v for v, t in free.items()})
+            return D(substitute(e.arg, free)) if free else e
         return e.with_args(hold(a) for a in e.args) if e.args else e
 
-    return substitute(simplify(hold(line)), frobs)
+    tidy = simplify(hold(line))
+    return substitute(substitute(tidy, twins) if twins else tidy, frobs)
 
 
 def _arrange(e: Expr) -> Expr:

@@ -93,8 +93,11 @@ def auto_name(ds: list, taken: set) -> tuple:
                                                                *sub.params[:1]))
         name = _fresh_name(preferred, taken | {n for n, _ in named})
         var = Var(name, sub.shape)
-        exprs = {k: substitute(e, {sub: var}) for k, e in exprs.items()}
-        named = [(n, substitute(e, {sub: var})) for n, e in named] + [(name, sub)]
+        # its transpose is the name's (T₁ᵀ, not a T₂ = valueᵀ + b that hides VᵀT₁ᵀT₁V's
+        # symmetry from the reader)
+        forms = {simplify(Transpose(sub)): Transpose(var), sub: var}
+        exprs = {k: substitute(e, forms) for k, e in exprs.items()}
+        named = [(n, substitute(e, forms)) for n, e in named] + [(name, sub)]
     out = []
     for i, d in enumerate(ds):
         blocks = [(y, exprs[(i, "block", j)]) for j, (y, _) in enumerate(d.blocks)]

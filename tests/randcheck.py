@@ -275,9 +275,19 @@ def _matcalc():
 
 def mc_evaluate(expr, env: dict, sizes: dict, definitions: dict) -> np.ndarray:
     """matcalc's evaluation of its own tree (``sizes``: the symbolic sizes' values)."""
-    from matcalc.evaluate import evaluate
+    return mc_evaluate_largest(expr, env, sizes, definitions)[0]
+
+
+def mc_evaluate_largest(expr, env: dict, sizes: dict, definitions: dict) -> tuple:
+    """(matcalc's evaluation of its own tree, the largest finite value met on the way)."""
+    from matcalc.evaluate import Evaluator
+    evaluator = Evaluator(env, dict(sizes), definitions)
     with np.errstate(all="ignore"):
-        return evaluate(expr, env, dict(sizes), definitions)
+        value = evaluator(expr)
+        largest = max((float(np.abs(a).max(initial=0.0)) for a in map(np.asarray,
+                       evaluator.cache.values()) if a.dtype.kind == "f" and np.isfinite(a).all()),
+                      default=0.0)
+    return value, largest
 
 
 def check(case: rx.Case, checks=CHECKS, steps_dialects=rx.DIALECTS) -> Report:
@@ -309,6 +319,7 @@ class _Checker:
         # derivatives are compared on the scale of their largest entry, but not below what
         # the differences resolve next to the largest value met on the way (a saturated tanh)
         self.floor = 1e-5 * self.truth.scale_f
+        self.line_scale = 0.0
         self.index_texts: dict = {}
 
     # -- the truth, computed once ------------------------------------------------------------
@@ -790,9 +801,22 @@ class _Checker:
         def at(h):
             moved = dict(env)
             moved[key] = self.truth.x0 + h * self.v
-            return mc_evaluate(expr, moved, sizes, definitions)
+            value, largest = mc_evaluate_largest(expr, moved, sizes, definitions)
+            self.line_scale = max(self.line_scale, largest)
+            return value
 
-        return extrapolate(lambda h: (at(h) - at(-h)) / (2 * h), H1, self.truth.scale_f)
+        value = extrapolate(lambda h: (at(h) - at(-h)) / (2 * h), H1, self.truth.scale_f)
+        self.line_scale = max(self.line_scale, float(np.abs(value).max(initial=0.0)))
+        return value
+
+    def line_floor(self, floor: float) -> float:
+        """A derivation line is compared no finer than the differences resolve next to the
+        largest value met evaluating it and its differentials (``line_scale``, ~1e-9 of it):
+        dy ⊘ y + y ∘ d(1 ⊘ y) is 0 as the sum of two terms of 35."""
+        return max(floor, 1e-4 * self.line_scale)
+
+    def begin_line(self):
+        self.line_scale = float(np.abs(self.v).max(initial=0.0))
 
     def differential_value(self, lin, named: dict, given=None) -> np.ndarray:
         """lin, an expression in differentials D(e), with each D(e) := de[v]."""
@@ -805,7 +829,13 @@ class _Checker:
             else:
                 env[name] = self.directional(node.arg, dict(env), named)
             mapping[node] = Var(name, node.shape)
-        return mc_evaluate(substitute(lin, mapping), env, self.case.sizes, named)
+        return self.evaluate_line(substitute(lin, mapping), env, named)
+
+    def evaluate_line(self, expr, env: dict, named: dict) -> np.ndarray:
+        """A derivation line's value; its largest value met goes into ``line_scale``."""
+        value, largest = mc_evaluate_largest(expr, env, self.case.sizes, named)
+        self.line_scale = max(self.line_scale, largest)
+        return value
 
     def derivation(self) -> list:
         """The blocks of the derivation --steps prints (report.derivation): (kind, Block)."""
@@ -847,25 +877,27 @@ class _Checker:
         if d.differential is not None:
             checks.append(("differential", None, d.differential, {}))
         for i, (kind, lead, expr, given) in enumerate(checks):
+            self.begin_line()
             value = self.differential_value(expr, named, given)
             what = f"line {i + 1} of the derivation: {str(expr)[:300]}"
             if kind == "differential" and d.kind == "hessian":
                 got = np.array([np.sum(np.broadcast_to(value, self.v.shape) * b)
                                 for b in self.B])
-                good, err = close(got, self.hv, self.hfloor, RTOL2)
+                good, err = close(got, self.hv, self.line_floor(self.hfloor), RTOL2)
             elif kind == "differential" or lead is None or isinstance(lead, D):
-                good, err = close(value, self.df_v, self.floor)
+                good, err = close(value, self.df_v, self.line_floor(self.floor))
             elif isinstance(lead, Var):                # ∂L/∂X = …: the gradient
                 good = self.compare_gradient(value, "derivation step wrong", what)
                 continue
             else:                                      # ∂L/∂Y : dY
-                good, err = close(value, self.differential_value(lead, named, given),
-                                  self.floor)
+                want = self.differential_value(lead, named, given)
+                good, err = close(value, want, self.line_floor(self.floor))
             if not good:
                 self.report.add("derivation step wrong", what, f"relative error {err:.2g}")
 
     def check_printed_step(self, reader, prop, label, rhs, target):
         what = f"{prop} {label}: {rhs}"
+        self.begin_line()
         value = reader.value(rhs, {}, what, self.stated_shape(target), differentials=True,
                              steps=True)
         if value is None:
@@ -878,11 +910,12 @@ class _Checker:
             want = self.df_v if self.case.kind != "jacobian" else None
             if want is None:
                 return
-            good, err = close(value, want, self.floor)
+            good, err = close(value, want, self.line_floor(self.floor))
         elif target == "dF":
-            good, err = close(value, self.df_v, self.floor)
+            good, err = close(value, self.df_v, self.line_floor(self.floor))
         elif target == "vec dF":
-            good, err = close(value, self.df_v.reshape(-1, 1, order="F"), self.floor)
+            good, err = close(value, self.df_v.reshape(-1, 1, order="F"),
+                             self.line_floor(self.floor))
         elif target == "d grad":
             v = np.asarray(value, dtype=float)
             try:
@@ -891,14 +924,14 @@ class _Checker:
                 self.report.add(cls, what, f"shape {v.shape}")
                 return
             got = np.array([np.sum(v * b) for b in self.B])
-            good, err = close(got, self.hv, self.hfloor, RTOL2)
+            good, err = close(got, self.hv, self.line_floor(self.hfloor), RTOL2)
         elif target == "vec d grad":
             v = np.asarray(value, dtype=float).reshape(-1)
             if v.size != self.v.size:
                 self.report.add(cls, what, f"size {v.size}, expected {self.v.size}")
                 return
             got = np.array([np.sum(v * b.reshape(-1, order="F")) for b in self.B])
-            good, err = close(got, self.hv, self.hfloor, RTOL2)
+            good, err = close(got, self.hv, self.line_floor(self.hfloor), RTOL2)
         else:
             return
         if not good:
@@ -1220,6 +1253,9 @@ class Reader:
                 rhs, more = self.replace_differentials(rhs)
                 given.update(more)
             program, env = self.read(rhs, given, [shape] if shape else [])
+            if steps:
+                return self.c.evaluate_line(program.result, self.c.env(**env),
+                                            dict(program.definitions))
             return mc_evaluate(program.result, self.c.env(**env), self.c.case.sizes,
                                dict(program.definitions))
         except _NotParsed as e:

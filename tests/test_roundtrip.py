@@ -177,6 +177,16 @@ def test_tricky_inputs_read_back(text, wrt, style):
                       reader.read(printed, style, like=program.result)), printed
 
 
+@pytest.mark.parametrize("style", STYLES)
+def test_a_where_name_keeps_its_transpose(style):
+    """A where name for value + bᵀ and another for its transpose hid from the reader the
+    symmetry q_min needs, VᵀT₂T₁V (random compositions, seed 501771): it is VᵀT₁ᵀT₁V."""
+    result = _derived("V ∈ ℝ^{p×p}; b ∈ ℝ^p; value ∈ ℝ^{m×p}; "
+                      "0.1/λ_min(((value + bᵀ)V)ᵀ((value + bᵀ)V) + I)", "V")
+    assert "T₁ᵀT₁" in result.text and "T₂" not in result.text, result.text
+    _check_result(result, style)
+
+
 def test_item_5_prints():
     """The printed forms of issue 10, item 5, as they now read."""
     assert _derived("sum(2log(X))", "X").text.startswith("∂f/∂X = 2(1 ⊘ X)")

@@ -11,8 +11,9 @@ from identities import ROWS
 from roundtrip import Reader
 
 from matcalc import derive
-from matcalc.derivation import is_adjoint
-from matcalc.ir import Zero, substitute, walk
+from matcalc.derivation import is_adjoint, line_expr
+from matcalc.evaluate import evaluate
+from matcalc.ir import D, Var, Zero, substitute, walk
 from matcalc.report import derivation
 
 BATCH_NORM = ("X ∈ ℝ^{N×D}; γ, β ∈ ℝ^D; μ = mean(X, 1); v = var(X, 1); "
@@ -154,3 +155,40 @@ def test_adjoint_of_a_definition_whose_use_cancels_is_zero():
     values = {a.name: v for _, b in derivation(d) for a, v in b.results}
     assert isinstance(values["∂f/∂W₁"], Zero)
     assert r.steps.rstrip().endswith("⇒ ∂f/∂u = 8τu    (vector of length 4)"), r.steps
+
+
+@pytest.mark.parametrize("text, wrt, kind", [
+    ("c: p probability; gamma: scalar; X: p x n; (sum(c) + 2*gamma)*(c'*X)", "c", "jacobian"),
+    ("Q ∈ ℝ^{n×n} orthogonal; A ∈ ℝ^{n×n}; tr(QᵀQA)", "Q", "gradient"),
+    ("Y ∈ ℝ^{n×k} stochastic; x ∈ ℝ^k; sum(Y𝟏 ∘ (Yx))", "Y", "gradient"),
+])
+def test_lines_hold_along_every_direction_of_a_constrained_variable(text, wrt, kind):
+    """The derivative of an orthogonal or stochastic variable is the unstructured one, so each
+    line of its derivation holds along every dX: what the declaration promises (𝟏ᵀc = 1, QᵀQ = I)
+    is used where f is evaluated, not inside d(…). d((sum(c) + 2γ)cᵀX) was written
+    d((1 + 2γ)cᵀX), and the line below it left out sum(dc)cᵀX (random compositions, seed
+    800428)."""
+    r = derive(text, wrt, kind=kind)
+    (d,) = r.derivatives
+    reader = Reader(r.program)
+    rng = np.random.default_rng(1)
+    v = rng.standard_normal(reader.env[wrt].shape)           # not along the constraint
+
+    def at(e, h):
+        env = dict(reader.env, **{wrt: reader.env[wrt] + h * v})
+        return evaluate(e, env, reader.sizes, reader.definitions)
+
+    def differential(e):            # central differences, Richardson-extrapolated
+        return sum(c * (at(e, h) - at(e, -h)) / (2 * h) for c, h in ((4 / 3, 1e-4), (-1 / 3, 2e-4)))
+
+    df = differential(r.program.result)
+    lines = [line_expr(line) for kind, block in derivation(d) if kind != "adjoint"
+             for line in block.lines]
+    assert lines
+    for line in lines:
+        values = {n: Var(f"Δ{i}", n.shape) for i, n in enumerate(
+            dict.fromkeys(n for n in walk(line) if isinstance(n, D)))}
+        env = dict(reader.env, **{x.name: (v if n.arg == d.wrt else differential(n.arg))
+                                  for n, x in values.items()})
+        got = evaluate(substitute(line, values), env, reader.sizes, reader.definitions)
+        assert np.allclose(got, df, rtol=1e-6, atol=1e-8), line

@@ -270,7 +270,8 @@ def _peeled(chain: list, side: int) -> list:
 
 
 def _hadamard_parts(term: Expr):
-    """term → (coefficient, scalar factors, {Hadamard factor base: exponent})."""
+    """term → (coefficient, scalar factors, {Hadamard factor base: exponent}, whether its
+    factors other than scalars are a ∘ product: 2λ(A ∘ C) is, C and X^∘2 are not)."""
     c, rest = coeff_and_rest(term)
     if rest is None or is_scalar(rest):
         return None
@@ -283,7 +284,7 @@ def _hadamard_parts(term: Expr):
     for f in (rest.args if isinstance(rest, Hadamard) else (rest,)):
         base, k = (f.arg, f.exp) if isinstance(f, HadPow) else (f, Fraction(1))
         powers[base] = powers.get(base, Fraction(0)) + k
-    return c, scalars, powers
+    return c, scalars, powers, isinstance(rest, Hadamard)
 
 
 def _factor_hadamard(e: Add) -> Expr | None:
@@ -291,8 +292,7 @@ def _factor_hadamard(e: Add) -> Expr | None:
     with the smallest power they share: A ∘ C + B ∘ C = (A + B) ∘ C, A ⊘ c² − B ⊘ c = (A ⊘ c
     − B) ⊘ c."""
     parts = [_hadamard_parts(t) for t in e.args]
-    if any(p is None for p in parts) or not any(isinstance(coeff_and_rest(t)[1], Hadamard)
-                                                  or isinstance(t, Hadamard) for t in e.args):
+    if any(p is None for p in parts) or not any(p[3] for p in parts):
         return None
     common: dict = {}
     for base in parts[0][2]:
@@ -304,7 +304,7 @@ def _factor_hadamard(e: Add) -> Expr | None:
     if not common:
         return None
     terms = []
-    for c, scalars, powers in parts:
+    for c, scalars, powers, _ in parts:
         left = [b if k == 1 else HadPow(b, k) for b, k in
                 ((b, k - common.get(b, 0)) for b, k in powers.items()) if k != 0]
         core = left[0] if len(left) == 1 else (Hadamard(*left) if left else
@@ -323,11 +323,12 @@ def _hadamard_group(e: Add) -> list | None:
     """Which terms of the sum have the Hadamard factor that most of its ∘ products share (at
     least two, not all), each to a power of one sign; None when no two share one."""
     parts = [_hadamard_parts(t) for t in e.args]
-    if sum(isinstance(coeff_and_rest(t)[1], Hadamard) for t in e.args) < 2:
+    if sum(p is not None and p[3] for p in parts) < 2:
         return None
     best = None
     for p in parts:
-        for base, k in (p[2].items() if p is not None else ()):
+        for base, k in (p[2].items() if p is not None and p[3] else ()):
+            # the terms with base (a ∘ product among them: _factor_hadamard takes it out)
             group = [q is not None and q[2].get(base, 0) * k > 0 for q in parts]
             if 2 <= sum(group) < len(group) and (best is None or sum(group) > sum(best)):
                 best = group
