@@ -85,7 +85,8 @@ def auto_name(ds: list, taken: set) -> tuple:
             for n in walk(e):
                 owners.setdefault(n, set()).add(i)
         repeated |= {n for n, owner in owners.items() if len(owner) > 1}
-        sub = next((n for n in sorted(repeated, key=cost, reverse=True)
+        # the costliest first, ties in a fixed order (not the set's, which varies by run)
+        sub = next((n for n in sorted(repeated, key=lambda n: (-cost(n), repr(n)))
                     if _worth_a_name(n) and reads_alone(n)), None)
         if sub is None:
             break
