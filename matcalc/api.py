@@ -80,12 +80,13 @@ class Result:
 
     @property
     def _names(self) -> set:
-        """The names in use, and the symbols of the sizes (automatic names avoid them: a
-        softmax named p beside a size p read back as the size)."""
+        """The names in use (declared, defined, functions), and the symbols of the sizes
+        (automatic names avoid them: a softmax named p beside a size p read back as the size;
+        printed forms spell around them: n·p, not np beside a variable np)."""
         shapes = [v.shape for v in self.program.variables] + \
             [e.shape for _, e in self.program.definitions]
-        return {v.name for v in self.program.variables} | \
-            {n for n, _ in self.program.definitions} | \
+        return {v.name for v in self.program.variables} | set(self.program.declared) | \
+            set(self.program.functions) | {n for n, _ in self.program.definitions} | \
             {f for shape in shapes for d in shape if isinstance(d, str) for f in d.split("·")}
 
     @property

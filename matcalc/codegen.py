@@ -876,9 +876,14 @@ HELPERS = {
     return r
 ''',
     "_expm_frechet": '''def _expm_frechet(a, e):
-    """L_exp(a, e): the upper right block of expm([[a, e], [0, a]])."""
+    """L_exp(a, e): the upper right block of expm([[a, c e], [0, a]]) over c, for c e of a's
+    norm (a far larger e would set the squarings, whose rounding swamps the block)."""
     n = a.shape[0]
-    return _expm(np.block([[a, e], [np.zeros_like(a), a]]))[:n, n:]
+    size = np.abs(e).sum(axis=0).max(initial=0.0)
+    if size == 0:
+        return np.zeros_like(e)
+    c = max(np.abs(a).sum(axis=0).max(initial=0.0), 1.0) / size
+    return _expm(np.block([[a, c * e], [np.zeros_like(a), a]]))[:n, n:] / c
 ''',
     "_logm": '''def _logm(a):
     """The principal matrix logarithm (no eigenvalue on the closed negative real axis), by the

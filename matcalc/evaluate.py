@@ -338,9 +338,14 @@ def _expm(a: np.ndarray) -> np.ndarray:
 
 def _expm_frechet(a: np.ndarray, direction: np.ndarray) -> np.ndarray:
     """L_exp(A, E), the upper right block of exp([[A, E], [0, A]]) [Higham, Functions of
-    Matrices, (3.16)]."""
+    Matrices, (3.16)], for E scaled to A's norm (L_exp is linear in E): a far larger E would
+    set the number of squarings, and their rounding swamps L_exp (100-fold for an E of 10¹²¹)."""
     n = a.shape[0]
-    return _expm(np.block([[a, direction], [np.zeros_like(a), a]]))[:n, n:]
+    size = np.abs(direction).sum(axis=0).max(initial=0.0)
+    if size == 0 or not np.isfinite(size):
+        return direction * 0.0 if size == 0 else np.full(a.shape, np.nan)
+    c = max(np.abs(a).sum(axis=0).max(initial=0.0), 1.0) / size
+    return _expm(np.block([[a, c * direction], [np.zeros_like(a), a]]))[:n, n:] / c
 
 
 def _logm(a: np.ndarray) -> np.ndarray:
@@ -532,10 +537,12 @@ def inputs_in_domain(expr: Expr, variables, sizes: dict, rng, definitions=None,
 
 
 def _finite(expr: Expr, env: dict, sizes: dict, definitions) -> bool:
+    """Has f a finite value there (an inverse singular to working precision has none: another
+    draw is tried)?"""
     with np.errstate(all="ignore"):
         try:
             return bool(np.all(np.isfinite(evaluate(expr, env, sizes, definitions))))
-        except (np.linalg.LinAlgError, ValueError, ZeroDivisionError):
+        except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, Undefined):
             return False
 
 

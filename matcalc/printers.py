@@ -520,7 +520,7 @@ class TextPrinter(Printer):
             return "·"
         if _starts_with_word(right, right_text):
             return " "                # A exp(A), not Aexp(A)
-        if _has_long_name(left) or _has_long_name(right) or _joins_a_word(left_text, right_text):
+        if _has_long_name(left) or _has_long_name(right) or _joins_a_word(left_text, right_text, self.names):
             return "·"
         return ""
 
@@ -692,13 +692,15 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" + "".join(GREE
 _WORDS = [w for w in (*FUNCTION_SPELLINGS, *CONSTANT_SPELLINGS, *GREEK) if len(w) > 1]
 
 
-def _joins_a_word(left: str, right: str) -> bool:
-    """Would the letters on both sides of a juxtaposition read as one function name or a
-    Greek letter spelt out, as t·r written tr would, or m·u written mu (μ)?"""
+def _joins_a_word(left: str, right: str, names=()) -> bool:
+    """Would the letters on both sides of a juxtaposition read as one function name, a Greek
+    letter spelt out or a name in use (``names``), as t·r written tr would, m·u written mu (μ),
+    or the sizes n·p written np beside a variable np?"""
     a = len(left) - len(left.rstrip(_LETTERS))
     run = left[len(left) - a:] + right[:len(right) - len(right.lstrip(_LETTERS))]
+    words = [*_WORDS, *(n for n in names if len(n) > 1 and n.isalpha())]
     return any(run.startswith(word, i) and i + len(word) > a
-               for word in _WORDS for i in range(max(0, a - len(word) + 1), a))
+               for word in words for i in range(max(0, a - len(word) + 1), a))
 
 
 def _has_long_name(e: Expr) -> bool:

@@ -789,7 +789,7 @@ class _Checker:
             text = self.outputs(prop)
             if text is None:
                 continue
-            reader = Reader(self, dialect, [])
+            reader = Reader(self, dialect, steps_where(text, dialect))
             for label, rhs, target in split_steps(text, dialect, self.d.kind):
                 self.check_printed_step(reader, prop, label, rhs, target)
 
@@ -1142,6 +1142,14 @@ def split_steps(text: str, dialect: str, kind: str) -> list:
         if not in_result and target and not _mentions_adjoint(rhs):
             out.append((label, rhs, target))
     return out
+
+
+def steps_where(text: str, dialect: str) -> list:
+    """The "where" definitions a derivation ends with (h′(t) = σ(t) − σ(t)², its lines use h′)."""
+    if dialect == "latex":
+        return _latex_rows(text)[1] if r"\begin{align*}" in text else []
+    last = text.rstrip().rsplit("\n", 1)[-1].strip()
+    return split_top(last[len("where "):], ", ") if last.startswith("where ") else []
 
 
 def _mentions_adjoint(text: str) -> bool:

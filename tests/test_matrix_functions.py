@@ -72,6 +72,29 @@ def test_generated_frechet_derivatives_against_differences():
                        atol=1e-7)
 
 
+def test_frechet_derivative_of_a_far_larger_direction():
+    """L_exp(A, E) is linear in E: for an E of 10¹²⁰ it is 10¹²⁰ L_exp(A, E/10¹²⁰). Taken as the
+    block of expm([[A, E], [0, A]]) as it stood, E set the number of squarings and their
+    rounding swamped the block (wrong 100-fold in the gradient of tr(expm(expm(…) ∘ …)) at
+    5·10¹²¹, random compositions seed 300975), in the check's evaluation and the code alike."""
+    rng = np.random.default_rng(4)
+    a, e = 10 * rng.standard_normal((4, 4)), rng.standard_normal((4, 4))
+    x, y = Var("A", (4, 4)), Var("E", (4, 4))
+    for frechet in (_generated("_expm_frechet"),
+                    lambda a, e: evaluate(Frechet("expm", x, y), {"A": a, "E": e}, {})):
+        want = 1e120 * frechet(a, e)
+        assert np.allclose(frechet(a, 1e120 * e), want, rtol=1e-10, atol=0)
+        assert not frechet(a, 0 * e).any()
+
+
+def test_check_of_nested_matrix_exponentials():
+    """The check found right gradients of nested expm wrong (the Fréchet derivatives above)."""
+    for text, wrt in [("C ∈ 𝕊^p; λ_max(expm(expm(expm(C)) + expm(expm(C))ᵀ))", "C"),
+                      ("G ∈ ℝ^{k×p}; B ∈ ℝ^{p×k}; b ∈ ℝ^k; "
+                       "tr(expm(expm(G(B − 𝟏bᵀ) + bbᵀ) ∘ (bbᵀ)))", "G")]:
+        assert derive(text, wrt).check().ok
+
+
 def test_expm_is_never_the_entrywise_exp():
     """exp(X) stays entrywise (its trace has the gradient exp(X) ∘ I), expm(X) is the matrix
     exponential (expm(X)ᵀ)."""

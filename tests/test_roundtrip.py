@@ -122,6 +122,10 @@ TRICKY = [
     ("x ∈ ℝ^m; λ ∈ ℝ; σ = xᵀ; sum(σ)·sigmoid(λ)", "λ"),
     ("σ ∈ ℝ; sum(sigmoid(x))·σ", "σ"),
     ("H ∈ ℝ^{n×n}; sum(H ∘ heaviside(X − H))", "H"),
+    # the sizes n·p beside β written npβγ, read as the variable np (seed 501988)
+    ("B: m x p; W: n x p; gamma, beta: scalar; X_hat: n x n; np: n; x: m; C = x'; "
+     "(X_hat .* sum(W .* 1.5 + gamma .* beta - C @ (B - B)))*((((np - np) .* np + beta) .* np)"
+     "*gamma)", "beta"),
 ]
 
 

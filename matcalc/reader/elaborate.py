@@ -43,6 +43,7 @@ class Program:
     variables: tuple            # free (non-defined) Vars, in order of first appearance
     notes: tuple                # how the input was read
     functions: tuple = ()       # names of the functions the input defines, f in f(x) := …
+    declared: tuple = ()        # the names the input declares, used or not
 
 
 # Nodes whose kind (scalar, vector, matrix) no shape of a name inside changes: reductions to a
@@ -501,7 +502,7 @@ class _Elaborator(_Operators, _Calls):
             variables.append(Var(name, (self.resolve(r), self.resolve(c)), structure))
         notes = tuple(dict.fromkeys(n() if callable(n) else n for n in self.notes))
         return Program(self.text, definitions, result, self.result_name, tuple(variables),
-                       notes, tuple(self.functions))
+                       notes, tuple(self.functions), tuple(self.declared))
 
     def resolve(self, d):
         return self.dim_name(d)
