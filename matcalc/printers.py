@@ -182,6 +182,7 @@ class Printer:
         self.sizes = sizes          # the sizes of I and 𝟏 to write (None: written_sizes decides)
         self.sized = frozenset()
         self.names = frozenset()    # the names the reader will know (a function's symbol among them)
+        self.bars = 0               # how many norms' bars are open around what is printed
 
     def doprint(self, e: Expr) -> str:
         if isinstance(e, Zero):
@@ -202,7 +203,7 @@ class Printer:
             finally:
                 del self._memo
         key = (e, context, self.explicit, self.colon, getattr(self, "names_apart", False),
-               self.sized)
+               self.sized, self.bars > 0)
         if key not in memo:
             text = getattr(self, "_print_" + type(e).__name__)(e)
             prec = self.precedence(e)
@@ -219,6 +220,14 @@ class Printer:
     def factor(self, e: Expr) -> str:
         """e as a factor of a product written side by side (a juxtaposed operand)."""
         return self._print(e, PREC_PREFIX)
+
+    def between_bars(self, e: Expr) -> str:
+        """e as the argument of a norm ‖e‖: a bar inside it after an operand would close it."""
+        self.bars += 1
+        try:
+            return self._print(e)
+        finally:
+            self.bars -= 1
 
     def paren(self, text: str) -> str:
         return f"({text})"
@@ -515,8 +524,9 @@ class TextPrinter(Printer):
         # spell a function or a longer name with their neighbours need a dot (t·r, not tr)
         if right_text[:1] in "0123456789." + "".join(VULGAR.values()):
             return "·"
-        # a bar after a closed norm closes an enclosing one: ‖‖A‖₂·‖B‖₂C‖₂, not ‖‖A‖₂‖B‖₂C‖₂
-        if right_text[:1] == "‖" and CLOSED_NORM.search(left_text):
+        # a bar after an operand closes an enclosing norm: ‖λ·‖Y‖_*x‖₂, ‖‖A‖₂·‖B‖₂C‖₂, not
+        # ‖λ‖Y‖_*x‖₂, ‖‖A‖₂‖B‖₂C‖₂
+        if right_text[:1] == "‖" and (self.bars or CLOSED_NORM.search(left_text)):
             return "·"
         if _starts_with_word(right, right_text):
             return " "                # A exp(A), not Aexp(A)
@@ -608,7 +618,7 @@ class TextPrinter(Printer):
             sub = "₁"
         else:
             sub = "₂" if e.arg.shape[1] == 1 else "_F"
-        return f"‖{self._print(e.arg)}‖{sub}"
+        return f"‖{self.between_bars(e.arg)}‖{sub}"
 
     def _print_Sum(self, e) -> str:
         return f"sum({self._print(e.arg)})"
@@ -619,7 +629,8 @@ class TextPrinter(Printer):
                                 "umax": "u_max({})", "vmax": "v_max({})", "polar": "polar({})"}
 
     def _print_Spectral(self, e) -> str:
-        return self.spectral[e.kind].format(self._print(e.arg))
+        inner = self.between_bars(e.arg) if e.kind in ("norm2", "nuclear") else self._print(e.arg)
+        return self.spectral[e.kind].format(inner)
 
     _print_SpectralFactor = _print_Spectral
 
@@ -853,7 +864,8 @@ class LatexPrinter(Printer):
     def product_separator(self, left: Expr, right: Expr, left_text: str, right_text: str) -> str:
         # a digit would join the number before it: 2 \cdot 3, not 2 3; a differential stands
         # apart by a thin space: \mathrm{d}W\,X, not d(WX)
-        if right_text[:1] in "0123456789.":
+        # a bar after an operand inside a norm would close it: \|\lambda \cdot \|Y\|_{*} x\|_{2}
+        if right_text[:1] in "0123456789." or right_text.startswith(r"\|") and self.bars:
             return r" \cdot "
         return r"\," if _differential(left) or _differential(right) else " "
 
@@ -976,7 +988,7 @@ class LatexPrinter(Printer):
 
     def _print_Norm(self, e) -> str:
         sub = "1" if e.kind == "1" else ("2" if e.arg.shape[1] == 1 else "F")
-        return self.delimited(r"\|", self._print(e.arg), r"\|") + f"_{{{sub}}}"
+        return self.delimited(r"\|", self.between_bars(e.arg), r"\|") + f"_{{{sub}}}"
 
     def _print_Sum(self, e) -> str:
         return r"\operatorname{sum}" + self.paren(self._print(e.arg))
@@ -986,10 +998,10 @@ class LatexPrinter(Printer):
                                 "vmax": r"v_{\max}", "polar": r"\operatorname{polar}"}
 
     def _print_Spectral(self, e) -> str:
-        inner = self._print(e.arg)
         if e.kind in ("norm2", "nuclear"):
+            inner = self.between_bars(e.arg)
             return self.delimited(r"\|", inner, r"\|") + ("_{2}" if e.kind == "norm2" else "_{*}")
-        return self.spectral[e.kind] + self.paren(inner)
+        return self.spectral[e.kind] + self.paren(self._print(e.arg))
 
     def _print_MatFunc(self, e) -> str:
         return self.call(e.name, self._print(e.arg))

@@ -167,6 +167,27 @@ def test_a_norm_after_a_norm_inside_a_norm_stands_apart():
     assert r.steps.splitlines()[0] == f"df = d({text})"
 
 
+@pytest.mark.parametrize("text", ["‖λ·‖Y‖_*x‖₂", "‖2λ_max(S)·‖A‖₂x‖₂", "‖λ·‖Y‖_F x‖₂"])
+def test_a_norm_after_an_operand_inside_a_norm_stands_apart(text):
+    """A bar after an operand closes an open norm: the step d(‖λ_max(X̂)‖Y‖_* …‖₂) of a random
+    composition (seed 720174) did not read back. Inside a norm a factor that starts with a bar
+    is set apart, ‖λ·‖Y‖_*x‖₂ and \\|\\lambda \\cdot \\|Y\\|_{*} x\\|_{2}, in the text, the steps
+    and LaTeX."""
+    from matcalc.evaluate import evaluate
+    from matcalc.printers import to_latex, to_text
+    declared = "S ∈ 𝕊^n; " if "S" in text else ""
+    program = parse(declared + text)
+    rng = np.random.default_rng(0)
+    env = {"λ": np.array([[0.7]]), "x": rng.standard_normal((3, 1)),
+           "Y": rng.standard_normal((3, 2)), "A": rng.standard_normal((2, 3)),
+           "S": (lambda a: a + a.T)(rng.standard_normal((3, 3)))}
+    sizes = {"n": 3, "m": 2, "k": 3, "p": 3}
+    want = evaluate(program.result, env, sizes)
+    for printed in (to_text(program.result), to_latex(program.result),
+                    derive(declared + text, "x").steps.splitlines()[0][len("df = d("):-1]):
+        assert np.allclose(evaluate(parse(declared + printed).result, env, sizes), want), printed
+
+
 def test_the_printed_argument_of_an_eigenvector_stays_symmetric_by_form():
     """A random composition's printed gradient factored one copy of value + W₁ ∘ value into
     value ∘ (1 + W₁) and not its transpose, and q_max(T₁) did not read back (T₁ not symmetric
