@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
@@ -66,3 +67,23 @@ def test_simplified_forms_keep_the_value(seed, kind):
         assert form.shape == tree.shape, to_text(form)
         got = np.broadcast_to(evaluate(form, env, sizes), want.shape)
         assert np.abs(got - want).max() <= 1e-9 * scale, f"{text} → {to_text(form)}"
+
+
+@pytest.mark.parametrize("text, printed", [
+    ("(√(x ∘ x + 1))^∘2", "x^∘2 + 1"),
+    ("a ⊘ (√(x ∘ x + 1))^∘2", "a ⊘ (x^∘2 + 1)"),
+    ("a ⊘ (√(x ∘ x + 1))^∘3", "a ⊘ ((x^∘2 + 1) ∘ √(x^∘2 + 1))"),
+    ("(√(x ∘ x + 1))^∘3", "(x^∘2 + 1) ∘ √(x^∘2 + 1)"),
+    ("√(x ∘ x + 1) ∘ √(x ∘ x + 1) ∘ a", "a ∘ (x^∘2 + 1)"),
+    ("(√(ρ² + 1))²", "ρ² + 1"),
+    ("1/(√(ρ² + 1))³", "1/(√(ρ² + 1)(ρ² + 1))"),
+])
+def test_a_power_of_a_root_is_halved(text, printed):
+    """(√x)ᵏ = x^j (√x)^r, k = 2j + r: the batch-norm derivation's (√(v + ε))^∘2 reads v + ε."""
+    program = parse(DECLARATIONS + text)
+    tree = program.result
+    sizes = assign_sizes([tree])
+    env = random_inputs(tree, program.variables, sizes, np.random.default_rng(0))
+    form = simplify(tree)
+    assert to_text(form) == printed
+    assert np.allclose(evaluate(form, env, sizes), Evaluator(env, sizes)(tree))

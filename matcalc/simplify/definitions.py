@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..ir import Broadcast, Expr, Hadamard, HadPow, MatMul, Mean, Num, Var, is_scalar, product
+from ..ir import (Broadcast, Expr, Hadamard, HadPow, MatMul, Mean, Num, Var, is_scalar,
+                  product)
 from .broadcast import broadcast_along
 from .cost import cost
 from .engine import simplify
 from .factor import _power_list, _powers, _scalar_factors, _split
+from .powers import radicand
 from .terms import ONE
 
 
@@ -82,6 +84,15 @@ def _monomial(e: Expr) -> dict:
     return out
 
 
+def _rooted(powers: dict, pattern: dict) -> dict:
+    """A monomial's powers of x written as powers of √x where the pattern has √x:
+    (X − μ) ⊘ (v + ε) ⊘ √(v + ε) holds (X − μ) ⊘ √(v + ε) and a (√(v + ε))^∘2 more."""
+    for b in pattern:
+        if (x := radicand(b)) is not None and x in powers:
+            powers[b] = powers.get(b, Fraction(0)) + 2 * powers.pop(x)
+    return powers
+
+
 def _from_monomial(powers: dict, shape) -> Expr:
     factors = [b if k == 1 else HadPow(b, k) for b, k in powers.items() if k != 0]
     if not factors:
@@ -105,7 +116,7 @@ def _fold_hadamard(e: Expr, name: Var, pattern: dict, memo: dict | None = None) 
 def _fold_hadamard_node(e: Expr, name: Var, pattern: dict) -> Expr:
     if not isinstance(e, Hadamard):
         return e
-    powers = _monomial(e)
+    powers = _rooted(_monomial(e), pattern)
     while _covers(powers, pattern):
         for b, k in pattern.items():
             powers[b] -= k
@@ -115,7 +126,7 @@ def _fold_hadamard_node(e: Expr, name: Var, pattern: dict) -> Expr:
         mean = f.arg if isinstance(f, Broadcast) else f
         if not isinstance(mean, Mean) or powers[f] != 1:
             continue
-        inner = _monomial(mean.arg)
+        inner = _rooted(_monomial(mean.arg), pattern)
         borrowed = {}
         for b, k in pattern.items():
             if _covers(inner, {b: k}):

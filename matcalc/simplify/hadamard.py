@@ -24,6 +24,7 @@ from ..ir import (
     is_scalar,
     product,
 )
+from .powers import halve_roots, halved_root
 from .terms import ONE, coeff_and_rest, is_ones, is_zero
 
 
@@ -57,6 +58,7 @@ def hadamard_rules(e: Hadamard) -> Expr:
     for r in rest:
         base, k = (r.arg, r.exp) if isinstance(r, HadPow) else (r, Fraction(1))
         merged[base] = merged.get(base, Fraction(0)) + k
+    halve_roots(merged)
     _logistic(merged)
     rest = [b if k == 1 else HadPow(b, k) for b, k in merged.items() if k != 0]
     if not rest:
@@ -117,4 +119,7 @@ def hadpow_rules(e: HadPow) -> Expr:
         return HadPow(a.arg, a.exp * k)
     if isinstance(a, Broadcast) and is_scalar(a.arg):
         return Broadcast(Power(a.arg, k), *e.shape)
+    if halved := halved_root(a, k):
+        factors = [b if j == 1 else HadPow(b, j) for b, j in halved]
+        return factors[0] if len(factors) == 1 else Hadamard(*factors)
     return e

@@ -8,7 +8,8 @@ from fractions import Fraction
 from functools import lru_cache
 
 from ..errors import MatcalcError
-from ..ir import Add, Expr, Func, Identity, MatMul, Num, Power, Size, Transpose, Var, is_scalar
+from ..ir import (Add, Broadcast, Expr, Func, Identity, MatMul, Num, Power, Size, Transpose,
+                  Var, is_scalar, product)
 from .engine import simplify
 from .terms import ONE, is_orthogonal
 
@@ -34,6 +35,8 @@ def power_rules(e: Power) -> Expr:
         return Transpose(Power(a.arg, k))
     if isinstance(a, MatMul) and k.denominator == 1 and all(is_scalar(f) for f in a.args):
         return MatMul(*[Power(f, k) for f in a.args])
+    if halved := halved_root(a, k):
+        return product(b if j == 1 else Power(b, j) for b, j in halved)
     return e
 
 
@@ -53,6 +56,7 @@ def merge_scalar_powers(scalars: list) -> list:
     for s in scalars:
         base, k = (s.arg, s.exp) if isinstance(s, Power) else (s, Fraction(1))
         exps[base] = exps.get(base, Fraction(0)) + k
+    halve_roots(exps)
     for base in [b for b in exps if isinstance(b, Func) and b.name == "abs"]:
         # s/|s| = |s|/s = sign(s) (s ≠ 0): a power of s and one of |s| of opposite signs
         s, k = base.arg, exps[base]
@@ -66,6 +70,34 @@ def merge_scalar_powers(scalars: list) -> list:
             continue
         out.append(base if k == 1 else _power(base, k))
     return sorted(out, key=_order_key)
+
+
+def halved_root(base: Expr, k: Fraction) -> list | None:
+    """(√x)ᵏ = x^j (√x)^r with k = 2j + r, r = 0 or ±1 of k's sign, entrywise or of scalars,
+    as [(factor, power)]: (√(v + ε))^∘2 = v + ε, (√s)⁻³ = s⁻¹(√s)⁻¹; None unless base is a
+    root and k an integer other than 0 and ±1."""
+    x = radicand(base)
+    if x is None or k.denominator != 1 or abs(k) <= 1:
+        return None
+    j = Fraction(int(k / 2))
+    return [(x, j)] + ([(base, k - 2 * j)] if k != 2 * j else [])
+
+
+def radicand(e: Expr) -> Expr | None:
+    """x for √x, or for √x broadcast (then x broadcast alike); None for anything else."""
+    if isinstance(e, Broadcast):
+        inner = radicand(e.arg)
+        return None if inner is None else Broadcast(inner, *e.shape)
+    return e.arg if isinstance(e, Func) and e.name == "sqrt" else None
+
+
+def halve_roots(exps: dict) -> None:
+    """The roots in a map of factors to their powers halved (see halved_root)."""
+    for base, k in list(exps.items()):
+        if halved := halved_root(base, k):
+            exps[base] = Fraction(0)
+            for b, j in halved:
+                exps[b] = exps.get(b, Fraction(0)) + j
 
 
 def _order_key(e: Expr) -> tuple:
