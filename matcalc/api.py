@@ -125,19 +125,31 @@ class Result:
     @guarded
     def steps(self) -> str:
         """The derivations as text, one identity per line, each naming its rules."""
-        return "\n\n".join(render_steps(d, "text", self._names) for d in self.derivatives)
+        return "\n\n".join(self._steps("text"))
 
     @property
     @guarded
     def steps_ascii(self) -> str:
-        return "\n\n".join(_in_style(render_steps(d, "ascii", self._names), "ascii")
-                           for d in self.derivatives)
+        return "\n\n".join(_in_style(steps, "ascii") for steps in self._steps("ascii"))
 
     @property
     @guarded
     def steps_latex(self) -> str:
         """The derivations as LaTeX align* blocks."""
-        return "\n".join(render_steps(d, "latex", self._names) for d in self.derivatives)
+        return "\n".join(self._steps("latex"))
+
+    def _steps(self, style: str) -> list[str]:
+        """Each derivation, the gradients through one chain of definitions read in one
+        backward pass, and a block printed for one derivative not printed again."""
+        shown: set = set()
+        return [render_steps(d, style, self._names, self._together(d), shown)
+                for d in self.derivatives]
+
+    def _together(self, d: Derivative) -> tuple:
+        """The variables whose gradients one backward pass gives with d's: those of the
+        gradients of the same function through the same definitions."""
+        return tuple(e.wrt for e in self.derivatives if e.kind == d.kind == "gradient" and
+                     e.function == d.function and e.definitions == d.definitions)
 
     @property
     @guarded
@@ -171,8 +183,9 @@ class Result:
                 "text": render(d, "text", self._names),
                 "ascii": self._lines(d, "ascii").split("\n"),
                 "latex": render(d, "latex", self._names),
-                "steps_text": render_steps(d, "text", self._names).splitlines(),
-                "steps_latex": render_steps(d, "latex", self._names),
+                "steps_text": render_steps(d, "text", self._names,
+                                           self._together(d)).splitlines(),
+                "steps_latex": render_steps(d, "latex", self._names, self._together(d)),
                 "notes": d.notes,
                 **({"blocks": [{"wrt": y.name, "shape": fmt_shape((_size(d.wrt), _size(y))),
                                 "result": {"text": to_text(h), "ascii": to_ascii(h),

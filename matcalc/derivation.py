@@ -36,7 +36,7 @@ LINEAR = (Add, Transpose, Trace, Sum, Mean, Vec, Unvec, Diag, DiagOf, Broadcast)
 # Products: linear when one factor varies (d(SX) = S dX), the product rule when several do.
 PRODUCTS = (MatMul, Hadamard, Kron, Frob)
 # Moves across the Frobenius product that a textbook makes together with the next one.
-QUIET = (Trace, Sum, Transpose, Frob)
+QUIET = (Trace, Sum, Mean, Transpose, Frob, Broadcast)
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def differential_lines(e: Expr, wrt: Var | tuple, definitions: dict) -> list[Lin
                 lin = D(definitions[node.name])
                 laws.append(Law((Var(node.name, node.shape), definitions[node.name])))
             else:
-                lin = linearize_rule(node)[1](node, d)
+                lin = _linearize(node, d)
                 laws.append(_forward_law(node, dep))
             mapping[n] = Zero(*node.shape) if lin is None else inwards(lin)
         if not mapping:
@@ -114,6 +114,22 @@ def differential_lines(e: Expr, wrt: Var | tuple, definitions: dict) -> list[Lin
         raw = substitute(line, mapping)
         line = _tidy(raw)
         lines.append(Line(line, tuple(dict.fromkeys(laws + _recognized(raw, line)))))
+
+
+def _linearize(node: Expr, d) -> Expr | None:
+    """The differential of one layer; in a product, a reciprocal factor's with it: the
+    quotient rule d(X ⊘ Y) = dX ⊘ Y − X ⊘ Y^∘2 ∘ dY is one step, as a textbook takes it."""
+    lin = linearize_rule(node)[1](node, d)
+    if lin is None or not isinstance(node, PRODUCTS):
+        return lin
+    return substitute(lin, {n: linearize_rule(n.arg)[1](n.arg, d) for n in walk(lin)
+                            if isinstance(n, D) and _reciprocal(n.arg)})
+
+
+def _reciprocal(e: Expr) -> bool:
+    """Is e an entrywise power, or a scalar's power, of a negative exponent (1 ⊘ Y, 1/s)?"""
+    return isinstance(e, (HadPow, Power)) and e.exp < 0 and \
+        (isinstance(e, HadPow) or is_scalar(e))
 
 
 def _recognized(raw: Expr, line: Expr) -> list:
@@ -304,20 +320,24 @@ def is_adjoint(e: Expr) -> bool:
 
 
 def backprop_blocks(function: Expr, wrt: Var, definitions: dict, fname: str, result: Expr,
-                    textbook, named: dict) -> list[Block]:
+                    textbook, named: dict, together: tuple = ()) -> list[Block]:
     """The derivation through a chain of definitions read backwards, by named adjoints, as in
     the batch-norm paper: dL = … ⇒ ∂L/∂Y = G; then from each definition, last first,
     ∂L/∂Y : dY = ∂L/∂Y : d(its definition) = Σ A : dZ, each name's adjoint ∂L/∂Z = ΣA read off
-    once every definition that uses Z has given its part; at the end ∂L/∂X, and the result."""
+    once every definition that uses Z has given its part; at the end ∂L/∂X, and the result.
+    The variables ``together`` with X are read in the same backward pass (one pass gives
+    ∂L/∂X, ∂L/∂γ and ∂L/∂β), so that each of their derivations has the same blocks."""
     names = {n: Var(n, e.shape) for n, e in definitions.items()}
-    through = [n for n in definitions if _depends(names[n], wrt, definitions)]
+    variables = [wrt] + [v for v in together if v != wrt]
+    through = [n for n in definitions if any(_depends(names[n], v, definitions)
+                                              for v in variables)]
     owners = [(None, function)] + [(n, definitions[n]) for n in reversed(through)]
     users = {n: [o for o, e in owners if names[n] in walk(e)] for n in through}
     parts: dict = {}                       # a name (or the variable) → the adjoint's parts
     done: set = set()
     blocks = []
     for owner, expr in owners:
-        leaves = tuple(v for v in [*(names[n] for n in through), wrt] if v in walk(expr))
+        leaves = tuple(v for v in [*(names[n] for n in through), *variables] if v in walk(expr))
         if owner is None:
             lead, body = D(Var(fname, function.shape)), expr
         else:
@@ -475,10 +495,15 @@ def _forward_law(node: Expr, dep) -> tuple:
     if _squared_norm(node):                                             # d‖X‖_F² = 2X : dX
         (x,) = _generic(node.arg.args, dep)
         generic = node.with_args([node.arg.with_args([x])])
+    elif isinstance(node, PRODUCTS):            # a reciprocal factor stays one: d(X ⊘ Y)
+        names = _generic([c.arg if _reciprocal(c) else c for c in node.args], dep)
+        generic = node.with_args([c.with_args([x]) if _reciprocal(c) else x
+                                  for c, x in zip(node.args, names)])
     else:
         generic = node.with_args(_generic(node.args, dep))
     varying = {v for v, c in zip(_leaves(generic, node), _leaves(node, node)) if dep(c)}
-    lin = linearize_rule(generic)[1](generic, lambda c: D(c) if c in varying else None)
+    varying |= {v.arg for v in varying if _reciprocal(v)}
+    lin = _linearize(generic, lambda c: D(c) if c in varying else None)
     return Law((D(generic), Zero(*generic.shape) if lin is None else _arrange(_simplified(lin))))
 
 
@@ -495,11 +520,12 @@ def _leaves(generic: Expr, node: Expr) -> list:
 
 def _adjoint_law(g: Expr, x: Expr) -> tuple:
     """G : L(dX) = L*(G) : dX on generic names: (A : B dX, BᵀA : dX)."""
+    if isinstance(x, Hadamard):                  # A ∘ dX: ∘ commutes, its constants are one A
+        (lin,) = [a for a in x.args if _has_d(a)]
+        x = Hadamard(Var("A", x.shape), lin)
     names = iter(_generic([a for a in x.args if not _has_d(a)], lambda c: False, share=False))
     args = [D(Var("X" if _kind(a) == "matrix" else "x", a.shape)) if _has_d(a)
             else next(names) for a in x.args]
-    if isinstance(x, Hadamard):
-        args.sort(key=lambda a: isinstance(a, D))          # A ∘ dX (∘ commutes)
     generic = x.with_args(args)
     # a scalar G is left out: tr(dX) = I : dX
     big_g = Num(1) if is_scalar(g) else Var("G" if _kind(g) == "matrix" else "g", g.shape)

@@ -110,9 +110,12 @@ def _unbroadcast(e: Expr) -> Expr | None:
         return Num(0)
     if isinstance(e, HadPow) and isinstance(e.arg, Broadcast):
         return HadPow(e.arg.arg, e.exp)
-    if isinstance(e, MatMul) and len(e.args) == 2 and isinstance(e.args[0], Num) and \
-            isinstance(e.args[1], Broadcast):
-        return _product(e.args[0], e.args[1].arg)
+    if isinstance(e, MatMul) and isinstance(e.args[-1], Broadcast) and \
+            all(a.shape == SCALAR for a in e.args[:-1]):
+        # scalars times a broadcast: s𝟏/‖E‖² beside a vector is s/‖E‖²
+        inner = e.args[-1].arg
+        factors = [*e.args[:-1], *([] if inner == Num(1) else [inner])]
+        return factors[0] if len(factors) == 1 else _product(*factors)
     return None
 
 
@@ -364,6 +367,10 @@ class Printer:
         return ""
 
     def _print_Hadamard(self, e: Hadamard) -> str:
+        bare = [_unbroadcast(a) for a in e.args]
+        if all(b is not None and b.shape == bare[0].shape != SCALAR for b in bare):
+            # every operand broadcast alike: 𝟏(r ∘ s), not 𝟏r ∘ 𝟏s
+            return self._print(Broadcast(Hadamard(*bare), *e.shape))
         first, *rest = self._operands(e)
         out = self._hadamard_operand(first)
         for a in rest:

@@ -348,10 +348,11 @@ def _dims_product(shape):
     return dim_mul(shape[0], shape[1])
 
 
-def derivation(d) -> list:
+def derivation(d, together: tuple = ()) -> list:
     """The derivation's parts, each (kind, Block): for a gradient the lines of df down to
     ∂f/∂X : dX, or through a chain of definitions the blocks of the backward reading (kind
-    "adjoint"); for a Jacobian the lines of dF (kind "differential"); for a Hessian both."""
+    "adjoint", with the variables ``together`` read in the same pass); for a Jacobian the
+    lines of dF (kind "differential"); for a Hessian both."""
     # the steps' module is imported when steps are asked for (a start-up saves its 4 ms)
     from .derivation import Block, Law, Line, backprop_blocks, differential_lines, gradient_lines
     named = dict(d.definitions)
@@ -370,7 +371,8 @@ def derivation(d) -> list:
             if d.wrt.structure in ("diagonal", "symmetric", "spd") else result
         if any(Var(n, e.shape) in walk(d.function) for n, e in d.definitions.items()):
             parts += [("adjoint", b) for b in backprop_blocks(
-                d.function, d.wrt, d.definitions, d.fname, unstructured, textbook, named)]
+                d.function, d.wrt, d.definitions, d.fname, unstructured, textbook, named,
+                together)]
         else:
             parts.append(("gradient", Block(None, gradient_lines(
                 d.function, d.wrt, d.definitions, unstructured, textbook, named), [])))
@@ -395,15 +397,18 @@ def derivation(d) -> list:
     return parts
 
 
-def render_steps(d, style: str = "text", taken: set = frozenset()) -> str:
+def render_steps(d, style: str = "text", taken: set = frozenset(), together: tuple = (),
+                 shown: set | None = None) -> str:
     """The derivation of one derivative, as a textbook writes it (see derivation.py), then
-    the result as it prints without the steps (its automatic names avoiding ``taken``); a Jacobian's or a Hessian's differential ends
-    with its vec line."""
+    the result as it prints without the steps (its automatic names avoiding ``taken``); a
+    Jacobian's or a Hessian's differential ends with its vec line. ``together``: the variables
+    of one backward pass (see derivation); a block already in ``shown`` (printed for another
+    derivative) is not printed again, and the blocks printed are added to it."""
     with names_in_scope(taken):
-        return _render_steps(d, style, taken)
+        return _render_steps(d, style, taken, together, shown)
 
 
-def _render_steps(d, style: str, taken: set) -> str:
+def _render_steps(d, style: str, taken: set, together: tuple, shown: set | None) -> str:
     p = {"text": TextPrinter, "ascii": AsciiPrinter, "latex": LatexPrinter}[style](colon=True)
     f = _name(d.fname, style)
     nabla = _nabla(f, style)
@@ -413,7 +418,7 @@ def _render_steps(d, style: str, taken: set) -> str:
         nabla = rf"\frac{{\partial {f}}}{{\partial {x}}}" if style == "latex" else \
             f"{part}{f}/{part}{x}"
     blocks = []
-    parts = derivation(d)
+    parts = derivation(d, together)
     for i, (kind, block) in enumerate(parts):
         target = f if kind != "differential" or d.kind == "jacobian" else nabla
         target = _grouped(target, d) if kind == "differential" else target
@@ -439,6 +444,10 @@ def _render_steps(d, style: str, taken: set) -> str:
                                      for law in vec_laws(d.differential, y))
                 rows.append((_vec_text(_differential(target, style), column, style), jdx,
                              tuple(_law(p, law, style) for law in laws)))
+        if shown is not None:
+            if tuple(rows) in shown:
+                continue
+            shown.add(tuple(rows))
         blocks.append(rows)
     tail = render(d, style, taken)[d.kind == "hessian":]  # ∇f concluded its own part
     if style == "latex":
@@ -537,23 +546,26 @@ def _split_relation(line: str) -> tuple:
     return "", "", line, ()
 
 
-def _break(text: str, first: int, rest: int, ops=BREAKS) -> list:
+def _break(text: str, first: float, rest: float, ops=BREAKS, style: str = "latex") -> list:
     r"""text cut into pieces of at most ``first`` (then ``rest``) widths, each cut before an
-    operator outside braces and \left … \right, at the shallowest parenthesis depth that fits."""
-    points = [(i, depth) for i, depth in _break_points(text, ops) if i > 0]
+    operator outside braces and \left … \right (in text: outside brackets), at the shallowest
+    parenthesis depth that fits. Widths are points in LaTeX, characters in text."""
+    found = _break_points(text, ops) if style == "latex" else _text_break_points(text, ops)
+    width = _width if style == "latex" else len
+    points = [(i, depth) for i, depth in found if i > 0]
     # a cut is outside every group, so widths add up: at[k] is the width of text[:points[k]]
     bounds = [i for i, _ in points] + [len(text)]
     at, start = [], 0
     for a, b in zip([0] + bounds, bounds):
-        at.append((at[-1] if at else 0.0) + _width(text[a:b]))
+        at.append((at[-1] if at else 0.0) + width(text[a:b]))
     pieces, taken, budget = [], 0.0, first        # taken: the width of what is already cut
     while at[-1] - taken > budget:
         fits = [(depth, k) for k, (_, depth) in enumerate(points)
                 if points[k][0] > start and at[k] - taken <= budget]
         if not fits:
             break
-        # a line at least half full, at the shallowest depth, as long as it can be
-        full = [(d, k) for d, k in fits if at[k] - taken >= budget / 2] or fits
+        # a line at least a third full, at the shallowest depth, as long as it can be
+        full = [(d, k) for d, k in fits if at[k] - taken >= budget / 3] or fits
         depth = min(d for d, _ in full)
         k = max(k for d, k in full if d == depth)
         pieces.append(text[start:points[k][0]])
@@ -563,7 +575,7 @@ def _break(text: str, first: int, rest: int, ops=BREAKS) -> list:
 
 
 def _break_points(text: str, ops) -> list:
-    """[(index, parenthesis depth)] of the operators a line may break before."""
+    """[(index, parenthesis depth)] of the operators a line may break before (see _binding)."""
     points, braces, sized, parens, i = [], 0, 0, 0, 0
     while i < len(text):
         if text.startswith((r"\left", r"\right"), i):
@@ -586,9 +598,30 @@ def _break_points(text: str, ops) -> list:
         elif c == ")":
             parens -= 1
         elif braces == 0 and sized == 0 and any(text.startswith(op, i) for op in ops):
-            points.append((i, parens))
+            points.append((i, parens + _binding(text, i)))
         i += 1
     return points
+
+
+def _text_break_points(text: str, ops) -> list:
+    """[(index, bracket depth)] of the operators a text line may break before."""
+    points, depth, bars = [], 0, 0
+    for i, c in enumerate(text):
+        if c in "([⟨":
+            depth += 1
+        elif c in ")]⟩":
+            depth -= 1
+        elif c == "‖":
+            bars ^= 1
+        elif bars == 0 and any(text.startswith(op, i) for op in ops):
+            points.append((i, depth + _binding(text, i)))
+    return points
+
+
+def _binding(text: str, i: int) -> float:
+    """How much deeper a break before the operator at text[i] is than one before a + or −
+    there: half a level before a product (∘, ⊘, ⊗, :), which binds tighter."""
+    return 0.0 if text.startswith((" + ", " − ", " - ", " = "), i) else 0.5
 
 
 def _width(latex: str) -> float:
@@ -659,14 +692,36 @@ def _group(latex: str, i: int) -> tuple:
     return latex[i + 1:], len(latex)
 
 
+# The width of a derivation's text line, in characters, and where a longer one may break
+TEXT_WIDTH = 100
+TEXT_BREAKS = {"text": (" + ", " − ", " ∘ ", " ⊘ ", " ⊗ ", " : "),
+               "ascii": (" + ", " - ", " .* ", " ./ ", " : ")}
+
+
 def _layout(rows: list, style: str) -> str:
-    """Rows as text: each "=" under the first one's, the laws in brackets after it."""
+    """Rows as text: each "=" under the first one's, the laws in brackets after it. A line
+    wider than TEXT_WIDTH continues on the next lines, broken before a top-level operator and
+    indented, and its laws follow on lines of their own, each in its brackets."""
     pad = " " * len(rows[0][0])
     out = []
     for lead, text, laws in rows:
         if lead.startswith(_implies(style)):
             lead = f"{pad} {lead}"
-        out.append(f"{lead or pad} = {text}" + (f"      [{'; '.join(laws)}]" if laws else ""))
+        start = f"{lead or pad} = "
+        why = f"[{'; '.join(laws)}]" if laws else ""
+        if len(start) + len(text) + len(why) + 6 * bool(why) <= TEXT_WIDTH:
+            out.append(start + text + (f"      {why}" if why else ""))
+            continue
+        indent = " " * (len(start) + 4)
+        room = TEXT_WIDTH - len(indent)
+        pieces = _break(text, TEXT_WIDTH - len(start), room, TEXT_BREAKS[style], style)
+        out += [start + pieces[0]] + [indent + p for p in pieces[1:]]
+        lines = [""]
+        for law in laws:
+            if lines[-1] and len(lines[-1]) + len(law) + 2 > room - 2:
+                lines.append("")
+            lines[-1] += f"; {law}" if lines[-1] else law
+        out += [f"{indent}[{line}]" for line in lines if line]
     return "\n".join(out)
 
 

@@ -1101,8 +1101,9 @@ def split_top(text: str, sep: str) -> list:
 def split_steps(text: str, dialect: str, kind: str) -> list:
     r"""(label, right-hand side, what it equals) for each printed derivation line before the
     results (⇒ …). A line without a left-hand side continues the one above; a Hessian's second
-    part (d∇f) starts after its first ⇒. LaTeX rows that continue a long line (&\quad …) are
-    joined to it; the laws cited ([…], &\qquad […]) are left out."""
+    part (d∇f) starts after its first ⇒. Rows that continue a long line (&\quad …, or in text
+    indented, from an operator) are joined to it; the laws cited ([…], &\qquad […], a text
+    row of its own in brackets) are left out."""
     out, part, in_result, target = [], 0, False, None
     if dialect == "latex":
         body = re.search(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", text, re.DOTALL)
@@ -1117,13 +1118,20 @@ def split_steps(text: str, dialect: str, kind: str) -> list:
             if row.startswith(r"&\qquad"):
                 continue                              # the laws of the line above
             row = re.sub(r" \\quad \[.*$", "", row)        # the laws (go on in &\qquad rows)
-            if row.startswith(r"&\quad") and out and not in_result:
-                out[-1] = (out[-1][0], out[-1][1] + " " + row[len(r"&\quad"):].strip(),
-                           out[-1][2])
+            if row.startswith(r"&\quad"):
+                if out and not in_result:
+                    out[-1] = (out[-1][0], out[-1][1] + " " + row[len(r"&\quad"):].strip(),
+                               out[-1][2])
                 continue
             lhs, sep, rhs = row.partition("&= ")
         else:
+            if row.lstrip().startswith("["):
+                continue                              # the laws of the line above
             row = re.sub(r"      \[.*$", "", row)
+            if re.match(r"\s+(\+|−|-|∘|⊘|⊗|:|\.\*|\./) ", row):
+                if out and not in_result:             # a long line continued
+                    out[-1] = (out[-1][0], out[-1][1] + " " + row.strip(), out[-1][2])
+                continue
             lhs, sep, rhs = row.partition("= ")
         if any(mark in lhs for mark in ("⇒", "=>", r"\Rightarrow")):
             in_result = True
@@ -1139,9 +1147,10 @@ def split_steps(text: str, dialect: str, kind: str) -> list:
             # a closing block ∂f/∂X = … = … equals the gradient; ∂L/∂Y : dY = … is not read
             target = _target(lhs, kind, part) if starts else \
                 "gradient" if ":" not in lhs and kind != "jacobian" else None
-        if not in_result and target and not _mentions_adjoint(rhs):
+        if not in_result:
             out.append((label, rhs, target))
-    return out
+    return [(label, rhs, target) for label, rhs, target in out
+            if target and not _mentions_adjoint(rhs)]
 
 
 def steps_where(text: str, dialect: str) -> list:

@@ -276,8 +276,10 @@ def test_index_form_of_a_variable_named_like_an_index():
 def test_steps_vec_line(text, wrt, kind, line):
     """Issue 10: the vec line printed W ⊗ I vec(dX), which reads W ⊗ (I vec(dX))."""
     steps = derive(text, wrt, kind=kind).steps.splitlines()
-    vec = max(i for i, ln in enumerate(steps) if ln.lstrip().startswith("⇒")) - 1
-    assert steps[vec].split("      [")[0] == line
+    end = max(i for i, ln in enumerate(steps) if ln.lstrip().startswith("⇒"))
+    # the line before the result, but for its laws when they stand on a line of their own
+    vec = [ln for ln in steps[:end] if not ln.lstrip().startswith("[")][-1]
+    assert vec.split("      [")[0] == line
 
 
 def test_a_summed_broadcast_keeps_the_number_of_its_copies(results):

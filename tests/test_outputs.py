@@ -117,3 +117,14 @@ def test_a_long_latex_line_is_measured_once(monkeypatch):
     assert " ".join(pieces) == text
     assert len(pieces) > 50 and all(width(p) <= 300 for p in pieces)
     assert sum(measured) <= 2 * len(text)
+
+
+@pytest.mark.parametrize("argv", EXAMPLES, ids=[a[0][:40] for a in EXAMPLES])
+def test_standalone_steps_are_what_is_compiled(argv, capsys):
+    """`--to latex --steps --standalone` of every example is the document the compilation test
+    above sets (its derivation and notes), so that what compiles there is what users get."""
+    from matcalc.cli import main
+    assert main(argv + ["--to", "latex", "--steps", "--standalone"]) == 0
+    r = _derive(argv)
+    want = latex_document(r.steps_latex + "\n\n" + latex_notes(r.notes))
+    assert capsys.readouterr().out.rstrip("\n") == want.rstrip("\n")

@@ -9,6 +9,7 @@ and the first re-parse has the same value as the input's tree (numerical check).
 from __future__ import annotations
 
 import functools
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ from roundtrip import PRINTERS, Reader, printed_forms, same_value
 from matcalc import derive
 from matcalc.errors import MatcalcError
 from matcalc.derivation import adjoint, is_adjoint, line_expr
-from matcalc.ir import D, UserFunc, Var, dim_value, substitute, walk
+from matcalc.ir import Broadcast, D, Transpose, UserFunc, Var, dim_value, substitute, walk
 from matcalc.printers import TextPrinter, to_ascii, to_text
 from matcalc.reader import parse
 from matcalc.report import derivation, render, render_steps
@@ -251,7 +252,11 @@ def _check_steps(text, wrt, kind, shapes=()):
                 assert same_value(want, got), text
     if d.kind != "gradient":
         steps = render_steps(d, "text").splitlines()
-        vec = steps[max(i for i, ln in enumerate(steps) if ln.lstrip().startswith("⇒")) - 1]
+        end = max(i for i, ln in enumerate(steps) if ln.lstrip().startswith("⇒"))
+        # the vec line, with its continuations, before its laws (on lines of their own)
+        lines = [ln for ln in steps[:end] if not ln.lstrip().startswith("[")]
+        start = max(i for i, ln in enumerate(lines) if " = " in ln)
+        vec = " ".join(ln.strip() for ln in lines[start:])
         vec = vec.split(" = ", 1)[1].split("      [")[0]
         got = _steps_value(reader, vec, dx_name, d.wrt.shape, dx, d.expr, (d.expr.rows, 1))
         assert same_value(differential.reshape(-1, 1, order="F"), got), vec
@@ -396,3 +401,36 @@ def test_a_scalar_zero_in_the_steps_prints():
     r = derive("α, γ: scalar; y ∈ ℝ^2; γ ∘ (α ∘ γ ∘ sum(y))", "α", kind="hessian")
     for text in (r.steps, r.steps_ascii, r.steps_latex):
         assert text
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_product_of_broadcasts_prints_as_one_broadcast(style):
+    """𝟏(r ∘ s ⊘ t), not 𝟏r ∘ 𝟏s ⊘ 𝟏t (batch norm's derivation put in its adjoints so), and
+    it reads back as the same value."""
+    from matcalc.ir import Hadamard, HadPow
+    program = parse("X ∈ ℝ^{n×m}; r, s, t ∈ ℝ^m; X + rᵀ + sᵀ + tᵀ")
+    r, s, t = (Var(n, ("m", 1)) for n in "rst")
+    rows = [Broadcast(Transpose(v), "n", "m") for v in (r, s, t)]
+    e = Hadamard(rows[0], rows[1], HadPow(rows[2], Fraction(-1)))
+    text = PRINTERS[style].doprint(e)
+    assert {"text": "𝟏(rᵀ ∘ sᵀ ⊘ tᵀ)", "ascii": "vector(1)*(r' .* s' ./ t')",
+            "latex": r"\mathbf{1} (r^{\top} \circ s^{\top} \oslash t^{\top})"}[style] == text
+    reader = Reader(program)
+    assert same_value(reader.value(e), reader.read(text, style, like=e))
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_multiple_of_ones_beside_a_vector_is_its_scalar(style):
+    """y + s𝟏/‖c‖² prints y + s/‖c‖², as 1 − σ(x) does (the Hessian–vector product of
+    ‖W₂σ(W₁x) − y‖₂ stretched its scalar by 𝟏), and reads back as the same value."""
+    from matcalc.ir import Add, Hadamard, MatMul, Norm, Num, Power
+    program = parse("x, y ∈ ℝ^n; a, b, c ∈ ℝ^m; x ∘ y + aᵀb + ‖c‖₂")
+    x, y = Var("x", ("n", 1)), Var("y", ("n", 1))
+    a, b, c = (Var(n, ("m", 1)) for n in "abc")
+    s = MatMul(Transpose(a), b)
+    e = Hadamard(x, Add(y, MatMul(s, Power(Norm(c, "F"), Fraction(-2)),
+                                  Broadcast(Num(1), "n", 1))))
+    text = PRINTERS[style].doprint(e)
+    assert "𝟏" not in text and "vector(1)" not in text and r"\mathbf{1}" not in text, text
+    reader = Reader(program)
+    assert same_value(reader.value(e), reader.read(text, style, like=e))

@@ -22,10 +22,19 @@ SEED_003 = "W = XXᵀ; Y = WX; ℓ = ‖Y‖_F"
 
 
 def _derivation_lines(steps: str) -> list:
-    """The lines of a derivation before the result it ends with."""
+    """The lines of a derivation before the result it ends with (a long line broken, its
+    laws on lines of their own, counts once)."""
     lines = steps.splitlines()
     end = max(i for i, ln in enumerate(lines) if ln.lstrip().startswith(("⇒", "=>")))
-    return [ln for ln in lines[:end] if ln.strip() and not ln.lstrip().startswith(("⇒", "=>"))]
+    out: list = []
+    for ln in lines[:end]:
+        if ln.lstrip().startswith(("⇒", "=>", "[")) or not ln.strip():
+            continue
+        if " = " in ln or not out:
+            out.append(ln)
+        else:
+            out[-1] += " " + ln.strip()                # a long line continued
+    return out
 
 
 def test_a_textbook_takes_three_lines():
@@ -108,8 +117,9 @@ def test_each_adjoint_is_the_derivative_it_names(text, wrt):
 def test_one_hot_rows_are_said_to_sum_to_one():
     """The cross-entropy's 𝟏 : (softmax ∘ dZ)𝟏 comes from Y𝟏 = 𝟏 (rows of Y one-hot)."""
     steps = derive("Y ∈ ℝ^{n×k} onehot; −sum(Y ∘ logsoftmax(XW))", "W").steps
-    assert "= −XᵀY : dW + 𝟏 : (softmax(XW) ∘ (X dW))𝟏      [G : A dX = AᵀG : dX; " \
-        "G : dx 𝟏ᵀ = G𝟏 : dx; Y𝟏 = 𝟏]" in steps
+    assert "   = −Y : X dW + 𝟏 : (softmax(XW) ∘ (X dW))𝟏\n" \
+        "         [sum(dX) = 𝟏𝟏ᵀ : dX; G : (A ∘ dX) = (G ∘ A) : dX; G : dx 𝟏ᵀ = G𝟏 : dx; Y𝟏 = 𝟏]" \
+        in steps
 
 
 @pytest.mark.parametrize("text, wrt, kind", [
@@ -192,3 +202,46 @@ def test_lines_hold_along_every_direction_of_a_constrained_variable(text, wrt, k
                                   for n, x in values.items()})
         got = evaluate(substitute(line, values), env, reader.sizes, reader.definitions)
         assert np.allclose(got, df, rtol=1e-6, atol=1e-8), line
+
+
+def test_long_lines_break_at_top_level_operators():
+    """Batch norm's closing line was 347 characters: a line wider than the page continues on
+    the next, broken before a + or − outside brackets (before a product only where none fits),
+    its laws on lines of their own; joined, the pieces are the line as printed whole."""
+    from matcalc.printers import TextPrinter
+    from matcalc.report import TEXT_WIDTH
+    result = derive(BATCH_NORM, "X")
+    steps = result.steps
+    assert max(map(len, steps.splitlines())) <= TEXT_WIDTH
+    assert "\n            − 𝟏(mean(G, 1) ∘ γᵀ ⊘ √(v + ε))\n" in steps
+    printer = TextPrinter(colon=True)
+    (d,) = result.derivatives
+    whole = [printer.doprint(line_expr(line)) for _, block in derivation(d)
+             for line in block.lines]
+    read = [ln.split(" = ", 1)[1].split("      [")[0] for ln in _derivation_lines(steps)]
+    assert read == whole[:len(read)]
+
+
+def test_one_backward_pass_gives_every_gradient():
+    """Batch norm wrt X, γ and β is read in one backward pass, as in Ioffe & Szegedy (2015):
+    the block of Y reads off ∂L/∂X̂ and the parts of ∂L/∂γ and ∂L/∂β at once, and no block is
+    printed twice (dL = … ⇒ ∂L/∂Y = G was printed once per variable). Each closing line, the
+    adjoints put in, is the gradient it names."""
+    result = derive(BATCH_NORM, ["X", "γ", "β"])
+    steps = result.steps
+    assert steps.count("dL = sum(G ∘ dY)") == 1
+    assert len(_derivation_lines(steps)) <= 21                   # 32 before
+    assert "= (∂L/∂Y ∘ γᵀ) : dX̂ + (∂L/∂Y ∘ X̂)ᵀ𝟏 : dγ + (∂L/∂Y)ᵀ𝟏 : dβ\n" in steps
+    assert "\n\n∂L/∂γ = (∂L/∂Y ∘ X̂)ᵀ𝟏\n      = (G ∘ X̂)ᵀ𝟏      [∂L/∂Y = G]\n" in steps
+    reader = Reader(result.program)
+    together = tuple(d.wrt for d in result.derivatives)
+    for d in result.derivatives:
+        blocks = [block for _, block in derivation(d, together)]
+        values = {name: value for block in blocks for name, value in block.results}
+        closing = blocks[-1]
+        assert closing.lead.name == f"∂L/∂{d.wrt.name}"
+        for line in closing.lines:
+            value = line.body
+            while any(is_adjoint(n) for n in walk(value)):
+                value = substitute(value, values)
+            assert np.allclose(reader.value(value), reader.value(d.expr)), d.wrt.name
