@@ -1012,7 +1012,7 @@ def split_result(text: str, kind: str, dialect: str) -> ResultLines:
 
 def _latex_rows(text: str) -> tuple[list, list]:
     r"""The rows of the align* block as 'lhs = rhs' (a row broken over several, &\quad …,
-    joined), and the where rows as 'NAME = rhs'."""
+    joined), and the where entries as 'NAME = rhs'."""
     body = re.search(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", text, re.DOTALL)
     if not body:
         raise ValueError(f"no align* block: {text!r}")
@@ -1029,7 +1029,8 @@ def _latex_rows(text: str) -> tuple[list, list]:
     for row in rows:
         row = row.replace(" &= ", " = ").replace(r" &\mapsto ", r" \mapsto ").lstrip("&")
         if row.startswith(r"\text{where }") or where:
-            where.append(row.replace(r"\text{where }", "", 1))
+            # one row may define several names: p = \operatorname{softmax}(Y, 1), T_{1} = …
+            where += split_top(row.replace(r"\text{where }", "", 1), ", ")
         else:
             lines.append(row)
     return lines, where

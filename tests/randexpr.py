@@ -251,7 +251,10 @@ class Ev:
         key = id(node)
         if key not in self.cache:
             out = node.val(self)
-            self.largest = max(self.largest, float(np.abs(out).max(initial=0.0)))
+            # a value that is not finite (an overflowed expm is nan) makes the draw inadmissible;
+            # max() would pass over a nan
+            big = float(np.abs(out).max(initial=0.0))
+            self.largest = max(self.largest, big) if np.isfinite(big) else np.inf
             self.cache[key] = out
         return self.cache[key]
 
