@@ -26,9 +26,10 @@ import numpy as np
 
 from .codegen import parameter_names, py_name
 from .errors import InternalError, MatcalcError
-from .evaluate import (BUDGET, Evaluator, TooLarge, assign_sizes, directional_difference,
-                       evaluate, format_bytes, inputs_in_domain, joint_difference, noise_floor,
-                       relative_error, require_budget)
+from .evaluate import (BUDGET, KINK_GAP, Evaluator, TooLarge, assign_sizes, closest_kink,
+                       directional_difference, evaluate, format_bytes, inputs_in_domain,
+                       joint_difference, noise_floor, relative_error, require_budget)
+from .printers import to_text
 from .report import hessian_symbol
 
 TOLERANCE = 1e-6
@@ -52,6 +53,7 @@ class Section:
     sizes: dict
     lines: list
     scalars: bool = False      # every variable is a scalar: there are no sizes to speak of
+    note: str = ""             # where the point drawn is not as the check wants it
 
 
 @dataclass
@@ -85,6 +87,8 @@ class CheckReport:
             width = max(len(line.form) for line in s.lines)
             for line in s.lines:
                 out.append(f"  {line.form:<{width}}  {_verdict(line, self.tolerance)}")
+            if s.note:
+                out.append(f"  note: {s.note}")
         run = [line for s in self.sections for line in s.lines if line.error is not None]
         skipped = sum(len(s.lines) for s in self.sections) - len(run)
         out.append(f"largest relative error {self.largest:.1e} over {len(run)} forms"
@@ -242,7 +246,23 @@ class _Probe:
             raise TooLarge(f"--check: nothing of {symbol} can be evaluated within the memory "
                            f"budget of {format_bytes(BUDGET)}", hint=SMALLER)
         return Section(title, d.wrt.name, self.sizes, lines,
-                       all(v.shape == (1, 1) for v in self.variables))
+                       all(v.shape == (1, 1) for v in self.variables), self.kink_note())
+
+    def kink_note(self) -> str:
+        """What is not differentiable at the point drawn, where no draw avoided it (λ_min of
+        a low-rank SᵀS + I, at these sizes a repeated eigenvalue everywhere)."""
+        margin, node = closest_kink(self.d.function, self.env, self.sizes, self.named)
+        if node is None or margin > KINK_GAP:
+            return ""
+        arg = to_text(node.arg)
+        kind = getattr(node, "kind", None)
+        what = {"lmax": f"the largest eigenvalue of {arg} is repeated",
+                "lmin": f"the smallest eigenvalue of {arg} is repeated",
+                "norm2": f"the largest singular value of {arg} is repeated or 0",
+                "nuclear": f"{arg} is not of full rank"}[kind] if kind else \
+            f"an entry of {arg} is at the kink 0 of {node.name}"
+        return (f"at every point tried {what}: f may have no derivative there, and the "
+                "check ran at such a point")
 
     def gradient_lines(self, grad, symbol: str, functions: list) -> list:
         d, shape = self.d, self.x.shape

@@ -510,6 +510,8 @@ def random_inputs(expr: Expr, variables, sizes: dict, rng, definitions=None) -> 
     return env
 
 
+# How far from a kink (relu's 0, a repeated extreme eigenvalue …) a drawn point must be.
+KINK_GAP = 1e-3
 # Scales tried in turn when a draw leaves the function's domain: log(b − Ax) needs Ax small
 # beside b, log(xᵀx − 1) needs x large; the structures below are not scaled (they would break).
 DOMAIN_SCALES = (1.0, 0.3, 0.1, 0.03, 3.0)
@@ -520,9 +522,10 @@ def inputs_in_domain(expr: Expr, variables, sizes: dict, rng, definitions=None,
                      tries: int = 20) -> dict:
     """random_inputs where f has a finite value, also a little away (scaled by 1 ± 10⁻³, where
     differences step: logdet(expm(A)) is finite at the edge of expm's overflow and not beyond),
-    and its kinks are not near: each draw is tried at a few scales. The last draw is kept if
-    none fits (the check then says what is not finite)."""
-    env = {}
+    and its kinks are not near: each draw is tried at a few scales. If none fits, the finite
+    draw farthest from a kink is kept (λ_min(XᵀX + I) of a wide X has a repeated eigenvalue
+    everywhere), or the first (the check then says what is not finite)."""
+    env, best, best_key = {}, None, None
     for attempt in range(tries):
         drawn = random_inputs(expr, variables, sizes, rng, definitions)
         scale = DOMAIN_SCALES[attempt % len(DOMAIN_SCALES)]
@@ -530,10 +533,13 @@ def inputs_in_domain(expr: Expr, variables, sizes: dict, rng, definitions=None,
                for v in variables}
         around = [{v.name: env[v.name] if v.structure in UNSCALED else s * env[v.name]
                    for v in variables} for s in (1 - 1e-3, 1 + 1e-3)]
-        if all(_finite(expr, e, sizes, definitions) for e in (env, *around)) and \
-                kink_margin(expr, env, sizes, definitions) > 1e-3:
-            break
-    return env
+        finite = all(_finite(expr, e, sizes, definitions) for e in (env, *around))
+        key = (finite, kink_margin(expr, env, sizes, definitions) if finite else -np.inf)
+        if key[1] > KINK_GAP:
+            return env
+        if best_key is None or key > best_key:
+            best, best_key = env, key
+    return env if best is None else best
 
 
 def _finite(expr: Expr, env: dict, sizes: dict, definitions) -> bool:
@@ -571,15 +577,28 @@ def kink_margin(expr: Expr, env: dict, sizes: dict, definitions=None) -> float:
     functions from where they are not differentiable: the gap of an extreme eigenvalue or the
     largest singular value to the next, the smallest singular value under a nuclear norm
     (inf if none)."""
+    return closest_kink(expr, env, sizes, definitions)[0]
+
+
+def closest_kink(expr: Expr, env: dict, sizes: dict, definitions=None) -> tuple:
+    """kink_margin and the node (relu, H, abs, sign or a spectral function) it is of (None if
+    there is none)."""
     ev = Evaluator(env, sizes, definitions)
-    margin = np.inf
+    margin, closest = np.inf, None
     nodes = list(_nodes(expr)) + [n for d in (definitions or {}).values() for n in _nodes(d)]
     for node in nodes:
         if isinstance(node, Func) and node.name in KINKED:
-            margin = min(margin, np.abs(ev(node.arg)).min())
-        if isinstance(node, Spectral):
-            margin = min(margin, spectral_gap(node.kind, ev(node.arg)))
-    return margin
+            gap = float(np.abs(ev(node.arg)).min())
+        elif isinstance(node, Spectral):
+            # on the scale of the matrix: beside an eigenvalue of 10²¹ (expm(xxᵀ + I) for a
+            # large x) rounding parts a repeated e by 10⁵
+            a = ev(node.arg)
+            gap = spectral_gap(node.kind, a) / max(1.0, float(np.abs(a).max(initial=0.0)))
+        else:
+            continue
+        if gap < margin:
+            margin, closest = gap, node
+    return margin, closest
 
 
 def spectral_gap(kind: str, a: np.ndarray) -> float:
