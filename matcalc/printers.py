@@ -661,7 +661,8 @@ class TextPrinter(Printer):
         return f"vec({self._print(e.arg)})"
 
     def _print_Unvec(self, e) -> str:
-        return f"vec⁻¹({self._print(e.arg)})"
+        # its shape written: the length m·n of the vector does not tell it
+        return f"vec⁻¹_{{{self.dim(e.rows)}×{self.dim(e.cols)}}}({self._print(e.arg)})"
 
     def _print_D(self, e) -> str:
         inner = self._print(e.arg)
@@ -835,7 +836,7 @@ class AsciiPrinter(TextPrinter):
         return f"diag({self._print(e.arg)})"
 
     def _print_Unvec(self, e) -> str:
-        return f"unvec({self._print(e.arg)})"
+        return f"unvec({self._print(e.arg)}, {self.dim(e.rows)}, {self.dim(e.cols)})"
 
 
 CLOSED_NORM = re.compile(r"‖(₁|₂|_F|_\*)?[²³]?$")
@@ -1031,7 +1032,8 @@ class LatexPrinter(Printer):
         return r"\operatorname{vec}" + self.paren(self._print(e.arg))
 
     def _print_Unvec(self, e) -> str:
-        return r"\operatorname{vec}^{-1}" + self.paren(self._print(e.arg))
+        return rf"\operatorname{{vec}}^{{-1}}_{{{self.dim(e.rows)} \times {self.dim(e.cols)}}}" + \
+            self.paren(self._print(e.arg))
 
     def call(self, name: str, inner: str) -> str:
         return rf"\operatorname{{{name}}}" + self.paren(inner)

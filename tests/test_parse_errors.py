@@ -88,10 +88,15 @@ BAD = [
      'lambda_min(A*B) needs a symmetric matrix, and A*B is not symmetric by its form',
      ("declare the matrix symmetric (S: n x n symmetric) or take its symmetric part, "
       "0.5*((A*B) + (A*B)')")),
-    # the ASCII of a printed vec⁻¹(v) was read as the product u·n·vec(v)
+    # vec⁻¹ without its shape (the ASCII unvec(v) was read as the product u·n·vec(v))
     ('unvec(a)',
-     'unvec(…), the inverse of vec, cannot be read: its shape is not written',
-     'write the matrix itself; vec⁻¹((B ⊗ A)vec X) is AXBᵀ'),
+     'unvec(…), the inverse of vec, needs its shape written',
+     'write vec⁻¹_{n×m}(v) (ASCII unvec(v, n, m)) for the n×m matrix whose vec is v'),
+    ('a ∈ ℝ^6; vec⁻¹(a)',
+     'vec⁻¹(…), the inverse of vec, needs its shape written',
+     'write vec⁻¹_{n×m}(v) (ASCII unvec(v, n, m)) for the n×m matrix whose vec is v'),
+    ('a ∈ ℝ^6; vec⁻¹_{4×3}(a)',
+     'a is a vector of length 6, not a vector of the 4·3 entries of vec⁻¹_{4×3}(a)', ''),
     ('Y = WX; W = XXᵀ',
      'W is used before its definition',
      'define W first, or use another name for the variable'),

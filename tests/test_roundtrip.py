@@ -123,6 +123,9 @@ TRICKY = [
     ("x ∈ ℝ^m; λ ∈ ℝ; σ = xᵀ; sum(σ)·sigmoid(λ)", "λ"),
     ("σ ∈ ℝ; sum(sigmoid(x))·σ", "σ"),
     ("H ∈ ℝ^{n×n}; sum(H ∘ heaviside(X − H))", "H"),
+    # vec⁻¹ printed without its shape could not be read back (aᵀvec(X), ∂/∂X)
+    ("aᵀvec(X)", "X"),
+    ("wᵀ(A ⊗ B)vec(X)", "X"),
     # the sizes n·p beside β written npβγ, read as the variable np (seed 501988)
     ("B: m x p; W: n x p; gamma, beta: scalar; X_hat: n x n; np: n; x: m; C = x'; "
      "(X_hat .* sum(W .* 1.5 + gamma .* beta - C @ (B - B)))*((((np - np) .* np + beta) .* np)"
@@ -293,6 +296,13 @@ def test_identity_steps_read_back(row):
 F_PRIME = ("Sum(UserFunc('f′', 'x', MatMul(Num(Fraction('3')), Var('x', (1, 1))), "
            "Var('X', ('n', 'm'))))")
 READINGS = [
+    # vec⁻¹ with its shape written, in the three dialects (the length m·n leaves it open)
+    ("vec⁻¹_{n×m}(a)", {"a": "m·n"},
+     "Unvec(Var('a', ('m·n', 1)), 'n', 'm')"),
+    ("unvec(a, k*n, m)", {"a": "k·m·n"},
+     "Unvec(Var('a', ('k·m·n', 1)), 'k·n', 'm')"),
+    (r"\operatorname{vec}^{-1}_{3 \times 2}(a)", {"a": "6"},
+     "Unvec(Var('a', (6, 1)), 3, 2)"),
     (r"\frac{x}{\left\| x \right\|_{2}}", {},
      "MatMul(Var('x', ('n', 1)), Power(Norm(Var('x', ('n', 1)), 'F'), Fraction('-1')))"),
     ("X + v", {"X": "n x n", "v": "n"},

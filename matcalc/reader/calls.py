@@ -5,6 +5,7 @@ A part of the elaborator (elaborate.py), which it extends."""
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 
 from .. import ir
@@ -35,11 +36,8 @@ class _Calls:
                 self.error(f"{name} takes one or two arguments: {name}(A) or {name}(A, axis)",
                            [span])
             return self.axis_call(key, name, operands, span)
-        if key == "unvec":
-            # printed results write vec⁻¹(v) (ASCII unvec(v)) without its shape, which the
-            # reader cannot infer (the size m·n does not say which factor counts the rows)
-            self.error(f"{name}(…), the inverse of vec, cannot be read: its shape is not "
-                       "written", [span], "write the matrix itself; vec⁻¹((B ⊗ A)vec X) is AXBᵀ")
+        if key.startswith("unvec"):
+            return self.unvec(key, name, operands, span)
         e = operands[0]
         one = self.ONE
         if key.startswith("fn:"):
@@ -140,6 +138,43 @@ class _Calls:
             self.inferred.append((c, "matrix(1)", span))
             return self.node("Ones", (), (_DimRef(r), _DimRef(c)), (r, c), span)
         self.error(f"unknown function '{name}'", [span])   # pragma: no cover
+
+    def unvec(self, key, name, operands, span):
+        """vec⁻¹_{n×m}(v), ASCII unvec(v, n, m): the n×m matrix whose vec is v. Its shape is
+        written: the length m·n of v does not say which factor counts the rows."""
+        if key == "unvec" and len(operands) == 3:
+            sizes = [self.written_size(a) for a in operands[1:]]
+        elif key != "unvec" and len(operands) == 1:
+            sizes = self.written_sizes(key[7:-1], 2, span)
+        else:
+            sizes = [None]
+        if None in sizes:
+            self.error(f"{name}(…), the inverse of vec, needs its shape written", [span],
+                       "write vec⁻¹_{n×m}(v) (ASCII unvec(v, n, m)) for the n×m matrix whose "
+                       "vec is v")
+        e, (rows, cols) = operands[0], sizes
+        # vec stacks the columns: the length of v is (columns)·(rows), as vec(X) reads it
+        if not (self.dims.unify(e.shape[1], self.ONE) and
+                self.dims.unify(e.shape[0], self.dims.product(cols, rows))):
+            self.error(f"{self.src(e)} is {self.fmt(e.shape)}, not a vector of the "
+                       f"{self.dim_name(rows)}·{self.dim_name(cols)} entries of "
+                       f"{self.src(span)}", [span])
+        return self.node("Unvec", (e,), (_DimRef(rows), _DimRef(cols)), (rows, cols), span)
+
+    def written_size(self, e):
+        """The size an operand states (ASCII unvec(v, n, m)): a number, a declared size or
+        their product; else None."""
+        if e.kind == "Num" and e.params[0].denominator == 1 and e.params[0] > 0:
+            return self.dims.const(int(e.params[0]))
+        if e.kind == "Size":
+            return self.size(e.params[0])
+        if e.kind == "MatMul" and e.coeff.denominator == 1 and e.coeff > 0:
+            factors = [self.written_size(a) for a in e.args]
+            if None not in factors:
+                if e.coeff != 1:
+                    factors.append(self.dims.const(int(e.coeff)))
+                return functools.reduce(self.dims.product, factors)
+        return None
 
     def axis_call(self, key, name, operands, span):
         """sum/mean/var/logsumexp reduce, softmax/logsoftmax normalize, along an axis: the

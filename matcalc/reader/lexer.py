@@ -378,6 +378,8 @@ class _Lexer(_Names, _Latex):
             content, self.pos = m.group(), m.end()
         span = (start, self.pos)
         kind, value = self._read_exponent(content, span, hadamard)
+        if kind == "POWER" and value == -1 and self._inverse_of_vec(start, self.pos):
+            return None
         return self._emit(kind, value, *span)
 
     def _read_exponent(self, content, span, hadamard):
@@ -435,7 +437,22 @@ class _Lexer(_Names, _Latex):
                        "e.g. X⁻¹, X², X⁻ᵀ")
         if not _literal_fits(digits.lstrip("-")):
             self.error(f"the exponent {t[start:i]} is out of range", [(start, i)], _NUMBER_HINT)
+        if digits == "-1" and self._inverse_of_vec(start, i):
+            return None
         return self._emit("POWER", Fraction(int(digits)), start, i)
+
+    def _inverse_of_vec(self, start, end) -> bool:
+        r"""vec⁻¹, \operatorname{vec}^{-1} right after vec: the function vec⁻¹ (its shape is
+        written under it, vec⁻¹_{n×m}(v))."""
+        prev = self._prev()
+        if prev is None or prev.type != "FUNC_BARE" or prev.value != "vec" or \
+                prev.end_pos != start:
+            return False
+        self.tokens.pop()
+        self.pos = end
+        self._emit("FUNC_CALL" if self._peek_call(end) else "FUNC_BARE", "unvec",
+                   prev.start_pos, end)
+        return True
 
     def _subscript(self, start):
         t = self.text
@@ -452,6 +469,16 @@ class _Lexer(_Names, _Latex):
         if prev is not None and prev.type == "CONSTANT" and prev.value in ("I", "1") and \
                 prev.end_pos == start:
             return self._sized_constant(prev, content, end)
+        if prev is not None and prev.value == "unvec" and prev.end_pos == start:
+            # vec⁻¹_{n×m}(v): the n×m matrix whose vec is v
+            sizes = re.split(r"\s*(?:×|\\times)\s*", content)
+            if len(sizes) != 2:
+                self.error(f"cannot read the shape '{content}' of vec⁻¹", [(start, end)],
+                           "write vec⁻¹_{n×m}(v) for the n×m matrix whose vec is v")
+            self.tokens.pop()
+            self.pos = end
+            return self._emit("FUNC_CALL" if self._peek_call(end) else "FUNC_BARE",
+                              f"unvec_{{{','.join(sizes)}}}", prev.start_pos, end)
         if prev is None or prev.type != "NAME" or prev.end_pos != start:
             self.error("a subscript must follow a name (W₁, W_1) or a norm (‖X‖_F)",
                        [(start, end)])
