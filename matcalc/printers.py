@@ -371,7 +371,8 @@ class Printer:
         if all(b is not None and b.shape == bare[0].shape != SCALAR for b in bare):
             # every operand broadcast alike: 𝟏(r ∘ s), not 𝟏r ∘ 𝟏s
             return self._print(Broadcast(Hadamard(*bare), *e.shape))
-        first, *rest = self._operands(e)
+        # the divisors after the factors: dx ⊘ x, not (1 ⊘ x) ∘ dx (∘ commutes)
+        first, *rest = sorted(self._operands(e), key=lambda a: isinstance(a, HadPow) and a.exp < 0)
         out = self._hadamard_operand(first)
         for a in rest:
             if isinstance(a, HadPow) and a.exp < 0:

@@ -61,7 +61,7 @@ def test_lines_are_textbook_lines(row):
 def test_binary_cross_entropy_shows_its_cancellation():
     steps = derive("−sum(y ∘ log(σ(Xw)) + (1 − y) ∘ log(1 − σ(Xw)))", "w").steps
     assert "[(1 − y) ∘ σ(Xw) − y ∘ (1 − σ(Xw)) = σ(Xw) − y]" in steps
-    assert "a ⊘ b ∘ b = a" in steps                              # y ⊘ σ ∘ σ(1 − σ)
+    assert "a ∘ b ⊘ b = a" in steps                              # y ⊘ σ ∘ σ(1 − σ)
     assert len(_derivation_lines(steps)) <= 7
 
 
@@ -245,3 +245,10 @@ def test_one_backward_pass_gives_every_gradient():
             while any(is_adjoint(n) for n in walk(value)):
                 value = substitute(value, values)
             assert np.allclose(reader.value(value), reader.value(d.expr)), d.wrt.name
+
+
+def test_a_divisor_is_written_after_the_factors():
+    """d(log(x)) = dx ⊘ x, as a textbook writes it, not (1 ⊘ x) ∘ dx; so is a line."""
+    steps = derive("sum(log(1 + exp(Xw)) − y ∘ Xw)", "w").steps
+    assert "= sum(d(exp(Xw)) ⊘ (1 + exp(Xw)) − y ∘ (X dw))      [d(log(x)) = dx ⊘ x]" in steps
+    assert "1 ⊘" not in steps
