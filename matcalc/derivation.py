@@ -484,7 +484,11 @@ def _generic(children, varies, share: bool = True) -> list:
             child = c if share else c[1]
             role = "varying" if varies(child) else "constant"
             pool = (VARYING if role == "varying" else CONSTANT)[_kind(child)]
-            names[c] = Var(pool[used[role] % len(pool)], child.shape)
+            # a row that is a column transposed is named so: aᵀB, not a·B
+            row = isinstance(child, Transpose) and child.arg.cols == 1 and child.rows == 1 \
+                and not is_scalar(child)
+            name = Var(pool[used[role] % len(pool)], child.arg.shape if row else child.shape)
+            names[c] = Transpose(name) if row else name
             used[role] += 1
         out.append(names[c])
     return out
@@ -523,14 +527,23 @@ def _adjoint_law(g: Expr, x: Expr) -> tuple:
     if isinstance(x, Hadamard):                  # A ∘ dX: ∘ commutes, its constants are one A
         (lin,) = [a for a in x.args if _has_d(a)]
         x = Hadamard(Var("A", x.shape), lin)
+    kept = [a for a in x.args if _has_d(a) or not is_scalar(a)]
+    if isinstance(x, MatMul) and 2 <= len(kept) < len(x.args):
+        x = MatMul(*kept)                        # a scalar factor moves without comment
     names = iter(_generic([a for a in x.args if not _has_d(a)], lambda c: False, share=False))
-    args = [D(Var("X" if _kind(a) == "matrix" else "x", a.shape)) if _has_d(a)
-            else next(names) for a in x.args]
+    args = [_generic_d(a) if _has_d(a) else next(names) for a in x.args]
     generic = x.with_args(args)
     # a scalar G is left out: tr(dX) = I : dX
     big_g = Num(1) if is_scalar(g) else Var("G" if _kind(g) == "matrix" else "g", g.shape)
     (inner, adj), = ADJOINT[type(x)](generic, big_g)[0]
     return Law((_product_term(big_g, generic), _product_term(simplify(adj), inner)))
+
+
+def _generic_d(a: Expr) -> Expr:
+    """dX (dx) for the differential factor a; dxᵀ for a transposed vector's."""
+    if isinstance(a, Transpose) and isinstance(a.arg, D) and _kind(a) == "vector":
+        return Transpose(D(Var("x", a.arg.shape)))
+    return D(Var("X" if _kind(a) == "matrix" else "x", a.shape))
 
 
 def line_expr(line: Line) -> Expr:

@@ -252,3 +252,12 @@ def test_a_divisor_is_written_after_the_factors():
     steps = derive("sum(log(1 + exp(Xw)) − y ∘ Xw)", "w").steps
     assert "= sum(d(exp(Xw)) ⊘ (1 + exp(Xw)) − y ∘ (X dw))      [d(log(x)) = dx ⊘ x]" in steps
     assert "1 ⊘" not in steps
+
+
+def test_laws_name_rows_as_transposed_columns_and_leave_scalars_out():
+    """The Rayleigh quotient's laws read aᵀB dx = Bᵀa : dx (its scalar 1/(xᵀx) moves without
+    comment), not a·b·C dx = aCᵀbᵀ : dx with a row named like a column."""
+    steps = derive("R = xᵀAx/(xᵀx)", "x").steps
+    assert "[d(yᵀAz/x) = −dx yᵀAz/x² + dyᵀ Az/x + yᵀA dz/x]" in steps
+    assert "aᵀB dx = Bᵀa : dx]" in steps
+    assert "·b·" not in steps and "a·B" not in steps
