@@ -471,6 +471,16 @@ def test_depth_counts_through_definitions():
                                  "counting through the definitions it uses)")
 
 
+def test_a_limit_is_the_error_not_a_reason_for_another_reading():
+    """D·i is 1×1 when i is a vector, and each D·i·D… nests one level deeper: past 200 levels
+    the reader said so only after trying i as a scalar, which fits, so that DiDi… read i as a
+    vector up to 150 times and as a scalar from 200 times."""
+    assert parse("Di" * 90).variables[1] == Var("i", ("n", 1))
+    with pytest.raises(MatcalcError) as err:
+        parse("Di" * 200)
+    assert err.value.message.startswith("the expression is nested too deeply")
+
+
 def test_numbers_at_the_limits_are_exact():
     assert parse("1e299 X").result == MatMul(Num(10 ** 299), Var("X", ("n", "m")))
     assert parse("1e-299X").result == MatMul(Num(F(1, 10 ** 299)), Var("X", ("n", "m")))

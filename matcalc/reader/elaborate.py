@@ -21,7 +21,7 @@ from .calls import _Calls
 from .dims import _DimRef, _Dims
 from .grammar import Token
 from .lexer import _Lexer
-from .limits import _NUMBER_HINT, MAX_DEPTH, fits
+from .limits import _NUMBER_HINT, MAX_DEPTH, LimitError, fits
 from .nodes import _E, _NONE, _union
 from .operators import _Operators
 from .vocabulary import (
@@ -104,8 +104,8 @@ class _Elaborator(_Operators, _Calls):
                 self._declare(name, decl.shape, decl.structure, span)
 
     # --- helpers ---------------------------------------------------------------------------
-    def error(self, message, spans=(), hint=""):
-        raise MatcalcError(message, self.text, [s for s in spans if s], hint)
+    def error(self, message, spans=(), hint="", kind=MatcalcError):
+        raise kind(message, self.text, [s for s in spans if s], hint)
 
     def src(self, e_or_span) -> str:
         """The source of a node, blanks collapsed, shortened to 40 characters (read from its
@@ -185,7 +185,7 @@ class _Elaborator(_Operators, _Calls):
         if e.depth > MAX_DEPTH:
             self.error(f"the expression is nested too deeply (more than {MAX_DEPTH} levels, "
                        "counting through the definitions it uses)", [span],
-                       "simplify the expression")
+                       "simplify the expression", LimitError)
         return e
 
     def num(self, value, span, one=False) -> _E:
@@ -196,7 +196,8 @@ class _Elaborator(_Operators, _Calls):
     def check_number(self, value: Fraction, span):
         """Numbers folded from numbers (2^10, 3·0.5, 1/8) obey the limits of written ones."""
         if not fits(value):
-            self.error(f"the number {self.src(span)} is out of range", [span], _NUMBER_HINT)
+            self.error(f"the number {self.src(span)} is out of range", [span], _NUMBER_HINT,
+                       LimitError)
 
     def unify_or(self, a, b, message, spans, hint=""):
         if not self.dims.unify(a, b):
@@ -243,6 +244,8 @@ class _Elaborator(_Operators, _Calls):
         """The elaboration as the search over readings sees it."""
         try:
             program = self.run(tree)
+        except LimitError:
+            raise
         except MatcalcError as err:
             spans = [s for s in err.spans if s] or [self.site]
             names = _union(f for (a, b), f in self.uses

@@ -7,10 +7,17 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
+from ..errors import MatcalcError
+
 MAX_LENGTH = 100_000    # characters of input
 MAX_NESTING = 100       # nested brackets / bars
 MAX_DEPTH = 200         # depth of the expression tree
 MAX_DIGITS = 300        # digits of a number's numerator and of its denominator
+
+
+class LimitError(MatcalcError):
+    """The input passes one of the limits, whatever the shapes of its names: the search over
+    readings takes it as the answer, not as a place where another shape may fit."""
 
 
 _NUMBER_BOUND = 10 ** MAX_DIGITS

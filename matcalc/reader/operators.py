@@ -10,7 +10,7 @@ from fractions import Fraction
 from . import readings
 from .calls import _is_zero
 from .dims import _DimRef
-from .limits import _NUMBER_HINT, MAX_DIGITS
+from .limits import _NUMBER_HINT, MAX_DIGITS, LimitError
 from .nodes import _E, _union
 from .vocabulary import spelled
 
@@ -300,7 +300,7 @@ class _Operators:
                 bits = max(base.numerator.bit_length(), base.denominator.bit_length())
                 if bits > 1 and abs(k) * (bits - 1) > 4 * MAX_DIGITS:
                     self.error(f"the number {self.src(span)} is out of range", [span],
-                               _NUMBER_HINT)
+                               _NUMBER_HINT, LimitError)
                 return self.num(base ** int(k), span)
         if self.is_scalar(e):
             return self.node("Power", (e,), (k,), e.shape, span)
