@@ -488,7 +488,8 @@ def broadcast_last(e: Expr) -> Expr:
                 groups.setdefault(a.arg.shape, []).append(a)
         for group in groups.values():
             if len(group) > 1:
-                rest = [a for a in e.args if a not in group]
+                members = set(group)
+                rest = [a for a in e.args if a not in members]
                 combined = broadcast_last(e.with_args(group))
                 return e.with_args([combined] + rest) if rest else combined
     return e

@@ -454,13 +454,8 @@ def _factorised(exprs) -> list[Var]:
 
 def _shared_subtrees(exprs, inverses: set) -> list[Expr]:
     """Non-trivial subtrees that occur more than once, children before parents."""
-    counts: Counter = Counter()
-    order: list = []
-    for e in exprs:
-        for node in walk(e):
-            counts[node] += 1
-            if node not in order:
-                order.append(node)
+    counts: Counter = Counter(node for e in exprs for node in walk(e))
+    order = list(counts)        # in the order of first occurrence
     # names, their multiples, transposes (views; what they transpose is shared as often) and
     # inverses that are only applied as solves are not worth a temporary
     shared = [n for n in order if counts[n] > 1 and n.args and not _of_a_name(n)
@@ -637,8 +632,7 @@ def _function(name: str, doc: str, results: list, params: list[Var], definitions
     body.append(f"return {', '.join(returned)}")
     # a size or temporary that nothing reads needs no line (a temporary can be swallowed by a
     # larger shared one)
-    while any(_unused(line, body, temporaries) for line in body):
-        body = [line for line in body if not _unused(line, body, temporaries)]
+    body = _without_unused(body, temporaries)
     signature = ", ".join(variables[v.name] for v in params)
     return "\n".join([f"def {name}({signature}):", f'    """{_docstring(doc)}"""']
                       + ["    " + line for line in body])
@@ -733,12 +727,26 @@ def _docstring(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def _unused(line: str, body: list[str], temporaries: set) -> bool:
-    name = line.split(" = ")[0]
-    if name not in temporaries:
-        return False
-    pattern = re.compile(rf"\b{name}\b")
-    return not any(pattern.search(other) for other in body if other is not line)
+def _without_unused(body: list[str], temporaries: set) -> list[str]:
+    """The body without the lines of temporaries that no other line reads, and then of those
+    that only such lines read. Lines are counted per name read (a search of every line for
+    each line was quadratic in the lines)."""
+    words = [set(re.findall(r"\w+", line)) for line in body]
+    readers = Counter(w for ws in words for w in ws)     # lines that mention each word
+    lines_of: dict = {}
+    for i, line in enumerate(body):
+        lines_of.setdefault(line.split(" = ")[0], []).append(i)
+    kept = [True] * len(body)
+    todo = list(range(len(body)))
+    while todo:
+        i = todo.pop()
+        name = body[i].split(" = ")[0]
+        if kept[i] and name in temporaries and readers[name] == (name in words[i]):
+            kept[i] = False
+            for w in words[i]:
+                readers[w] -= 1
+                todo += lines_of.get(w, [])
+    return [line for line, keep in zip(body, kept) if keep]
 
 
 def _needed_definitions(exprs, definitions: dict) -> dict:

@@ -29,6 +29,7 @@ from .ir import (Add, Broadcast, Commutation, D, Det, Diag, DiagOf, Expr, Freche
                  is_scalar, product, unbroadcast, walk)
 from .simplify import simplify
 from .simplify.functions import function_of
+from .simplify.powers import repeated_blocks
 
 # --- derivatives of the elementwise functions, f ↦ f′ ------------------------------------------
 # Each entry maps the argument A to f′(A); None means f′ = 0 almost everywhere.
@@ -101,7 +102,7 @@ def _terms(parts) -> Expr | None:
     return parts[0] if len(parts) == 1 else Add(*parts)
 
 
-MAX_PRODUCT_TERMS = 1000    # terms of a product's or a matrix power's differential
+MAX_PRODUCT_TERMS = 200     # terms of a product's or a matrix power's differential
 
 
 def _within_terms(terms: int, what: str) -> None:
@@ -115,21 +116,20 @@ def _within_terms(terms: int, what: str) -> None:
 
 
 def _lin_matmul(e, d):
-    # d(AB) = dA B + A dB, one term per factor that varies; a factor written k times in a row
-    # is the power Aᵏ, with its k terms Aⁱ dA Aᵏ⁻¹⁻ⁱ (each term of a product of k factors
-    # written out in full is quadratic in k: tr(AA…AX))
-    runs: list = []                     # [factor, times in a row]
-    for a in e.args:
-        if runs and runs[-1][0] == a:
-            runs[-1][1] += 1
-        else:
-            runs.append([a, 1])
-    varying = [r for r, (a, _) in enumerate(runs) if d(a) is not None]
-    _within_terms(sum(runs[r][1] for r in varying), "a product")
+    # d(AB) = dA B + A dB, one term per factor that varies; a block of factors written k times
+    # in a row is the power Bᵏ, with its k terms Bⁱ dB Bᵏ⁻¹⁻ⁱ (each term of a product of k
+    # factors written out in full is quadratic in k: tr(AA…AX), XAXA…XA)
+    blocks = repeated_blocks(list(e.args))
+    runs = [(block[0] if len(block) == 1 else MatMul(*block), k) for block, k in blocks]
+    # dB of a block of factors B by the product rule over them
+    diffs = [d(a) if len(block) == 1 else _lin_matmul(a, d)
+             for (a, _), (block, _) in zip(runs, blocks)]
+    varying = [(r, da) for r, da in enumerate(diffs) if da is not None]
+    _within_terms(sum(runs[r][1] * (len(da.args) if isinstance(da, Add) else 1)
+                      for r, da in varying), "a product")
     terms = []
-    for r in varying:
+    for r, da in varying:
         a, k = runs[r]
-        da = d(a)
         before = [f for b, j in runs[:r] for f in _pow(b, j)]
         after = [f for b, j in runs[r + 1:] for f in _pow(b, j)]
         terms += [MatMul(*before, *_pow(a, i), da, *_pow(a, k - 1 - i), *after)

@@ -33,7 +33,8 @@ from .broadcast import broadcast_along, column_sums_out, row_sums_out
 from .engine import simplify
 from .powers import merge_powers, merge_scalar_powers
 from .reductions import recognize_mean
-from .terms import ONE, coeff_and_rest, is_ones, is_ones_col, is_ones_row, is_zero, zero_like
+from .terms import (ONE, coeff_and_rest, is_ones, is_ones_col, is_ones_row, is_zero,
+                    scalar_factors, zero_like)
 
 
 def mul_flatten(e: MatMul) -> Expr:
@@ -49,9 +50,11 @@ def mul_flatten(e: MatMul) -> Expr:
                                           or all(is_scalar(p) for p in a.args))
         parts = a.args if flat else (a,)
         if isinstance(a, MatMul) and not flat:
-            c, rest = coeff_and_rest(a)         # 2(aᵀx) keeps aᵀx whole, the 2 joins the rest
+            # 2(aᵀx) keeps aᵀx whole, the 2 joins the rest, a scalar factor such as λ in (λaᵀx)
+            # joins the other scalars (where it meets its powers: λ(λaᵀx) = λ²aᵀx)
+            c, rest = coeff_and_rest(a)
             coeff *= c
-            parts = (rest,)
+            parts = scalar_factors(rest)
         for p in parts:
             if isinstance(p, Num):
                 coeff *= p.value
@@ -73,8 +76,8 @@ def _rebuild_mul(e: MatMul, coeff: Fraction, scalars: list, chain: list) -> Expr
     chain = merge_powers(chain)
     sizes, chain = _ones_chain(chain)
     runs, chain = _scalar_runs(chain)
-    if is_scalar(e) and len(chain) > 1 and any(isinstance(s, Power) and s.arg == MatMul(*chain)
-                                               for s in scalars):
+    if is_scalar(e) and len(chain) > 1 and any(
+            (s.arg if isinstance(s, Power) else s) == MatMul(*chain) for s in scalars):
         runs, chain = runs + [MatMul(*chain)], []       # a scalar chain meets its powers
     scalars = merge_scalar_powers(scalars + sizes + runs)
     for s in list(scalars):

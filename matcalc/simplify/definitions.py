@@ -11,9 +11,9 @@ from ..ir import (Broadcast, Expr, Hadamard, HadPow, MatMul, Mean, Num, Var, is_
 from .broadcast import broadcast_along
 from .cost import cost
 from .engine import simplify
-from .factor import _power_list, _powers, _scalar_factors, _split
+from .factor import _power_list, _powers, _split
 from .powers import radicand
-from .terms import ONE
+from .terms import ONE, scalar_factors
 
 
 def expand_definitions(e: Expr, definitions: dict) -> Expr:
@@ -164,7 +164,7 @@ def _fold_scalar(e: Expr, name: Var, value: Expr) -> Expr:
     written as its name: −2(xᵀAx)x/(xᵀx) = −2Rx where R = xᵀAx/(xᵀx)."""
     if not (isinstance(e, MatMul) and isinstance(value, MatMul) and is_scalar(value)):
         return e
-    pattern = _powers(_scalar_factors(value))
+    pattern = _powers(scalar_factors(value))
     if any(isinstance(b, Num) for b in pattern) or len(pattern) < 2:
         return e
     c, scalars, chain = _split(e)

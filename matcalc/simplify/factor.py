@@ -26,12 +26,11 @@ from ..ir import (
     Unvec,
     Vec,
     is_scalar,
-    product,
 )
 from .cost import cost
 from .engine import simplify
 from .powers import peel
-from .terms import ONE, coeff_and_rest, scale
+from .terms import ONE, coeff_and_rest, scalar_factors, scale
 
 MAX_TERMS = 64
 
@@ -113,17 +112,8 @@ def _split(term: Expr):
     if rest is None:
         return c, [], []
     parts = rest.args if isinstance(rest, MatMul) else (rest,)
-    scalars = [q for p in parts if is_scalar(p) for q in _scalar_factors(p)]
+    scalars = [q for p in parts if is_scalar(p) for q in scalar_factors(p)]
     return c, scalars, [p for p in parts if not is_scalar(p)]
-
-
-def _scalar_factors(s: Expr) -> list:
-    """A scalar product as its scalar factors, its matrix chain one of them: (xᵀAx)/(xᵀx)² →
-    [(xᵀx)⁻², xᵀAx]."""
-    if not isinstance(s, MatMul) or all(not is_scalar(p) for p in s.args):
-        return [s]
-    chain = [p for p in s.args if not is_scalar(p)]
-    return [p for p in s.args if is_scalar(p)] + ([product(chain)] if chain else [])
 
 
 def _join(c: Fraction, scalars: list, chain: list, shape) -> Expr:

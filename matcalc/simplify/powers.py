@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from fractions import Fraction
 from functools import lru_cache
 
@@ -139,6 +140,47 @@ def merge_powers(chain: list) -> list:
     if not runs:
         return [Identity(chain[0].rows)] if chain else []
     return [a or _power_of(base, k) for base, k, a in runs]
+
+
+MAX_TRIED = 32      # places where a block's first factor comes back, tried as its end
+
+
+def repeated_blocks(chain: list, keep=lambda block: True) -> list[tuple[list, int]]:
+    """The chain as runs of a repeated block, left to right: XAXAXB → [([X, A], 2), ([X], 1),
+    ([B], 1)]. At each place the block (one that keep accepts) that repeats over the most
+    factors is taken, the shortest of those. A block ends where its first factor comes back (the
+    first MAX_TRIED such places are tried), and blocks are compared by their factors' hashes
+    before their trees: a chain of n factors is read in O(n) comparisons, not O(n²) blocks
+    built and compared."""
+    hashes = [hash(a) for a in chain]
+    places: dict = {}
+    for j, h in enumerate(hashes):
+        places.setdefault(h, []).append(j)
+
+    def repeats(i: int, size: int) -> bool:
+        j = i + size
+        return hashes[j - size:j] == hashes[j:j + size] and chain[j - size:j] == chain[j:j + size]
+
+    runs, i, n = [], 0, len(chain)
+    while i < n:
+        best = (1, 1)       # (size, repeats)
+        later = places[hashes[i]]
+        start = bisect_right(later, i)
+        for j in later[start:start + MAX_TRIED]:
+            size = j - i
+            if 2 * size > n - i:
+                break
+            if not repeats(i, size) or not keep(chain[i:j]):
+                continue
+            reps = 2
+            while i + (reps + 1) * size <= n and repeats(i + (reps - 1) * size, size):
+                reps += 1
+            if reps * size > best[0] * best[1]:
+                best = (size, reps)
+        size, reps = best
+        runs.append((chain[i:i + size], reps))
+        i += size * reps
+    return runs
 
 
 def _power_of(base: tuple, k: int) -> Expr:

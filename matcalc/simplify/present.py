@@ -23,6 +23,7 @@ from ..ir import (
     walk,
 )
 from .engine import simplify
+from .powers import repeated_blocks
 from .terms import coeff_and_rest
 
 
@@ -108,6 +109,13 @@ def _hadamard_rank(f: Expr) -> int:
     return 1 if isinstance(base, (Func, Softmax)) else 2
 
 
+def _foldable(block: list) -> bool:
+    """Is a repeated block of a chain written as a power? Not a transpose of more than a name
+    ((Aᵀ)² is, ((AB)ᵀ)² is written out)."""
+    return len(block) > 1 or not isinstance(block[0], Transpose) or \
+        isinstance(block[0].arg, Var)
+
+
 @lru_cache(maxsize=1 << 14)
 def fold_powers(e: Expr) -> Expr:
     """Repeated factors of a product as powers: XXᵀXXᵀX = (XXᵀ)²X, X⁻¹X⁻¹ = X⁻²; a transposed
@@ -125,31 +133,15 @@ def fold_powers(e: Expr) -> Expr:
         return e
     scalars = [a for a in e.args if is_scalar(a)] if not is_scalar(e) else []
     chain = [a for a in e.args if a not in scalars]
-    out, i = [], 0
-    while i < len(chain):
-        best = (1, 1)   # (block length, repeats)
-        for size in range(1, (len(chain) - i) // 2 + 1):
-            block = chain[i:i + size]
-            block_expr = block[0] if size == 1 else MatMul(*block)
-            if block_expr.rows != block_expr.cols or (
-                    isinstance(block_expr, Transpose) and not isinstance(block_expr.arg, Var)):
-                continue
-            reps = 1
-            while chain[i + reps * size:i + (reps + 1) * size] == block:
-                reps += 1
-            if reps > 1 and reps * size > best[0] * best[1]:
-                best = (size, reps)
-        size, reps = best
-        if reps > 1:
-            block = chain[i:i + size]
-            base = block[0] if size == 1 else MatMul(*block)
-            if isinstance(base, Power) and base.exp == -1:
-                out.append(Power(base.arg, Fraction(-reps)))
-            else:
-                out.append(Power(base, Fraction(reps)))
-            i += size * reps
+    out = []
+    for block, reps in repeated_blocks(chain, _foldable):
+        if reps == 1:
+            out += block
+            continue
+        base = block[0] if len(block) == 1 else MatMul(*block)
+        if isinstance(base, Power) and base.exp == -1:
+            out.append(Power(base.arg, Fraction(-reps)))
         else:
-            out.append(chain[i])
-            i += 1
+            out.append(Power(base, Fraction(reps)))
     args = scalars + out
     return args[0] if len(args) == 1 else MatMul(*args)

@@ -23,6 +23,15 @@ from ..ir import (
 ONE = Num(1)
 
 
+def scalar_factors(s: Expr) -> list:
+    """A scalar product as its scalar factors, its matrix chain one of them: (xᵀAx)/(xᵀx)² →
+    [(xᵀx)⁻², xᵀAx]."""
+    if not isinstance(s, MatMul) or all(not is_scalar(p) for p in s.args):
+        return [s]
+    chain = [p for p in s.args if not is_scalar(p)]
+    return [p for p in s.args if is_scalar(p)] + ([product(chain)] if chain else [])
+
+
 def is_zero(e: Expr) -> bool:
     return (isinstance(e, Zero) or (isinstance(e, Num) and e.value == 0)
             or (isinstance(e, Broadcast) and is_zero(e.arg)))
