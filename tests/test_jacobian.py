@@ -287,3 +287,11 @@ def test_a_summed_broadcast_keeps_the_number_of_its_copies(results):
     (d,) = results[SUMMED_BROADCAST + " wrt c{}"].derivatives
     for term in d.index.terms:
         assert reads_alone(simplify(MatMul(Num(1), *term.scalars))), d.index.render()
+
+
+def test_a_kronecker_product_with_a_zero_factor_is_zero():
+    """0 ⊗ B = 0: d(abs(0W)) ⊗ B was a term with no differential left in it, which the vec
+    form could not place (a ValueError, found by the end-to-end fuzz)."""
+    report = derive("abs(0W) ⊗ X + W ⊗ X", "W").check()
+    assert report.ok, str(report)
+    assert derive("abs(0W) ⊗ (μΣᵀWX)", "W").text

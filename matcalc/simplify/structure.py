@@ -54,9 +54,11 @@ def structural_rules(e: Expr) -> Expr:
 
 
 def kron_rules(e: Kron) -> Expr:
-    """I₁ ⊗ A = A ⊗ I₁ = A; Iₘ ⊗ Iₙ = Iₘₙ; (cA) ⊗ B = c(A ⊗ B); a ⊗ bᵀ = bᵀ ⊗ a = abᵀ for
-    a column a and a row bᵀ."""
+    """0 ⊗ B = A ⊗ 0 = 0; I₁ ⊗ A = A ⊗ I₁ = A; Iₘ ⊗ Iₙ = Iₘₙ; (cA) ⊗ B = c(A ⊗ B); a ⊗ bᵀ =
+    bᵀ ⊗ a = abᵀ for a column a and a row bᵀ."""
     a, b = e.args
+    if is_zero(a) or is_zero(b):
+        return Zero(*e.shape)
     if isinstance(a, Identity) and isinstance(b, Identity):
         return Identity(e.rows)
     for col, row in ((a, b), (b, a)):
