@@ -133,6 +133,12 @@ BAD = [
     ('f(x) := αx; sum(f(X))',
      'the body of f(x) may use only x and numbers, not α',
      'pass α in the argument instead, e.g. f(αX)'),
+    # var(x²) of a scalar was read, and f(X) computed var along the rows of X (a wrong shape
+    # in the generated code; found by the end-to-end fuzz)
+    ('f(x) := x³/var(x²); sum(f(X))',
+     'the body of f(x) may use only what acts on each entry alone (+, −, ·, /, powers, exp, '
+     'log, …), not var(x²)',
+     'a reduction such as sum, mean or var belongs outside the function'),
     ('f(x) := x²',
      'the input has no expression to differentiate: it ends with a function definition',
      'add the expression as the last statement'),

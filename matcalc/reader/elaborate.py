@@ -32,6 +32,10 @@ from .vocabulary import (
 )
 
 
+# what a scalar function's body may hold: f(A) applies it to each entry of A alone
+_ENTRYWISE = {"Num", "Var", "Add", "MatMul", "Power", "Func"}
+
+
 @dataclass(frozen=True)
 class Program:
     """What the input says: definitions in order, the expression to differentiate, its free
@@ -306,6 +310,11 @@ class _Elaborator(_Operators, _Calls):
                            f"numbers, not {e.params[0]}", [e.span],
                            f"pass {e.params[0]} in the argument instead, e.g. "
                            f"{name_tok.value}({e.params[0]}X)")
+            if e.kind not in _ENTRYWISE:
+                self.error(f"the body of {name_tok.value}({param}) may use only what acts on "
+                           f"each entry alone (+, −, ·, /, powers, exp, log, …), not "
+                           f"{self.src(e)}", [e.span],
+                           "a reduction such as sum, mean or var belongs outside the function")
             stack.extend(e.args)
         self.functions[name_tok.value] = (param, body)
         self.result_kind = ("function", span)
