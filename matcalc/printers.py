@@ -718,9 +718,16 @@ def _joins_a_word(left: str, right: str, names=()) -> bool:
     or the sizes n·p written np beside a variable np?"""
     a = len(left) - len(left.rstrip(_LETTERS))
     run = left[len(left) - a:] + right[:len(right) - len(right.lstrip(_LETTERS))]
-    words = [*_WORDS, *(n for n in names if len(n) > 1 and n.isalpha())]
     return any(run.startswith(word, i) and i + len(word) > a
-               for word in words for i in range(max(0, a - len(word) + 1), a))
+               for word in _words_with(names) for i in range(max(0, a - len(word) + 1), a))
+
+
+@functools.lru_cache(maxsize=64)
+def _words_with(names) -> tuple:
+    """The words a run of letters may spell: _WORDS and the names of several letters in use
+    (found once per set of names, not at each product: thousands of names W₀, W₁, … made
+    printing quadratic)."""
+    return (*_WORDS, *(n for n in names if len(n) > 1 and n.isalpha()))
 
 
 def _has_long_name(e: Expr) -> bool:
