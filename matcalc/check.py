@@ -159,8 +159,10 @@ class _Probe:
         self.sizes = assign_sizes([d.function, d.wrt, *self.named.values(), *self.variables])
         require_budget([d.function, *self.variables], self.sizes,
                        f"--check: evaluating {d.fname}", self.named, hint=SMALLER)
+        # the gradient checked has a value there too (a Jacobian's is not formed)
+        gradient = {"gradient": d.expr, "hessian": d.gradient}.get(d.kind)
         self.env = inputs_in_domain(d.function, self.variables, self.sizes, rng, self.named,
-                                    tries)
+                                    tries, also=[gradient] if gradient is not None else [])
         self.evaluator = Evaluator(self.env, self.sizes, self.named)
         self.x = self.env[d.wrt.name]
         self.directions = [_direction(rng, self.x.shape, d.wrt) for _ in range(probes)]

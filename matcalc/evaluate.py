@@ -510,8 +510,10 @@ def random_inputs(expr: Expr, variables, sizes: dict, rng, definitions=None) -> 
     return env
 
 
-# How far from a kink (relu's 0, a repeated extreme eigenvalue …) a drawn point must be.
+# How far from a kink (relu's 0, a repeated extreme eigenvalue …) a drawn point must be, and
+# how large the values met evaluating f may be (beyond, another draw is preferred).
 KINK_GAP = 1e-3
+MODERATE = 1e8
 # Scales tried in turn when a draw leaves the function's domain: log(b − Ax) needs Ax small
 # beside b, log(xᵀx − 1) needs x large; the structures below are not scaled (they would break).
 DOMAIN_SCALES = (1.0, 0.3, 0.1, 0.03, 3.0)
@@ -519,12 +521,16 @@ UNSCALED = ("onehot", "orthogonal", "stochastic")
 
 
 def inputs_in_domain(expr: Expr, variables, sizes: dict, rng, definitions=None,
-                     tries: int = 20) -> dict:
+                     tries: int = 20, also=()) -> dict:
     """random_inputs where f has a finite value, also a little away (scaled by 1 ± 10⁻³, where
     differences step: logdet(expm(A)) is finite at the edge of expm's overflow and not beyond),
-    and its kinks are not near: each draw is tried at a few scales. If none fits, the finite
-    draw farthest from a kink is kept (λ_min(XᵀX + I) of a wide X has a repeated eigenvalue
-    everywhere), or the first (the check then says what is not finite)."""
+    and so have the expressions ``also`` (the derivatives checked: the inverse in the gradient
+    of tr(logm(M)) may be singular to working precision where M's nested expm is finite), and
+    its kinks are not near, and the values met on the way to f stay below MODERATE (nested
+    exponentials at 10²⁵ leave logm and the differences few digits): each draw is tried at a
+    few scales. If none fits, the finite draw farthest from a kink (λ_min(XᵀX + I) of a wide X
+    has a repeated eigenvalue everywhere), then of the smallest values, is kept, or the first
+    (the check then says what is not finite)."""
     env, best, best_key = {}, None, None
     for attempt in range(tries):
         drawn = random_inputs(expr, variables, sizes, rng, definitions)
@@ -533,9 +539,12 @@ def inputs_in_domain(expr: Expr, variables, sizes: dict, rng, definitions=None,
                for v in variables}
         around = [{v.name: env[v.name] if v.structure in UNSCALED else s * env[v.name]
                    for v in variables} for s in (1 - 1e-3, 1 + 1e-3)]
-        finite = all(_finite(expr, e, sizes, definitions) for e in (env, *around))
-        key = (finite, kink_margin(expr, env, sizes, definitions) if finite else -np.inf)
-        if key[1] > KINK_GAP:
+        finite = all(_finite(expr, e, sizes, definitions) for e in (env, *around)) and \
+            all(_finite(a, env, sizes, definitions) for a in also)
+        margin = kink_margin(expr, env, sizes, definitions) if finite else -np.inf
+        size = Evaluator(env, sizes, definitions).magnitude(expr) if finite else np.inf
+        key = (finite, min(margin, KINK_GAP), -max(size, MODERATE), margin)
+        if margin > KINK_GAP and size <= MODERATE:
             return env
         if best_key is None or key > best_key:
             best, best_key = env, key

@@ -609,32 +609,44 @@ class Frechet(Expr):
 def is_symmetric(e: Expr, definitions: dict | None = None) -> bool:
     """Is e symmetric by its form: does eᵀ, with the transpose moved onto the leaves, read as e
     ((AB)ᵀ = BᵀAᵀ, (A + B)ᵀ = Aᵀ + Bᵀ, (A ∘ B)ᵀ = Aᵀ ∘ Bᵀ, (A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ, f(A)ᵀ = f(Aᵀ) for an
-    entrywise or matrix function, (Aᵏ)ᵀ = (Aᵀ)ᵏ), a symmetric variable (or a defined name whose
-    definition is), I, Diag(v), 𝟏𝟏ᵀ and scalars being their own transposes? So XᵀX, XᵀSX,
-    X⁻¹X⁻ᵀ, A + Aᵀ, tyᵀ + ytᵀ, (μV)ᵀ(μV) are; False where the form does not show it."""
+    entrywise or matrix function, (Aᵏ)ᵀ = (Aᵀ)ᵏ), a symmetric variable, I, Diag(v), 𝟏𝟏ᵀ and
+    scalars being their own transposes, a defined name read as its definition? So XᵀX, XᵀSX,
+    X⁻¹X⁻ᵀ, A + Aᵀ, tyᵀ + ytᵀ, (μV)ᵀ(μV), x̄X̂ for X̂ = x̄ᵀ are; False where the form does not
+    show it."""
     definitions = definitions or {}
     if e.rows != e.cols:
         return False
     if e.shape == SCALAR:
         return True
-    return _transpose_normal(Transpose(e), definitions) == _transpose_normal(e, definitions)
+    memo: dict = {}
+    return _transpose_normal(Transpose(e), definitions, memo) == \
+        _transpose_normal(e, definitions, memo)
 
 
-def _transpose_normal(e: Expr, definitions: dict) -> Expr:
-    """e with every transpose moved onto the leaves (a symmetric leaf's dropped), products and
-    sums flat, the terms of sums and Hadamard products sorted: equal forms compare equal."""
+def _transpose_normal(e: Expr, definitions: dict, memo: dict) -> Expr:
+    """e with every transpose moved onto the leaves (a symmetric leaf's dropped), the defined
+    names replaced by their definitions, products and sums flat, the terms of sums and Hadamard
+    products sorted: equal forms compare equal (``memo``: the forms found, each once)."""
+    if e not in memo:
+        memo[e] = _normal(e, definitions, memo)
+    return memo[e]
+
+
+def _normal(e: Expr, definitions: dict, memo: dict) -> Expr:
     def normal(a: Expr) -> Expr:
-        return _transpose_normal(a, definitions)
+        return _transpose_normal(a, definitions, memo)
 
+    if isinstance(e, Var) and e.name in definitions:
+        return normal(definitions[e.name])
     if isinstance(e, Transpose):
         a = e.arg
         if a.shape == SCALAR or isinstance(a, (Identity, Diag)):
             return normal(a)
         if isinstance(a, Transpose):
             return normal(a.arg)
-        if isinstance(a, Var) and (a.symmetric or a.name in definitions
-                                   and a.rows == a.cols
-                                   and is_symmetric(definitions[a.name], definitions)):
+        if isinstance(a, Var) and a.name in definitions:
+            return normal(Transpose(definitions[a.name]))
+        if isinstance(a, Var) and a.symmetric:
             return a
         if isinstance(a, (Zero, Ones)):
             return type(a)(a.cols, a.rows)

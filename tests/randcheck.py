@@ -1200,7 +1200,9 @@ class Reader:
                 self.renames[m.group(1)] = stand_ins[len(self.renames)]
             parsed.append((lhs.strip(), rhs, m))
         self.where_statements = []          # (name, statement), inner names first
-        for lhs, rhs, m in parsed:
+        # a derived function (h′(t) = …) first: the names before it may use it, and its body
+        # uses only its parameter
+        for lhs, rhs, m in sorted(parsed, key=lambda entry: entry[2] is None):
             rhs = self.rename(rhs)
             if m:
                 op = "=" if dialect == "ascii" else ":="

@@ -295,3 +295,20 @@ def test_a_draw_where_an_inverse_is_singular_is_drawn_again():
     finite, rather than end in "has no value there"."""
     r = derive("x ∈ ℝ^n; A ∈ ℝ^{n×n}; tr((100000000000000 xxᵀ + I)⁻¹A)", "x")
     assert r.check().ok
+
+
+@pytest.mark.parametrize("text, wrt", [
+    # f finite at the first draw, its gradient's inverse singular to working precision there
+    ("α ∈ ℝ; X̂ ∈ ℝ^{4×3} stochastic; value ∈ ℝ^{3×3}; "
+     "tr(logm((X̂ expm(expm(value)·(α value)))ᵀ(X̂ expm(expm(value)·(α value))) + I))", "value"),
+    ("W ∈ ℝ^{2×2} diagonal; C, Σ ∈ ℝ^{2×2}; ε ∈ ℝ; "
+     "tr logm(expm(C + Σ + (C + Σ)ᵀ) + εexpm(expm(W)) + W)", "W"),
+    # values of 10²⁵ on the way: logm and the differences kept few digits
+    ("A ∈ 𝕊^{n×n}; C ∈ ℝ^{n×n}; tr(expm(expm(logm(C)) ⊙ logm(expm(expm(A)))))", "A"),
+])
+def test_the_check_draws_where_the_gradient_has_a_value_of_moderate_size(text, wrt):
+    """Right gradients of nested matrix exponentials and logarithms were reported wrong at a
+    draw where f was finite but its gradient had no value, or where values of 10²⁵ met on the
+    way left the differences few digits (random compositions, focus seeds 1200141, 1201707,
+    1201482): the check draws where the gradient has a value and the values stay moderate."""
+    assert derive(text, wrt).check().ok

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from functools import lru_cache
 
-from ..ir import Add, Expr, MatMul
+from ..ir import Add, Expr, MatMul, is_symmetric
 from .cost import cost
 from .definitions import expander, fold_definitions, fold_hadamard_definitions
 from .engine import simplify
@@ -23,7 +23,7 @@ def tidy(e: Expr) -> Expr:
     applied inside ∘, functions and transposes too."""
     e = simplify(e)
     if e.args and not isinstance(e, (Add, MatMul)):
-        e = simplify(e.with_args(tidy(a) for a in e.args))
+        e = simplify(e.with_args(_tidy_operand(e, a) for a in e.args))
     candidates = [e]
     gathered = gather_images(e, tidy)
     if gathered is not None:
@@ -63,6 +63,15 @@ def _sum_depth(e: Expr) -> int:
     """How many sums deep e nests: 1 for A + B and 2(A + B), 2 for X(A + B) + C."""
     inner = max((_sum_depth(a) for a in e.args), default=0)
     return inner + 1 if isinstance(e, Add) else inner
+
+
+def _tidy_operand(e: Expr, a: Expr) -> Expr:
+    """An operand tidied, kept symmetric by its form where e needs that (λ_max(S), q_min(S)):
+    X̂ᵀZᵀ + 4X̂ᵀX̂ + ZX̂ factored as X̂ᵀ(Zᵀ + 4X̂) + ZX̂ no longer reads as symmetric."""
+    tidied = tidy(a)
+    if getattr(e, "requires_symmetric", False) and is_symmetric(a) and not is_symmetric(tidied):
+        return a
+    return tidied
 
 
 def _orders_of_one_product(terms: list) -> bool:
