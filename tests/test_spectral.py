@@ -224,3 +224,19 @@ def test_the_check_says_where_every_point_has_a_repeated_eigenvalue(text, wrt, s
     assert report.ok, str(report)
     assert f"note: at every point tried {said}" in str(report), str(report)
     assert "note:" not in str(derive("S ∈ 𝕊^n; λ_min(S)", "S").check())
+
+
+def test_a_factored_argument_of_an_eigenvector_stays_symmetric_by_form():
+    """The argument W − ((2B − Av)Bᵀ + ((2B − Av)Bᵀ)ᵀ) of q_min was tidied to the cheaper
+    B(vᵀAᵀ − 4Bᵀ) + W + Av𝟏ᵀBᵀ, symmetric in value but not by its form: the where line (and the
+    derivation's lines) did not read back (focus seed 780096). A tidied argument of λ_max,
+    λ_min, q_max, q_min that hides the symmetry is not taken (search._tidy_operand)."""
+    from randcheck import split_top
+    text = "B ∈ ℝ^{4×2}; W ∈ 𝕊^4; A ∈ ℝ^{4×3}; v ∈ ℝ^3; λ_min(W − ((2B − Av)Bᵀ + ((2B − Av)Bᵀ)ᵀ))"
+    r = derive(text, "v")
+    where = r.text.splitlines()[1]
+    names = split_top(where[len("where "):], ", ")
+    parse("; ".join(text.split("; ")[:-1] + names + ["q"]))
+    first = r.steps.splitlines()[0]
+    parse("; ".join(text.split("; ")[:-1] + [first[len("df = d("):-1]]))
+    assert r.check().ok
