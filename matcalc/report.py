@@ -459,10 +459,11 @@ def _render_steps(d, style: str, taken: set, together: tuple, shown: set | None)
 
 
 def _rows(p, lines, lead: str, style: str) -> list:
-    """(left side, body, laws) of each line; the left side only on the first."""
+    """(left side, body, laws) of each line; the left side only on the first; a law cited
+    once (two instances of it on names of other shapes print alike)."""
     from .derivation import line_expr
     return [(lead if i == 0 else "", p.doprint(line_expr(line)),
-             tuple(_law(p, law, style) for law in line.laws))
+             tuple(dict.fromkeys(_law(p, law, style) for law in line.laws)))
             for i, line in enumerate(lines)]
 
 

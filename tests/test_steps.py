@@ -56,6 +56,10 @@ def test_lines_are_textbook_lines(row):
         bodies = [ln.split(" = ", 1)[-1].split("      [")[0] for ln in lines]
         assert not any(" + −" in b or " + -" in b or "⟨" in b for b in bodies), steps
         assert all(a != b for a, b in zip(bodies, bodies[1:])), steps
+        # a law is cited once in a line (‖AX − B‖₂ + λ_max(XᵀX) cited G : A dX twice)
+        laws = [ln.split("[", 1)[1].rstrip("]").split("; ")
+                for ln in steps.splitlines() if "[" in ln]
+        assert all(len(set(group)) == len(group) for group in laws), steps
 
 
 def test_binary_cross_entropy_shows_its_cancellation():
