@@ -126,13 +126,14 @@ def test_symmetric_variable_in_both_conventions(text, wrt, sym, entries, source)
 def test_logistic_hessian_is_factored():
     """Issue 13: the Hessian of σ(wᵀx) printed x(σT₁²xᵀ − T₁σ²xᵀ) with T₁ = 1 − σ, and its
     Hessian–vector product the expanded (1 + 2σ² − 3σ): a sign costs no more than the sum it
-    stands in, so the factored σ(1 − σ)(1 − 2σ) is the cheaper form."""
+    stands in, so the factored σ(1 − σ)(1 − 2σ) is the cheaper form; an inner product stands
+    after the sums, beside the vector it scales: σ(1 − σ)(1 − 2σ)(Vᵀx)x."""
     result = derive("σ(wᵀx)", "w", kind="hessian")
     lines = result.text.splitlines()
     assert lines[:3] == [
         "∇f = σ(wᵀx)(1 − σ(wᵀx))x",
         "H = ∂vec(∇f)/∂vec(w) = σ(wᵀx)(1 − σ(wᵀx))(1 − 2σ(wᵀx))xxᵀ    (n×n)",
-        "V ↦ σ(wᵀx)(Vᵀx)(1 − σ(wᵀx))(1 − 2σ(wᵀx))x    (Hessian-vector product d(∇f)[V])"]
+        "V ↦ σ(wᵀx)(1 − σ(wᵀx))(1 − 2σ(wᵀx))(Vᵀx)x    (Hessian-vector product d(∇f)[V])"]
     assert result.check().ok
 
 

@@ -102,11 +102,12 @@ def halve_roots(exps: dict) -> None:
 
 
 def _order_key(e: Expr) -> tuple:
-    # sizes first (mn exp(α)), sums after the other factors and names after them
-    # (σ(t)(1 − σ(t))V), denominators last, then a stable textual order
+    # sizes first (mn exp(α)), sums after the other factors, inner products after them and
+    # names last (σ(t)(1 − σ(t))(Vᵀx)V), denominators last, then a stable textual order
     neg = isinstance(e, Power) and e.exp < 0
     base = e.arg if isinstance(e, Power) else e
-    rank = 2 if isinstance(base, Var) else 1 if isinstance(base, Add) else 0
+    rank = 3 if isinstance(base, Var) else 2 if isinstance(base, MatMul) else \
+        1 if isinstance(base, Add) else 0
     return (neg, not isinstance(e, Size), rank, repr(e))
 
 
