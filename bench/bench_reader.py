@@ -1,6 +1,6 @@
-"""Reading and deriving against the length of the input: CPU seconds for inputs of 1,000 to
-100,000 characters (the input limit) of several kinds. Both grow linearly (docs/language.md,
-Limits).
+"""Reading, deriving and printing against the length of the input: CPU seconds for inputs of
+1,000 to 100,000 characters (the input limit) of several kinds. All grow linearly
+(docs/language.md, Limits); printing is the text, the LaTeX and the NumPy code together.
 
     python bench/bench_reader.py [--no-derive]
 """
@@ -62,15 +62,17 @@ def cpu_time(fn) -> float:
 def main() -> None:
     with_derive = "--no-derive" not in sys.argv
     parse("x")
-    print(f"{'kind':<15} {'characters':>10} {'read s':>7} {'derive s':>9}")
+    print(f"{'kind':<15} {'characters':>10} {'read s':>7} {'derive s':>9} {'print s':>8}")
     for kind, (make, wrt) in KINDS.items():
         for size in SIZES:
             text = make(size)
             read = cpu_time(lambda text=text: parse(text))
             line = f"{kind:<15} {len(text):>10,} {read:>7.2f}"
             if with_derive and wrt:
-                seconds = cpu_time(lambda text=text, wrt=wrt: derive(text, wrt).text)
-                line += f" {seconds:>9.2f}"
+                results = []
+                seconds = cpu_time(lambda text=text, wrt=wrt: results.append(derive(text, wrt)))
+                shown = cpu_time(lambda: (results[0].text, results[0].latex, results[0].numpy))
+                line += f" {seconds:>9.2f} {shown:>8.2f}"
             print(line, flush=True)
 
 
