@@ -103,6 +103,7 @@ def _terms(parts) -> Expr | None:
 
 
 MAX_PRODUCT_TERMS = 200     # terms of a product's or a matrix power's differential
+MAX_PRODUCT_FACTORS = 5000  # factors over all the terms of a product's differential
 
 
 def _within_terms(terms: int, what: str) -> None:
@@ -125,8 +126,15 @@ def _lin_matmul(e, d):
     diffs = [d(a) if len(block) == 1 else _lin_matmul(a, d)
              for (a, _), (block, _) in zip(runs, blocks)]
     varying = [(r, da) for r, da in enumerate(diffs) if da is not None]
-    _within_terms(sum(runs[r][1] * (len(da.args) if isinstance(da, Add) else 1)
-                      for r, da in varying), "a product")
+    count = sum(runs[r][1] * (len(da.args) if isinstance(da, Add) else 1) for r, da in varying)
+    _within_terms(count, "a product")
+    if count * len(runs) > MAX_PRODUCT_FACTORS:
+        # each term is as long as the product: tr(A₀XA₁X…A₉₉X) writes 100 terms of 200 factors
+        raise UnsupportedError(
+            f"the differential of a product of {len(runs):,} factors has {count:,} terms as long "
+            f"as the product: past the {MAX_PRODUCT_FACTORS:,} factors matcalc writes out",
+            hint="name repeated parts with definitions (Y = …), or differentiate a shorter "
+                 "product")
     terms = []
     for r, da in varying:
         a, k = runs[r]

@@ -104,6 +104,30 @@ def test_a_product_is_printed_in_time_independent_of_the_names_in_use():
     assert time.process_time() - start < 1
 
 
+def _cyclic(k: int) -> str:
+    return "tr(" + "".join(f"A{i}X" for i in range(k)) + ")"
+
+
+def test_the_code_of_long_chains_is_ordered_in_linear_work():
+    """The gradient of tr(A₀XA₁X…) has k terms of 2k factors: each chain is ordered left to
+    right or right to left past 32 factors, not over all its splits (cubic in the factors: 50
+    took minutes)."""
+    def work(k):
+        result = derive(_cyclic(k), "X")
+        _clear_memo_tables()
+        return _calls(lambda: result.numpy)
+    derive("x", "x").numpy
+    # the code itself has 16 times the factors, and their subchains are regrouped: 27 times
+    # the work; ordered over all splits, 256 times
+    assert work(40) < 40 * work(10)
+
+
+def test_a_differential_past_the_factors_written_out_is_a_clear_error():
+    assert derive(_cyclic(50), "X").text
+    with pytest.raises(UnsupportedError, match="102 factors has 51 terms as long as the product"):
+        derive(_cyclic(51), "X")
+
+
 def _nested_sigmoid(depth: int) -> str:
     return "sum(" + "σ(" * depth + "x" + ")" * depth + ")"
 
