@@ -164,7 +164,9 @@ def _lin_power(e, d):
         # d(s^p) = p s^(p−1) ds
         rest = [] if k == 1 else ([x] if k == 2 else [Power(x, k - 1)])
         return MatMul(Num(k), *rest, d(x))
-    _within_terms(int(abs(k)), "a matrix power")
+    # a power of a power: each of the k terms holds the differential of the inner power, whose
+    # terms multiply them ((X⁻¹⁰)⁻¹⁰)⁻¹⁰ has 1,000 terms, not 10)
+    _within_terms(int(abs(k)) * _nested_terms(x), "a matrix power")
     if k > 0:
         # d(X^k) = Σᵢ X^i dX X^(k−1−i)
         return _terms(MatMul(*_pow(x, i), d(x), *_pow(x, k - 1 - i)) for i in range(int(k)))
@@ -172,6 +174,14 @@ def _lin_power(e, d):
     m = int(-k)
     return _terms(MatMul(Num(-1), *_pow(x, -i), d(x), *_pow(x, -(m + 1 - i)))
                   for i in range(1, m + 1))
+
+
+def _nested_terms(x: Expr) -> int:
+    """The terms of the differential of a matrix power x nested in another: the product of the
+    exponents of the nest (1 for anything else)."""
+    if isinstance(x, Power) and not is_scalar(x) and x.exp.denominator == 1:
+        return int(abs(x.exp)) * _nested_terms(x.arg)
+    return 1
 
 
 def _pow(x: Expr, k: int) -> list[Expr]:

@@ -122,6 +122,14 @@ def test_the_code_of_long_chains_is_ordered_in_linear_work():
     assert work(40) < 40 * work(10)
 
 
+def test_a_power_of_powers_counts_the_terms_of_the_nest():
+    """Each term of d((Xᵃ)ᵇ) holds the a terms of d(Xᵃ): X10^-10^-10^-10 (X₁₀ to the −10 three
+    times) has 1,000 terms and took minutes; it is refused as 1,000 terms."""
+    assert derive("((X^5)^5)^8", "X").check().ok
+    with pytest.raises(UnsupportedError, match="here 1,000: past the 200 terms"):
+        derive("X10^-10^-10^-10", "X₁₀")
+
+
 def test_a_differential_past_the_factors_written_out_is_a_clear_error():
     assert derive(_cyclic(50), "X").text
     with pytest.raises(UnsupportedError, match="102 factors has 51 terms as long as the product"):
