@@ -666,6 +666,10 @@ def _normal(e: Expr, definitions: dict, memo: dict) -> Expr:
             isinstance(a, MatMul) and a.shape == SCALAR) else (a,))]
     if isinstance(e, (Add, Hadamard)):                 # in any order
         args.sort(key=repr)
+    if isinstance(e, MatMul):
+        # a stretched row or column among other factors is 𝟏r or c𝟏ᵀ, as it is written in
+        # them: (c𝟏ᵀ)ᵀc𝟏ᵀ is 𝟏cᵀc𝟏ᵀ whichever way it is read
+        args = [f for a in args for f in (_stretched(a) if isinstance(a, Broadcast) else (a,))]
     if isinstance(e, MatMul):                          # scalars first, in any order
         args.sort(key=lambda f: (f.shape != SCALAR, repr(f) if f.shape == SCALAR else ""))
         scalars = [f for f in args if f.shape == SCALAR]
@@ -682,6 +686,14 @@ def _normal(e: Expr, definitions: dict, memo: dict) -> Expr:
         inner = args[0]
         return Broadcast(e.with_args([inner.args[0], *args[1:]]), *inner.params)
     return e.with_args(args)
+
+
+def _stretched(b: Expr) -> tuple:
+    """The factors of a broadcast: 𝟏r for a row r, c𝟏ᵀ for a column c, s, 𝟏, 𝟏ᵀ for a scalar."""
+    x, (rows, cols) = b.args[0], b.shape
+    left = (Ones(rows, 1),) if x.rows == 1 and rows != 1 else ()
+    right = (Ones(1, cols),) if x.cols == 1 and cols != 1 else ()
+    return (*left, x, *right) if x.shape != SCALAR else (x, *left, *right)
 
 
 class Sum(Expr):

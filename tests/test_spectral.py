@@ -240,3 +240,13 @@ def test_a_factored_argument_of_an_eigenvector_stays_symmetric_by_form():
     first = r.steps.splitlines()[0]
     parse("; ".join(text.split("; ")[:-1] + [first[len("df = d("):-1]]))
     assert r.check().ok
+
+
+@pytest.mark.parametrize("text", ["λ_max((((Bw) ⊘ u)𝟏_mᵀ)ᵀ(((Bw) ⊘ u)𝟏_mᵀ) + I)",
+                                  "λ_min((v𝟏_mᵀ)ᵀ(v𝟏_mᵀ) − X − Xᵀ)"])
+def test_a_stretched_column_in_a_product_is_symmetric_by_its_form(text):
+    """(c𝟏ᵀ)ᵀ(c𝟏ᵀ) was not symmetric by its form: the transposed factor's normal form was the
+    broadcast of cᵀ, the other the factors c and 𝟏ᵀ (refused as read; a printed gradient of a
+    random composition, focus seed 790317, did not read back)."""
+    r = derive("u ∈ ℝ^p; w ∈ ℝ^n; v ∈ ℝ^n; " + text, "w" if "w" in text else "v")
+    assert r.check().ok
