@@ -69,8 +69,13 @@ def auto_name(ds: list, taken: set) -> tuple:
         if not isinstance(r, Add) or len(to_text(r)) < MIN_RESIDUAL_LENGTH:
             continue
         var = Var(_fresh_name("E", taken), r.shape)
-        found = {k: _replace_terms(e, {_terms(r): var, _terms(simplify(Transpose(r))):
-                                       Transpose(var)}) for k, e in exprs.items()}
+        # and negated, term by term: yᵀ − σ(W₁x)ᵀW₂ᵀ = −Eᵀ
+        forms = {_terms(r): var, _terms(simplify(Transpose(r))): Transpose(var)}
+        for form, named_form in ((r, var), (simplify(Transpose(r)), Transpose(var))):
+            if isinstance(form, Add):
+                negated = Add(*(simplify(MatMul(Num(-1), t)) for t in form.args))
+                forms[_terms(negated)] = MatMul(Num(-1), named_form)
+        found = {k: _replace_terms(e, forms) for k, e in exprs.items()}
         if found != exprs:
             exprs = found
             named.append((var.name, r))
@@ -125,13 +130,30 @@ def _terms(e) -> frozenset | None:
 
 
 def _replace_terms(e, forms: dict):
-    """e with each sum whose terms are those of a key (in any order) replaced by its value."""
+    """e with each sum whose terms are those of a key (in any order) replaced by its value;
+    a negated value's sign stands in front of the product it is a factor of (−EᵀW₂T₁)."""
     if isinstance(e, Add):
         terms = _terms(e)
         for key, value in forms.items():
             if terms == key:
                 return value
-    return e.with_args(_replace_terms(a, forms) for a in e.args) if e.args else e
+    if not e.args:
+        return e
+    out = e.with_args(_replace_terms(a, forms) for a in e.args)
+    negated = [a for a in out.args if isinstance(a, MatMul) and a.args[0] == Num(-1)]
+    if isinstance(out, MatMul) and out != e and negated:
+        c, factors = Fraction(1), []
+        for a in out.args:
+            if isinstance(a, Num):
+                c *= a.value
+            elif a in negated:
+                c, rest = -c, a.args[1:]
+                factors.append(rest[0] if len(rest) == 1 else MatMul(*rest))
+            else:
+                factors.append(a)
+        out = MatMul(*([Num(c)] if c != 1 else []), *factors) if c != 1 or len(factors) > 1 \
+            else factors[0]
+    return out
 
 
 def _worth_a_name(e) -> bool:

@@ -170,3 +170,15 @@ def test_a_reciprocal_is_not_named():
                          "H = ∂vec(∇f)/∂vec(x) = (A + Aᵀ − (A + Aᵀ)xxᵀ(A + Aᵀ)/(xᵀAx))/(xᵀAx)"
                          "    (n×n)"]
     assert not any(line.startswith("where") for line in lines)
+
+
+def test_a_negated_residual_is_written_with_its_name():
+    """The Hessian of ‖W₂σ(W₁x) − y‖₂ named E = W₂σ(W₁x) − y but printed yᵀ − σ(W₁x)ᵀW₂ᵀ
+    beside it, which is −Eᵀ; its Hessian–vector product stretched that scalar by 𝟏."""
+    result = derive("‖W₂σ(W₁x) − y‖₂", "x", kind="hessian")
+    text = result.text
+    assert "yᵀ − σ(W₁x)ᵀW₂ᵀ" not in text and "𝟏" not in text, text
+    assert "(W₁V) ∘ (1 − 2σ(W₁x)) − (EᵀW₂T₁)/‖E‖₂²" in text, text
+    assert "where T₃ = 1 − σ(W₁x), T₂ = Diag(σ(W₁x) ∘ T₃), T₁ = σ(W₁x) ∘ T₃ ∘ (W₁V), " \
+        "E = W₂σ(W₁x) − y" in text
+    assert result.check().ok
