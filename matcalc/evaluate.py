@@ -356,6 +356,11 @@ def _logm(a: np.ndarray) -> np.ndarray:
     values, vectors = np.linalg.eig(a)
     if np.linalg.cond(vectors) > SINGULAR:       # no eigenbasis (overflowed, or defective)
         return np.full(a.shape, np.nan)
+    size = np.abs(values)
+    if size.min(initial=np.inf) * SINGULAR <= size.max(initial=0.0):
+        # an eigenvalue lost in the rounding of the largest (expm(S) of a spread spectrum): its
+        # logarithm has no correct digit, and logm no value
+        return np.full(a.shape, np.nan)
     return ((vectors * np.log(values.astype(complex))) @ np.linalg.inv(vectors)).real
 
 

@@ -638,6 +638,9 @@ def _normal(e: Expr, definitions: dict, memo: dict) -> Expr:
 
     if isinstance(e, Var) and e.name in definitions:
         return normal(definitions[e.name])
+    if isinstance(e, Power) and e.arg.shape != SCALAR and e.exp.denominator == 1 and \
+            1 < e.exp <= 8:
+        return normal(MatMul(*[e.arg] * int(e.exp)))       # A² as AA: (A²)ᵀ = AᵀAᵀ
     if isinstance(e, Transpose):
         a = e.arg
         if a.shape == SCALAR or isinstance(a, (Identity, Diag)):

@@ -305,6 +305,13 @@ def test_a_draw_where_an_inverse_is_singular_is_drawn_again():
      "tr logm(expm(C + Σ + (C + Σ)ᵀ) + εexpm(expm(W)) + W)", "W"),
     # values of 10²⁵ on the way: logm and the differences kept few digits
     ("A ∈ 𝕊^{n×n}; C ∈ ℝ^{n×n}; tr(expm(expm(logm(C)) ⊙ logm(expm(expm(A)))))", "A"),
+    # logm of expm(S) whose eigenvalues e⁻³⁰ and e⁶ part by more than the digits hold: the log
+    # of the smallest had none right (focus seed 1400763)
+    ("W: k x k symmetric; gradX: m x m diagonal; V: pxp symmetric; C: n x n symmetric; "
+     "X: p x m; Lambda: m x n; x: n probability; B: n x p; "
+     "tr(logm(expm((Lambda + Lambda + gradX @ Lambda)*(C*x*lambda_min(W))*(lambda_max(V)*"
+     "(x.'*B*X)) + ((Lambda + Lambda + gradX @ Lambda)*(C*x*lambda_min(W))*(lambda_max(V)*"
+     "(x.'*B*X)))')))", "W"),
 ])
 def test_the_check_draws_where_the_gradient_has_a_value_of_moderate_size(text, wrt):
     """Right gradients of nested matrix exponentials and logarithms were reported wrong at a

@@ -88,9 +88,16 @@ def test_eigenvalues_need_a_symmetric_matrix():
     # a transposed sum's terms transposed: C − u + (C − u)ᵀ pairs −u with −uᵀ
     ("S ∈ 𝕊^n; u ∈ ℝ^n; S − u + (S − u)ᵀ", True), ("u ∈ ℝ^n; X − u + (X − u)ᵀ", True),
     ("u ∈ ℝ^n; X − u + (X + u)ᵀ", False), ("X ∈ ℝ^{n×n}; u ∈ ℝ^n; X − u + Xᵀ − u", False),
+    # a power and the product it is: (A²)ᵀ = AᵀAᵀ (a printed q_min(expm(C)² + expm(C)ᵀexpm(C)ᵀ
+    # − W₁), random compositions focus seed 1400139)
+    ("X² + XᵀXᵀ", True), ("expm(C)² + expm(C)ᵀexpm(C)ᵀ − S", False),
+    ("S ∈ 𝕊^n; expm(C)² + expm(C)ᵀexpm(C)ᵀ − S", True), ("X² + XᵀX", False),
+    # a defined name read as its definition: X̂ = xᵀ (focus seed 1200045)
+    ("x ∈ ℝ^n; X̂ = xᵀ; τ ∈ ℝ; τxX̂", True), ("x, y ∈ ℝ^n; X̂ = yᵀ; xX̂", False),
 ])
 def test_symmetric_by_form(text, symmetric):
-    assert is_symmetric(parse(text).result) == symmetric
+    program = parse(text)
+    assert is_symmetric(program.result, dict(program.definitions)) == symmetric
 
 
 def test_an_eigenvalue_of_a_gram_matrix_of_a_product():
