@@ -288,7 +288,12 @@ class Printer:
         def read_as_column(i: int) -> bool:
             met = [e.args[j] for j in full if j < i] or [e.args[next(j for j in full if j > i)]]
             return e.rows != e.cols or any(self.states(m, 0) for m in met)
-        return [a if b is None or (_is_column(b) and not read_as_column(i)) else b
+        # before the first full operand the bare ones meet each other: a row and a column
+        # there would be an error (bᵀ ∘ z ∘ X), so they are written stretched
+        lead = [b for b in bare[:full[0]] if b is not None and b.shape != SCALAR]
+        crossed = len({_is_column(b) for b in lead}) > 1
+        return [a if b is None or (crossed and i < full[0] and b.shape != SCALAR)
+                or (_is_column(b) and not read_as_column(i)) else b
                 for i, (a, b) in enumerate(zip(e.args, bare))]
 
     def states(self, e: Expr, axis: int) -> bool:

@@ -48,7 +48,7 @@ if "latex" in LANDED:
 
 # Cases drawn with spectral and matrix functions and structured declarations more often
 # (`python tests/randcheck.py --focus`) that once failed a check.
-FOCUS_SEEDS = (720174, 730391, 780096, 790317, 1200045, 1200793, 1400139, 1400763)
+FOCUS_SEEDS = (720174, 730391, 780096, 790317, 1200045, 1200793, 1400139, 1400763, 1801258)
 
 
 @pytest.mark.parametrize("seed", FOCUS_SEEDS)
