@@ -2065,7 +2065,10 @@ LARGEST = 1e4
 def admissible(case: Case, values: dict) -> bool:
     """Are the inputs well inside every domain: kinks, positivity, magnitudes, conditioning?"""
     with np.errstate(all="ignore"):
-        ev = case.probe(values)
+        try:
+            ev = case.probe(values)
+        except np.linalg.LinAlgError:        # a matrix the expression inverts is singular here
+            return False
         if not np.isfinite(ev.largest) or ev.largest > LARGEST:
             return False
         if any(np.abs(k).min(initial=np.inf) < KINK_MARGIN for k in ev.kinks):
