@@ -663,6 +663,16 @@ def test_user_function_in_every_dialect():
         assert program.functions == ("f",) and program.variables == (X,)
 
 
+def test_user_function_of_several_letters_written_upright_in_latex():
+    """\\mathrm{np}(x) calls the function np the input defines, as np(x) does (random
+    composition 3401071 was refused: 'unknown function np')."""
+    want = parse(r"np(s) := \frac{1}{1 + \exp(-s)}; \operatorname{sum}(np(X))").result
+    for call in (r"\mathrm{np}(X)", r"\operatorname{np}(X)", r"\mathrm{np}\left(X\right)"):
+        program = parse(r"\mathrm{np}(s) := \frac{1}{1 + \exp(-s)}; "
+                        r"\operatorname{sum}(" + call + ")")
+        assert program.result == want and program.functions == ("np",), call
+
+
 def test_user_function_parameter_is_local():
     """The parameter of f is its own scalar, even where the expression has a vector x."""
     program = parse("f(x) := x²; xᵀf(x)")

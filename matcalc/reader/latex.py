@@ -151,8 +151,8 @@ class _Latex:
             if content in CONSTANT_SPELLINGS:
                 return self._emit("CONSTANT", CONSTANT_SPELLINGS[content], *span)
             canon = canonical_name(content)
-            if canon in self.names or canon in GREEK.values():
-                return self._name(canon, *span)
+            if canon in self.names or canon in self.functions or canon in GREEK.values():
+                return self._name(canon, *span)       # \mathrm{np}(x) calls np(s) := …
             self._unknown_function(content, *span)
         if cmd == "mathcal" and content == "H":
             return self._name("H", *span)
