@@ -8,9 +8,8 @@ from __future__ import annotations
 import pathlib
 
 import pytest
-from lark import Lark, Token
+from lark import Token
 from lark.exceptions import UnexpectedToken as LarkUnexpectedToken
-from lark.lexer import Lexer
 from test_fuzz import fuzz_inputs
 
 from matcalc.errors import MatcalcError
@@ -26,18 +25,9 @@ def test_the_tables_are_the_grammars():
         "python -c 'import matcalc.reader.grammar as g; g.write_tables()'")
 
 
-class _Given(Lexer):
-    def __init__(self, conf):
-        pass
-
-    def lex(self, data):
-        yield from data
-
-
 @pytest.fixture(scope="module")
 def lark_parser():
-    return Lark(grammar._grammar_text(), parser="lalr", lexer=_Given, keep_all_tokens=True,
-                maybe_placeholders=False)
+    return grammar.lark_parser()
 
 
 def _shape(node):

@@ -96,23 +96,30 @@ def _grammar_text() -> str:
         return file.read()
 
 
-def tables_source() -> str:
-    """The text of tables.py for the grammar as it is: Lark builds the LALR(1) automaton; its
-    states are numbered here in the order a walk from the start meets them, so that the same
-    grammar always gives the same text."""
+def lark_parser():
+    """The grammar's LALR(1) parser as Lark builds it, over tokens given ready (our lexer makes
+    them): the source of the tables, and what the tests compare the tables' parse with."""
     from lark import Lark
     from lark.lexer import Lexer
-    from lark.parsers.lalr_analysis import Shift
 
-    class Given(Lexer):                 # the tokens come from our lexer: Lark only parses
+    class Given(Lexer):
         def __init__(self, conf):
             pass
 
         def lex(self, data):
             yield from data
 
-    lark = Lark(_grammar_text(), parser="lalr", lexer=Given, keep_all_tokens=True,
+    return Lark(_grammar_text(), parser="lalr", lexer=Given, keep_all_tokens=True,
                 maybe_placeholders=False)
+
+
+def tables_source() -> str:
+    """The text of tables.py for the grammar as it is: Lark builds the LALR(1) automaton; its
+    states are numbered here in the order a walk from the start meets them, so that the same
+    grammar always gives the same text."""
+    from lark.parsers.lalr_analysis import Shift
+
+    lark = lark_parser()
     table = lark.parser.parser.parser.parse_table
     rules = list(lark.rules)
     order = [table.start_states["start"]]
