@@ -28,7 +28,8 @@ from .codegen import parameter_names, py_name
 from .errors import InternalError, MatcalcError
 from .evaluate import (BUDGET, KINK_GAP, Evaluator, TooLarge, assign_sizes, closest_kink,
                        directional_difference, evaluate, format_bytes, inputs_in_domain,
-                       joint_difference, noise_floor, relative_error, require_budget)
+                       joint_difference, noise_floor, relative_error, relative_scale,
+                       require_budget)
 from .printers import to_text
 from .report import hessian_symbol
 
@@ -39,10 +40,24 @@ SMALLER = "declare the sizes with symbols (e.g. --shape X=n×m): the check then 
 @dataclass
 class Line:
     """One form compared: the largest relative error over the probes (inf: it failed to run,
-    None: not run), and why it was not run or how it failed."""
+    None: not run), and why it was not run or how it failed; ``resolved``: the largest error
+    of a probe beyond the resolution of its finite difference (the spread of its extrapolated
+    estimates, on the same relative scale; None: every probe's), and the largest resolution of
+    the others: a probe within it can neither pass nor fail."""
     form: str
     error: float | None
     reason: str = ""
+    resolved: float | None = None
+    resolution: float = 0.0
+
+    def verdict(self, tolerance: float) -> str:
+        """ok, inconclusive, failed (or "" where not run)."""
+        if self.error is None:
+            return ""
+        if self.error <= tolerance:
+            return "ok"
+        resolved = self.error if self.resolved is None else self.resolved
+        return "failed" if resolved > tolerance else "inconclusive"
 
 
 @dataclass
@@ -74,8 +89,21 @@ class CheckReport:
         return max(self.errors.values(), default=0.0)
 
     @property
+    def status(self) -> str:
+        """ok (every form within the tolerance), failed (a form beyond it and beyond the
+        resolution of the finite differences it is compared with), or inconclusive (a form
+        beyond the tolerance only within that resolution: the differences cannot tell)."""
+        verdicts = {line.verdict(self.tolerance) for s in self.sections for line in s.lines}
+        return "failed" if "failed" in verdicts else \
+            "inconclusive" if "inconclusive" in verdicts else "ok"
+
+    @property
     def ok(self) -> bool:
-        return self.largest <= self.tolerance
+        return self.status == "ok"
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
 
     def __str__(self) -> str:
         out = []
@@ -91,9 +119,15 @@ class CheckReport:
                 out.append(f"  note: {s.note}")
         run = [line for s in self.sections for line in s.lines if line.error is not None]
         skipped = sum(len(s.lines) for s in self.sections) - len(run)
+        status = self.status
         out.append(f"largest relative error {self.largest:.1e} over {len(run)} forms"
                    + (f" ({skipped} not run)" if skipped else "")
-                   + f", tolerance {self.tolerance:.0e}: {'ok' if self.ok else 'FAILED'}")
+                   + f", tolerance {self.tolerance:.0e}: " + {
+                       "ok": "ok", "failed": "FAILED",
+                       "inconclusive": "INCONCLUSIVE: the errors beyond the tolerance are "
+                       "within the resolution of the finite differences (the spread of their "
+                       "extrapolated estimates): they cannot tell a right result from a wrong "
+                       "one there"}[status])
         return "\n".join(out)
 
 
@@ -102,7 +136,11 @@ def _verdict(line: Line, tolerance: float) -> str:
         return f"not run: {line.reason}"
     if math.isinf(line.error):
         return f"FAILED: {line.reason}"
-    return f"relative error {line.error:.1e}  {'ok' if line.error <= tolerance else 'FAILED'}"
+    verdict = line.verdict(tolerance)
+    if verdict == "inconclusive":
+        return (f"relative error {line.error:.1e}  inconclusive: the differences resolve "
+                f"only {line.resolution:.1e}")
+    return f"relative error {line.error:.1e}  {'ok' if verdict == 'ok' else 'FAILED'}"
 
 
 class _Mismatch(Exception):
@@ -179,7 +217,7 @@ class _Probe:
         return self.evaluator(e)
 
     def along(self, e) -> list:
-        """The central difference of e along each direction."""
+        """The central difference of e along each direction, with its spread."""
         require_budget([e], self.sizes, "evaluating it", self.named)
         return [directional_difference(e, self.d.wrt, v, self.env, self.sizes, self.named)
                 for v in self.directions]
@@ -270,10 +308,11 @@ class _Probe:
         d, shape = self.d, self.x.shape
         f0 = self.value(d.function)
         floor = noise_floor(self.evaluator.magnitude(d.function))
-        want = [float(diff[0, 0]) for diff in self.along(d.function)]
+        want = [(float(diff[0, 0]), spread) for diff, spread in self.along(d.function)]
 
         def directional(g):
-            return [(_frob(g, v), w, floor) for v, w in zip(self.directions, want)]
+            return [(_frob(g, v), w, floor, spread)
+                    for v, (w, spread) in zip(self.directions, want)]
 
         lines = [_line(f"symbolic ⟨{symbol}, V⟩", lambda: directional(
             self.shaped(self.value(grad), shape, symbol)))]
@@ -293,7 +332,8 @@ class _Probe:
                     raise _Mismatch(f"{name} with --with-value returned {type(out).__name__}, "
                                     "not a pair (value, gradient)")
                 value = self.user_result(out[0], (1, 1), name + "'s value")
-                return [(value, f0, floor)] + directional(self.user_result(out[1], shape, name))
+                return [(value, f0, floor, 0.0)] + directional(self.user_result(out[1], shape,
+                                                                                 name))
             label = f"NumPy {name}" + ("" if position is None else f"[{symbol}]")
             lines.append(_code_line(code, label + (" with value" if with_value else ""), run))
         return lines
@@ -308,12 +348,15 @@ class _Probe:
         size = (f_value.size, self.x.size)
 
         def applied(jac):
-            return [(jac(_vec(v)), _vec(w), floor) for v, w in zip(self.directions, along)]
+            return [(jac(_vec(v)), _vec(w), floor, spread)
+                    for v, (w, spread) in zip(self.directions, along)]
 
         def mapped(vjp):
-            # ⟨vjp(G), V⟩ = ⟨G, J vec(V)⟩; the rounding of ⟨G, ·⟩ grows with Σ|G|
-            return [(_frob(vjp(u), v), _frob(u, w), floor * np.abs(u).sum())
-                    for u, v, w in zip(uppers, self.directions, along)]
+            # ⟨vjp(G), V⟩ = ⟨G, J vec(V)⟩; the rounding of ⟨G, ·⟩ and the spread of the
+            # difference grow with Σ|G|
+            return [(_frob(vjp(u), v), _frob(u, w), floor * np.abs(u).sum(),
+                     spread * np.abs(u).sum())
+                    for u, v, (w, spread) in zip(uppers, self.directions, along)]
 
         return [
             _line("symbolic vec form J vec(V)",
@@ -349,11 +392,12 @@ class _Probe:
 
         def applied(hess):
             along, floor = reference()
-            return [(hess(_vec(v)), _vec(w), floor) for v, w in zip(self.directions, along)]
+            return [(hess(_vec(v)), _vec(w), floor, spread)
+                    for v, (w, spread) in zip(self.directions, along)]
 
         def products(hvp):
             along, floor = reference()
-            return [(hvp(v), w, floor) for v, w in zip(self.directions, along)]
+            return [(hvp(v), w, floor, spread) for v, (w, spread) in zip(self.directions, along)]
 
         return [
             _line("symbolic vec form H vec(V)",
@@ -386,13 +430,13 @@ class _Probe:
 
         def applied(y, hess):
             along, floor = reference((y.name,))
-            return [(hess(_vec(probe[y.name])), _vec(w), floor)
-                    for probe, w in zip(self.joint, along)]
+            return [(hess(_vec(probe[y.name])), _vec(w), floor, spread)
+                    for probe, (w, spread) in zip(self.joint, along)]
 
         def products(hvp):
             along, floor = reference(tuple(y.name for y, _ in d.blocks))
-            return [(hvp({v: probe[y.name] for v, (y, _) in zip(names, d.blocks)}), w, floor)
-                    for probe, w in zip(self.joint, along)]
+            return [(hvp({v: probe[y.name] for v, (y, _) in zip(names, d.blocks)}), w, floor,
+                     spread) for probe, (w, spread) in zip(self.joint, along)]
 
         def generated_block(j, y):
             require_budget([h for _, h in d.blocks], self.sizes, "hess", self.named)
@@ -431,10 +475,19 @@ class _Probe:
 
 
 def _line(form: str, compare) -> Line:
-    """Run one comparison: ``compare()`` gives (got, want, floor) per probe."""
+    """Run one comparison: ``compare()`` gives (got, want, floor, spread) per probe, spread
+    the resolution of the finite difference ``want`` (0 for an exact value)."""
     try:
-        error = max(relative_error(np.asarray(got, dtype=float), np.asarray(want, dtype=float),
-                                   floor) for got, want, floor in compare())
+        error, resolved, resolution = 0.0, 0.0, 0.0
+        for got, want, floor, spread in compare():
+            got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+            e = relative_error(got, want, floor)
+            r = spread / relative_scale(got, want, floor)      # on the error's scale
+            error = max(error, e)
+            if e > r:
+                resolved = max(resolved, e)
+            else:
+                resolution = max(resolution, r)
     except TooLarge as err:
         return Line(form, None, err.message)
     except _Mismatch as err:
@@ -443,7 +496,7 @@ def _line(form: str, compare) -> Line:
         return Line(form, math.inf, f"raised {type(err).__name__}: {err}")
     if not math.isfinite(error):
         return Line(form, math.inf, "not a finite number")
-    return Line(form, error)
+    return Line(form, error, resolved=resolved, resolution=resolution)
 
 
 def _code_line(code: _Code, form: str, compare) -> Line:

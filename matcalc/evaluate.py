@@ -628,19 +628,23 @@ def spectral_gap(kind: str, a: np.ndarray) -> float:
 
 
 def directional_difference(f: Expr, wrt: Var, direction: np.ndarray, env: dict, sizes: dict,
-                           definitions=None) -> np.ndarray:
-    """The derivative of f along V by extrapolated central differences (joint_difference)."""
+                           definitions=None) -> tuple:
+    """The derivative of f along V by extrapolated central differences, and its spread
+    (joint_difference)."""
     return joint_difference(f, {wrt.name: direction}, env, sizes, definitions)
 
 
 def joint_difference(f: Expr, directions: dict, env: dict, sizes: dict, definitions=None,
-                     h: float = 1e-4, halvings: int = 6) -> np.ndarray:
+                     h: float = 1e-4, halvings: int = 6) -> tuple:
     """The derivative of f along a direction for each of several variables at once (name →
     direction): d f[V₁, V₂, …] = Σᵢ ∂f/∂Xᵢ : Vᵢ, by central differences (f(X + hV) −
     f(X − hV))/2h, Richardson-extrapolated (error O(h⁴)). The step is halved while successive
     estimates come closer (a function that bends sharply, sin(75x), needs a small step,
     rounding a large one) or while they are not finite (a step that overflows f); the
-    estimate that moved least is kept."""
+    estimate that moved least is kept, with the spread of the estimates met (the largest range
+    of an entry over them; inf where only one was finite): the resolution of the difference,
+    within which an answer cannot be told from it (rounding in f makes every estimate wander
+    by about as much)."""
     def central(step):
         ahead = {name: env[name] + step * v for name, v in directions.items()}
         behind = {name: env[name] - step * v for name, v in directions.items()}
@@ -648,19 +652,24 @@ def joint_difference(f: Expr, directions: dict, env: dict, sizes: dict, definiti
                 - evaluate(f, {**env, **behind}, sizes, definitions)) / (2 * step)
 
     previous, best, best_change = central(h), None, np.inf
+    low = high = None                    # the range of the finite estimates, entry by entry
     for _ in range(halvings + 1):
         finer = central(h / 2)
         estimate = (4 * finer - previous) / 3
         h, previous = h / 2, finer
         if not np.all(np.isfinite(estimate)):
             continue                     # a step that overflows f (exp, expm) is halved
+        low = estimate if low is None else np.minimum(low, estimate)
+        high = estimate if high is None else np.maximum(high, estimate)
         change = np.inf if best is None else np.abs(estimate - best).max(initial=0.0)
         if best is not None and change >= best_change:
             break
         best, best_change = estimate, change
         if change <= 1e-12 * max(np.abs(best).max(initial=0.0), 1.0):
             break
-    return estimate if best is None else best
+    if best is None:
+        return estimate, np.inf
+    return best, np.inf if np.isinf(best_change) else float((high - low).max(initial=0.0))
 
 
 def finite_difference_jacobian(f: Expr, wrt: Var, env: dict, sizes: dict, definitions=None,
@@ -700,7 +709,11 @@ def noise_floor(f_value) -> float:
     return RESOLUTION * max(1.0, float(np.abs(f_value).max(initial=0.0)))
 
 
+def relative_scale(a: np.ndarray, b: np.ndarray, floor: float = 1e-8) -> float:
+    """The scale a and b are compared on: the largest entry of either, at least floor."""
+    return max(np.abs(a).max(initial=0.0), np.abs(b).max(initial=0.0), floor)
+
+
 def relative_error(a: np.ndarray, b: np.ndarray, floor: float = 1e-8) -> float:
-    scale = max(np.abs(a).max(initial=0.0), np.abs(b).max(initial=0.0), floor)
-    return float(np.abs(a - b).max(initial=0.0) / scale)
+    return float(np.abs(a - b).max(initial=0.0) / relative_scale(a, b, floor))
 

@@ -376,8 +376,12 @@ class Printer:
         if all(b is not None and b.shape == bare[0].shape != SCALAR for b in bare):
             # every operand broadcast alike: 𝟏(r ∘ s), not 𝟏r ∘ 𝟏s
             return self._print(Broadcast(Hadamard(*bare), *e.shape))
-        # the divisors after the factors: dx ⊘ x, not (1 ⊘ x) ∘ dx (∘ commutes)
-        first, *rest = sorted(self._operands(e), key=lambda a: isinstance(a, HadPow) and a.exp < 0)
+        # the divisors after the factors: dx ⊘ x, not (1 ⊘ x) ∘ dx (∘ commutes); the operands
+        # are read in that order, so what a bare one meets is judged in it
+        def divisor(a):
+            a = _unbroadcast(a) or a
+            return isinstance(a, HadPow) and a.exp < 0
+        first, *rest = self._operands(Hadamard(*sorted(e.args, key=divisor)))
         out = self._hadamard_operand(first)
         for a in rest:
             if isinstance(a, HadPow) and a.exp < 0:
@@ -891,10 +895,11 @@ class LatexPrinter(Printer):
         return r"\," if _differential(left) or _differential(right) else " "
 
     def _precedence_MatMul(self, e: MatMul) -> int:
-        coeff, num, den, _ = split_product(e)
+        coeff, num, den, chain = split_product(e)
         if coeff < 0:
             return PREC_NEG
-        if den and not any(r"\frac" in self.factor(f) for f in num):
+        # as _print_MatMul: the chain is on top too, and a fraction there leaves the whole bare
+        if den and not any(r"\frac" in self.factor(f) for f in (*num, *chain)):
             return PREC_ATOM                                        # \frac{…}{…}
         return PREC_MUL                                             # \frac{2}{N} x \frac{a}{b}
 

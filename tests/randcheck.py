@@ -15,7 +15,8 @@ For one case (a gradient, a Jacobian or a Hessian, asked in one dialect), the ch
   text read back term by term) is the Jacobian, and its "zero unless" and "at most … nonzero"
   claims hold;
 - latex: the LaTeX (results and derivations) compiles (``compile_latex``, many cases at once);
-- self-check: Result.check() (--check) says ok exactly when the result is right;
+- self-check: Result.check() (--check) fails exactly when the result is wrong (on a right one it
+  may say inconclusive, where the finite differences cannot resolve the error);
 - a block Hessian (two variables): each row's ∇f, each block applied to a direction and the
   Hessian–vector product in a direction per variable, trees and generated hess()/hvp(), against
   second differences moving both variables (its printed forms are not read back yet);
@@ -465,15 +466,16 @@ class _Checker:
             return ()
 
     def self_check(self):
-        """Result.check() (--check) passes exactly when the tree and the code are right."""
+        """Result.check() (--check) fails exactly when the tree or the code is wrong; on a right
+        result it passes, or says inconclusive where the finite differences cannot resolve it."""
         wrong = any(f.cls in ("wrong derivative", "generated code raises")
                     for f in self.report.findings)
         if not {"tree", "code"} <= self.checks:
             return
         report = self.outputs("check")
-        if report is not None and report.ok == wrong:
+        if report is not None and report.failed != wrong:
             self.report.add("--check misjudges", "Result.check()",
-                            f"says {'ok' if report.ok else 'failed'}: {report}")
+                            f"says {report.status}: {report}")
 
     def outputs(self, name: str):
         """An output property; an exception there is a finding."""

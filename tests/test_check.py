@@ -319,3 +319,39 @@ def test_the_check_draws_where_the_gradient_has_a_value_of_moderate_size(text, w
     way left the differences few digits (random compositions, focus seeds 1200141, 1201707,
     1201482): the check draws where the gradient has a value and the values stay moderate."""
     assert derive(text, wrt).check().ok
+
+
+# tr(logm(expm(M))) = tr(M) exactly, but f is evaluated through expm of entries near 10 and its
+# logarithm: rounding makes the differences wander by ~1e-5 of the floor (random composition,
+# focus seed 1401996), more than the tolerance
+NOISY = ("V: n x p; rho: scalar; X: p x n; trace(logm(expm(X*(rho*V) + (X*(rho*V))')))", "rho")
+
+
+def test_an_error_within_the_resolution_of_the_differences_is_inconclusive(capsys):
+    """The differences of logm∘expm resolve less than the tolerance: the right gradient is
+    reported inconclusive, with the resolution, and exit status 4 (it was failed, exit 1)."""
+    report = derive(*NOISY).check()
+    assert report.status == "inconclusive" and not report.ok and not report.failed
+    lines = list(_lines(report).values())
+    assert all(line.error > report.tolerance and line.resolution >= line.error for line in
+               lines if line.form != "NumPy grad_rho with value")
+    assert "INCONCLUSIVE" in str(report) and "resolve only" in str(report)
+    text, wrt = NOISY
+    assert main([text, "--wrt", wrt, "--check"]) == 4
+    assert "INCONCLUSIVE" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("factor", ["0.99", "1.01", "0.999"])
+def test_a_wrong_gradient_still_fails_where_the_differences_are_noisy(factor, monkeypatch):
+    """The same noisy function with its gradient 1% (and 0.1%) off: the error is beyond the
+    resolution, and the check fails, the symbolic form and the generated code alike."""
+    result = derive(*NOISY)
+    (d,) = result.derivatives
+    d.expr = MatMul(Num(factor), d.expr)
+    wrong = _scaled_return(result.numpy, "grad_rho", f"{factor} * ")
+    monkeypatch.setattr(Result, "numpy", property(lambda self: wrong))
+    report = result.check()
+    assert report.status == "failed", str(report)
+    assert {"symbolic ⟨∂f/∂ρ, V⟩", "NumPy grad_rho"} <= {
+        form for form, line in _lines(report).items()
+        if line.verdict(report.tolerance) == "failed"}

@@ -121,6 +121,10 @@ SAME_TREE = [
      ["A⊗B", "kron(A,B)", r"A \otimes B", "kron(A, B)"], None),
     (Frob(A, B), ["A:B", "frob(A,B)", r"\langle A, B\rangle", "⟨A,B⟩", "A : B",
                   r"\left\langle A, B \right\rangle"], None),
+    # \right belongs to the \rangle, not to the bar after it (the bar opens a norm)
+    (MatMul(Frob(A, B), Norm(Var("X", ("k", "p")), "F")),
+     [r"\left\langle A, B \right\rangle \|X\|_F", r"\left\langle A, B \right \rangle \|X\|"],
+     None),
     # --- transpose, inverse, powers ----------------------------------------------------------
     (T(X), ["Xᵀ", "X'", r"X^\top", r"X^{\mathsf T}", "X^T", "X^{T}", "X⊤", r"X^\intercal"],
      None),

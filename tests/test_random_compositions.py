@@ -39,24 +39,40 @@ def test_random_composition(seed):
         f for f in r.findings if f.cls in rc.CLASSES], str(r)
 
 
-if "latex" in LANDED:
-    def test_random_compositions_latex_compiles():
-        reports = [report(seed) for seed in range(CASES)]
-        failed = rc.compile_latex(reports)
-        assert not failed, "\n\n".join(map(str, failed))
-
+# Cases beyond the range above (`python tests/randcheck.py --start …`) that once failed a check.
+SEEDS = (1500013, 3500906)
 
 # Cases drawn with spectral and matrix functions and structured declarations more often
 # (`python tests/randcheck.py --focus`) that once failed a check.
-FOCUS_SEEDS = (720174, 730391, 780096, 790317, 1200045, 1200793, 1400139, 1400763, 1801258,
-               3300078)
+FOCUS_SEEDS = (720174, 730391, 780096, 790317, 1200045, 1200793, 1400139, 1400296, 1400763,
+               1401996, 1801258, 3300078, 3301620)
+
+
+@functools.cache
+def focused(seed: int) -> rc.Report:
+    return rc.check(rx.case(seed, focus=True), LANDED, (rx.DIALECTS[seed % 3],))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_seeded_random_composition(seed):
+    r = report(seed)
+    assert r.status in ("checked", "unsupported") and not [
+        f for f in r.findings if f.cls in rc.CLASSES], str(r)
 
 
 @pytest.mark.parametrize("seed", FOCUS_SEEDS)
 def test_focused_random_composition(seed):
-    r = rc.check(rx.case(seed, focus=True), LANDED, (rx.DIALECTS[seed % 3],))
+    r = focused(seed)
     assert r.status in ("checked", "unsupported") and not [
         f for f in r.findings if f.cls in rc.CLASSES], str(r)
+
+
+if "latex" in LANDED:
+    def test_random_compositions_latex_compiles():
+        reports = [report(seed) for seed in (*range(CASES), *SEEDS)] + \
+            [focused(seed) for seed in FOCUS_SEEDS]
+        failed = rc.compile_latex(reports)
+        assert not failed, "\n\n".join(map(str, failed))
 
 
 def test_a_draw_where_the_function_is_not_finite_is_not_admissible():

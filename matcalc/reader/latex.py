@@ -69,6 +69,8 @@ class _Latex:
                     self.error("unbalanced ⟨ ⟩: this \\rangle has no matching \\langle",
                                [(start, end)])
                 self.stack.pop()
+            if type_ in ("_LANGLE", "_RANGLE"):
+                self.force = None      # \left or \right was for this bracket, not the next bar
             return self._emit(type_, value, start, end)
         if cmd in ("frac", "dfrac", "tfrac"):
             self._skip_space()
