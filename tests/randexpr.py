@@ -1866,7 +1866,10 @@ def declaration(names: str, shape, structure: str, dialect: str, case, rng: rand
     numeric = case.numeric if numeric is None else numeric
 
     def size(d):
-        return str(dim_size(d, case.sizes)) if numeric or isinstance(d, int) else d
+        if numeric or isinstance(d, int):
+            return str(dim_size(d, case.sizes))
+        # a product of sizes as the dialect writes one (k·n, k*n, k \cdot n)
+        return d.replace("·", {"unicode": "·", "ascii": "*", "latex": r" \cdot "}[dialect])
     rows, cols = shape
     word = {"orthogonal": rng.choice(["orthogonal", "orthonormal"]),
             "stochastic": "probability" if cols == 1 else "stochastic"}.get(structure, structure)
@@ -1876,8 +1879,8 @@ def declaration(names: str, shape, structure: str, dialect: str, case, rng: rand
         elif cols == 1:
             spec = size(rows)
         else:
-            spec = f"{size(rows)} x {size(cols)}" if rng.random() < 0.7 else \
-                f"{size(rows)}x{size(cols)}"
+            spec = f"{size(rows)} x {size(cols)}" if rng.random() < 0.7 or "·" in f"{rows}{cols}" \
+                else f"{size(rows)}x{size(cols)}"
         return f"{names}: {spec}" + (f" {word}" if word else "")
     if dialect == "unicode":
         if shape == SCALAR:

@@ -380,6 +380,10 @@ def test_parse_shape_spec():
         parse_shape_spec("n x m symmetric")
     with pytest.raises(MatcalcError):
         parse_shape_spec("n x m x k")
+    # a size written as a product, as each dialect writes one (docs/language.md)
+    assert parse_shape_spec("k*n x m*p") == (("k·n", "m·p"), "")
+    assert parse_shape_spec(r"k \cdot n \times m") == (("k·n", "m"), "")
+    assert parse_shape_spec("3*4") == ((3, 4), "")
 
 
 # =============================================================================================

@@ -213,8 +213,11 @@ def parse_shape_spec(spec: str) -> tuple[Shape, str]:
         if s == "":
             raise MatcalcError(f"cannot read the shape '{spec}'", hint=hint)
         return (1, 1), ""
-    s = s.replace("\\times", "×").replace("*", "×").replace(",", "×")
+    s = s.replace("\\times", "×").replace("\\cdot", "·").replace(",", "×")
     s = re.sub(r"\s+x\s+", "×", s)
+    # a size written as a product, k*n (ASCII) or k \cdot n (LaTeX), beside another separator;
+    # alone, * separates the two sizes (64*1024)
+    s = s.replace("*", "·" if "×" in s else "×")
     s = re.sub(r"(?<=[0-9])\s*x\s*(?=[0-9A-Za-z])|(?<=[A-Za-z0-9])\s*x\s*(?=[0-9])", "×", s)
     m2 = re.fullmatch(r"([A-Za-z])x([A-Za-z])", s)
     if m2:
