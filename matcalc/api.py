@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 from .differentiate import gradient
 from .errors import MatcalcError, UnsupportedError, guarded
-from .ir import (Add, Commutation, D, Expr, Frob, Hadamard, Identity, MatMul, Num, Transpose,
-                 Var, Zero, dim_mul,
+from .ir import (Add, Commutation, D, Expr, Frob, Hadamard, Identity, KronFrechet, MatMul, Num,
+                 Transpose, Var, Zero, dim_mul,
                  fmt_shape, is_scalar, substitute, walk)
 from .printers import ASCII_GREEK, ascii_text, to_ascii, to_latex, to_text
 from .reader import Program, parse
-from .report import K_NOTE, latex_results, render, render_all, render_steps
+from .report import K_NOTE, KRON_FRECHET_NOTES, latex_results, render, render_all, render_steps
 from .simplify import coeff_and_rest, cost, present, simplify, textbook_form, tidy
 
 if TYPE_CHECKING:
@@ -331,6 +331,7 @@ def _jacobian(program: Program, var: Var, definitions: dict) -> Derivative:
     notes = list(vjp.notes) + structure_notes(var)
     if _mentions(J, Commutation):
         notes.append(K_NOTE)
+    notes += _kron_frechet_notes([J])
     return Derivative("jacobian", var, J, f, definitions, notes,
                       fname=fname, result_name=program.result_name, index=index,
                       map_expr=map_expr, map_var=g, differential=lin)
@@ -474,7 +475,13 @@ def _hessian_notes(g, blocks: list) -> list:
     notes = list(g.notes) + structure_notes(g.wrt)
     if any(_mentions(H, Commutation) for H in blocks):
         notes.append(K_NOTE + "; (A ⊗ B)K_{n,q} = K_{m,p}(B ⊗ A) for a p×q B")
-    return notes
+    return notes + _kron_frechet_notes(blocks)
+
+
+def _kron_frechet_notes(trees: list) -> list:
+    """What K_exp and K_log in a vec form are, once each."""
+    names = {n.name for t in trees for n in walk(t) if isinstance(n, KronFrechet)}
+    return [KRON_FRECHET_NOTES[name] for name in sorted(names)]
 
 
 def _fresh_directions(program: Program, variables: list[Var]) -> list[Var]:

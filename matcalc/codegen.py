@@ -382,6 +382,9 @@ class NumpyPrinter:
         a, direction = (self(x).text for x in e.args)
         return Code(f"_{e.name}_frechet({a}, {direction})", ATOM)
 
+    def _KronFrechet(self, e):
+        return Code(f"_{e.name}_kron({self(e.arg).text})", ATOM)
+
     _SpectralFactor = _Spectral
 
     def _Mean(self, e):
@@ -806,7 +809,9 @@ def generate(result, with_value: bool = False) -> str:
     code = "\n\n\n".join(functions)
     header = "import numpy as np\n\n\n"
     used = {name for name in HELPERS if name + "(" in code}
-    used |= {name for name in HELPERS for other in used if name + "(" in HELPERS[other]}
+    while more := {name for name in HELPERS for other in used
+                   if name + "(" in HELPERS[other]} - used:       # the helpers' helpers
+        used |= more
     for name, source in HELPERS.items():
         if name in used:
             header += source + "\n\n"
@@ -892,6 +897,19 @@ HELPERS = {
         return np.zeros_like(e)
     c = max(np.abs(a).sum(axis=0).max(initial=0.0), 1.0) / size
     return _expm(np.block([[a, c * e], [np.zeros_like(a), a]]))[:n, n:] / c
+''',
+    "_expm_kron": '''def _expm_kron(a):
+    """K_exp(a), with vec(L_exp(a, e)) = K_exp(a) vec(e): the upper right block of
+    expm([[a.T (x) I, I], [0, I (x) a]]) (Van Loan), the integral of expm((1 - s) a.T) (x)
+    expm(s a) over s in [0, 1]."""
+    n = a.shape[0]
+    i, big = np.eye(n, dtype=a.dtype), np.eye(n * n, dtype=a.dtype)
+    block = np.block([[np.kron(a.T, i), big], [np.zeros_like(big), np.kron(i, a)]])
+    return _expm(block)[:n * n, n * n:]
+''',
+    "_logm_kron": '''def _logm_kron(a):
+    """K_log(a) = K_exp(logm(a))^-1, since L_exp(logm(a), L_log(a, e)) = e."""
+    return np.linalg.inv(_expm_kron(_logm(a)))
 ''',
     "_logm": '''def _logm(a):
     """The principal matrix logarithm (no eigenvalue on the closed negative real axis), by the

@@ -23,10 +23,10 @@ from functools import lru_cache
 
 from .errors import UnsupportedError
 from .ir import (Add, Broadcast, Commutation, D, Det, Diag, DiagOf, Expr, Frechet, Frob, Func,
-                 Hadamard, HadPow, Identity, Kron, LogDet, LogSoftmax, LogSumExp, MatFunc,
-                 MatMul, Mean, Norm, Num, Ones, Power, Softmax, Spectral, SpectralFactor, Sum,
-                 Trace, Transpose, Unvec, UserFunc, Var, Variance, Vec, Zero, count, dim_mul,
-                 is_scalar, product, unbroadcast, walk)
+                 Hadamard, HadPow, Identity, Kron, KronFrechet, LogDet, LogSoftmax, LogSumExp,
+                 MatFunc, MatMul, Mean, Norm, Num, Ones, Power, Softmax, Spectral,
+                 SpectralFactor, Sum, Trace, Transpose, Unvec, UserFunc, Var, Variance, Vec, Zero,
+                 count, dim_mul, is_scalar, product, unbroadcast, walk)
 from .simplify import simplify
 from .simplify.functions import function_of
 from .simplify.powers import repeated_blocks
@@ -251,8 +251,17 @@ def _lin_frechet(e, d):
     if d(a) is not None:
         raise UnsupportedError(
             f"the second derivative of {e.name} (the derivative of L_{e.name[:-1]}(A, E) in A) "
-            "is not supported yet", hint="ask for the gradient or the Jacobian's map form")
+            "is not supported yet",
+            hint=f"derived through {e.name}: gradients (L_{e.name[:-1]}(Aᵀ, G)), Jacobians "
+                 f"(K_{e.name[:-1]}(A)) and Hessians whose gradient holds {e.name} but not "
+                 f"L_{e.name[:-1]} (tr({e.name}(X))), with their Hessian-vector products")
     return Frechet(e.name, a, d(direction))
+
+
+def _lin_kron_frechet(e, d):
+    raise UnsupportedError(
+        f"the derivative of K_{e.name[:-1]}(A) in A (a second derivative of {e.name}) is not "
+        "supported yet", hint=f"K_{e.name[:-1]}(A) may stand in an expression where A is fixed")
 
 
 def _lin_frob(e, d):
@@ -330,6 +339,8 @@ LINEARIZE = {
     Spectral: (Rule("spectral function", "dλ_max(A) = qqᵀ : dA; d‖A‖₂ = uvᵀ : dA; "
                     "d‖A‖_* = UVᵀ : dA  [Cookbook (68)]"), _lin_spectral),
     SpectralFactor: (Rule("spectral factor", "not derived"), _lin_spectral_factor),
+    KronFrechet: (Rule("Kronecker form of a Fréchet derivative", "not derived"),
+                  _lin_kron_frechet),
     Frob: (Rule("Frobenius product rule", "d(A : B) = dA : B + A : dB"), _lin_frob),
     Diag: (Rule("Diag", "d Diag(v) = Diag(dv)"), _same_op),
     DiagOf: (Rule("diag", "d diag(A) = diag(dA)"), _same_op),

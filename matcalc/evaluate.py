@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import MatcalcError
-from .ir import (D, Add, Commutation, Det, Diag, Expr, Frechet, Func, HadPow, Identity, Kron, LogDet,
-                 MatFunc, MatMul, Power, Spectral, Transpose, UserFunc, Var, Zero, as_float,
-                 dim_value, walk)
+from .ir import (D, Add, Commutation, Det, Diag, Expr, Frechet, Func, HadPow, Identity, Kron,
+                 KronFrechet, LogDet, MatFunc, MatMul, Power, Spectral, Transpose, UserFunc, Var,
+                 Zero, as_float, dim_value, walk)
 from .printers import to_text
 from .stable import RULES as STABLE_RULES
 
@@ -189,6 +189,12 @@ class Evaluator:
         solution = np.linalg.solve(np.stack(columns, axis=1), direction.reshape(-1, order="F"))
         return solution.reshape((n, n), order="F")
 
+    def _KronFrechet(self, e):
+        a = self(e.arg)
+        kron = _expm_kron(a if e.name == "expm" else _logm(a))
+        # K_log(A) inverts K_exp(log A), since exp(log A) = A
+        return kron if e.name == "expm" else np.linalg.inv(kron)
+
     def _SpectralFactor(self, e):
         a = self(e.arg)
         if not np.all(np.isfinite(a)):
@@ -348,6 +354,17 @@ def _expm_frechet(a: np.ndarray, direction: np.ndarray) -> np.ndarray:
     return _expm(np.block([[a, c * direction], [np.zeros_like(a), a]]))[:n, n:] / c
 
 
+def _expm_kron(a: np.ndarray) -> np.ndarray:
+    """K_exp(A), vec(L_exp(A, E)) = K_exp(A) vec(E): ∫₀¹ exp((1 − s)Aᵀ) ⊗ exp(sA) ds, the upper
+    right block of exp([[Aᵀ ⊗ I, I], [0, I ⊗ A]]) [Van Loan 1978, Theorem 1]."""
+    n = a.shape[0]
+    if not np.all(np.isfinite(a)):
+        return np.full((n * n, n * n), np.nan)
+    big = np.eye(n * n)
+    block = np.block([[np.kron(a.T, np.eye(n)), big], [np.zeros_like(big), np.kron(np.eye(n), a)]])
+    return _expm(block)[:n * n, n * n:]
+
+
 def _logm(a: np.ndarray) -> np.ndarray:
     """The principal logarithm of a diagonalizable matrix with no eigenvalue on the closed
     negative real axis, by its eigendecomposition."""
@@ -476,7 +493,7 @@ def _needs(e: Expr, variables) -> tuple[set, set]:
     for node in _nodes(e):
         if isinstance(node, (LogDet, Det)) or (isinstance(node, Power) and node.exp < 0
                                                 and node.arg.shape != (1, 1)) \
-                or isinstance(node, (MatFunc, Frechet)) and node.name == "logm":
+                or isinstance(node, (MatFunc, Frechet, KronFrechet)) and node.name == "logm":
             spd |= {v.name for v in walk(node.arg) if isinstance(v, Var)}
         if isinstance(node, Func) and node.name in ("log", "sqrt") \
                 or isinstance(node, HadPow) and node.exp.denominator != 1:

@@ -606,6 +606,29 @@ class Frechet(Expr):
         return self.params[0]
 
 
+class KronFrechet(Expr):
+    """K_f(A): the Kronecker form of the Fréchet derivative of the matrix function f at A, the
+    n²×n² matrix with vec(L_f(A, E)) = K_f(A) vec(E) [Higham, Functions of Matrices, (3.17)].
+    K_exp(A) = ∫₀¹ exp(sAᵀ) ⊗ exp((1 − s)A) ds, the upper right block of
+    exp([[Aᵀ ⊗ I, I], [0, I ⊗ A]]) [Van Loan 1978]; K_log(A) = K_exp(log A)⁻¹."""
+
+    param_names = ("name",)
+
+    def __init__(self, name: str, arg: Expr):
+        if name not in MATRIX_FUNCTIONS:
+            raise ValueError(f"unknown matrix function {name!r}")
+        super().__init__(name, arg)
+
+    def _shape(self):
+        _require_square(self.arg, f"K_{self.params[0][:-1]}")
+        size = dim_mul(self.arg.rows, self.arg.cols)
+        return (size, size)
+
+    @property
+    def name(self) -> str:
+        return self.params[0]
+
+
 def is_symmetric(e: Expr, definitions: dict | None = None) -> bool:
     """Is e symmetric by its form: does eᵀ, with the transpose moved onto the leaves, read as e
     ((AB)ᵀ = BᵀAᵀ, (A + B)ᵀ = Aᵀ + Bᵀ, (A ∘ B)ᵀ = Aᵀ ∘ Bᵀ, (A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ, f(A)ᵀ = f(Aᵀ) for an

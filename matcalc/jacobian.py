@@ -35,6 +35,7 @@ from .ir import (
     Hadamard,
     Identity,
     Kron,
+    KronFrechet,
     MatMul,
     Mean,
     Num,
@@ -194,10 +195,8 @@ def _vec(e: Expr, ident: Expr) -> Expr:
             return MatMul(shuffle, Kron(Identity(_size(a)), _vec_of(b)), _vec(a, ident))
         return MatMul(shuffle, Kron(_vec_of(a), Identity(_size(b))), _vec(b, ident))
     if isinstance(e, Frechet):
-        raise UnsupportedError(
-            f"no vec form for L_{e.name[:-1]}(A, dX), the Fréchet derivative of {e.name}, yet",
-            hint=f"its map form is derived: ask for the gradient of sum(G ∘ {e.name}(…)) with "
-                 "G as the upstream gradient")
+        a, direction = e.args                                  # vec(L_f(A, dX)) = K_f(A) vec(dX)
+        return MatMul(KronFrechet(e.name, a), _vec(direction, ident))
     raise UnsupportedError(f"no vec form for the linear map {type(e).__name__} yet")
 
 

@@ -15,8 +15,8 @@ from typing import ClassVar
 
 from .errors import MatcalcError
 from .ir import (SCALAR, Add, Broadcast, D, Diag, DiagOf, Expr, Frechet, Frob, Hadamard, HadPow,
-                 Identity, Kron, MatFunc, MatMul, Num, Ones, Power, SpectralFactor, Transpose,
-                 UserFunc, Var, Vec, Zero, _AxisOp, substitute, walk)
+                 Identity, Kron, KronFrechet, MatFunc, MatMul, Num, Ones, Power, SpectralFactor,
+                 Transpose, UserFunc, Var, Vec, Zero, _AxisOp, substitute, walk)
 from .reader import CONSTANT_SPELLINGS, FUNCTION_SPELLINGS, parse
 from .reader.vocabulary import GREEK
 
@@ -317,7 +317,8 @@ class Printer:
             return self.states(e.arg, 0) and self.states(e.arg, 1)
         if isinstance(e, Diag):
             return self.states(e.arg, 0)
-        if isinstance(e, DiagOf) or (isinstance(e, SpectralFactor) and e.kind in ("qmax", "qmin")):
+        if isinstance(e, (DiagOf, KronFrechet)) or (isinstance(e, SpectralFactor)
+                                                   and e.kind in ("qmax", "qmin")):
             return self.states(e.arg, 0) or self.states(e.arg, 1)     # a square matrix's
         if isinstance(e, SpectralFactor) and e.kind != "polar":
             return self.states(e.arg, 0 if e.kind == "umax" else 1)
@@ -657,6 +658,10 @@ class TextPrinter(Printer):
     def _print_Frechet(self, e) -> str:
         # L_exp(A, E): the Fréchet derivative of expm at A in the direction E
         return self.call("L_" + e.name[:-1], ", ".join(self._print(a) for a in e.args))
+
+    def _print_KronFrechet(self, e) -> str:
+        # K_exp(A): vec(L_exp(A, E)) = K_exp(A) vec(E)
+        return self.call("K_" + e.name[:-1], self._print(e.arg))
 
     def angle(self, a: str, b: str) -> str:
         return f"⟨{a}, {b}⟩"
@@ -1034,6 +1039,9 @@ class LatexPrinter(Printer):
 
     def _print_Frechet(self, e) -> str:
         return rf"L_{{\{e.name[:-1]}}}" + self.paren(", ".join(self._print(a) for a in e.args))
+
+    def _print_KronFrechet(self, e) -> str:
+        return rf"K_{{\{e.name[:-1]}}}" + self.paren(self._print(e.arg))
 
     _print_SpectralFactor = _print_Spectral
 

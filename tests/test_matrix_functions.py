@@ -102,8 +102,31 @@ def test_expm_is_never_the_entrywise_exp():
     assert derive("tr(expm(X))", "X").text.startswith("∂f/∂X = expm(X)ᵀ    ")
 
 
+def test_the_jacobian_of_expm_is_its_kronecker_form():
+    """∂vec(expm(X))/∂vec(X) = K_exp(X) (it was refused: no vec form for L_exp), whose columns
+    are the Fréchet derivatives in the directions E_kl, central differences of expm here."""
+    from matcalc.evaluate import _expm, evaluate
+    result = derive("X ∈ ℝ^{3×3}; expm(X)", "X", kind="jacobian")
+    (d,) = result.derivatives
+    assert result.text.startswith("∂vec(F)/∂vec(X) = K_exp(X)    (9×9, vec form)")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 3))
+    J = evaluate(d.expr, {"X": x}, {})
+    for k in range(9):
+        e = np.zeros(9)
+        e[k] = 1e-6
+        e = e.reshape((3, 3), order="F")
+        column = (_expm(x + e) - _expm(x - e)) / 2e-6
+        assert np.allclose(J[:, k], column.reshape(-1, order="F"), atol=1e-7)
+    assert result.check().ok
+    # the Hessian of tr(S logm(S)), whose gradient is logm(S) + I, is K_log(S)
+    hessian = derive("S ∈ 𝕊^{3} spd; tr(S logm(S))", "S", kind="hessian")
+    assert "H = ∂vec(∇f)/∂vec(S) = K_log(S)    (9×9)" in hessian.text.splitlines()
+    assert hessian.check().ok
+
+
 def test_what_is_not_derived_is_refused_clearly():
-    with pytest.raises(UnsupportedError, match="no vec form for L_exp"):
-        derive("expm(X)", "X", kind="jacobian")
-    with pytest.raises(UnsupportedError):
+    with pytest.raises(UnsupportedError, match="second derivative of expm"):
         derive("sum(G ∘ expm(X))", "X", kind="hessian")
+    with pytest.raises(UnsupportedError, match="derivative of K_exp"):
+        derive("sum(G ∘ K_exp(X))", "X")

@@ -109,6 +109,11 @@ class _Calls:
         if key in ("expm", "logm"):
             self.require_square(e, f"{name}({self.src(e)})", span)
             return self.node("MatFunc", (e,), (key,), e.shape, span)
+        if key in ("K_exp", "K_log"):
+            # K_f(A), the Kronecker form of L_f(A, ·): vec(L_f(A, E)) = K_f(A) vec(E)
+            self.require_square(e, f"{name}({self.src(e)})", span)
+            size = self.dims.product(e.shape[1], e.shape[0])
+            return self.node("KronFrechet", (e,), (key[2:] + "m",), (size, size), span)
         if key in ("L_exp", "L_log"):
             # L_f(A, E), the Fréchet derivative of expm or logm at A in the direction E
             self.require_square(e, f"{name}({self.src(e)}, …)", span)

@@ -47,6 +47,8 @@ FUNCTION_SPELLINGS = {
     "q_max": "q_max", "q_min": "q_min", "u_max": "u_max", "v_max": "v_max", "polar": "polar",
     # matrix functions (not entrywise) and their Fréchet derivatives L_f(A, E)
     "expm": "expm", "logm": "logm", "L_exp": "L_exp", "L_log": "L_log",
+    # and the Kronecker forms K_f(A) of those: vec(L_f(A, E)) = K_f(A) vec(E)
+    "K_exp": "K_exp", "K_log": "K_log",
 }
 # The spectral functions and factors by key: (IR node, kind).
 SPECTRAL_KEYS = {
@@ -58,7 +60,8 @@ SPECTRAL_KEYS = {
 # A letter with the subscript max or min before a call: λ_max(X), \lambda_{\max}(X), q_min(X).
 _SUBSCRIPTED_FUNCTIONS = {("λ", "max"): "lambda_max", ("λ", "min"): "lambda_min",
                           ("q", "max"): "q_max", ("q", "min"): "q_min", ("u", "max"): "u_max",
-                          ("v", "max"): "v_max", ("L", "exp"): "L_exp", ("L", "log"): "L_log"}
+                          ("v", "max"): "v_max", ("L", "exp"): "L_exp", ("L", "log"): "L_log",
+                          ("K", "exp"): "K_exp", ("K", "log"): "K_log"}
 CONSTANT_SPELLINGS = {"eye": "I", "ones": "1"}
 _LONGEST_GREEK = max(map(len, GREEK))
 _LONGEST_FUNCTION = max(map(len, FUNCTION_SPELLINGS))
@@ -76,7 +79,8 @@ _FUNCTION_DISPLAY = {"tr": "tr", "det": "det", "logdet": "logdet", "heaviside": 
 
 _ONE_ARG = {"tr", "det", "logdet", "exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "abs",
             "sign", "sigmoid", "relu", "softplus", "heaviside", "Diag", "diag", "vec",
-            "norm2", "norm1", "inv", "vector", "matrix", "expm", "logm", *SPECTRAL_KEYS}
+            "norm2", "norm1", "inv", "vector", "matrix", "expm", "logm", "K_exp", "K_log",
+            *SPECTRAL_KEYS}
 _TWO_ARG = {"kron", "frob", "max", "min", "L_exp", "L_log"}
 _THREE_ARG = {"clip"}
 # Reductions and softmax: (A) over a vector, (A, axis) along MATLAB's axis 1 or 2.
