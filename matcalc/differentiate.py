@@ -451,14 +451,17 @@ def _adj_kron(e, g):
         if is_linear(a):
             return [(a, _sum_of([MatMul(Frob(d, b), c) for c, d in pairs]))], ADJ_KRON_SPLIT
         return [(b, _sum_of([MatMul(Frob(c, a), d) for c, d in pairs]))], ADJ_KRON_SPLIT
-    # vec(dA ⊗ B) = P(I ⊗ vec B)vec dA, vec(A ⊗ dB) = P(vec A ⊗ I)vec dB: the adjoint is the
-    # transpose, G : (dA ⊗ B) = vec⁻¹((I ⊗ vec(B)ᵀ)Pᵀ vec G) : dA
-    back = MatMul(Transpose(kron_shuffle(a, b)), Vec(g))
+    # block by block: the (i, j) block of dA ⊗ B is dA_ij B, so G : (dA ⊗ B) = Σ dA_ij (G_ij : B),
+    # the blocks of G ∘ (𝟏𝟏ᵀ ⊗ B) summed, (I ⊗ 𝟏ᵀ)(G ∘ (𝟏𝟏ᵀ ⊗ B))(I ⊗ 𝟏); and
+    # G : (A ⊗ dB) = (Σ A_ij G_ij) : dB, (𝟏ᵀ ⊗ I)(G ∘ (A ⊗ 𝟏𝟏ᵀ))(𝟏 ⊗ I) : dB
+    (m, n), (p, q) = a.shape, b.shape
     if is_linear(a):
-        spread = Kron(Identity(dim_mul(*a.shape)), Transpose(Vec(b)))
-        return [(a, Unvec(MatMul(spread, back), *a.shape))], ADJ_KRON
-    spread = Kron(Transpose(Vec(a)), Identity(dim_mul(*b.shape)))
-    return [(b, Unvec(MatMul(spread, back), *b.shape))], ADJ_KRON
+        blocks = Hadamard(g, Kron(Ones(m, n), b))
+        return [(a, MatMul(Kron(Identity(m), Transpose(Ones(p, 1))), blocks,
+                           Kron(Identity(n), Ones(q, 1))))], ADJ_KRON
+    blocks = Hadamard(g, Kron(a, Ones(p, q)))
+    return [(b, MatMul(Kron(Transpose(Ones(m, 1)), Identity(p)), blocks,
+                       Kron(Ones(n, 1), Identity(q))))], ADJ_KRON
 
 
 ADJ_PRODUCT = Rule("Frobenius rotation", "A : BC = BᵀA : C = ACᵀ : B")
@@ -473,8 +476,8 @@ ADJ_DIAGOF = Rule("diag adjoint", "g : diag(A) = Diag(g) : A")
 ADJ_VEC = Rule("vec adjoint", "g : vec(A) = vec⁻¹(g) : A")
 ADJ_BROADCAST = Rule("broadcast adjoint", "G : a𝟏ᵀ = G𝟏 : a;  G : 𝟏bᵀ = Gᵀ𝟏 : b;  G : s𝟏𝟏ᵀ = sum(G) s")
 ADJ_MEAN = Rule("mean adjoint", "g : mean(A, 1) = (1/m)𝟏g : A;  g : mean(A, 2) = (1/n)g𝟏ᵀ : A")
-ADJ_KRON = Rule("Kronecker adjoint", "G : (dA ⊗ B) = vec⁻¹((I ⊗ vec(B)ᵀ)Pᵀ vec G) : dA, "
-                "vec(A ⊗ B) = P(vec A ⊗ vec B)")
+ADJ_KRON = Rule("Kronecker adjoint", "G : (dA ⊗ B) = (I ⊗ 𝟏ᵀ)(G ∘ (𝟏𝟏ᵀ ⊗ B))(I ⊗ 𝟏) : dA;  "
+                "G : (A ⊗ dB) = (𝟏ᵀ ⊗ I)(G ∘ (A ⊗ 𝟏𝟏ᵀ))(𝟏 ⊗ I) : dB (G's blocks)")
 ADJ_KRON_SPLIT = Rule("Kronecker adjoint", "(C ⊗ D) : (dA ⊗ B) = (C : dA)(D : B)")
 ADJ_FRECHET = Rule("Fréchet adjoint", "G : L_f(A, E) = L_f(Aᵀ, G) : E")
 ADJ_SUMRULE = Rule("linearity", "G : (A + B) = G : A + G : B")

@@ -72,6 +72,8 @@ CONSTRUCTS = [
     ("‖X ⊗ A‖_F², (39)", "gradient", rx.Norm(rx.Kron(_r(X), _r(A)), squared=True), X, []),
     ("sum(G ∘ (X ⊗ A))", "gradient", rx.Sum(rx.Hadamard(_r(Gkron), rx.Kron(_r(X), _r(A)))),
      X, []),
+    ("sum(G ∘ (A ⊗ X))", "gradient", rx.Sum(rx.Hadamard(_r(Gkron), rx.Kron(_r(A), _r(X)))),
+     X, []),
     ("I ⊗ X Jacobian", "jacobian", rx.Kron(SizedIdentity(2), _r(X)), X, []),
     ("X ⊗ I Jacobian", "jacobian", rx.Kron(_r(X), SizedIdentity(3)), X, []),
     # Diag and diag
@@ -170,3 +172,15 @@ def test_constructs_latex_compiles():
     reports = [report(i, d) for i in range(len(CONSTRUCTS)) for d in rx.DIALECTS]
     failed = rc.compile_latex(reports)
     assert not failed, "\n\n".join(map(str, failed))
+
+
+def test_kronecker_gradient_reads_by_blocks():
+    """∂sum(G ∘ (X ⊗ A))/∂X printed vec⁻¹_{n×m}((I_{m·n} ⊗ vec(A)ᵀ)((I_m ⊗ K_{p,n}ᵀ) ⊗ I_k) vec(G)),
+    right but unreadable. The (i, j) block of X ⊗ A is X_ij A, so the (i, j) entry of the
+    gradient is G's (i, j) block : A, the blocks of G ∘ (𝟏𝟏ᵀ ⊗ A) summed; and for A ⊗ X the sum
+    of A_ij times G's (i, j) block (the values: the constructs above)."""
+    shapes = "X ∈ ℝ^{n×m}; A ∈ ℝ^{k×p}; "
+    assert derive(shapes + "sum(G ∘ (X ⊗ A))", "X").text.splitlines()[0] == \
+        "∂f/∂X = (I_n ⊗ 𝟏ᵀ)(G ∘ (𝟏𝟏ᵀ ⊗ A))(I ⊗ 𝟏)    (n×m)"
+    assert derive(shapes + "sum(G ∘ (A ⊗ X))", "X").text.splitlines()[0] == \
+        "∂f/∂X = (𝟏ᵀ ⊗ I)(G ∘ (A ⊗ 𝟏𝟏ᵀ))(𝟏 ⊗ I_m)    (n×m)"
