@@ -341,8 +341,8 @@ def _hessian(program: Program, var: Var, definitions: dict) -> Derivative:
     g, grad, through = _hessian_gradient(program, var, definitions)
     H, lin = _hessian_block(grad, var, var, through)
     v = _fresh(program, "V", var.shape)
-    hvp = textbook_form(substitute(lin, {D(var): v}), definitions, program.result,
-                        program.result_name)
+    hvp = directions_last(textbook_form(substitute(lin, {D(var): v}), definitions,
+                                        program.result, program.result_name), [v])
     return Derivative("hessian", var, H, program.result, definitions, _hessian_notes(g, [H]),
                       fname=_result_name(program, "f"), result_name=program.result_name,
                       map_expr=hvp, map_var=v, gradient=grad, differential=lin)
@@ -367,8 +367,9 @@ def _block_hessian(program: Program, variables: list[Var]) -> list[Derivative]:
                 lins.append(lin)
         # d(∂f/∂X) = Σ_Y (the part linear in dY)
         lin = simplify(Add(*lins)) if len(lins) > 1 else (lins[0] if lins else Zero(*var.shape))
-        hvp = textbook_form(substitute(lin, {D(y): v for y, v in zip(variables, directions)}),
-                            definitions, program.result, program.result_name)
+        hvp = directions_last(
+            textbook_form(substitute(lin, {D(y): v for y, v in zip(variables, directions)}),
+                          definitions, program.result, program.result_name), directions)
         own = variables.index(var)
         rows.append(Derivative(
             "hessian", var, blocks[own][1], program.result, definitions,
@@ -482,6 +483,28 @@ def _kron_frechet_notes(trees: list) -> list:
     """What K_exp and K_log in a vec form are, once each."""
     names = {n.name for t in trees for n in walk(t) if isinstance(n, KronFrechet)}
     return [KRON_FRECHET_NOTES[name] for name in sorted(names)]
+
+
+def directions_last(e: Expr, directions: list[Var]) -> Expr:
+    """A scalar direction written last in a scalar product, else last among the scalars before
+    the matrices, where the differential it stands for stands: d(3λ² + 1)[V] = 6λV, as 6λ dλ;
+    d(3λ²aᵀx)[V] = 6λ(aᵀx)V; d(λ²x)[V] = 2λVx."""
+    scalar = {v for v in directions if is_scalar(v)}
+    if not scalar:
+        return e
+    memo: dict = {}
+
+    def visit(x: Expr) -> Expr:
+        if x not in memo:
+            y = x.with_args(visit(a) for a in x.args) if x.args else x
+            if isinstance(y, MatMul) and scalar & set(y.args):
+                rest = [a for a in y.args if a not in scalar]
+                lead = len(rest) if is_scalar(y) else \
+                    next(i for i, a in enumerate(rest) if not is_scalar(a))
+                y = MatMul(*rest[:lead], *[a for a in y.args if a in scalar], *rest[lead:])
+            memo[x] = y
+        return memo[x]
+    return visit(e)
 
 
 def _fresh_directions(program: Program, variables: list[Var]) -> list[Var]:

@@ -182,3 +182,21 @@ def test_a_negated_residual_is_written_with_its_name():
     assert "where T₃ = 1 − σ(W₁x), T₂ = Diag(σ(W₁x) ∘ T₃), T₁ = σ(W₁x) ∘ T₃ ∘ (W₁V), " \
         "E = W₂σ(W₁x) − y" in text
     assert result.check().ok
+
+
+def test_a_scalar_direction_is_written_last():
+    """Issue 13: the Hessian–vector product of λ³ + λ printed 6Vλ (the names in the order of
+    their spelling); the direction V stands where the differential stands, 6λ dλ: 6λV, and over
+    two scalars 2(μV₁ + λV₂). Each read back is the product it prints, H V."""
+    result = derive("λ³ + λ", "λ", kind="hessian")
+    assert result.text.splitlines()[2].startswith("V ↦ 6λV    (")
+    assert result.check().ok
+    result = derive("λ²μ", ["λ", "μ"], kind="hessian")
+    assert [ln.split("    (")[0] for ln in result.text.splitlines() if "↦" in ln] == [
+        "(V₁, V₂) ↦ 2(μV₁ + λV₂)", "(V₁, V₂) ↦ 2λV₁"]
+    reader = Reader(result.program, result.derivatives[0].directions)
+    for d, printed in zip(result.derivatives, ["2(μV₁ + λV₂)", "2λV₁"]):
+        assert same_value(reader.value(d.map_expr), reader.read(printed, "text"))
+        lam, mu, v1, v2 = (reader.env[n][0, 0] for n in ("λ", "μ", "V₁", "V₂"))
+        want = 2 * (mu * v1 + lam * v2) if d.wrt.name == "λ" else 2 * lam * v1
+        assert np.isclose(reader.value(d.map_expr)[0, 0], want)
