@@ -168,6 +168,16 @@ def split_product(e: MatMul):
     return coeff, num, den, chain
 
 
+def scaling_quotient(num: list, den: list, chain: list) -> Expr | None:
+    """The scalar quotient of a product's scalar factors where they scale a matrix chain and
+    have both a numerator and a denominator (the parts split_product gives); else None."""
+    if num and den and chain:
+        # one inner product alone above the bar needs no parentheses: xᵀAx/(xᵀx)
+        top = num[0].args if len(num) == 1 and isinstance(num[0], MatMul) else num
+        return MatMul(*top, *(Power(d, Fraction(-1)) for d in den))
+    return None
+
+
 def _ones_factors(e: Expr) -> Expr:
     """A matrix of ones as the product 𝟏𝟏ᵀ of its two vectors (which juxtapose with others)."""
     if isinstance(e, Ones) and e.rows != 1 and e.cols != 1:
@@ -347,6 +357,10 @@ class Printer:
         sign = ""
         if coeff < 0:
             sign, coeff = self.minus, -coeff
+        if quotient := scaling_quotient(num, den, chain):
+            # a scalar quotient scales the matrices as one factor, as R = xᵀAx/(xᵀx) does in
+            # ∇R = 2(Ax − Rx)/(xᵀx): 2(xᵀAx/(xᵀx))x, not 2(xᵀAx)x/(xᵀx)
+            num, den = [quotient], []
         factors = [(self.factor(f), f) for f in num + chain]
         if den:
             return sign + self.fraction(coeff, factors, [(self.factor(f), f) for f in den],
@@ -904,7 +918,8 @@ class LatexPrinter(Printer):
         if coeff < 0:
             return PREC_NEG
         # as _print_MatMul: the chain is on top too, and a fraction there leaves the whole bare
-        if den and not any(r"\frac" in self.factor(f) for f in (*num, *chain)):
+        if den and not scaling_quotient(num, den, chain) and \
+                not any(r"\frac" in self.factor(f) for f in (*num, *chain)):
             return PREC_ATOM                                        # \frac{…}{…}
         return PREC_MUL                                             # \frac{2}{N} x \frac{a}{b}
 
@@ -923,7 +938,7 @@ class LatexPrinter(Printer):
         bottom = ([(str(q), Num(q))] if q != 1 else []) + list(den)
         if any(r"\frac" in text for text, _ in num):
             # a fraction over a fraction reads badly: \frac{2}{N} \mathbf{1} \frac{a}{b}
-            return rf"\frac{{{p}}}{{{self.juxtapose(bottom)}}} {self.juxtapose(list(num))}"
+            return rf"\frac{{{p}}}{{{self._alone(bottom)}}} {self.juxtapose(list(num))}"
         top = ([(str(p), Num(p))] if p != 1 or not num else []) + list(num)
         return rf"\frac{{{self._alone(top)}}}{{{self._alone(bottom)}}}"
 

@@ -145,7 +145,7 @@ def test_a_short_norm_is_not_named():
     assert lines[:3] == [
         "∇f = (x − a)/‖x − a‖₂",
         "H = ∂vec(∇f)/∂vec(x) = (I − (x − a)(x − a)ᵀ/‖x − a‖₂²)/‖x − a‖₂    (n×n)",
-        "V ↦ (V − ((x − a)ᵀV)(x − a)/‖x − a‖₂²)/‖x − a‖₂    (Hessian-vector product d(∇f)[V])"]
+        "V ↦ (V − ((x − a)ᵀV/‖x − a‖₂²)(x − a))/‖x − a‖₂    (Hessian-vector product d(∇f)[V])"]
     assert not any(line.startswith("where") for line in lines)
     assert result.check().ok
 
@@ -200,3 +200,24 @@ def test_a_scalar_direction_is_written_last():
         lam, mu, v1, v2 = (reader.env[n][0, 0] for n in ("λ", "μ", "V₁", "V₂"))
         want = 2 * (mu * v1 + lam * v2) if d.wrt.name == "λ" else 2 * lam * v1
         assert np.isclose(reader.value(d.map_expr)[0, 0], want)
+
+
+def test_a_scalar_quotient_scales_as_one_factor():
+    r"""Issue 13: the gradient of the Rayleigh quotient xᵀAx/(xᵀx) printed the quotient apart,
+    2(xᵀAx)x/(xᵀx), where a textbook writes (2/xᵀx)(½(A + Aᵀ)x − R(x)x): the quotient stands
+    whole, 2(xᵀAx/(xᵀx))x, and in LaTeX 2\frac{x^{\top} A x}{x^{\top} x} x; a lone denominator
+    under the fraction bar has no parentheses (it printed \frac{1}{(x^{\top} x)}). Each read
+    back is the gradient."""
+    result = derive("xᵀAx/(xᵀx)", "x")
+    (d,) = result.derivatives
+    text = result.text.split("    (")[0].split(" = ", 1)[1]
+    latex = result.latex.splitlines()[1].split(" &= ", 1)[1]
+    assert text == "((A + Aᵀ)x − 2(xᵀAx/(xᵀx))x)/(xᵀx)"
+    assert latex == (r"\frac{1}{x^{\top} x} \left( (A + A^{\top}) x - 2 \frac{x^{\top} A x}"
+                     r"{x^{\top} x} x \right)")
+    reader = Reader(result.program)
+    x, a = reader.env["x"], reader.env["A"]
+    r = (x.T @ a @ x) / (x.T @ x)
+    want = 2 / (x.T @ x) * (0.5 * (a + a.T) @ x - r * x)
+    for form, style in ((text, "text"), (latex, "latex")):
+        assert same_value(reader.read(form, style, like=d.expr), want)

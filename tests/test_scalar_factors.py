@@ -19,8 +19,8 @@ DERIVATIVES = [
     ("σ(λ)", "λ", "hessian", "σ(λ)(1 − σ(λ))(1 − 2σ(λ))", "σ(λ)(1 − σ(λ))(1 − 2σ(λ))V"),
     ("exp(λ)λ", "λ", "hessian", "exp(λ)(2 + λ)", "exp(λ)(2 + λ)V"),
     ("log(λ)", "λ", "hessian", "−1/λ²", "−V/λ²"),
-    ("zᵀ(ρz)ρ", "ρ", "hessian", "2zᵀz", "2Vzᵀz"),
-    ("(αa)ᵀ(αb)", "α", "hessian", "2aᵀb", "2Vaᵀb"),
+    ("zᵀ(ρz)ρ", "ρ", "hessian", "2zᵀz", "2zᵀzV"),
+    ("(αa)ᵀ(αb)", "α", "hessian", "2aᵀb", "2aᵀbV"),
     ("λ ∈ ℝ; mean(λ + x)²", "λ", "hessian", "2", "2V"),
     ("A, B ∈ ℝ^{n×n}; sum((ρA) ∘ (ρB))", "ρ", "hessian", "2⟨A, B⟩", "2⟨A, B⟩V"),   # A : B = B : A
     # ∇ = 2(xᵀAx)(A + Aᵀ)x; its differential has the 1×1 chain VᵀAx beside the matrix A
