@@ -178,6 +178,14 @@ def scaling_quotient(num: list, den: list, chain: list) -> Expr | None:
     return None
 
 
+def negated_hadamard(e: MatMul) -> Hadamard | None:
+    """h for a product c·h of a negative number c and a ∘ product h; else None."""
+    if len(e.args) == 2 and isinstance(e.args[0], Num) and e.args[0].value < 0 and \
+            isinstance(e.args[1], Hadamard):
+        return e.args[1]
+    return None
+
+
 def _ones_factors(e: Expr) -> Expr:
     """A matrix of ones as the product 𝟏𝟏ᵀ of its two vectors (which juxtapose with others)."""
     if isinstance(e, Ones) and e.rows != 1 and e.cols != 1:
@@ -261,6 +269,8 @@ class Printer:
         return PREC_NEG if e.value < 0 else PREC_ATOM
 
     def _precedence_MatMul(self, e: MatMul) -> int:
+        if negated_hadamard(e):
+            return PREC_HADAMARD                                    # −a ⊘ b
         return PREC_NEG if split_product(e)[0] < 0 else PREC_MUL
 
     def _precedence_Broadcast(self, e: Broadcast) -> int:
@@ -353,6 +363,13 @@ class Printer:
 
     # -- products ------------------------------------------------------------------------
     def _print_MatMul(self, e: MatMul) -> str:
+        if h := negated_hadamard(e):
+            # c(a ⊘ b) = (ca) ⊘ b: a sign and its number on the first operand, −(𝟏ᵀG) ⊘ s,
+            # not −((𝟏ᵀG) ⊘ s)
+            text, c = self._print(h), -e.args[0].value
+            if text[:1] not in (self.minus, "1") and not text[:1].isdigit():
+                lead = [(self.number(c, coefficient=True), Num(c))] if c != 1 else []
+                return self.minus + self.juxtapose(lead + [(text, h)])
         coeff, num, den, chain = split_product(e)
         sign = ""
         if coeff < 0:
@@ -914,6 +931,8 @@ class LatexPrinter(Printer):
         return r"\," if _differential(left) or _differential(right) else " "
 
     def _precedence_MatMul(self, e: MatMul) -> int:
+        if negated_hadamard(e):
+            return PREC_HADAMARD
         coeff, num, den, chain = split_product(e)
         if coeff < 0:
             return PREC_NEG

@@ -520,6 +520,8 @@ def _latex_layout(blocks: list, tail: list) -> str:
 # The width of a line of an article page at 10 pt, in points
 LATEX_WIDTH = 345
 LAW_SEPARATOR = r";\quad "
+# A continued line starts a quad past where the right sides start (as the text indents it)
+CONTINUED = r"&\phantom{{}={}}\quad "
 # Where a long line may break: before these operators, outside braces and \left … \right
 BREAKS = (" + ", " - ", r" \circ ", r" \oslash ", r" \otimes ", " : ")
 
@@ -538,11 +540,11 @@ def latex_align(rows: list) -> str:
         if _width(lhs) > wide:
             out.append(f"&{lhs}")
             lhs = ""
-        pieces = _break(rhs, room, room - 10)
-        lines = [f"{lhs} &{rel} {pieces[0]}"] + [rf"&\quad {p}" for p in pieces[1:]]
+        pieces = _break(rhs, room, room - 20)
+        lines = [f"{lhs} &{rel} {pieces[0]}"] + [CONTINUED + p for p in pieces[1:]]
         if laws:
             why = f"[{LAW_SEPARATOR.join(laws)}]"
-            if _width(pieces[-1]) + _width(why) + 10 <= room - 10 * (len(pieces) > 1):
+            if _width(pieces[-1]) + _width(why) + 10 <= room - 20 * (len(pieces) > 1):
                 lines[-1] += rf" \quad {why}"
             else:
                 lines += [rf"&\qquad {p}" for p in _pack(laws, room - 20)]
@@ -579,42 +581,78 @@ def _split_relation(line: str) -> tuple:
 
 def _break(text: str, first: float, rest: float, ops=BREAKS, style: str = "latex") -> list:
     r"""text cut into pieces of at most ``first`` (then ``rest``) widths, each cut before an
-    operator outside braces and \left … \right (in text: outside brackets), at the shallowest
-    parenthesis depth that fits. Widths are points in LaTeX, characters in text."""
-    found = _break_points(text, ops) if style == "latex" else _text_break_points(text, ops)
+    operator outside braces (in text: outside brackets), at the shallowest parenthesis depth
+    that fits. Widths are points in LaTeX, characters in text. In LaTeX, where no operator
+    fits, a product is cut between two factors (the next line starts with \cdot), and where
+    nothing fits the nearest cut is taken: every line ends, however long the formula (TeX
+    stops at a line 16,000 pt wide); \left … \right around a cut become \biggl … \biggr."""
+    found, pairs = _break_points(text, ops) if style == "latex" else \
+        (_text_break_points(text, ops), {})
     width = _width if style == "latex" else len
-    points = [(i, depth) for i, depth in found if i > 0]
-    # a cut is outside every group, so widths add up: at[k] is the width of text[:points[k]]
-    bounds = [i for i, _ in points] + [len(text)]
+    points = [p for p in found if p[0] > 0]
+    # a cut is outside every brace group, so widths add up: at[k] is the width of
+    # text[:points[k][0]]
+    bounds = [p[0] for p in points] + [len(text)]
     at, start = [], 0
     for a, b in zip([0] + bounds, bounds):
         at.append((at[-1] if at else 0.0) + width(text[a:b]))
-    pieces, taken, budget = [], 0.0, first        # taken: the width of what is already cut
+    cuts, taken, budget, k = [], 0.0, first, 0    # taken: the width of what is already cut
     while at[-1] - taken > budget:
-        fits = [(depth, k) for k, (_, depth) in enumerate(points)
-                if points[k][0] > start and at[k] - taken <= budget]
-        if not fits:
+        after = [j for j in range(k, len(points)) if points[j][0] > start]
+        if not after:
             break
-        # a line at least a third full, at the shallowest depth, as long as it can be
-        full = [(d, k) for d, k in fits if at[k] - taken >= budget / 3] or fits
-        depth = min(d for d, _ in full)
-        k = max(k for d, k in full if d == depth)
-        pieces.append(text[start:points[k][0]])
+        fits = [j for j in after if at[j] - taken <= budget]
+        fits = [j for j in fits if not points[j][2]] or fits      # an operator before a product
+        if fits:
+            # a line at least a third full, at the shallowest depth, as long as it can be
+            full = [j for j in fits if at[j] - taken >= budget / 3] or fits
+            depth = min(points[j][1] for j in full)
+            k = max(j for j in full if points[j][1] == depth)
+        else:
+            k = after[0]
+        cuts.append(points[k])
         start, taken, budget = points[k][0], at[k], rest
-    pieces.append(text[start:])
-    return pieces[:1] + [p.lstrip() for p in pieces[1:]]  # a continued line starts at its sign
+    return _cut(text, cuts, pairs)
 
 
-def _break_points(text: str, ops) -> list:
-    """[(index, parenthesis depth)] of the operators a line may break before (see _binding)."""
-    points, braces, sized, parens, i = [], 0, 0, 0, 0
+def _cut(text: str, cuts: list, pairs: dict) -> list:
+    r"""text cut at the points ``cuts``; a product cut continues with \cdot, and a \left …
+    \right pair (``pairs``: the index of each \left to its \right's) around a cut is sized
+    \biggl … \biggr, since \left and \right pair within one line."""
+    sized = {}
+    for _, _, _, groups in cuts:
+        for left in groups:
+            sized[left], sized[pairs[left]] = r"\biggl", r"\biggr"
+    events = sorted([(i, "cut", product) for i, _, product, _ in cuts] +
+                    [(i, "size", word) for i, word in sized.items()])
+    pieces, piece, pos = [], "", 0
+    for i, kind, what in events:
+        piece += text[pos:i]
+        if kind == "cut":
+            pieces.append(piece)
+            piece, pos = (r"\cdot " if what else ""), i
+        else:
+            piece += what
+            pos = i + (5 if what == r"\biggl" else 6)      # \left, \right
+    pieces.append(piece + text[pos:])
+    return pieces[:1] + [p.lstrip() if not p.startswith(r"\cdot ") else
+                         r"\cdot " + p[6:].lstrip() for p in pieces[1:]]
+
+
+def _break_points(text: str, ops) -> tuple[list, dict]:
+    r"""[(index, parenthesis depth, a product?, the \left groups around it)] of the places a
+    line may break: before an operator (see _binding) or between two factors of a product,
+    outside braces; and each \left's index to its \right's."""
+    points, braces, parens, i = [], 0, 0, 0
+    lefts: list = []                                # the open \left groups, by index
+    pairs: dict = {}
     while i < len(text):
-        if text.startswith((r"\left", r"\right"), i):
-            sized += 1 if text.startswith(r"\left", i) else -1
-            i += 5 if text.startswith(r"\left", i) else 6
-            if i < len(text) and text[i] == "\\":
-                i += 1
-            i += 1
+        if sizing := _SIZED.match(text, i):         # \left( or \right\|, and the space after
+            if sizing.group(1) == "left":
+                lefts.append(i)
+            else:
+                pairs[lefts.pop()] = i
+            i = sizing.end()
             continue
         c = text[i]
         if c == "\\":
@@ -628,14 +666,31 @@ def _break_points(text: str, ops) -> list:
             parens += 1
         elif c == ")":
             parens -= 1
-        elif braces == 0 and sized == 0 and any(text.startswith(op, i) for op in ops):
-            points.append((i, parens + _binding(text, i)))
+        elif braces == 0 and any(text.startswith(op, i) for op in ops):
+            points.append((i, parens + len(lefts) + _binding(text, i), False, tuple(lefts)))
+        elif braces == 0 and c == " " and _between_factors(text, i, ops):
+            points.append((i, parens + len(lefts) + 0.75, True, tuple(lefts)))
         i += 1
-    return points
+    return points, pairs
+
+
+_SIZED = re.compile(r"\\(left|right)(?![A-Za-z])(\\[A-Za-z]+|\\.|.) *")
+
+
+def _between_factors(text: str, i: int, ops) -> bool:
+    r"""Is the space at text[i] one between two factors of a product (X Y, 2 \exp(x))?"""
+    before, after = text[max(0, i - 40):i], text[i + 1:i + 40]
+    if not before or not after or before[-1] in " (,[&" or after[0] in " )]^_,":
+        return False
+    if any(before.endswith(op.rstrip()) or (" " + after).startswith(op) for op in ops):
+        return False
+    return not re.search(r"[-+=:]$|\\(circ|oslash|otimes|quad|qquad|cdot|mapsto|Rightarrow|"
+                         r"[,;:!]|text\{[^}]*\})$", before) and \
+        not re.match(r"\\(right|cdot|quad|qquad|mapsto)(?![A-Za-z])", after)
 
 
 def _text_break_points(text: str, ops) -> list:
-    """[(index, bracket depth)] of the operators a text line may break before."""
+    """[(index, bracket depth, False, ())] of the operators a text line may break before."""
     points, depth, bars = [], 0, 0
     for i, c in enumerate(text):
         if c in "([⟨":
@@ -645,7 +700,7 @@ def _text_break_points(text: str, ops) -> list:
         elif c == "‖":
             bars ^= 1
         elif bars == 0 and any(text.startswith(op, i) for op in ops):
-            points.append((i, depth + _binding(text, i)))
+            points.append((i, depth + _binding(text, i), False, ()))
     return points
 
 

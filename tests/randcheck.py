@@ -1013,8 +1013,9 @@ def split_result(text: str, kind: str, dialect: str) -> ResultLines:
 
 
 def _latex_rows(text: str) -> tuple[list, list]:
-    r"""The rows of the align* block as 'lhs = rhs' (a row broken over several, &\quad …,
+    r"""The rows of the align* block as 'lhs = rhs' (a row broken over several, CONTINUED …,
     joined), and the where entries as 'NAME = rhs'."""
+    from matcalc.report import CONTINUED
     body = re.search(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", text, re.DOTALL)
     if not body:
         raise ValueError(f"no align* block: {text!r}")
@@ -1023,8 +1024,8 @@ def _latex_rows(text: str) -> tuple[list, list]:
         s = row.strip()
         if s.startswith("&=") and rows:            # the right-hand side of a long left one
             rows[-1] = rows[-1].lstrip("&") + " " + s
-        elif s.startswith(r"&\quad") and rows:    # a long line broken at an operator
-            rows[-1] += " " + s[len(r"&\quad"):].strip()
+        elif s.startswith(CONTINUED) and rows:    # a long line broken at an operator
+            rows[-1] += " " + s.removeprefix(CONTINUED).strip()
         else:
             rows.append(row)
     lines, where = [], []
@@ -1104,9 +1105,10 @@ def split_top(text: str, sep: str) -> list:
 def split_steps(text: str, dialect: str, kind: str) -> list:
     r"""(label, right-hand side, what it equals) for each printed derivation line before the
     results (⇒ …). A line without a left-hand side continues the one above; a Hessian's second
-    part (d∇f) starts after its first ⇒. Rows that continue a long line (&\quad …, or in text
+    part (d∇f) starts after its first ⇒. Rows that continue a long line (CONTINUED …, or in text
     indented, from an operator) are joined to it; the laws cited ([…], &\qquad […], a text
     row of its own in brackets) are left out."""
+    from matcalc.report import CONTINUED
     out, part, in_result, target = [], 0, False, None
     if dialect == "latex":
         body = re.search(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", text, re.DOTALL)
@@ -1121,9 +1123,9 @@ def split_steps(text: str, dialect: str, kind: str) -> list:
             if row.startswith(r"&\qquad"):
                 continue                              # the laws of the line above
             row = re.sub(r" \\quad \[.*$", "", row)        # the laws (go on in &\qquad rows)
-            if row.startswith(r"&\quad"):
+            if row.startswith(CONTINUED):
                 if out and not in_result:
-                    out[-1] = (out[-1][0], out[-1][1] + " " + row[len(r"&\quad"):].strip(),
+                    out[-1] = (out[-1][0], out[-1][1] + " " + row.removeprefix(CONTINUED).strip(),
                                out[-1][2])
                 continue
             lhs, sep, rhs = row.partition("&= ")

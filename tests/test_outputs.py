@@ -129,3 +129,31 @@ def test_standalone_steps_are_what_is_compiled(argv, capsys):
     notes = r.caveats if "--quiet" in argv else r.notes
     want = latex_document(r.steps_latex + "\n\n" + latex_notes(notes))
     assert capsys.readouterr().out.rstrip("\n") == want.rstrip("\n")
+
+
+def test_a_row_without_an_operator_to_break_at_compiles(tmp_path):
+    r"""Rows of block-Hessian derivations ran 15,000 characters with no top-level operator to
+    break at (random compositions 1301042 and focus 750299), and TeX stopped at "Dimension
+    too large". A long product is cut between its factors (the next line starts with \cdot),
+    a \left … \right pair around a cut is sized \biggl … \biggr (\left and \right pair within
+    a line), and where nothing fits the nearest cut is taken: the rows fit the page and read
+    back as the formula."""
+    from matcalc.reader import parse
+    from matcalc.report import CONTINUED, latex_align
+    factors = " ".join(f"A_{{{i}}}^{{\\top}}" for i in range(1500))
+    rhs = rf"\left( \frac{{x}}{{y}} {factors} + B \right) \left( C + D \right) \|E\|_{{F}}"
+    block = latex_align([("F", "=", rhs, ())])
+    rows = block.splitlines()[1:-1]
+    assert len(rows) > 50 and rows[1].startswith(CONTINUED + r"\cdot ")
+    (tmp_path / "long.tex").write_text(latex_document(block), encoding="utf-8")
+    proc = subprocess.run([shutil.which("pdflatex"), "-interaction=nonstopmode", "-halt-on-error",
+                           "long.tex"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    log = (tmp_path / "long.log").read_text(encoding="latin-1")
+    assert "Overfull \\hbox" not in log, log[log.index("Overfull"):][:2000]
+    joined = " ".join(r.removesuffix(" \\\\").removeprefix(CONTINUED).removeprefix("F &= ")
+                      for r in rows)
+    assert joined.count(r"\biggl(") == 1 and r"\left( C + D \right)" in joined
+    shapes = {f"A_{i}": "n x n" for i in range(1500)} | {"B": "n x n", "C": "n x n",
+                                                         "D": "n x n", "E": "n x n"}
+    assert parse(joined, shapes).result == parse(rhs, shapes).result

@@ -13,6 +13,7 @@ from roundtrip import Reader, same_value, split_top
 from matcalc import derive
 from matcalc.evaluate import evaluate
 from matcalc.printers import to_text
+from matcalc.report import CONTINUED
 
 # several gradients of one function, each with what it shares with the others
 SHARED = [
@@ -34,8 +35,8 @@ def _rows(result, style: str) -> list:
     rows: list = []
     for row in result.latex.splitlines()[1:-1]:
         row = row.removesuffix(" \\\\")
-        if row.startswith(r"&\quad"):
-            rows[-1] += " " + row.removeprefix(r"&\quad").strip()
+        if row.startswith(CONTINUED):
+            rows[-1] += " " + row.removeprefix(CONTINUED).strip()
         else:
             rows.append(row.replace(" &= ", " = "))
     results = [r for r in rows if r.startswith(r"\frac")]
