@@ -8,12 +8,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from identities import ROWS
-from roundtrip import Reader
+from roundtrip import Reader, same_value
 
 from matcalc import derive
 from matcalc.derivation import is_adjoint, line_expr
 from matcalc.evaluate import evaluate
 from matcalc.ir import D, Var, Zero, substitute, walk
+from matcalc.printers import to_text
 from matcalc.report import derivation
 
 BATCH_NORM = ("X ∈ ℝ^{N×D}; γ, β ∈ ℝ^D; μ = mean(X, 1); v = var(X, 1); "
@@ -265,3 +266,35 @@ def test_laws_name_rows_as_transposed_columns_and_leave_scalars_out():
     assert "[d(yᵀAz/x) = −dx yᵀAz/x² + dyᵀ Az/x + yᵀA dz/x]" in steps
     assert "aᵀB dx = Bᵀa : dx]" in steps
     assert "·b·" not in steps and "a·B" not in steps
+
+
+def test_a_negated_hadamard_product_carries_its_sign_on_the_first_operand():
+    """Batch norm's ∂L/∂μ printed −((𝟏ᵀ(∂L/∂X̂)) ⊘ √(v + ε)): −(a ⊘ b) = (−a) ⊘ b, so the sign
+    (and its number, −½) goes on the first operand, as Ioffe & Szegedy write it; read back
+    with the adjoints put in, each is the gradient it names. A LaTeX line that goes on starts
+    a quad past where the right sides start (under the text's indent, not under the first
+    symbol of the right side)."""
+    from matcalc.report import CONTINUED
+    result = derive(BATCH_NORM, "X")
+    steps = result.steps
+    assert "⇒ ∂L/∂μ = −(𝟏ᵀ(∂L/∂X̂)) ⊘ √(v + ε)\n" in steps
+    assert "⇒ ∂L/∂v = −½(𝟏ᵀ(∂L/∂X̂ ∘ (X − μ))) ⊘ (v + ε) ⊘ √(v + ε)\n" in steps
+    assert r"\Rightarrow \frac{\partial L}{\partial \mu} &= -\left( \mathbf{1}^{\top} " \
+        r"\frac{\partial L}{\partial \hat{X}} \right) \oslash \sqrt{v + \varepsilon} \\" \
+        in result.steps_latex
+    assert CONTINUED == r"&\phantom{{}={}}\quad "
+    assert any(row.startswith(CONTINUED + "- ") for row in result.steps_latex.splitlines())
+    (d,) = result.derivatives
+    values = {n: v for _, block in derivation(d) for n, v in block.results}
+    reader = Reader(result.program)
+    for name, value in values.items():
+        while any(is_adjoint(n) for n in walk(value)):
+            value = substitute(value, values)
+        values[name] = value
+    adjoint_x_hat = next(v for n, v in values.items() if n.name == "∂L/∂X̂")
+    for name in ("∂L/∂μ", "∂L/∂v"):
+        (line,) = [ln for ln in steps.splitlines() if ln.strip().startswith(f"⇒ {name} = ")]
+        printed = line.split(" = ", 1)[1].replace("∂L/∂X̂", "Q")
+        form = f"Q = {to_text(adjoint_x_hat)}; {printed}"
+        want = next(v for n, v in values.items() if n.name == name)
+        assert same_value(reader.value(want), reader.read(form, "text")), form
