@@ -178,14 +178,6 @@ def scaling_quotient(num: list, den: list, chain: list) -> Expr | None:
     return None
 
 
-def negated_hadamard(e: MatMul) -> Hadamard | None:
-    """h for a product c·h of a negative number c and a ∘ product h; else None."""
-    if len(e.args) == 2 and isinstance(e.args[0], Num) and e.args[0].value < 0 and \
-            isinstance(e.args[1], Hadamard):
-        return e.args[1]
-    return None
-
-
 def _ones_factors(e: Expr) -> Expr:
     """A matrix of ones as the product 𝟏𝟏ᵀ of its two vectors (which juxtapose with others)."""
     if isinstance(e, Ones) and e.rows != 1 and e.cols != 1:
@@ -269,7 +261,7 @@ class Printer:
         return PREC_NEG if e.value < 0 else PREC_ATOM
 
     def _precedence_MatMul(self, e: MatMul) -> int:
-        if negated_hadamard(e):
+        if self._scaled_hadamard(e):
             return PREC_HADAMARD                                    # −a ⊘ b
         return PREC_NEG if split_product(e)[0] < 0 else PREC_MUL
 
@@ -363,13 +355,8 @@ class Printer:
 
     # -- products ------------------------------------------------------------------------
     def _print_MatMul(self, e: MatMul) -> str:
-        if h := negated_hadamard(e):
-            # c(a ⊘ b) = (ca) ⊘ b: a sign and its number on the first operand, −(𝟏ᵀG) ⊘ s,
-            # not −((𝟏ᵀG) ⊘ s)
-            text, c = self._print(h), -e.args[0].value
-            if text[:1] not in (self.minus, "1") and not text[:1].isdigit():
-                lead = [(self.number(c, coefficient=True), Num(c))] if c != 1 else []
-                return self.minus + self.juxtapose(lead + [(text, h)])
+        if text := self._scaled_hadamard(e):
+            return text
         coeff, num, den, chain = split_product(e)
         sign = ""
         if coeff < 0:
@@ -385,6 +372,21 @@ class Printer:
         if coeff != 1 or not factors:
             factors.insert(0, (self.number(coeff, coefficient=bool(factors)), Num(coeff)))
         return sign + self.juxtapose(factors)
+
+    def _scaled_hadamard(self, e: MatMul) -> str | None:
+        """c(a ∘ b) = (ca) ∘ b written so where it saves parentheses: a sign, −G ∘ sin(X) as
+        −sin(x), and a number before an operand in parentheses of its own, −½(𝟏ᵀG) ⊘ s and
+        2(XᵀE) ∘ I, not −½((𝟏ᵀG) ⊘ s); None where c(a ∘ b) is written as it is."""
+        if len(e.args) != 2 or not isinstance(e.args[0], Num) or \
+                not isinstance(e.args[1], Hadamard):
+            return None
+        c, h = e.args[0].value, e.args[1]
+        text = self._print(h)
+        if text.startswith(self.minus) or text[:1].isdigit() or \
+                not (c == -1 or text.startswith(("(", r"\left("))):
+            return None
+        lead = [(self.number(abs(c), coefficient=True), Num(abs(c)))] if abs(c) != 1 else []
+        return (self.minus if c < 0 else "") + self.juxtapose(lead + [(text, h)])
 
     def fraction(self, coeff, num, den, den_parens) -> str:
         lead = [(self.number(coeff, coefficient=bool(num)), Num(coeff))]
@@ -931,7 +933,7 @@ class LatexPrinter(Printer):
         return r"\," if _differential(left) or _differential(right) else " "
 
     def _precedence_MatMul(self, e: MatMul) -> int:
-        if negated_hadamard(e):
+        if self._scaled_hadamard(e):
             return PREC_HADAMARD
         coeff, num, den, chain = split_product(e)
         if coeff < 0:
