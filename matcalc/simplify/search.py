@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from functools import lru_cache
 
-from ..ir import Add, Expr, MatMul, is_symmetric
+from ..ir import Add, Expr, MatMul, Power, Transpose, is_symmetric
 from .cost import cost
 from .definitions import expander, fold_definitions, fold_hadamard_definitions
 from .engine import simplify
@@ -54,8 +54,27 @@ def tidy(e: Expr) -> Expr:
     # (Xᵀ)³Aᵀ + (Xᵀ)²AᵀXᵀ + XᵀAᵀ(Xᵀ)² + Aᵀ(Xᵀ)³, not Horner's nesting of it
     if _orders_of_one_product(products):
         candidates = [c for c in candidates if _sum_depth(c) <= 1] or candidates
+    if isinstance(e, MatMul) and (spread := _inverses_spread(e)) is not None:
+        # the inverse of a product of square matrices, (XᵀAX)⁻¹ = X⁻¹A⁻¹X⁻ᵀ, kept where its
+        # factors cancel: AX(XᵀAX)⁻¹ = X⁻ᵀ for a square X [Cookbook (52)]
+        candidates.append(simplify(spread))
     # cheapest wins; ties go to the most factored (last) form
     return min(reversed(candidates), key=cost)
+
+
+def _inverses_spread(e: MatMul) -> Expr | None:
+    """e with each integer power of a product of square matrices among its factors written
+    as the product of the factors' powers, (ABC)⁻ᵏ = (C⁻¹B⁻¹A⁻¹)ᵏ; None when there is none."""
+    def spread(f: Expr) -> Expr:
+        if isinstance(f, Transpose):
+            return Transpose(spread(f.arg))
+        if isinstance(f, Power) and f.exp < 0 and f.exp.denominator == 1 and \
+                isinstance(f.arg, MatMul) and all(a.rows == a.cols for a in f.arg.args):
+            inverse = MatMul(*[Power(a, -1) for a in reversed(f.arg.args)])
+            return inverse if f.exp == -1 else Power(inverse, -f.exp)
+        return f
+    factors = [spread(f) for f in e.args]
+    return None if factors == list(e.args) else MatMul(*factors)
 
 
 @lru_cache(maxsize=1 << 14)
