@@ -802,12 +802,19 @@ def _layout(rows: list, style: str) -> str:
         room = TEXT_WIDTH - len(indent)
         pieces = _break(text, TEXT_WIDTH - len(start), room, TEXT_BREAKS[style], style)
         out += [start + pieces[0]] + [indent + p for p in pieces[1:]]
-        lines = [""]
+        # the laws in brackets, as many to a line as fit; a law too long for a line is broken
+        # at its operators and goes on inside its brackets
+        groups: list = []
         for law in laws:
-            if lines[-1] and len(lines[-1]) + len(law) + 2 > room - 2:
-                lines.append("")
-            lines[-1] += f"; {law}" if lines[-1] else law
-        out += [f"{indent}[{line}]" for line in lines if line]
+            pieces = _break(law, room - 2, room - 2, TEXT_BREAKS[style] + (" = ",), style)
+            if len(pieces) == 1 and groups and len(groups[-1]) == 1 and \
+                    len(groups[-1][0]) + len(law) + 2 <= room - 2:
+                groups[-1][0] += f"; {law}"
+            else:
+                groups.append(pieces)
+        for group in groups:
+            out += [f"{indent}{' ' if k else '['}{p}{']' if k == len(group) - 1 else ''}"
+                    for k, p in enumerate(group)]
     return "\n".join(out)
 
 

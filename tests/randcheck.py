@@ -1115,6 +1115,7 @@ def split_steps(text: str, dialect: str, kind: str) -> list:
         rows = body.group(1).split(" \\\\\n") if body else []
     else:
         rows = text.split("\n")
+    in_law = False                                    # in a text law broken over lines
     for i, row in enumerate(rows):
         label = f"row {i + 1}" if dialect == "latex" else f"line {i + 1}"
         if not row.strip():
@@ -1130,7 +1131,8 @@ def split_steps(text: str, dialect: str, kind: str) -> list:
                 continue
             lhs, sep, rhs = row.partition("&= ")
         else:
-            if row.lstrip().startswith("["):
+            if in_law or row.lstrip().startswith("["):
+                in_law = not row.rstrip().endswith("]")
                 continue                              # the laws of the line above
             row = re.sub(r"      \[.*$", "", row)
             if re.match(r"\s+(\+|−|-|∘|⊘|⊗|:|\.\*|\./) ", row):

@@ -39,6 +39,18 @@ def split_top(text: str, sep: str = ", ") -> list[str]:
     return parts + [text[start:]]
 
 
+def without_laws(lines: list[str]) -> list[str]:
+    """The lines of a text derivation but its laws: a line that opens with [ and the lines
+    that go on until its ] (a law too long for a line is broken over several)."""
+    out, in_law = [], False
+    for line in lines:
+        if in_law or line.lstrip().startswith("["):
+            in_law = not line.rstrip().endswith("]")
+        else:
+            out.append(line)
+    return out
+
+
 def printed_forms(lines: list[str], style: str, kind: str) -> list[str]:
     """The printed right-hand sides of a derivative's lines (a Jacobian's second line, its index
     form, left out), each with the "where" definitions as statements in front."""

@@ -10,6 +10,7 @@ import subprocess
 import numpy as np
 import pytest
 from identities import JACOBIAN_ROWS, Row
+from roundtrip import without_laws
 
 from matcalc import derive
 from matcalc.evaluate import (
@@ -278,7 +279,7 @@ def test_steps_vec_line(text, wrt, kind, line):
     steps = derive(text, wrt, kind=kind).steps.splitlines()
     end = max(i for i, ln in enumerate(steps) if ln.lstrip().startswith("⇒"))
     # the line before the result, but for its laws when they stand on a line of their own
-    vec = [ln for ln in steps[:end] if not ln.lstrip().startswith("[")][-1]
+    vec = without_laws(steps[:end])[-1]
     assert vec.split("      [")[0] == line
 
 

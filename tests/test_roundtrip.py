@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from identities import ROWS
-from roundtrip import PRINTERS, Reader, printed_forms, same_value
+from roundtrip import PRINTERS, Reader, printed_forms, same_value, without_laws
 
 from matcalc import derive
 from matcalc.errors import MatcalcError
@@ -274,7 +274,7 @@ def _check_steps(text, wrt, kind, shapes=()):
         steps = render_steps(d, "text").splitlines()
         end = max(i for i, ln in enumerate(steps) if ln.lstrip().startswith("⇒"))
         # the vec line, with its continuations, before its laws (on lines of their own)
-        lines = [ln for ln in steps[:end] if not ln.lstrip().startswith("[")]
+        lines = without_laws(steps[:end])
         start = max(i for i, ln in enumerate(lines) if " = " in ln)
         vec = " ".join(ln.strip() for ln in lines[start:])
         vec = vec.split(" = ", 1)[1].split("      [")[0]

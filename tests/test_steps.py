@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from identities import ROWS
-from roundtrip import Reader, same_value
+from roundtrip import Reader, same_value, without_laws
 
 from matcalc import derive
 from matcalc.derivation import is_adjoint, line_expr
@@ -28,8 +28,8 @@ def _derivation_lines(steps: str) -> list:
     lines = steps.splitlines()
     end = max(i for i, ln in enumerate(lines) if ln.lstrip().startswith(("⇒", "=>")))
     out: list = []
-    for ln in lines[:end]:
-        if ln.lstrip().startswith(("⇒", "=>", "[")) or not ln.strip():
+    for ln in without_laws(lines[:end]):
+        if ln.lstrip().startswith(("⇒", "=>")) or not ln.strip():
             continue
         if " = " in ln or not out:
             out.append(ln)
@@ -298,3 +298,20 @@ def test_a_negated_hadamard_product_carries_its_sign_on_the_first_operand():
         form = f"Q = {to_text(adjoint_x_hat)}; {printed}"
         want = next(v for n, v in values.items() if n.name == name)
         assert same_value(reader.value(want), reader.read(form, "text")), form
+
+
+def test_a_law_too_long_for_a_line_is_broken():
+    """A simplification cited as its law, A = B, ran 118 characters on one line (random
+    composition 1013; others up to 444): a law too long for a line is broken at its operators,
+    at " = " first, and goes on inside its brackets; the derivation's lines all fit."""
+    from matcalc.report import TEXT_WIDTH
+    text = ("y: 5; B: 3 x 3; Z: 4 x 4; alpha, float, beta: scalar; F = sum(y)*(((0.1 + alpha) "
+            ".* (0.5 .* 1.5) + (logdet(B) - alpha .* float)) .* logdet(beta*Z + Z))")
+    steps = derive(text, "y").steps.splitlines()
+    assert max(map(len, steps)) <= TEXT_WIDTH
+    start = next(i for i, ln in enumerate(steps) if ln.lstrip().startswith("[log det"))
+    assert steps[start:start + 2] == [
+        "         [log det(βZ + Z)(¾(0.1 + α) + log det(B) − float·α)𝟏",
+        "          = log det(βZ + Z)((log det(B) + ¾α − float·α)𝟏 + 0.075)]"]
+    assert [ln for ln in without_laws(steps) if "[" in ln] == \
+        ["   = log det(βZ + Z)(¾(0.1 + α) + log det(B) − float·α)𝟏 : dy      [sum(dx) = 𝟏 : dx]"]
