@@ -196,6 +196,7 @@ class Printer:
         self.sized = frozenset()
         self.names = frozenset()    # the names the reader will know (a function's symbol among them)
         self.bars = 0               # how many norms' bars are open around what is printed
+        self.context = 0            # the binding the node being printed needs (see _print)
 
     def doprint(self, e: Expr) -> str:
         if isinstance(e, Zero):
@@ -218,8 +219,12 @@ class Printer:
         key = (e, context, self.explicit, self.colon, getattr(self, "names_apart", False),
                self.sized, self.bars > 0)
         if key not in memo:
-            text = getattr(self, "_print_" + type(e).__name__)(e)
-            prec = self.precedence(e)
+            outer, self.context = self.context, context     # where e stands (_scaled_hadamard)
+            try:
+                text = getattr(self, "_print_" + type(e).__name__)(e)
+                prec = self.precedence(e)
+            finally:
+                self.context = outer
             if prec < context or (self.explicit and context > 0 and prec < PREC_POSTFIX):
                 text = self.paren(text)
             memo[key] = text
@@ -376,10 +381,11 @@ class Printer:
     def _scaled_hadamard(self, e: MatMul) -> str | None:
         """c(a ∘ b) = (ca) ∘ b written so where it saves parentheses: a sign, −G ∘ sin(X) as
         −sin(x), and a number before an operand in parentheses of its own, −½(𝟏ᵀG) ⊘ s and
-        2(XᵀE) ∘ I, not −½((𝟏ᵀG) ⊘ s); None where c(a ∘ b) is written as it is."""
+        2(XᵀE) ∘ I, not −½((𝟏ᵀG) ⊘ s), where the product stands bare; None where c(a ∘ b) is
+        written as it is."""
         if len(e.args) != 2 or not isinstance(e.args[0], Num) or \
-                not isinstance(e.args[1], Hadamard):
-            return None
+                not isinstance(e.args[1], Hadamard) or self.context > PREC_HADAMARD:
+            return None                 # where a ∘ product takes parentheses: −(a ∘ b) : C
         c, h = e.args[0].value, e.args[1]
         text = self._print(h)
         if text.startswith(self.minus) or text[:1].isdigit() or \
@@ -1256,6 +1262,9 @@ def latex_prose(text: str, math: bool = False) -> str:
             piece = (True, ch)                       # not what a text font sets for them
         elif ch in "&%$#_{}":
             piece = (False, "\\" + ch)
+        elif ch == "'" and not math and (i == 0 or text[i - 1] in " (") and \
+                "'" in text[i + 1:]:
+            piece = (False, "`")                     # an opening quote: `XW', not 'XW'
         elif ch in "\\^~":
             piece = (False, {"\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}"}[ch])
         elif ord(ch) < 128:

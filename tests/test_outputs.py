@@ -93,6 +93,9 @@ def test_notes_in_latex_keep_their_symbols():
         r"$\hat{X}$; $\|$x$\|_{2}$; $\mathbf{1}^{\top}$x $\le$ 2; "
         r"A $\oslash$ B $\circ$ C $\otimes$ D")
     assert "?" not in latex_prose(text, math=True)
+    # a quotation opens with ` in LaTeX ('XW' set ’XW’); a prime stays one
+    assert latex_prose("'XW' read as the product X·W; f′") == \
+        r"`XW' read as the product X$\cdot$W; f$'$"
 
 
 def test_jupyter_shows_the_notes():

@@ -270,15 +270,19 @@ def test_laws_name_rows_as_transposed_columns_and_leave_scalars_out():
 
 def test_a_negated_hadamard_product_carries_its_sign_on_the_first_operand():
     """Batch norm's ∂L/∂μ printed −((𝟏ᵀ(∂L/∂X̂)) ⊘ √(v + ε)): −(a ⊘ b) = (−a) ⊘ b, so the sign
-    (and its number, −½) goes on the first operand, as Ioffe & Szegedy write it; read back
-    with the adjoints put in, each is the gradient it names. A LaTeX line that goes on starts
-    a quad past where the right sides start (under the text's indent, not under the first
-    symbol of the right side)."""
+    (and its number, −½) goes on the first operand, as Ioffe & Szegedy write it, unless the
+    product takes parentheses anyway (an operand of :); read back with the adjoints put in,
+    each is the gradient it names. A LaTeX line that goes on starts a quad past where the
+    right sides start (under the text's indent, not under the first symbol of the right
+    side)."""
     from matcalc.report import CONTINUED
     result = derive(BATCH_NORM, "X")
     steps = result.steps
     assert "⇒ ∂L/∂μ = −(𝟏ᵀ(∂L/∂X̂)) ⊘ √(v + ε)\n" in steps
     assert "⇒ ∂L/∂v = −½(𝟏ᵀ(∂L/∂X̂ ∘ (X − μ))) ⊘ (v + ε) ⊘ √(v + ε)\n" in steps
+    # where the ∘ product takes parentheses anyway, the sign stays outside them
+    bce = derive("−sum(y ∘ log(σ(Xw)) + (1 − y) ∘ log(1 − σ(Xw)))", "w").steps
+    assert "   = −(y ∘ (1 − σ(Xw))) : X dw + ((1 − y) ∘ σ(Xw)) : X dw\n" in bce
     assert r"\Rightarrow \frac{\partial L}{\partial \mu} &= -\left( \mathbf{1}^{\top} " \
         r"\frac{\partial L}{\partial \hat{X}} \right) \oslash \sqrt{v + \varepsilon} \\" \
         in result.steps_latex
