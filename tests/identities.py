@@ -172,6 +172,10 @@ ROWS = [
     Row("A ∈ 𝕊^n; R = xᵀAx/(xᵀx)", "x", "2(Ax − Rx)/(xᵀx)",
         "Rayleigh quotient of a symmetric A: (2/xᵀx)(Ax − R(x)x)"),
     Row("σ(wᵀx)", "w", "σ(wᵀx)(1 − σ(wᵀx))x", "σ′ = σ(1 − σ), Cookbook (69)"),
+    Row("log(σ(wᵀx))", "w", "(1 − σ(wᵀx))x", "issue 13: σ′/σ = σ(1 − σ)/σ = 1 − σ"),
+    Row("(aᵀx)(bᵀx)", "x", "(bᵀx)a + (aᵀx)b", "issue 13: product rule with Cookbook (69)"),
+    Row("sum(logsumexp(X, 1))", "X", "softmax(X, 1)",
+        "issue 13: each column's log-sum-exp has the column's softmax as its gradient"),
     Row("(Ax)ᵀ(Ax)/((Bx)ᵀ(Bx))", "x", "2(AᵀA − (xᵀAᵀAx/(xᵀBᵀBx))BᵀB)x/(xᵀBᵀBx)",
         "Cookbook (94): (2/xᵀBᵀBx)(AᵀA − R(x)BᵀB)x, R(x) the function"),
     Row("tr(X²B)", "X", "BᵀXᵀ + XᵀBᵀ", "Cookbook (107): (XB + BX)ᵀ"),
@@ -289,6 +293,8 @@ ROWS = [
     Row(LAYER_NORM, "X", "(G ∘ γᵀ − mean(G ∘ γᵀ, 2) − X̂ ∘ mean(G ∘ X̂ ∘ γᵀ, 2)) ⊘ √(v + ε)",
         "layer norm backward (Ba et al. 2016), per row"),
     Row(LAYER_NORM, "γ", "(G ∘ X̂)ᵀ𝟏", "layer norm: column sums of G ∘ X̂"),
+    Row("½‖relu(XW₁ᵀ + b₁ᵀ)W₂ᵀ + b₂ᵀ − Y‖_F²", "b₂", "(W₂ relu(XW₁ᵀ + b₁ᵀ)ᵀ + b₂ − Yᵀ)𝟏",
+        "issue 13: Eᵀ𝟏, dE = 𝟏 db₂ᵀ for the residual E (printed Eᵀ𝟏, E named, beside ∂f/∂W₁)"),
     Row("½‖relu(XW₁ᵀ)W₂ᵀ − Y‖_F²", "W₁", "(H(XW₁ᵀ) ∘ ((relu(XW₁ᵀ)W₂ᵀ − Y)W₂))ᵀX",
         "two-layer MLP, squared error"),
     Row("E = relu(XW₁ᵀ)W₂ᵀ − Y; ½‖E‖_F²", "W₁", "(H(XW₁ᵀ) ∘ (EW₂))ᵀX",
@@ -474,6 +480,12 @@ JACOBIAN_ROWS = [
 
 # Hessians of one variable: the vec form H = ∂vec(∇f)/∂vec(X) as printed.
 HESSIAN_ROWS = [
+    Row("λ³ + λ", "λ", "6λ", "issue 13: (3λ² + 1)′ = 6λ, a scalar (not 6Iλ)"),
+    Row("exp(λ)", "λ", "exp(λ)", "issue 13: exp′′ = exp, a scalar (not exp(λ)I)"),
+    Row("exp(xᵀx)", "x", "2 exp(xᵀx)(2xxᵀ + I)",
+        "issue 13: ∇ = 2 exp(xᵀx)x, d∇ = 2 exp(xᵀx)(2x xᵀdx + dx); the K of a vector is I"),
+    Row("log(xᵀAx)", "x", "(A + Aᵀ − (A + Aᵀ)xxᵀ(A + Aᵀ)/(xᵀAx))/(xᵀAx)",
+        "issue 13: ∇ = (A + Aᵀ)x/(xᵀAx), the quotient rule; the K of a vector is I"),
     Row("xᵀAx + bᵀx", "x", "A + Aᵀ", "Cookbook (97)"),
     Row("‖x − a‖₂", "x", "(I − (x − a)(x − a)ᵀ/‖x − a‖₂²)/‖x − a‖₂",
         "Cookbook (130), I/‖u‖ − uuᵀ/‖u‖³ with the common 1/‖u‖ taken out"),
