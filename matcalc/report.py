@@ -472,7 +472,9 @@ def _render_steps(d, style: str, taken: set, together: tuple, shown: set | None)
                 from .derivation import vec_laws
                 laws = dict.fromkeys(law for y, _ in hessians
                                      for law in vec_laws(d.differential, y))
-                rows.append((_vec_text(_differential(target, style), column, style), jdx,
+                # vec(dF) of a column is dF: the line goes on under the block's first
+                vec = _vec_text(_differential(target, style), column, style)
+                rows.append((vec if vec != rows[0][0] else "", jdx,
                              tuple(_law(p, law, style) for law in laws)))
         if shown is not None:
             if tuple(rows) in shown:
@@ -482,7 +484,7 @@ def _render_steps(d, style: str, taken: set, together: tuple, shown: set | None)
     tail = render(d, style, taken)[d.kind == "hessian":]  # ∇f concluded its own part
     if style == "latex":
         return _latex_layout(blocks, tail)
-    indent = " " * (len(blocks[-1][0][0]) + 1)
+    indent = " " * (_lead_width(blocks[-1], style) + 1)
     return "\n".join(["\n\n".join(_layout(rows, style) for rows in blocks),
                       f"{indent}{_implies(style)} {tail[0]}",
                       *(f"{indent}  {line}" for line in tail[1:])])
@@ -785,15 +787,16 @@ TEXT_BREAKS = {"text": (" + ", " − ", " ∘ ", " ⊘ ", " ⊗ ", " : "),
 
 
 def _layout(rows: list, style: str) -> str:
-    """Rows as text: each "=" under the first one's, the laws in brackets after it. A line
-    wider than TEXT_WIDTH continues on the next lines, broken before a top-level operator and
-    indented, and its laws follow on lines of their own, each in its brackets."""
-    pad = " " * len(rows[0][0])
+    """Rows as text: the "=" under one another (the left sides set flush right, dF above
+    vec(dF)), the laws in brackets after it. A line wider than TEXT_WIDTH continues on the
+    next lines, broken before a top-level operator and indented, and its laws follow on lines
+    of their own, each in its brackets."""
+    pad = " " * _lead_width(rows, style)
     out = []
     for lead, text, laws in rows:
         if lead.startswith(_implies(style)):
             lead = f"{pad} {lead}"
-        start = f"{lead or pad} = "
+        start = f"{lead.rjust(len(pad))} = "
         why = f"[{'; '.join(laws)}]" if laws else ""
         if len(start) + len(text) + len(why) + 6 * bool(why) <= TEXT_WIDTH:
             out.append(start + text + (f"      {why}" if why else ""))
@@ -816,6 +819,11 @@ def _layout(rows: list, style: str) -> str:
             out += [f"{indent}{' ' if k else '['}{p}{']' if k == len(group) - 1 else ''}"
                     for k, p in enumerate(group)]
     return "\n".join(out)
+
+
+def _lead_width(rows: list, style: str) -> int:
+    """The width of the left sides of a block's rows (a result read off, ⇒ …, stands apart)."""
+    return max(len(lead) for lead, *_ in rows if not lead.startswith(_implies(style)))
 
 
 def _implies(style: str) -> str:

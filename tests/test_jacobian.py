@@ -271,7 +271,7 @@ def test_index_form_of_a_variable_named_like_an_index():
 @pytest.mark.parametrize("text,wrt,kind,line", [
     ("XWᵀ", "X", "jacobian", "vec(dF) = (W ⊗ I) vec(dX)"),
     ("tr(XᵀAX)", "X", "hessian", "vec(d∇f) = (I ⊗ (A + Aᵀ)) vec(dX)"),
-    ("softmax(z)", "z", "jacobian", "dF = (Diag(softmax(z)) − softmax(z) softmax(z)ᵀ) dz"),
+    ("softmax(z)", "z", "jacobian", "   = (Diag(softmax(z)) − softmax(z) softmax(z)ᵀ) dz"),
     ("λA", "λ", "jacobian", "vec(dF) = vec(A) dλ"),
 ])
 def test_steps_vec_line(text, wrt, kind, line):

@@ -277,7 +277,7 @@ def _check_steps(text, wrt, kind, shapes=()):
         lines = without_laws(steps[:end])
         start = max(i for i, ln in enumerate(lines) if " = " in ln)
         vec = " ".join(ln.strip() for ln in lines[start:])
-        vec = vec.split(" = ", 1)[1].split("      [")[0]
+        vec = vec.split("= ", 1)[1].split("      [")[0]      # vec(dF) = …, or = … under dF
         got = _steps_value(reader, vec, dx_name, d.wrt.shape, dx, d.expr, (d.expr.rows, 1))
         assert same_value(differential.reshape(-1, 1, order="F"), got), vec
 

@@ -319,3 +319,17 @@ def test_a_law_too_long_for_a_line_is_broken():
         "          = log det(βZ + Z)((log det(B) + ¾α − float·α)𝟏 + 0.075)]"]
     assert [ln for ln in without_laws(steps) if "[" in ln] == \
         ["   = log det(βZ + Z)(¾(0.1 + α) + log det(B) − float·α)𝟏 : dy      [sum(dx) = 𝟏 : dx]"]
+
+
+def test_the_equals_signs_stand_under_one_another():
+    """Seed 002's derivation printed dF = dX Wᵀ above vec(dF) = (W ⊗ I) vec(dX), the = signs
+    apart: the left sides are set flush right; and where vec(d∇f) is d∇f (a column) the vec
+    line goes on under it, = (…) dw, not a second d∇f = …"""
+    steps = derive("XWᵀ", "X", kind="jacobian").steps.splitlines()
+    assert steps[:3] == ["     dF = dX Wᵀ",
+                         "vec(dF) = (W ⊗ I) vec(dX)      [vec(A dX B) = (Bᵀ ⊗ A) vec(dX)]",
+                         "        ⇒ ∂vec(F)/∂vec(X) = W ⊗ I    (k·n×m·n, vec form)"]
+    steps = derive("sum(log(1 + exp(Xw)) − y ∘ Xw)", "w", kind="hessian").steps
+    assert "    = Xᵀ(σ(Xw) ∘ (1 − σ(Xw)) ∘ (X dw))      [d(σ(x)) = σ(x) ∘ (1 − σ(x)) ∘ dx]\n" \
+        "    = (Xᵀ Diag(σ(Xw) ∘ (1 − σ(Xw)))X) dw\n" in steps
+    assert steps.count("d∇f = ") == 1
