@@ -27,7 +27,8 @@ import numpy as np
 from .codegen import parameter_names, py_name
 from .errors import InternalError, MatcalcError
 from .evaluate import (BUDGET, KINK_GAP, Evaluator, TooLarge, assign_sizes, closest_kink,
-                       directional_difference, evaluate, format_bytes, inputs_in_domain,
+                       directional_difference, evaluate, finite_at, format_bytes,
+                       inputs_in_domain,
                        joint_difference, noise_floor, relative_error, relative_scale,
                        require_budget)
 from .printers import to_text
@@ -69,6 +70,7 @@ class Section:
     lines: list
     scalars: bool = False      # every variable is a scalar: there are no sizes to speak of
     note: str = ""             # where the point drawn is not as the check wants it
+    undefined: bool = False    # f has no finite value at any point tried: nothing was compared
 
 
 @dataclass
@@ -81,8 +83,8 @@ class CheckReport:
     @property
     def errors(self) -> dict:
         """The largest relative error of each variable's forms (inf if a form failed to run)."""
-        return {s.wrt: max(line.error for line in s.lines if line.error is not None)
-                for s in self.sections}
+        return {s.wrt: max((line.error for line in s.lines if line.error is not None),
+                           default=0.0) for s in self.sections}
 
     @property
     def largest(self) -> float:
@@ -94,6 +96,8 @@ class CheckReport:
         resolution of the finite differences it is compared with), or inconclusive (a form
         beyond the tolerance only within that resolution: the differences cannot tell)."""
         verdicts = {line.verdict(self.tolerance) for s in self.sections for line in s.lines}
+        if any(s.undefined for s in self.sections):
+            verdicts.add("inconclusive")
         return "failed" if "failed" in verdicts else \
             "inconclusive" if "inconclusive" in verdicts else "ok"
 
@@ -124,10 +128,12 @@ class CheckReport:
                    + (f" ({skipped} not run)" if skipped else "")
                    + f", tolerance {self.tolerance:.0e}: " + {
                        "ok": "ok", "failed": "FAILED",
-                       "inconclusive": "INCONCLUSIVE: the errors beyond the tolerance are "
-                       "within the resolution of the finite differences (the spread of their "
-                       "extrapolated estimates): they cannot tell a right result from a wrong "
-                       "one there"}[status])
+                       "inconclusive": "INCONCLUSIVE: " + (
+                           "f has no finite value at any point tried" if any(
+                               s.undefined for s in self.sections) else
+                           "the errors beyond the tolerance are within the resolution of the "
+                           "finite differences (the spread of their extrapolated estimates): "
+                           "they cannot tell a right result from a wrong one there")}[status])
         return "\n".join(out)
 
 
@@ -263,6 +269,26 @@ class _Probe:
     def section(self, code: _Code, valued: _Code | None, position: int | None) -> Section:
         """position: where this gradient stands in what the one-pass grads returns."""
         d = self.d
+        if not finite_at(d.function, self.env, self.sizes, self.named):
+            # the function's own overflow or domain (logm of expm(M) whose eigenvalues spread
+            # beyond the digits of float64) at every point tried: nothing to compare with
+            with np.errstate(all="ignore"):
+                title, lines = self.lines(code, valued, position)
+            reason = "f has no finite value at any point tried (it overflows, or is evaluated " \
+                "outside its domain)"
+            return Section(title, d.wrt.name, self.sizes,
+                           [Line(line.form, None, reason) for line in lines],
+                           all(v.shape == (1, 1) for v in self.variables), undefined=True)
+        title, lines = self.lines(code, valued, position)
+        if all(line.error is None for line in lines):
+            raise TooLarge(f"--check: nothing of ∂{d.fname}/∂{d.wrt.name} can be evaluated within "
+                           f"the memory budget of {format_bytes(BUDGET)}", hint=SMALLER)
+        return Section(title, d.wrt.name, self.sizes, lines,
+                       all(v.shape == (1, 1) for v in self.variables), self.kink_note())
+
+    def lines(self, code: _Code, valued: _Code | None, position: int | None) -> tuple:
+        """The title of the section and its lines."""
+        d = self.d
         x = py_name(d.wrt.name)
         symbol = f"∂{d.fname}/∂{d.wrt.name}"
         if d.kind == "gradient":
@@ -282,11 +308,7 @@ class _Probe:
             lines = self.gradient_lines(d.gradient, f"∇{d.fname}", []) + \
                 self.hessian_lines(code, x)
             title = f"the Hessian of {d.fname} in {d.wrt.name}"
-        if all(line.error is None for line in lines):
-            raise TooLarge(f"--check: nothing of {symbol} can be evaluated within the memory "
-                           f"budget of {format_bytes(BUDGET)}", hint=SMALLER)
-        return Section(title, d.wrt.name, self.sizes, lines,
-                       all(v.shape == (1, 1) for v in self.variables), self.kink_note())
+        return title, lines
 
     def kink_note(self) -> str:
         """What is not differentiable at the point drawn, where no draw avoided it (λ_min of
@@ -482,6 +504,8 @@ def _line(form: str, compare) -> Line:
         for got, want, floor, spread in compare():
             got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
             e = relative_error(got, want, floor)
+            if math.isnan(e):
+                e = math.inf                                   # max() would pass over a nan
             r = spread / relative_scale(got, want, floor)      # on the error's scale
             error = max(error, e)
             if e > r:

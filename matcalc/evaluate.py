@@ -561,8 +561,8 @@ def inputs_in_domain(expr: Expr, variables, sizes: dict, rng, definitions=None,
                for v in variables}
         around = [{v.name: env[v.name] if v.structure in UNSCALED else s * env[v.name]
                    for v in variables} for s in (1 - 1e-3, 1 + 1e-3)]
-        finite = all(_finite(expr, e, sizes, definitions) for e in (env, *around)) and \
-            all(_finite(a, env, sizes, definitions) for a in also)
+        finite = all(finite_at(expr, e, sizes, definitions) for e in (env, *around)) and \
+            all(finite_at(a, env, sizes, definitions) for a in also)
         margin = kink_margin(expr, env, sizes, definitions) if finite else -np.inf
         size = Evaluator(env, sizes, definitions).magnitude(expr) if finite else np.inf
         key = (finite, min(margin, KINK_GAP), -max(size, MODERATE), margin)
@@ -573,7 +573,7 @@ def inputs_in_domain(expr: Expr, variables, sizes: dict, rng, definitions=None,
     return env if best is None else best
 
 
-def _finite(expr: Expr, env: dict, sizes: dict, definitions) -> bool:
+def finite_at(expr: Expr, env: dict, sizes: dict, definitions) -> bool:
     """Has f a finite value there (an inverse singular to working precision has none: another
     draw is tried)?"""
     with np.errstate(all="ignore"):

@@ -355,3 +355,29 @@ def test_a_wrong_gradient_still_fails_where_the_differences_are_noisy(factor, mo
     assert {"symbolic ⟨∂f/∂ρ, V⟩", "NumPy grad_rho"} <= {
         form for form, line in _lines(report).items()
         if line.verdict(report.tolerance) == "failed"}
+
+
+def test_where_f_has_no_finite_value_at_any_point_tried_the_check_is_inconclusive(capsys):
+    """logm of expm(M) whose eigenvalues spread over e³⁰ has no digit left in its smallest
+    eigenvalues, at every draw (W stochastic is not scaled down, and sum(expm(X̂)^∘2) ≥ p):
+    f's own domain, not the derivative's fault. Nothing is compared, and the check says so
+    (it failed, with LinAlgError from the generated value; focus seed 1600701)."""
+    text = ("W ∈ ℝ^{m×n} (stochastic); X̂ ∈ ℝ^{p×p}; "
+            "tr(logm(expm((sum(expm(X̂) ∘ expm(X̂))W)ᵀ(sum(expm(X̂) ∘ expm(X̂))W) + I)))")
+    report = derive(text, "X̂").check()
+    assert report.status == "inconclusive", str(report)
+    assert all(line.error is None and line.reason.startswith("f has no finite value")
+               for line in _lines(report).values())
+    assert main([text, "--wrt", "X̂", "--check"]) == 4
+    assert "INCONCLUSIVE: f has no finite value" in capsys.readouterr().out
+
+
+def test_a_gradient_that_is_not_a_number_fails(monkeypatch):
+    """A nan from the generated code fails its line (max() over the probes passes over a nan
+    that comes after a number)."""
+    result = derive("‖XWᵀ‖_F²", "W")
+    wrong = _scaled_return(result.numpy, "grad_W", "(1 + 0 * np.where(X[0, 0] > -1e9, "
+                           "np.nan, 0)) * ")
+    monkeypatch.setattr(Result, "numpy", property(lambda self: wrong))
+    report = result.check()
+    assert report.failed and _lines(report)["NumPy grad_W"].error == np.inf, str(report)
