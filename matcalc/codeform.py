@@ -57,9 +57,14 @@ class Cost:
         self.c = tuple(c)
 
     def __add__(self, other: Cost) -> Cost:
-        n = max(len(self.c), len(other.c))
-        pad = (self.c + (0,) * n, other.c + (0,) * n)
-        return Cost(pad[0][i] + pad[1][i] for i in range(n))
+        longer, shorter = (self.c, other.c) if len(self.c) >= len(other.c) else \
+            (other.c, self.c)
+        if not shorter:
+            return self if longer is self.c else other
+        out = list(longer)
+        for i, x in enumerate(shorter):
+            out[i] += x
+        return Cost(out)
 
     def __mul__(self, other) -> Cost:
         if not isinstance(other, Cost):
@@ -143,20 +148,35 @@ def _factorisation(m: Expr) -> Fraction:
 
 def product_cost(left: Expr, right: Expr) -> Cost:
     """The cost of left·right, both computed (p×q times q×r)."""
-    p, q, r = size(left.rows), size(left.cols), size(right.cols)
-    if (m := inverse_arg(left)) is not None:
-        return _factorisation(m) * q * q * q + 2 * q * q * r + p * r
-    if (m := inverse_arg(right)) is not None:
-        return _factorisation(m) * q * q * q + 2 * q * q * p + p * r
-    if isinstance(left, Diag):
-        return 2 * entries(right)
-    if isinstance(right, Diag):
-        return 2 * entries(left)
-    if _is_ones_row(left):
-        return entries(right)                           # column sums
-    if _is_ones_column(right):
-        return entries(left)                            # row sums
-    if _is_ones_column(left) or _is_ones_row(right):
+    return _product_cost(left.rows, left.cols, right.cols, _kind(left), _kind(right))
+
+
+def _kind(e: Expr):
+    """What of a factor its products' cost depends on besides its shape: the factorisation of
+    an inverse applied as a solve, a Diag, a ones column or row."""
+    if (m := inverse_arg(e)) is not None:
+        return _factorisation(m)
+    return "Diag" if isinstance(e, Diag) else "𝟏" if _is_ones_column(e) else \
+        "𝟏ᵀ" if _is_ones_row(e) else ""
+
+
+@lru_cache(maxsize=1 << 12)
+def _product_cost(rows, inner, cols, left, right) -> Cost:
+    # a chain's ordering prices its every split: the same few shapes, many times over
+    p, q, r = size(rows), size(inner), size(cols)
+    if isinstance(left, Fraction):
+        return left * q * q * q + 2 * q * q * r + p * r
+    if isinstance(right, Fraction):
+        return right * q * q * q + 2 * q * q * p + p * r
+    if left == "Diag":
+        return 2 * q * r
+    if right == "Diag":
+        return 2 * p * q
+    if left == "𝟏ᵀ":
+        return q * r                                    # column sums
+    if right == "𝟏":
+        return p * q                                    # row sums
+    if left == "𝟏" or right == "𝟏ᵀ":
         return NOTHING                                  # a broadcast
     return 2 * p * q * r + p * r
 
@@ -247,11 +267,15 @@ def _combine(left: Expr, right: Expr) -> Expr:
         return Broadcast(left, rows, cols)
     if _is_ones_column(left):
         return Broadcast(Num(1), rows, cols)
-    if (m := inverse_arg(right)) is not None and inverse_arg(left) is None and is_symmetric(m):
+    if (m := inverse_arg(right)) is not None and inverse_arg(left) is None and _symmetric(m):
         # BX⁻¹ = (X⁻¹Bᵀ)ᵀ for a symmetric X: the solve X⁻¹Bᵀ, the same as where X⁻¹Bᵀ occurs
         return Transpose(MatMul(Power(m.arg if isinstance(m, Transpose) else m, -1),
                                 transpose_of(left)))
     return MatMul(left, right)
+
+
+# the same inverse meets every split of a chain: its symmetry (linear in its size) found once
+_symmetric = lru_cache(maxsize=1 << 12)(is_symmetric)
 
 
 def transpose_of(e: Expr) -> Expr:
@@ -277,10 +301,12 @@ def _order(chain: list) -> tuple[Cost, object]:
             options = []
             for k in range(j - 1, i - 1, -1):
                 (cl, _, el), (cr, _, er) = best[(i, k)], best[(k + 1, j)]
-                options.append(((cl + cr + product_cost(el, er))._key(), -k))
-            k = -min(options)[1]        # the cheapest split; of equals, the rightmost
-            (cl, tl, el), (cr, tr, er) = best[(i, k)], best[(k + 1, j)]
-            best[(i, j)] = (cl + cr + product_cost(el, er), (tl, tr), _combine(el, er))
+                c = cl + cr + product_cost(el, er)
+                options.append((c._key(), -k, c))
+            _, k, c = min(options, key=lambda o: o[:2])   # the cheapest; of equals, the rightmost
+            k = -k
+            (_, tl, el), (_, tr, er) = best[(i, k)], best[(k + 1, j)]
+            best[(i, j)] = (c, (tl, tr), _combine(el, er))
     c, tree, _ = best[(0, n - 1)]
     return c, tree
 
