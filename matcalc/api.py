@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -19,7 +19,7 @@ from .differentiate import gradient
 from .errors import MatcalcError, UnsupportedError, guarded
 from .ir import (Add, Commutation, D, Expr, Frob, Hadamard, Identity, KronFrechet, MatMul, Num,
                  Transpose, Var, Zero, dim_mul,
-                 fmt_shape, is_scalar, substitute, walk)
+                 fmt_shape, is_scalar, is_symmetric, substitute, walk)
 from .printers import ASCII_GREEK, ascii_text, to_ascii, to_latex, to_text
 from .reader import Program, parse
 from .report import K_NOTE, KRON_FRECHET_NOTES, latex_results, render, render_all, render_steps
@@ -226,11 +226,11 @@ def _in_style(text: str, style: str) -> str:
 def resolve_variable(program: Program, name: str) -> Var:
     """The variable (or defined name) the user means by ``name`` ('lam' finds λ, 'W1' W₁)."""
     candidates = {v.name: v for v in program.variables}
-    for defined, expr in program.definitions:
-        candidates.setdefault(defined, Var(defined, expr.shape))
+    for defined, _ in program.definitions:
+        candidates.setdefault(defined, None)
     spelled = _normalize_name(name)
     if spelled in candidates:
-        return candidates[spelled]
+        return candidates[spelled] or _held(program, spelled)
     # the same name in another case first (w for W), then the closest spelling
     close = [c for c in candidates if c.casefold() == spelled.casefold()] or \
         difflib.get_close_matches(spelled, list(candidates), n=1)
@@ -241,6 +241,41 @@ def resolve_variable(program: Program, name: str) -> Var:
         f"--wrt {name}: the expression has no variable '{name}'",
         hint=(f"{read}; " if read else f"did you mean '{close[0]}'? " if close else "") +
         f"its variables are: {known}")
+
+
+def _held(program: Program, name: str) -> Var:
+    """A defined name held as an independent variable: symmetric where f is defined for a
+    symmetric value of it only (λ_max(Y) of Y = expm(A + Aᵀ): its derivative qqᵀ is taken in
+    the symmetric matrices, where the definition's values lie), else unstructured."""
+    shape = dict(program.definitions)[name].shape
+    others = {n: e for n, e in program.definitions if n != name}
+    seen: set = set()
+    todo = [program.result, *others.values()]
+    while todo:                              # each shared subtree once
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if getattr(node, "requires_symmetric", False) and not is_symmetric(node.arg, others):
+            return Var(name, shape, "symmetric")
+        todo.extend(node.args)
+    return Var(name, shape)
+
+
+def holding(program: Program, var: Var) -> Program:
+    """The program with a defined name held as the variable ``var`` (a symmetric one, _held)
+    named by ``var`` wherever it is used."""
+    plain = Var(var.name, var.shape)
+    if var == plain or var.name not in dict(program.definitions):
+        return program
+    memo: dict = {plain: var}
+
+    def held(e: Expr) -> Expr:
+        if e not in memo:
+            memo[e] = e.with_args(held(a) for a in e.args) if e.args else e
+        return memo[e]
+    return replace(program, result=held(program.result),
+                   definitions=tuple((n, held(e)) for n, e in program.definitions))
 
 
 def _normalize_name(name: str) -> str:
@@ -274,6 +309,8 @@ def derive(text: str, wrt, shapes: dict | None = None, kind: str = "auto") -> Re
         raise MatcalcError(f"unknown kind of derivative '{kind}'",
                            hint="gradient, jacobian or hessian")
     variables = [resolve_variable(program, name) for name in names]
+    for var in variables:
+        program = holding(program, var)
     if kind == "hessian" and len(set(variables)) > 1:
         derivatives = _block_hessian(program, list(dict.fromkeys(variables)))
     else:
@@ -286,7 +323,10 @@ def derive(text: str, wrt, shapes: dict | None = None, kind: str = "auto") -> Re
         var, definitions = d.wrt, d.definitions
         if var.name in dict(program.definitions):
             d.notes.insert(0, f"{var.name} is a defined name: it is held as an independent "
-                              f"variable (what it is defined from is held fixed)")
+                              + ("symmetric " if var.symmetric else "") +
+                              "variable (what it is defined from is held fixed" +
+                              ("; f needs it symmetric, as its definition is)"
+                               if var.symmetric else ")"))
         elif definitions:
             d.notes.insert(0, "total derivative: it goes through the definitions of "
                               + ", ".join(definitions))

@@ -211,7 +211,7 @@ def basis(case: rx.Case, var=None) -> list:
     one, docs/language.md: every unit matrix.)"""
     var = var or case.wrt
     rows, cols = case.size(var.shape if isinstance(var, rx.Variable) else var.node.shape)
-    structure = var.structure if isinstance(var, rx.Variable) else ""
+    structure = rx.structure(var)
     out = []
     if structure == "diagonal":
         for i in range(rows):
@@ -238,7 +238,7 @@ def direction(case: rx.Case, rng, var=None) -> np.ndarray:
     var = var or case.wrt
     v = rng.standard_normal(case.size(var.shape if isinstance(var, rx.Variable)
                                       else var.node.shape))
-    structure = var.structure if isinstance(var, rx.Variable) else ""
+    structure = rx.structure(var)
     if structure == "diagonal":
         return np.diag(np.diag(v))
     return (v + v.T) / 2 if structure in ("symmetric", "spd") else v
@@ -1242,7 +1242,8 @@ class Reader:
         p = rx.Printer(dialect, self.rng, {v.name.ir for v in case.variables}
                        | {d.name.ir for d in case.definitions})
         held = case.wrt if not isinstance(case.wrt, rx.Variable) else None
-        declared = list(case.variables) + ([rx.Variable(held.name, held.node.shape)]
+        declared = list(case.variables) + ([rx.Variable(held.name, held.node.shape,
+                                                        structure=rx.structure(held))]
                                            if held else [])
         statements = [rx.declaration(v.name.spell(dialect), v.shape, v.structure, dialect, case,
                                      self.rng) for v in declared]

@@ -338,6 +338,9 @@ class Ref(Node):
 class Definition:
     name: Name
     node: Node
+    # made where a matrix symmetric by its form is needed (under λ_max, λ_min): held as the
+    # variable, it is a symmetric one (matcalc says so in a note)
+    symmetric: bool = False
 
 
 class DefRef(Node):
@@ -1496,7 +1499,7 @@ class Generator:
             (1, lambda d: Power(g(shape, d, "sym"), 2)),
             (1, lambda d: Neg(g(shape, d, "sym"))),
             (wm, lambda d: MatFunc("expm", g(shape, d, "sym"))),
-            (1, lambda d: self.define(g(shape, d, "sym"))),
+            (1, lambda d: self.define(g(shape, d, "sym"), symmetric=True)),
         ]
 
     def pos_makers(self, shape) -> list:
@@ -1731,14 +1734,14 @@ class Generator:
         self.variables.append(v)
         return Ref(v)
 
-    def define(self, node) -> Node:
+    def define(self, node, symmetric: bool = False) -> Node:
         if isinstance(node, (Ref, DefRef, Num)) or len(self.definitions) >= 3:
             return node
         pool = SCALAR_NAMES if node.shape == SCALAR else VECTOR_NAMES if node.cols == 1 \
             else MATRIX_NAMES + [_n("H"), _n("σ", "sigma", r"\sigma")]
         if not (is_plain(node.rows) and is_plain(node.cols)):
             return node
-        d = Definition(self.fresh_name(pool), node)
+        d = Definition(self.fresh_name(pool), node, symmetric)
         self.definitions.append(d)
         return DefRef(d)
 
@@ -1780,6 +1783,13 @@ class _Skip(Exception):
     """A production that does not apply here."""
 
 
+def structure(v) -> str:
+    """A variable's structure; a definition held as the variable is symmetric if made so."""
+    if isinstance(v, Variable):
+        return v.structure
+    return "symmetric" if v.symmetric else ""
+
+
 def _serves(v: Variable, need: str) -> bool:
     """Can the variable stand where a value of the domain ``need`` is wanted?"""
     if need == "sym":
@@ -1815,11 +1825,11 @@ class Case:
 
     @property
     def wrt_structure(self) -> str:
-        return self.wrt.structure if isinstance(self.wrt, Variable) else ""
+        return structure(self.wrt)
 
     @property
     def wrt_symmetric(self) -> bool:
-        return isinstance(self.wrt, Variable) and self.wrt.symmetric
+        return self.wrt.symmetric
 
     def text(self, dialect: str | None = None) -> str:
         return self.texts[dialect or self.dialect]
@@ -2121,7 +2131,7 @@ def edit(case: Case, target: Node, replacement: Node) -> Case | None:
             d = n.definition
             if id(d) not in new_defs:
                 node = rewrite(d.node)
-                new_defs[id(d)] = d if node is d.node else Definition(d.name, node)
+                new_defs[id(d)] = d if node is d.node else Definition(d.name, node, d.symmetric)
             return n if new_defs[id(d)] is d else DefRef(new_defs[id(d)])
         if not n.kids:
             return n

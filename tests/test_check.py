@@ -16,6 +16,7 @@ from matcalc.cli import main
 from matcalc.evaluate import BUDGET, Evaluator, TooLarge, evaluate, require_budget
 from matcalc.ir import (Add, Commutation, Diag, Identity, Kron, MatMul, Num, Transpose, Var, Vec,
                         Zero)
+from matcalc.printers import to_text
 
 CASES = {
     "gradient": ("‖XWᵀ‖_F²", "W", "gradient", ["grad_W"]),
@@ -277,7 +278,6 @@ def test_a_symmetric_variable_is_probed_along_symmetric_directions():
     of the printed ∇f (an extension off the symmetric matrices) and failed it; along symmetric
     directions it passes, and a wrong Hessian still fails."""
     from matcalc.ir import substitute
-    from matcalc.printers import to_text
     r = derive("S ∈ 𝕊^n; tr(ASAS) + xᵀS³y", "S", kind="hessian")
     d = r.derivatives[0]
     right, wrong = (substitute(d.map_expr, {d.map_var: e}) for e in
@@ -381,3 +381,23 @@ def test_a_gradient_that_is_not_a_number_fails(monkeypatch):
     monkeypatch.setattr(Result, "numpy", property(lambda self: wrong))
     report = result.check()
     assert report.failed and _lines(report)["NumPy grad_W"].error == np.inf, str(report)
+
+
+def test_a_defined_name_held_as_the_variable_is_symmetric_where_f_needs_it():
+    """λ_max(Y) of Y = expm(expm(A) + expm(A)ᵀ), with respect to Y: f is defined for a
+    symmetric Y only, as the definition's values are, so Y is held as a symmetric variable
+    and the note says so. The check drew an unsymmetric Y and failed the generated code (which
+    reads Y by eigh) 43% off (focus seed 3700161); the gradient qqᵀ + ½(B + Bᵀ) is taken in the
+    symmetric matrices. A defined name f does not need symmetric stays unstructured."""
+    text = "A ∈ 𝕊^{m×m}; B ∈ ℝ^{m×m}; Y := expm(expm(A) + expm(A)ᵀ); value = λ_max(Y) + tr(B Y)"
+    result = derive(text, "Y")
+    (d,) = result.derivatives
+    assert d.wrt.structure == "symmetric"
+    assert any("held as an independent symmetric variable" in n for n in d.notes)
+    report = result.check()
+    assert report.ok, str(report)
+    # read back with Y declared symmetric, the printed gradient is the one checked
+    read = derive("A ∈ 𝕊^{m×m}; B ∈ ℝ^{m×m}; Y ∈ 𝕊^{m×m}; λ_max(Y) + tr(B Y)", "Y")
+    assert to_text(read.derivatives[0].expr) == to_text(d.expr)
+    (held,) = derive("X ∈ ℝ^{n×n}; A ∈ ℝ^{n×n}; W = XXᵀ; tr(AW)", "W").derivatives
+    assert held.wrt.structure == "" and to_text(held.expr) == "Aᵀ"
