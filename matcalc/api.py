@@ -229,6 +229,8 @@ def resolve_variable(program: Program, name: str) -> Var:
     for defined, _ in program.definitions:
         candidates.setdefault(defined, None)
     spelled = _normalize_name(name)
+    if spelled not in candidates:
+        spelled = _read_name(name) or spelled       # x_bar, \hat{X}: as the input spells them
     if spelled in candidates:
         return candidates[spelled] or _held(program, spelled)
     # the same name in another case first (w for W), then the closest spelling
@@ -241,6 +243,15 @@ def resolve_variable(program: Program, name: str) -> Var:
         f"--wrt {name}: the expression has no variable '{name}'",
         hint=(f"{read}; " if read else f"did you mean '{close[0]}'? " if close else "") +
         f"its variables are: {known}")
+
+
+def _read_name(name: str) -> str | None:
+    """The name ``name`` reads as in an input (x̄ for x_bar, X̂ for \\hat{X}), if it is one."""
+    try:
+        read = parse(name).result
+    except MatcalcError:
+        return None
+    return read.name if isinstance(read, Var) else None
 
 
 def _held(program: Program, name: str) -> Var:

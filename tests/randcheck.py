@@ -113,8 +113,6 @@ class Report:
 def reproducer(case: rx.Case) -> str:
     """The command line that asks matcalc what the case asks."""
     wrt = case.wrt_name.spell(case.dialect)
-    if "_" in wrt and case.dialect == "ascii":    # --wrt takes x̄ (not the ASCII x_bar)
-        wrt = case.wrt_name.ir
     flag = {"gradient": "", "jacobian": " --jacobian", "hessian": " --hessian"}[case.kind]
     also = "".join(f" --wrt {shlex.quote(v.name.ir)}" for v in case.also)
     return f"matcalc {shlex.quote(case.text())} --wrt {shlex.quote(wrt)}{also}{flag}"

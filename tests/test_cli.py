@@ -53,6 +53,19 @@ def test_unknown_variable_exits_2(capsys):
     assert "has no variable 'Z'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("text, wrt, gradient", [
+    (r"\hat{X} \in \mathbb{R}^{n \times n}; \operatorname{tr}(\hat{X}^{2})", r"\hat{X}",
+     "∂f/∂X̂ = 2·X̂ᵀ"),
+    ("x_bar: n; A: n x n; x_bar'*A*x_bar", "x_bar", "∂f/∂x̄ = (A + Aᵀ)·x̄"),
+    ("X_hat: n x n; trace(X_hat*X_hat)", "X_hat", "∂f/∂X̂ = 2·X̂ᵀ"),
+])
+def test_the_variable_is_named_as_the_input_spells_it(text, wrt, gradient, capsys):
+    """--wrt takes the name as the input's dialect spells it (random compositions printed
+    reproducers with --wrt '\\hat{X}' and --wrt x_bar, which were no variables)."""
+    assert main([text, "--wrt", wrt]) == 0, capsys.readouterr().err
+    assert capsys.readouterr().out.startswith(gradient)
+
+
 def test_check_passes(capsys):
     assert main(["logdet X", "--wrt", "X", "--check"]) == 0
     assert "ok" in capsys.readouterr().out
