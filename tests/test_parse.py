@@ -386,6 +386,20 @@ def test_parse_shape_spec():
     assert parse_shape_spec("3*4") == ((3, 4), "")
 
 
+def test_a_run_of_declared_sizes_is_their_product():
+    """Issue 14: sizes nm, mn and m·n are one size (vec(X)ᵀA vec(X) with A ∈ ℝ^{nm×nm} was
+    refused: cannot multiply 1×m·n by nm×nm); a run of letters that are not all sizes stays
+    one size."""
+    for text in ("X ∈ ℝ^{n×m}; A ∈ ℝ^{nm×nm}; vec(X)ᵀA vec(X)",
+                 "X: n x m; A: mn x mn; vec(X)'*A*vec(X)",
+                 r"X \in \mathbb{R}^{n \times m}; A \in \mathbb{R}^{nm \times mn}; "
+                 r"\operatorname{vec}(X)^\top A \operatorname{vec}(X)"):
+        program = parse(text)
+        assert Var("A", ("m·n", "m·n")) in program.variables
+        assert "the size " in " ".join(program.notes)
+    assert Var("W", ("d", "dk")) in parse("X ∈ ℝ^{n×d}; W ∈ ℝ^{d×dk}; XW").variables
+
+
 # =============================================================================================
 # Precedence: one test per row of the table in docs/language.md
 # =============================================================================================

@@ -95,6 +95,7 @@ class _Elaborator(_Operators, _Calls):
         self.statements = 0
         self.n_statements = lexer.n_statements
         self._names: dict[int, object] = {}
+        declarations = []                            # (name, shape, structure, span)
         for name, spec in (shapes or {}).items():
             canon = canonical_name(name) or name
             try:
@@ -102,10 +103,12 @@ class _Elaborator(_Operators, _Calls):
             except MatcalcError as err:
                 raise MatcalcError(f"--shape {name}={spec}: {err.message}", hint=err.hint) \
                     from None
-            self._declare(canon, shape, structure, None)
-        for decl in lexer.declarations:
-            for name, span in decl.names:
-                self._declare(name, decl.shape, decl.structure, span)
+            declarations.append((canon, shape, structure, None))
+        declarations += [(name, decl.shape, decl.structure, span)
+                         for decl in lexer.declarations for name, span in decl.names]
+        runs = self._runs_of_sizes([shape for _, shape, _, _ in declarations])
+        for name, shape, structure, span in declarations:
+            self._declare(name, tuple(runs.get(d, d) for d in shape), structure, span)
 
     # --- helpers ---------------------------------------------------------------------------
     def error(self, message, spans=(), hint="", kind=MatcalcError):
@@ -119,6 +122,17 @@ class _Elaborator(_Operators, _Calls):
         if len(s) <= 40 and end > start + 200:
             s = " ".join(self.text[start:end].split())
         return s if len(s) <= 40 else s[:37] + "…"
+
+    def _runs_of_sizes(self, shapes: list) -> dict:
+        """The declared sizes written as a run of one-letter sizes declared too, each read as
+        their product (nm and mn are m·n beside n and m), with a note."""
+        sizes = {p for shape in shapes for d in shape if isinstance(d, str) for p in d.split("·")}
+        runs = {}
+        for d in sorted(sizes):
+            if len(d) > 1 and d.isalpha() and all(c in sizes for c in d):
+                runs[d] = functools.reduce(ir.dim_mul, d)
+                self.notes.append(f"the size {d} read as {runs[d]} (a run of declared sizes)")
+        return runs
 
     def _declare(self, name, shape, structure, span):
         if name in self.declared:
