@@ -19,8 +19,8 @@ K_NOTE = "K_{m,n} is the commutation matrix: K_{m,n} vec(A) = vec(Aᵀ) for an m
 # the Kronecker forms of the Fréchet derivatives [Higham, Functions of Matrices, (3.17)]
 KRON_FRECHET_NOTES = {
     "expm": "K_exp(A) is the Kronecker form of the Fréchet derivative of expm: vec(L_exp(A, E)) = "
-            "K_exp(A) vec(E), K_exp(A) = ∫₀¹ expm((1 − s)Aᵀ) ⊗ expm(sA) ds, the upper right "
-            "block of expm([[Aᵀ ⊗ I, I], [0, I ⊗ A]]) (Van Loan)",
+            "K_exp(A) vec(E), K_exp(A) = ∫ expm((1 − s)Aᵀ) ⊗ expm(sA) ds over [0, 1], the upper "
+            "right block of expm([[Aᵀ ⊗ I, I], [0, I ⊗ A]]) (Van Loan)",
     "logm": "K_log(A) is the Kronecker form of the Fréchet derivative of logm: vec(L_log(A, E)) = "
             "K_log(A) vec(E), K_log(A) = K_exp(logm(A))⁻¹",
 }

@@ -186,3 +186,14 @@ def test_kronecker_gradient_reads_by_blocks():
         "∂f/∂X = (I_n ⊗ 𝟏ᵀ)(G ∘ (𝟏𝟏ᵀ ⊗ A))(I ⊗ 𝟏)    (n×m)"
     assert derive(shapes + "sum(G ∘ (A ⊗ X))", "X").text.splitlines()[0] == \
         "∂f/∂X = (𝟏ᵀ ⊗ I)(G ∘ (A ⊗ 𝟏𝟏ᵀ))(𝟏 ⊗ I_m)    (n×m)"
+
+
+def test_the_kronecker_form_notes_keep_their_letters():
+    """The notes on K_exp and K_log in LaTeX and ASCII: Fréchet's é was set as '?' (a character
+    the prose tables lacked), and so was ∫ in ASCII."""
+    from matcalc.printers import ascii_text, latex_prose
+    from matcalc.report import KRON_FRECHET_NOTES
+    for note in KRON_FRECHET_NOTES.values():
+        assert "?" not in latex_prose(note) and "?" not in ascii_text(note)
+        assert r"Fr\'echet" in latex_prose(note) and "Frechet" in ascii_text(note)
+    assert r"$\int$" in latex_prose(KRON_FRECHET_NOTES["expm"])
