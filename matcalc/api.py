@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING
 
 from .differentiate import gradient
 from .errors import MatcalcError, UnsupportedError, guarded
-from .ir import (Add, Commutation, D, Expr, Frob, Hadamard, Identity, KronFrechet, MatMul, Num,
-                 Transpose, Var, Zero, dim_mul,
-                 fmt_shape, is_scalar, is_symmetric, substitute, walk)
+from .ir import (Add, Commutation, D, Expr, Frob, Hadamard, Identity, MatMul, Num, Transpose, Var,
+                 Zero, dim_mul, fmt_shape, is_scalar, is_symmetric, substitute, walk)
 from .printers import ASCII_GREEK, ascii_text, to_ascii, to_latex, to_text
 from .reader import Program, parse
-from .report import K_NOTE, KRON_FRECHET_NOTES, latex_results, render, render_all, render_steps
+from .report import FRECHET_NOTES, K_NOTE, latex_results, render, render_all, render_steps
 from .simplify import coeff_and_rest, cost, present, simplify, textbook_form, tidy
 
 if TYPE_CHECKING:
@@ -331,6 +330,7 @@ def derive(text: str, wrt, shapes: dict | None = None, kind: str = "auto") -> Re
             derivatives.append({"gradient": _gradient, "jacobian": _jacobian,
                                 "hessian": _hessian}[kind](program, var, definitions))
     for d in derivatives:
+        d.notes += _frechet_notes(d)
         var, definitions = d.wrt, d.definitions
         if var.name in dict(program.definitions):
             d.notes.insert(0, f"{var.name} is a defined name: it is held as an independent "
@@ -382,7 +382,6 @@ def _jacobian(program: Program, var: Var, definitions: dict) -> Derivative:
     notes = list(vjp.notes) + structure_notes(var)
     if _mentions(J, Commutation):
         notes.append(K_NOTE)
-    notes += _kron_frechet_notes([J])
     return Derivative("jacobian", var, J, f, definitions, notes,
                       fname=fname, result_name=program.result_name, index=index,
                       map_expr=map_expr, map_var=g, differential=lin)
@@ -527,13 +526,15 @@ def _hessian_notes(g, blocks: list) -> list:
     notes = list(g.notes) + structure_notes(g.wrt)
     if any(_mentions(H, Commutation) for H in blocks):
         notes.append(K_NOTE + "; (A ⊗ B)K_{n,q} = K_{m,p}(B ⊗ A) for a p×q B")
-    return notes + _kron_frechet_notes(blocks)
+    return notes
 
 
-def _kron_frechet_notes(trees: list) -> list:
-    """What K_exp and K_log in a vec form are, once each."""
-    names = {n.name for t in trees for n in walk(t) if isinstance(n, KronFrechet)}
-    return [KRON_FRECHET_NOTES[name] for name in sorted(names)]
+def _frechet_notes(d: Derivative) -> list:
+    """What the Kronecker forms K_f and the second Fréchet derivatives in the results are."""
+    trees = [t for t in (d.expr, d.gradient, d.map_expr, *(h for _, h in d.blocks))
+             if t is not None]
+    found = {(type(n).__name__, *n.params[:1]) for t in trees for n in walk(t)}
+    return [note for key, note in FRECHET_NOTES.items() if key in found]
 
 
 def directions_last(e: Expr, directions: list[Var]) -> Expr:

@@ -385,6 +385,12 @@ class NumpyPrinter:
     def _KronFrechet(self, e):
         return Code(f"_{e.name}_kron({self(e.arg).text})", ATOM)
 
+    def _Frechet2(self, e):
+        return Code(f"_{e.name}_frechet2({', '.join(self(x).text for x in e.args)})", ATOM)
+
+    def _KronFrechet2(self, e):
+        return Code(f"_{e.name}_kron2({', '.join(self(x).text for x in e.args)})", ATOM)
+
     _SpectralFactor = _Spectral
 
     def _Mean(self, e):
@@ -910,6 +916,38 @@ HELPERS = {
     "_logm_kron": '''def _logm_kron(a):
     """K_log(a) = K_exp(logm(a))^-1, since L_exp(logm(a), L_log(a, e)) = e."""
     return np.linalg.inv(_expm_kron(_logm(a)))
+''',
+    "_expm_frechet2": '''def _expm_frechet2(a, e, f):
+    """L_exp(a, e, f), the second Frechet derivative: the upper right block of
+    L_exp([[a, c e], [0, a]], [[f, 0], [0, f]]) over c, for c e of a's norm."""
+    n = a.shape[0]
+    size = np.abs(e).sum(axis=0).max(initial=0.0)
+    if size == 0:
+        return np.zeros_like(e)
+    c = max(np.abs(a).sum(axis=0).max(initial=0.0), 1.0) / size
+    z = np.zeros_like(a)
+    return _expm_frechet(np.block([[a, c * e], [z, a]]), np.block([[f, z], [z, f]]))[:n, n:] / c
+''',
+    "_logm_frechet2": '''def _logm_frechet2(a, e, f):
+    """L_log(a, e, f) = -L_log(a, L_exp(logm(a), L_log(a, e), L_log(a, f))), from
+    L_exp(logm(a), L_log(a, e)) = e differentiated along f."""
+    inner = _expm_frechet2(_logm(a), _logm_frechet(a, e), _logm_frechet(a, f))
+    return -_logm_frechet(a, inner)
+''',
+    "_expm_kron2": '''def _expm_kron2(a, e):
+    """K_exp(a, e), with vec(L_exp(a, e, f)) = K_exp(a, e) vec(f): column k is
+    L_exp(a, e, f_k) for the k-th unit direction f_k (column-major)."""
+    n = a.shape[0]
+    basis = np.eye(n * n, dtype=a.dtype)
+    return np.stack([_expm_frechet2(a, e, basis[:, k].reshape((n, n), order="F"))
+                     .reshape(-1, order="F") for k in range(n * n)], axis=1)
+''',
+    "_logm_kron2": '''def _logm_kron2(a, e):
+    """K_log(a, e), with vec(L_log(a, e, f)) = K_log(a, e) vec(f), column by column."""
+    n = a.shape[0]
+    basis = np.eye(n * n, dtype=a.dtype)
+    return np.stack([_logm_frechet2(a, e, basis[:, k].reshape((n, n), order="F"))
+                     .reshape(-1, order="F") for k in range(n * n)], axis=1)
 ''',
     "_logm": '''def _logm(a):
     """The principal matrix logarithm (no eigenvalue on the closed negative real axis), by the

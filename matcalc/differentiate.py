@@ -22,8 +22,9 @@ from fractions import Fraction
 from functools import lru_cache
 
 from .errors import UnsupportedError
-from .ir import (Add, Broadcast, Commutation, D, Det, Diag, DiagOf, Expr, Frechet, Frob, Func,
-                 Hadamard, HadPow, Identity, Kron, KronFrechet, LogDet, LogSoftmax, LogSumExp,
+from .ir import (Add, Broadcast, Commutation, D, Det, Diag, DiagOf, Expr, Frechet, Frechet2, Frob,
+                 Func, Hadamard, HadPow, Identity, Kron, KronFrechet, KronFrechet2, LogDet,
+                 LogSoftmax, LogSumExp,
                  MatFunc, MatMul, Mean, Norm, Num, Ones, Power, Softmax, Spectral,
                  SpectralFactor, Sum, Trace, Transpose, Unvec, UserFunc, Var, Variance, Vec, Zero,
                  count, dim_mul, is_scalar, product, unbroadcast, walk)
@@ -246,22 +247,40 @@ def _lin_spectral_factor(e, d):
 
 
 def _lin_frechet(e, d):
-    # L_f(A, E) is linear in E: d L_f(A, E) = L_f(A, dE) while A is fixed
+    # d L_f(A, E) = L_f(A, E, dA) + L_f(A, dE): the second Fréchet derivative along dA, and
+    # L_f(A, ·) linear
     a, direction = e.args
+    return _terms([Frechet2(e.name, a, direction, d(a)) if d(a) is not None else None,
+                   Frechet(e.name, a, d(direction)) if d(direction) is not None else None])
+
+
+def _lin_frechet2(e, d):
+    # L_f(A, E, F) is bilinear in E and F: d L_f(A, E, F) = L_f(A, dE, F) + L_f(A, E, dF)
+    # while A is fixed
+    a, first, second = e.args
     if d(a) is not None:
         raise UnsupportedError(
-            f"the second derivative of {e.name} (the derivative of L_{e.name[:-1]}(A, E) in A) "
-            "is not supported yet",
-            hint=f"derived through {e.name}: gradients (L_{e.name[:-1]}(Aᵀ, G)), Jacobians "
-                 f"(K_{e.name[:-1]}(A)) and Hessians whose gradient holds {e.name} but not "
-                 f"L_{e.name[:-1]} (tr({e.name}(X))), with their Hessian-vector products")
-    return Frechet(e.name, a, d(direction))
+            f"the third derivative of {e.name} (the derivative of L_{e.name[:-1]}(A, E, F) in "
+            "A) is not supported yet",
+            hint=f"derived through {e.name}: gradients, Jacobians, Hessians and their "
+                 "Hessian-vector products")
+    return _terms([Frechet2(e.name, a, d(first), second) if d(first) is not None else None,
+                   Frechet2(e.name, a, first, d(second)) if d(second) is not None else None])
+
+
+def _adj_frechet2(e, g):
+    # G : L_f(A, E, dF) = L_f(Aᵀ, Eᵀ, G) : dF (the adjoint of the first derivative, G :
+    # L_f(A, E) = L_f(Aᵀ, G) : E, differentiated along A), and L_f is symmetric in E and F
+    a, first, second = e.args
+    lin, other = (second, first) if is_linear(second) else (first, second)
+    return [(lin, Frechet2(e.name, Transpose(a), Transpose(other), g))], ADJ_FRECHET2
 
 
 def _lin_kron_frechet(e, d):
     raise UnsupportedError(
-        f"the derivative of K_{e.name[:-1]}(A) in A (a second derivative of {e.name}) is not "
-        "supported yet", hint=f"K_{e.name[:-1]}(A) may stand in an expression where A is fixed")
+        f"the derivative of K_{e.name[:-1]}(…) (a higher derivative of {e.name}) is not "
+        "supported yet", hint=f"K_{e.name[:-1]}(…) may stand in an expression where its "
+                              "arguments are fixed")
 
 
 def _lin_frob(e, d):
@@ -335,12 +354,17 @@ LINEARIZE = {
     Sum: (Rule("sum of entries", "d sum(A) = sum(dA)"), _same_op),
     MatFunc: (Rule("matrix function", "d f(A) = L_f(A, dA), the Fréchet derivative"),
               lambda e, d: Frechet(e.name, e.arg, d(e.arg))),
-    Frechet: (Rule("Fréchet derivative", "d L_f(A, E) = L_f(A, dE) (A fixed)"), _lin_frechet),
+    Frechet: (Rule("Fréchet derivative", "d L_f(A, E) = L_f(A, E, dA) + L_f(A, dE)"),
+              _lin_frechet),
     Spectral: (Rule("spectral function", "dλ_max(A) = qqᵀ : dA; d‖A‖₂ = uvᵀ : dA; "
                     "d‖A‖_* = UVᵀ : dA  [Cookbook (68)]"), _lin_spectral),
     SpectralFactor: (Rule("spectral factor", "not derived"), _lin_spectral_factor),
+    Frechet2: (Rule("second Fréchet derivative",
+                    "d L_f(A, E, F) = L_f(A, dE, F) + L_f(A, E, dF) (A fixed)"), _lin_frechet2),
     KronFrechet: (Rule("Kronecker form of a Fréchet derivative", "not derived"),
                   _lin_kron_frechet),
+    KronFrechet2: (Rule("Kronecker form of a Fréchet derivative", "not derived"),
+                   _lin_kron_frechet),
     Frob: (Rule("Frobenius product rule", "d(A : B) = dA : B + A : dB"), _lin_frob),
     Diag: (Rule("Diag", "d Diag(v) = Diag(dv)"), _same_op),
     DiagOf: (Rule("diag", "d diag(A) = diag(dA)"), _same_op),
@@ -480,6 +504,7 @@ ADJ_KRON = Rule("Kronecker adjoint", "G : (dA ⊗ B) = (I ⊗ 𝟏ᵀ)(G ∘ (�
                 "G : (A ⊗ dB) = (𝟏ᵀ ⊗ I)(G ∘ (A ⊗ 𝟏𝟏ᵀ))(𝟏 ⊗ I) : dB (G's blocks)")
 ADJ_KRON_SPLIT = Rule("Kronecker adjoint", "(C ⊗ D) : (dA ⊗ B) = (C : dA)(D : B)")
 ADJ_FRECHET = Rule("Fréchet adjoint", "G : L_f(A, E) = L_f(Aᵀ, G) : E")
+ADJ_FRECHET2 = Rule("Fréchet adjoint", "G : L_f(A, E, F) = L_f(Aᵀ, Eᵀ, G) : F")
 ADJ_SUMRULE = Rule("linearity", "G : (A + B) = G : A + G : B")
 
 ADJOINT = {
@@ -499,6 +524,7 @@ ADJOINT = {
     # Matrices, (3.20)]: so tr(L_f(A, dA)) = f′(Aᵀ) : dA
     Frechet: lambda e, g: ([(e.args[1], Frechet(e.name, Transpose(e.args[0]), g))],
                            ADJ_FRECHET),
+    Frechet2: _adj_frechet2,
     Mean: lambda e, g: ([(e.arg, MatMul(reciprocal(e.length), Broadcast(g, *e.arg.shape)))],
                         ADJ_MEAN),
 }

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import MatcalcError
-from .ir import (D, Add, Commutation, Det, Diag, Expr, Frechet, Func, HadPow, Identity, Kron,
-                 KronFrechet, LogDet, MatFunc, MatMul, Power, Spectral, Transpose, UserFunc, Var,
-                 Zero, as_float, dim_value, walk)
+from .ir import (D, Add, Commutation, Det, Diag, Expr, Frechet, Frechet2, Func, HadPow, Identity,
+                 Kron, KronFrechet, KronFrechet2, LogDet, MatFunc, MatMul, Power, Spectral,
+                 Transpose, UserFunc, Var, Zero, as_float, dim_value, walk)
 from .printers import to_text
 from .stable import RULES as STABLE_RULES
 
@@ -181,13 +181,19 @@ class Evaluator:
         a, direction = (self(x) for x in e.args)
         if e.name == "expm":
             return _expm_frechet(a, direction)
-        # L_log(A, ·) inverts L_exp(log A, ·), since exp(log A) = A: solved for the direction
-        log_a, n = _logm(a), a.shape[0]
+        return _logm_frechet(a, direction)
+
+    def _Frechet2(self, e):
+        a, first, second = (self(x) for x in e.args)
+        return _frechet2(e.name, a, first, second)
+
+    def _KronFrechet2(self, e):
+        # column k: L_f(A, E, E_k) for the k-th unit direction E_k (column-major)
+        a, first = (self(x) for x in e.args)
+        n = a.shape[0]
         basis = np.eye(n * n)
-        columns = [_expm_frechet(log_a, basis[:, k].reshape((n, n), order="F"))
-                   .reshape(-1, order="F") for k in range(n * n)]
-        solution = np.linalg.solve(np.stack(columns, axis=1), direction.reshape(-1, order="F"))
-        return solution.reshape((n, n), order="F")
+        return np.stack([_frechet2(e.name, a, first, basis[:, k].reshape((n, n), order="F"))
+                         .reshape(-1, order="F") for k in range(n * n)], axis=1)
 
     def _KronFrechet(self, e):
         a = self(e.arg)
@@ -354,6 +360,36 @@ def _expm_frechet(a: np.ndarray, direction: np.ndarray) -> np.ndarray:
     return _expm(np.block([[a, c * direction], [np.zeros_like(a), a]]))[:n, n:] / c
 
 
+def _frechet2(name: str, a: np.ndarray, e: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """L_f(A, E, F): for expm the upper right block of L_exp([[A, E], [0, A]], I₂ ⊗ F), the
+    derivative along F of L_exp(A, E) = the upper right block of exp([[A, E], [0, A]]); for
+    logm, from L_exp(log A, L_log(A, E)) = E differentiated along F,
+    −L_log(A, L_exp(log A, L_log(A, E), L_log(A, F)))."""
+    n = a.shape[0]
+    if name == "expm":
+        # E scaled to A's norm (L_exp(A, E, F) is linear in E), as in _expm_frechet
+        size = np.abs(e).sum(axis=0).max(initial=0.0)
+        if size == 0 or not np.isfinite(size):
+            return e * 0.0 if size == 0 else np.full(a.shape, np.nan)
+        c = max(np.abs(a).sum(axis=0).max(initial=0.0), 1.0) / size
+        zero = np.zeros_like(a)
+        return _expm_frechet(np.block([[a, c * e], [zero, a]]),
+                             np.block([[f, zero], [zero, f]]))[:n, n:] / c
+    log_a = _logm(a)
+    inner = _frechet2("expm", log_a, _logm_frechet(a, e), _logm_frechet(a, f))
+    return -_logm_frechet(a, inner)
+
+
+def _logm_frechet(a: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """L_log(A, E), inverting L_exp(log A, ·), since exp(log A) = A."""
+    log_a, n = _logm(a), a.shape[0]
+    basis = np.eye(n * n)
+    columns = [_expm_frechet(log_a, basis[:, k].reshape((n, n), order="F"))
+               .reshape(-1, order="F") for k in range(n * n)]
+    solution = np.linalg.solve(np.stack(columns, axis=1), direction.reshape(-1, order="F"))
+    return solution.reshape((n, n), order="F")
+
+
 def _expm_kron(a: np.ndarray) -> np.ndarray:
     """K_exp(A), vec(L_exp(A, E)) = K_exp(A) vec(E): ∫₀¹ exp((1 − s)Aᵀ) ⊗ exp(sA) ds, the upper
     right block of exp([[Aᵀ ⊗ I, I], [0, I ⊗ A]]) [Van Loan 1978, Theorem 1]."""
@@ -493,7 +529,8 @@ def _needs(e: Expr, variables) -> tuple[set, set]:
     for node in _nodes(e):
         if isinstance(node, (LogDet, Det)) or (isinstance(node, Power) and node.exp < 0
                                                 and node.arg.shape != (1, 1)) \
-                or isinstance(node, (MatFunc, Frechet, KronFrechet)) and node.name == "logm":
+                or isinstance(node, (MatFunc, Frechet, Frechet2, KronFrechet, KronFrechet2)) \
+                and node.name == "logm":
             spd |= {v.name for v in walk(node.arg) if isinstance(v, Var)}
         if isinstance(node, Func) and node.name in ("log", "sqrt") \
                 or isinstance(node, HadPow) and node.exp.denominator != 1:

@@ -606,6 +606,33 @@ class Frechet(Expr):
         return self.params[0]
 
 
+class Frechet2(Expr):
+    """L_f(A, E, F): the second Fréchet derivative of the matrix function f at A in the
+    directions E and F, L_f(A + F, E) = L_f(A, E) + L_f(A, E, F) + o(‖F‖); bilinear and
+    symmetric in E and F [Higham and Relton 2014]. d L_f(A, E) = L_f(A, E, dA) + L_f(A, dE)."""
+
+    arity = 3
+    param_names = ("name",)
+
+    def __init__(self, name: str, a: Expr, e: Expr, f: Expr):
+        if name not in MATRIX_FUNCTIONS:
+            raise ValueError(f"unknown matrix function {name!r}")
+        super().__init__(name, a, e, f)
+
+    def _shape(self):
+        a, e, f = self.args
+        _require_square(a, f"L_{self.params[0][:-1]}")
+        if not a.shape == e.shape == f.shape:
+            raise ShapeError(f"L_{self.params[0][:-1]}(A, E, F) needs E and F of A's shape, got "
+                             f"{fmt_shape(a.shape)}, {fmt_shape(e.shape)} and "
+                             f"{fmt_shape(f.shape)}")
+        return a.shape
+
+    @property
+    def name(self) -> str:
+        return self.params[0]
+
+
 class KronFrechet(Expr):
     """K_f(A): the Kronecker form of the Fréchet derivative of the matrix function f at A, the
     n²×n² matrix with vec(L_f(A, E)) = K_f(A) vec(E) [Higham, Functions of Matrices, (3.17)].
@@ -622,6 +649,32 @@ class KronFrechet(Expr):
     def _shape(self):
         _require_square(self.arg, f"K_{self.params[0][:-1]}")
         size = dim_mul(self.arg.rows, self.arg.cols)
+        return (size, size)
+
+    @property
+    def name(self) -> str:
+        return self.params[0]
+
+
+class KronFrechet2(Expr):
+    """K_f(A, E): the Kronecker form of the second Fréchet derivative in its last direction,
+    vec(L_f(A, E, F)) = K_f(A, E) vec(F)."""
+
+    arity = 2
+    param_names = ("name",)
+
+    def __init__(self, name: str, a: Expr, e: Expr):
+        if name not in MATRIX_FUNCTIONS:
+            raise ValueError(f"unknown matrix function {name!r}")
+        super().__init__(name, a, e)
+
+    def _shape(self):
+        a, e = self.args
+        _require_square(a, f"K_{self.params[0][:-1]}")
+        if a.shape != e.shape:
+            raise ShapeError(f"K_{self.params[0][:-1]}(A, E) needs E of A's shape, got "
+                             f"{fmt_shape(a.shape)} and {fmt_shape(e.shape)}")
+        size = dim_mul(a.rows, a.cols)
         return (size, size)
 
     @property

@@ -31,11 +31,13 @@ from .ir import (
     DiagOf,
     Expr,
     Frechet,
+    Frechet2,
     Frob,
     Hadamard,
     Identity,
     Kron,
     KronFrechet,
+    KronFrechet2,
     MatMul,
     Mean,
     Num,
@@ -197,6 +199,10 @@ def _vec(e: Expr, ident: Expr) -> Expr:
     if isinstance(e, Frechet):
         a, direction = e.args                                  # vec(L_f(A, dX)) = K_f(A) vec(dX)
         return MatMul(KronFrechet(e.name, a), _vec(direction, ident))
+    if isinstance(e, Frechet2):
+        a, first, second = e.args      # vec(L_f(A, E, dX)) = K_f(A, E) vec(dX), symmetric in E, dX
+        lin, other = (second, first) if is_linear(second) else (first, second)
+        return MatMul(KronFrechet2(e.name, a, other), _vec(lin, ident))
     raise UnsupportedError(f"no vec form for the linear map {type(e).__name__} yet")
 
 

@@ -14,9 +14,10 @@ from fractions import Fraction
 from typing import ClassVar
 
 from .errors import MatcalcError
-from .ir import (SCALAR, Add, Broadcast, D, Diag, DiagOf, Expr, Frechet, Frob, Hadamard, HadPow,
-                 Identity, Kron, KronFrechet, MatFunc, MatMul, Num, Ones, Power, SpectralFactor,
-                 Transpose, UserFunc, Var, Vec, Zero, _AxisOp, substitute, walk)
+from .ir import (SCALAR, Add, Broadcast, D, Diag, DiagOf, Expr, Frechet, Frechet2, Frob, Hadamard,
+                 HadPow, Identity, Kron, KronFrechet, KronFrechet2, MatFunc, MatMul, Num, Ones,
+                 Power, SpectralFactor, Transpose, UserFunc, Var, Vec, Zero, _AxisOp, substitute,
+                 walk)
 from .reader import CONSTANT_SPELLINGS, FUNCTION_SPELLINGS, parse
 from .reader.vocabulary import GREEK
 
@@ -334,14 +335,14 @@ class Printer:
             return self.states(e.arg, 0) and self.states(e.arg, 1)
         if isinstance(e, Diag):
             return self.states(e.arg, 0)
-        if isinstance(e, (DiagOf, KronFrechet)) or (isinstance(e, SpectralFactor)
+        if isinstance(e, (DiagOf, KronFrechet, KronFrechet2)) or (isinstance(e, SpectralFactor)
                                                    and e.kind in ("qmax", "qmin")):
             return self.states(e.arg, 0) or self.states(e.arg, 1)     # a square matrix's
         if isinstance(e, SpectralFactor) and e.kind != "polar":
             return self.states(e.arg, 0 if e.kind == "umax" else 1)
         # the other nodes keep the shape of their operands (X + Y, σ(X), X⁻¹), the square ones
         # (X⁻¹, expm(X)) both sizes of either side
-        square = isinstance(e, (Power, MatFunc, Frechet))
+        square = isinstance(e, (Power, MatFunc, Frechet, Frechet2))
         return any(self.states(a, k) for a in e.args if a.shape == e.shape
                    for k in ((0, 1) if square else (axis,)))
 
@@ -699,8 +700,12 @@ class TextPrinter(Printer):
         return self.call("L_" + e.name[:-1], ", ".join(self._print(a) for a in e.args))
 
     def _print_KronFrechet(self, e) -> str:
-        # K_exp(A): vec(L_exp(A, E)) = K_exp(A) vec(E)
-        return self.call("K_" + e.name[:-1], self._print(e.arg))
+        # K_exp(A): vec(L_exp(A, E)) = K_exp(A) vec(E); K_exp(A, E): vec(L_exp(A, E, F)) =
+        # K_exp(A, E) vec(F)
+        return self.call("K_" + e.name[:-1], ", ".join(self._print(a) for a in e.args))
+
+    _print_Frechet2 = _print_Frechet
+    _print_KronFrechet2 = _print_KronFrechet
 
     def angle(self, a: str, b: str) -> str:
         return f"⟨{a}, {b}⟩"
@@ -1083,7 +1088,10 @@ class LatexPrinter(Printer):
         return rf"L_{{\{e.name[:-1]}}}" + self.paren(", ".join(self._print(a) for a in e.args))
 
     def _print_KronFrechet(self, e) -> str:
-        return rf"K_{{\{e.name[:-1]}}}" + self.paren(self._print(e.arg))
+        return rf"K_{{\{e.name[:-1]}}}" + self.paren(", ".join(self._print(a) for a in e.args))
+
+    _print_Frechet2 = _print_Frechet
+    _print_KronFrechet2 = _print_KronFrechet
 
     _print_SpectralFactor = _print_Spectral
 

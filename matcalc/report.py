@@ -16,13 +16,28 @@ from .printers import (SUPERSCRIPT, AsciiPrinter, LatexPrinter, TextPrinter, lat
 from .simplify import cost, present, simplify, textbook_form
 
 K_NOTE = "K_{m,n} is the commutation matrix: K_{m,n} vec(A) = vec(Aᵀ) for an m×n A"
-# the Kronecker forms of the Fréchet derivatives [Higham, Functions of Matrices, (3.17)]
-KRON_FRECHET_NOTES = {
-    "expm": "K_exp(A) is the Kronecker form of the Fréchet derivative of expm: vec(L_exp(A, E)) = "
-            "K_exp(A) vec(E), K_exp(A) = ∫ expm((1 − s)Aᵀ) ⊗ expm(sA) ds over [0, 1], the upper "
-            "right block of expm([[Aᵀ ⊗ I, I], [0, I ⊗ A]]) (Van Loan)",
-    "logm": "K_log(A) is the Kronecker form of the Fréchet derivative of logm: vec(L_log(A, E)) = "
-            "K_log(A) vec(E), K_log(A) = K_exp(logm(A))⁻¹",
+# the Kronecker forms of the Fréchet derivatives [Higham, Functions of Matrices, (3.17)] and
+# the second Fréchet derivatives [Higham and Relton 2014], by (node, function)
+FRECHET_NOTES = {
+    ("KronFrechet", "expm"):
+        "K_exp(A) is the Kronecker form of the Fréchet derivative of expm: vec(L_exp(A, E)) = "
+        "K_exp(A) vec(E), K_exp(A) = ∫ expm((1 − s)Aᵀ) ⊗ expm(sA) ds over [0, 1], the upper "
+        "right block of expm([[Aᵀ ⊗ I, I], [0, I ⊗ A]]) (Van Loan)",
+    ("KronFrechet", "logm"):
+        "K_log(A) is the Kronecker form of the Fréchet derivative of logm: vec(L_log(A, E)) = "
+        "K_log(A) vec(E), K_log(A) = K_exp(logm(A))⁻¹",
+    ("Frechet2", "expm"):
+        "L_exp(A, E, F) is the second Fréchet derivative of expm, the derivative of L_exp(A, E) "
+        "along F: the upper right block of L_exp([[A, E], [0, A]], [[F, 0], [0, F]])",
+    ("Frechet2", "logm"):
+        "L_log(A, E, F) is the second Fréchet derivative of logm, the derivative of L_log(A, E) "
+        "along F: −L_log(A, L_exp(logm(A), L_log(A, E), L_log(A, F)))",
+    ("KronFrechet2", "expm"):
+        "K_exp(A, E) is the Kronecker form of the second Fréchet derivative of expm: "
+        "vec(L_exp(A, E, F)) = K_exp(A, E) vec(F)",
+    ("KronFrechet2", "logm"):
+        "K_log(A, E) is the Kronecker form of the second Fréchet derivative of logm: "
+        "vec(L_log(A, E, F)) = K_log(A, E) vec(F)",
 }
 
 

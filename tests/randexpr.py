@@ -1958,9 +1958,9 @@ FOCUS_STRUCTURES = ("spd", "diagonal", "orthogonal", "stochastic")
 def _try_case(seed: int, rng: random.Random, kind: str, dialect: str,
               focus: bool = False) -> Case | None:
     depth = rng.randint(2, 7)
-    # most Hessians and Jacobians leave out what they refuse (docs/language.md: no second
-    # derivatives of the spectral and matrix functions); Jacobians, which derive K_exp now,
-    # keep the draw of when they did not, so that every seed keeps its case
+    # most Hessians leave out what they refuse (docs/language.md: no second derivatives of the
+    # spectral functions); Hessians and Jacobians through expm and logm, which are derived now,
+    # keep the draw of when they were not, so that every seed keeps its case
     refused = {"hessian": ("spectral", "matfunc"), "jacobian": ("matfunc",)}.get(kind, ())
     gen = Generator(rng, depth, FOCUS_BOOST if focus else 2, refused if rng.random() < 0.85
                     else ())

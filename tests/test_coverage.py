@@ -117,6 +117,12 @@ CONSTRUCTS = [
      rx.Trace(rx.MatMul(_r(Spd), rx.MatFunc("logm", _r(Spd)))), Spd, []),
     ("tr(X expm(X)) Hessian", "hessian",
      rx.Trace(rx.MatMul(_r(Xsq), rx.MatFunc("expm", _r(Xsq)))), Xsq, []),
+    ("sum(G ∘ expm(X)) Hessian", "hessian",
+     rx.Sum(rx.Hadamard(_r(G), rx.MatFunc("expm", _r(Xsq)))), Xsq, []),
+    ("sum(G ∘ logm(Σ)) Hessian", "hessian",
+     rx.Sum(rx.Hadamard(_r(G), rx.MatFunc("logm", _r(Spd)))), Spd, []),
+    ("‖expm(X)A‖_F² Hessian", "hessian",
+     rx.Norm(rx.MatMul(rx.MatFunc("expm", _r(Xsq)), _r(Amn)), squared=True), Xsq, []),
     ("sum(G ∘ logm(Σ))", "gradient", rx.Sum(rx.Hadamard(_r(G), rx.MatFunc("logm", _r(Spd)))),
      Spd, []),
     # declarations
@@ -188,12 +194,12 @@ def test_kronecker_gradient_reads_by_blocks():
         "∂f/∂X = (𝟏ᵀ ⊗ I)(G ∘ (A ⊗ 𝟏𝟏ᵀ))(𝟏 ⊗ I_m)    (n×m)"
 
 
-def test_the_kronecker_form_notes_keep_their_letters():
-    """The notes on K_exp and K_log in LaTeX and ASCII: Fréchet's é was set as '?' (a character
-    the prose tables lacked), and so was ∫ in ASCII."""
+def test_the_frechet_notes_keep_their_letters():
+    """The notes on K_exp, K_log and the second Fréchet derivatives in LaTeX and ASCII:
+    Fréchet's é was set as '?' (a character the prose tables lacked), and so was ∫ in ASCII."""
     from matcalc.printers import ascii_text, latex_prose
-    from matcalc.report import KRON_FRECHET_NOTES
-    for note in KRON_FRECHET_NOTES.values():
+    from matcalc.report import FRECHET_NOTES
+    for note in FRECHET_NOTES.values():
         assert "?" not in latex_prose(note) and "?" not in ascii_text(note)
         assert r"Fr\'echet" in latex_prose(note) and "Frechet" in ascii_text(note)
-    assert r"$\int$" in latex_prose(KRON_FRECHET_NOTES["expm"])
+    assert r"$\int$" in latex_prose(FRECHET_NOTES["KronFrechet", "expm"])

@@ -125,8 +125,33 @@ def test_the_jacobian_of_expm_is_its_kronecker_form():
     assert hessian.check().ok
 
 
+def test_the_second_frechet_derivative():
+    """The Hessian of sum(G ∘ expm(X)) was refused (the derivative of L_exp(A, E) in A): its
+    Hessian-vector product is the second Fréchet derivative L_exp(Xᵀ, G, Vᵀ), its vec form that
+    derivative's Kronecker form; L_exp(A, E, F) against central differences of L_exp(A, E)
+    along F, and G : L_exp(A, E, F) = L_exp(Aᵀ, Eᵀ, G) : F."""
+    from matcalc.evaluate import _expm_frechet, _frechet2
+    result = derive("X ∈ ℝ^{3×3}; sum(G ∘ expm(X))", "X", kind="hessian")
+    assert result.text.splitlines()[:3] == [
+        "∇f = L_exp(Xᵀ, G)", "H = ∂vec(∇f)/∂vec(X) = K_exp(Xᵀ, G)K_{3,3}    (9×9)",
+        "V ↦ L_exp(Xᵀ, G, Vᵀ)    (Hessian-vector product d(∇f)[V])"]
+    assert result.check().ok
+    rng = np.random.default_rng(1)
+    a, e, f, g = (rng.standard_normal((3, 3)) for _ in range(4))
+    want = (_expm_frechet(a + 1e-6 * f, e) - _expm_frechet(a - 1e-6 * f, e)) / 2e-6
+    assert np.allclose(_frechet2("expm", a, e, f), want, atol=1e-7)
+    assert np.isclose(np.sum(g * _frechet2("expm", a, e, f)),
+                      np.sum(_frechet2("expm", a.T, e.T, g) * f))
+    # of logm, at a positive definite S
+    s = a @ a.T + 3 * np.eye(3)
+    from matcalc.evaluate import _logm_frechet
+    want = (_logm_frechet(s + 1e-6 * f, e) - _logm_frechet(s - 1e-6 * f, e)) / 2e-6
+    assert np.allclose(_frechet2("logm", s, e, f), want, atol=1e-7)
+    assert derive("S ∈ 𝕊^{3} spd; sum(G ∘ logm(S))", "S", kind="hessian").check().ok
+
+
 def test_what_is_not_derived_is_refused_clearly():
-    with pytest.raises(UnsupportedError, match="second derivative of expm"):
-        derive("sum(G ∘ expm(X))", "X", kind="hessian")
+    with pytest.raises(UnsupportedError, match="third derivative of expm"):
+        derive("sum(G ∘ L_exp(X, X, E))", "X")
     with pytest.raises(UnsupportedError, match="derivative of K_exp"):
         derive("sum(G ∘ K_exp(X))", "X")

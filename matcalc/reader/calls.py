@@ -20,6 +20,30 @@ def _is_zero(e) -> bool:
 class _Calls:
     """The elaborator's methods for a function call (the grammar's ``call``)."""
 
+    def frechet(self, key, name, operands, span):
+        """L_f(A, E) and L_f(A, E, F), the first and second Fréchet derivatives of expm or logm
+        at A; K_f(A) and K_f(A, E), their Kronecker forms: vec(L_f(A, E)) = K_f(A) vec(E),
+        vec(L_f(A, E, F)) = K_f(A, E) vec(F)."""
+        kron = key.startswith("K")
+        counts = (1, 2) if kron else (2, 3)
+        if len(operands) not in counts:
+            self.error(f"{name} takes {' or '.join(map(str, counts))} arguments: "
+                       + (f"{name}(A) or {name}(A, E)" if kron else
+                          f"{name}(A, E) or {name}(A, E, F)"), [span])
+        e, *directions = operands
+        self.require_square(e, f"{name}({self.src(e)}, …)", span)
+        for d in directions:
+            if not (self.dims.unify(e.shape[0], d.shape[0])
+                    and self.dims.unify(e.shape[1], d.shape[1])):
+                self.error(f"{self.src(e)} is {self.fmt(e.shape)} but {self.src(d)} is "
+                           f"{self.fmt(d.shape)} — {name}(A, E…) needs E of A's shape",
+                           [e.span, d.span])
+        kind = {(True, 1): "KronFrechet", (True, 2): "KronFrechet2", (False, 2): "Frechet",
+                (False, 3): "Frechet2"}[kron, len(operands)]
+        size = self.dims.product(e.shape[1], e.shape[0])
+        return self.node(kind, tuple(operands), (key[2:] + "m",),
+                         (size, size) if kron else e.shape, span)
+
     def _call(self, span, args):
         tok, *operands = args
         key = tok.value
@@ -109,21 +133,8 @@ class _Calls:
         if key in ("expm", "logm"):
             self.require_square(e, f"{name}({self.src(e)})", span)
             return self.node("MatFunc", (e,), (key,), e.shape, span)
-        if key in ("K_exp", "K_log"):
-            # K_f(A), the Kronecker form of L_f(A, ·): vec(L_f(A, E)) = K_f(A) vec(E)
-            self.require_square(e, f"{name}({self.src(e)})", span)
-            size = self.dims.product(e.shape[1], e.shape[0])
-            return self.node("KronFrechet", (e,), (key[2:] + "m",), (size, size), span)
-        if key in ("L_exp", "L_log"):
-            # L_f(A, E), the Fréchet derivative of expm or logm at A in the direction E
-            self.require_square(e, f"{name}({self.src(e)}, …)", span)
-            d = operands[1]
-            if not (self.dims.unify(e.shape[0], d.shape[0])
-                    and self.dims.unify(e.shape[1], d.shape[1])):
-                self.error(f"{self.src(e)} is {self.fmt(e.shape)} but {self.src(d)} is "
-                           f"{self.fmt(d.shape)} — {name}(A, E) needs E of A's shape",
-                           [e.span, d.span])
-            return self.node("Frechet", (e, operands[1]), (key[2:] + "m",), e.shape, span)
+        if key in ("K_exp", "K_log", "L_exp", "L_log"):
+            return self.frechet(key, name, operands, span)
         if key in SPECTRAL_KEYS:
             node, kind = SPECTRAL_KEYS[key]
             if kind in ("lmax", "lmin", "qmax", "qmin"):

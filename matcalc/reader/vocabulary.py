@@ -79,9 +79,8 @@ _FUNCTION_DISPLAY = {"tr": "tr", "det": "det", "logdet": "logdet", "heaviside": 
 
 _ONE_ARG = {"tr", "det", "logdet", "exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "abs",
             "sign", "sigmoid", "relu", "softplus", "heaviside", "Diag", "diag", "vec",
-            "norm2", "norm1", "inv", "vector", "matrix", "expm", "logm", "K_exp", "K_log",
-            *SPECTRAL_KEYS}
-_TWO_ARG = {"kron", "frob", "max", "min", "L_exp", "L_log"}
+            "norm2", "norm1", "inv", "vector", "matrix", "expm", "logm", *SPECTRAL_KEYS}
+_TWO_ARG = {"kron", "frob", "max", "min"}
 _THREE_ARG = {"clip"}
 # Reductions and softmax: (A) over a vector, (A, axis) along MATLAB's axis 1 or 2.
 _AXIS_ARG = {"sum", "mean", "var", "softmax", "logsoftmax", "logsumexp"}

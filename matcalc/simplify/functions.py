@@ -11,6 +11,7 @@ from ..ir import (
     Broadcast,
     Expr,
     Frechet,
+    Frechet2,
     Func,
     Identity,
     LogDet,
@@ -72,6 +73,15 @@ def matfunc_rules(e: MatFunc) -> Expr:
     if len(chain) == 1 and isinstance(chain[0], Transpose):     # f(sAᵀ) = f(sA)ᵀ
         return Transpose(MatFunc(e.name, product(scalars + [chain[0].arg])))
     return e
+
+
+def frechet2_rules(e: Frechet2) -> Expr:
+    """L_f(A, E, F) is bilinear: 0 when E or F is, scalar factors out of each."""
+    a, first, second = e.args
+    if is_zero(first) or is_zero(second):
+        return Zero(*e.shape)
+    return scalars_out(first, lambda m: Frechet2(e.name, a, m, second)) or \
+        scalars_out(second, lambda m: Frechet2(e.name, a, first, m)) or e
 
 
 def frechet_rules(e: Frechet) -> Expr:

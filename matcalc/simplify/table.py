@@ -10,6 +10,7 @@ from ..ir import (
     Diag,
     DiagOf,
     Frechet,
+    Frechet2,
     Frob,
     Func,
     Hadamard,
@@ -38,7 +39,8 @@ from .broadcast import broadcast_rules
 from .chains import mul_flatten, transpose_push
 from .engine import RULES
 from .frobenius import frob_rules, norm_rules
-from .functions import axis_rules, frechet_rules, func_rules, logdet_rules, matfunc_rules
+from .functions import (axis_rules, frechet2_rules, frechet_rules, func_rules, logdet_rules,
+                        matfunc_rules)
 from .hadamard import diagonal_rules, hadamard_rules, hadpow_rules
 from .powers import power_rules
 from .reductions import mean_rules, reduce_rules
@@ -64,6 +66,7 @@ RULES.update({
     Kron: (kron_rules,),
     MatFunc: (matfunc_rules,),
     Frechet: (frechet_rules,),
+    Frechet2: (frechet2_rules,),
     Transpose: (transpose_push,),
     Power: (power_rules,),
     Hadamard: (hadamard_rules, diagonal_rules),
