@@ -600,7 +600,7 @@ def _break(text: str, first: float, rest: float, ops=BREAKS, style: str = "latex
     r"""text cut into pieces of at most ``first`` (then ``rest``) widths, each cut before an
     operator outside braces (in text: outside brackets), at the shallowest parenthesis depth
     that fits. Widths are points in LaTeX, characters in text. In LaTeX, where no operator
-    fits, a product is cut between two factors (the next line starts with \cdot), and where
+    fits, a product is cut between two factors (the next line goes on with a factor), and where
     nothing fits the nearest cut is taken: every line ends, however long the formula (TeX
     stops at a line 16,000 pt wide); \left … \right around a cut become \biggl … \biggr."""
     found, pairs = _break_points(text, ops) if style == "latex" else \
@@ -633,27 +633,24 @@ def _break(text: str, first: float, rest: float, ops=BREAKS, style: str = "latex
 
 
 def _cut(text: str, cuts: list, pairs: dict) -> list:
-    r"""text cut at the points ``cuts``; a product cut continues with \cdot, and a \left …
-    \right pair (``pairs``: the index of each \left to its \right's) around a cut is sized
-    \biggl … \biggr, since \left and \right pair within one line."""
+    r"""text cut at the points ``cuts``; a \left … \right pair (``pairs``: the index of each
+    \left to its \right's) around a cut is sized \biggl … \biggr, since \left and \right pair
+    within one line."""
     sized = {}
     for _, _, _, groups in cuts:
         for left in groups:
             sized[left], sized[pairs[left]] = r"\biggl", r"\biggr"
-    events = sorted([(i, "cut", product) for i, _, product, _ in cuts] +
-                    [(i, "size", word) for i, word in sized.items()])
     pieces, piece, pos = [], "", 0
-    for i, kind, what in events:
+    for i, word in sorted([(i, "") for i, *_ in cuts] + list(sized.items())):
         piece += text[pos:i]
-        if kind == "cut":
+        if not word:                                        # a cut
             pieces.append(piece)
-            piece, pos = (r"\cdot " if what else ""), i
+            piece, pos = "", i
         else:
-            piece += what
-            pos = i + (5 if what == r"\biggl" else 6)      # \left, \right
+            piece += word
+            pos = i + (5 if word == r"\biggl" else 6)      # \left, \right
     pieces.append(piece + text[pos:])
-    return pieces[:1] + [p.lstrip() if not p.startswith(r"\cdot ") else
-                         r"\cdot " + p[6:].lstrip() for p in pieces[1:]]
+    return pieces[:1] + [p.lstrip() for p in pieces[1:]]   # a line goes on at its sign
 
 
 def _break_points(text: str, ops) -> tuple[list, dict]:

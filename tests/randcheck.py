@@ -1043,6 +1043,8 @@ def _strip_annotation(line: str) -> str:
 
 
 OPEN, CLOSE = "([{⟨", ")]}⟩"
+SIZED_OPEN = re.compile(r"\\(?:left|biggl)\(")
+SIZED_CLOSE = re.compile(r"\\(?:right|biggr)\)")
 
 
 def depth_scan(text: str):
@@ -1336,7 +1338,7 @@ class Reader:
                 return f"it reads {v.name} as a variable of its own"
         return ""
 
-    # differentials: dX, d(…), \mathrm{d}X, \mathrm{d}\left(…\right)
+    # differentials: dX, d(…), \mathrm{d}X, \mathrm{d}\left(…\right), \mathrm{d}\biggl(…\biggr)
     def replace_differentials(self, rhs: str):
         """rhs with each differential d(e) replaced by a new name, and the names' values (the
         directional derivatives de[v])."""
@@ -1391,18 +1393,14 @@ class Reader:
                     if depth == 0:
                         return text[j + 1:k], k + 1
                 return None, i
-            if text.startswith(r"\left(", j):
-                depth, k = 0, j
+            if opening := SIZED_OPEN.match(text, j):     # \left( or, a long line broken
+                depth, k = 0, j                           # inside it, \biggl(
                 while k < len(text):
-                    if text.startswith(r"\left", k):
-                        depth += 1
-                        k += 5
-                        continue
-                    if text.startswith(r"\right", k):
-                        depth -= 1
+                    if m := SIZED_OPEN.match(text, k) or SIZED_CLOSE.match(text, k):
+                        depth += 1 if m.re is SIZED_OPEN else -1
                         if depth == 0:
-                            return text[j + 6:k], k + 7
-                        k += 6
+                            return text[opening.end():k], m.end()
+                        k = m.end()
                         continue
                     k += 1
                 return None, i
