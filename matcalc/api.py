@@ -368,6 +368,10 @@ def _fresh(program: Program, preferred: str, shape) -> Var:
 def _jacobian(program: Program, var: Var, definitions: dict) -> Derivative:
     from .jacobian import differential, index_form, vec_form
     f = program.result
+    # the map form first: what it refuses (a long chain of ⊗) is refused before the vec form
+    # is built and tidied
+    g = _fresh(program, "G", f.shape)
+    vjp = gradient(Frob(g, f), var, definitions)
     lin = differential(f, var, definitions)
     if lin is None:
         lin = Zero(*f.shape)
@@ -375,8 +379,6 @@ def _jacobian(program: Program, var: Var, definitions: dict) -> Derivative:
         Zero(_size(f), _size(var))
     fname = _result_name(program, "F")
     index = index_form(J, f.shape, var, fname)
-    g = _fresh(program, "G", f.shape)
-    vjp = gradient(Frob(g, f), var, definitions)
     map_expr = over_structure(var, textbook_form(vjp.expr, definitions, f,
                                                  program.result_name))
     notes = list(vjp.notes) + structure_notes(var)

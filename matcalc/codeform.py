@@ -46,57 +46,68 @@ from .stable import stable
 
 
 class Cost:
-    """A polynomial in the one large size N: its coefficients by power, lowest first."""
+    """A polynomial in the one large size N, kept as its terms (degree, coefficient), highest
+    degree first, coefficients nonzero: a size or a product of sizes is one term, and sums of
+    costs have a few, so that arithmetic does not grow with the degree (the sizes of a chain of
+    Kronecker products reach N⁵⁰)."""
 
-    __slots__ = ("c",)
+    __slots__ = ("terms",)
 
     def __init__(self, coefficients=()):
-        c = list(coefficients)          # ints, or Fractions where a cost has a fraction
-        while c and c[-1] == 0:
-            c.pop()
-        self.c = tuple(c)
+        # from the coefficients by degree, lowest first: ints, or Fractions where a cost has one
+        self.terms = tuple([(k, x) for k, x in enumerate(coefficients) if x][::-1])
+
+    @staticmethod
+    def _of(by_degree: dict) -> Cost:
+        out = Cost.__new__(Cost)
+        out.terms = tuple(sorted([kx for kx in by_degree.items() if kx[1]], reverse=True))
+        return out
 
     def __add__(self, other: Cost) -> Cost:
-        longer, shorter = (self.c, other.c) if len(self.c) >= len(other.c) else \
-            (other.c, self.c)
-        if not shorter:
-            return self if longer is self.c else other
-        out = list(longer)
-        for i, x in enumerate(shorter):
-            out[i] += x
-        return Cost(out)
+        if not other.terms:
+            return self
+        if not self.terms:
+            return other
+        by_degree = dict(self.terms)
+        for k, x in other.terms:
+            by_degree[k] = by_degree.get(k, 0) + x
+        return Cost._of(by_degree)
 
     def __mul__(self, other) -> Cost:
+        by_degree: dict = {}
         if not isinstance(other, Cost):
-            return Cost(x * other for x in self.c)
-        out = [0] * max(len(self.c) + len(other.c) - 1, 0)
-        for i, x in enumerate(self.c):
-            for j, y in enumerate(other.c):
-                out[i + j] += x * y
-        return Cost(out)
+            for k, x in self.terms:
+                by_degree[k] = x * other
+            return Cost._of(by_degree)
+        for i, x in self.terms:
+            for j, y in other.terms:
+                by_degree[i + j] = by_degree.get(i + j, 0) + x * y
+        return Cost._of(by_degree)
 
     __rmul__ = __mul__
 
     def _key(self):
-        return len(self.c), self.c[::-1]
+        # costs are never negative: the terms compare as the polynomials do, the highest
+        # degree first, then its coefficient, then the next term
+        return self.terms
 
     def __lt__(self, other: Cost) -> bool:
         return self._key() < other._key()
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, Cost) and self.c == other.c
+        return isinstance(other, Cost) and self.terms == other.terms
 
     def __hash__(self):
-        return hash(self.c)
+        return hash(self.terms)
 
     def __repr__(self):
-        terms = [f"{x}·N^{k}" for k, x in reversed(list(enumerate(self.c))) if x]
-        return " + ".join(terms) or "0"
+        return " + ".join(f"{x}·N^{k}" for k, x in self.terms) or "0"
 
 
 NOTHING = Cost()
 
 
+@lru_cache(maxsize=1 << 12)
 def size(d) -> Cost:
     """A size as a cost: a number is itself, each symbol in it a factor N ('m·n' is N²)."""
     if isinstance(d, int):

@@ -165,9 +165,11 @@ def _lin_power(e, d):
         # d(s^p) = p s^(p−1) ds
         rest = [] if k == 1 else ([x] if k == 2 else [Power(x, k - 1)])
         return MatMul(Num(k), *rest, d(x))
-    # a power of a power: each of the k terms holds the differential of the inner power, whose
-    # terms multiply them ((X⁻¹⁰)⁻¹⁰)⁻¹⁰ has 1,000 terms, not 10)
-    _within_terms(int(abs(k)) * _nested_terms(x), "a matrix power")
+    # a power of a power is one power, (Xᵃ)ᵏ = Xᵃᵏ for integers a and k: its |ak| terms are
+    # Xⁱ dX Xʲ, not k terms each holding the a terms of d(Xᵃ) (((X⁻¹⁰)⁻¹⁰)⁻¹⁰ has 1,000 terms)
+    while isinstance(x, Power) and x.exp.denominator == 1 and k.denominator == 1:
+        x, k = x.arg, x.exp * k
+    _within_terms(int(abs(k)), "a matrix power")
     if k > 0:
         # d(X^k) = Σᵢ X^i dX X^(k−1−i)
         return _terms(MatMul(*_pow(x, i), d(x), *_pow(x, k - 1 - i)) for i in range(int(k)))
@@ -175,14 +177,6 @@ def _lin_power(e, d):
     m = int(-k)
     return _terms(MatMul(Num(-1), *_pow(x, -i), d(x), *_pow(x, -(m + 1 - i)))
                   for i in range(1, m + 1))
-
-
-def _nested_terms(x: Expr) -> int:
-    """The terms of the differential of a matrix power x nested in another: the product of the
-    exponents of the nest (1 for anything else)."""
-    if isinstance(x, Power) and not is_scalar(x) and x.exp.denominator == 1:
-        return int(abs(x.exp)) * _nested_terms(x.arg)
-    return 1
 
 
 def _pow(x: Expr, k: int) -> list[Expr]:
@@ -478,6 +472,7 @@ def _adj_kron(e, g):
     # block by block: the (i, j) block of dA ⊗ B is dA_ij B, so G : (dA ⊗ B) = Σ dA_ij (G_ij : B),
     # the blocks of G ∘ (𝟏𝟏ᵀ ⊗ B) summed, (I ⊗ 𝟏ᵀ)(G ∘ (𝟏𝟏ᵀ ⊗ B))(I ⊗ 𝟏); and
     # G : (A ⊗ dB) = (Σ A_ij G_ij) : dB, (𝟏ᵀ ⊗ I)(G ∘ (A ⊗ 𝟏𝟏ᵀ))(𝟏 ⊗ I) : dB
+    _within_kronecker_chain(e)
     (m, n), (p, q) = a.shape, b.shape
     if is_linear(a):
         blocks = Hadamard(g, Kron(Ones(m, n), b))
@@ -486,6 +481,31 @@ def _adj_kron(e, g):
     blocks = Hadamard(g, Kron(a, Ones(p, q)))
     return [(b, MatMul(Kron(Transpose(Ones(m, 1)), Identity(p)), blocks,
                        Kron(Ones(n, 1), Identity(q))))], ADJ_KRON
+
+
+MAX_KRONECKER_CHAIN = 6    # factors of a chain of ⊗ whose adjoint is written block by block
+
+
+def _within_kronecker_chain(e: Expr) -> None:
+    """The adjoint of a factor of A₁ ⊗ A₂ ⊗ … ⊗ Aₖ, block by block, nests a block sum for each
+    factor around it, with sizes of up to k symbols: k factors that vary write k terms nested
+    up to k deep (the Jacobian of A ⊗ X ⊗ … ⊗ X with 50 factors took minutes to print).
+    Refused past MAX_KRONECKER_CHAIN factors (the chain goes on inside a differential,
+    d(A ⊗ B) ⊗ C)."""
+    factors, todo = 0, [e]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, Kron):
+            todo.extend(node.args)
+        elif isinstance(node, D):
+            todo.append(node.arg)
+        else:
+            factors += 1
+    if factors > MAX_KRONECKER_CHAIN:
+        raise UnsupportedError(
+            f"the adjoint of a factor of a chain of {factors:,} Kronecker products nests a "
+            f"block sum for each factor: past the {MAX_KRONECKER_CHAIN} factors matcalc "
+            f"writes out", hint="differentiate a shorter chain, or a sum of its entries")
 
 
 ADJ_PRODUCT = Rule("Frobenius rotation", "A : BC = BᵀA : C = ACᵀ : B")

@@ -12,7 +12,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from matcalc.evaluate import Evaluator, assign_sizes, evaluate, random_inputs
-from matcalc.ir import walk
+from matcalc.ir import Func, Num, Zero, walk
 from matcalc.printers import to_text
 from matcalc.reader import parse
 from matcalc.simplify import present, simplify, tidy
@@ -101,3 +101,17 @@ def test_a_hadamard_factor_of_some_terms_is_taken_out_past_their_scalar_factors(
     of terms sharing A was found, but taking A out of it refused a sum of scalar multiples (a
     TypeError, found by the end-to-end fuzz)."""
     assert checked_forms("ρ(A ∘ X) + α(A ∘ BBᵀ) + X ∘ abᵀ + BBᵀ ∘ baᵀ", 1)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("relu(1)", 1), ("relu(0)", 0), ("relu(-1/2)", 0), ("abs(-3)", 3), ("abs(0)", 0),
+    ("sign(-2)", -1), ("sign(0)", 0), ("H(0)", 0), ("H(2)", 1), ("exp(0)", 1), ("log(1)", 0),
+    ("sin(0)", 0), ("σ(0)", 0.5), ("sum(abs(0𝟏𝟏ᵀ) + X)", 4), ("sum(abs(0X))", 0)])
+def test_a_function_of_a_number_is_its_value(text, value):
+    """relu(1), relu(0), |0| were left as they were written; |−3| raised a TypeError (the
+    number's coefficient taken out left no argument)."""
+    program = parse("X ∈ ℝ^{2×2}; " + text)
+    folded = simplify(program.result)
+    assert not any(isinstance(n, Func) and isinstance(n.arg, (Num, Zero)) for n in walk(folded))
+    assert np.isclose(evaluate(folded, {"X": np.ones((2, 2))}, {}), value)
+    assert np.isclose(evaluate(program.result, {"X": np.ones((2, 2))}, {}), value)

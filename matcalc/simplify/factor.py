@@ -29,7 +29,7 @@ from ..ir import (
 )
 from .cost import cost
 from .engine import simplify
-from .powers import peel
+from .powers import base_and_power, peel, power_of
 from .terms import ONE, coeff_and_rest, scalar_factors, scale
 
 MAX_TERMS = 64
@@ -190,8 +190,13 @@ def factor(e: Expr) -> Expr:
     def shares(chain):
         return chain and (not _alone(chain) or _leaves_scalar(chain, side, shape)) and \
             peel(chain[side])[0] == f
-    group = [(c, s, _peeled(ch, side)) for c, s, ch in terms if shares(ch)]
+    # the largest power of f that every term sharing it has on its side, taken out at once:
+    # X³A + X²B = X²(XA + B), not X(X(XA + B)) (a level per factor, quadratic in the powers
+    # of d(X¹⁰⁰)); a lone power keeps one factor, X³ + X²B = X²(X + B)
     others = [t for t in terms if not shares(t[2])]
+    m = min(_takeable(ch, side) for c, s, ch in terms if shares(ch))
+    group = [(c, s, _peeled(ch, side, m)) for c, s, ch in terms if shares(ch)]
+    f = group[0][2][side]
     inner_shape = _inner_shape(group[0][2], side, shape)
     if inner_shape is None:
         return e
@@ -251,12 +256,22 @@ def _leaves_scalar(chain: list, side: int, shape) -> bool:
     return f.cols == 1 and shape[1] == 1 if side == 0 else f.rows == 1 and shape[0] == 1
 
 
-def _peeled(chain: list, side: int) -> list:
-    """The chain with the factor on its side split as A · Aᵏ⁻¹ (A for A alone)."""
-    unit, rest = peel(chain[side])
-    if rest is None:
+def _takeable(chain: list, side: int) -> int:
+    """How many factors of the power on the chain's side can be taken out of it: all of them,
+    but one where the power is the whole chain (taking it all would leave I)."""
+    k = abs(base_and_power(chain[side])[1])
+    return k - 1 if len(chain) == 1 and k > 1 else k
+
+
+def _peeled(chain: list, side: int, m: int) -> list:
+    """The chain with the factor Aᵏ on its side split as Aᵐ · Aᵏ⁻ᵐ (the second part left out
+    when m = k)."""
+    base, k = base_and_power(chain[side])
+    if abs(k) == m:
         return chain
-    return [unit, rest, *chain[1:]] if side == 0 else [*chain[:-1], rest, unit]
+    sign = 1 if k > 0 else -1
+    taken, rest = power_of(base, sign * m), power_of(base, k - sign * m)
+    return [taken, rest, *chain[1:]] if side == 0 else [*chain[:-1], rest, taken]
 
 
 def _hadamard_parts(term: Expr):

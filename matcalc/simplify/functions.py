@@ -31,10 +31,29 @@ from .engine import simplify
 from .terms import ONE, coeff_and_rest, is_orthogonal, is_zero, scalars_out
 
 
+# the functions whose value at a number is a number: |c|, sign(c), relu(c), H(c) (0 at 0, as
+# the code computes it), and the others where they are exact (exp 0 = 1, log 1 = 0, sin 0 = 0)
+AT_A_NUMBER = {
+    "abs": abs, "sign": lambda c: (c > 0) - (c < 0), "relu": lambda c: max(c, 0),
+    "heaviside": lambda c: int(c > 0),
+}
+EXACT_VALUES = {("exp", 0): 1, ("log", 1): 0, ("sin", 0): 0, ("cos", 0): 1, ("tan", 0): 0,
+                ("tanh", 0): 0, ("sqrt", 0): 0, ("sqrt", 1): 1, ("sigmoid", 0): Fraction(1, 2)}
+
+
 def func_rules(e: Expr) -> Expr:
     """An entrywise function of a broadcast is the broadcast of its value: f(s𝟏𝟏ᵀ) = f(s)𝟏𝟏ᵀ;
-    |s| = s where the scalar s ≥ 0; a number leaves |·| and sign(·)."""
+    of a number, its value where that is a number (relu(1) = 1, |0| = 0); |s| = s where the
+    scalar s ≥ 0; a number leaves |·| and sign(·)."""
     a = e.arg
+    if isinstance(e, Func) and isinstance(a, Num):
+        if e.name in AT_A_NUMBER:
+            return Num(Fraction(AT_A_NUMBER[e.name](a.value)))
+        if (e.name, a.value) in EXACT_VALUES:
+            return Num(Fraction(EXACT_VALUES[e.name, a.value]))
+        return e
+    if isinstance(e, Func) and isinstance(a, Zero):         # f(0) = f(0)𝟏𝟏ᵀ entrywise
+        return Broadcast(Func(e.name, Num(0)), *e.shape)
     if isinstance(a, Broadcast):
         return Broadcast(e.with_args([a.arg]), *e.shape)
     if isinstance(e, Func) and e.name in ("abs", "sign"):

@@ -128,7 +128,7 @@ def merge_powers(chain: list) -> list:
     runs: list = []             # [base, power, the factor as written if it stands alone]
     for a in chain:
         base, k = base_and_power(a)
-        if runs and runs[-1][1] > 0 and _orthogonal_pair(_power_of(runs[-1][0], 1), a):
+        if runs and runs[-1][1] > 0 and _orthogonal_pair(power_of(runs[-1][0], 1), a):
             runs[-1][1:] = [runs[-1][1] - 1, None]
             if runs[-1][1] == 0:
                 runs.pop()
@@ -140,7 +140,7 @@ def merge_powers(chain: list) -> list:
             runs.append([base, k, a])
     if not runs:
         return [Identity(chain[0].rows)] if chain else []
-    return [a or _power_of(base, k) for base, k, a in runs]
+    return [a or power_of(base, k) for base, k, a in runs]
 
 
 MAX_TRIED = 32      # places where a block's first factor comes back, tried as its end
@@ -184,7 +184,7 @@ def repeated_blocks(chain: list, keep=lambda block: True) -> list[tuple[list, in
     return runs
 
 
-def _power_of(base: tuple, k: int) -> Expr:
+def power_of(base: tuple, k: int) -> Expr:
     a, transposed = base
     power = a if k == 1 else simplify(Power(a, Fraction(k)))
     return simplify(Transpose(power)) if transposed else power
@@ -198,7 +198,7 @@ def peel(f: Expr) -> tuple[Expr, Expr | None]:
     if abs(k) <= 1:
         return f, None
     sign = 1 if k > 0 else -1
-    return _power_of(base, sign), _power_of(base, k - sign)
+    return power_of(base, sign), power_of(base, k - sign)
 
 
 def _orthogonal_pair(left: Expr, right: Expr) -> bool:
