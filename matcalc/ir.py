@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Union
 
 from .errors import UnsupportedError
@@ -689,14 +690,23 @@ def is_symmetric(e: Expr, definitions: dict | None = None) -> bool:
     scalars being their own transposes, a defined name read as its definition? So XᵀX, XᵀSX,
     X⁻¹X⁻ᵀ, A + Aᵀ, tyᵀ + ytᵀ, (μV)ᵀ(μV), x̄X̂ for X̂ = x̄ᵀ are; False where the form does not
     show it."""
-    definitions = definitions or {}
     if e.rows != e.cols:
         return False
     if e.shape == SCALAR:
         return True
+    if not definitions:
+        return _symmetric_by_form(e)
     memo: dict = {}
     return _transpose_normal(Transpose(e), definitions, memo) == \
         _transpose_normal(e, definitions, memo)
+
+
+@lru_cache(maxsize=1 << 12)
+def _symmetric_by_form(e: Expr) -> bool:
+    """is_symmetric without definitions, asked once per tree (the code's chain ordering asks it
+    of the matrix a solve applies at each split it tries: cubic in a long chain inverted)."""
+    memo: dict = {}
+    return _transpose_normal(Transpose(e), {}, memo) == _transpose_normal(e, {}, memo)
 
 
 def _transpose_normal(e: Expr, definitions: dict, memo: dict) -> Expr:

@@ -327,3 +327,15 @@ def test_a_power_of_powers_is_differentiated_as_the_one_power():
     for text in ("(X^2)^-2", "sum(((X^2)^3)^-1)", "tr(A(X^-1)^-3)"):
         report = derive(text, "X").check()
         assert report.ok, str(report)
+
+
+def test_symmetry_by_form_is_found_once_per_tree():
+    """The code's chain ordering asks whether the matrix a solve applies is symmetric at each
+    split it tries: found anew each time, the gradient of tr((XᵀCXᵀC…X)⁻¹XᵀBX) with C
+    symmetric took 16 s to write as code (the chain's normal form at each of its splits)."""
+    from matcalc.ir import is_symmetric
+    from matcalc.reader import parse
+    chain = parse("C ∈ 𝕊^n; " + "XᵀCXᵀ" * 40 + "X").result
+    _clear_memo_tables()
+    first = _calls(lambda: is_symmetric(chain))
+    assert _calls(lambda: [is_symmetric(chain) for _ in range(100)]) < first / 10
