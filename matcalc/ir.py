@@ -953,6 +953,21 @@ def walk(e: Expr):
         yield from walk(a)
 
 
+def distinct_nodes(e: Expr) -> list[Expr]:
+    """The nodes of e, each distinct subtree once, in the order walk meets them first (a tree
+    that shares its subtrees, as an adjoint through many layers does, is walked in time linear
+    in its distinct nodes, not in its paths)."""
+    seen, out, todo = set(), [], [e]
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        out.append(node)
+        todo.extend(reversed(node.args))
+    return out
+
+
 def free_vars(e: Expr) -> list[Var]:
     """The variables of e, in order of first appearance."""
     seen: dict[Var, None] = {}

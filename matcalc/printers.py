@@ -16,8 +16,8 @@ from typing import ClassVar
 from .errors import MatcalcError
 from .ir import (SCALAR, Add, Broadcast, D, Diag, DiagOf, Expr, Frechet, Frechet2, Frob, Hadamard,
                  HadPow, Identity, Kron, KronFrechet, KronFrechet2, MatFunc, MatMul, Num, Ones,
-                 Power, SpectralFactor, Transpose, UserFunc, Var, Vec, Zero, _AxisOp, substitute,
-                 walk)
+                 Power, SpectralFactor, Transpose, UserFunc, Var, Vec, Zero, _AxisOp,
+                 distinct_nodes, substitute)
 from .reader import CONSTANT_SPELLINGS, FUNCTION_SPELLINGS, parse
 from .reader.vocabulary import GREEK
 
@@ -212,7 +212,8 @@ class Printer:
         if memo is None:
             self._memo = {}
             self.sized = written_sizes(e) if self.sizes is None else self.sizes
-            self.names = _SCOPE.get() | {n.name for n in walk(e) if isinstance(n, (Var, UserFunc))}
+            self.names = _SCOPE.get() | {n.name for n in distinct_nodes(e)
+                                         if isinstance(n, (Var, UserFunc))}
             try:
                 return self._print(e, context)
             finally:
@@ -1182,7 +1183,7 @@ def _constant_keys(e: Expr) -> frozenset:
     if isinstance(e, Zero):
         return frozenset()
     keys = set()
-    for n in walk(e):
+    for n in distinct_nodes(e):
         if isinstance(n, Identity):
             keys.add(("I", n.rows))
         elif isinstance(n, (Ones, Broadcast, Zero)):
@@ -1195,18 +1196,18 @@ def _reads_back(e: Expr, sized: frozenset, keys: frozenset, beside: bool) -> boo
     and 𝟏 at a size it has (not 𝟏_k ⊗ I_m for 𝟏_m ⊗ I_k)? The reader decides, with e's names
     (and its differentials, as names) declared at their shapes, and (``beside``) the line's
     shape known: read as Ψ + (e) for a Ψ of e's shape."""
-    if not any(isinstance(n, (Identity, Ones, Broadcast, Zero)) for n in walk(e)):
+    if not any(isinstance(n, (Identity, Ones, Broadcast, Zero)) for n in distinct_nodes(e)):
         return True
-    differentials = list(dict.fromkeys(n for n in walk(e) if isinstance(n, D)))
+    differentials = list(dict.fromkeys(n for n in distinct_nodes(e) if isinstance(n, D)))
     if not all(_reads_back(n.arg, sized, keys, False) for n in differentials):
         return False                                    # d(…) prints what it holds
     # differentials and adjoints ∂L/∂Y read as names of their shapes
-    held = differentials + list(dict.fromkeys(n for n in walk(e) if isinstance(n, Var) and
+    held = differentials + list(dict.fromkeys(n for n in distinct_nodes(e) if isinstance(n, Var) and
                                               _is_adjoint_name(n.name)))
     e = substitute(e, {n: Var(f"Ξ{SUBSCRIPT_DIGITS[i % 10] * (i // 10 + 1)}", n.shape)
                        for i, n in enumerate(held)})
-    names = {n.name: shape_spec(n) for n in walk(e) if isinstance(n, Var)}
-    functions = {n.name: n for n in walk(e) if isinstance(n, UserFunc)}
+    names = {n.name: shape_spec(n) for n in distinct_nodes(e) if isinstance(n, Var)}
+    functions = {n.name: n for n in distinct_nodes(e) if isinstance(n, UserFunc)}
     printer = TextPrinter(colon=True, sizes=sized)
     program = [f"{printer.doprint(UserFunc(f.name, f.param.name, f.body, f.param))} := "
                f"{printer.doprint(f.body)}" for f in functions.values()]

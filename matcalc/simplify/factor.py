@@ -35,6 +35,12 @@ from .terms import ONE, coeff_and_rest, scalar_factors, scale
 MAX_TERMS = 64
 
 
+# An expansion writes at most this many factors over all its terms: the backward pass through
+# layers tanh(Wᵢhᵢ₋₁) opens, at each layer, into a term per layer above it, each the product of
+# their matrices (cubic in the layers)
+MAX_EXPANDED_FACTORS = 4 * MAX_TERMS
+
+
 # Sums of more terms keep their matrix factors in every term: factoring one out at a time is
 # quadratic in the terms and nests as deep as there are terms (d(X¹⁰⁰) = Σᵢ XⁱdX X⁹⁹⁻ⁱ)
 MAX_FACTORED = 16
@@ -69,12 +75,19 @@ def _expanded(e: Expr, hadamard: bool) -> tuple | None:
         count = 1
         for o in options:
             count *= len(o)
-        if count > MAX_TERMS:
+        # each term holds a factor from every option: the factors written over all the terms
+        factors = sum(count // len(o) * sum(_width(t) for t in o) for o in options)
+        if count > MAX_TERMS or factors > MAX_EXPANDED_FACTORS:
             return (e,)
         return tuple(simplify(MatMul(*combo)) for combo in cartesian(*options))
     if isinstance(e, Hadamard) and hadamard:
         return _expand_hadamard(e)
     return (e,)
+
+
+def _width(term: Expr) -> int:
+    """The factors of a product term (1 for any other)."""
+    return len(term.args) if isinstance(term, MatMul) else 1
 
 
 def _expand_hadamard(e: Hadamard) -> tuple | None:
@@ -87,6 +100,15 @@ def _expand_hadamard(e: Hadamard) -> tuple | None:
             sums.append((not _divides(rest), i, c, rest))
     if not sums:
         return (e,)
+    # where nothing divides, no factor cancels a sum: each opens into all its terms, and past
+    # MAX_TERMS the expansion is abandoned at once, not after simplifying the product (of
+    # every factor) once for each term it opens on the way (σ(σ(…σ(x))) derives a ∘ product of
+    # a sum per level)
+    count = 1
+    for _, _, _, rest in sums:
+        count *= len(rest.args)
+    if count > MAX_TERMS and not any(_divides(a) for a in e.args):
+        return None
     _, i, c, rest = min(sums, key=lambda s: (s[0], s[1]))     # a sum with a divisor first
     out: list = []
     for t in rest.args:

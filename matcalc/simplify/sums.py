@@ -68,8 +68,9 @@ def _negated(t: Expr) -> Expr:
 @lru_cache(maxsize=1 << 14)
 def _commutative_form(e: Expr) -> Expr:
     """e with the factors of every ∘ and : in a fixed order, so that A ∘ B and B ∘ A compare
-    equal."""
+    equal. The order is by hash: the form is only compared, never printed, and a factor's text
+    is as long as its tree (sorted by it, a chain of ∘ as deep as the input was quadratic)."""
     if not e.args:
         return e
     e = e.with_args(_commutative_form(a) for a in e.args)
-    return e.with_args(sorted(e.args, key=repr)) if isinstance(e, (Hadamard, Frob)) else e
+    return e.with_args(sorted(e.args, key=hash)) if isinstance(e, (Hadamard, Frob)) else e
