@@ -1170,6 +1170,10 @@ def written_sizes(e: Expr) -> frozenset:
     keys = _constant_keys(e)
     if not keys or _reads_back(e, frozenset(), keys, beside=True):
         return frozenset()
+    if not _reads_back(e, keys, keys, beside=True):
+        # no line with fewer sizes reads back either (one deeper than the reader's limits):
+        # each left out in turn, a line of 100 layers was read 100 times
+        return keys
     sized = set(keys)
     for key in sorted(keys, key=str):
         if _reads_back(e, frozenset(sized - {key}), keys, beside=True):
@@ -1202,8 +1206,8 @@ def _reads_back(e: Expr, sized: frozenset, keys: frozenset, beside: bool) -> boo
     if not all(_reads_back(n.arg, sized, keys, False) for n in differentials):
         return False                                    # d(…) prints what it holds
     # differentials and adjoints ∂L/∂Y read as names of their shapes
-    held = differentials + list(dict.fromkeys(n for n in distinct_nodes(e) if isinstance(n, Var) and
-                                              _is_adjoint_name(n.name)))
+    held = differentials + list(dict.fromkeys(n for n in distinct_nodes(e) if
+                                              isinstance(n, Var) and _is_adjoint_name(n.name)))
     e = substitute(e, {n: Var(f"Ξ{SUBSCRIPT_DIGITS[i % 10] * (i // 10 + 1)}", n.shape)
                        for i, n in enumerate(held)})
     names = {n.name: shape_spec(n) for n in distinct_nodes(e) if isinstance(n, Var)}
