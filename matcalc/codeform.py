@@ -278,15 +278,11 @@ def _combine(left: Expr, right: Expr) -> Expr:
         return Broadcast(left, rows, cols)
     if _is_ones_column(left):
         return Broadcast(Num(1), rows, cols)
-    if (m := inverse_arg(right)) is not None and inverse_arg(left) is None and _symmetric(m):
+    if (m := inverse_arg(right)) is not None and inverse_arg(left) is None and is_symmetric(m):
         # BX⁻¹ = (X⁻¹Bᵀ)ᵀ for a symmetric X: the solve X⁻¹Bᵀ, the same as where X⁻¹Bᵀ occurs
         return Transpose(MatMul(Power(m.arg if isinstance(m, Transpose) else m, -1),
                                 transpose_of(left)))
     return MatMul(left, right)
-
-
-# the same inverse meets every split of a chain: its symmetry (linear in its size) found once
-_symmetric = lru_cache(maxsize=1 << 12)(is_symmetric)
 
 
 def transpose_of(e: Expr) -> Expr:

@@ -212,10 +212,10 @@ def factor(e: Expr) -> Expr:
     def shares(chain):
         return chain and (not _alone(chain) or _leaves_scalar(chain, side, shape)) and \
             peel(chain[side])[0] == f
+    others = [t for t in terms if not shares(t[2])]
     # the largest power of f that every term sharing it has on its side, taken out at once:
     # X³A + X²B = X²(XA + B), not X(X(XA + B)) (a level per factor, quadratic in the powers
     # of d(X¹⁰⁰)); a lone power keeps one factor, X³ + X²B = X²(X + B)
-    others = [t for t in terms if not shares(t[2])]
     m = min(_takeable(ch, side) for c, s, ch in terms if shares(ch))
     group = [(c, s, _peeled(ch, side, m)) for c, s, ch in terms if shares(ch)]
     f = group[0][2][side]
