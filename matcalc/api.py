@@ -542,7 +542,7 @@ def _frechet_notes(d: Derivative) -> list:
 def directions_last(e: Expr, directions: list[Var]) -> Expr:
     """A scalar direction written last in a scalar product, else last among the scalars before
     the matrices, where the differential it stands for stands: d(3λ² + 1)[V] = 6λV, as 6λ dλ;
-    d(3λ²aᵀx)[V] = 6λ(aᵀx)V; d(λ²x)[V] = 2λVx."""
+    d(3λ²aᵀx)[V] = 6λaᵀxV; d(λ²x)[V] = 2λVx."""
     scalar = {v for v in directions if is_scalar(v)}
     if not scalar:
         return e

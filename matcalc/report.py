@@ -539,7 +539,8 @@ LATEX_WIDTH = 345
 LAW_SEPARATOR = r";\quad "
 # A continued line starts a quad past where the right sides start (as the text indents it)
 CONTINUED = r"&\phantom{{}={}}\quad "
-# Where a long line may break: before these operators, outside braces and \left … \right
+# Where a long line may break: before these operators, outside braces (inside \left … \right
+# only where nothing else fits)
 BREAKS = (" + ", " - ", r" \circ ", r" \oslash ", r" \otimes ", " : ")
 
 
