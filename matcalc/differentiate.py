@@ -169,6 +169,8 @@ def _lin_power(e, d):
     # Xⁱ dX Xʲ, not k terms each holding the a terms of d(Xᵃ) (((X⁻¹⁰)⁻¹⁰)⁻¹⁰ has 1,000 terms)
     while isinstance(x, Power) and x.exp.denominator == 1 and k.denominator == 1:
         x, k = x.arg, x.exp * k
+    if k == 1:                                  # (X⁻¹)⁻¹ = X
+        return d(x)
     _within_terms(int(abs(k)), "a matrix power")
     if k > 0:
         # d(X^k) = Σᵢ X^i dX X^(k−1−i)
