@@ -310,6 +310,17 @@ def test_a_long_chain_of_kronecker_products_is_a_clear_error():
     assert derive("sum(" + _kronecker_chain(20) + ")", "X").text
 
 
+def test_the_differential_of_a_long_chain_of_kronecker_products_is_a_clear_error():
+    """Each term of d(A₁ ⊗ … ⊗ Aₖ) is as long as the chain, as for a product: past 5,000
+    factors over the terms it is refused (‖X ⊗ A ⊗ … ⊗ A‖² with 190 factors wrote 100,000
+    characters in 5 s; found by the end-to-end fuzz)."""
+    chain = "‖X" + " ⊗ A" * 69 + "‖_F²"
+    assert derive(chain, "A").text
+    assert derive("‖X ⊗ A ⊗ A‖_F²", "A").check().ok
+    with pytest.raises(UnsupportedError, match="chain of 72 Kronecker products has 71 terms"):
+        derive(chain.replace("‖_F²", " ⊗ A ⊗ A‖_F²"), "A")
+
+
 def test_the_cost_of_code_is_a_few_terms_whatever_the_degree():
     """A size of k symbols is N^k: a product of sizes is one term (kept as a dense list of
     coefficients, each product was quadratic in the degree, N¹⁵⁰ in a chain of ⊗)."""
