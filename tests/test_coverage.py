@@ -203,3 +203,18 @@ def test_the_frechet_notes_keep_their_letters():
         assert "?" not in latex_prose(note) and "?" not in ascii_text(note)
         assert r"Fr\'echet" in latex_prose(note) and "Frechet" in ascii_text(note)
     assert r"$\int$" in latex_prose(FRECHET_NOTES["KronFrechet", "expm"])
+
+
+def test_constructs_generated_code_is_ruff_clean(tmp_path):
+    """The generated NumPy of every construct (its helpers: K_exp by Van Loan's block, the
+    second Fréchet derivatives) is clean under ruff, as the identity rows' is."""
+    import subprocess
+    import sys
+    for index in range(len(CONSTRUCTS)):
+        c = case(index, "unicode")
+        wrt = [c.wrt_name.ir] + [v.name.ir for v in c.also] if c.also else c.wrt_name.ir
+        (tmp_path / f"construct_{index}.py").write_text(derive(c.text(), wrt, kind=c.kind).numpy,
+                                                        encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated",
+                           str(tmp_path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
