@@ -14,7 +14,7 @@ import numpy as np
 from .errors import MatcalcError
 from .ir import (D, Add, Commutation, Det, Diag, Expr, Frechet, Frechet2, Func, HadPow, Identity,
                  Kron, KronFrechet, KronFrechet2, LogDet, MatFunc, MatMul, Power, Spectral,
-                 Transpose, UserFunc, Var, Zero, as_float, dim_value, walk)
+                 Transpose, UserFunc, Var, Zero, as_float, dim_value, distinct_nodes, walk)
 from .printers import to_text
 from .stable import RULES as STABLE_RULES
 
@@ -484,21 +484,13 @@ def _short(text: str, width: int = 40) -> str:
 
 
 def _distinct_nodes(exprs, definitions: dict) -> list:
-    seen: set = set()
-    out: list = []
-    todo = list(exprs)
-    while todo:
-        e = todo.pop()
-        if e in seen:
-            continue
-        seen.add(e)
-        out.append(e)
-        todo.extend(e.args)
-        if isinstance(e, UserFunc):
-            todo.append(e.entrywise())
-        if isinstance(e, Var) and e.name in definitions:
-            todo.append(definitions[e.name])
-    return out
+    """The distinct nodes of the trees, a user function's entrywise body and the definitions'
+    trees included."""
+    def children(e):
+        return (*e.args, *((e.entrywise(),) if isinstance(e, UserFunc) else ()),
+                *((definitions[e.name],) if isinstance(e, Var) and e.name in definitions else ()))
+    return distinct_nodes(*exprs, children=children)
+
 
 
 # --- random inputs suited to the expression's domain --------------------------------------------

@@ -582,105 +582,81 @@ class MatFunc(Expr):
 MATRIX_FUNCTIONS = ("expm", "logm")
 
 
-class Frechet(Expr):
-    """L_f(A, E): the Fréchet derivative of the matrix function f at A in the direction E,
-    f(A + E) = f(A) + L_f(A, E) + o(‖E‖); linear in E. d f(A) = L_f(A, dA)."""
+class _FrechetForm(Expr):
+    """A derivative of the matrix function f (``name``, one of MATRIX_FUNCTIONS) at the square
+    matrix A, the first argument; the other arguments are directions of A's shape."""
 
-    arity = 2
     param_names = ("name",)
+    symbol = "L"
 
-    def __init__(self, name: str, a: Expr, e: Expr):
+    def __init__(self, name: str, a: Expr, *directions: Expr):
         if name not in MATRIX_FUNCTIONS:
             raise ValueError(f"unknown matrix function {name!r}")
-        super().__init__(name, a, e)
-
-    def _shape(self):
-        a, e = self.args
-        _require_square(a, f"L_{self.params[0][:-1]}")
-        if a.shape != e.shape:
-            raise ShapeError(f"L_{self.params[0][:-1]}(A, E) needs E of A's shape, got "
-                             f"{fmt_shape(a.shape)} and {fmt_shape(e.shape)}")
-        return a.shape
+        super().__init__(name, a, *directions)
 
     @property
     def name(self) -> str:
         return self.params[0]
 
+    def _check_args(self) -> None:
+        a, *directions = self.args
+        what = f"{self.symbol}_{self.name[:-1]}"
+        _require_square(a, what)
+        if any(e.shape != a.shape for e in directions):
+            raise ShapeError(f"{what}({', '.join(('A', *'EF'[:len(directions)]))}) needs "
+                             f"directions of A's shape, got "
+                             + ", ".join(fmt_shape(e.shape) for e in self.args))
 
-class Frechet2(Expr):
+
+class Frechet(_FrechetForm):
+    """L_f(A, E): the Fréchet derivative of the matrix function f at A in the direction E,
+    f(A + E) = f(A) + L_f(A, E) + o(‖E‖); linear in E. d f(A) = L_f(A, dA)."""
+
+    arity = 2
+
+    def _shape(self):
+        self._check_args()
+        return self.args[0].shape
+
+
+class Frechet2(_FrechetForm):
     """L_f(A, E, F): the second Fréchet derivative of the matrix function f at A in the
     directions E and F, L_f(A + F, E) = L_f(A, E) + L_f(A, E, F) + o(‖F‖); bilinear and
     symmetric in E and F [Higham and Relton 2014]. d L_f(A, E) = L_f(A, E, dA) + L_f(A, dE)."""
 
     arity = 3
-    param_names = ("name",)
-
-    def __init__(self, name: str, a: Expr, e: Expr, f: Expr):
-        if name not in MATRIX_FUNCTIONS:
-            raise ValueError(f"unknown matrix function {name!r}")
-        super().__init__(name, a, e, f)
 
     def _shape(self):
-        a, e, f = self.args
-        _require_square(a, f"L_{self.params[0][:-1]}")
-        if not a.shape == e.shape == f.shape:
-            raise ShapeError(f"L_{self.params[0][:-1]}(A, E, F) needs E and F of A's shape, got "
-                             f"{fmt_shape(a.shape)}, {fmt_shape(e.shape)} and "
-                             f"{fmt_shape(f.shape)}")
-        return a.shape
-
-    @property
-    def name(self) -> str:
-        return self.params[0]
+        self._check_args()
+        return self.args[0].shape
 
 
-class KronFrechet(Expr):
+class KronFrechet(_FrechetForm):
     """K_f(A): the Kronecker form of the Fréchet derivative of the matrix function f at A, the
     n²×n² matrix with vec(L_f(A, E)) = K_f(A) vec(E) [Higham, Functions of Matrices, (3.17)].
     K_exp(A) = ∫₀¹ exp(sAᵀ) ⊗ exp((1 − s)A) ds, the upper right block of
     exp([[Aᵀ ⊗ I, I], [0, I ⊗ A]]) [Van Loan 1978]; K_log(A) = K_exp(log A)⁻¹."""
 
-    param_names = ("name",)
-
-    def __init__(self, name: str, arg: Expr):
-        if name not in MATRIX_FUNCTIONS:
-            raise ValueError(f"unknown matrix function {name!r}")
-        super().__init__(name, arg)
+    symbol = "K"
 
     def _shape(self):
-        _require_square(self.arg, f"K_{self.params[0][:-1]}")
+        self._check_args()
         size = dim_mul(self.arg.rows, self.arg.cols)
         return (size, size)
 
-    @property
-    def name(self) -> str:
-        return self.params[0]
 
-
-class KronFrechet2(Expr):
+class KronFrechet2(_FrechetForm):
     """K_f(A, E): the Kronecker form of the second Fréchet derivative in its last direction,
     vec(L_f(A, E, F)) = K_f(A, E) vec(F)."""
 
     arity = 2
-    param_names = ("name",)
-
-    def __init__(self, name: str, a: Expr, e: Expr):
-        if name not in MATRIX_FUNCTIONS:
-            raise ValueError(f"unknown matrix function {name!r}")
-        super().__init__(name, a, e)
+    symbol = "K"
 
     def _shape(self):
-        a, e = self.args
-        _require_square(a, f"K_{self.params[0][:-1]}")
-        if a.shape != e.shape:
-            raise ShapeError(f"K_{self.params[0][:-1]}(A, E) needs E of A's shape, got "
-                             f"{fmt_shape(a.shape)} and {fmt_shape(e.shape)}")
+        self._check_args()
+        a = self.args[0]
         size = dim_mul(a.rows, a.cols)
         return (size, size)
-
-    @property
-    def name(self) -> str:
-        return self.params[0]
 
 
 def is_symmetric(e: Expr, definitions: dict | None = None) -> bool:
@@ -953,18 +929,18 @@ def walk(e: Expr):
         yield from walk(a)
 
 
-def distinct_nodes(e: Expr) -> list[Expr]:
-    """The nodes of e, each distinct subtree once, in the order walk meets them first (a tree
-    that shares its subtrees, as an adjoint through many layers does, is walked in time linear
-    in its distinct nodes, not in its paths)."""
-    seen, out, todo = set(), [], [e]
+def distinct_nodes(*roots: Expr, children=lambda node: node.args) -> list[Expr]:
+    """The nodes of the roots, each distinct subtree once, in the order walk meets them first
+    (a tree that shares its subtrees, as an adjoint through many layers does, is walked in time
+    linear in its distinct nodes, not in its paths); ``children`` may add to a node's args."""
+    seen, out, todo = set(), [], list(reversed(roots))
     while todo:
         node = todo.pop()
         if node in seen:
             continue
         seen.add(node)
         out.append(node)
-        todo.extend(reversed(node.args))
+        todo.extend(reversed(children(node)))
     return out
 
 
