@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from test_parse import _repeat
 
-from matcalc import UnsupportedError, derive
+from matcalc import MatcalcError, UnsupportedError, derive
 from matcalc.codeform import Cost, size
 from matcalc.differentiate import gradient
 from matcalc.errors import guarded
@@ -397,3 +397,17 @@ def test_a_line_deeper_than_the_reader_reads_is_printed_without_reading_it_for_e
     result = derive(_tanh_layers(99), "W₁")
     assert "∂f/∂W₁ = " in result.text
     assert len(reads) < 10
+
+
+@pytest.mark.parametrize("text, error", [
+    # a number's entrywise power is folded within the limits on numbers, as its power is
+    ("sum(X ∘ 3" + "^∘3" * 30 + ")", "the number 3(\\^∘3)+ is out of range"),
+    # a number raised to exponents the input multiplies: 2^(3³⁰), found before it is computed
+    ("sum((2X)" + "^∘3" * 30 + ")", "is out of range: past the 300 digits"),
+])
+def test_a_tower_of_entrywise_powers_is_a_clear_error(text, error):
+    """3^∘3^∘3^∘… and ((2X)^∘3)^∘3… folded numbers of 3³⁰ digits: the end-to-end fuzz found
+    sum(G ∘ X^∘3^∘3…∘3^∘3…) hanging."""
+    with pytest.raises(MatcalcError, match=error):
+        derive(text, "X")
+    assert _calls(lambda: pytest.raises(MatcalcError, derive, text, "X")) < 50_000

@@ -31,6 +31,14 @@ def fits(value: Fraction) -> bool:
     return abs(value.numerator) < _NUMBER_BOUND and value.denominator < _NUMBER_BOUND
 
 
+def power_fits(base: Fraction, k: int) -> bool:
+    """Can bᵏ be computed within the limits? It has at least |k|·(bits of b − 1) bits: past
+    4·MAX_DIGITS bits it is out of range, found before it is computed (2^(3³⁰) would take
+    hours)."""
+    bits = max(base.numerator.bit_length(), base.denominator.bit_length())
+    return bits <= 1 or abs(k) * (bits - 1) <= 4 * MAX_DIGITS
+
+
 def _literal_fits(literal: str) -> bool:
     """Is a written number (2, 0.5, 1e-5, 12/7) within the limits? Its size is read off its
     digits and exponent before it is expanded (1e30800001 would take minutes to expand)."""

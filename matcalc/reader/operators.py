@@ -10,7 +10,7 @@ from fractions import Fraction
 from . import readings
 from .calls import _is_zero
 from .dims import _DimRef
-from .limits import _NUMBER_HINT, MAX_DIGITS, LimitError
+from .limits import _NUMBER_HINT, LimitError, power_fits
 from .nodes import _E, _union
 from .vocabulary import spelled
 
@@ -249,6 +249,10 @@ class _Operators:
     def hadpow_node(self, e, k: Fraction, span):
         if _is_zero(e) and k < 0:
             self.error(f"division by zero: {self.src(span)}", [span])
+        if e.kind == "Num":
+            # a number's entrywise power is its power, folded within the limits on numbers
+            # (3^∘3^∘3^∘… was folded later without them: 3^(3²³) hung)
+            return self.power_node(e, k, span)
         return self.node("HadPow", (e,), (k,), e.shape, span)
 
     def _kron(self, span, args):
@@ -296,9 +300,7 @@ class _Operators:
                 self.error(f"{self.src(span)} is not a real number", [span],
                            "a negative number has no real fractional power")
             if k.denominator == 1:
-                # bᵏ has at least k·(bits of b − 1) bits: too many to compute is out of range
-                bits = max(base.numerator.bit_length(), base.denominator.bit_length())
-                if bits > 1 and abs(k) * (bits - 1) > 4 * MAX_DIGITS:
+                if not power_fits(base, int(k)):
                     self.error(f"the number {self.src(span)} is out of range", [span],
                                _NUMBER_HINT, LimitError)
                 return self.num(base ** int(k), span)

@@ -8,9 +8,10 @@ from bisect import bisect_right
 from fractions import Fraction
 from functools import lru_cache
 
-from ..errors import MatcalcError
+from ..errors import MatcalcError, UnsupportedError
 from ..ir import (Add, Broadcast, Expr, Func, Identity, MatMul, Num, Power, Size, Transpose,
                   Var, is_scalar, product)
+from ..reader.limits import _NUMBER_HINT, MAX_DIGITS, power_fits
 from .engine import simplify
 from .terms import ONE, is_orthogonal
 
@@ -47,6 +48,11 @@ def _power(base: Expr, k: Fraction) -> Expr:
             # the input divides by something that is identically 0, as (λ − λ)⁻¹
             raise MatcalcError("the expression has no value: it divides by something that is "
                                "identically 0", hint="look for a denominator such as (λ − λ)")
+        if not power_fits(base.value, int(k)):
+            # a power folded from exponents the input multiplies, ((2X)^∘3)^∘3… = 2^(3ᵏ)X^∘3ᵏ
+            raise UnsupportedError(
+                f"the number {base.value}^{k} is out of range: past the {MAX_DIGITS} digits "
+                "matcalc computes with", hint=_NUMBER_HINT)
         return Num(base.value ** int(k))
     return Power(base, k)
 
