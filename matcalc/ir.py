@@ -729,6 +729,16 @@ def _normal(e: Expr, definitions: dict, memo: dict) -> Expr:
     if isinstance(e, (Add, MatMul, Hadamard)):         # flat (a 1×1 product is one factor)
         args = [f for a in args for f in (a.args if type(a) is type(e) and not (
             isinstance(a, MatMul) and a.shape == SCALAR) else (a,))]
+    if isinstance(e, Hadamard):
+        # (cA) ∘ B = c(A ∘ B): a scalar factor of an operand scales the product, wherever it
+        # is written (2(P ∘ Q) prints as 2P ∘ Q)
+        def scaled(a: Expr) -> bool:
+            return isinstance(a, MatMul) and a.shape != SCALAR
+        scalars = [f for a in args if scaled(a) for f in a.args if f.shape == SCALAR]
+        if scalars:
+            rest = [product([f for f in a.args if f.shape != SCALAR]) if scaled(a) else a
+                    for a in args]
+            return normal(MatMul(*scalars, Hadamard(*rest)))
     if isinstance(e, (Add, Hadamard)):                 # in any order
         args.sort(key=repr)
     if isinstance(e, MatMul):

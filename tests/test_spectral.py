@@ -94,6 +94,10 @@ def test_eigenvalues_need_a_symmetric_matrix():
     ("S ∈ 𝕊^n; expm(C)² + expm(C)ᵀexpm(C)ᵀ − S", True), ("X² + XᵀX", False),
     # a defined name read as its definition: X̂ = xᵀ (focus seed 1200045)
     ("x ∈ ℝ^n; X̂ = xᵀ; τ ∈ ℝ; τxX̂", True), ("x, y ∈ ℝ^n; X̂ = yᵀ; xX̂", False),
+    # a scalar factor of a ∘ operand scales the product: 2P ∘ Q + (2(P ∘ Q))ᵀ, as a printed
+    # step wrote M + Mᵀ for M = 2(P ∘ Q) (focus seed 5200872)
+    ("2P ∘ Q + (2(P ∘ Q))ᵀ", True), ("λ ∈ ℝ; P ∘ (λQ) + (λ(Q ∘ P))ᵀ", True),
+    ("2P ∘ Q + (3(P ∘ Q))ᵀ", False), ("λ, μ ∈ ℝ; P ∘ (λQ) + (μ(Q ∘ P))ᵀ", False),
 ])
 def test_symmetric_by_form(text, symmetric):
     program = parse(text)
