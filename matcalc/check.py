@@ -13,6 +13,11 @@ f is evaluated by matcalc.evaluate, which shares no code with the derivation or 
 generator. No finite-difference Jacobian is formed, and a vec form is applied to vec(V) factor by
 factor, so a check costs a few evaluations of f. Symbolic sizes are set to small distinct
 numbers; declared sizes whose arrays exceed the memory budget are refused, not allocated.
+
+A form passes within the tolerance. Beyond it, it fails where the error also exceeds the
+resolution of the difference it is compared with (the spread of the extrapolated estimates:
+rounding in f makes them wander), and is inconclusive where it does not (tr(logm(expm(M))) of
+large M); so is a check where f has no finite value at any point tried.
 """
 
 from __future__ import annotations
@@ -28,9 +33,8 @@ from .codegen import parameter_names, py_name
 from .errors import InternalError, MatcalcError
 from .evaluate import (BUDGET, KINK_GAP, Evaluator, TooLarge, assign_sizes, closest_kink,
                        directional_difference, evaluate, finite_at, format_bytes,
-                       inputs_in_domain,
-                       joint_difference, noise_floor, relative_error, relative_scale,
-                       require_budget)
+                       inputs_in_domain, joint_difference, noise_floor, relative_error,
+                       relative_scale, require_budget)
 from .printers import to_text
 from .report import hessian_symbol
 
