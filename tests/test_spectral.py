@@ -98,6 +98,10 @@ def test_eigenvalues_need_a_symmetric_matrix():
     # step wrote M + Mᵀ for M = 2(P ∘ Q) (focus seed 5200872)
     ("2P ∘ Q + (2(P ∘ Q))ᵀ", True), ("λ ∈ ℝ; P ∘ (λQ) + (λ(Q ∘ P))ᵀ", True),
     ("2P ∘ Q + (3(P ∘ Q))ᵀ", False), ("λ, μ ∈ ℝ; P ∘ (λQ) + (μ(Q ∘ P))ᵀ", False),
+    # … and of a product or beside a broadcast: q_max(¼(ZCubᵀWG) ∘ var(X, 2) + ¼((ZCubᵀWG) ∘
+    # var(X, 2))ᵀ) (random composition 4001856)
+    ("A, B ∈ ℝ^{n×n}; ¼(AB) ∘ X + ¼((AB) ∘ X)ᵀ", True),
+    ("A ∈ ℝ^{n×n}; v ∈ ℝ^n; ¼A ∘ v + ¼(A ∘ v)ᵀ", True),
 ])
 def test_symmetric_by_form(text, symmetric):
     program = parse(text)
