@@ -266,6 +266,8 @@ def _move(g: Expr, x: Expr, laws: list, moved: bool = False) -> list:
     scalar factor)."""
     if isinstance(x, D):
         return [(g, x)]
+    if not _has_d(x):
+        return []                     # a term with no differential is 0 : M (d(w − w) = 0)
     if isinstance(x, Add):
         return [out for t in x.args for out in _move(g, t, laws, moved)]
     pairs, rule = ADJOINT[type(x)](x, g)

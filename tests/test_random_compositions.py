@@ -45,7 +45,8 @@ SEEDS = (1500013, 3500906, 4001856, 5400149)
 # Cases drawn with spectral and matrix functions and structured declarations more often
 # (`python tests/randcheck.py --focus`) that once failed a check.
 FOCUS_SEEDS = (720174, 730391, 780096, 790317, 1200045, 1200793, 1400139, 1400296, 1400763,
-               1401996, 1600701, 1801258, 3300078, 3301620, 3700161, 5100428, 5200872, 5500063)
+               1401996, 1600701, 1801258, 3300078, 3301620, 3700161, 4303940, 5100428, 5200872,
+               5500063)
 
 
 @functools.cache
