@@ -55,12 +55,15 @@ class Line:
     resolved: float | None = None
     resolution: float = 0.0
 
-    def verdict(self, tolerance: float) -> str:
-        """ok, inconclusive, failed (or "" where not run)."""
+    def verdict(self, tolerance: float, at_kink: bool = False) -> str:
+        """ok, inconclusive, failed (or "" where not run); ``at_kink``: every point tried is
+        where f may have no derivative, and a number there cannot tell right from wrong."""
         if self.error is None:
             return ""
         if self.error <= tolerance:
             return "ok"
+        if at_kink and not math.isinf(self.error):
+            return "inconclusive"
         resolved = self.error if self.resolved is None else self.resolved
         return "failed" if resolved > tolerance else "inconclusive"
 
@@ -75,6 +78,14 @@ class Section:
     scalars: bool = False      # every variable is a scalar: there are no sizes to speak of
     note: str = ""             # where the point drawn is not as the check wants it
     undefined: bool = False    # f has no finite value at any point tried: nothing was compared
+    at_kink: bool = False      # every point tried is where f may have no derivative (the note)
+
+    def verdicts(self, tolerance: float) -> set:
+        """The lines' verdicts; where f has no value, or may have no derivative, at every point
+        tried, a difference beyond the tolerance cannot tell right from wrong: inconclusive."""
+        if self.undefined:
+            return {"inconclusive"}
+        return {line.verdict(tolerance, self.at_kink) for line in self.lines}
 
 
 @dataclass
@@ -99,9 +110,7 @@ class CheckReport:
         """ok (every form within the tolerance), failed (a form beyond it and beyond the
         resolution of the finite differences it is compared with), or inconclusive (a form
         beyond the tolerance only within that resolution: the differences cannot tell)."""
-        verdicts = {line.verdict(self.tolerance) for s in self.sections for line in s.lines}
-        if any(s.undefined for s in self.sections):
-            verdicts.add("inconclusive")
+        verdicts = set().union(*(s.verdicts(self.tolerance) for s in self.sections))
         return "failed" if "failed" in verdicts else \
             "inconclusive" if "inconclusive" in verdicts else "ok"
 
@@ -122,7 +131,7 @@ class CheckReport:
                        "(central differences):")
             width = max(len(line.form) for line in s.lines)
             for line in s.lines:
-                out.append(f"  {line.form:<{width}}  {_verdict(line, self.tolerance)}")
+                out.append(f"  {line.form:<{width}}  {_verdict(line, self.tolerance, s.at_kink)}")
             if s.note:
                 out.append(f"  note: {s.note}")
         run = [line for s in self.sections for line in s.lines if line.error is not None]
@@ -135,21 +144,26 @@ class CheckReport:
                        "inconclusive": "INCONCLUSIVE: " + (
                            "f has no finite value at any point tried" if any(
                                s.undefined for s in self.sections) else
+                           "at every point tried f may have no derivative (see the note): "
+                           "the differences cannot tell a right result from a wrong one there"
+                           if any(s.at_kink and "inconclusive" in s.verdicts(self.tolerance)
+                                  for s in self.sections) else
                            "the errors beyond the tolerance are within the resolution of the "
                            "finite differences (the spread of their extrapolated estimates): "
                            "they cannot tell a right result from a wrong one there")}[status])
         return "\n".join(out)
 
 
-def _verdict(line: Line, tolerance: float) -> str:
+def _verdict(line: Line, tolerance: float, at_kink: bool) -> str:
     if line.error is None:
         return f"not run: {line.reason}"
     if math.isinf(line.error):
         return f"FAILED: {line.reason}"
-    verdict = line.verdict(tolerance)
+    verdict = line.verdict(tolerance, at_kink)
     if verdict == "inconclusive":
-        return (f"relative error {line.error:.1e}  inconclusive: the differences resolve "
-                f"only {line.resolution:.1e}")
+        return f"relative error {line.error:.1e}  inconclusive: " + (
+            "f may have no derivative here (the note)" if at_kink else
+            f"the differences resolve only {line.resolution:.1e}")
     return f"relative error {line.error:.1e}  {'ok' if verdict == 'ok' else 'FAILED'}"
 
 
@@ -287,8 +301,9 @@ class _Probe:
         if all(line.error is None for line in lines):
             raise TooLarge(f"--check: nothing of ∂{d.fname}/∂{d.wrt.name} can be evaluated within "
                            f"the memory budget of {format_bytes(BUDGET)}", hint=SMALLER)
+        kink = self.kink_note()
         return Section(title, d.wrt.name, self.sizes, lines,
-                       all(v.shape == (1, 1) for v in self.variables), self.kink_note())
+                       all(v.shape == (1, 1) for v in self.variables), kink, at_kink=bool(kink))
 
     def lines(self, code: _Code, valued: _Code | None, position: int | None) -> tuple:
         """The title of the section and its lines."""

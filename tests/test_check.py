@@ -372,6 +372,33 @@ def test_where_f_has_no_finite_value_at_any_point_tried_the_check_is_inconclusiv
     assert "INCONCLUSIVE: f has no finite value" in capsys.readouterr().out
 
 
+# W orthogonal: W² + (W²)ᵀ has eigenvalues 2cos θ in pairs, so its smallest is repeated at
+# every draw and λ_min has no derivative there (focus seed 5400604: --check said FAILED)
+KINKED = "W ∈ ℝ^{4×4} orthogonal; τ ∈ ℝ; λ_min(W(τW) + (W(τW))ᵀ)"
+
+
+@pytest.mark.parametrize("kind", ["gradient", "jacobian"])
+def test_where_every_point_tried_is_at_a_kink_the_check_is_inconclusive(kind, capsys):
+    """The differences of f at a repeated eigenvalue are one-sided, no formula can match them:
+    the check says inconclusive, the lines and the summary say why, exit status 4."""
+    report = derive(KINKED, "W", kind=kind).check()
+    assert report.status == "inconclusive", str(report)
+    assert all(s.at_kink for s in report.sections)
+    assert any(line.error > report.tolerance for line in _lines(report).values())
+    assert "f may have no derivative here" in str(report)
+    assert "INCONCLUSIVE: at every point tried f may have no derivative" in str(report)
+    args = [KINKED, "--wrt", "W", "--check"] + (["--jacobian"] if kind == "jacobian" else [])
+    assert main(args) == 4
+
+
+def test_at_a_kink_a_form_that_does_not_run_still_fails():
+    """Only a number compared at a kink is inconclusive: code that fails to run fails."""
+    from matcalc.check import Line
+    assert Line("f", 0.5).verdict(1e-6, at_kink=True) == "inconclusive"
+    assert Line("f", 0.5).verdict(1e-6) == "failed"
+    assert Line("f", float("inf"), "raised").verdict(1e-6, at_kink=True) == "failed"
+
+
 def test_a_gradient_that_is_not_a_number_fails(monkeypatch):
     """A nan from the generated code fails its line (max() over the probes passes over a nan
     that comes after a number)."""
