@@ -550,13 +550,30 @@ def _shape_checks(params: list[Var], variables: dict, namer: Namer) -> tuple[lis
             else:
                 dims[d] = (namer.claim(f"dim_{py_name(d)}"), label)
                 lines.append(f"{dims[d][0]} = {expr}")
-    for d, expr, label in products:
-        parts = [p if p.isdigit() else dims[p][0] for p in d.split("·") if p.isdigit() or p in dims]
-        if len(parts) < len(d.split("·")):
-            raise MatcalcError(f"the size {d} is not fixed by the other inputs")
-        size = " * ".join(parts)
-        lines.append(f"if {expr} != {size}:")
-        lines.append(f"    raise ValueError(f\"{label}: {{{expr}}}, expected {{{size}}}\")")
+    while products:
+        waiting = []
+        for d, expr, label in products:
+            factors = d.split("·")
+            unknown = [p for p in factors if not (p.isdigit() or p in dims)]
+            size = " * ".join(p if p.isdigit() else dims[p][0] for p in factors if p not in unknown)
+            if not unknown:
+                lines.append(f"if {expr} != {size}:")
+                lines.append(f"    raise ValueError(f\"{label}: {{{expr}}}, expected {{{size}}}\")")
+            elif len(unknown) == 1:
+                # a product with one factor not read off an input fixes it: k = rows / n for
+                # G of k·n rows
+                k = unknown[0]
+                spelt = " * ".join(p if p.isdigit() else py_name(p) for p in factors)
+                dims[k] = (namer.claim(f"dim_{py_name(k)}"), f"{label} over {size}")
+                lines.append(f"if {size} == 0 or {expr} % ({size}) != 0:")
+                lines.append(f"    raise ValueError(f\"{label}: {{{expr}}}, expected a multiple "
+                             f"of {{{size}}} (the size {spelt})\")")
+                lines.append(f"{dims[k][0]} = {expr} // ({size})")
+            else:
+                waiting.append((d, expr, label))
+        if len(waiting) == len(products):
+            raise MatcalcError(f"the size {waiting[0][0]} is not fixed by the other inputs")
+        products = waiting
     return lines, {d: v[0] for d, v in dims.items()}
 
 

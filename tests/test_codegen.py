@@ -537,3 +537,22 @@ def test_a_frobenius_product_with_a_broadcast_scalar_is_summed():
     # (the gradient returned float(s * A), a TypeError; found by the random compositions)
     check_generated("μ ∈ ℝ; Z ∈ ℝ^{n×m} onehot; V ∈ ℝ^{m×n}; Λ, A ∈ ℝ^{k×p}; "
                     "1ᵀ(V(Z − μ))1 · (1ᵀ(Λ + μA)1)", "μ")
+
+
+def test_a_size_known_only_as_a_factor_of_a_product_is_read_off_it():
+    """sum(G ∘ (I_k ⊗ X)) wrt X: k appears only in G's k·n rows; the code reads k = rows / n
+    (it refused: "the size k·n is not fixed by the other inputs"). The gradient is the sum of
+    G's diagonal n×m blocks, computed here by hand; G of a wrong size is refused."""
+    r = derive("sum(G ∘ (I_k ⊗ X))", "X")
+    ns: dict = {}
+    exec(r.numpy, ns)  # noqa: S102
+    rng = np.random.default_rng(5)
+    k, n, m = 3, 4, 2
+    g, x = rng.standard_normal((k * n, k * m)), rng.standard_normal((n, m))
+    want = sum(g[i * n:(i + 1) * n, i * m:(i + 1) * m] for i in range(k))
+    assert np.allclose(ns["grad_X"](g, x), want)
+    with pytest.raises(ValueError, match="expected a multiple of 4"):
+        ns["grad_X"](g[1:], x)
+    with pytest.raises(ValueError, match="the columns of G"):
+        ns["grad_X"](g[:, 1:], x)
+    assert r.check().ok
