@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from .differentiate import gradient
 from .errors import MatcalcError, UnsupportedError, guarded
 from .ir import (Add, Commutation, D, Expr, Frob, Hadamard, Identity, MatMul, Num, Transpose, Var,
-                 Zero, dim_mul, fmt_shape, is_scalar, is_symmetric, substitute, walk)
+                 Zero, dim_mul, distinct_nodes, fmt_shape, is_scalar, is_symmetric, substitute,
+                 walk)
 from .printers import ASCII_GREEK, ascii_text, to_ascii, to_latex, to_text
 from .reader import Program, parse
 from .report import FRECHET_NOTES, K_NOTE, latex_results, render, render_all, render_steps
@@ -259,17 +260,10 @@ def _held(program: Program, name: str) -> Var:
     the symmetric matrices, where the definition's values lie), else unstructured."""
     shape = dict(program.definitions)[name].shape
     others = {n: e for n, e in program.definitions if n != name}
-    seen: set = set()
-    todo = [program.result, *others.values()]
-    while todo:                              # each shared subtree once
-        node = todo.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        if getattr(node, "requires_symmetric", False) and not is_symmetric(node.arg, others):
-            return Var(name, shape, "symmetric")
-        todo.extend(node.args)
-    return Var(name, shape)
+    needs_symmetric = any(getattr(node, "requires_symmetric", False) and
+                          not is_symmetric(node.arg, others)
+                          for node in distinct_nodes(program.result, *others.values()))
+    return Var(name, shape, "symmetric" if needs_symmetric else "")
 
 
 def holding(program: Program, var: Var) -> Program:

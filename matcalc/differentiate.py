@@ -146,16 +146,25 @@ def _lin_matmul(e, d):
     return _terms(terms)
 
 
-def _lin_kron(e, d):
-    # d(A ⊗ B) = dA ⊗ B + A ⊗ dB: over a chain A₁ ⊗ … ⊗ Aₖ a term per factor that varies, each
-    # as long as the chain (‖X ⊗ A ⊗ … ⊗ A‖² with 180 factors wrote 100,000 characters)
+def _kron_factors(e: Expr, through: type | None = None) -> list:
+    """The factors of a chain A₁ ⊗ … ⊗ Aₖ, however it nests; ``through``: a node type the
+    chain goes on inside (D: d(A ⊗ B) ⊗ C)."""
     factors, todo = [], [e]
     while todo:
         node = todo.pop()
         if isinstance(node, Kron):
             todo.extend(node.args)
+        elif through is not None and isinstance(node, through):
+            todo.append(node.arg)
         else:
             factors.append(node)
+    return factors
+
+
+def _lin_kron(e, d):
+    # d(A ⊗ B) = dA ⊗ B + A ⊗ dB: over a chain A₁ ⊗ … ⊗ Aₖ a term per factor that varies, each
+    # as long as the chain (‖X ⊗ A ⊗ … ⊗ A‖² with 180 factors wrote 100,000 characters)
+    factors = _kron_factors(e)
     varying = sum(d(f) is not None for f in factors)
     if varying * len(factors) > MAX_PRODUCT_FACTORS:
         raise UnsupportedError(
@@ -512,15 +521,7 @@ def _within_kronecker_chain(e: Expr) -> None:
     up to k deep (the Jacobian of A ⊗ X ⊗ … ⊗ X with 50 factors took minutes to print).
     Refused past MAX_KRONECKER_CHAIN factors (the chain goes on inside a differential,
     d(A ⊗ B) ⊗ C)."""
-    factors, todo = 0, [e]
-    while todo:
-        node = todo.pop()
-        if isinstance(node, Kron):
-            todo.extend(node.args)
-        elif isinstance(node, D):
-            todo.append(node.arg)
-        else:
-            factors += 1
+    factors = len(_kron_factors(e, through=D))
     if factors > MAX_KRONECKER_CHAIN:
         raise UnsupportedError(
             f"the adjoint of a factor of a chain of {factors:,} Kronecker products nests a "
