@@ -272,14 +272,9 @@ def holding(program: Program, var: Var) -> Program:
     plain = Var(var.name, var.shape)
     if var == plain or var.name not in dict(program.definitions):
         return program
-    memo: dict = {plain: var}
-
-    def held(e: Expr) -> Expr:
-        if e not in memo:
-            memo[e] = e.with_args(held(a) for a in e.args) if e.args else e
-        return memo[e]
-    return replace(program, result=held(program.result),
-                   definitions=tuple((n, held(e)) for n, e in program.definitions))
+    return replace(program, result=substitute(program.result, {plain: var}),
+                   definitions=tuple((n, substitute(e, {plain: var}))
+                                     for n, e in program.definitions))
 
 
 def _normalize_name(name: str) -> str:

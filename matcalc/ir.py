@@ -988,12 +988,15 @@ def unbroadcast(g: Expr, shape: Shape) -> Expr:
 
 
 def substitute(e: Expr, mapping: dict) -> Expr:
-    """Replace whole subtrees by the mapping (keys are nodes)."""
-    if e in mapping:
-        return mapping[e]
-    if not e.args:
-        return e
-    return e.with_args(substitute(a, mapping) for a in e.args)
+    """Replace whole subtrees by the mapping (keys are nodes); a subtree shared across the tree
+    is visited once."""
+    memo = dict(mapping)
+
+    def visit(x: Expr) -> Expr:
+        if x not in memo:
+            memo[x] = x.with_args(visit(a) for a in x.args) if x.args else x
+        return memo[x]
+    return visit(e)
 
 
 class Commutation(Expr):
