@@ -27,7 +27,7 @@ from .ir import (Add, Broadcast, Commutation, D, Det, Diag, DiagOf, Expr, Freche
                  LogSoftmax, LogSumExp,
                  MatFunc, MatMul, Mean, Norm, Num, Ones, Power, Softmax, Spectral,
                  SpectralFactor, Sum, Trace, Transpose, Unvec, UserFunc, Var, Variance, Vec, Zero,
-                 count, dim_mul, is_scalar, product, unbroadcast, walk)
+                 count, dim_mul, is_scalar, parents_first, product, unbroadcast, walk)
 from .simplify import simplify
 from .simplify.functions import function_of
 from .simplify.powers import repeated_blocks
@@ -614,7 +614,7 @@ def gradient(f: Expr, wrt: Var, definitions: dict) -> Gradient:
             return (definitions[e.name],)
         return e.args
 
-    order = _parents_first(f, children)
+    order = parents_first(f, children)
     depends: dict = {}          # node → does it depend on wrt (children before their parents)
     for e in reversed(order):
         depends[e] = e == wrt or any(depends[c] for c in children(e))
@@ -675,22 +675,3 @@ def _commutes_with_power(node: Expr, g: Expr) -> bool:
 def _note(result: Gradient, text: str) -> None:
     if text not in result.notes:
         result.notes.append(text)
-
-
-def _parents_first(root: Expr, children) -> list[Expr]:
-    """Nodes reachable from root, each after all of its parents (reverse post-order)."""
-    seen, post = set(), []
-    stack = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            post.append(node)
-            continue
-        if node in seen:
-            continue
-        seen.add(node)
-        stack.append((node, True))
-        for c in reversed(children(node)):
-            if c not in seen:
-                stack.append((c, False))
-    return post[::-1]

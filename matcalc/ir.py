@@ -954,6 +954,35 @@ def distinct_nodes(*roots: Expr, children=lambda node: node.args) -> list[Expr]:
     return out
 
 
+def parents_first(root: Expr, children=lambda node: node.args) -> list[Expr]:
+    """The distinct nodes of root, each after all of its parents (reverse post-order)."""
+    seen, post = set(), []
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            post.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        for c in reversed(children(node)):
+            if c not in seen:
+                stack.append((c, False))
+    return post[::-1]
+
+
+def occurrences(root: Expr) -> dict[Expr, int]:
+    """How often each subtree occurs in root, as walk would count it, in time linear in the
+    distinct nodes: a node occurs as often as its parents do, times its place among their args."""
+    count = {root: 1}
+    for node in parents_first(root):
+        for a in node.args:
+            count[a] = count.get(a, 0) + count[node]
+    return count
+
+
 def free_vars(e: Expr) -> list[Var]:
     """The variables of e, in order of first appearance."""
     seen: dict[Var, None] = {}

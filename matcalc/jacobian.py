@@ -76,7 +76,7 @@ def differential(e: Expr, wrt: Var, definitions: dict) -> Expr | None:
         if node == wrt:
             out = D(wrt)
         elif isinstance(node, Var) and node.name in definitions:
-            out = d(definitions[node.name])
+            out = d(simplify(definitions[node.name]))
         elif not node.args or not any(d(a) is not None for a in node.args):
             out = None
         else:
@@ -85,7 +85,10 @@ def differential(e: Expr, wrt: Var, definitions: dict) -> Expr | None:
         memo[node] = out
         return out
 
-    lin = d(e)
+    # E differentiated in its simplified form, as the derivation shows it: the product rule
+    # on (aᵀX)(bᵀX)⋯(bᵀX)b, a chain of k 1×1 factors, nests k sums deep, while its simplified
+    # form (Xᵀa)(Xᵀb)ᵏ⁻¹b has a differential of two terms
+    lin = d(simplify(e))
     if lin is None:
         return None
     lin = simplify(lin)

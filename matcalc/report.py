@@ -10,7 +10,8 @@ from fractions import Fraction
 
 from .differentiate import gradient
 from .ir import (Add, Broadcast, D, Frob, Hadamard, Identity, MatMul, Norm, Num, Power,
-                 Softmax, Transpose, UserFunc, Var, Zero, dim_mul, fmt_shape, substitute, walk)
+                 Softmax, Transpose, UserFunc, Var, Zero, dim_mul, distinct_nodes, fmt_shape,
+                 occurrences, substitute, walk)
 from .printers import (SUPERSCRIPT, AsciiPrinter, LatexPrinter, TextPrinter, latex_name,
                        latex_notes, names_in_scope, reads_alone, to_text)
 from .simplify import cost, present, simplify, textbook_form
@@ -107,10 +108,10 @@ def auto_name(ds: list, taken: set) -> tuple:
         # repeated within one expression, or within what a name stands for (p = softmax(QKᵀ)
         # twice in T₁ = p ∘ (GVᵀ − (p ∘ (GVᵀ))𝟏𝟏ᵀ))
         repeated = {n for e in [*exprs.values(), *(e for _, e in named)]
-                    for n, c in Counter(walk(e)).items() if c > 1}
+                    for n, c in occurrences(e).items() if c > 1}
         owners: dict = {}
         for (i, *_), e in exprs.items():
-            for n in walk(e):
+            for n in distinct_nodes(e):
                 owners.setdefault(n, set()).add(i)
         repeated |= {n for n, owner in owners.items() if len(owner) > 1}
         # the costliest first, ties in a fixed order (not the set's, which varies by run)

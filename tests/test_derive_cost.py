@@ -71,6 +71,9 @@ GROWING = {
     # scalar products as deep as the input, one per term
     "scalar blocks": (lambda n: "Di" * (n // 8), "D"),
     "scalar factors in blocks": (lambda n: "tr(X)" + "Ar(X)" * (n // 10), "A"),
+    # a Jacobian differentiates the simplified function: the product rule on the chain of 1×1
+    # factors (aᵀX)(bᵀX)⋯(bᵀX)b nested one sum per factor, its simplified form has two terms
+    "1×1 factors of a Jacobian": (lambda n: "aᵀX" + "bᵀX" * (n // 8) + "b", "X"),
 }
 
 
@@ -236,7 +239,8 @@ def test_a_repeated_block_is_differentiated_as_its_power():
     assert large < 10 * small
 
 
-@pytest.mark.parametrize("text, wrt", [("XAXAXA", "X"), ("AXAXAXB", "A"), ("DiDiDi", "D"),
+@pytest.mark.parametrize("text, wrt", [("aᵀX" + "bᵀX" * 6 + "b", "X"), ("aᵀXbᵀXbᵀXbᵀX", "X"),
+                                       ("aᵀ" + "XbᵀX" * 4 + "c", "b"), ("XAXAXA", "X"), ("AXAXAXB", "A"), ("DiDiDi", "D"),
                                        ("tr(X)Ar(X)Ar(X)Ar(X)", "A"), ("λAλAλA", "λ")])
 def test_blocks_differentiated_as_powers_keep_the_value(text, wrt):
     report = derive(text, wrt).check()
