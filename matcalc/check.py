@@ -516,27 +516,34 @@ class _Probe:
 
 
 def _line(form: str, compare) -> Line:
-    """Run one comparison: ``compare()`` gives (got, want, floor, spread) per probe, spread
-    the resolution of the finite difference ``want`` (0 for an exact value)."""
+    """Run one comparison: ``compare()`` gives the probes of ``compared``."""
     try:
-        error, resolved, resolution = 0.0, 0.0, 0.0
-        for got, want, floor, spread in compare():
-            got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
-            e = relative_error(got, want, floor)
-            if math.isnan(e):
-                e = math.inf                                   # max() would pass over a nan
-            r = spread / relative_scale(got, want, floor)      # on the error's scale
-            error = max(error, e)
-            if e > r:
-                resolved = max(resolved, e)
-            else:
-                resolution = max(resolution, r)
+        return compared(form, compare())
     except TooLarge as err:
         return Line(form, None, err.message)
     except _Mismatch as err:
         return Line(form, math.inf, str(err))
     except Exception as err:  # noqa: BLE001 — a form that cannot be computed fails the check
         return Line(form, math.inf, f"raised {type(err).__name__}: {err}")
+
+
+def compared(form: str, probes) -> Line:
+    """The line of a form compared in probes (got, want, floor, spread), spread the resolution
+    of the finite difference ``want`` (0 for an exact value): each probe's relative error on
+    the scale of the larger of got and want (at least floor), and its spread on the same
+    scale."""
+    error, resolved, resolution = 0.0, 0.0, 0.0
+    for got, want, floor, spread in probes:
+        got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+        e = relative_error(got, want, floor)
+        if math.isnan(e):
+            e = math.inf                                   # max() would pass over a nan
+        r = spread / relative_scale(got, want, floor)      # on the error's scale
+        error = max(error, e)
+        if e > r:
+            resolved = max(resolved, e)
+        else:
+            resolution = max(resolution, r)
     if not math.isfinite(error):
         return Line(form, math.inf, "not a finite number")
     return Line(form, error, resolved=resolved, resolution=resolution)

@@ -684,19 +684,28 @@ def joint_difference(f: Expr, directions: dict, env: dict, sizes: dict, definiti
                      h: float = 1e-4, halvings: int = 6) -> tuple:
     """The derivative of f along a direction for each of several variables at once (name →
     direction): d f[V₁, V₂, …] = Σᵢ ∂f/∂Xᵢ : Vᵢ, by central differences (f(X + hV) −
-    f(X − hV))/2h, Richardson-extrapolated (error O(h⁴)). The step is halved while successive
-    estimates come closer (a function that bends sharply, sin(75x), needs a small step,
-    rounding a large one) or while they are not finite (a step that overflows f); the
-    estimate that moved least is kept, with the spread of the estimates met (the largest range
-    of an entry over them; inf where only one was finite): the resolution of the difference,
-    within which an answer cannot be told from it (rounding in f makes every estimate wander
-    by about as much)."""
+    f(X − hV))/2h, extrapolated (``extrapolated``), and their spread: the largest over the
+    entries."""
     def central(step):
         ahead = {name: env[name] + step * v for name, v in directions.items()}
         behind = {name: env[name] - step * v for name, v in directions.items()}
         return (evaluate(f, {**env, **ahead}, sizes, definitions)
                 - evaluate(f, {**env, **behind}, sizes, definitions)) / (2 * step)
 
+    best, spread = extrapolated(central, h, halvings)
+    return best, float(np.max(spread, initial=0.0))
+
+
+def extrapolated(central, h: float, halvings: int, scale: float = 1.0,
+                 settled: float = 1e-12) -> tuple:
+    """Central differences central(step), Richardson-extrapolated (error O(h⁴)). The step is
+    halved while successive estimates come closer (a function that bends sharply, sin(75x),
+    needs a small step, rounding a large one) or while they are not finite (a step that
+    overflows f), until they differ by at most ``settled`` of the estimate (or of ``scale``,
+    the size of the values met evaluating f, if larger); the estimate that moved least is kept,
+    with the spread of the estimates met, entry by entry (the range of each entry over them;
+    inf where only one was finite): the resolution of the difference, within which an answer
+    cannot be told from it (rounding in f makes every estimate wander by about as much)."""
     previous, best, best_change = central(h), None, np.inf
     low = high = None                    # the range of the finite estimates, entry by entry
     for _ in range(halvings + 1):
@@ -711,11 +720,13 @@ def joint_difference(f: Expr, directions: dict, env: dict, sizes: dict, definiti
         if best is not None and change >= best_change:
             break
         best, best_change = estimate, change
-        if change <= 1e-12 * max(np.abs(best).max(initial=0.0), 1.0):
+        if change <= settled * max(np.abs(best).max(initial=0.0), scale):
             break
     if best is None:
-        return estimate, np.inf
-    return best, np.inf if np.isinf(best_change) else float((high - low).max(initial=0.0))
+        return estimate, np.full(np.shape(estimate), np.inf)
+    if np.isinf(best_change):
+        return best, np.full(np.shape(best), np.inf)
+    return best, high - low
 
 
 def finite_difference_jacobian(f: Expr, wrt: Var, env: dict, sizes: dict, definitions=None,

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import itertools
 import random
 import re
 import shlex
@@ -86,7 +87,7 @@ class Finding:
 @dataclass
 class Report:
     case: rx.Case
-    status: str = "checked"           # checked, unsupported, inadmissible, misread
+    status: str = "checked"           # checked, unresolved, unsupported, inadmissible, misread
     findings: list = field(default_factory=list)
     latex: str = ""                   # the case's LaTeX, for compile_latex
     phase: str = "derive"             # the check running (findings are filed under it)
@@ -99,6 +100,11 @@ class Report:
         assert cls in CLASSES, cls
         if not any(f.cls == cls and f.what == what for f in self.findings):
             self.findings.append(Finding(cls, what, str(detail)[:2000], self.phase))
+
+    def unresolved(self, what: str, detail: str):
+        """A comparison the finite differences cannot resolve: the case is counted unresolved
+        (neither passed nor failed) unless it fails elsewhere."""
+        self.findings.append(Finding("unresolved", what, detail, self.phase))
 
     def command(self) -> str:
         return reproducer(self.case)
@@ -154,8 +160,8 @@ class Truth:
             raise Crossed()
         return ev(self.case.result)
 
-    def d2_joint(self, ku, u, kv, v) -> np.ndarray:
-        """d²f[u, v] for u a direction of the variable ku and v one of kv."""
+    def d2_joint(self, ku, u, kv, v) -> tuple:
+        """d²f[u, v] for u a direction of the variable ku and v one of kv, and its spread."""
         def moved(a, b):
             if ku == kv:
                 return self.at({ku: a * u + b * v})
@@ -165,41 +171,30 @@ class Truth:
             return (moved(h, h) - moved(h, -h) - moved(-h, h) + moved(-h, -h)) / (4 * h * h)
         return extrapolate(central, H2, self.scale_f, halvings=2)
 
-    def d1(self, v, key=None) -> np.ndarray:
+    def d1(self, v, key=None) -> tuple:
         """df[v] (of f's shape), v a direction of the variable (IR name) ``key`` (default: the
-        case's)."""
+        case's), and its spread (``extrapolate``)."""
         key = key or self.key
 
         def central(h):
             return (self.at({key: h * v}) - self.at({key: -h * v})) / (2 * h)
         return extrapolate(central, H1, self.scale_f)
 
-    def d2(self, u, v) -> np.ndarray:
-        """d²f[u, v]."""
+    def d2(self, u, v) -> tuple:
+        """d²f[u, v], and its spread."""
         def central(h):
             return (self.f(self.x0 + h * (u + v)) - self.f(self.x0 + h * (u - v))
                     - self.f(self.x0 - h * (u - v)) + self.f(self.x0 - h * (u + v))) / (4 * h * h)
         return extrapolate(central, H2, self.scale_f, halvings=2)
 
 
-def extrapolate(central, h: float, scale: float, halvings: int = 4) -> np.ndarray:
-    """Richardson's extrapolation of central differences (error O(h⁴)); the step is halved
-    while successive extrapolations come closer (a function that bends sharply needs a smaller
-    step, rounding a larger one): the estimate that moved least is kept."""
-    d = [central(h), central(h / 2)]
-    estimates = [(4 * d[1] - d[0]) / 3]
-    best, best_change = estimates[0], np.inf
-    for _ in range(halvings):
-        h /= 2
-        d.append(central(h / 2))
-        estimates.append((4 * d[-1] - d[-2]) / 3)
-        change = np.abs(estimates[-1] - estimates[-2]).max(initial=0.0)
-        if change >= best_change:
-            break
-        best, best_change = estimates[-2], change
-        if change <= 1e-9 * max(np.abs(best).max(initial=0.0), scale):
-            break
-    return best
+def extrapolate(central, h: float, scale: float, halvings: int = 4) -> tuple:
+    """Richardson's extrapolation of central differences, the step halved while successive
+    extrapolations come closer, until they agree to ~1e-9 (of scale, the largest value met, if
+    larger); the estimate that moved least, and the spread of those met, entry by entry: the
+    resolution of the truth, as --check has it (matcalc.evaluate.extrapolated)."""
+    from matcalc.evaluate import extrapolated
+    return extrapolated(central, h, halvings, scale, settled=1e-9)
 
 
 def basis(case: rx.Case, var=None) -> list:
@@ -299,6 +294,10 @@ def check(case: rx.Case, checks=CHECKS, steps_dialects=rx.DIALECTS) -> Report:
             continue
         try:
             _Checker(case, values, report, rng, set(checks), steps_dialects).run()
+            classes = {f.cls for f in report.findings}
+            if report.status == "checked" and "unresolved" in classes and \
+                    not classes & set(CLASSES):
+                report.status = "unresolved"
             return report
         except Crossed:
             report.findings.clear()
@@ -324,14 +323,39 @@ class _Checker:
     # -- the truth, computed once ------------------------------------------------------------
     def truths(self):
         t = self.truth
-        self.jac = [t.d1(b) for b in self.B]          # df[B_k], each of f's shape
+        # each with its spread: the resolution of its differences (judge)
+        self.jac, self.jac_spread = zip(*[t.d1(b) for b in self.B])   # df[B_k], of f's shape
         self.v = direction(self.case, self.rng)
-        self.df_v = t.d1(self.v)
+        self.df_v, self.df_v_spread = t.d1(self.v)
         if self.case.kind == "jacobian":
             self.g = self.rng.standard_normal(self.case.size(self.case.result.shape))
         if self.case.kind == "hessian":
-            self.hv = np.array([float(t.d2(b, self.v)[0, 0]) for b in self.B])   # <B_k, H v>
+            self.hv, self.hv_spread = (np.array([float(x[0, 0]) for x in column]) for column in
+                                       zip(*[t.d2(b, self.v) for b in self.B]))   # <B_k, H v>
             self.hfloor = 1e-4 * t.scale_f
+
+    def judge(self, cls, what, got, want, floor, rtol=RTOL, spread=0.0,
+              detail="relative error {err:.2g}") -> bool:
+        """Is got the truth want (close)? If not, a finding of class cls, or, where got differs
+        from want only within the spread of want's finite differences (entry by entry, as
+        --check judges: matcalc.check.compared), the comparison is unresolved: neither passed
+        nor failed, and the case is counted so."""
+        from matcalc.check import compared
+        good, err = close(got, want, floor, rtol)
+        if good:
+            return True
+        if np.isfinite(err) and np.any(spread):
+            b = np.asarray(want, dtype=float)
+            a = np.broadcast_to(np.asarray(got, dtype=float), b.shape)
+            scale = max(np.abs(a).max(initial=0.0), np.abs(b).max(initial=0.0), floor)
+            line = compared(what, zip(a.ravel(), b.ravel(), itertools.repeat(scale),
+                                      np.broadcast_to(spread, b.shape).ravel()))
+            if line.verdict(rtol) == "inconclusive":
+                self.report.unresolved(what, f"relative error {err:.2g} within the resolution "
+                                             f"{line.resolution:.2g} of the differences")
+                return False
+        self.report.add(cls, what, detail.format(err=err))
+        return False
 
     def run(self):
         matcalc, MatcalcError, UnsupportedError = _matcalc()
@@ -399,23 +423,26 @@ class _Checker:
         t, x, sizes, named = self.truth, d.wrt.name, self.case.sizes, self.named()
 
         def compare(got, want, what, floor, rtol):
+            want, spread = want
+            what = f"{what} of ∂f/∂{x}"
             if got is not None and np.size(got) == B[0].size:
                 got = np.asarray(got, dtype=float).reshape(B[0].shape, order="F")
-                good, err = close(np.array([np.sum(got * b) for b in B]), want, floor, rtol)
+                self.judge("wrong derivative", what, np.array([np.sum(got * b) for b in B]),
+                           want, floor, rtol, spread)
             else:
-                good, err = False, np.inf
-            if not good:
-                self.report.add("wrong derivative", f"{what} of ∂f/∂{x}",
-                                f"relative error {err:.2g}")
-        want = np.array([float(t.d1(b, x)[0, 0]) for b in B])
-        compare(mc_evaluate(d.gradient, self.env(), sizes, named), want, "∇f tree", self.floor,
-                RTOL)
-        total = np.zeros(len(B))
+                self.report.add("wrong derivative", what, "relative error inf")
+
+        def along(differences):
+            return tuple(np.array([float(x[0, 0]) for x in column])
+                         for column in zip(*differences))
+        compare(mc_evaluate(d.gradient, self.env(), sizes, named), along(t.d1(b, x) for b in B),
+                "∇f tree", self.floor, RTOL)
+        total = np.zeros(len(B)), np.zeros(len(B))
         hess = self.call_block(code, "hess") if code is not None else None
         for j, (y, block) in enumerate(d.blocks):
             v = dirs[y.name].reshape(-1, order="F")
-            hv = np.array([float(t.d2_joint(x, b, y.name, dirs[y.name])[0, 0]) for b in B])
-            total += hv
+            hv = along(t.d2_joint(x, b, y.name, dirs[y.name]) for b in B)
+            total = total[0] + hv[0], total[1] + hv[1]
             compare(np.asarray(mc_evaluate(block, self.env(), sizes, named)) @ v, hv,
                     f"block {y.name} tree", self.hfloor, RTOL2)
             if hess is not None:
@@ -465,10 +492,13 @@ class _Checker:
 
     def self_check(self):
         """Result.check() (--check) fails exactly when the tree or the code is wrong; on a right
-        result it passes, or says inconclusive where the finite differences cannot resolve it."""
+        result it passes, or says inconclusive where the finite differences cannot resolve it.
+        (Where this harness cannot resolve the tree or the code, it cannot judge --check.)"""
         wrong = any(f.cls in ("wrong derivative", "generated code raises")
                     for f in self.report.findings)
-        if not {"tree", "code"} <= self.checks:
+        if not {"tree", "code"} <= self.checks or not wrong and any(
+                f.cls == "unresolved" and f.check in ("tree", "code")
+                for f in self.report.findings):
             return
         report = self.outputs("check")
         if report is not None and report.failed != wrong:
@@ -565,13 +595,12 @@ class _Checker:
             return False
         got = np.array([np.sum(g * b) for b in self.B])
         want = np.array([float(j[0, 0]) for j in self.jac])
-        good, err = close(got, want, self.floor)
-        if not good:
-            self.report.add(cls, what, f"relative error {err:.2g}")
-        return good
+        spread = np.array([float(s[0, 0]) for s in self.jac_spread])
+        return self.judge(cls, what, got, want, self.floor, spread=spread)
 
-    def jac_truth(self):
-        return np.stack([j.reshape(-1, order="F") for j in self.jac], axis=1)
+    def jac_truth(self, of=None):
+        """The Jacobian in the basis B (of: the spreads of its columns instead)."""
+        return np.stack([j.reshape(-1, order="F") for j in of or self.jac], axis=1)
 
     def compare_jacobian(self, J, cls, what) -> bool:
         J = np.asarray(J, dtype=float)
@@ -588,10 +617,8 @@ class _Checker:
                 self.report.add(cls, what, f"shape {J.shape}, expected "
                                            f"{(want.shape[0], cols.shape[0])}")
                 return False
-        good, err = close(J @ cols, want, self.floor)
-        if not good:
-            self.report.add(cls, what, f"relative error {err:.2g}")
-        return good
+        return self.judge(cls, what, J @ cols, want, self.floor,
+                          spread=self.jac_truth(self.jac_spread))
 
     def compare_vjp(self, g, cls, what) -> bool:
         want = np.array([np.sum(self.g * j) for j in self.jac])
@@ -603,10 +630,9 @@ class _Checker:
             self.report.add(cls, what, f"shape {np.shape(g)}, expected {shape}")
             return False
         got = np.array([np.sum(g * b) for b in self.B])
-        good, err = close(got, want, self.floor * np.abs(self.g).max())
-        if not good:
-            self.report.add(cls, what, f"relative error {err:.2g}")
-        return good
+        spread = np.array([np.sum(np.abs(self.g) * s) for s in self.jac_spread])
+        return self.judge(cls, what, got, want, self.floor * np.abs(self.g).max(),
+                          spread=spread)
 
     def compare_hessian(self, H, cls, what) -> bool:
         H = np.asarray(H, dtype=float)
@@ -618,20 +644,14 @@ class _Checker:
             return False
         hv = H @ self.v.reshape(-1, order="F")
         got = np.array([np.sum(hv * b.reshape(-1, order="F")) for b in self.B])
-        good, err = close(got, self.hv, self.hfloor, RTOL2)
-        if not good:
-            self.report.add(cls, what, f"relative error {err:.2g}")
-        return good
+        return self.judge(cls, what, got, self.hv, self.hfloor, RTOL2, self.hv_spread)
 
     def compare_hvp(self, hv, cls, what) -> bool:
         hv = self.at_wrt_shape(hv, cls, what)
         if hv is None:
             return False
         got = np.array([np.sum(hv * b) for b in self.B])
-        good, err = close(got, self.hv, self.hfloor, RTOL2)
-        if not good:
-            self.report.add(cls, what, f"relative error {err:.2g}")
-        return good
+        return self.judge(cls, what, got, self.hv, self.hfloor, RTOL2, self.hv_spread)
 
     # -- the generated NumPy -----------------------------------------------------------------
     def check_code(self):
@@ -805,7 +825,7 @@ class _Checker:
             self.line_scale = max(self.line_scale, largest)
             return value
 
-        value = extrapolate(lambda h: (at(h) - at(-h)) / (2 * h), H1, self.truth.scale_f)
+        value, _ = extrapolate(lambda h: (at(h) - at(-h)) / (2 * h), H1, self.truth.scale_f)
         self.line_scale = max(self.line_scale, float(np.abs(value).max(initial=0.0)))
         return value
 
@@ -880,20 +900,20 @@ class _Checker:
             self.begin_line()
             value = self.differential_value(expr, named, given)
             what = f"line {i + 1} of the derivation: {str(expr)[:300]}"
+            cls = "derivation step wrong"
             if kind == "differential" and d.kind == "hessian":
                 got = np.array([np.sum(np.broadcast_to(value, self.v.shape) * b)
                                 for b in self.B])
-                good, err = close(got, self.hv, self.line_floor(self.hfloor), RTOL2)
+                self.judge(cls, what, got, self.hv, self.line_floor(self.hfloor), RTOL2,
+                           self.hv_spread)
             elif kind == "differential" or lead is None or isinstance(lead, D):
-                good, err = close(value, self.df_v, self.line_floor(self.floor))
+                self.judge(cls, what, value, self.df_v, self.line_floor(self.floor),
+                           spread=self.df_v_spread)
             elif isinstance(lead, Var):                # ∂L/∂X = …: the gradient
-                good = self.compare_gradient(value, "derivation step wrong", what)
-                continue
+                self.compare_gradient(value, cls, what)
             else:                                      # ∂L/∂Y : dY
                 want = self.differential_value(lead, named, given)
-                good, err = close(value, want, self.line_floor(self.floor))
-            if not good:
-                self.report.add("derivation step wrong", what, f"relative error {err:.2g}")
+                self.judge(cls, what, value, want, self.line_floor(self.floor))
 
     def check_printed_step(self, reader, prop, label, rhs, target):
         what = f"{prop} {label}: {rhs}"
@@ -906,17 +926,15 @@ class _Checker:
         if target == "gradient":
             self.compare_gradient(value, cls, what)
             return
-        if target == "df":
-            want = self.df_v if self.case.kind != "jacobian" else None
-            if want is None:
+        if target in ("df", "dF", "vec dF"):
+            if target == "df" and self.case.kind == "jacobian":
                 return
-            good, err = close(value, want, self.line_floor(self.floor))
-        elif target == "dF":
-            good, err = close(value, self.df_v, self.line_floor(self.floor))
-        elif target == "vec dF":
-            good, err = close(value, self.df_v.reshape(-1, 1, order="F"),
-                             self.line_floor(self.floor))
-        elif target == "d grad":
+            shape = np.shape(self.df_v) if target != "vec dF" else (self.df_v.size, 1)
+            self.judge(cls, what, value, self.df_v.reshape(shape, order="F"),
+                       self.line_floor(self.floor),
+                       spread=self.df_v_spread.reshape(shape, order="F"))
+            return
+        if target == "d grad":
             v = np.asarray(value, dtype=float)
             try:
                 v = np.broadcast_to(v, self.v.shape)
@@ -924,18 +942,15 @@ class _Checker:
                 self.report.add(cls, what, f"shape {v.shape}")
                 return
             got = np.array([np.sum(v * b) for b in self.B])
-            good, err = close(got, self.hv, self.line_floor(self.hfloor), RTOL2)
         elif target == "vec d grad":
             v = np.asarray(value, dtype=float).reshape(-1)
             if v.size != self.v.size:
                 self.report.add(cls, what, f"size {v.size}, expected {self.v.size}")
                 return
             got = np.array([np.sum(v * b.reshape(-1, order="F")) for b in self.B])
-            good, err = close(got, self.hv, self.line_floor(self.hfloor), RTOL2)
         else:
             return
-        if not good:
-            self.report.add(cls, what, f"relative error {err:.2g}")
+        self.judge(cls, what, got, self.hv, self.line_floor(self.hfloor), RTOL2, self.hv_spread)
 
     def check_index(self):
         if self.case.kind == "jacobian":
@@ -1493,6 +1508,7 @@ def check_index(checker: _Checker):
         return                            # the entries of X are not independent (or not all free)
     f_shape, x_shape = case.size(case.result.shape), case.size(case.wrt_shape)
     tensor = checker.jac_truth().reshape(f_shape + x_shape, order="F")
+    spread = checker.jac_truth(checker.jac_spread).reshape(f_shape + x_shape, order="F")
     form = d.index
     cls = "index form wrong"
     if form.terms is None:
@@ -1504,18 +1520,17 @@ def check_index(checker: _Checker):
     except Exception as e:                            # noqa: BLE001
         report.add("traceback", "evaluating the index form's structure", _trace(e))
         return
-    good, err = close(got, tensor, checker.floor)
-    if not good and "index" in checker.checks:
-        report.add(cls, "index form (structure): " + form.render("text"),
-                   f"relative error {err:.2g} against the Jacobian")
     if "index" in checker.checks:
+        checker.judge(cls, "index form (structure): " + form.render("text"), got, tensor,
+                      checker.floor, spread=spread,
+                      detail="relative error {err:.2g} against the Jacobian")
         _check_facts(checker, form, tensor)
     report.phase = "printed index"
     for dialect, (text, reader) in checker.index_texts.items():
-        check_index_text(checker, form, dialect, text, reader, tensor)
+        check_index_text(checker, form, dialect, text, reader, tensor, spread)
 
 
-def check_index_text(checker, form, dialect: str, text: str, reader, tensor):
+def check_index_text(checker, form, dialect: str, text: str, reader, tensor, spread):
     """The printed index form, read back term by term, is the Jacobian too."""
     what = f"index form ({dialect}): {text}"
     if dialect != "latex":
@@ -1536,11 +1551,9 @@ def check_index_text(checker, form, dialect: str, text: str, reader, tensor):
     except _NotParsed as e:
         checker.report.add("index form wrong", what, f"cannot be read back: {e}")
         return
-    got = _full_axes(total, form, checker.case)
-    good, err = close(got, tensor, checker.floor)
-    if not good:
-        checker.report.add("index form wrong", what,
-                           f"read back, relative error {err:.2g} against the Jacobian")
+    checker.judge("index form wrong", what, _full_axes(total, form, checker.case), tensor,
+                  checker.floor, spread=spread,
+                  detail="read back, relative error {err:.2g} against the Jacobian")
 
 
 def _lhs_problem(lhs: str, dialect: str, form) -> str:
@@ -1819,7 +1832,8 @@ def signature(f: Finding) -> str:
 
 
 def summary(reports: list) -> str:
-    """Counts by status, by check (cases with a failure) and by class and kind of failure."""
+    """Counts by status, by check (cases with a failure) and by class and kind of failure; the
+    cases unresolved (no failure, a comparison the differences cannot resolve) by check."""
     from collections import Counter, defaultdict
     status = Counter(r.status for r in reports)
     by_check, by_kind = defaultdict(set), defaultdict(set)
@@ -1837,6 +1851,12 @@ def summary(reports: list) -> str:
     lines += [f"  {len(seeds):5d}  {kind}   (e.g. seed {min(seeds)})" for kind, seeds in
               sorted(by_kind.items(), key=lambda kv: (CLASSES.index(kv[0].split(":")[0]),
                                                        -len(kv[1])))]
+    unresolved = Counter(f.check for r in reports if r.status == "unresolved"
+                         for f in r.findings if f.cls == "unresolved")
+    lines += [f"cases unresolved (neither passed nor failed): {status['unresolved']}"
+              + (" (comparisons by check: " + ", ".join(f"{c} {n}" for c, n in
+                                                         unresolved.most_common()) + ")"
+                 if unresolved else "")]
     return "\n".join(lines)
 
 
@@ -1870,7 +1890,8 @@ def main(argv=None):
     print(summary(reports), "\n", flush=True)
     shown: dict = {}
     for r in sorted(reports, key=lambda r: len(r.case.text())):
-        for kind in dict.fromkeys(signature(f) for f in r.findings if f.cls in CLASSES):
+        for kind in dict.fromkeys(signature(f) for f in r.findings if f.cls in CLASSES or
+                                  r.status == "unresolved" and f.cls == "unresolved"):
             shown[kind] = shown.get(kind, 0) + 1
             if shown[kind] > args.show:
                 continue
