@@ -684,48 +684,65 @@ def joint_difference(f: Expr, directions: dict, env: dict, sizes: dict, definiti
                      h: float = 1e-4, halvings: int = 6) -> tuple:
     """The derivative of f along a direction for each of several variables at once (name →
     direction): d f[V₁, V₂, …] = Σᵢ ∂f/∂Xᵢ : Vᵢ, by central differences (f(X + hV) −
-    f(X − hV))/2h, extrapolated (``extrapolated``), and their spread: the largest over the
-    entries."""
+    f(X − hV))/2h, extrapolated (``extrapolated``, on the scale of the largest value met
+    evaluating f), and their spread: the largest over the entries."""
     def central(step):
         ahead = {name: env[name] + step * v for name, v in directions.items()}
         behind = {name: env[name] - step * v for name, v in directions.items()}
         return (evaluate(f, {**env, **ahead}, sizes, definitions)
                 - evaluate(f, {**env, **behind}, sizes, definitions)) / (2 * step)
 
-    best, spread = extrapolated(central, h, halvings)
+    with np.errstate(all="ignore"):
+        scale = max(1.0, Evaluator(env, sizes, definitions).magnitude(f))
+    best, spread = extrapolated(central, h, halvings, scale if np.isfinite(scale) else 1.0)
     return best, float(np.max(spread, initial=0.0))
+
+
+# Successive extrapolations that differ by more than AGREED of the estimate (or of the scale of
+# f's values) are not yet converging: rounding cannot part them so far, the step is longer than
+# the scale on which f bends. The step is halved up to LONGEST_SEARCH times to find one that is not.
+AGREED = 1e-3
+LONGEST_SEARCH = 20
 
 
 def extrapolated(central, h: float, halvings: int, scale: float = 1.0,
                  settled: float = 1e-12) -> tuple:
     """Central differences central(step), Richardson-extrapolated (error O(h⁴)). The step is
-    halved while successive estimates come closer (a function that bends sharply, sin(75x),
-    needs a small step, rounding a large one) or while they are not finite (a step that
-    overflows f), until they differ by at most ``settled`` of the estimate (or of ``scale``,
-    the size of the values met evaluating f, if larger); the estimate that moved least is kept,
-    with the spread of the estimates met, entry by entry (the range of each entry over them;
-    inf where only one was finite): the resolution of the difference, within which an answer
-    cannot be told from it (rounding in f makes every estimate wander by about as much)."""
-    previous, best, best_change = central(h), None, np.inf
-    low = high = None                    # the range of the finite estimates, entry by entry
-    for _ in range(halvings + 1):
+    halved until successive estimates agree (AGREED: cos(‖X‖²) for ‖X‖² of 10⁵ needs a step of
+    10⁻⁶ where the first is 10⁻⁴), then at most ``halvings`` times more while they come closer
+    (rounding makes them wander at smaller steps) or are not finite (a step that overflows f),
+    until they differ by at most ``settled`` of the estimate (or of ``scale``, the size of the
+    values met evaluating f, if larger). The estimate that moved least is kept, with the spread
+    of the estimates from the first two that agree on, entry by entry (the range of each entry
+    over them; inf where no two agree): the resolution of the difference, within which an
+    answer cannot be told from it (rounding in f makes every estimate wander by about as much;
+    the estimates of too long a step are no measure of it)."""
+    previous, last, best, best_change = central(h), None, None, np.inf
+    low = high = None                    # the range of the estimates, entry by entry
+    left = LONGEST_SEARCH
+    while left > 0:
+        left -= 1
         finer = central(h / 2)
         estimate = (4 * finer - previous) / 3
         h, previous = h / 2, finer
         if not np.all(np.isfinite(estimate)):
             continue                     # a step that overflows f (exp, expm) is halved
-        low = estimate if low is None else np.minimum(low, estimate)
-        high = estimate if high is None else np.maximum(high, estimate)
-        change = np.inf if best is None else np.abs(estimate - best).max(initial=0.0)
-        if best is not None and change >= best_change:
-            break
-        best, best_change = estimate, change
-        if change <= settled * max(np.abs(best).max(initial=0.0), scale):
-            break
+        change = np.inf if last is None else np.abs(estimate - last).max(initial=0.0)
+        size = max(np.abs(estimate).max(initial=0.0), scale)
+        if best is None and change <= AGREED * size:
+            left = halvings              # the first two that agree
+            low, high = np.minimum(last, estimate), np.maximum(last, estimate)
+        elif best is not None:
+            low, high = np.minimum(low, estimate), np.maximum(high, estimate)
+            if change >= best_change:
+                break
+        last = estimate
+        if low is not None:
+            best, best_change = estimate, change
+            if change <= settled * size:
+                break
     if best is None:
-        return estimate, np.full(np.shape(estimate), np.inf)
-    if np.isinf(best_change):
-        return best, np.full(np.shape(best), np.inf)
+        return (estimate if last is None else last), np.full(np.shape(estimate), np.inf)
     return best, high - low
 
 

@@ -428,3 +428,32 @@ def test_a_defined_name_held_as_the_variable_is_symmetric_where_f_needs_it():
     assert to_text(read.derivatives[0].expr) == to_text(d.expr)
     (held,) = derive("X ∈ ℝ^{n×n}; A ∈ ℝ^{n×n}; W = XXᵀ; tr(AW)", "W").derivatives
     assert held.wrt.structure == "" and to_text(held.expr) == "Aᵀ"
+
+
+# cos(‖·‖₁²) of a square near 10⁵ at the point drawn for row G: f bends on a scale of 10⁻⁶, the
+# first step is 10⁻⁴ (random composition, focus seed 4302113)
+SHARP = ("W1: n x n orthogonal; w: m; G: pxp symmetric; b: n; A: m x m symmetric; "
+         "cos(norm1(var(W1*b*(w'*A), 1) .* tr(G))^2)")
+
+
+def test_a_difference_is_taken_at_a_step_short_enough_that_its_estimates_agree():
+    """The halving of the step stopped at the first estimates that moved apart, while they had not
+    yet agreed to a digit (a step longer than the scale on which f bends): the block ∂²f/∂G∂Aᵀ,
+    right, was FAILED at 1.3. The step is halved until the estimates agree, and the spread is
+    taken from there."""
+    report = derive(SHARP, ["A", "G"], kind="hessian").check()
+    assert report.ok and report.largest < 1e-7, str(report)
+
+
+def test_a_wrong_block_is_caught_where_f_bends_sharply():
+    """The same Hessian with the block ∂²f/∂G∂Aᵀ 0.1% off fails (its row G, at the sharp point)."""
+    result = derive(SHARP, ["A", "G"], kind="hessian")
+    row = result.derivatives[1]
+    (a, block), rest = row.blocks[0], row.blocks[1:]
+    assert a.name == "A"
+    row.blocks = [(a, MatMul(Num("1.001"), block)), *rest]
+    report = result.check()
+    assert report.status == "failed", str(report)
+    assert "symbolic ∂²f/∂vec(G)∂vec(A)ᵀ vec(V)" in {
+        form for form, line in _lines(report).items()
+        if line.verdict(report.tolerance) == "failed"}
