@@ -21,7 +21,9 @@ For one case (a gradient, a Jacobian or a Hessian, asked in one dialect), the ch
   Hessian–vector product in a direction per variable, trees and generated hess()/hvp(), against
   second differences moving both variables (its printed forms are not read back yet);
 and always: nothing but MatcalcError/UnsupportedError escapes (an UnsupportedError is counted
-apart), and a documented input is not refused.
+apart), and a documented input is not refused. A comparison beyond the tolerance but within the
+spread of the truth's extrapolated estimates (as --check judges, matcalc.check.compared) is
+unresolved: a case with one and no failure is counted unresolved, neither passed nor failed.
 
 Run thousands:  python tests/randcheck.py --cases 10000 [--checks tree,code] [--shrink]
 (a summary by check and by kind of failure, with one example each, shrunk with --shrink).
@@ -189,10 +191,11 @@ class Truth:
 
 
 def extrapolate(central, h: float, scale: float, halvings: int = 4) -> tuple:
-    """Richardson's extrapolation of central differences, the step halved while successive
-    extrapolations come closer, until they agree to ~1e-9 (of scale, the largest value met, if
-    larger); the estimate that moved least, and the spread of those met, entry by entry: the
-    resolution of the truth, as --check has it (matcalc.evaluate.extrapolated)."""
+    """Richardson's extrapolation of central differences, as --check takes them
+    (matcalc.evaluate.extrapolated): the step halved until successive extrapolations agree,
+    then while they come closer, to ~1e-9 (of scale, the largest value met, if larger); the
+    estimate that moved least, and the spread of the estimates, entry by entry: the resolution
+    of the truth."""
     from matcalc.evaluate import extrapolated
     return extrapolated(central, h, halvings, scale, settled=1e-9)
 
