@@ -340,8 +340,9 @@ class _Probe:
         what = {"lmax": f"the largest eigenvalue of {arg} is repeated",
                 "lmin": f"the smallest eigenvalue of {arg} is repeated",
                 "norm2": f"the largest singular value of {arg} is repeated or 0",
-                "nuclear": f"{arg} is not of full rank"}[kind] if kind else \
-            f"an entry of {arg} is at the kink 0 of {node.name}"
+                "nuclear": f"{arg} is not of full rank",
+                "1": f"an entry of {arg} is at the kink 0 of |·| in its 1-norm"}[kind] \
+            if kind else f"an entry of {arg} is at the kink 0 of {node.name}"
         return (f"at every point tried {what}: f may have no derivative there, and the "
                 "check ran at such a point")
 

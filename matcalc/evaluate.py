@@ -13,7 +13,7 @@ import numpy as np
 
 from .errors import MatcalcError
 from .ir import (D, Add, Commutation, Det, Diag, Expr, Frechet, Frechet2, Func, HadPow, Identity,
-                 Kron, KronFrechet, KronFrechet2, LogDet, MatFunc, MatMul, Power, Spectral,
+                 Kron, KronFrechet, KronFrechet2, LogDet, MatFunc, MatMul, Norm, Power, Spectral,
                  Transpose, UserFunc, Var, Zero, as_float, dim_value, distinct_nodes, walk)
 from .printers import to_text
 from .stable import RULES as STABLE_RULES
@@ -633,21 +633,22 @@ def _structured(value: np.ndarray, structure: str, rng) -> np.ndarray:
 
 
 def kink_margin(expr: Expr, env: dict, sizes: dict, definitions=None) -> float:
-    """How far the arguments of relu/H/abs/sign are from their kink at 0, and the spectral
-    functions from where they are not differentiable: the gap of an extreme eigenvalue or the
+    """How far the arguments of relu/H/abs/sign and the entries under a 1-norm are from their
+    kink at 0, and the spectral functions from where they are not differentiable: the gap of an extreme eigenvalue or the
     largest singular value to the next, the smallest singular value under a nuclear norm
     (inf if none)."""
     return closest_kink(expr, env, sizes, definitions)[0]
 
 
 def closest_kink(expr: Expr, env: dict, sizes: dict, definitions=None) -> tuple:
-    """kink_margin and the node (relu, H, abs, sign or a spectral function) it is of (None if
-    there is none)."""
+    """kink_margin and the node (relu, H, abs, sign, a 1-norm or a spectral function) it is of
+    (None if there is none)."""
     ev = Evaluator(env, sizes, definitions)
     margin, closest = np.inf, None
     nodes = list(_nodes(expr)) + [n for d in (definitions or {}).values() for n in _nodes(d)]
     for node in nodes:
-        if isinstance(node, Func) and node.name in KINKED:
+        if isinstance(node, Func) and node.name in KINKED or \
+                isinstance(node, Norm) and node.kind == "1":       # Σ|aᵢⱼ|: each |·| at 0
             gap = float(np.abs(ev(node.arg)).min())
         elif isinstance(node, Spectral):
             # on the scale of the matrix: beside an eigenvalue of 10²¹ (expm(xxᵀ + I) for a

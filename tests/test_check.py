@@ -457,3 +457,14 @@ def test_a_wrong_block_is_caught_where_f_bends_sharply():
     assert "symbolic ∂²f/∂vec(G)∂vec(A)ᵀ vec(V)" in {
         form for form, line in _lines(report).items()
         if line.verdict(report.tolerance) == "failed"}
+
+
+def test_the_entries_under_a_1_norm_are_kinks_the_check_keeps_away_from():
+    """‖A‖₁ = Σ|aᵢⱼ| has the kink of |·| at each entry's 0 (its derivative has sign(A)), as
+    abs has: the check draws away from it, and notes it where no draw can (it saw none)."""
+    from matcalc.evaluate import closest_kink
+    (d,) = derive("x: n; norm1(x)", "x").derivatives
+    margin, node = closest_kink(d.function, {"x": np.array([[0.5], [-1e-5], [2.0]])}, {"n": 3})
+    assert margin == 1e-5 and node == d.function
+    report = derive("e: n onehot; a: n; norm1(a ∘ e)", "a").check()
+    assert "an entry of a ∘ e is at the kink 0 of |·| in its 1-norm" in str(report), str(report)
