@@ -776,17 +776,21 @@ def _joins_a_word(left: str, right: str, names=()) -> bool:
     letter spelt out or a name in use (``names``), as t·r written tr would, m·u written mu (μ),
     or the sizes n·p written np beside a variable np?"""
     a = len(left) - len(left.rstrip(_LETTERS))
-    run = left[len(left) - a:] + right[:len(right) - len(right.lstrip(_LETTERS))]
-    return any(run.startswith(word, i) and i + len(word) > a
-               for word in _words_with(names) for i in range(max(0, a - len(word) + 1), a))
+    b = len(right) - len(right.lstrip(_LETTERS))
+    run = left[len(left) - a:] + right[:b]
+    words, longest = _words_with(names)
+    # the stretches of the run that start left of the juxtaposition and end right of it
+    return any(run[i:j] in words for i in range(max(0, a - longest + 1), a)
+               for j in range(a + 1, min(a + b, i + longest) + 1))
 
 
 @functools.lru_cache(maxsize=64)
-def _words_with(names) -> tuple:
-    """The words a run of letters may spell: _WORDS and the names of several letters in use
-    (found once per set of names, not at each product: thousands of names W₀, W₁, … made
-    printing quadratic)."""
-    return (*_WORDS, *(n for n in names if len(n) > 1 and n.isalpha()))
+def _words_with(names) -> tuple[frozenset, int]:
+    """The words a run of letters may spell, and the longest one's length: _WORDS and the
+    names of several letters in use (found once per set of names, not at each product:
+    thousands of names W₀, W₁, … made printing quadratic)."""
+    words = frozenset((*_WORDS, *(n for n in names if len(n) > 1 and n.isalpha())))
+    return words, max(map(len, words))
 
 
 def _has_long_name(e: Expr) -> bool:

@@ -134,6 +134,8 @@ def _ones_chain(chain: list) -> list:
     broadcast summed along its copies is their number times the copy. Returns
     (the sizes taken out, the chain)."""
     sizes: list = []
+    if not any(is_ones(a) for a in chain):
+        return sizes, list(chain)       # every rule below meets an all-ones factor
     out: list = []
     for a in chain:
         prev = out[-1] if out else None

@@ -107,6 +107,7 @@ def halve_roots(exps: dict) -> None:
                 exps[b] = exps.get(b, Fraction(0)) + j
 
 
+@lru_cache(maxsize=1 << 14)
 def _order_key(e: Expr) -> tuple:
     # sizes first (mn exp(α)), sums after the other factors, inner products after them and
     # names last (σ(t)(1 − σ(t))(Vᵀx)V), denominators last, then a stable textual order
@@ -134,7 +135,8 @@ def merge_powers(chain: list) -> list:
     runs: list = []             # [base, power, the factor as written if it stands alone]
     for a in chain:
         base, k = base_and_power(a)
-        if runs and runs[-1][1] > 0 and _orthogonal_pair(power_of(runs[-1][0], 1), a):
+        if runs and runs[-1][1] > 0 and is_orthogonal(runs[-1][0][0]) and \
+                _orthogonal_pair(power_of(runs[-1][0], 1), a):
             runs[-1][1:] = [runs[-1][1] - 1, None]
             if runs[-1][1] == 0:
                 runs.pop()
