@@ -193,6 +193,14 @@ def _tidy(line: Expr) -> Expr:
 UNSTRUCTURED = ("orthogonal", "stochastic", "onehot")
 
 
+def unpromised(e: Expr) -> tuple:
+    """e with its variables of an UNSTRUCTURED structure as declared without their promise, and
+    the map back to them."""
+    free = {v: Var(v.name, v.shape) for v in walk(e)
+            if isinstance(v, Var) and v.structure in UNSTRUCTURED}
+    return (substitute(e, free) if free else e), {t: v for v, t in free.items()}
+
+
 def _simplified(line: Expr) -> Expr:
     frobs, twins = {}, {}
 
@@ -204,10 +212,9 @@ def _simplified(line: Expr) -> Expr:
         if isinstance(e, D):
             # d((sum(c) + γ)cᵀ) of a probability vector c is not d((1 + γ)cᵀ): its variables
             # are simplified inside d as declared without their promise
-            free = {v: Var(v.name, v.shape) for v in walk(e.arg)
-                    if isinstance(v, Var) and v.structure in UNSTRUCTURED}
-            twins.update({t: v for v, t in free.items()})
-            return D(substitute(e.arg, free)) if free else e
+            arg, back = unpromised(e.arg)
+            twins.update(back)
+            return D(arg) if back else e
         return e.with_args(hold(a) for a in e.args) if e.args else e
 
     tidy = simplify(hold(line))

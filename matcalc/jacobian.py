@@ -19,6 +19,7 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 
+from .derivation import unpromised
 from .differentiate import (commutation, is_linear, kron_shuffle, linearize_rule, pull_back,
                             reciprocal)
 from .errors import UnsupportedError
@@ -76,7 +77,7 @@ def differential(e: Expr, wrt: Var, definitions: dict) -> Expr | None:
         if node == wrt:
             out = D(wrt)
         elif isinstance(node, Var) and node.name in definitions:
-            out = d(simplify(definitions[node.name]))
+            out = d(simplified(definitions[node.name]))
         elif not node.args or not any(d(a) is not None for a in node.args):
             out = None
         else:
@@ -88,12 +89,19 @@ def differential(e: Expr, wrt: Var, definitions: dict) -> Expr | None:
     # E differentiated in its simplified form, as the derivation shows it: the product rule
     # on (aᵀX)(bᵀX)⋯(bᵀX)b, a chain of k 1×1 factors, nests k sums deep, while its simplified
     # form (Xᵀa)(Xᵀb)ᵏ⁻¹b has a differential of two terms
-    lin = d(simplify(e))
+    lin = d(simplified(e))
     if lin is None:
         return None
     lin = simplify(lin)
     # every differential cancelled ((φ − φ)A in dφ): E does not depend on wrt after all
     return lin if is_linear(lin) else None
+
+
+def simplified(e: Expr) -> Expr:
+    """e simplified without the promise of its structured variables (derivation.UNSTRUCTURED):
+    sum(u) = 1 of a probability vector u holds where e is evaluated, not along du."""
+    held, back = unpromised(e)
+    return substitute(simplify(held), back) if back else simplify(e)
 
 
 # --- vec form ------------------------------------------------------------------------------------

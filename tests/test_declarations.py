@@ -48,6 +48,22 @@ def test_soft_labels_simplify_like_one_hot_ones():
     assert derive("y ∈ ℝ^n onehot; −yᵀlogsoftmax(z)", "z").check().ok
 
 
+@pytest.mark.parametrize("text, vec", [
+    ("u ∈ ℝ^k probability; x: n; sum(u)*x", "x𝟏ᵀ"),
+    ("u ∈ ℝ^k probability; sum(u)*u", "u𝟏ᵀ + I"),
+    ("u ∈ ℝ^k probability; V ∈ ℝ^{n×m}; V + sum(uᵀ)", None)])
+def test_a_jacobian_is_the_unstructured_one_where_a_variable_promises_a_sum(text, vec):
+    """The Jacobian of a probability vector's sum(u) is 𝟏ᵀ, as its gradient is 𝟏 (the
+    unstructured derivative, docs/language.md): simplified before it was differentiated,
+    sum(u)x read sum(u) = 1 and had the Jacobian 0 (random compositions, seeds 7100299 and
+    7100683), while its map form was right."""
+    r = derive(text, "u", kind="jacobian")
+    if vec:
+        assert r.text.startswith(f"∂F/∂u = {vec}    "), r.text
+    report = r.check()
+    assert report.ok, str(report)
+
+
 def test_random_inputs_keep_the_structure():
     program = parse("S ∈ 𝕊^n spd; D ∈ ℝ^{n×n} diagonal; Q ∈ ℝ^{m×k} orthogonal; "
                     "Y ∈ ℝ^{m×n} stochastic; p ∈ ℝ^k probability; tr(SD) + sum(QᵀY) + sum(p)")

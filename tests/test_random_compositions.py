@@ -41,7 +41,7 @@ def test_random_composition(seed):
 
 
 # Cases beyond the range above (`python tests/randcheck.py --start …`) that once failed a check.
-SEEDS = (1500013, 3500906, 4001856, 5400149)
+SEEDS = (1500013, 3500906, 4001856, 5400149, 7100299, 7100683)
 
 # Cases drawn with spectral and matrix functions and structured declarations more often
 # (`python tests/randcheck.py --focus`) that once failed a check.
