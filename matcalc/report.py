@@ -86,6 +86,7 @@ def auto_name(ds: list, taken: set) -> tuple:
         exprs.update({(i, f): getattr(d, f) for f in ("expr", "map_expr", "gradient")
                       if getattr(d, f) is not None})
         exprs.update({(i, "block", j): block for j, (_, block) in enumerate(d.blocks)})
+        exprs.update({(i, "index", t, k): m for t, k, m in _index_parts(d)})
     named: list = []
     for r in dict.fromkeys(n.arg for d in ds for n in walk(d.function) if isinstance(n, Norm)):
         # the residual, as it stands or transposed (Eᵀ = W₂Tᵀ + b₂𝟏ᵀ − Yᵀ once expanded), its
@@ -107,15 +108,24 @@ def auto_name(ds: list, taken: set) -> tuple:
     for _ in range(MAX_AUTO_NAMES * len(ds)):
         # repeated within one expression, or within what a name stands for (p = softmax(QKᵀ)
         # twice in T₁ = p ∘ (GVᵀ − (p ∘ (GVᵀ))𝟏𝟏ᵀ))
-        repeated = {n for e in [*exprs.values(), *(e for _, e in named)]
-                    for n, c in occurrences(e).items() if c > 1}
+        written: Counter = Counter()
+        repeated = set()
+        for e in [*exprs.values(), *(e for _, e in named)]:
+            counts = occurrences(e)
+            written.update(counts)
+            repeated |= {n for n, c in counts.items() if c > 1}
         owners: dict = {}
         for (i, *_), e in exprs.items():
             for n in distinct_nodes(e):
                 owners.setdefault(n, set()).add(i)
         repeated |= {n for n, owner in owners.items() if len(owner) > 1}
-        # the costliest first, ties in a fixed order (not the set's, which varies by run)
-        sub = next((n for n in sorted(repeated, key=lambda n: (-cost(n), repr(n)))
+        # the name that saves the most reading first: the repeats it spares, weighted by the
+        # square of its cost (a long expression is harder to read again than its length; a
+        # base written 300 times in a power's Jacobian before a product of two of them written
+        # 20 times, and before the pieces of the base), ties in a fixed order (not the set's,
+        # which varies by run)
+        sub = next((n for n in sorted(repeated, key=lambda n: (-(written[n] - 1) * cost(n) ** 2,
+                                                                -cost(n), repr(n)))
                     if _worth_a_name(n) and reads_alone(n)), None)
         if sub is None:
             break
@@ -131,8 +141,9 @@ def auto_name(ds: list, taken: set) -> tuple:
     out = []
     for i, d in enumerate(ds):
         blocks = [(y, exprs[(i, "block", j)]) for j, (y, _) in enumerate(d.blocks)]
-        out.append(replace(d, blocks=blocks, **{f: e for (k, f, *_), e in exprs.items()
-                                                 if k == i and f != "block"}))
+        out.append(replace(d, blocks=blocks, index=_index_with(d, i, exprs),
+                           **{f: e for (k, f, *_), e in exprs.items()
+                              if k == i and f not in ("block", "index")}))
     # inner names first: p = softmax(Z), T₁ = Diag(vec(p)); E before the T₁ = … E … that uses it
     ordered: dict = {}
 
@@ -146,6 +157,27 @@ def auto_name(ds: list, taken: set) -> tuple:
     for name, _ in named[::-1]:
         put(name)
     return out, list(ordered.items())
+
+
+def _index_parts(d) -> list:
+    """[(term, place, expression)] of the scalars and matrices of d's index form, the scalars
+    first in each term (place −1 − k for the k-th scalar), so that names print there too."""
+    terms = d.index.terms if getattr(d, "index", None) is not None else None
+    return [(t, place, m) for t, term in enumerate(terms or ())
+            for place, m in [(-1 - k, s) for k, s in enumerate(term.scalars)] +
+            [(k, e.matrix) for k, e in enumerate(term.entries) if e.matrix is not None]]
+
+
+def _index_with(d, i: int, exprs: dict):
+    """d's index form over the named expressions."""
+    if not _index_parts(d):
+        return getattr(d, "index", None)
+    terms = [replace(term,
+                     scalars=[exprs[(i, "index", t, -1 - k)] for k in range(len(term.scalars))],
+                     entries=[e if e.matrix is None else replace(e, matrix=exprs[(i, "index", t, k)])
+                              for k, e in enumerate(term.entries)])
+             for t, term in enumerate(d.index.terms)]
+    return replace(d.index, terms=terms)
 
 
 def _terms(e) -> frozenset | None:
@@ -245,7 +277,8 @@ def _named_parts(derivatives, style: str, taken: set) -> list:
     parts, shown = [], set()
     for d in ds:
         shown_exprs = [getattr(d, f) for f in ("expr", "map_expr", "gradient")
-                       if getattr(d, f) is not None] + [block for _, block in d.blocks]
+                       if getattr(d, f) is not None] + [block for _, block in d.blocks] + \
+            [m for *_, m in _index_parts(d)]
         used = _used_names(shown_exprs, definitions)
         defs = [f"{_name(n, style)} = {p.doprint(e)}" for n, e in named if n in used]
         # the derivative of a user function, spelled out once: f′(x) = …

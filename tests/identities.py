@@ -384,7 +384,7 @@ JACOBIAN_ROWS = [
     Row("x ∘ y", "x", "∂F_i/∂x_k = y_i δ_ik    (a matrix of shape (n, n); zero unless i = k)",
         "F_i = x_i y_i"),
     Row("softmax(z)", "z",
-        "∂F_i/∂z_k = softmax(z)_i δ_ik − softmax(z)_i softmax(z)_k    (a matrix of shape (n, n))",
+        "∂F_i/∂z_k = p_i δ_ik − p_i p_k    (a matrix of shape (n, n))",
         "∂s_i/∂z_k = s_i(δ_ik − s_k)"),
     Row("(aᵀx)b", "x", "∂F_i/∂x_k = b_i a_k    (a matrix of shape (m, n))", "F_i = b_i Σ a_k x_k"),
     Row("x + aᵀx", "x", "∂F_i/∂x_k = δ_ik + a_k    (a matrix of shape (n, n))",
@@ -419,8 +419,7 @@ JACOBIAN_ROWS = [
         "∂F_ij/∂x_k = δ_ij δ_ik    (a 3-tensor of shape (n, n, n); zero unless i = j and i = k)",
         "F_ij = δ_ij x_i"),
     Row("softmax(X + bᵀ)", "b",
-        "∂F_ij/∂b_k = softmax(X + bᵀ)_ij δ_jk − softmax(X + bᵀ)_ij softmax(X + bᵀ)_ik    "
-        "(a 3-tensor of shape (n, m, m))", "∂S_ij/∂b_k = S_ij(δ_jk − S_ik)"),
+        "∂F_ij/∂b_k = p_ij δ_jk − p_ij p_ik    (a 3-tensor of shape (n, m, m))", "∂S_ij/∂b_k = S_ij(δ_jk − S_ik)"),
     Row("XWᵀ", "X",
         "∂F_ij/∂X_pq = δ_ip W_jq    (a 4-tensor of shape (n, k, n, m); zero unless i = p)",
         "seed question, F_ij = Σ X_iq W_jq; k names a dimension"),
@@ -440,7 +439,7 @@ JACOBIAN_ROWS = [
     Row("XᵀA", "X",
         "∂F_ij/∂X_pq = δ_iq A_pj    (a 4-tensor of shape (m, k, n, m); zero unless i = q)",
         "Cookbook (75): ∂(XᵀA)_ij/∂X_mn = δ_in A_mj"),
-    Row("(A + λB)⁻¹", "λ", "∂F_ij/∂λ = −((A + λB)⁻¹B(A + λB)⁻¹)_ij    (a matrix of shape (n, n))",
+    Row("(A + λB)⁻¹", "λ", "∂F_ij/∂λ = −(T₁BT₁)_ij    (a matrix of shape (n, n))",
         "Cookbook (59): ∂Y⁻¹/∂λ = −Y⁻¹(∂Y/∂λ)Y⁻¹"),
     Row("X⁻¹", "X", "∂F_ij/∂X_kl = −(X⁻¹)_ik (X⁻¹)_lj    (a 4-tensor of shape (n, n, n, n))",
         "Cookbook (60): ∂(X⁻¹)_kl/∂X_ij = −(X⁻¹)_ki (X⁻¹)_jl"),
@@ -457,7 +456,7 @@ JACOBIAN_ROWS = [
         "∂F_ij/∂X_kl = δ_ik δ_jl − (1/n) δ_jl    (a 4-tensor of shape (n, m, n, m); "
         "zero unless j = l)", "F_ij = X_ij − Σ_k X_kj/n"),
     Row("softmax(Z, 1)", "Z",
-        "∂F_ij/∂Z_kl = softmax(Z, 1)_ij δ_ik δ_jl − softmax(Z, 1)_ij δ_jl softmax(Z, 1)_kl    "
+        "∂F_ij/∂Z_kl = p_ij δ_ik δ_jl − p_ij δ_jl p_kl    "
         "(a 4-tensor of shape (n, m, n, m); zero unless j = l)",
         "columns normalized: ∂S_ij/∂Z_kl = S_ij(δ_ik − S_kj)δ_jl"),
     Row("tr(X)A", "X",

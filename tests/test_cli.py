@@ -135,10 +135,12 @@ def test_softmax_hessian_reads_as_the_textbook():
 
 
 def test_softmax_jacobian_index_form():
+    # the index form writes the names the other lines use: ∂p_i/∂z_k = p_i(δ_ik − p_k)
     r = derive("softmax(z)", "z")
-    assert "∂F_i/∂z_k = softmax(z)_i δ_ik − softmax(z)_i softmax(z)_k" in r.text
+    assert "∂F_i/∂z_k = p_i δ_ik − p_i p_k" in r.text
+    assert r.text.splitlines()[-1] == "where p = softmax(z)"
     r = derive("softmax(Z)", "Z")   # each row's softmax depends on that row only
-    assert ("∂F_ij/∂Z_kl = softmax(Z)_ij δ_ik δ_jl − softmax(Z)_ij δ_ik softmax(Z)_kl    "
+    assert ("∂F_ij/∂Z_kl = p_ij δ_ik δ_jl − p_ij δ_ik p_kl    "
             "(a 4-tensor of shape (n, m, n, m); zero unless i = k)") in r.text
 
 

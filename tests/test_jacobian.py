@@ -296,3 +296,15 @@ def test_a_kronecker_product_with_a_zero_factor_is_zero():
     report = derive("abs(0W) ⊗ X + W ⊗ X", "W").check()
     assert report.ok, str(report)
     assert derive("abs(0W) ⊗ (μΣᵀWX)", "W").text
+
+
+def test_a_base_repeated_through_a_powers_jacobian_is_named_on_every_line():
+    """A name goes first where it saves the most reading: the base of clip(A − Y, 0, 1)⁶,
+    written some 40 times over the three lines, before a product of two of its copies; and the
+    index form writes the names too (it wrote the base out in every entry: 77,000 characters
+    for a power 100)."""
+    r = derive("clip(A − Y, 0, 1)**6", "A")
+    vec, index, backward, where = r.text.splitlines()[:4]
+    assert where == "where T₂ = relu(A − Y) − relu(A − Y − 1), T₁ = relu(A − Y) − relu(A − 1 − Y)"
+    assert "relu" not in vec + index + backward
+    assert index.startswith("∂F_ij/∂A_kl = (T₁⁵)_ik δ_jl (H(A − Y) − H(A − 1 − Y))_kl + ")

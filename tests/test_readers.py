@@ -179,8 +179,8 @@ def test_a_negated_residual_is_written_with_its_name():
     result = derive("‖W₂σ(W₁x) − y‖₂", "x", kind="hessian")
     text = result.text
     assert "yᵀ − σ(W₁x)ᵀW₂ᵀ" not in text and "𝟏" not in text, text
-    assert "(W₁V) ∘ (1 − 2σ(W₁x)) − (EᵀW₂T₁)/‖E‖₂²" in text, text
-    assert "where T₃ = 1 − σ(W₁x), T₂ = Diag(σ(W₁x) ∘ T₃), T₁ = σ(W₁x) ∘ T₃ ∘ (W₁V), " \
+    assert "(W₁V) ∘ (1 − 2σ(W₁x)) − (EᵀW₂T₂)/‖E‖₂²" in text, text
+    assert "where T₁ = 1 − σ(W₁x), T₃ = Diag(σ(W₁x) ∘ T₁), T₂ = σ(W₁x) ∘ T₁ ∘ (W₁V), " \
         "E = W₂σ(W₁x) − y" in text
     assert result.check().ok
 
