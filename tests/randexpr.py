@@ -1279,8 +1279,10 @@ class MatFunc(Node):
 def _expm(a: np.ndarray) -> np.ndarray:
     """exp(A) = exp(A/2ˢ)^(2ˢ), the Taylor series where ‖A/2ˢ‖₁ ≤ ½ (20 terms: < 1e-20)."""
     norm = np.abs(a).sum(axis=0).max(initial=0.0)
+    if not np.isfinite(norm):
+        return np.full(a.shape, np.nan)          # of an argument that overflowed: no value
     s = max(0, int(np.ceil(np.log2(norm))) + 1) if norm > 0 else 0
-    b = a / 2.0 ** s
+    b = a * 2.0 ** -s                            # 2.0 ** s overflows a float beyond s = 1023
     out = term = np.eye(len(a))
     for k in range(1, 21):
         term = term @ b / k

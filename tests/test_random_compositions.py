@@ -126,3 +126,18 @@ def test_a_difference_beyond_the_spread_of_the_truth_is_still_a_failure():
     assert [(f.cls, f.what) for f in checker.report.findings] == [
         ("unresolved", "within"), ("wrong derivative", "beyond"),
         ("wrong derivative", "no spread")]
+
+
+def test_expm_of_a_huge_argument_has_no_value_and_ends_no_campaign():
+    """The generator's exp(A) divided A by 2.0 ** s, which overflows a float beyond s = 1023:
+    drawing focus seed 7400973 raised OverflowError and ended the whole campaign. An argument
+    of infinite norm gives no value (the draw is not admissible); a finite one is scaled by
+    2.0 ** −s."""
+    with np.errstate(all="ignore"):
+        assert np.isnan(rx._expm(np.array([[np.inf, 0.0], [0.0, 1.0]]))).all()
+        assert not np.isfinite(rx._expm(np.array([[1e300, 0.0], [0.0, 1.0]]))).all()
+    rotation = rx._expm(np.array([[0.0, 1.0], [-1.0, 0.0]]))
+    assert np.allclose(rotation, [[np.cos(1), np.sin(1)], [-np.sin(1), np.cos(1)]])
+    r = focused(7400973)
+    assert r.status in ("checked", "unsupported") and not [
+        f for f in r.findings if f.cls in rc.CLASSES], str(r)
