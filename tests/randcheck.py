@@ -947,6 +947,8 @@ class _Checker:
             got = np.array([np.sum(v * b) for b in self.B])
         elif target == "vec d grad":
             v = np.asarray(value, dtype=float).reshape(-1)
+            if rhs.strip() == "0":
+                v = np.zeros(self.v.size)          # 0 is the zero of the line's shape
             if v.size != self.v.size:
                 self.report.add(cls, what, f"size {v.size}, expected {self.v.size}")
                 return

@@ -16,7 +16,7 @@ from roundtrip import PRINTERS, Reader, printed_forms, same_value
 from matcalc import derive
 from matcalc.cli import main
 from matcalc.evaluate import assign_sizes, finite_difference_jacobian, random_inputs
-from matcalc.ir import Add, MatMul, Num, Ones
+from matcalc.ir import Add, MatMul, Num, Ones, Zero
 from matcalc.printers import latex_document, to_text
 from matcalc.report import render
 
@@ -183,3 +183,14 @@ def test_a_block_whose_differentials_cancel_is_zero():
     assert to_text(g_block) == "0"
     report = r.check()
     assert report.ok, str(report)
+
+
+def test_the_hessian_of_a_function_linear_through_logdet_of_expm_is_zero():
+    """logdet(expm(S)) = tr(S) (det expm(S) = exp tr(S)), linear in V for S = V − uᵀ + (V − uᵀ)ᵀ:
+    the Hessian's Fréchet terms cancel, and its derivation's last lines read 0 (random
+    composition 8900168; a printed 0 is the zero of the line's shape)."""
+    result = derive("u: k; V: k x k; logdet(expm(V − uᵀ + (V − uᵀ)ᵀ))", "V", kind="hessian")
+    (d,) = result.derivatives
+    assert d.expr == Zero(d.expr.rows, d.expr.cols), result.text
+    assert r"\operatorname{vec}(\mathrm{d}\nabla f) &= 0" in result.steps_latex
+    assert result.check().ok
