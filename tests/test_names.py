@@ -128,3 +128,16 @@ def test_an_underscore_subscript_ends_where_its_digits_end():
     r = derive("W_1 = XX; W_2 = W_1W_1; tr(W_2)", "X")
     assert r.check().ok
     assert "4(Xᵀ)³" in r.text
+
+
+@pytest.mark.parametrize("text, reading", [
+    # the declared λ spelt lam inside a run is not cut off before digits: they go with a letter
+    ("λ ∈ ℝ; λlam0", "λ·l·a·m₀"),
+    ("λ ∈ ℝ; λ₀ ∈ ℝ; λlam0", "λ·λ₀"),
+])
+def test_a_declared_name_in_a_run_leaves_no_digits_alone(text, reading):
+    """The fuzzed input `λ ∈ ℝ; Z = clip(λlam0, 0, 1)` ended in a traceback: the declared λ,
+    spelt lam, was taken before the 0, which no letter then took."""
+    result = derive(text, "λ")
+    assert any(f"read as the product {reading} " in n for n in result.notes), result.notes
+    assert result.check().ok

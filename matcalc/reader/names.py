@@ -109,7 +109,9 @@ class _Names:
         while i < len(base):
             taken = None
             for j in range(min(len(base), i + self.reach), i + 1, -1):
-                if canonical_name(base[i:j]) in self.names:
+                # a name does not end before a digit: digits go with the letter before them
+                # (lam0 is λ₀ or l·a·m₀, never λ and a bare 0)
+                if canonical_name(base[i:j]) in self.names and not base[j:j + 1].isdigit():
                     taken = j
                     break
             if taken:
