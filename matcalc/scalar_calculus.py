@@ -14,6 +14,7 @@ SymPy loads on first use, so importing this module stays cheap.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from functools import cache
 
@@ -23,6 +24,9 @@ from .simplify import cost
 from .stable import logistic
 
 SIMPLIFY_MAX_OPS = 40            # sympy.simplify is slow: only derivatives this small get it
+# cancel, factor, together and simplify compute with polynomials as dense as the derivative's
+# degree: past this one (x^33333333/(1 + x²) hung) only the derivative as differentiated is taken
+MAX_POLYNOMIAL_DEGREE = 10_000
 MAX_FLOAT_DENOMINATOR = 10 ** 6  # a SymPy Float comes back only if it is a short decimal
 
 
@@ -42,9 +46,11 @@ def derivative(body: Expr, x: Var) -> Expr:
     # restored so that SymPy can simplify it: SymPy's own Abs would split log(x) into re and im
     raw = sp.diff(to_sympy(logistic(body), symbols), symbols[x]).replace(functions["abs"], sp.Abs)
     variables = {s: v for v, s in symbols.items()}
-    forms = [raw, sp.cancel(raw), sp.factor(raw), sp.together(raw)]
-    if sp.count_ops(raw) <= SIMPLIFY_MAX_OPS:
-        forms.append(sp.simplify(raw))
+    forms = [raw]
+    if _degree(raw) <= MAX_POLYNOMIAL_DEGREE:
+        forms += [sp.cancel(raw), sp.factor(raw), sp.together(raw)]
+        if sp.count_ops(raw) <= SIMPLIFY_MAX_OPS:
+            forms.append(sp.simplify(raw))
     converted, errors = [], []
     for form in forms:
         try:
@@ -55,6 +61,18 @@ def derivative(body: Expr, x: Var) -> Expr:
     if not converted:
         raise errors[0]
     return min(converted, key=cost)   # ties: the earlier form
+
+
+def _degree(e) -> int:
+    """The degree of the polynomials SymPy makes of e, at most: its largest power of a
+    generator, a power x^(p/q) being the p-th power of x^(1/l), l the lcm of e's exponents'
+    denominators."""
+    sp, _, _ = _sympy()
+    exponents = [a.exp for a in e.atoms(sp.Pow) if a.exp.is_Rational]
+    if not exponents:
+        return 1
+    lcm = math.lcm(*(int(k.q) for k in exponents))
+    return max(abs(int(k.p)) * (lcm // int(k.q)) for k in exponents)
 
 
 def to_sympy(e: Expr, symbols: dict):

@@ -132,3 +132,18 @@ def test_import_does_not_load_sympy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("n", [10_001, 33_333_333])
+def test_a_power_past_the_polynomial_degree_is_differentiated_as_it_stands(n):
+    """x^n/(1 + x²) for n past MAX_POLYNOMIAL_DEGREE: cancel, factor and together compute with
+    polynomials as dense as x^n (n = 33,333,333, typed x³³³³³³³³, hung); the derivative comes
+    back as differentiated, n x^(n−1)/(1 + x²) − 2x^(n+1)/(1 + x²)², whose value at 1 is
+    n/2 − 1/2, and near 1 as its finite difference."""
+    body = MatMul(Power(x, n), Power(Add(ONE, sq(x)), -1))
+    d = derivative(body, x)
+    assert _value(d, 1.0) == pytest.approx((n - 1) / 2, rel=1e-12)
+    if n < 100_000:
+        at, h = 1.0001, 1e-7
+        numeric = (_value(body, at + h) - _value(body, at - h)) / (2 * h)
+        assert _value(d, at) == pytest.approx(numeric, rel=1e-5)
