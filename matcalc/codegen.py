@@ -966,22 +966,30 @@ HELPERS = {
     return np.stack([_logm_frechet2(a, e, basis[:, k].reshape((n, n), order="F"))
                      .reshape(-1, order="F") for k in range(n * n)], axis=1)
 ''',
+    "_eig": '''def _eig(a):
+    """(w, v, v^-1) with a = v diag(w) v^-1; for a symmetric a (to rounding) by eigh, whose
+    eigenvectors are orthonormal also where eigenvalues nearly meet (eig's are nearly dependent
+    there, and v^-1 amplifies rounding)."""
+    if np.allclose(a, a.T, rtol=1e-12, atol=0):
+        w, v = np.linalg.eigh(a)
+        return w.astype(complex), v, v.T
+    w, v = np.linalg.eig(a)
+    return w.astype(complex), v, np.linalg.inv(v)
+''',
     "_logm": '''def _logm(a):
     """The principal matrix logarithm (no eigenvalue on the closed negative real axis), by the
     eigendecomposition of a diagonalizable a."""
-    w, v = np.linalg.eig(a)
-    return ((v * np.log(w.astype(complex))) @ np.linalg.inv(v)).real.astype(a.dtype)
+    w, v, vi = _eig(a)
+    return ((v * np.log(w)) @ vi).real.astype(a.dtype)
 ''',
     "_logm_frechet": '''def _logm_frechet(a, e):
     """L_log(a, e) by the Daleckii-Krein formula: v (d * (v^-1 e v)) v^-1 for a = v diag(w) v^-1,
     d the divided differences of log at the eigenvalues (1/w where they meet)."""
-    w, v = np.linalg.eig(a)
-    w = w.astype(complex)
+    w, v, vi = _eig(a)
     gap = w[:, None] - w[None, :]
     close = np.abs(gap) <= 1e-8 * np.abs(w)[:, None]
     d = np.where(close, 1 / w[:, None],
                  (np.log(w)[:, None] - np.log(w)[None, :]) / np.where(close, 1, gap))
-    vi = np.linalg.inv(v)
     return (v @ (d * (vi @ e @ v)) @ vi).real.astype(a.dtype)
 ''',
     "_cho_solve": '''def _cho_solve(l, b):
