@@ -669,4 +669,6 @@ def _entry_text(e: Entry, form: IndexForm, style: IndexStyle) -> str:
     if isinstance(m, Transpose):
         m, row, col = m.arg, col, row
     text = style.printer.index_base(m)
+    if text in (style.delta.partition("_")[0], style.total.partition("_")[0]):
+        text = style.printer.paren(text)    # a matrix named Σ or δ: (Σ)_rs, not a sum over r, s
     return style.entry.format(text, "".join(i for i in (row, col) if i is not None))

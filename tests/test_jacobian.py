@@ -308,3 +308,12 @@ def test_a_base_repeated_through_a_powers_jacobian_is_named_on_every_line():
     assert where == "where T₂ = relu(A − Y) − relu(A − Y − 1), T₁ = relu(A − Y) − relu(A − 1 − Y)"
     assert "relu" not in vec + index + backward
     assert index.startswith("∂F_ij/∂A_kl = (T₁⁵)_ik δ_jl (H(A − Y) − H(A − 1 − Y))_kl + ")
+
+
+def test_an_entry_of_a_matrix_named_like_the_index_notation_is_parenthesized():
+    """Σ_rs of a matrix Σ read as a sum over r and s, and δ_ik of a matrix δ as the Kronecker
+    delta (random composition, focus seed 8800171): ∂(Σx + δx)_i/∂x_k = Σ_ik + δ_ik, written
+    (Σ)_ik + (δ)_ik; in LaTeX \\Sigma_{ik} is no sum, \\delta_{ik} is a delta."""
+    r = derive("Σ: n x n; δ: n x n; x: n; Σx + δx", "x")
+    assert r.text.splitlines()[1].startswith("∂F_i/∂x_k = (Σ)_ik + (δ)_ik    ")
+    assert r"= \Sigma_{ik} + (\delta)_{ik}" in r.latex
