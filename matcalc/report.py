@@ -11,7 +11,7 @@ from fractions import Fraction
 from .differentiate import gradient
 from .ir import (Add, Broadcast, D, Frob, Hadamard, Identity, MatMul, Norm, Num, Power,
                  Softmax, Transpose, UserFunc, Var, Zero, dim_mul, distinct_nodes, fmt_shape,
-                 occurrences, substitute, walk)
+                 occurrences, substitute)
 from .printers import (SUPERSCRIPT, AsciiPrinter, LatexPrinter, TextPrinter, latex_name,
                        latex_notes, names_in_scope, reads_alone, to_text)
 from .simplify import cost, present, simplify, textbook_form
@@ -88,7 +88,7 @@ def auto_name(ds: list, taken: set) -> tuple:
         exprs.update({(i, "block", j): block for j, (_, block) in enumerate(d.blocks)})
         exprs.update({(i, "index", t, k): m for t, k, m in _index_parts(d)})
     named: list = []
-    for r in dict.fromkeys(n.arg for d in ds for n in walk(d.function) if isinstance(n, Norm)):
+    for r in dict.fromkeys(n.arg for d in ds for n in distinct_nodes(d.function) if isinstance(n, Norm)):
         # the residual, as it stands or transposed (Eᵀ = W₂Tᵀ + b₂𝟏ᵀ − Yᵀ once expanded), its
         # terms in any order
         if not isinstance(r, Add) or len(to_text(r)) < MIN_RESIDUAL_LENGTH:
@@ -149,7 +149,7 @@ def auto_name(ds: list, taken: set) -> tuple:
 
     def put(name):
         if name not in ordered:
-            for n in walk(dict(named)[name]):
+            for n in distinct_nodes(dict(named)[name]):
                 if isinstance(n, Var) and n.name in dict(named):
                     put(n.name)
             ordered[name] = dict(named)[name]
@@ -283,7 +283,7 @@ def _named_parts(derivatives, style: str, taken: set) -> list:
         defs = [f"{_name(n, style)} = {p.doprint(e)}" for n, e in named if n in used]
         # the derivative of a user function, spelled out once: f′(x) = …
         derived = {n.name: n for e in shown_exprs + [definitions[n] for n in used]
-                   for n in walk(e) if isinstance(n, UserFunc) and n.name.endswith("′")}
+                   for n in distinct_nodes(e) if isinstance(n, UserFunc) and n.name.endswith("′")}
         for fn in derived.values():
             call = UserFunc(fn.name, fn.param.name, fn.body, fn.param)
             defs.append(f"{p.doprint(call)} = {p.doprint(present(fn.body))}")
@@ -298,7 +298,7 @@ def _used_names(exprs: list, definitions: dict) -> set:
     used: set = set()
     todo = list(exprs)
     while todo:
-        for n in walk(todo.pop()):
+        for n in distinct_nodes(todo.pop()):
             if isinstance(n, Var) and n.name in definitions and n.name not in used:
                 used.add(n.name)
                 todo.append(definitions[n.name])
@@ -448,7 +448,7 @@ def derivation(d, together: tuple = ()) -> list:
         # its symmetric part: derived, then kept
         unstructured = textbook(gradient(d.function, d.wrt, d.definitions).expr) \
             if d.wrt.structure in ("diagonal", "symmetric", "spd") else result
-        if any(Var(n, e.shape) in walk(d.function) for n, e in d.definitions.items()):
+        if any(Var(n, e.shape) in distinct_nodes(d.function) for n, e in d.definitions.items()):
             parts += [("adjoint", b) for b in backprop_blocks(
                 d.function, d.wrt, d.definitions, d.fname, unstructured, textbook, named,
                 together)]
