@@ -1199,15 +1199,17 @@ def _constant_keys(e: Expr) -> frozenset:
     return frozenset(k for k in keys if k[1] != 1)
 
 
-def _reads_back(e: Expr, sized: frozenset, keys: frozenset, beside: bool) -> bool:
+def _reads_back(e: Expr, sized: frozenset, keys: frozenset, beside: bool,
+                in_d: bool = False) -> bool:
     """Does e, printed with the sizes ``sized`` written, read back at its shape with each I
     and 𝟏 at a size it has (not 𝟏_k ⊗ I_m for 𝟏_m ⊗ I_k)? The reader decides, with e's names
     (and its differentials, as names) declared at their shapes, and (``beside``) the line's
-    shape known: read as Ψ + (e) for a Ψ of e's shape."""
+    shape known: read as Ψ + (e) for a Ψ of e's shape. A line that is a zero matrix prints 0
+    beside its shape; one in d(…) (``in_d``) prints 0𝟏𝟏ᵀ, which must tell its shape."""
     if not any(isinstance(n, (Identity, Ones, Broadcast, Zero)) for n in distinct_nodes(e)):
         return True
     differentials = list(dict.fromkeys(n for n in distinct_nodes(e) if isinstance(n, D)))
-    if not all(_reads_back(n.arg, sized, keys, False) for n in differentials):
+    if not all(_reads_back(n.arg, sized, keys, False, in_d=True) for n in differentials):
         return False                                    # d(…) prints what it holds
     # differentials and adjoints ∂L/∂Y read as names of their shapes
     held = differentials + list(dict.fromkeys(n for n in distinct_nodes(e) if
@@ -1219,7 +1221,7 @@ def _reads_back(e: Expr, sized: frozenset, keys: frozenset, beside: bool) -> boo
     printer = TextPrinter(colon=True, sizes=sized)
     program = [f"{printer.doprint(UserFunc(f.name, f.param.name, f.body, f.param))} := "
                f"{printer.doprint(f.body)}" for f in functions.values()]
-    line = printer.doprint(e)
+    line = printer._print(e) if in_d else printer.doprint(e)
     if beside:
         known = next(c for c in "ΨΩΦΘΓ" if c not in names)
         names[known] = shape_spec(Var(known, e.shape))
@@ -1228,7 +1230,7 @@ def _reads_back(e: Expr, sized: frozenset, keys: frozenset, beside: bool) -> boo
         result = parse("; ".join(program + [line]), names).result
     except MatcalcError:
         return False
-    return (isinstance(e, Zero) or result.shape == e.shape) and \
+    return (isinstance(e, Zero) and not in_d or result.shape == e.shape) and \
         _constant_keys(result) <= keys | _constant_keys(e)
 
 

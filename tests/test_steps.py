@@ -5,12 +5,14 @@ names."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from identities import ROWS
 from roundtrip import Reader, same_value, without_laws
 
-from matcalc import derive
+from matcalc import derive, parse
 from matcalc.derivation import is_adjoint, line_expr
 from matcalc.evaluate import evaluate
 from matcalc.ir import D, Var, Zero, substitute, walk
@@ -333,3 +335,32 @@ def test_the_equals_signs_stand_under_one_another():
     assert "    = Xᵀ(σ(Xw) ∘ (1 − σ(Xw)) ∘ (X dw))      [d(σ(x)) = σ(x) ∘ (1 − σ(x)) ∘ dx]\n" \
         "    = (Xᵀ Diag(σ(Xw) ∘ (1 − σ(Xw)))X) dw\n" in steps
     assert steps.count("d∇f = ") == 1
+
+
+
+def _differential_arguments(text: str, opening: str) -> list:
+    """The text inside each ``opening`` … ) of a printed derivation (d( not inside a name)."""
+    out = []
+    for m in re.finditer(r"(?<![\w\\])" + re.escape(opening), text):
+        depth = 1
+        for end in range(m.end(), len(text)):
+            depth += {"(": 1, ")": -1}.get(text[end], 0)
+            if depth == 0:
+                out.append(text[m.end():end])
+                break
+    return out
+
+
+def test_a_zero_matrix_inside_a_differential_tells_its_shape():
+    """A line prints a zero result as 0 beside its shape, but inside d(…) a zero matrix is
+    0𝟏𝟏ᵀ, which alone has no size: sum(A d(0𝟏𝟏ᵀ)) did not read back (random composition, focus
+    seed 8810146). Each differential's argument reads alone."""
+    r = derive("Z ∈ ℝ^{k×p}; A ∈ ℝ^{p×k}; sum(exp(A((Z − Z) ∘ Z)))", "Z")
+    shapes = {"Z": "k x p", "A": "p x k"}
+    for text, opening in ((r.steps, "d("), (r.steps_ascii, "d("),
+                          (r.steps_latex, r"\mathrm{d}(")):
+        lines = "\n".join(line.split("[")[0] for line in text.splitlines())   # not the laws
+        arguments = _differential_arguments(lines, opening)
+        assert len(arguments) > 1, text
+        for argument in arguments:
+            assert parse(argument, shapes=shapes).result.shape in (("k", "p"), ("p", "p"))
