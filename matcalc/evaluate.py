@@ -403,18 +403,27 @@ def _expm_kron(a: np.ndarray) -> np.ndarray:
 
 def _logm(a: np.ndarray) -> np.ndarray:
     """The principal logarithm of a diagonalizable matrix with no eigenvalue on the closed
-    negative real axis, by its eigendecomposition."""
+    negative real axis, by its eigendecomposition. A real matrix with an eigenvalue there has no
+    real logarithm: no value (the real part of the complex one, log|λ| for λ < 0, is another
+    function, with another derivative). A symmetric a is taken by eigh, whose eigenvalues are
+    real (eig gave a repeated −1 as −1 ± 1e-16i, off the axis) and eigenvectors orthonormal."""
     if not np.all(np.isfinite(a)):
         return np.full(a.shape, np.nan)
-    values, vectors = np.linalg.eig(a)
-    if np.linalg.cond(vectors) > SINGULAR:       # no eigenbasis (overflowed, or defective)
-        return np.full(a.shape, np.nan)
+    if np.allclose(a, a.T, rtol=1e-12, atol=0):
+        values, vectors = np.linalg.eigh(a)
+        inverse = vectors.T
+    else:
+        values, vectors = np.linalg.eig(a)
+        if np.linalg.cond(vectors) > SINGULAR:   # no eigenbasis (overflowed, or defective)
+            return np.full(a.shape, np.nan)
+        inverse = np.linalg.inv(vectors)
     size = np.abs(values)
-    if size.min(initial=np.inf) * SINGULAR <= size.max(initial=0.0):
+    if size.min(initial=np.inf) * SINGULAR <= size.max(initial=0.0) or \
+            np.any((np.imag(values) == 0) & (np.real(values) < 0)):
         # an eigenvalue lost in the rounding of the largest (expm(S) of a spread spectrum): its
-        # logarithm has no correct digit, and logm no value
+        # logarithm has no correct digit; or one on the negative real axis
         return np.full(a.shape, np.nan)
-    return ((vectors * np.log(values.astype(complex))) @ np.linalg.inv(vectors)).real
+    return ((vectors * np.log(values.astype(complex))) @ inverse).real
 
 
 def _transpose_inward(e: Expr) -> Expr | None:
@@ -539,8 +548,9 @@ def _nodes(e: Expr):
 
 
 def random_inputs(expr: Expr, variables, sizes: dict, rng, definitions=None) -> dict:
-    """Random arrays for the variables: SPD where an inverse or a determinant needs it, positive
-    entries under log and sqrt, symmetric or one-hot where declared; kinks of relu/H/abs avoided."""
+    """Random arrays for the variables: SPD where an inverse, a determinant or logm needs it (a
+    vector there, as in logm(Diag(w)), positive), positive entries under log and sqrt,
+    symmetric or one-hot where declared; kinks of relu/H/abs avoided."""
     everything = [expr] + list((definitions or {}).values())
     spd, positive = set(), set()
     for e in everything:
@@ -553,7 +563,7 @@ def random_inputs(expr: Expr, variables, sizes: dict, rng, definitions=None) -> 
         if (v.name in spd or v.structure == "spd") and rows == cols and rows > 1:
             a = rng.standard_normal((rows, cols))
             value = a @ a.T / rows + np.eye(rows)
-        elif v.name in positive or (v.name in spd and rows == cols == 1):
+        elif v.name in positive or (v.name in spd and 1 in (rows, cols)):
             value = rng.uniform(0.5, 2.0, (rows, cols))
         else:
             value = rng.standard_normal((rows, cols))

@@ -372,6 +372,28 @@ def test_where_f_has_no_finite_value_at_any_point_tried_the_check_is_inconclusiv
     assert "INCONCLUSIVE: f has no finite value" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("text, wrt", [
+    ("w ∈ ℝ^m; A ∈ ℝ^{m×m}; tr(A logm(Diag(w)))", "w"),
+    ("C ∈ ℝ^{m×k}; X̂ ∈ ℝ^{m×p}; B ∈ ℝ^{k×n} stochastic; value ∈ ℝ; gradX ∈ ℝ^{k×m}; "
+     "z, w ∈ ℝ^m; X ∈ ℝ^{n×m}; L = ‖expm(gradX @ logsoftmax(C)) (value*BX·X̂) ⊙ (zᵀ ⊘ w^T )"
+     "*logm(Diag(w))*X̂‖_2", "w"),
+])
+def test_a_vector_under_logm_is_drawn_positive(text, wrt):
+    """logm(Diag(w)) has a real value for w > 0 only: the check drew w with negative entries,
+    evaluated logm there as log|w| (the real part of the complex logarithm) and failed the
+    right gradient (random composition, focus seed 9101844). A vector under logm, an inverse
+    or a determinant is drawn positive."""
+    report = derive(text, wrt).check()
+    assert report.ok, str(report)
+
+
+def test_where_logm_has_no_real_value_anywhere_the_check_is_inconclusive():
+    """−I − xxᵀ has only negative eigenvalues: f has no real value at any draw, and the check
+    says so rather than fail the gradient of log|·| it computed there."""
+    report = derive("x ∈ ℝ^n; A ∈ ℝ^{n×n}; tr(A logm(−I − xxᵀ))", "x").check()
+    assert report.status == "inconclusive", str(report)
+
+
 # W orthogonal: W² + (W²)ᵀ has eigenvalues 2cos θ in pairs, so its smallest is repeated at
 # every draw and λ_min has no derivative there (focus seed 5400604: --check said FAILED)
 KINKED = "W ∈ ℝ^{4×4} orthogonal; τ ∈ ℝ; λ_min(W(τW) + (W(τW))ᵀ)"
