@@ -22,8 +22,8 @@ For one case (a gradient, a Jacobian or a Hessian, asked in one dialect), the ch
   second differences moving both variables (its printed forms are not read back yet);
 and always: nothing but MatcalcError/UnsupportedError escapes (an UnsupportedError is counted
 apart), and a documented input is not refused. A comparison beyond the tolerance but within the
-spread of the truth's extrapolated estimates (as --check judges, matcalc.check.compared) is
-unresolved: a case with one and no failure is counted unresolved, neither passed nor failed.
+spread of the truth's extrapolated estimates (for a derivation line, and of those it takes of
+its d(…)), as --check judges (matcalc.check.compared), is unresolved: a case with one and no failure is counted unresolved, neither passed nor failed.
 
 Run thousands:  python tests/randcheck.py --cases 10000 [--checks tree,code] [--shrink]
 (a summary by check and by kind of failure, with one example each, shrunk with --shrink).
@@ -321,6 +321,8 @@ class _Checker:
         # the differences resolve next to the largest value met on the way (a saturated tanh)
         self.floor = 1e-5 * self.truth.scale_f
         self.line_scale = 0.0
+        self.differentials: dict = {}   # name → spread of the differences taken for d(…)
+        self.line_noise = 0.0           # what their spreads make of a line (evaluate_line)
         self.index_texts: dict = {}
 
     # -- the truth, computed once ------------------------------------------------------------
@@ -816,8 +818,9 @@ class _Checker:
             for label, rhs, target in split_steps(text, dialect, self.d.kind):
                 self.check_printed_step(reader, prop, label, rhs, target)
 
-    def directional(self, expr, env: dict, definitions: dict, sizes=None) -> np.ndarray:
-        """d(expr)[v] by the same extrapolated differences, on matcalc's own evaluation."""
+    def directional(self, expr, env: dict, definitions: dict, sizes=None) -> tuple:
+        """d(expr)[v] by the same extrapolated differences, on matcalc's own evaluation, and
+        their spread."""
         sizes = self.case.sizes if sizes is None else sizes
         key = self.case.wrt_name.ir
 
@@ -828,9 +831,9 @@ class _Checker:
             self.line_scale = max(self.line_scale, largest)
             return value
 
-        value, _ = extrapolate(lambda h: (at(h) - at(-h)) / (2 * h), H1, self.truth.scale_f)
+        value, spread = extrapolate(lambda h: (at(h) - at(-h)) / (2 * h), H1, self.truth.scale_f)
         self.line_scale = max(self.line_scale, float(np.abs(value).max(initial=0.0)))
-        return value
+        return value, spread
 
     def line_floor(self, floor: float) -> float:
         """A derivation line is compared no finer than the differences resolve next to the
@@ -840,6 +843,20 @@ class _Checker:
 
     def begin_line(self):
         self.line_scale = float(np.abs(self.v).max(initial=0.0))
+        self.differentials, self.line_noise = {}, 0.0
+
+    def line_spread(self, spread, shape=None) -> np.ndarray:
+        """The spread a line is judged with: the truth's and the line's own (line_noise), of
+        the line's shape, or (shape "basis") along each direction of the basis B."""
+        noise = np.asarray(self.line_noise, dtype=float)
+        if shape == "basis":
+            if noise.size == self.v.size:
+                noise = noise.reshape(self.v.shape, order="F")
+            noise = np.broadcast_to(noise, self.v.shape)
+            return spread + np.array([np.sum(noise * np.abs(b)) for b in self.B])
+        if shape is not None and noise.size == np.prod(shape):
+            noise = noise.reshape(shape, order="F")
+        return spread + noise
 
     def differential_value(self, lin, named: dict, given=None) -> np.ndarray:
         """lin, an expression in differentials D(e), with each D(e) := de[v]."""
@@ -850,14 +867,31 @@ class _Checker:
             if node.arg == self.d.wrt:
                 env[name] = self.v
             else:
-                env[name] = self.directional(node.arg, dict(env), named)
+                env[name], self.differentials[name] = self.directional(node.arg, dict(env), named)
             mapping[node] = Var(name, node.shape)
         return self.evaluate_line(substitute(lin, mapping), env, named)
 
     def evaluate_line(self, expr, env: dict, named: dict) -> np.ndarray:
-        """A derivation line's value; its largest value met goes into ``line_scale``."""
+        """A derivation line's value; its largest value met goes into ``line_scale``, and
+        into ``line_noise`` what the differences it takes of its differentials d(…) resolve
+        of it: the line is linear in them, and their rounding, random in sign, makes it wander
+        by about L(s ∘ R) for L its linear part, s their spreads, R random signs (rounding in
+        d(expm(expm(expm(sM)))) of entries near 30 moved sum(G ∘ d(…)) of 6e-7 by 6e-8)."""
         value, largest = mc_evaluate_largest(expr, env, self.case.sizes, named)
         self.line_scale = max(self.line_scale, largest)
+        held = {name: s for name, s in self.differentials.items() if name in env}
+        if not held:
+            return value
+        if not all(np.all(np.isfinite(s)) for s in held.values()):
+            self.line_noise = self.line_noise + np.full(np.shape(value), np.inf)
+            return value
+        rng = np.random.default_rng(0)
+        zero = mc_evaluate(expr, {**env, **{n: 0 * env[n] for n in held}}, self.case.sizes,
+                           named)
+        noise = [np.abs(mc_evaluate(expr, {**env, **{
+            n: s * rng.choice((-1.0, 1.0), np.shape(s)) for n, s in held.items()}},
+            self.case.sizes, named) - zero) for _ in range(3)]
+        self.line_noise = self.line_noise + np.max(noise, axis=0)
         return value
 
     def derivation(self) -> list:
@@ -908,15 +942,16 @@ class _Checker:
                 got = np.array([np.sum(np.broadcast_to(value, self.v.shape) * b)
                                 for b in self.B])
                 self.judge(cls, what, got, self.hv, self.line_floor(self.hfloor), RTOL2,
-                           self.hv_spread)
+                           self.line_spread(self.hv_spread, "basis"))
             elif kind == "differential" or lead is None or isinstance(lead, D):
                 self.judge(cls, what, value, self.df_v, self.line_floor(self.floor),
-                           spread=self.df_v_spread)
+                           spread=self.line_spread(self.df_v_spread))
             elif isinstance(lead, Var):                # ∂L/∂X = …: the gradient
                 self.compare_gradient(value, cls, what)
             else:                                      # ∂L/∂Y : dY
                 want = self.differential_value(lead, named, given)
-                self.judge(cls, what, value, want, self.line_floor(self.floor))
+                self.judge(cls, what, value, want, self.line_floor(self.floor),
+                           spread=self.line_spread(0.0))
 
     def check_printed_step(self, reader, prop, label, rhs, target):
         what = f"{prop} {label}: {rhs}"
@@ -935,7 +970,8 @@ class _Checker:
             shape = np.shape(self.df_v) if target != "vec dF" else (self.df_v.size, 1)
             self.judge(cls, what, value, self.df_v.reshape(shape, order="F"),
                        self.line_floor(self.floor),
-                       spread=self.df_v_spread.reshape(shape, order="F"))
+                       spread=self.line_spread(self.df_v_spread.reshape(shape, order="F"),
+                                               shape))
             return
         if target == "d grad":
             v = np.asarray(value, dtype=float)
@@ -955,7 +991,8 @@ class _Checker:
             got = np.array([np.sum(v * b.reshape(-1, order="F")) for b in self.B])
         else:
             return
-        self.judge(cls, what, got, self.hv, self.line_floor(self.hfloor), RTOL2, self.hv_spread)
+        self.judge(cls, what, got, self.hv, self.line_floor(self.hfloor), RTOL2,
+                   self.line_spread(self.hv_spread, "basis"))
 
     def check_index(self):
         if self.case.kind == "jacobian":
@@ -1374,13 +1411,15 @@ class Reader:
             k += 1
             sub = "".join("₀₁₂₃₄₅₆₇₈₉"[int(c)] for c in str(k))
             name = stand.format(sub if self.dialect == "unicode" else k)
-            given["Ξ" + sub] = self.directional_text(inner, given)   # (shape, value)
+            shape, value, spread = self.directional_text(inner, given)
+            given["Ξ" + sub] = shape, value
+            self.c.differentials["Ξ" + sub] = spread
             out += name + (" " if self.dialect == "latex" else "")
             i = end
         return out, given
 
     def directional_text(self, inner: str, given: dict):
-        """(shape, d(inner)[v]) for a printed argument of a differential (read beside a
+        """(shape, d(inner)[v], spread) for a printed argument of a differential (read beside a
         matrix of the shape of some differential of the derivation if it has an I or 𝟏 of no
         size)."""
         try:
@@ -1388,8 +1427,8 @@ class Reader:
                                                                               inner))
         except _NotParsed as e:
             raise _NotParsed(f"the differential's argument {inner!r}: {e}")
-        return program.result.shape, self.c.directional(
-            program.result, self.c.env(**env), dict(program.definitions))
+        return (program.result.shape, *self.c.directional(
+            program.result, self.c.env(**env), dict(program.definitions)))
 
     def known_names(self) -> list:
         """The names a differential may be of, as matcalc prints them in this dialect."""

@@ -13,7 +13,8 @@ import pytest
 from matcalc import MatcalcError, derive
 from matcalc.api import Result
 from matcalc.cli import main
-from matcalc.evaluate import BUDGET, Evaluator, TooLarge, evaluate, require_budget
+from matcalc.evaluate import (BUDGET, Evaluator, TooLarge, evaluate, extrapolated,
+                              require_budget)
 from matcalc.ir import (Add, Commutation, Diag, Identity, Kron, MatMul, Num, Transpose, Var, Vec,
                         Zero)
 from matcalc.printers import to_text
@@ -465,6 +466,20 @@ def test_a_difference_is_taken_at_a_step_short_enough_that_its_estimates_agree()
     taken from there."""
     report = derive(SHARP, ["A", "G"], kind="hessian").check()
     assert report.ok and report.largest < 1e-7, str(report)
+
+
+def test_two_estimates_that_agree_by_chance_do_not_settle_the_difference():
+    """Where rounding dominates, two successive extrapolations may agree by chance while both
+    are off: their range (the spread) was 4e-9 and the estimate 2e-8 off, and a right gradient
+    was judged wrong beyond the spread (random composition, focus seed 8810040). A difference
+    settles on three estimates at least, and its spread covers the error of the one kept."""
+    truth, noise = 1.0, {1e-3: 1e-8, 5e-4: 1e-8, 2.5e-4: 1e-8, 1.25e-4: -1e-8}
+
+    def central(h):                      # f linear: the differences are truth plus rounding
+        return np.array([truth + noise.get(h, 0.0)])
+
+    best, spread = extrapolated(central, 1e-3, 4, settled=1e-9)
+    assert abs(best[0] - truth) <= spread[0], (best, spread)
 
 
 def test_a_wrong_block_is_caught_where_f_bends_sharply():
