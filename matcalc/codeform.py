@@ -157,18 +157,19 @@ def _factorisation(m: Expr) -> Fraction:
     return Fraction(1, 3) if spd_matrix(m) is not None else Fraction(2, 3)
 
 
-def product_cost(left: Expr, right: Expr) -> Cost:
-    """The cost of left·right, both computed (p×q times q×r)."""
-    return _product_cost(left.rows, left.cols, right.cols, _kind(left), _kind(right))
-
-
 def _kind(e: Expr):
     """What of a factor its products' cost depends on besides its shape: the factorisation of
-    an inverse applied as a solve, a Diag, a ones column or row."""
+    an inverse applied as a solve, a Diag, a ones column or row. A product of two factors has
+    no kind (it is a MatMul, a broadcast or a Hadamard product, see _combine)."""
     if (m := inverse_arg(e)) is not None:
         return _factorisation(m)
     return "Diag" if isinstance(e, Diag) else "𝟏" if _is_ones_column(e) else \
         "𝟏ᵀ" if _is_ones_row(e) else ""
+
+
+def _signature(e: Expr) -> tuple:
+    """All a chain's ordering needs to know of a factor: its shape and its kind."""
+    return e.rows, e.cols, _kind(e)
 
 
 @lru_cache(maxsize=1 << 12)
@@ -294,40 +295,49 @@ MAX_ORDERED = 32    # factors of a chain ordered over all its splits (cubic in t
 
 
 def _order(chain: list) -> tuple[Cost, object]:
-    """The cheapest evaluation order of a chain (dynamic programming over its splits): its cost
-    and the tree, a factor's index or a pair of trees. Ties go to the left-to-right order. A
+    """The cheapest evaluation order of a chain: its cost and the tree, a factor's index or a
+    pair of trees (see _order_of)."""
+    return _order_of(tuple(_signature(f) for f in chain))
+
+
+@lru_cache(maxsize=1 << 12)
+def _order_of(factors: tuple) -> tuple[Cost, object]:
+    """The cheapest evaluation order of a chain of factors given by their signatures (dynamic
+    programming over its splits): its cost and the tree. Ties go to the left-to-right order. A
     chain of more than MAX_ORDERED factors is taken left to right or right to left, the
-    cheaper (over all splits, the gradient of tr(A₀XA₁X…A₄₉X) took minutes)."""
-    n = len(chain)
+    cheaper (over all splits, the gradient of tr(A₀XA₁X…A₄₉X) took minutes). Chains of the same
+    shapes and kinds share their order: the suffixes of a long chain that regrouping prices."""
+    n = len(factors)
     if n > MAX_ORDERED:
-        return min((_one_way(chain, 1), _one_way(chain, -1)), key=lambda ct: ct[0]._key())
-    best: dict = {(i, i): (NOTHING, i, chain[i]) for i in range(n)}
+        return min((_one_way(factors, 1), _one_way(factors, -1)), key=lambda ct: ct[0]._key())
+    # best[(i, j)]: cost, tree and signature of the product of factors i..j
+    best: dict = {(i, i): (NOTHING, i, factors[i]) for i in range(n)}
     for length in range(2, n + 1):
         for i in range(n - length + 1):
             j = i + length - 1
             options = []
             for k in range(j - 1, i - 1, -1):
-                (cl, _, el), (cr, _, er) = best[(i, k)], best[(k + 1, j)]
-                c = cl + cr + product_cost(el, er)
+                (cl, _, sl), (cr, _, sr) = best[(i, k)], best[(k + 1, j)]
+                c = cl + cr + _product_cost(sl[0], sl[1], sr[1], sl[2], sr[2])
                 options.append((c._key(), -k, c))
             _, k, c = min(options, key=lambda o: o[:2])   # the cheapest; of equals, the rightmost
             k = -k
-            (_, tl, el), (_, tr, er) = best[(i, k)], best[(k + 1, j)]
-            best[(i, j)] = (c, (tl, tr), _combine(el, er))
+            (_, tl, sl), (_, tr, sr) = best[(i, k)], best[(k + 1, j)]
+            best[(i, j)] = (c, (tl, tr), (sl[0], sr[1], ""))
     c, tree, _ = best[(0, n - 1)]
     return c, tree
 
 
-def _one_way(chain: list, step: int) -> tuple[Cost, object]:
+def _one_way(factors: tuple, step: int) -> tuple[Cost, object]:
     """The chain evaluated left to right (step 1) or right to left (step −1): cost, tree."""
-    order = range(len(chain)) if step == 1 else range(len(chain) - 1, -1, -1)
+    order = range(len(factors)) if step == 1 else range(len(factors) - 1, -1, -1)
     first, *rest = order
-    cost, tree, e = NOTHING, first, chain[first]
+    cost, tree, e = NOTHING, first, factors[first]
     for i in rest:
-        left, right = (e, chain[i]) if step == 1 else (chain[i], e)
-        cost = cost + product_cost(left, right)
+        left, right = (e, factors[i]) if step == 1 else (factors[i], e)
+        cost = cost + _product_cost(left[0], left[1], right[1], left[2], right[2])
         tree = (tree, i) if step == 1 else (i, tree)
-        e = _combine(left, right)
+        e = (left[0], right[1], "")
     return cost, tree
 
 

@@ -146,16 +146,21 @@ def test_heaviside_is_a_comparison_cast_to_floats():
         assert "heaviside" not in result.numpy
 
 
-def test_ordering_a_chain_builds_one_product_per_subchain(monkeypatch):
-    # the cheapest split is chosen by cost first, then built: a 40-factor chain's code took 15 s
-    # when every split of every subchain was built as an expression
+def test_ordering_a_chain_prices_its_shapes_and_builds_nothing(monkeypatch):
+    # the cheapest split is chosen from the factors' shapes and kinds alone: a 40-factor
+    # chain's code took 15 s when every split of every subchain was built as an expression;
+    # chains of the same shapes (the suffixes of a long chain that regrouping prices, one per
+    # common factor taken out) share one ordering
     from matcalc import codeform
     built = []
     combine = codeform._combine
     monkeypatch.setattr(codeform, "_combine", lambda a, b: built.append(1) or combine(a, b))
+    codeform._order_of.cache_clear()
     n = 30
-    codeform._order([Var(f"A{i}", ("n", "n")) for i in range(n)])
-    assert len(built) == n * (n - 1) // 2
+    order = codeform._order([Var(f"A{i}", ("n", "n")) for i in range(n)])
+    assert not built
+    assert codeform._order([Var(f"B{i}", ("n", "n")) for i in range(n)]) == order
+    assert codeform._order_of.cache_info().hits == 1
 
 
 def test_an_inverse_computed_is_multiplied_not_solved_with():
