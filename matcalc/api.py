@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,8 @@ from .ir import (Add, Commutation, D, Expr, Frob, Hadamard, Identity, MatMul, Nu
                  walk)
 from .printers import ASCII_GREEK, ascii_text, to_ascii, to_latex, to_text
 from .reader import Program, parse
-from .report import FRECHET_NOTES, K_NOTE, latex_results, render, render_all, render_steps
+from .report import (FRECHET_NOTES, K_NOTE, latex_results, auto_named, render, render_all,
+                     render_steps)
 from .simplify import coeff_and_rest, cost, present, simplify, textbook_form, tidy
 
 if TYPE_CHECKING:
@@ -73,7 +75,12 @@ class Result:
 
     # -- forms -------------------------------------------------------------------------------
     def _render(self, style: str) -> str:
-        return _in_style("\n".join(render_all(self.derivatives, style, self._names)), style)
+        return _in_style("\n".join(render_all(self._named, style, self._names)), style)
+
+    @cached_property
+    def _named(self) -> tuple:
+        """The derivatives with their names, the same in every style."""
+        return auto_named(self.derivatives, self._names)
 
     def _lines(self, d: Derivative, style: str) -> str:
         return _in_style("\n".join(render(d, style, self._names)), style)
@@ -106,7 +113,7 @@ class Result:
     def latex(self) -> str:
         """The results as one amsmath align* block, aligned on "=", long lines broken at their
         top-level operators, each "where" definition once."""
-        return latex_results(self.derivatives, self._names)
+        return latex_results(self._named, self._names)
 
     @property
     @guarded
@@ -199,7 +206,7 @@ class Result:
     @guarded
     def _repr_latex_(self) -> str:
         """Jupyter's view: the results, then the notes, in one align* block."""
-        return latex_results(self.derivatives, self._names, self.notes)
+        return latex_results(self._named, self._names, self.notes)
 
     @guarded
     def __repr__(self) -> str:

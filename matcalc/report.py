@@ -233,15 +233,23 @@ def _fresh_name(preferred, taken: set) -> str:
 def render(d, style: str = "text", taken: set = frozenset()) -> list[str]:
     """The lines that present one derivative; long repeated subexpressions get names
     (``taken``: names already in use), defined on a last "where" line."""
-    return render_all([d], style, taken)
+    return render_all(auto_named([d], taken), style, taken)
 
 
-def render_all(derivatives, style: str = "text", taken: set = frozenset()) -> list[str]:
-    """The lines of several derivatives, named together: each "where" line after the first
-    result that uses its names, each definition once."""
+def auto_named(derivatives, taken: set = frozenset()) -> tuple:
+    """The derivatives with their long repeated subexpressions named (auto_name), and the
+    names: what every style prints, found once."""
+    with names_in_scope(taken):
+        return auto_name(list(derivatives), taken)
+
+
+def render_all(named_derivatives: tuple, style: str = "text",
+               taken: set = frozenset()) -> list[str]:
+    """The lines of several derivatives (as ``auto_named`` gives them), named together: each
+    "where" line after the first result that uses its names, each definition once."""
     lines = []
     with names_in_scope(taken):
-        parts = _named_parts(derivatives, style, taken)
+        parts = _named_parts(named_derivatives, style)
     for result, defs in parts:
         lines += result
         if defs:
@@ -250,12 +258,13 @@ def render_all(derivatives, style: str = "text", taken: set = frozenset()) -> li
     return lines
 
 
-def latex_results(derivatives, taken: set, notes=()) -> str:
-    """The results of several derivatives as one align* block: each "where" definition once,
-    after the first result that uses it; the notes, if given, as rows of text at the end."""
+def latex_results(named_derivatives: tuple, taken: set, notes=()) -> str:
+    """The results of several derivatives (as ``auto_named`` gives them) as one align* block: each
+    "where" definition once, after the first result that uses it; the notes, if given, as rows
+    of text at the end."""
     rows = []
     with names_in_scope(taken):
-        parts = _named_parts(derivatives, "latex", taken)
+        parts = _named_parts(named_derivatives, "latex")
     for lines, defs in parts:
         rows += [_split_relation(line) for line in lines]
         for i, definition in enumerate(defs):
@@ -268,10 +277,10 @@ def latex_results(derivatives, taken: set, notes=()) -> str:
     return block
 
 
-def _named_parts(derivatives, style: str, taken: set) -> list:
+def _named_parts(named_derivatives: tuple, style: str) -> list:
     """[(result lines, "where" definitions)] of each derivative, the names shared: the
     definitions its lines use (and those they use) that an earlier derivative has not given."""
-    ds, named = auto_name(list(derivatives), taken)
+    ds, named = named_derivatives
     p = _printer(style)
     definitions = dict(named)
     parts, shown = [], set()
