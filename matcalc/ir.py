@@ -1,5 +1,5 @@
 """The expression tree (IR): small immutable, hashable nodes whose shapes are checked at
-construction.
+construction; equal trees are one object (``_Shared``).
 
 Every node has ``args`` (its child expressions), ``params`` (everything else: names,
 exponents, shapes) and ``shape`` = (rows, cols). Dimensions are ints or symbol names
@@ -16,6 +16,7 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 from typing import Union
+from weakref import WeakValueDictionary
 
 from .errors import UnsupportedError
 
@@ -42,11 +43,28 @@ def is_scalar(e: "Expr") -> bool:
     return e.shape == SCALAR
 
 
-class Expr:
+class _Shared(type):
+    """Equal trees are one object: a node built equal to a living one (of its type, with its
+    params, over the same children) is that one. Children are shared already, so by induction
+    two living trees are equal exactly when they are the same object, and equality is
+    identity: the derivations' many rebuilt copies of a tree cost no deep comparison (trees
+    built apart from the same definitions share their subtrees, W₂ = W₁ ∘ W₁, and compared
+    child by child took time exponential in their depth)."""
+
+    def __call__(cls, *values):
+        node = super().__call__(*values)
+        return _NODES.setdefault((cls, node.params, tuple(map(id, node.args))), node)
+
+
+# the living nodes by type, params and children (a child is alive while its parent is)
+_NODES: WeakValueDictionary = WeakValueDictionary()
+
+
+class Expr(metaclass=_Shared):
     """Base class. Subclasses set ``arity`` (number of children, or None for n-ary) and
     ``param_names``; their constructors take the params first, then the children."""
 
-    __slots__ = ("args", "params", "shape", "_hash")
+    __slots__ = ("args", "params", "shape", "_hash", "__weakref__")
     arity: int | None = 1
     param_names: tuple = ()
     params_after_args = False  # for repr/constructor order of e.g. Power(X, -1)
@@ -72,10 +90,6 @@ class Expr:
 
     def __setattr__(self, key, value):
         raise AttributeError("expression nodes are immutable")
-
-    def __eq__(self, other):
-        return self is other or (type(self) is type(other) and self._hash == other._hash
-                                 and _same_tree(self, other))
 
     def __hash__(self):
         return self._hash
@@ -109,24 +123,6 @@ class Expr:
     @property
     def cols(self) -> Dim:
         return self.shape[1]
-
-
-def _same_tree(a: Expr, b: Expr) -> bool:
-    """Are two trees equal? Each pair of subtrees is compared once: trees built apart from the
-    same definitions share their subtrees (W₂ = W₁ ∘ W₁), and comparing them child by child
-    would take time exponential in their depth."""
-    seen: set = set()
-    stack = [(a, b)]
-    while stack:
-        x, y = stack.pop()
-        if type(x) is not type(y) or x._hash != y._hash or x.params != y.params \
-                or len(x.args) != len(y.args):
-            return False
-        for pair in zip(x.args, y.args):
-            if pair[0] is not pair[1] and (key := (id(pair[0]), id(pair[1]))) not in seen:
-                seen.add(key)
-                stack.append(pair)
-    return True
 
 
 def _normalize_param(p):
