@@ -118,6 +118,7 @@ def _order_key(e: Expr) -> tuple:
     return (neg, not isinstance(e, Size), rank, repr(e))
 
 
+@lru_cache(maxsize=1 << 14)
 def base_and_power(a: Expr) -> tuple[tuple, int]:
     """((A, transposed), k) for a factor Aᵏ or (Aᵏ)ᵀ of a chain (A⁻ᵀ is (A⁻¹)ᵀ); ((a, False), 1)
     for any other factor."""
@@ -132,16 +133,20 @@ def base_and_power(a: Expr) -> tuple[tuple, int]:
 def merge_powers(chain: list) -> list:
     """AᵃAᵇ = Aᵃ⁺ᵇ for neighbouring powers of one matrix: A A⁻¹ = A⁻¹ A = I, X²X = X³; QᵀQ = I
     for Q with orthonormal columns, and QQᵀ = I when Q is square."""
+    bases = [base_and_power(a) for a in chain]
+    orthogonal = any(is_orthogonal(a) for a in {base for (base, _), _ in bases})
+    if not orthogonal and not any(left[0] == right[0] for left, right in zip(bases, bases[1:])):
+        return list(chain)      # no two neighbours merge, so no merge makes new neighbours
     runs: list = []             # [base, power, the factor as written if it stands alone]
-    for a in chain:
-        base, k = base_and_power(a)
-        if runs and runs[-1][1] > 0 and is_orthogonal(runs[-1][0][0]) and \
-                _orthogonal_pair(power_of(runs[-1][0], 1), a):
-            runs[-1][1:] = [runs[-1][1] - 1, None]
+    for a, (base, k) in zip(chain, bases):
+        if runs and runs[-1][0] == base:
+            runs[-1][1:] = [runs[-1][1] + k, None]
             if runs[-1][1] == 0:
                 runs.pop()
-        elif runs and runs[-1][0] == base:
-            runs[-1][1:] = [runs[-1][1] + k, None]
+        elif orthogonal and runs and runs[-1][1] > 0 and is_orthogonal(runs[-1][0][0]) and \
+                _orthogonal_pair(power_of(runs[-1][0], 1), a):
+            # (QᵀQ's bases differ: Q is transposed in one of them)
+            runs[-1][1:] = [runs[-1][1] - 1, None]
             if runs[-1][1] == 0:
                 runs.pop()
         else:
