@@ -217,15 +217,17 @@ def own_cost(e: Expr) -> Cost:
 
 def cost(e: Expr) -> Cost:
     """What the code for e costs: e in its code form, each distinct node paid once."""
-    total, seen, todo = NOTHING, set(), [code_form(e)]
+    by_degree: dict = {}
+    seen, todo = set(), [code_form(e)]
     while todo:
         node = todo.pop()
         if node in seen:
             continue
         seen.add(node)
-        total = total + own_cost(node)
+        for k, x in own_cost(node).terms:
+            by_degree[k] = by_degree.get(k, 0) + x
         todo.extend(node.args)
-    return total
+    return Cost._of(by_degree)
 
 
 # --- matrix chains -----------------------------------------------------------------------------
@@ -478,13 +480,19 @@ def code_form(e: Expr) -> Expr:
         if all(isinstance(_scaled_part(a), Transpose) for a in e.args):
             # Aᵀ + Bᵀ = (A + B)ᵀ, the same arithmetic, and the sum found where A + B occurs
             return Transpose(code_form(Add(*[_transposed_term(a) for a in e.args])))
-        # the sign of a later term stays with the sum (a subtraction costs nothing), the rest
-        # of its coefficient goes inside
-        return Add(code_form(e.args[0]), *[
-            MatMul(Num(-1), code_form(scale(-c, rest, a.shape)))
-            if (c := coeff_and_rest(a)[0]) < 0 and (rest := coeff_and_rest(a)[1]) is not None
-            else code_form(a) for a in e.args[1:]])
+        return Add(code_form(e.args[0]), *[_later_term(a) for a in e.args[1:]])
     return e.with_args(code_form(a) for a in e.args) if e.args else e
+
+
+@lru_cache(maxsize=1 << 14)
+def _later_term(a: Expr) -> Expr:
+    """The code form of a term after the first of a sum: its sign stays with the sum (a
+    subtraction costs nothing), the rest of its coefficient goes inside (a term is found once
+    for all the sums that regrouping prices)."""
+    c, rest = coeff_and_rest(a)
+    if c < 0 and rest is not None:
+        return MatMul(Num(-1), code_form(scale(-c, rest, a.shape)))
+    return code_form(a)
 
 
 def _scaled_part(term: Expr) -> Expr:
