@@ -85,6 +85,18 @@ def test_derive_work_grows_linearly(family):
     assert large < 5 * small
 
 
+def test_the_inverse_of_a_long_product_is_not_tried_spread(monkeypatch):
+    """The inverse of a long product of square matrices, (AXAX…AB)⁻¹ = B⁻¹A⁻¹…X⁻¹A⁻¹, is not
+    tried spread over its factors at each product it stands in (det's gradient has it in a
+    term per factor X): the gradient of det((AX)⁷A(AX)⁷A…B), 180 factors, took 2 s."""
+    from matcalc.simplify import search
+    text = "det(" + ("AX" * 7 + "A") * 12 + "B)"
+    derive("x", "x")
+    bounded = _derive_work(text, "X")
+    monkeypatch.setattr(search, "MAX_SPREAD", 1000)
+    assert 2 * bounded < _derive_work(text, "X")
+
+
 def test_code_work_grows_linearly():
     """The code of a gradient of many terms: the subtrees it shares are counted in one pass,
     the temporaries no line reads are found from the names each line reads, and the broadcasts
