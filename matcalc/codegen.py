@@ -977,15 +977,24 @@ HELPERS = {
     return w.astype(complex), v, np.linalg.inv(v)
 ''',
     "_logm": '''def _logm(a):
-    """The principal matrix logarithm (no eigenvalue on the closed negative real axis), by the
-    eigendecomposition of a diagonalizable a."""
+    """The principal matrix logarithm, by the eigendecomposition of a diagonalizable a; NaN
+    where a has an eigenvalue on the closed negative real axis (no real logarithm: the real
+    part of the complex one, log|w| for w < 0, is another function)."""
     w, v, vi = _eig(a)
+    if _off_domain(w):
+        return np.full(a.shape, np.nan)
     return ((v * np.log(w)) @ vi).real.astype(a.dtype)
+''',
+    "_off_domain": '''def _off_domain(w):
+    """Is an eigenvalue real and not positive (where the real logarithm has no value)?"""
+    return bool(np.any((w.imag == 0) & (w.real <= 0)))
 ''',
     "_logm_frechet": '''def _logm_frechet(a, e):
     """L_log(a, e) by the Daleckii-Krein formula: v (d * (v^-1 e v)) v^-1 for a = v diag(w) v^-1,
     d the divided differences of log at the eigenvalues (1/w where they meet)."""
     w, v, vi = _eig(a)
+    if _off_domain(w):
+        return np.full(a.shape, np.nan)
     gap = w[:, None] - w[None, :]
     close = np.abs(gap) <= 1e-8 * np.abs(w)[:, None]
     d = np.where(close, 1 / w[:, None],

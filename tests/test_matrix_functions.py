@@ -76,6 +76,28 @@ def test_the_evaluated_logm_has_no_value_on_the_negative_real_axis():
                            (q * np.log(spectrum)) @ q.T)
 
 
+def test_the_generated_logm_has_no_value_on_the_negative_real_axis():
+    """The generated logm and its Fréchet derivative, like the evaluator, give NaN where the
+    argument has a real eigenvalue ≤ 0: they returned log|w| and its derivative, right for
+    another function (the gradient of tr(A logm(Diag(w))) at w = (1, −2, 3) was (1, −0.5, 0.33)
+    with no sign that logm has no real value there). Off the axis the value is kept: the
+    gradient is diag(A) ⊘ w."""
+    ns: dict = {}
+    exec(derive("w ∈ ℝ^m; A ∈ ℝ^{m×m}; tr(A logm(Diag(w)))", "w").numpy_with_value(), ns)  # noqa: S102
+    a = np.arange(1.0, 10.0).reshape(3, 3)
+    for w in ([1.0, -2.0, 3.0], [1.0, 0.0, 3.0]):
+        value, grad = ns["grad_w"](a, np.array(w))
+        assert np.isnan(value) and np.all(np.isnan(grad)), w
+    w = np.array([1.0, 2.0, 3.0])
+    value, grad = ns["grad_w"](a, w)
+    assert np.isclose(value, np.sum(np.diag(a) * np.log(w)))
+    assert np.allclose(grad.ravel(), np.diag(a) / w)
+    rng = np.random.default_rng(4)
+    q, _ = np.linalg.qr(rng.standard_normal((4, 4)))
+    for name, args in (("_logm", ()), ("_logm_frechet", (rng.standard_normal((4, 4)),))):
+        assert np.all(np.isnan(_generated(name)((q * [-1.0, 0.5, 1.0, 2.0]) @ q.T, *args)))
+
+
 def test_generated_frechet_derivatives_against_differences():
     rng = np.random.default_rng(3)
     a, e = rng.standard_normal((4, 4)), rng.standard_normal((4, 4))
