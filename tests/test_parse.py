@@ -516,6 +516,19 @@ def test_digits_after_an_accented_letter_are_its_subscript():
     assert parse("X̂1W").result == MatMul(Var("X̂₁", ("n", "m")), Var("W", ("m", "k")))
 
 
+def test_latex_left_and_right_bars_say_which_side_they_are():
+    """\lVert opens a norm and \rVert closes one, whatever stands before them: a norm inside a
+    norm after a factor was closed at the inner \lVert (random composition, focus seed
+    9600399, "a subscript must follow a name or a norm"). \left and \right say it first."""
+    declared = r"G, H \in \mathbb{R}^{n \times n}; a \in \mathbb{R}; "
+    for latex, unicode in [(r"\lVert a \lVert G\rVert_2 G\rVert_2", "‖a(‖G‖₂)G‖₂"),
+                           (r"\lVert \operatorname{tr}(G) \lVert G + H\rVert_2 G\rVert_2",
+                            "‖tr(G)(‖G + H‖₂)G‖₂"),
+                           (r"\lvert a \rvert \lVert G\rVert_2", "|a|(‖G‖₂)"),
+                           (r"\left\lVert G \right\lVert_F", "‖G‖_F")]:
+        assert parse(declared + latex).result == parse("G, H ∈ ℝ^{n×n}; a ∈ ℝ; " + unicode).result
+
+
 def test_latex_backslash_before_a_line_break_is_a_space():
     assert parse("X \\\n+ \\frac12 Y").result == parse("X + ½Y").result
 

@@ -53,6 +53,10 @@ class _Latex:
                 self.pos += 1          # \left. and \right. are invisible
                 self.force = None
             return None
+        if cmd in ("lVert", "rVert", "lvert", "rvert") and self.force is None:
+            # the command says which side it is (\left and \right say it first):
+            # \lVert a \lVert G\rVert_2 G\rVert_2 nests
+            self.force = "open" if cmd[0] == "l" else "close"
         if cmd in ("|", "Vert", "lVert", "rVert"):
             return self._bar("‖", start, end)
         if cmd in ("vert", "lvert", "rvert", "mid"):
