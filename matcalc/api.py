@@ -23,7 +23,7 @@ from .ir import (Add, Commutation, D, Expr, Frob, Hadamard, Identity, MatMul, Nu
                  walk)
 from .printers import ASCII_GREEK, ascii_text, to_ascii, to_latex, to_text
 from .reader import Program, parse
-from .report import (FRECHET_NOTES, K_NOTE, latex_results, auto_named, render, render_all,
+from .report import (FRECHET_NOTES, K_NOTE, auto_named, latex_results, render_all,
                      render_steps)
 from .simplify import coeff_and_rest, cost, present, simplify, textbook_form, tidy
 
@@ -81,9 +81,6 @@ class Result:
     def _named(self) -> tuple:
         """The derivatives with their names, the same in every style."""
         return auto_named(self.derivatives, self._names)
-
-    def _lines(self, d: Derivative, style: str) -> str:
-        return _in_style("\n".join(render(d, style, self._names)), style)
 
     @property
     def _names(self) -> set:
@@ -187,9 +184,7 @@ class Result:
                 "shape": fmt_shape(d.wrt.shape),
                 "result": {"text": to_text(d.expr), "ascii": to_ascii(d.expr),
                            "latex": to_latex(d.expr)},
-                "text": render(d, "text", self._names),
-                "ascii": self._lines(d, "ascii").split("\n"),
-                "latex": render(d, "latex", self._names),
+                **self._styled_lines(d),
                 "steps_text": render_steps(d, "text", self._names,
                                            self._together(d)).splitlines(),
                 "steps_latex": render_steps(d, "latex", self._names, self._together(d)),
@@ -202,6 +197,14 @@ class Result:
             "numpy": self.numpy,
             "notes": self.notes,
         }, ensure_ascii=ascii_only, indent=2)
+
+    def _styled_lines(self, d: Derivative) -> dict:
+        """One derivative's lines in text, ASCII and LaTeX, its names found once for all."""
+        named = auto_named([d], self._names)
+        return {"text": render_all(named, "text", self._names),
+                "ascii": _in_style("\n".join(render_all(named, "ascii", self._names)),
+                                   "ascii").split("\n"),
+                "latex": render_all(named, "latex", self._names)}
 
     @guarded
     def _repr_latex_(self) -> str:

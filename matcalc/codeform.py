@@ -172,6 +172,12 @@ def _signature(e: Expr) -> tuple:
     return e.rows, e.cols, _kind(e)
 
 
+def _product_of(left: tuple, right: tuple) -> tuple:
+    """The cost of the product of two factors given by their signatures, and the product's
+    signature (a product has no kind)."""
+    return _product_cost(left[0], left[1], right[1], left[2], right[2]), (left[0], right[1], "")
+
+
 @lru_cache(maxsize=1 << 12)
 def _product_cost(rows, inner, cols, left, right) -> Cost:
     # a chain's ordering prices its every split: the same few shapes, many times over
@@ -320,12 +326,12 @@ def _order_of(factors: tuple) -> tuple[Cost, object]:
             options = []
             for k in range(j - 1, i - 1, -1):
                 (cl, _, sl), (cr, _, sr) = best[(i, k)], best[(k + 1, j)]
-                c = cl + cr + _product_cost(sl[0], sl[1], sr[1], sl[2], sr[2])
+                c = cl + cr + _product_of(sl, sr)[0]
                 options.append((c._key(), -k, c))
             _, k, c = min(options, key=lambda o: o[:2])   # the cheapest; of equals, the rightmost
             k = -k
             (_, tl, sl), (_, tr, sr) = best[(i, k)], best[(k + 1, j)]
-            best[(i, j)] = (c, (tl, tr), (sl[0], sr[1], ""))
+            best[(i, j)] = (c, (tl, tr), _product_of(sl, sr)[1])
     c, tree, _ = best[(0, n - 1)]
     return c, tree
 
@@ -337,9 +343,9 @@ def _one_way(factors: tuple, step: int) -> tuple[Cost, object]:
     cost, tree, e = NOTHING, first, factors[first]
     for i in rest:
         left, right = (e, factors[i]) if step == 1 else (factors[i], e)
-        cost = cost + _product_cost(left[0], left[1], right[1], left[2], right[2])
+        product_cost, e = _product_of(left, right)
+        cost = cost + product_cost
         tree = (tree, i) if step == 1 else (i, tree)
-        e = (left[0], right[1], "")
     return cost, tree
 
 

@@ -33,8 +33,8 @@ from .broadcast import broadcast_along, column_sums_out, row_sums_out
 from .engine import simplify
 from .powers import merge_powers, merge_scalar_powers
 from .reductions import recognize_mean
-from .terms import (ONE, ZERO_FORMS, coeff_and_rest, is_ones, is_ones_col, is_ones_row,
-                    is_zero, scalar_factors, zero_like)
+from .terms import (ONE, coeff_and_rest, is_ones, is_ones_col, is_ones_row, is_zero,
+                    scalar_factors, zero_like)
 
 
 def mul_flatten(e: MatMul) -> Expr:
@@ -71,7 +71,7 @@ def mul_flatten(e: MatMul) -> Expr:
 
 
 def _rebuild_mul(e: MatMul, coeff: Fraction, scalars: list, chain: list) -> Expr:
-    if coeff == 0 or any(isinstance(a, ZERO_FORMS) and is_zero(a) for a in scalars + chain):
+    if coeff == 0 or any(is_zero(a) for a in scalars + chain):
         return zero_like(e)
     chain = merge_powers(chain)
     sizes, chain = _ones_chain(chain)

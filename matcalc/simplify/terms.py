@@ -32,9 +32,6 @@ def scalar_factors(s: Expr) -> list:
     return [p for p in s.args if is_scalar(p)] + ([product(chain)] if chain else [])
 
 
-ZERO_FORMS = (Zero, Num, Broadcast)     # the types of the expressions that may be zero
-
-
 def is_zero(e: Expr) -> bool:
     return (isinstance(e, Zero) or (isinstance(e, Num) and e.value == 0)
             or (isinstance(e, Broadcast) and is_zero(e.arg)))
