@@ -82,10 +82,11 @@ FUNC_NOTE = {
     "abs": "|x|′ = sign(x) holds almost everywhere (not at 0)",
     "sign": "sign′ = 0 almost everywhere: the Dirac term at 0 is dropped",
     "relu": "relu′ = H holds almost everywhere (not at the kink 0)",
-    "heaviside": "H′ = 0 almost everywhere: the Dirac term δ at the step is dropped, so a mask "
-                 "H(C − λ) or (C > λ) passes no gradient to C; to keep the entries of C above "
-                 "λ write C ∘ H(C − λ)",
+    "heaviside": "H′ = 0 almost everywhere: the Dirac term δ at the step is dropped",
 }
+# Said after the step's note where the derivative is 0: the variable stood only in masks.
+MASK_NOTE = (", so a mask H(C − λ) or (C > λ) passes no gradient to C; to keep the entries of C "
+             "above λ write C ∘ H(C − λ)")
 
 
 # --- linearization rules: dE in terms of the children's differentials -----------------------
@@ -662,6 +663,8 @@ def gradient(f: Expr, wrt: Var, definitions: dict) -> Gradient:
             if dep(child):
                 pending.setdefault(child, []).append(adj)
     result.expr = simplify(_sum_of(pending[wrt])) if wrt in pending else Zero(*wrt.shape)
+    if isinstance(result.expr, Zero) and FUNC_NOTE["heaviside"] in result.notes:
+        result.notes[result.notes.index(FUNC_NOTE["heaviside"])] += MASK_NOTE
     return result
 
 

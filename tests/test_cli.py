@@ -401,6 +401,19 @@ def test_zero_hessian_of_a_scalar_prints_its_derivation(text, wrt):
     assert "= 0" in r.steps_latex
 
 
+def test_the_mask_advice_is_given_only_where_nothing_but_a_mask_holds_the_variable():
+    """The step's note advises C ∘ H(C − λ) only where the derivative is 0 because the variable
+    stands in nothing but masks: beside B ∘ C ∘ H(C − λ), which is that form, it repeated the
+    advice to write what the input had written (seed 000)."""
+    step = "H′ = 0 almost everywhere: the Dirac term δ at the step is dropped"
+    advice = "to keep the entries of C above λ write C ∘ H(C − λ)"
+    kept = derive("B ∘ C ∘ H(C − λ)", "C", kind="jacobian")
+    assert step in kept.notes and not any(advice in n for n in kept.notes)
+    for text in ("B ∘ H(C − λ)", "B ∘ (C > 0.2)", "sum(H(C − λ))"):
+        masked = derive(text, "C", kind="jacobian" if text[0] == "B" else "gradient")
+        assert any(n.startswith(step) and advice in n for n in masked.notes), text
+
+
 @pytest.mark.parametrize("argv, kept", [
     (["sum(max(0, x))", "--wrt", "x"], ["relu′ = H holds almost everywhere (not at the kink 0)"]),
     (["‖w‖₁", "--wrt", "w"], ["|x|′ = sign(x) holds almost everywhere (not at 0)"]),
