@@ -1158,6 +1158,12 @@ def to_text(e: Expr) -> str:
     return TextPrinter().doprint(e)
 
 
+def text_length(e: Expr) -> int:
+    """How long e reads as text, the sizes of its I and 𝟏 left out (to judge whether it is
+    worth a name, without asking the reader which sizes the text must write)."""
+    return len(TextPrinter(sizes=frozenset()).doprint(e))
+
+
 def reads_alone(e: Expr) -> bool:
     """Does e, printed on a line of its own, tell the size of each I and 𝟏 in it without
     writing it? (Diag(vec(I)) or mean(I, 1) do not: their size is known only where they are

@@ -13,7 +13,7 @@ from .ir import (Add, Broadcast, D, Frob, Hadamard, Identity, MatMul, Norm, Num,
                  Softmax, Transpose, UserFunc, Var, Zero, dim_mul, distinct_nodes, fmt_shape,
                  occurrences, substitute)
 from .printers import (SUPERSCRIPT, AsciiPrinter, LatexPrinter, TextPrinter, latex_name,
-                       latex_notes, names_in_scope, reads_alone, to_text)
+                       latex_notes, names_in_scope, reads_alone, text_length)
 from .simplify import cost, present, simplify, textbook_form
 
 K_NOTE = "K_{m,n} is the commutation matrix: K_{m,n} vec(A) = vec(Aᵀ) for an m×n A"
@@ -91,7 +91,7 @@ def auto_name(ds: list, taken: set) -> tuple:
     for r in dict.fromkeys(n.arg for d in ds for n in distinct_nodes(d.function) if isinstance(n, Norm)):
         # the residual, as it stands or transposed (Eᵀ = W₂Tᵀ + b₂𝟏ᵀ − Yᵀ once expanded), its
         # terms in any order
-        if not isinstance(r, Add) or len(to_text(r)) < MIN_RESIDUAL_LENGTH:
+        if not isinstance(r, Add) or text_length(r) < MIN_RESIDUAL_LENGTH:
             continue
         var = Var(_fresh_name("E", taken), r.shape)
         # and negated, term by term: yᵀ − σ(W₁x)ᵀW₂ᵀ = −Eᵀ
@@ -218,7 +218,7 @@ def _worth_a_name(e) -> bool:
     reciprocal = isinstance(e, Power) and e.shape == (1, 1) and e.exp < 0
     read = e.args[0] if isinstance(e, Norm) else e
     return bool(e.args) and not isinstance(e, (Transpose, D, Broadcast)) and \
-        not reciprocal and len(to_text(read)) >= MIN_NAMED_LENGTH
+        not reciprocal and text_length(read) >= MIN_NAMED_LENGTH
 
 
 def _fresh_name(preferred, taken: set) -> str:

@@ -19,9 +19,9 @@ from matcalc.codeform import Cost, size
 from matcalc.differentiate import gradient
 from matcalc.errors import guarded
 from matcalc.evaluate import evaluate
-from matcalc.ir import Func, Hadamard, Sum, Var
+from matcalc.ir import Add, Func, Hadamard, MatMul, Sum, Var
 from matcalc.printers import _joins_a_word
-from matcalc.simplify import coeff_and_rest
+from matcalc.simplify import coeff_and_rest, simplify
 
 
 def _clear_memo_tables():
@@ -433,3 +433,18 @@ def test_a_tower_of_entrywise_powers_is_a_clear_error(text, error):
     with pytest.raises(MatcalcError, match=error):
         derive(text, "X")
     assert _calls(lambda: pytest.raises(MatcalcError, derive, text, "X")) < 50_000
+
+
+def test_a_run_of_factors_common_to_the_terms_is_taken_out_at_once(monkeypatch):
+    """PCA + PDA for a product P of 100 factors is P(C + D)A in one step, not a level per
+    factor of P that rebuilt every term (quadratic in the run: the gradient of fuzz seed 18's
+    tr((AXB XB…XB + C)(AXB + C)ᵀ) took 2.8 s)."""
+    factoring = sys.modules["matcalc.simplify.factor"]
+    a, b, c, d, x = (Var(name, ("n", "n")) for name in "ABCDX")
+    run = [x, b] * 50
+    e = simplify(Add(MatMul(*run, c, a), MatMul(*run, d, a)))
+    calls = []
+    step = factoring.factor
+    monkeypatch.setattr(factoring, "factor", lambda s: calls.append(s) or step(s))
+    assert factoring.factor(e) == simplify(MatMul(*run, Add(c, d), a))
+    assert len(calls) <= 4

@@ -317,3 +317,17 @@ def test_an_entry_of_a_matrix_named_like_the_index_notation_is_parenthesized():
     r = derive("Σ: n x n; δ: n x n; x: n; Σx + δx", "x")
     assert r.text.splitlines()[1].startswith("∂F_i/∂x_k = (Σ)_ik + (δ)_ik    ")
     assert r"= \Sigma_{ik} + (\delta)_{ik}" in r.latex
+
+
+def test_a_factor_common_to_every_term_of_a_long_sum_is_written_once():
+    """A sum of more terms than are factored in full (MAX_FACTORED) still has the factors
+    common to all its terms taken out: the Jacobian of (X ∘ S)¹⁸ is (Σᵢ ((X ∘ S)ᵀ)¹⁷⁻ⁱ ⊗
+    (X ∘ S)ⁱ) Diag(vec(S)), not 18 terms each ending in Diag(vec(S)) — the Jacobian of
+    clip(A^∘2 ⊗ softmax(W, 1), 0, 1)¹⁰⁰ (fuzz seed 18) wrote its 100 terms' common factor 100
+    times, and read its 15,000 characters back for each size of I it might leave out."""
+    r = derive("S ∈ ℝ^{n×n}; (X ∘ S)^18", "X")
+    vec = r.text.splitlines()[0]
+    assert vec.count("Diag(vec(S))") == 1 and vec.endswith(") Diag(vec(S))    (n²×n², vec form)")
+    assert vec.index("((X ∘ S)ᵀ)¹⁷ ⊗ I") < vec.index("(X ∘ S)ᵀ ⊗ (X ∘ S)¹⁶"), vec
+    report = r.check()
+    assert report.ok, str(report)

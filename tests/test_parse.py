@@ -517,7 +517,7 @@ def test_digits_after_an_accented_letter_are_its_subscript():
 
 
 def test_latex_left_and_right_bars_say_which_side_they_are():
-    """\lVert opens a norm and \rVert closes one, whatever stands before them: a norm inside a
+    r"""\lVert opens a norm and \rVert closes one, whatever stands before them: a norm inside a
     norm after a factor was closed at the inner \lVert (random composition, focus seed
     9600399, "a subscript must follow a name or a norm"). \left and \right say it first."""
     declared = r"G, H \in \mathbb{R}^{n \times n}; a \in \mathbb{R}; "

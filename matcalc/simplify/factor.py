@@ -41,8 +41,9 @@ MAX_TERMS = 64
 MAX_EXPANDED_FACTORS = 4 * MAX_TERMS
 
 
-# Sums of more terms keep their matrix factors in every term: factoring one out at a time is
-# quadratic in the terms and nests as deep as there are terms (d(X¹⁰⁰) = Σᵢ XⁱdX X⁹⁹⁻ⁱ)
+# Sums of more terms have only the factors common to all their terms taken out: factoring
+# out the factors that some share is quadratic in the terms and nests as deep as there are
+# terms (d(X¹⁰⁰) = Σᵢ XⁱdX X⁹⁹⁻ⁱ)
 MAX_FACTORED = 16
 
 
@@ -175,24 +176,25 @@ def factor(e: Expr) -> Expr:
         inner = Add(*[_join(c, _power_list({b: k - common.get(b, 0) for b, k in p.items()}),
                             ch, shape) for (c, _, ch), p in zip(terms, powers)])
         return simplify(MatMul(*_power_list(common), factor(simplify(inner))))
-    if len(terms) > MAX_FACTORED:
-        return e
-    gathered = gather_images(e, factor)
-    if gathered is not None:
-        return factor(gathered)
-    # a Hadamard factor common to every term: A ∘ C + B ∘ C = (A + B) ∘ C
-    hadamard = _factor_hadamard(e)
-    if hadamard is not None:
-        return hadamard
-    # else from the terms that share one: 2 + G ∘ σ ∘ T^∘2 − G ∘ σ^∘2 ∘ T = 2 + G ∘ σ ∘ T ∘ (T − σ)
-    group = _hadamard_group(e)
-    if group is not None:
-        shared = [t for t, g in zip(e.args, group) if g]
-        others = [t for t, g in zip(e.args, group) if not g]
-        parts = [_factor_hadamard(Add(*shared)),
-                 factor(simplify(Add(*others))) if len(others) > 1 else others[0]]
-        return simplify(Add(*(parts if group[0] else parts[::-1])))    # in the terms' order
-    # the left or right matrix factor shared by most terms
+    many = len(terms) > MAX_FACTORED
+    if not many:
+        gathered = gather_images(e, factor)
+        if gathered is not None:
+            return factor(gathered)
+        # a Hadamard factor common to every term: A ∘ C + B ∘ C = (A + B) ∘ C
+        hadamard = _factor_hadamard(e)
+        if hadamard is not None:
+            return hadamard
+        # else from the terms that share one: 2 + G ∘ σ ∘ T^∘2 − G ∘ σ^∘2 ∘ T = 2 + G ∘ σ ∘ T ∘
+        # (T − σ)
+        group = _hadamard_group(e)
+        if group is not None:
+            shared = [t for t, g in zip(e.args, group) if g]
+            others = [t for t, g in zip(e.args, group) if not g]
+            parts = [_factor_hadamard(Add(*shared)),
+                     factor(simplify(Add(*others))) if len(others) > 1 else others[0]]
+            return simplify(Add(*(parts if group[0] else parts[::-1])))  # in the terms' order
+    # the left or right matrix factor shared by most terms (by all, in a sum of many)
     # (one factor of a power counts: X²A + XB = X(XA + B); a factor that is a whole term
     # stays with it: S⁻¹ − S⁻¹BS⁻¹, not S⁻¹(I − BS⁻¹))
     best = None
@@ -203,7 +205,7 @@ def factor(e: Expr) -> Expr:
                 unit = peel(ch[side])[0]
                 counts[unit] = counts.get(unit, 0) + 1
         for f, n in counts.items():
-            if n >= 2 and (best is None or n > best[0]):
+            if n >= 2 and (n == len(terms) or not many) and (best is None or n > best[0]):
                 best = (n, side, f)
     if best is None:
         return e
@@ -218,16 +220,25 @@ def factor(e: Expr) -> Expr:
     # of d(X¹⁰⁰)); a lone power keeps one factor, X³ + X²B = X²(X + B)
     m = min(_takeable(ch, side) for c, s, ch in terms if shares(ch))
     group = [(c, s, _peeled(ch, side, m)) for c, s, ch in terms if shares(ch)]
-    f = group[0][2][side]
     inner_shape = _inner_shape(group[0][2], side, shape)
     if inner_shape is None:
         return e
-    inner_terms = [_join(c, s, ch[1:] if side == 0 else ch[:-1], inner_shape)
+    # the factors that follow f in every chain of the group are taken out with it, as the
+    # next levels would take them one at a time (each rebuilding every chain: quadratic in
+    # the length of a long common run)
+    chains = [ch for _, _, ch in group]
+    run = _common_run(chains, side)
+    if run > 1:
+        left = chains[0][run:] if side == 0 else chains[0][:-run]
+        inner_shape = (left[0].rows, left[-1].cols)
+    taken = chains[0][:run] if side == 0 else chains[0][-run:]
+    inner_terms = [_join(c, s, ch[run:] if side == 0 else ch[:-run], inner_shape)
                    for c, s, ch in group]
-    # inside the parentheses: positive terms first, then the simpler ones (A + Aᵀ, Ax − b)
-    inner_terms.sort(key=lambda t: (coeff_and_rest(t)[0] < 0, cost(t)))
+    # inside the parentheses: positive terms first, then the simpler ones (A + Aᵀ, Ax − b);
+    # many terms keep their order (Leibniz's, in a power's derivative)
+    inner_terms.sort(key=lambda t: (coeff_and_rest(t)[0] < 0, 0 if many else cost(t)))
     inner = factor(simplify(Add(*inner_terms)))
-    factored = MatMul(f, inner) if side == 0 else MatMul(inner, f)
+    factored = MatMul(*taken, inner) if side == 0 else MatMul(inner, *taken)
     rest = [_join(c, s, ch, shape) for c, s, ch in others]
     if not rest:
         return simplify(factored)
@@ -360,6 +371,16 @@ def _hadamard_group(e: Add) -> list | None:
             if 2 <= sum(group) < len(group) and (best is None or sum(group) > sum(best)):
                 best = group
     return best
+
+
+def _common_run(chains: list, side: int) -> int:
+    """How many factors on the side the chains have in common (at least their first, which
+    the group shares), each chain keeping one factor at least."""
+    run = 1
+    limit = min(len(ch) for ch in chains) - 1
+    while run < limit and len({ch[run] if side == 0 else ch[-run - 1] for ch in chains}) == 1:
+        run += 1
+    return run
 
 
 def _inner_shape(chain: list, side: int, shape):
