@@ -548,9 +548,9 @@ def _nodes(e: Expr):
 
 
 def random_inputs(expr: Expr, variables, sizes: dict, rng, definitions=None) -> dict:
-    """Random arrays for the variables: SPD where an inverse, a determinant or logm needs it (a
-    vector there, as in logm(Diag(w)), positive), positive entries under log and sqrt,
-    symmetric or one-hot where declared; kinks of relu/H/abs avoided."""
+    """Random arrays for the variables: positive definite where an inverse, a determinant or
+    logm needs it (a vector there, as in logm(Diag(w)), positive), positive entries under log
+    and sqrt, symmetric or one-hot where declared; kinks of relu/H/abs avoided."""
     everything = [expr] + list((definitions or {}).values())
     spd, positive = set(), set()
     for e in everything:
@@ -561,8 +561,11 @@ def random_inputs(expr: Expr, variables, sizes: dict, rng, definitions=None) -> 
     for v in variables:
         rows, cols = (dim_value(d, sizes) for d in v.shape)
         if (v.name in spd or v.structure == "spd") and rows == cols and rows > 1:
-            a = rng.standard_normal((rows, cols))
-            value = a @ a.T / rows + np.eye(rows)
+            a, b = rng.standard_normal((2, rows, cols))
+            # positive definite and, unless declared symmetric, not symmetric: the symmetric
+            # part I + aaᵀ/n keeps every eigenvalue in the right half-plane (det > 0, logm
+            # real), and a symmetric draw hides a transpose (X⁻¹ for ∂ log det X/∂X = X⁻ᵀ)
+            value = a @ a.T / rows + np.eye(rows) + (b - b.T) / (2 * np.sqrt(rows))
         elif v.name in positive or (v.name in spd and 1 in (rows, cols)):
             value = rng.uniform(0.5, 2.0, (rows, cols))
         else:

@@ -13,11 +13,12 @@ import pytest
 from matcalc import MatcalcError, derive
 from matcalc.api import Result
 from matcalc.cli import main
-from matcalc.evaluate import (BUDGET, Evaluator, TooLarge, evaluate, extrapolated,
+from matcalc.evaluate import (BUDGET, Evaluator, TooLarge, evaluate, extrapolated, random_inputs,
                               require_budget)
 from matcalc.ir import (Add, Commutation, Diag, Identity, Kron, MatMul, Num, Transpose, Var, Vec,
                         Zero)
 from matcalc.printers import to_text
+from matcalc.reader import parse
 
 CASES = {
     "gradient": ("‖XWᵀ‖_F²", "W", "gradient", ["grad_W"]),
@@ -505,3 +506,19 @@ def test_the_entries_under_a_1_norm_are_kinks_the_check_keeps_away_from():
     assert margin == 1e-5 and node == d.function
     report = derive("e: n onehot; a: n; norm1(a ∘ e)", "a").check()
     assert "an entry of a ∘ e is at the kink 0 of |·| in its 1-norm" in str(report), str(report)
+
+
+@pytest.mark.parametrize("text, symmetric", [
+    ("log det(X)", False), ("tr(X⁻¹A)", False), ("tr(logm(X))", False),
+    ("X ∈ 𝕊^n; log det(X)", True), ("X: n x n spd; tr(X⁻¹A)", True)])
+def test_a_matrix_drawn_invertible_is_not_symmetric_unless_declared_so(text, symmetric):
+    """Under an inverse, a determinant or logm a square variable is drawn positive definite
+    (I + aaᵀ/n plus a skew part): drawn symmetric, X⁻¹ and X⁻ᵀ had one value, and a gradient
+    transposed wrongly (or, from a defect found on the way, missing the factors of a repeated
+    block in det(AXAXAXA AXAXAXA B)) passed every check."""
+    program = parse(text)
+    x = next(v for v in program.variables if v.name == "X")
+    env = random_inputs(program.result, program.variables, {"n": 4}, np.random.default_rng(0))
+    value = env["X"]
+    assert np.allclose(value, value.T) == symmetric
+    assert np.all(np.linalg.eigvals(value).real > 0), x

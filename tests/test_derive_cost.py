@@ -448,3 +448,23 @@ def test_a_run_of_factors_common_to_the_terms_is_taken_out_at_once(monkeypatch):
     monkeypatch.setattr(factoring, "factor", lambda s: calls.append(s) or step(s))
     assert factoring.factor(e) == simplify(MatMul(*run, Add(c, d), a))
     assert len(calls) <= 4
+
+
+def test_a_repeated_1x1_block_is_differentiated_as_a_scalar_power():
+    """aᵀX bᵀX ⋯ bᵀX b with 250 blocks bᵀX: the 1×1 block is a scalar, whose power has the one
+    term k sᵏ⁻¹ds, not the k terms of a matrix power (it was refused, past the 200 terms a
+    product's differential writes out)."""
+    r = derive("aᵀX" + "bᵀX" * 250 + "b", "X")
+    assert r.text.startswith("∂F/∂X = (Xᵀb)²⁴⁹b((Xᵀb)aᵀ + 250(Xᵀa)bᵀ)    (n×n, vec form)")
+    report = derive("aᵀX" + "bᵀX" * 25 + "b", "X").check()
+    assert report.ok, str(report)
+
+
+@pytest.mark.parametrize("text", ["det(AXAXAXAAXAXAXAB)", "tr(C(AX)³B(AX)³)",
+                                  "aᵀX bᵀX bᵀX bᵀX Ab"])
+def test_a_product_of_repeated_blocks_keeps_the_value(text):
+    """Each term of a repeated block's power is written (a 1×1 run's terms are spread into
+    the product's: a slip that spread a matrix block's too dropped its other copies, and the
+    gradient of det((AXAXAXA)²B), checked at symmetric draws, passed)."""
+    report = derive(text, "X").check()
+    assert report.ok, str(report)

@@ -331,3 +331,15 @@ def test_a_factor_common_to_every_term_of_a_long_sum_is_written_once():
     assert vec.index("((X ∘ S)ᵀ)¹⁷ ⊗ I") < vec.index("(X ∘ S)ᵀ ⊗ (X ∘ S)¹⁶"), vec
     report = r.check()
     assert report.ok, str(report)
+
+
+@pytest.mark.parametrize("text, first", [
+    ("x ∈ ℝ^n; (aᵀx)bᵀ", "∂vec(F)/∂x = baᵀ    (m×n, vec form)"),
+    ("x ∈ ℝ^n; (xᵀx)xᵀ", "∂vec(F)/∂x = 2xxᵀ + (xᵀx)I    (n×n, vec form)"),
+])
+def test_the_vec_of_a_row_is_its_transpose(text, first):
+    """vec(bᵀ) = b: the Jacobian of a row-valued function printed vec(bᵀ)aᵀ."""
+    r = derive(text, "x")
+    assert r.text.splitlines()[0] == first
+    report = r.check()
+    assert report.ok, str(report)

@@ -25,8 +25,8 @@ from .terms import ONE, coeff_and_rest, is_zero
 
 
 def structural_rules(e: Expr) -> Expr:
-    """diag(Diag(v)) = v; diag(Aᵀ) = diag(A); vec⁻¹(vec(A)) = A; vec(vec⁻¹(a)) = a; vec(a) = a
-    and vec⁻¹(a) = a or aᵀ for vectors; f(0) stays;
+    """diag(Diag(v)) = v; diag(Aᵀ) = diag(A); vec⁻¹(vec(A)) = A; vec(vec⁻¹(a)) = a; vec(a) = a,
+    vec(aᵀ) = a and vec⁻¹(a) = a or aᵀ for vectors; f(0) stays;
     each is the identity map on a scalar."""
     a = e.arg
     if is_scalar(a) and is_scalar(e):
@@ -44,6 +44,8 @@ def structural_rules(e: Expr) -> Expr:
         return a.arg
     if isinstance(e, Vec) and a.cols == 1:
         return a                      # a vector is its own vec
+    if isinstance(e, Vec) and a.rows == 1:
+        return Transpose(a)           # and a row's is its transpose
     if isinstance(e, Unvec) and e.cols == 1:
         return a                      # vec⁻¹ into a column keeps the vector
     if isinstance(e, Unvec) and e.rows == 1:
