@@ -21,6 +21,7 @@ from .errors import MatcalcError, UnsupportedError, guarded
 from .ir import (Add, Commutation, D, Expr, Frob, Hadamard, Identity, MatMul, Num, Transpose, Var,
                  Zero, dim_mul, distinct_nodes, fmt_shape, is_scalar, is_symmetric, substitute,
                  walk)
+from .memo import for_input
 from .printers import ASCII_GREEK, ascii_text, to_ascii, to_latex, to_text
 from .reader import Program, parse
 from .report import (FRECHET_NOTES, K_NOTE, auto_named, latex_results, render_all,
@@ -307,6 +308,7 @@ def derive(text: str, wrt, shapes: dict | None = None, kind: str = "auto") -> Re
     >>> print(derive("‖Ax − b‖₂²", "x").text)
     ∂f/∂x = 2Aᵀ(Ax − b)    (vector of length m)
     """
+    for_input((text, shapes))       # what was memoized of other inputs is dropped
     program = parse(text, shapes)
     names = [wrt] if isinstance(wrt, str) else list(wrt)
     if not names:

@@ -41,6 +41,7 @@ from functools import lru_cache
 
 from .ir import (Add, Broadcast, Det, Diag, Expr, Frob, Func, Hadamard, HadPow, LogDet,
                  MatMul, Num, Ones, Power, Transpose, UserFunc, Var, is_scalar, is_symmetric)
+from .memo import memoized
 from .simplify import MAX_TERMS, coeff_and_rest, expand, scale
 from .stable import stable
 
@@ -199,7 +200,7 @@ def _product_cost(rows, inner, cols, left, right) -> Cost:
     return 2 * p * q * r + p * r
 
 
-@lru_cache(maxsize=1 << 14)
+@memoized(1 << 14)
 def own_cost(e: Expr) -> Cost:
     """What computing e costs once its operands are computed (e in its code form)."""
     if not e.args or isinstance(e, Broadcast) or \
@@ -457,7 +458,7 @@ def _group(terms: tuple) -> Expr:
     return _sum([grouped] + ([_group(tuple(others))] if others else []))
 
 
-@lru_cache(maxsize=1 << 14)
+@memoized(1 << 14)
 def regroup(e: Expr) -> Expr:
     """e with every sum of products (and product of sums) in its cheapest grouping: distributed
     into terms, then common factors taken out where the code gets cheaper; e itself when no
@@ -476,7 +477,7 @@ def regroup(e: Expr) -> Expr:
 
 # --- the whole form ------------------------------------------------------------------------------
 
-@lru_cache(maxsize=1 << 14)
+@memoized(1 << 14)
 def code_form(e: Expr) -> Expr:
     """e with every product in its cheapest order (its Diag products and ones vectors as
     broadcasts and sums, its scalars on the smallest operand)."""
@@ -490,7 +491,7 @@ def code_form(e: Expr) -> Expr:
     return e.with_args(code_form(a) for a in e.args) if e.args else e
 
 
-@lru_cache(maxsize=1 << 14)
+@memoized(1 << 14)
 def _later_term(a: Expr) -> Expr:
     """The code form of a term after the first of a sum: its sign stays with the sum (a
     subtraction costs nothing), the rest of its coefficient goes inside (a term is found once
@@ -528,7 +529,7 @@ def machine_form(e: Expr) -> Expr:
     return broadcast_last(code_form(stable(regroup(entrywise(e)))))
 
 
-@lru_cache(maxsize=1 << 14)
+@memoized(1 << 14)
 def broadcast_last(e: Expr) -> Expr:
     """An entrywise operation on broadcasts is the broadcast of the operation on their
     arguments, which has fewer entries: f(a𝟏ᵀ) = f(a)𝟏ᵀ, c(a𝟏ᵀ) = (ca)𝟏ᵀ, a𝟏ᵀ ∘ b𝟏ᵀ = (a ∘ b)𝟏ᵀ

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import lru_cache
 
 from .errors import UnsupportedError
 from .ir import (Add, Broadcast, Commutation, D, Det, Diag, DiagOf, Expr, Frechet, Frechet2, Frob,
@@ -28,6 +27,7 @@ from .ir import (Add, Broadcast, Commutation, D, Det, Diag, DiagOf, Expr, Freche
                  MatFunc, MatMul, Mean, Norm, Num, Ones, Power, Softmax, Spectral,
                  SpectralFactor, Sum, Trace, Transpose, Unvec, UserFunc, Var, Variance, Vec, Zero,
                  count, dim_mul, is_scalar, parents_first, product, unbroadcast, walk)
+from .memo import memoized
 from .simplify import simplify
 from .simplify.functions import function_of
 from .simplify.powers import repeated_blocks
@@ -600,7 +600,7 @@ ADJOINT = {
 }
 
 
-@lru_cache(maxsize=1 << 14)
+@memoized(1 << 14)
 def is_linear(e: Expr) -> bool:
     """Does e contain a differential? (Memoized: a differential shares its subtrees.)"""
     return isinstance(e, D) or any(is_linear(a) for a in e.args)

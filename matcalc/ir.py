@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
-from functools import lru_cache
 from typing import Union
 from weakref import WeakValueDictionary
 
 from .errors import UnsupportedError
+from .memo import memoized
 
 Dim = Union[int, str]
 Shape = tuple  # (rows, cols), each a Dim
@@ -673,7 +673,7 @@ def is_symmetric(e: Expr, definitions: dict | None = None) -> bool:
         _transpose_normal(e, definitions, memo)
 
 
-@lru_cache(maxsize=1 << 12)
+@memoized(1 << 12)
 def _symmetric_by_form(e: Expr) -> bool:
     """is_symmetric without definitions, asked once per tree (the code's chain ordering asks it
     of the matrix a solve applies at each split it tries: cubic in a long chain inverted)."""

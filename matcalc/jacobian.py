@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from functools import lru_cache
 
 from .derivation import unpromised
 from .differentiate import (commutation, is_linear, kron_shuffle, linearize_rule, pull_back,
@@ -57,6 +56,7 @@ from .ir import (
     substitute,
     walk,
 )
+from .memo import memoized
 from .printers import (
     PREC_POSTFIX,
     AsciiPrinter,
@@ -136,7 +136,7 @@ def _vec_of(m: Expr) -> Expr:
     return Ones(_size(m), 1) if isinstance(m, Ones) else Vec(m)     # vec(𝟏𝟏ᵀ) = 𝟏
 
 
-@lru_cache(maxsize=1 << 14)
+@memoized(1 << 14)
 def _vec(e: Expr, ident: Expr) -> Expr:
     # memoized: the differential of nested definitions shares its subtrees
     if isinstance(e, D):

@@ -18,6 +18,7 @@ from .ir import (SCALAR, Add, Broadcast, D, Diag, DiagOf, Expr, Frechet, Frechet
                  HadPow, Identity, Kron, KronFrechet, KronFrechet2, MatFunc, MatMul, Num, Ones,
                  Power, SpectralFactor, Transpose, UserFunc, Var, Vec, Zero, _AxisOp,
                  distinct_nodes, substitute)
+from .memo import memoized
 from .reader import CONSTANT_SPELLINGS, FUNCTION_SPELLINGS, parse
 from .reader.vocabulary import GREEK
 
@@ -1171,7 +1172,7 @@ def reads_alone(e: Expr) -> bool:
     return _reads_back(e, frozenset(), _constant_keys(e), beside=False)
 
 
-@functools.lru_cache(maxsize=4096)
+@memoized(4096)
 def written_sizes(e: Expr) -> frozenset:
     """The sizes of I and 𝟏 that e, printed as a line whose left side states its shape (∂f/∂X,
     dF, H), writes (I_n, 𝟏_n): those the reader cannot take from the rest of the line. The

@@ -10,10 +10,10 @@ keep what the user wrote: only codegen and scalar_calculus use this.
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import lru_cache
 
 from .ir import (Add, Expr, Func, Hadamard, HadPow, LogSoftmax, LogSumExp, MatMul, Power,
                  Softmax, Sum, Unvec, Vec, is_scalar)
+from .memo import memoized
 from .simplify import coeff_and_rest, is_ones, scale
 
 
@@ -161,7 +161,7 @@ def logistic(e: Expr) -> Expr:
     return _rewrite(e, LOGISTIC)
 
 
-@lru_cache(maxsize=1 << 14)
+@memoized(1 << 14)
 def _rewrite(e: Expr, rules: tuple) -> Expr:
     if e.args:
         e = e.with_args(_rewrite(a, rules) for a in e.args)

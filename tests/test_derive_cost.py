@@ -468,3 +468,17 @@ def test_a_product_of_repeated_blocks_keeps_the_value(text):
     gradient of det((AXAXAXA)²B), checked at symmetric draws, passed)."""
     report = derive(text, "X").check()
     assert report.ok, str(report)
+
+
+def test_the_memo_tables_hold_what_was_computed_of_one_input():
+    """The derivatives of one input by each variable share the tables; another input empties
+    them: kept, they grew over the inputs of a session to millions of nodes, which the cycle
+    collector scanned a second at a time (20,000 fuzzed inputs in one process: 16 collections
+    of up to 1.2 s, 265 MB; now at most 0.07 s, 80 MB)."""
+    text = "tr(" + "AXB" * 30 + ")"
+    derive(text, "X")
+    filled = simplify.cache_info().currsize
+    derive(text, "A")
+    assert simplify.cache_info().currsize >= filled > 100
+    derive("xᵀx", "x")
+    assert simplify.cache_info().currsize < 20

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from ..ir import Add, Broadcast, Expr, Hadamard, Identity, MatMul, Num, Ones, Transpose, Var
+from ..memo import memoized
 
 
-@lru_cache(maxsize=1 << 16)
+@memoized(1 << 16)
 def cost(e: Expr) -> float:
     """Operation count: what a reader has to parse. Leaves and transposes are cheap."""
     own = {Var: 1, Num: 0.5, Transpose: 0.25, Identity: 0.5, Ones: 0.5, Broadcast: 0}.get(

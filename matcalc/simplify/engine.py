@@ -8,14 +8,13 @@ Everything here is deterministic: no set iteration or hashing decides an order.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from ..ir import Expr
+from ..memo import memoized
 
 RULES: dict = {}     # node type → its rules, in order (table.py)
 
 
-@lru_cache(maxsize=1 << 16)
+@memoized(1 << 16)
 def simplify(e: Expr) -> Expr:
     """Bottom-up: simplify the children, then apply the node's rules until none applies
     (memoized: trees are immutable and repeat a lot in derivations)."""

@@ -5,7 +5,6 @@ printed form.
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import lru_cache
 from itertools import product as cartesian
 from math import gcd
 
@@ -27,6 +26,7 @@ from ..ir import (
     Vec,
     is_scalar,
 )
+from ..memo import memoized
 from .cost import cost
 from .engine import simplify
 from .powers import base_and_power, peel, power_of
@@ -54,7 +54,7 @@ def expand(e: Expr, hadamard: bool = False) -> list[Expr]:
     return [e] if terms is None else list(terms)
 
 
-@lru_cache(maxsize=1 << 14)
+@memoized(1 << 14)
 def _expanded(e: Expr, hadamard: bool) -> tuple | None:
     """The terms of e, or None when a ∘ product in it opens into more than MAX_TERMS terms:
     then the whole expansion is abandoned (a part kept closed would be opened again, one level
@@ -121,7 +121,7 @@ def _expand_hadamard(e: Hadamard) -> tuple | None:
     return tuple(out)
 
 
-@lru_cache(maxsize=1 << 14)
+@memoized(1 << 14)
 def _divides(e: Expr) -> bool:
     """Is there an entrywise division (a negative ∘ power) anywhere in e? (Each shared
     subtree looked at once.)"""

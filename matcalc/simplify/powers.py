@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from fractions import Fraction
-from functools import lru_cache
 
 from ..errors import MatcalcError, UnsupportedError
 from ..ir import (Add, Broadcast, Expr, Func, Identity, MatMul, Num, Power, Size, Transpose,
                   Var, is_scalar, product)
+from ..memo import memoized
 from ..reader.limits import _NUMBER_HINT, MAX_DIGITS, power_fits
 from .engine import simplify
 from .terms import ONE, is_orthogonal
@@ -107,7 +107,7 @@ def halve_roots(exps: dict) -> None:
                 exps[b] = exps.get(b, Fraction(0)) + j
 
 
-@lru_cache(maxsize=1 << 14)
+@memoized(1 << 14)
 def _order_key(e: Expr) -> tuple:
     # sizes first (mn exp(α)), sums after the other factors, inner products after them and
     # names last (σ(t)(1 − σ(t))(Vᵀx)V), denominators last, then a stable textual order
@@ -118,7 +118,7 @@ def _order_key(e: Expr) -> tuple:
     return (neg, not isinstance(e, Size), rank, repr(e))
 
 
-@lru_cache(maxsize=1 << 14)
+@memoized(1 << 14)
 def base_and_power(a: Expr) -> tuple[tuple, int]:
     """((A, transposed), k) for a factor Aᵏ or (Aᵏ)ᵀ of a chain (A⁻ᵀ is (A⁻¹)ᵀ); ((a, False), 1)
     for any other factor."""
@@ -203,7 +203,7 @@ def power_of(base: tuple, k: int) -> Expr:
     return simplify(Transpose(power)) if transposed else power
 
 
-@lru_cache(maxsize=1 << 14)
+@memoized(1 << 14)
 def peel(f: Expr) -> tuple[Expr, Expr | None]:
     """(A, Aᵏ⁻¹) for a factor Aᵏ, k > 1 (and (A⁻¹, Aᵏ⁺¹) for k < −1): one factor of a power
     taken off; (f, None) for any other factor."""

@@ -5,7 +5,6 @@ expects.
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import lru_cache
 
 from ..ir import (
     Add,
@@ -22,6 +21,7 @@ from ..ir import (
     is_scalar,
     walk,
 )
+from ..memo import memoized
 from .engine import simplify
 from .powers import repeated_blocks
 from .terms import coeff_and_rest
@@ -116,7 +116,7 @@ def _foldable(block: list) -> bool:
         isinstance(block[0].arg, Var)
 
 
-@lru_cache(maxsize=1 << 14)
+@memoized(1 << 14)
 def fold_powers(e: Expr) -> Expr:
     """Repeated factors of a product as powers: XXᵀXXᵀX = (XXᵀ)²X, X⁻¹X⁻¹ = X⁻²; a transposed
     power as the power of the transpose, (X²)ᵀ = (Xᵀ)², (X⁻²)ᵀ = (X⁻ᵀ)²."""

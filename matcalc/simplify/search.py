@@ -5,9 +5,9 @@ collected, factored and definition-folded forms.
 from __future__ import annotations
 
 from collections import Counter
-from functools import lru_cache
 
 from ..ir import Add, Expr, MatMul, Power, Transpose, is_symmetric
+from ..memo import memoized
 from .cost import cost
 from .definitions import expander, fold_definitions, fold_hadamard_definitions
 from .engine import simplify
@@ -17,7 +17,7 @@ from .present import present
 from .terms import coeff_and_rest
 
 
-@lru_cache(maxsize=4096)
+@memoized(4096)
 def tidy(e: Expr) -> Expr:
     """The cheapest of the simplified, the expanded-and-collected and the re-factored forms;
     applied inside ∘, functions and transposes too."""
@@ -83,7 +83,7 @@ def _inverses_spread(e: MatMul) -> Expr | None:
     return None if factors == list(e.args) else MatMul(*factors)
 
 
-@lru_cache(maxsize=1 << 14)
+@memoized(1 << 14)
 def _sum_depth(e: Expr) -> int:
     """How many sums deep e nests: 1 for A + B and 2(A + B), 2 for X(A + B) + C."""
     inner = max((_sum_depth(a) for a in e.args), default=0)

@@ -5,9 +5,9 @@ step function.
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import lru_cache
 
 from ..ir import Add, Broadcast, Expr, Frob, Func, Hadamard, Num
+from ..memo import memoized
 from .terms import coeff_and_rest, is_ones, is_zero, scale, zero_like
 
 
@@ -65,7 +65,7 @@ def _negated(t: Expr) -> Expr:
     return scale(-c, rest, t.shape)
 
 
-@lru_cache(maxsize=1 << 14)
+@memoized(1 << 14)
 def _commutative_form(e: Expr) -> Expr:
     """e with the factors of every ∘ and : in a fixed order, so that A ∘ B and B ∘ A compare
     equal. The order is by hash: the form is only compared, never printed, and a factor's text
