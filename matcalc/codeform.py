@@ -42,7 +42,7 @@ from functools import lru_cache
 from .ir import (Add, Broadcast, Det, Diag, Expr, Frob, Func, Hadamard, HadPow, LogDet,
                  MatMul, Num, Ones, Power, Transpose, UserFunc, Var, is_scalar, is_symmetric)
 from .memo import memoized
-from .simplify import MAX_TERMS, coeff_and_rest, expand, scale
+from .simplify import MAX_TERMS, coeff_and_rest, common_run, expand, scale
 from .stable import stable
 
 
@@ -442,20 +442,28 @@ def _group(terms: tuple) -> Expr:
             members = [i for i, (_, ch) in enumerate(parts) if len(ch) > 1 and ch[side] == f]
             if len(members) < 2:
                 continue
-            inner = [_join(s + (ch[1:] if side == 0 else ch[:-1])) for s, ch in
+            # with f the factors that follow it in every member (a level per factor priced
+            # every candidate again: cubic in a long common run)
+            chains = [parts[i][1] for i in members]
+            run = common_run(chains, side)
+            taken = chains[0][:run] if side == 0 else chains[0][-run:]
+            inner = [_join(s + (ch[run:] if side == 0 else ch[:-run])) for s, ch in
                      (parts[i] for i in members)]
             others = [t for i, t in enumerate(terms) if i not in members]
-            grouped = MatMul(f, _sum(inner)) if side == 0 else MatMul(_sum(inner), f)
-            option = (side, f, inner, others)
-            c = cost(_sum([grouped] + others))
+            option = (side, taken, inner, others)
+            c = cost(_sum([_around(side, taken, _sum(inner))] + others))
             if c < best_cost:
                 best, best_cost = option, c
     if best is None:
         return plain
-    side, f, inner, others = best
-    inside = _group(tuple(inner))
-    grouped = MatMul(f, inside) if side == 0 else MatMul(inside, f)
+    side, taken, inner, others = best
+    grouped = _around(side, taken, _group(tuple(inner)))
     return _sum([grouped] + ([_group(tuple(others))] if others else []))
+
+
+def _around(side: int, taken: list, inside: Expr) -> Expr:
+    """The factors taken out on the side, with what is left inside the parentheses."""
+    return MatMul(*taken, inside) if side == 0 else MatMul(inside, *taken)
 
 
 @memoized(1 << 14)

@@ -17,11 +17,12 @@ from . import table  # noqa: F401  (fills the engine's rule table)
 from .cost import cost
 from .definitions import expand_definitions, fold_definitions, fold_hadamard_definitions
 from .engine import RULES, simplify
-from .factor import MAX_TERMS, expand, factor
+from .factor import MAX_TERMS, common_run, expand, factor
 from .present import fold_powers, present
 from .search import textbook_form, tidy
 from .terms import ONE, coeff_and_rest, is_ones, is_zero, scale, zero_like
 
-__all__ = ["MAX_TERMS", "ONE", "RULES", "coeff_and_rest", "cost", "expand", "expand_definitions",
+__all__ = ["MAX_TERMS", "ONE", "RULES", "coeff_and_rest", "common_run", "cost", "expand",
+           "expand_definitions",
            "factor", "fold_definitions", "fold_hadamard_definitions", "fold_powers", "is_ones",
            "is_zero", "present", "scale", "simplify", "textbook_form", "tidy", "zero_like"]

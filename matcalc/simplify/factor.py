@@ -227,7 +227,7 @@ def factor(e: Expr) -> Expr:
     # next levels would take them one at a time (each rebuilding every chain: quadratic in
     # the length of a long common run)
     chains = [ch for _, _, ch in group]
-    run = _common_run(chains, side)
+    run = common_run(chains, side)
     if run > 1:
         left = chains[0][run:] if side == 0 else chains[0][:-run]
         inner_shape = (left[0].rows, left[-1].cols)
@@ -373,7 +373,7 @@ def _hadamard_group(e: Add) -> list | None:
     return best
 
 
-def _common_run(chains: list, side: int) -> int:
+def common_run(chains: list, side: int) -> int:
     """How many factors on the side the chains have in common (at least their first, which
     the group shares), each chain keeping one factor at least."""
     run = 1
