@@ -677,8 +677,14 @@ def is_symmetric(e: Expr, definitions: dict | None = None) -> bool:
 def _symmetric_by_form(e: Expr) -> bool:
     """is_symmetric without definitions, asked once per tree (the code's chain ordering asks it
     of the matrix a solve applies at each split it tries: cubic in a long chain inverted)."""
-    memo: dict = {}
-    return _transpose_normal(Transpose(e), {}, memo) == _transpose_normal(e, {}, memo)
+    return normal_form(Transpose(e)) == normal_form(e)
+
+
+@memoized(1 << 12)
+def normal_form(e: Expr) -> Expr:
+    """e with its transposes on the leaves and the terms of its sums in one order: two
+    spellings of one matrix, (A + B)ᵀ and Bᵀ + Aᵀ, have one normal form."""
+    return _transpose_normal(e, {}, {})
 
 
 def _transpose_normal(e: Expr, definitions: dict, memo: dict) -> Expr:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from matcalc import UnsupportedError, derive
-from matcalc.evaluate import evaluate
+from matcalc.evaluate import evaluate, random_inputs
 from matcalc.ir import Frechet, MatFunc, Transpose, Var
 from matcalc.reader import parse
 
@@ -196,3 +196,27 @@ def test_what_is_not_derived_is_refused_clearly():
         derive("sum(G ∘ L_exp(X, X, E))", "X")
     with pytest.raises(UnsupportedError, match="derivative of K_exp"):
         derive("sum(G ∘ K_exp(X))", "X")
+
+
+@pytest.mark.parametrize("text, wrt, first", [
+    ("M: n x n; tr(logm(expm(M + Mᵀ)))", "M", "∂f/∂M = 2I    (n×n)"),
+    ("rho: scalar; value: m x k onehot; y: k; X_hat: kxm; trace(logm(expm((value .* (y' .* "
+     "y.'))*(X_hat .* rho) + ((value .* (y' .* y.'))*(X_hat .* rho))')))", "rho",
+     "∂f/∂ρ = 2 sum(X̂ ∘ (value ∘ (yᵀ)^∘2)ᵀ)    (scalar)"),
+])
+def test_a_sum_symmetric_by_its_form_is_its_own_transpose(text, wrt, first):
+    """(M + Mᵀ)ᵀ is M + Mᵀ as written, not Mᵀ + M: the adjoint of tr(logm(expm(S))) holds
+    L_exp(Sᵀ, expm(S)⁻¹), which is I only where Sᵀ reads as S (the two spellings were not
+    recognized as one matrix: focus seed 9602123 printed T₁ + T₁ᵀ for 2I). f is linear:
+    2 tr(M) in M, so ∂f/∂M = 2I, and ρ times a constant in ρ, so ∂f/∂ρ = f/ρ."""
+    result = derive(text, wrt)
+    assert result.text.splitlines()[0] == first
+    program = result.program
+    sizes = {"n": 3, "m": 3, "k": 4}
+    env = random_inputs(program.result, program.variables, sizes, np.random.default_rng(1))
+    (d,) = result.derivatives
+    gradient, f = (evaluate(e, env, sizes) for e in (d.expr, program.result))
+    if wrt == "M":
+        assert np.allclose(gradient, 2 * np.eye(3)) and np.isclose(f, 2 * np.trace(env["M"]))
+    else:
+        assert np.allclose(gradient, f / env["ρ"], rtol=1e-9)

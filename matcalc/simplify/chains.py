@@ -184,7 +184,8 @@ def _recognize_softmax(scalars: list, chain: list):
 
 def transpose_push(e: Transpose) -> Expr:
     """(Aᵀ)ᵀ = A; (AB)ᵀ = BᵀAᵀ; (A + B)ᵀ = Aᵀ + Bᵀ; a scalar, I, Diag(v) and a declared
-    symmetric matrix are their own transposes; (A⁻¹)ᵀ stays written A⁻ᵀ."""
+    symmetric matrix (or a sum symmetric by its form) are their own transposes; (A⁻¹)ᵀ stays
+    written A⁻ᵀ."""
     a = e.arg
     if isinstance(a, Transpose):
         return a.arg
@@ -201,6 +202,8 @@ def transpose_push(e: Transpose) -> Expr:
         chain = [f for f in a.args if not is_scalar(f)]
         return MatMul(*scalars, *[simplify(Transpose(f)) for f in reversed(chain)])
     if isinstance(a, Add):
+        if is_symmetric(a):
+            return a                  # (M + Mᵀ)ᵀ = M + Mᵀ, not Mᵀ + M: one spelling of it
         return Add(*[simplify(Transpose(t)) for t in a.args])
     if isinstance(a, Broadcast):
         return Broadcast(simplify(Transpose(a.arg)), a.cols, a.rows)

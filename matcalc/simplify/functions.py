@@ -25,6 +25,7 @@ from ..ir import (
     Transpose,
     Zero,
     is_scalar,
+    normal_form,
     product,
 )
 from .engine import simplify
@@ -130,7 +131,7 @@ def function_of(e: Expr, a: Expr) -> bool:
     of aᵀ for eᵀ."""
     if isinstance(e, Transpose) and isinstance(a, Transpose):
         return function_of(e.arg, a.arg)
-    if e == a or isinstance(e, Identity) or is_scalar(e):
+    if e == a or isinstance(e, Identity) or is_scalar(e) or normal_form(e) == normal_form(a):
         return True
     if isinstance(e, (Power, MatFunc)):
         return function_of(e.arg, a)
