@@ -64,7 +64,7 @@ from .printers import (
     TextPrinter,
     explicit_broadcast,
 )
-from .simplify import coeff_and_rest, expand, simplify
+from .simplify import coeff_and_rest, expand, simplify, within_written
 
 
 def differential(e: Expr, wrt: Var, definitions: dict) -> Expr | None:
@@ -93,6 +93,7 @@ def differential(e: Expr, wrt: Var, definitions: dict) -> Expr | None:
     if lin is None:
         return None
     lin = simplify(lin)
+    within_written(lin)
     # every differential cancelled ((φ − φ)A in dφ): E does not depend on wrt after all
     return lin if is_linear(lin) else None
 

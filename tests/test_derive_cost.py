@@ -496,3 +496,16 @@ def test_the_code_takes_a_run_of_common_factors_out_at_once(monkeypatch):
     monkeypatch.setattr(codeform, "_group", lambda terms: calls.append(terms) or step(terms))
     grouped = codeform._group((MatMul(*run, c, a), MatMul(*run, d, a)))
     assert grouped.args == (*run, MatMul(Add(c, d), a)) and len(calls) <= 4
+
+
+def test_a_derivative_past_the_symbols_written_out_is_a_clear_error():
+    """The adjoint of logsoftmax(Z), G − softmax(Z) ∘ (G𝟏𝟏ᵀ), writes the adjoint from above it
+    twice: 20 nested layers (fuzz seed 21) wrote 28 million symbols, and hung printing them;
+    past 50,000 the error says so, at once, for the gradient and the Jacobian alike."""
+    def layers(k):
+        return "Y ∈ ℝ^{n×k} onehot; −sum(Y ∘ " + "logsoftmax " * k + "(XW))"
+    assert derive(layers(11), "X").text.startswith("∂f/∂X = (softmax(")
+    for kind in ("gradient", "jacobian"):
+        with pytest.raises(UnsupportedError) as err:
+            derive(layers(20), "X", kind=kind)
+        assert "symbols: past the 50,000 matcalc writes" in err.value.message

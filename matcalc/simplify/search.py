@@ -8,7 +8,7 @@ from collections import Counter
 
 from ..ir import Add, Expr, MatMul, Power, Transpose, is_symmetric
 from ..memo import memoized
-from .cost import cost
+from .cost import cost, within_written
 from .definitions import expander, fold_definitions, fold_hadamard_definitions
 from .engine import simplify
 from .factor import MAX_TERMS, expand, factor, gather_images
@@ -120,7 +120,7 @@ def textbook_form(g: Expr, definitions: dict, function: Expr, result_name: str |
     named = tidy(g)
     like = [function, *definitions.values()]
     if not definitions and not result_name:
-        return present(named, like)
+        return present(within_written(named), like)
     inline = expander(definitions)
     expanded = tidy(inline(g))
     values = {n: simplify(inline(e)) for n, e in definitions.items()}
@@ -133,4 +133,4 @@ def textbook_form(g: Expr, definitions: dict, function: Expr, result_name: str |
         over_names[result_name] = simplify(function)
     named_folded = tidy(fold_hadamard_definitions(raw_folded, over_names))
     best = min([named, named_folded, folded, expanded], key=cost)
-    return present(best, like)
+    return present(within_written(best), like)
