@@ -14,7 +14,7 @@ from .ir import (Add, Broadcast, D, Frob, Hadamard, Identity, MatMul, Norm, Num,
                  occurrences, substitute)
 from .printers import (SUPERSCRIPT, AsciiPrinter, LatexPrinter, TextPrinter, latex_name,
                        latex_notes, names_in_scope, reads_alone, text_length)
-from .simplify import cost, present, simplify, textbook_form
+from .simplify import cost, fold_powers, present, simplify, textbook_form
 
 K_NOTE = "K_{m,n} is the commutation matrix: K_{m,n} vec(A) = vec(Aᵀ) for an m×n A"
 # the Kronecker forms of the Fréchet derivatives [Higham, Functions of Matrices, (3.17)] and
@@ -136,8 +136,9 @@ def auto_name(ds: list, taken: set) -> tuple:
         # its transpose is the name's (T₁ᵀ, not a T₂ = valueᵀ + b that hides VᵀT₁ᵀT₁V's
         # symmetry from the reader)
         forms = {simplify(Transpose(sub)): Transpose(var), sub: var}
-        exprs = {k: substitute(e, forms) for k, e in exprs.items()}
-        named = [(n, substitute(e, forms)) for n, e in named] + [(name, sub)]
+        # two spellings of one product side by side are one name twice: a power, (T₁ᵀ)²
+        exprs = {k: fold_powers(substitute(e, forms)) for k, e in exprs.items()}
+        named = [(n, fold_powers(substitute(e, forms))) for n, e in named] + [(name, sub)]
     out = []
     for i, d in enumerate(ds):
         blocks = [(y, exprs[(i, "block", j)]) for j, (y, _) in enumerate(d.blocks)]

@@ -343,3 +343,12 @@ def test_the_vec_of_a_row_is_its_transpose(text, first):
     assert r.text.splitlines()[0] == first
     report = r.check()
     assert report.ok, str(report)
+
+
+def test_a_name_written_twice_in_a_row_is_its_power():
+    """Two spellings of one product, side by side, both named T₂ᵀ: the map form of the
+    Jacobian of clip(A^∘2 ⊗ softmax(W, 1), 0, 1)³ read GT₂ᵀT₂ᵀ for G(T₂ᵀ)² (fuzz seed 18)."""
+    r = derive("clip(A^∘2 ⊗ softmax(W, 1), 0, 1)**3", "W")
+    assert "T₂ᵀT₂ᵀ" not in r.text and "(T₂ᵀ)²" in r.text, r.text
+    report = r.check()
+    assert report.ok, str(report)
