@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING
 from .differentiate import gradient
 from .errors import MatcalcError, UnsupportedError, guarded
 from .ir import (Add, Commutation, D, Expr, Frob, Hadamard, Identity, MatMul, Num, Transpose, Var,
-                 Zero, dim_mul, distinct_nodes, fmt_shape, is_scalar, is_symmetric, substitute,
-                 walk)
+                 Zero, dim_mul, distinct_nodes, fmt_shape, is_scalar, is_symmetric, substitute)
 from .memo import for_input
 from .printers import ASCII_GREEK, ascii_text, to_ascii, to_latex, to_text
 from .reader import Program, parse
@@ -536,7 +535,7 @@ def _frechet_notes(d: Derivative) -> list:
     """What the Kronecker forms K_f and the second Fréchet derivatives in the results are."""
     trees = [t for t in (d.expr, d.gradient, d.map_expr, *(h for _, h in d.blocks))
              if t is not None]
-    found = {(type(n).__name__, *n.params[:1]) for t in trees for n in walk(t)}
+    found = {(type(n).__name__, *n.params[:1]) for n in distinct_nodes(*trees)}
     return [note for key, note in FRECHET_NOTES.items() if key in found]
 
 
@@ -587,4 +586,4 @@ def _size(e: Expr):
 
 
 def _mentions(e: Expr, node_type) -> bool:
-    return any(isinstance(n, node_type) for n in walk(e))
+    return any(isinstance(n, node_type) for n in distinct_nodes(e))

@@ -29,7 +29,8 @@ from typing import NamedTuple
 from .codeform import entrywise, inverse_arg, machine_form, spd_matrix, transpose_of
 from .errors import MatcalcError
 from .ir import (SCALAR, Broadcast, Det, DiagOf, Expr, HadPow, LogDet, MatMul, Num, Power, Size,
-                 Transpose, Unvec, Var, Vec, as_float, is_scalar, product, walk)
+                 Transpose, Unvec, Var, Vec, as_float, distinct_nodes, is_scalar, occurrences,
+                 product)
 from .printers import ACCENTS, LETTER_ASCII, SUBSCRIPT_DIGITS, negate
 from .simplify import coeff_and_rest, is_ones, simplify
 
@@ -450,7 +451,7 @@ def _factorised(exprs) -> list[Var]:
     expressions take: each is factorised once, S = LLᵀ (Cholesky: half the arithmetic of LU,
     and a log determinant from the same factor)."""
     found: dict = {}
-    for node in (n for e in exprs for n in walk(e)):
+    for node in distinct_nodes(*exprs):
         negative_power = isinstance(node, Power) and node.exp < 0
         matrix = node.arg if isinstance(node, (Det, LogDet)) or negative_power else \
             inverse_arg(node)
@@ -463,8 +464,10 @@ def _factorised(exprs) -> list[Var]:
 
 def _shared_subtrees(exprs, inverses: set) -> list[Expr]:
     """Non-trivial subtrees that occur more than once, children before parents."""
-    counts: Counter = Counter(node for e in exprs for node in walk(e))
-    order = list(counts)        # in the order of first occurrence
+    counts: Counter = Counter()
+    for e in exprs:
+        counts.update(occurrences(e))
+    order = distinct_nodes(*exprs)      # in the order of first occurrence
     # names, their multiples, transposes (views; what they transpose is shared as often) and
     # inverses that are only applied as solves are not worth a temporary
     shared = [n for n in order if counts[n] > 1 and n.args and not _of_a_name(n)
@@ -592,7 +595,7 @@ def _function(name: str, doc: str, results: list, params: list[Var], definitions
         exprs, {n: machine_form(simplify(entrywise(e))) for n, e in definitions.items()})
     variables.update({n: namer.claim(py_name(n)) for n in used_defs})
     check_lines, dims = _shape_checks(params, variables, namer)
-    for node in (n for e in exprs + list(used_defs.values()) for n in walk(e)):
+    for node in distinct_nodes(*exprs, *used_defs.values()):
         # every size a node has, or is (the count n in x/n), is read off an input
         for d in (*node.shape, *([node.dim] if isinstance(node, Size) else [])):
             for part in (d.split("·") if isinstance(d, str) else ()):
@@ -628,7 +631,7 @@ def _function(name: str, doc: str, results: list, params: list[Var], definitions
     while pending:
         provider = {n: i for i, (provides, _, _) in enumerate(pending) for n in provides}
         i = next((i for i, (_, reads, _) in enumerate(pending)
-                  if all(provider.get(n, i) == i for r in reads for n in walk(r))), None)
+                  if all(provider.get(n, i) == i for n in distinct_nodes(*reads))), None)
         if i is None:
             # stacked solves that read each other's results (A⁻¹A⁻ᵀ beside A⁻ᵀA⁻¹) wait for
             # each other: one stack is given up, its solves made where they are used
@@ -693,7 +696,7 @@ def _stacked_solves(exprs, factors: dict, named: set) -> list:
     matrix, the right-hand sides): one factorisation, X⁻¹[B₁ B₂] = [X⁻¹B₁ X⁻¹B₂] (a matrix
     with a Cholesky factor shares it instead; a named inverse is multiplied)."""
     by_matrix: dict = {}
-    for node in (n for e in exprs for n in walk(e)):
+    for node in distinct_nodes(*exprs):
         chain = [a for a in node.args if not is_scalar(a)] if isinstance(node, MatMul) else []
         if len(chain) == 2 and len(node.args) == 2 and (solve := _solve(*chain)) is not None:
             matrix, column, _ = solve
@@ -705,7 +708,7 @@ def _stacked_solves(exprs, factors: dict, named: set) -> list:
     # a right-hand side that is itself solved with the matrix (X⁻¹X⁻¹b) waits for that solve
     return [(tuple(nodes), matrix, tuple(columns))
             for matrix, (nodes, columns) in by_matrix.items() if len(columns) > 1
-            and not any(n in nodes for c in columns for n in walk(c))]
+            and not any(n in nodes for n in distinct_nodes(*columns))]
 
 
 def _stacked_solve(printer: NumpyPrinter, namer: Namer, nodes, matrix: Expr, columns) -> str:
@@ -778,12 +781,12 @@ def _without_unused(body: list[str], temporaries: set) -> list[str]:
 def _needed_definitions(exprs, definitions: dict) -> dict:
     """The definitions the expressions mention (and the ones those mention), in order."""
     needed: set = set()
-    todo = [n.name for e in exprs for n in walk(e) if isinstance(n, Var)]
+    todo = [n.name for n in distinct_nodes(*exprs) if isinstance(n, Var)]
     while todo:
         name = todo.pop()
         if name in definitions and name not in needed:
             needed.add(name)
-            todo.extend(n.name for n in walk(definitions[name]) if isinstance(n, Var))
+            todo.extend(n.name for n in distinct_nodes(definitions[name]) if isinstance(n, Var))
     return {n: e for n, e in definitions.items() if n in needed}
 
 

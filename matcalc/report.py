@@ -655,25 +655,27 @@ def _break(text: str, first: float, rest: float, ops=BREAKS, style: str = "latex
     # a cut is outside every brace group, so widths add up: at[k] is the width of
     # text[:points[k][0]]
     bounds = [p[0] for p in points] + [len(text)]
-    at, start = [], 0
+    at = []
     for a, b in zip([0] + bounds, bounds):
         at.append((at[-1] if at else 0.0) + width(text[a:b]))
-    cuts, taken, budget, k = [], 0.0, first, 0    # taken: the width of what is already cut
-    while at[-1] - taken > budget:
-        after = [j for j in range(k, len(points)) if points[j][0] > start]
-        if not after:
-            break
-        fits = [j for j in after if at[j] - taken <= budget]
-        fits = [j for j in fits if not points[j][2]] or fits      # an operator before a product
-        if fits:
+    cuts, taken, budget = [], 0.0, first        # taken: the width of what is already cut
+    after = 0                                   # the first point past the last cut
+    while at[-1] - taken > budget and after < len(points):
+        # the points that fit on the line: the widths only grow, so they are the next few
+        # (each line looks at its own points: linear in the length of the text)
+        end = after
+        while end < len(points) and at[end] - taken <= budget:
+            end += 1
+        fits = [j for j in range(after, end) if not points[j][2]] or list(range(after, end))
+        if fits:                                # an operator before a product
             # a line at least a third full, at the shallowest depth, as long as it can be
             full = [j for j in fits if at[j] - taken >= budget / 3] or fits
             depth = min(points[j][1] for j in full)
             k = max(j for j in full if points[j][1] == depth)
         else:
-            k = after[0]
+            k = after
         cuts.append(points[k])
-        start, taken, budget = points[k][0], at[k], rest
+        after, taken, budget = k + 1, at[k], rest
     return _cut(text, cuts, pairs)
 
 
