@@ -203,14 +203,10 @@ class _Operators:
         else:
             shape = b.shape if sa else a.shape
         coeff, head, factors, inner = Fraction(1), None, [], 0
-        # a 1×1 chain beside a row on its right (a column on its left) conforms with it as a
-        # matrix product, (aᵀx)bᵀ = aᵀxbᵀ: the chain aᵀX bᵀX ⋯ bᵀX b stays one product, not a
-        # level of nesting per 1×1 factor
-        conforms = (self.is_row(b), self.is_col(a))
-        for side, other_scalar, joins in ((a, sb, conforms[0]), (b, sa, conforms[1])):
+        for side, other_scalar in ((a, sb), (b, sa)):
             if side.kind == "Num":
                 coeff *= side.params[0]
-            elif side.kind == "MatMul" and (other_scalar or not self.is_scalar(side) or joins
+            elif side.kind == "MatMul" and (other_scalar or not self.is_scalar(side)
                                             or all(self.is_scalar(f) for f in side.args)):
                 coeff *= side.coeff
                 if side is a:
