@@ -696,6 +696,11 @@ def _transpose_normal(e: Expr, definitions: dict, memo: dict) -> Expr:
     return memo[e]
 
 
+@memoized(1 << 14)
+def _has_power(e: Expr) -> bool:
+    return isinstance(e, Power) or any(_has_power(a) for a in e.args)
+
+
 def _normal(e: Expr, definitions: dict, memo: dict) -> Expr:
     def normal(a: Expr) -> Expr:
         return _transpose_normal(a, definitions, memo)
@@ -703,8 +708,9 @@ def _normal(e: Expr, definitions: dict, memo: dict) -> Expr:
     if isinstance(e, Var) and e.name in definitions:
         return normal(definitions[e.name])
     if isinstance(e, Power) and e.arg.shape != SCALAR and e.exp.denominator == 1 and \
-            1 < e.exp <= 8:
-        return normal(MatMul(*[e.arg] * int(e.exp)))       # A² as AA: (A²)ᵀ = AᵀAᵀ
+            1 < e.exp <= 8 and not _has_power(e.arg):
+        # A² as AA: (A²)ᵀ = AᵀAᵀ (not a power of powers: ((X²)²)² … would double at each)
+        return normal(MatMul(*[e.arg] * int(e.exp)))
     if isinstance(e, Transpose):
         a = e.arg
         if a.shape == SCALAR or isinstance(a, (Identity, Diag)):
