@@ -118,20 +118,17 @@ def _within_terms(terms: int, what: str) -> None:
             hint="under a trace a power of any exponent works: d tr(Xᵏ) = k tr(Xᵏ⁻¹dX)")
 
 
-def _lin_matmul(e, d, factors: frozenset | None = None):
+def _lin_matmul(e, d):
     # d(AB) = dA B + A dB, one term per factor that varies; a block of factors written k times
     # in a row is the power Bᵏ, with its k terms Bⁱ dB Bᵏ⁻¹⁻ⁱ (each term of a product of k
-    # factors written out in full is quadratic in k: tr(AA…AX), XAXA…XA), one term k sᵏ⁻¹ds
-    # for a 1×1 block s, which commutes
-    blocks = repeated_blocks(_one_by_one_runs(list(e.args)))
+    # factors written out in full is quadratic in k: tr(AA…AX), XAXA…XA)
+    blocks = repeated_blocks(list(e.args))
     runs = [(block[0] if len(block) == 1 else MatMul(*block), k) for block, k in blocks]
-    # dB of a block of factors B by the product rule over them (d knows the product's own
-    # ``factors`` alone: the adjoint pass gives the differentials of a node's children)
-    factors = frozenset(e.args) if factors is None else factors
-    diffs = [d(a) if a in factors else _lin_matmul(a, d, factors) for a, _ in runs]
+    # dB of a block of factors B by the product rule over them
+    diffs = [d(a) if len(block) == 1 else _lin_matmul(a, d)
+             for (a, _), (block, _) in zip(runs, blocks)]
     varying = [(r, da) for r, da in enumerate(diffs) if da is not None]
-    count = sum((1 if is_scalar(runs[r][0]) else runs[r][1]) *
-                (len(da.args) if isinstance(da, Add) else 1) for r, da in varying)
+    count = sum(runs[r][1] * (len(da.args) if isinstance(da, Add) else 1) for r, da in varying)
     _within_terms(count, "a product")
     if count * len(runs) > MAX_PRODUCT_FACTORS:
         # each term is as long as the product: tr(A₀XA₁X…A₉₉X) writes 100 terms of 200 factors
@@ -145,34 +142,9 @@ def _lin_matmul(e, d, factors: frozenset | None = None):
         a, k = runs[r]
         before = [f for b, j in runs[:r] for f in _pow(b, j)]
         after = [f for b, j in runs[r + 1:] for f in _pow(b, j)]
-        if is_scalar(a) and k > 1:
-            terms.append(MatMul(*before, Num(k), *_pow(a, k - 1), da, *after))
-        elif k == 1 and a not in factors and isinstance(da, Add):
-            # the terms of a 1×1 run's differential are terms of the product's, as they were
-            # before the run was set apart
-            terms += [MatMul(*before, t, *after) for t in da.args]
-        else:
-            terms += [MatMul(*before, *_pow(a, i), da, *_pow(a, k - 1 - i), *after)
-                      for i in range(k)]
+        terms += [MatMul(*before, *_pow(a, i), da, *_pow(a, k - 1 - i), *after)
+                  for i in range(k)]
     return _terms(terms)
-
-
-def _one_by_one_runs(chain: list) -> list:
-    """The chain with each run from a row to a column, a 1×1 factor, as one factor:
-    aᵀX bᵀX bᵀX b → (aᵀX)(bᵀX)(bᵀX)b, whose repeated 1×1 block is a power of a scalar; a chain
-    that is one run stays."""
-    out, i = [], 0
-    while i < len(chain):
-        end = next((j for j in range(i + 1, len(chain)) if chain[j].cols == 1 and
-                    chain[j].rows != 1), None) \
-            if chain[i].rows == 1 and chain[i].cols != 1 else None
-        if end is None or (i == 0 and end == len(chain) - 1):
-            out.append(chain[i])
-            i += 1
-            continue
-        out.append(MatMul(*chain[i:end + 1]))
-        i = end + 1
-    return out
 
 
 def _kron_factors(e: Expr, through: type | None = None) -> list:

@@ -452,8 +452,8 @@ def test_a_run_of_factors_common_to_the_terms_is_taken_out_at_once(monkeypatch):
 
 def test_a_repeated_1x1_block_is_differentiated_as_a_scalar_power():
     """aᵀX bᵀX ⋯ bᵀX b with 150 blocks bᵀX: the 1×1 block is a scalar, whose power has the one
-    term k sᵏ⁻¹ds, not the k terms of a matrix power (a chain of 1×1 runs, set apart as
-    factors, is differentiated so)."""
+    term k sᵏ⁻¹ds, not the k terms of a matrix power (the Jacobian differentiates the
+    simplified function, (Xᵀa)(Xᵀb)¹⁵⁰b)."""
     r = derive("aᵀX" + "bᵀX" * 150 + "b", "X")
     assert r.text.startswith("∂F/∂X = (Xᵀb)¹⁴⁹b((Xᵀb)aᵀ + 150(Xᵀa)bᵀ)    (n×n, vec form)")
     report = derive("aᵀX" + "bᵀX" * 25 + "b", "X").check()
