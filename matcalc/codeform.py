@@ -222,6 +222,7 @@ def own_cost(e: Expr) -> Cost:
     return entries(e.arg) + n                # one pass over the operand, one result
 
 
+@memoized(1 << 14)
 def cost(e: Expr) -> Cost:
     """What the code for e costs: e in its code form, each distinct node paid once."""
     by_degree: dict = {}

@@ -1159,12 +1159,14 @@ def to_text(e: Expr) -> str:
     return TextPrinter().doprint(e)
 
 
+@memoized(1 << 14)
 def text_length(e: Expr) -> int:
     """How long e reads as text, the sizes of its I and 𝟏 left out (to judge whether it is
     worth a name, without asking the reader which sizes the text must write)."""
     return len(TextPrinter(sizes=frozenset()).doprint(e))
 
 
+@memoized(4096)
 def reads_alone(e: Expr) -> bool:
     """Does e, printed on a line of its own, tell the size of each I and 𝟏 in it without
     writing it? (Diag(vec(I)) or mean(I, 1) do not: their size is known only where they are
@@ -1177,7 +1179,9 @@ def written_sizes(e: Expr) -> frozenset:
     """The sizes of I and 𝟏 that e, printed as a line whose left side states its shape (∂f/∂X,
     dF, H), writes (I_n, 𝟏_n): those the reader cannot take from the rest of the line. The
     reader decides: with all written, each is left out in turn and stays out if the line still
-    reads back so."""
+    reads back so. After a size that could be left out, twice as many are tried at once, after
+    one that could not, one again: a line of 52 sizes that needs one written is read 12 times,
+    not 52, and one that needs them all no more often than that."""
     keys = _constant_keys(e)
     if not keys or _reads_back(e, frozenset(), keys, beside=True):
         return frozenset()
@@ -1185,11 +1189,17 @@ def written_sizes(e: Expr) -> frozenset:
         # no line with fewer sizes reads back either (one deeper than the reader's limits):
         # each left out in turn, a line of 100 layers was read 100 times
         return keys
-    sized = set(keys)
-    for key in sorted(keys, key=str):
-        if _reads_back(e, frozenset(sized - {key}), keys, beside=True):
-            sized.discard(key)
-    return frozenset(sized)
+    ordered, sized = sorted(keys, key=str), keys
+    i, step = 0, 1
+    while i < len(ordered):
+        group = set(ordered[i:i + step])
+        if _reads_back(e, sized - group, keys, beside=True):
+            sized, i, step = sized - group, i + step, 2 * step
+        elif step > 1:
+            step = 1
+        else:
+            i += 1
+    return sized
 
 
 def _constant_keys(e: Expr) -> frozenset:

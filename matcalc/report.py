@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from dataclasses import replace
 from fractions import Fraction
+from itertools import islice
 
 from .differentiate import gradient
 from .ir import (Add, Broadcast, D, Frob, Hadamard, Identity, MatMul, Norm, Num, Power,
@@ -73,6 +74,7 @@ AUTO_NAME = {Softmax: "p", ("SpectralFactor", "qmax"): "q", ("SpectralFactor", "
 MIN_NAMED_LENGTH = 8      # characters of the printed subexpression
 MIN_RESIDUAL_LENGTH = 12
 MAX_AUTO_NAMES = 3
+MAX_NAME_TRIALS = 12       # candidates the reader is asked about, each round
 
 
 def auto_name(ds: list, taken: set) -> tuple:
@@ -124,9 +126,12 @@ def auto_name(ds: list, taken: set) -> tuple:
         # base written 300 times in a power's Jacobian before a product of two of them written
         # 20 times, and before the pieces of the base), ties in a fixed order (not the set's,
         # which varies by run)
-        sub = next((n for n in sorted(repeated, key=lambda n: (-(written[n] - 1) * cost(n) ** 2,
-                                                                -cost(n), repr(n)))
-                    if _worth_a_name(n) and reads_alone(n)), None)
+        # (the reader judges whether a candidate reads alone: the first MAX_NAME_TRIALS worth a
+        # name are asked, not each of the hundreds of nested chains of a long Jacobian)
+        worth = (n for n in sorted(repeated, key=lambda n: (-(written[n] - 1) * cost(n) ** 2,
+                                                             -cost(n), repr(n)))
+                 if _worth_a_name(n))
+        sub = next((n for n in islice(worth, MAX_NAME_TRIALS) if reads_alone(n)), None)
         if sub is None:
             break
         preferred = AUTO_NAME.get(type(sub)) or AUTO_NAME.get((type(sub).__name__,
