@@ -549,7 +549,7 @@ def test_the_normal_form_of_a_power_of_powers_is_not_written_out():
         derive("X" + " ²" * 140, "X")
 
 
-def _kronecker_chain(k: int) -> str:
+def _kronecker_of_vectors(k: int) -> str:
     return "x^∘2" + " ⊗ no∘2" * k + " ⊗ norm2(A)"
 
 
@@ -562,7 +562,7 @@ def test_the_sizes_a_line_writes_are_found_in_few_readings(monkeypatch):
     from matcalc import printers
     lines, find = [], printers.written_sizes.__wrapped__
     monkeypatch.setattr(printers, "written_sizes", lambda e: lines.append(e) or find(e))
-    derive(_kronecker_chain(16), "x").text
+    derive(_kronecker_of_vectors(16), "x").text
     monkeypatch.undo()
     readings = []
     read_back = printers._reads_back
@@ -588,7 +588,7 @@ def test_names_are_looked_for_among_a_few_candidates(monkeypatch):
     asked = []
     reads_alone = report.reads_alone
     monkeypatch.setattr(report, "reads_alone", lambda e: asked.append(e) or reads_alone(e))
-    result = derive(_kronecker_chain(16), "n")
+    result = derive(_kronecker_of_vectors(16), "n")
     assert result.text.count("T₁") > 1          # a name is still found and used
     rounds = report.MAX_AUTO_NAMES * len(result.derivatives)
     assert len(asked) <= report.MAX_NAME_TRIALS * rounds
