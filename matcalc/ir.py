@@ -52,6 +52,12 @@ class _Shared(type):
     child by child took time exponential in their depth)."""
 
     def __call__(cls, *values):
+        if not cls.param_names:
+            # a node without params that exists is found before it is built again (its
+            # children, alive in it, are the only objects with their ids)
+            node = _NODES.get((cls, (), tuple(map(id, values))))
+            if node is not None:
+                return node
         node = super().__call__(*values)
         return _NODES.setdefault((cls, node.params, tuple(map(id, node.args))), node)
 

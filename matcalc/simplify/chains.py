@@ -16,6 +16,7 @@ from ..ir import (
     Identity,
     Kron,
     MatFunc,
+    SCALAR,
     MatMul,
     Num,
     Ones,
@@ -44,27 +45,29 @@ def mul_flatten(e: MatMul) -> Expr:
     coeff = Fraction(1)
     scalars, chain = [], []
     all_scalar = all(is_scalar(a) for a in e.args)
+    # (exact types: a long chain's every factor passes here at each rebuild)
     for a in e.args:
         # a scalar product such as aᵀx stays one factor beside matrices
-        flat = isinstance(a, MatMul) and (not is_scalar(a) or all_scalar
-                                          or all(is_scalar(p) for p in a.args))
+        product = type(a) is MatMul
+        flat = product and (not is_scalar(a) or all_scalar or all(is_scalar(p) for p in a.args))
         parts = a.args if flat else (a,)
-        if isinstance(a, MatMul) and not flat:
+        if product and not flat:
             # 2(aᵀx) keeps aᵀx whole, the 2 joins the rest, a scalar factor such as λ in (λaᵀx)
             # joins the other scalars (where it meets its powers: λ(λaᵀx) = λ²aᵀx)
             c, rest = coeff_and_rest(a)
             coeff *= c
             parts = scalar_factors(rest)
         for p in parts:
-            if isinstance(p, Num):
+            kind = type(p)
+            if kind is Num:
                 coeff *= p.value
-            elif is_scalar(p):
+            elif p.shape == SCALAR:
                 scalars.append(p)
-            elif isinstance(p, Power) and isinstance(p.arg, MatMul) and p.exp > 1:
+            elif kind is Power and type(p.args[0]) is MatMul and p.exp > 1:
                 chain.extend([p.arg] * int(p.exp))
-            elif isinstance(p, Transpose) and isinstance(p.arg, Power) and \
-                    isinstance(p.arg.arg, MatMul) and p.arg.exp > 1:
-                chain.extend([simplify(Transpose(p.arg.arg))] * int(p.arg.exp))
+            elif kind is Transpose and type(inner := p.args[0]) is Power and \
+                    type(inner.args[0]) is MatMul and inner.exp > 1:
+                chain.extend([simplify(Transpose(inner.arg))] * int(inner.exp))
             else:
                 chain.append(p)
     return _rebuild_mul(e, coeff, scalars, chain)
@@ -89,7 +92,7 @@ def _rebuild_mul(e: MatMul, coeff: Fraction, scalars: list, chain: list) -> Expr
     coeff, scalars, chain = recognize_mean(coeff, scalars, chain)
     scalars, chain = _recognize_softmax(scalars, chain)
     if len(chain) > 1 or (chain and not is_scalar(e)):
-        chain = [a for a in chain if not isinstance(a, Identity)] or chain[:1]
+        chain = [a for a in chain if type(a) is not Identity] or chain[:1]
     if not chain and not is_scalar(e):
         chain = [Identity(e.rows)]
     args = ([Num(coeff)] if coeff != 1 else []) + scalars + chain
@@ -105,6 +108,8 @@ def _scalar_runs(chain: list) -> tuple[list, list]:
     """A run of a chain from a row to a column is 1×1, a scalar factor that leaves the chain:
     AxxᵀAx = (xᵀAx)Ax. Returns (the runs, the chain without them); a chain that is one run
     stays."""
+    if not any(f.shape[0] == 1 for f in chain):
+        return [], chain                                # no row starts a run
     runs, rest, i = [], [], 0
     while i < len(chain):
         end = next((j for j in range(i + 1, len(chain)) if chain[j].cols == 1), None) \

@@ -214,7 +214,9 @@ def factor(e: Expr) -> Expr:
     def shares(chain):
         return chain and (not _alone(chain) or _leaves_scalar(chain, side, shape)) and \
             peel(chain[side])[0] == f
-    others = [t for t in terms if not shares(t[2])]
+    # the terms that do not share f stay as they are (rebuilt, each long chain was simplified
+    # again at each level)
+    others = [t for t, split in zip(e.args, terms) if not shares(split[2])]
     # the largest power of f that every term sharing it has on its side, taken out at once:
     # X³A + X²B = X²(XA + B), not X(X(XA + B)) (a level per factor, quadratic in the powers
     # of d(X¹⁰⁰)); a lone power keeps one factor, X³ + X²B = X²(X + B)
@@ -239,11 +241,10 @@ def factor(e: Expr) -> Expr:
     inner_terms.sort(key=lambda t: (coeff_and_rest(t)[0] < 0, 0 if many else cost(t)))
     inner = factor(simplify(Add(*inner_terms)))
     factored = MatMul(*taken, inner) if side == 0 else MatMul(inner, *taken)
-    rest = [_join(c, s, ch, shape) for c, s, ch in others]
-    if not rest:
+    if not others:
         return simplify(factored)
-    return simplify(Add(simplify(factored), factor(simplify(Add(*rest)) if len(rest) > 1
-                                                  else rest[0])))
+    return simplify(Add(simplify(factored), factor(simplify(Add(*others)))
+                        if len(others) > 1 else others[0]))
 
 
 # the structural maps, linear in their one argument: L(A) + L(B) = L(A + B)
