@@ -118,23 +118,21 @@ def _order_key(e: Expr) -> tuple:
     return (neg, not isinstance(e, Size), rank, repr(e))
 
 
-@memoized(1 << 14)
 def base_and_power(a: Expr) -> tuple[tuple, int]:
     """((A, transposed), k) for a factor Aᵏ or (Aᵏ)ᵀ of a chain (A⁻ᵀ is (A⁻¹)ᵀ); ((a, False), 1)
-    for any other factor."""
-    if isinstance(a, Transpose):
-        (base, _), k = base_and_power(a.arg)
-        return (base, True), k
-    if isinstance(a, Power) and a.exp.denominator == 1:
-        return (a.arg, False), int(a.exp)
-    return (a, False), 1
+    for any other factor. (Exact types, no memo: asked of every factor of every chain.)"""
+    transposed = type(a) is Transpose
+    inner = a.args[0] if transposed else a
+    if type(inner) is Power and inner.exp.denominator == 1:
+        return (inner.args[0], transposed), int(inner.exp)
+    return (inner, transposed), 1
 
 
 def merge_powers(chain: list) -> list:
     """AᵃAᵇ = Aᵃ⁺ᵇ for neighbouring powers of one matrix: A A⁻¹ = A⁻¹ A = I, X²X = X³; QᵀQ = I
     for Q with orthonormal columns, and QQᵀ = I when Q is square."""
     bases = [base_and_power(a) for a in chain]
-    orthogonal = any(is_orthogonal(a) for a in {base for (base, _), _ in bases})
+    orthogonal = any(is_orthogonal(base) for (base, _), _ in bases)
     if not orthogonal and not any(left[0] == right[0] for left, right in zip(bases, bases[1:])):
         return list(chain)      # no two neighbours merge, so no merge makes new neighbours
     runs: list = []             # [base, power, the factor as written if it stands alone]
