@@ -1174,6 +1174,9 @@ def reads_alone(e: Expr) -> bool:
     return _reads_back(e, frozenset(), _constant_keys(e), beside=False)
 
 
+MAX_READ_BACK = 3_000      # characters of a line whose sizes the reader is asked about
+
+
 @memoized(4096)
 def written_sizes(e: Expr) -> frozenset:
     """The sizes of I and 𝟏 that e, printed as a line whose left side states its shape (∂f/∂X,
@@ -1181,8 +1184,12 @@ def written_sizes(e: Expr) -> frozenset:
     reader decides: with all written, each is left out in turn and stays out if the line still
     reads back so. After a size that could be left out, twice as many are tried at once, after
     one that could not, one again: a line of 52 sizes that needs one written is read 12 times,
-    not 52, and one that needs them all no more often than that."""
+    not 52, and one that needs them all no more often than that. A line longer than
+    MAX_READ_BACK characters writes them all, unasked (one reading of a Jacobian's 30,000
+    characters took a second)."""
     keys = _constant_keys(e)
+    if keys and text_length(e) > MAX_READ_BACK:
+        return keys
     if not keys or _reads_back(e, frozenset(), keys, beside=True):
         return frozenset()
     if not _reads_back(e, keys, keys, beside=True):

@@ -592,3 +592,22 @@ def test_names_are_looked_for_among_a_few_candidates(monkeypatch):
     assert result.text.count("T₁") > 1          # a name is still found and used
     rounds = report.MAX_AUTO_NAMES * len(result.derivatives)
     assert len(asked) <= report.MAX_NAME_TRIALS * rounds
+
+
+def test_a_long_line_writes_its_sizes_unasked(monkeypatch):
+    """Past MAX_READ_BACK characters a line writes every size of its I and 𝟏 without asking
+    the reader which it can leave out (one reading of a long chain's 30,000-character Jacobian,
+    fuzz seed 27, took a second); a shorter line still asks, and leaves them out."""
+    from matcalc import printers
+    from matcalc.ir import Identity, Kron
+    read = []
+    reads_back = printers._reads_back
+    monkeypatch.setattr(printers, "_reads_back", lambda *a, **k: read.append(1) or reads_back(*a, **k))
+    x, b = Var("X", ("n", "n")), Var("B", ("n", "n"))
+
+    def line(k):
+        return Add(*[Kron(MatMul(*[x, b] * i), Identity("n")) for i in range(1, k)])
+    assert printers.written_sizes.__wrapped__(line(70)) == {("I", "n")} and not read
+    assert printers.text_length(line(70)) > printers.MAX_READ_BACK
+    assert printers.written_sizes.__wrapped__(line(3)) == frozenset() and read
+    assert "I_n" in printers.TextPrinter(sizes=printers.written_sizes(line(70))).doprint(line(70))

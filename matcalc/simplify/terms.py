@@ -82,7 +82,7 @@ def is_ones_row(e: Expr) -> bool:
 
 
 def is_orthogonal(e: Expr) -> bool:
-    return isinstance(e, Var) and e.structure == "orthogonal"
+    return type(e) is Var and e.params[2] == "orthogonal"       # (structure)
 
 
 def scalars_out(a: Expr, op) -> Expr | None:
