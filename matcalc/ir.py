@@ -46,8 +46,8 @@ def is_scalar(e: "Expr") -> bool:
 class _Shared(type):
     """Equal trees are one object: a node built equal to a living one (of its type, with its
     params, over the same children) is that one. Children are shared already, so by induction
-    two living trees are equal exactly when they are the same object, and equality is
-    identity: the derivations' many rebuilt copies of a tree cost no deep comparison (trees
+    two living trees are equal exactly when they are the same object, and equality and hash
+    are identity's (object's, computed by nothing in Python): the derivations' many rebuilt copies of a tree cost no deep comparison (trees
     built apart from the same definitions share their subtrees, W₂ = W₁ ∘ W₁, and compared
     child by child took time exponential in their depth)."""
 
@@ -70,7 +70,7 @@ class Expr(metaclass=_Shared):
     """Base class. Subclasses set ``arity`` (number of children, or None for n-ary) and
     ``param_names``; their constructors take the params first, then the children."""
 
-    __slots__ = ("args", "params", "shape", "_hash", "__weakref__")
+    __slots__ = ("args", "params", "shape", "__weakref__")
     arity: int | None = 1
     param_names: tuple = ()
     params_after_args = False  # for repr/constructor order of e.g. Power(X, -1)
@@ -92,13 +92,9 @@ class Expr(metaclass=_Shared):
         object.__setattr__(self, "args", tuple(args))
         object.__setattr__(self, "params", params)
         object.__setattr__(self, "shape", self._shape())
-        object.__setattr__(self, "_hash", hash((type(self).__name__, self.params, self.args)))
 
     def __setattr__(self, key, value):
         raise AttributeError("expression nodes are immutable")
-
-    def __hash__(self):
-        return self._hash
 
     def __repr__(self):
         parts = [repr(a) for a in self.args]
