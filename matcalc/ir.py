@@ -47,9 +47,10 @@ class _Shared(type):
     """Equal trees are one object: a node built equal to a living one (of its type, with its
     params, over the same children) is that one. Children are shared already, so by induction
     two living trees are equal exactly when they are the same object, and equality and hash
-    are identity's (object's, computed by nothing in Python): the derivations' many rebuilt copies of a tree cost no deep comparison (trees
-    built apart from the same definitions share their subtrees, W₂ = W₁ ∘ W₁, and compared
-    child by child took time exponential in their depth)."""
+    are identity's (object's, computed by nothing in Python): the derivations' many rebuilt
+    copies of a tree cost no deep comparison (trees built apart from the same definitions share
+    their subtrees, W₂ = W₁ ∘ W₁, and compared child by child took time exponential in their
+    depth)."""
 
     def __call__(cls, *values):
         if not cls.param_names:

@@ -602,7 +602,8 @@ def test_a_long_line_writes_its_sizes_unasked(monkeypatch):
     from matcalc.ir import Identity, Kron
     read = []
     reads_back = printers._reads_back
-    monkeypatch.setattr(printers, "_reads_back", lambda *a, **k: read.append(1) or reads_back(*a, **k))
+    monkeypatch.setattr(printers, "_reads_back",
+                        lambda *a, **k: read.append(1) or reads_back(*a, **k))
     x, b = Var("X", ("n", "n")), Var("B", ("n", "n"))
 
     def line(k):
