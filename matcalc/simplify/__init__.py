@@ -14,7 +14,7 @@ Everything here is deterministic: no set iteration or hashing decides an order.
 from __future__ import annotations
 
 from . import table  # noqa: F401  (fills the engine's rule table)
-from .cost import MAX_WRITTEN, cost, within_written
+from .cost import cost, within_written
 from .definitions import expand_definitions, fold_definitions, fold_hadamard_definitions
 from .engine import RULES, simplify
 from .factor import MAX_TERMS, common_run, expand, factor
@@ -22,7 +22,7 @@ from .present import fold_powers, present
 from .search import textbook_form, tidy
 from .terms import ONE, coeff_and_rest, is_ones, is_zero, scale, zero_like
 
-__all__ = ["MAX_TERMS", "MAX_WRITTEN", "ONE", "RULES", "coeff_and_rest", "common_run", "cost",
-           "expand", "expand_definitions", "factor", "fold_definitions",
-           "fold_hadamard_definitions", "fold_powers", "is_ones", "is_zero", "present", "scale",
-           "simplify", "textbook_form", "tidy", "within_written", "zero_like"]
+__all__ = ["MAX_TERMS", "ONE", "RULES", "coeff_and_rest", "common_run", "cost", "expand",
+           "expand_definitions", "factor", "fold_definitions", "fold_hadamard_definitions",
+           "fold_powers", "is_ones", "is_zero", "present", "scale", "simplify", "textbook_form",
+           "tidy", "within_written", "zero_like"]

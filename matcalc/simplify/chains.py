@@ -8,6 +8,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..ir import (
+    SCALAR,
     Add,
     Broadcast,
     Diag,
@@ -16,7 +17,6 @@ from ..ir import (
     Identity,
     Kron,
     MatFunc,
-    SCALAR,
     MatMul,
     Num,
     Ones,
