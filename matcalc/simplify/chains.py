@@ -39,9 +39,8 @@ from .terms import (ONE, coeff_and_rest, is_ones, is_ones_col, is_ones_row, is_z
 
 
 def mul_flatten(e: MatMul) -> Expr:
-    """(AB)C = ABC; numbers multiply into one leading coefficient; a power of a product is
-    written out ((AB)²C = ABABC) and powers of one matrix side by side merge (X²X = X³,
-    AA⁻¹ = I), so that equal products compare equal."""
+    """(AB)C = ABC; numbers multiply into one leading coefficient; powers of one matrix or one
+    product side by side merge (X²X = X³, (AB)(AB)² = (AB)³, AA⁻¹ = I)."""
     coeff = Fraction(1)
     scalars, chain = [], []
     all_scalar = all(is_scalar(a) for a in e.args)
@@ -63,11 +62,12 @@ def mul_flatten(e: MatMul) -> Expr:
                 coeff *= p.value
             elif p.shape == SCALAR:
                 scalars.append(p)
-            elif kind is Power and type(p.args[0]) is MatMul and p.exp > 1:
-                chain.extend([p.arg] * int(p.exp))
             elif kind is Transpose and type(inner := p.args[0]) is Power and \
                     type(inner.args[0]) is MatMul and inner.exp > 1:
-                chain.extend([simplify(Transpose(inner.arg))] * int(inner.exp))
+                # ((AB)ᵏ)ᵀ = (BᵀAᵀ)ᵏ, one factor: a power of a product stays whole in a chain
+                # (merge_powers merges it with its neighbours, (AB)²(AB)³ = (AB)⁵; written
+                # out, each term of the derivative of (XW)²⁰⁰ was 400 factors long)
+                chain.append(simplify(Power(simplify(Transpose(inner.arg)), inner.exp)))
             else:
                 chain.append(p)
     return _rebuild_mul(e, coeff, scalars, chain)
