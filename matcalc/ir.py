@@ -39,6 +39,16 @@ def fmt_shape(shape: Shape) -> str:
     return f"{rows}×{cols}"
 
 
+@memoized(1 << 12)
+def _repr(e: "Expr") -> str:
+    # memoized: sums are ordered by their terms' reprs, and a nest asked at each level wrote
+    # its inner trees again each time
+    parts = [repr(a) for a in e.args]
+    params = [_repr_param(p) for p in e.params]
+    parts = parts + params if e.params_after_args else params + parts
+    return f"{type(e).__name__}({', '.join(parts)})"
+
+
 def is_scalar(e: "Expr") -> bool:
     return e.shape == SCALAR
 
@@ -98,10 +108,7 @@ class Expr(metaclass=_Shared):
         raise AttributeError("expression nodes are immutable")
 
     def __repr__(self):
-        parts = [repr(a) for a in self.args]
-        params = [_repr_param(p) for p in self.params]
-        parts = parts + params if self.params_after_args else params + parts
-        return f"{type(self).__name__}({', '.join(parts)})"
+        return _repr(self)
 
     def with_args(self, args) -> "Expr":
         """The same node over new children."""
@@ -356,8 +363,10 @@ class Kron(Expr):
         return (dim_mul(a.rows, b.rows), dim_mul(a.cols, b.cols))
 
 
+@memoized(1 << 12)
 def dim_mul(a: Dim, b: Dim) -> Dim:
-    """The product of two sizes; a symbolic product is written with its factors sorted, 'm·n'."""
+    """The product of two sizes; a symbolic product is written with its factors sorted, 'm·n'
+    (memoized: a chain of Kronecker products asks for each partial product at every reading)."""
     number, symbols = 1, []
     for d in (a, b):
         for part in (d.split("·") if isinstance(d, str) else [d]):
