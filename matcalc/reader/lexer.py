@@ -395,22 +395,23 @@ class _Lexer(_Names, _Latex):
             return "TRANSPOSE", "T"
         if not hadamard and c == "-T":
             return "INVERSE_TRANSPOSE", "-T"
-        m = re.fullmatch(r"\\[dt]?frac([0-9])([0-9])|([-+]?)\\[dt]?frac([0-9]+)([0-9]+)", c)
         if re.fullmatch(r"[-+]?\\[dt]?frac[0-9]+", c):
             c = re.sub(r"\\[dt]?frac", "", c)
             sign = c[0] if c[0] in "+-" else ""
             digits = c.lstrip("+-")
             if len(digits) == 2:
                 c = f"{sign}{digits[0]}/{digits[1]}"
-        del m
         c = "".join(_VULGAR.get(ch, ch) for ch in c)
         if re.fullmatch(r"[-+]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:/[0-9]+)?", c):
             if not _literal_fits(c.lstrip("+-")):
                 self.error(f"the exponent {c} is out of range", [span], _NUMBER_HINT)
-            try:
-                value = Fraction(c)
-            except ZeroDivisionError:
-                self.error(f"cannot read the exponent '{content}'", [span])
+            # a decimal over a whole number, 0.5/2, read as the quotient (Fraction reads only
+            # a whole numerator over its denominator)
+            numerator, _, denominator = c.partition("/")
+            if denominator and int(denominator) == 0:
+                self.error(f"cannot read the exponent '{content}': it divides by zero", [span],
+                           "an exponent p/q needs q ≠ 0")
+            value = Fraction(numerator) / Fraction(denominator or 1)
             return ("HADPOW" if hadamard else "POWER"), value
         if re.fullmatch(r"[-+]?[A-Za-z" + _LETTER + r"]\w*", c):
             self.error(f"symbolic exponents are not supported: '{content.strip()}'", [span],
