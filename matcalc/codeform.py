@@ -36,11 +36,13 @@ an spd matrix is factorised once, S = LLᵀ, for all its solves, its inverse and
 from __future__ import annotations
 
 import math
+from collections import Counter
 from fractions import Fraction
 from functools import lru_cache
 
 from .ir import (Add, Broadcast, Det, Diag, Expr, Frob, Func, Hadamard, HadPow, LogDet,
-                 MatMul, Num, Ones, Power, Transpose, UserFunc, Var, is_scalar, is_symmetric)
+                 MatMul, Num, Ones, Power, Transpose, UserFunc, Var, distinct_nodes, is_scalar,
+                 is_symmetric)
 from .memo import memoized
 from .simplify import MAX_TERMS, coeff_and_rest, common_run, expand, scale
 from .stable import stable
@@ -224,18 +226,27 @@ def own_cost(e: Expr) -> Cost:
 
 @memoized(1 << 14)
 def cost(e: Expr) -> Cost:
-    """What the code for e costs: e in its code form, each distinct node paid once."""
+    """What the code for e costs: e in its code form, each distinct node paid once. A sum's
+    nodes are its own and the union of its terms' (each term's set found once: regrouping
+    prices sums that differ in a few terms, and walked every term of each again)."""
+    form = code_form(e)
+    nodes = frozenset({form}).union(*map(_nodes, form.args)) if isinstance(form, Add) \
+        else _nodes(form)
     by_degree: dict = {}
-    seen, todo = set(), [code_form(e)]
-    while todo:
-        node = todo.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        for k, x in own_cost(node).terms:
-            by_degree[k] = by_degree.get(k, 0) + x
-        todo.extend(node.args)
+    for terms, count in Counter(map(_own_terms, nodes)).items():
+        for k, x in terms:
+            by_degree[k] = by_degree.get(k, 0) + count * x
     return Cost._of(by_degree)
+
+
+@memoized(1 << 14)
+def _nodes(e: Expr) -> frozenset:
+    return frozenset(distinct_nodes(e))
+
+
+@memoized(1 << 14)
+def _own_terms(e: Expr) -> tuple:
+    return own_cost(e).terms
 
 
 # --- matrix chains -----------------------------------------------------------------------------
@@ -322,44 +333,53 @@ def _order_of(factors: tuple) -> tuple[Cost, object]:
         return min((_one_way(factors, 1), _one_way(factors, -1)), key=lambda ct: ct[0]._key())
     # best[(i, j)]: cost (as a number, see _number), tree and signature of the product of
     # factors i..j
+    digit = _digit(factors)
     best: dict = {(i, i): (0, i, factors[i]) for i in range(n)}
     for length in range(2, n + 1):
         for i in range(n - length + 1):
             j = i + length - 1
             # the cheapest split; of equals, the rightmost
             c, k = min((best[(i, k)][0] + best[(k + 1, j)][0] +
-                        _number(_product_of(best[(i, k)][2], best[(k + 1, j)][2])[0]), -k)
+                        _number(_product_of(best[(i, k)][2], best[(k + 1, j)][2])[0], digit),
+                        -k)
                        for k in range(j - 1, i - 1, -1))
             k = -k
             (_, tl, sl), (_, tr, sr) = best[(i, k)], best[(k + 1, j)]
             best[(i, j)] = (c, (tl, tr), _product_of(sl, sr)[1])
     c, tree, _ = best[(0, n - 1)]
-    return _cost_of_number(c), tree
+    return _cost_of_number(c, digit), tree
 
 
 # A cost as one integer, for the chain's ordering to add and compare at the speed of numbers:
 # its coefficients (multiples of ⅓, the cheapest factorisation's share of n³) times 3, a degree
-# per DIGIT bits. Costs are never negative and their coefficients far below 2^DIGIT, so the
-# numbers add and compare as the costs do.
-DIGIT = 64
+# per ``digit`` bits, wide enough for the chain's numbers (_digit). Costs are never negative and
+# their coefficients below 2^digit, so the numbers add and compare as the costs do.
+
+def _digit(factors: tuple) -> int:
+    """Bits per degree for a chain's costs: a product's coefficient is at most 4M³ for M the
+    largest number in a size (2pqr + pr, or ⅔q³ + 2q²r + pr for a solve), 12M³ in thirds, and
+    a chain adds fewer than 2⁵ of them (MAX_ORDERED): 2⁹M³ bounds every sum (a size of 10¹⁰
+    overflowed a fixed 64 bits)."""
+    largest = max((x for f in factors for d in f[:2] for _, x in size(d).terms), default=1)
+    return max(64, 9 + 3 * int(largest).bit_length() + 1)
 
 
 @lru_cache(maxsize=1 << 12)
-def _number(c: Cost) -> int:
+def _number(c: Cost, digit: int) -> int:
     out = 0
     for k, x in c.terms:
         thirds = 3 * x
-        assert thirds == int(thirds) and 0 < thirds < 1 << DIGIT, c
-        out += int(thirds) << (DIGIT * k)
+        assert thirds == int(thirds) and 0 < thirds < 1 << digit, c
+        out += int(thirds) << (digit * k)
     return out
 
 
-def _cost_of_number(v: int) -> Cost:
+def _cost_of_number(v: int, digit: int) -> Cost:
     coefficients = []
     while v:
-        x = Fraction(v & ((1 << DIGIT) - 1), 3)
+        x = Fraction(v & ((1 << digit) - 1), 3)
         coefficients.append(x.numerator if x.denominator == 1 else x)
-        v >>= DIGIT
+        v >>= digit
     return Cost(coefficients)
 
 
@@ -399,23 +419,18 @@ def _smallest(tree, chain: list) -> tuple:
     root (the root when it is as small), never inside a solve, a Diag or a ones vector."""
     options = []
 
-    def visit(t, path):
-        e = _shape_of(t, chain)
+    def visit(t, path) -> tuple:
+        # the node's shape, its children's found first (once each: asked again at every
+        # level, a long chain's shapes were quadratic in it)
+        if isinstance(t, int):
+            rows, cols = chain[t].shape
+        else:
+            rows, cols = visit(t[0], path + (0,))[0], visit(t[1], path + (1,))[1]
         if path == () or not isinstance(t, int) or not _special(chain[t]):
-            options.append((entries(e)._key(), len(path), path))
-        if not isinstance(t, int):
-            visit(t[0], path + (0,))
-            visit(t[1], path + (1,))
+            options.append(((size(rows) * size(cols))._key(), len(path), path))
+        return rows, cols
     visit(tree, ())
     return min(options)[2]
-
-
-def _shape_of(tree, chain: list) -> Expr:
-    """A stand-in of the tree's shape (for counting its entries)."""
-    if isinstance(tree, int):
-        return chain[tree]
-    left, right = _shape_of(tree[0], chain), _shape_of(tree[1], chain)
-    return Ones(left.rows, right.cols)
 
 
 def _special(e: Expr) -> bool:

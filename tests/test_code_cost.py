@@ -163,6 +163,42 @@ def test_ordering_a_chain_prices_its_shapes_and_builds_nothing(monkeypatch):
     assert codeform._order_of.cache_info().hits == 1
 
 
+@pytest.mark.parametrize("text, wrt", [(case.text, case.wrt) for case in CASES] + [
+    ("tr(" + "(AXB + C)(AXB + C)ᵀ" * 6 + ")", "X"), ("XW XW XW XW XW + b", "W")])
+def test_the_cost_of_code_is_each_distinct_node_paid_once(text, wrt):
+    """cost() finds a sum's nodes as the union of its terms' (each term's set kept): the same
+    number as walking the code form and paying each distinct node its own cost once, for every
+    subexpression of the derivatives and their regroupings."""
+    from matcalc import codeform
+    from matcalc.ir import distinct_nodes
+
+    def walked(e):
+        total = Cost()
+        for node in distinct_nodes(codeform.code_form(e)):
+            total = total + codeform.own_cost(node)
+        return total
+    result = derive(text, wrt)
+    exprs = [e for d in result.derivatives for e in (d.expr, d.map_expr) if e is not None]
+    for e in exprs:
+        for sub in distinct_nodes(codeform.regroup(e), e):
+            assert codeform.cost(sub) == walked(sub), sub
+
+
+def test_a_chain_with_sizes_past_64_bits_is_ordered_exactly():
+    """Chains are priced as integers, a coefficient per block of bits: sizes of 10¹⁰ (products
+    of 10³⁰) overflowed a fixed 64-bit block into an internal error; the block is as wide as
+    the chain's numbers need, and the order and cost are those of the polynomials."""
+    from matcalc import codeform
+    big = 10 ** 10
+    # a bᵀ c: bᵀc first (a number), not the big×big outer product a bᵀ
+    factors = ((big, 1, ""), (1, big, ""), (big, 1, ""))
+    total, tree = codeform._order_of(factors)
+    assert tree == (0, (1, 2))
+    assert total == Cost([2 * big + 1]) + Cost([3 * big])
+    text = "X ∈ ℝ^{10000000000×10000000000}; A ∈ ℝ^{10000000000×10000000000}; tr(XAXA)"
+    assert "def grad_" in derive(text, "X").numpy
+
+
 def test_an_inverse_computed_is_multiplied_not_solved_with():
     """log det X + aᵀX⁻¹b: X⁻ᵀ − X⁻ᵀabᵀX⁻ᵀ computes X⁻¹ once, and its solves with a and b are
     products with it (no second and third factorisation); with X declared spd, one Cholesky
