@@ -151,9 +151,11 @@ def negate(e: Expr) -> Expr:
     return MatMul(Num(-1), e)
 
 
-def split_product(e: MatMul):
-    """(coefficient, scalar numerator factors, scalar denominator factors, matrix chain); a
-    broadcast factor is written with ones (𝟏r), a 1×1 identity or ones is the number 1."""
+@memoized(1 << 14)
+def split_product(e: MatMul) -> tuple:
+    """(coefficient, scalar numerator factors, scalar denominator factors, matrix chain), the
+    factors as tuples; a broadcast factor is written with ones (𝟏r), a 1×1 identity or ones is
+    the number 1. (Memoized: a product's precedence asks for it at each of its parents.)"""
     coeff = Fraction(1)
     num, den, chain = [], [], []
     for a in _product(*(_ones_factors(explicit_broadcast(f)) for f in e.args)).args:
@@ -167,7 +169,7 @@ def split_product(e: MatMul):
             num.append(a)
         else:
             chain.append(a)
-    return coeff, num, den, chain
+    return coeff, tuple(num), tuple(den), tuple(chain)
 
 
 def scaling_quotient(num: list, den: list, chain: list) -> Expr | None:
@@ -372,7 +374,7 @@ class Printer:
         if quotient := scaling_quotient(num, den, chain):
             # a scalar quotient scales the matrices as one factor, as R = xᵀAx/(xᵀx) does in
             # ∇R = 2(Ax − Rx)/(xᵀx): 2(xᵀAx/(xᵀx))x, not 2(xᵀAx)x/(xᵀx)
-            num, den = [quotient], []
+            num, den = (quotient,), ()
         factors = [(self.factor(f), f) for f in num + chain]
         if den:
             return sign + self.fraction(coeff, factors, [(self.factor(f), f) for f in den],
