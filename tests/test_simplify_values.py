@@ -11,6 +11,7 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
+from matcalc import derive
 from matcalc.evaluate import Evaluator, assign_sizes, evaluate, random_inputs
 from matcalc.ir import Func, Num, Zero, walk
 from matcalc.printers import to_text
@@ -94,6 +95,31 @@ def test_a_power_of_a_root_is_halved(text, printed):
     form = simplify(tree)
     assert to_text(form) == printed
     assert np.allclose(evaluate(form, env, sizes), Evaluator(env, sizes)(tree))
+
+
+@pytest.mark.parametrize("texts", [
+    ("AXAX", "(AX)²", "AX(AX)"),
+    ("(AX)²AX", "AXAXAX", "AX(AX)²", "(AX)³", "AX(AX)AX"),
+    ("(AX)²AXA", "AXAXAXA", "(AX)³A"),
+    ("XᵀAᵀ((AX)²)ᵀ", "XᵀAᵀXᵀAᵀXᵀAᵀ", "(XᵀAᵀ)³"),
+])
+def test_equal_products_are_one_tree(texts):
+    """A block written k times in a row is its power, and a power takes in the copies of its
+    block beside it: every spelling of one product simplifies to one tree (so that terms
+    combine: the gradient of tr((XW)²XW) read Xᵀ((WᵀXᵀ)² + 2(WᵀXᵀ)²)), of the same value."""
+    forms = [simplify(parse(DECLARATIONS + text).result) for text in texts]
+    assert all(form is forms[0] for form in forms), [to_text(f) for f in forms]
+    program = parse(DECLARATIONS + texts[0])
+    tree = program.result
+    sizes = assign_sizes([tree])
+    env = random_inputs(tree, program.variables, sizes, np.random.default_rng(0))
+    assert np.allclose(evaluate(forms[0], env, sizes), Evaluator(env, sizes)(tree))
+
+
+def test_the_gradient_of_a_power_beside_its_block_is_one_term():
+    result = derive("X, W ∈ ℝ^{n×n}; tr((XW)²XW)", "W")
+    assert result.text.startswith("∂f/∂W = 3Xᵀ(WᵀXᵀ)²")
+    assert result.check().ok
 
 
 def test_a_hadamard_factor_of_some_terms_is_taken_out_past_their_scalar_factors():

@@ -32,7 +32,7 @@ from ..ir import (
 )
 from .broadcast import broadcast_along, column_sums_out, row_sums_out
 from .engine import simplify
-from .powers import merge_powers, merge_scalar_powers
+from .powers import fold_blocks, merge_powers, merge_scalar_powers
 from .reductions import recognize_mean
 from .terms import (ONE, coeff_and_rest, is_ones, is_ones_col, is_ones_row, is_zero,
                     scalar_factors, zero_like)
@@ -40,7 +40,8 @@ from .terms import (ONE, coeff_and_rest, is_ones, is_ones_col, is_ones_row, is_z
 
 def mul_flatten(e: MatMul) -> Expr:
     """(AB)C = ABC; numbers multiply into one leading coefficient; powers of one matrix or one
-    product side by side merge (X²X = X³, (AB)(AB)² = (AB)³, AA⁻¹ = I)."""
+    product side by side merge (X²X = X³, (AB)(AB)² = (AB)³, AA⁻¹ = I), and a block written
+    twice or more in a row is its power (ABAB = (AB)²): equal products compare equal."""
     coeff = Fraction(1)
     scalars, chain = [], []
     all_scalar = all(is_scalar(a) for a in e.args)
@@ -79,6 +80,7 @@ def _rebuild_mul(e: MatMul, coeff: Fraction, scalars: list, chain: list) -> Expr
     chain = merge_powers(chain)
     sizes, chain = _ones_chain(chain)
     runs, chain = _scalar_runs(chain)
+    chain = fold_blocks(chain)
     if is_scalar(e) and len(chain) > 1 and any(
             (s.arg if isinstance(s, Power) else s) == MatMul(*chain) for s in scalars):
         runs, chain = runs + [MatMul(*chain)], []       # a scalar chain meets its powers

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..ir import (Broadcast, Expr, Hadamard, HadPow, MatMul, Mean, Num, Var, is_scalar,
+from ..ir import (Broadcast, Expr, Hadamard, HadPow, MatMul, Mean, Num, Power, Var, is_scalar,
                   product)
 from .broadcast import broadcast_along
 from .cost import cost
@@ -179,12 +179,16 @@ def _fold_scalar(e: Expr, name: Var, value: Expr) -> Expr:
 
 
 def _fold_run(e: Expr, name: Var, value: Expr) -> Expr:
-    """A run of a product equal to the defined product written as its name."""
+    """A run of a product equal to the defined product written as its name (in the product with
+    its powers of blocks written out: Y = XXᵀX in (XXᵀ)²X = XXᵀY)."""
     if isinstance(e, MatMul) and isinstance(value, MatMul) and not is_scalar(value):
         pattern = [a for a in value.args if not isinstance(a, Num)]
         if len(pattern) != len(value.args):
             return e
-        args = list(e.args)
+        args = [f for a in e.args for f in
+                (a.args[0].args * int(a.exp) if type(a) is Power and type(a.args[0]) is MatMul
+                 and a.exp > 1 else (a,))]
+        written = len(args)
         size = len(pattern)
         i = len(args) - size
         while i >= 0:
@@ -193,6 +197,6 @@ def _fold_run(e: Expr, name: Var, value: Expr) -> Expr:
                 i -= size
             else:
                 i -= 1
-        if len(args) != len(e.args):
+        if len(args) != written:
             return args[0] if len(args) == 1 else MatMul(*args)
     return e

@@ -154,6 +154,44 @@ def merge_powers(chain: list) -> list:
     return [a or power_of(base, k) for base, k, a in runs]
 
 
+def fold_blocks(chain: list) -> list:
+    """A block of factors written k times in a row is its power, ABAB = (AB)², and a power of
+    a block takes in the copies of it beside it, AB(AB)² = (AB)²AB = (AB)³: so that equal
+    products compare equal ((XW)²XW and XWXWXW were two trees, and the gradient of
+    tr((XW)²XW) read Xᵀ((WᵀXᵀ)² + 2(WᵀXᵀ)²))."""
+    if len(chain) > 3 and len(set(zip(chain, chain[1:]))) < len(chain) - 1:
+        # (a block of two or more factors written twice writes its first two twice)
+        folded = []
+        for block, reps in repeated_blocks(chain):
+            if reps > 1 and len(block) > 1:
+                folded.append(simplify(Power(MatMul(*block), Fraction(reps))))
+            else:
+                folded += block * reps
+        chain = folded
+    powers = [i for i, f in enumerate(chain) if type(f) is Power and type(f.args[0]) is MatMul]
+    if not any(tuple(chain[max(i - len(m), 0):i]) == m or tuple(chain[i + 1:i + 1 + len(m)]) == m
+               for i in powers for m in [chain[i].args[0].args]):
+        return chain                # (m: the block; a power's exponent is asked only below)
+    out: list = []
+    i = 0
+    while i < len(chain):
+        f = chain[i]
+        i += 1
+        if type(f) is Power and type(f.args[0]) is MatMul and f.exp > 0:
+            block, k = f.args[0].args, f.exp
+            m = len(block)
+            while len(out) >= m and tuple(out[-m:]) == block:
+                del out[-m:]
+                k += 1
+            while tuple(chain[i:i + m]) == block:
+                i += m
+                k += 1
+            if k != f.exp:
+                f = simplify(Power(f.args[0], k))
+        out.append(f)
+    return out
+
+
 MAX_TRIED = 32      # places where a block's first factor comes back, tried as its end
 
 
