@@ -33,15 +33,16 @@ def _clear_memo_tables():
                     value.cache_clear()
 
 
-def _calls(fn) -> int:
+def _calls(fn, names: set | None = None) -> int:
     """The Python function calls fn makes, in this thread and in the threads it starts (matcalc
     derives on a thread with a deep stack: counted in this thread alone, a derivation was a few
-    dozen calls whatever its size)."""
+    dozen calls whatever its size); with ``names``, only the calls of functions so named (a
+    memoized one runs its body only for what its table does not hold)."""
     calls = 0
 
     def count(frame, event, arg):
         nonlocal calls
-        calls += event == "call"
+        calls += event == "call" and (names is None or frame.f_code.co_name in names)
     sys.setprofile(count)
     threading.setprofile(count)
     try:
@@ -618,24 +619,6 @@ def test_a_long_line_writes_its_sizes_unasked(monkeypatch):
     assert "I_n" in printers.TextPrinter(sizes=printers.written_sizes(line(70))).doprint(line(70))
 
 
-def _calls_of(names: set, fn) -> int:
-    """How many times functions of these names run their bodies while fn runs (a memoized one:
-    only for what its table does not hold)."""
-    calls = 0
-
-    def count(frame, event, arg):
-        nonlocal calls
-        calls += event == "call" and frame.f_code.co_name in names
-    sys.setprofile(count)
-    threading.setprofile(count)
-    try:
-        fn()
-    finally:
-        sys.setprofile(None)
-        threading.setprofile(None)
-    return calls
-
-
 def test_the_text_of_a_tree_is_written_once_per_node():
     """Sums are ordered by their terms' texts (repr) at every level of a nest: each subtree's
     text was written again for each sum above it, work quadratic in the depth (a fifth of the
@@ -648,7 +631,7 @@ def test_the_text_of_a_tree_is_written_once_per_node():
             e = Add(x, MatMul(a, e))
         return e
     nests = {depth: nest(depth) for depth in (100, 400)}
-    small, large = (_calls_of({"__repr__", "_repr"}, guarded(lambda e=e: [repr(n) for n in walk(e)]))
+    small, large = (_calls(guarded(lambda e=e: [repr(n) for n in walk(e)]), {"__repr__", "_repr"})
                     for e in nests.values())
     assert large < 5 * small
 
@@ -659,4 +642,4 @@ def test_the_sizes_of_a_chain_of_kronecker_products_are_multiplied_once():
     is computed once (it sorted the factors of k·k·…·m each time, a sixth of the printing)."""
     text = "x ∈ ℝ^n; " + " ⊗ ".join(["x"] * 30)
     parse(text)
-    assert _calls_of({"dim_mul"}, lambda: parse(text)) == 0
+    assert _calls(lambda: parse(text), {"dim_mul"}) == 0
