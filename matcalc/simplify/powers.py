@@ -168,10 +168,12 @@ def fold_blocks(chain: list) -> list:
             else:
                 folded += block * reps
         chain = folded
+    # the powers of blocks with a copy of their block (m) beside them, found before any is
+    # rebuilt: most chains have none
     powers = [i for i, f in enumerate(chain) if type(f) is Power and type(f.args[0]) is MatMul]
     if not any(tuple(chain[max(i - len(m), 0):i]) == m or tuple(chain[i + 1:i + 1 + len(m)]) == m
                for i in powers for m in [chain[i].args[0].args]):
-        return chain                # (m: the block; a power's exponent is asked only below)
+        return chain
     out: list = []
     i = 0
     while i < len(chain):
