@@ -27,6 +27,9 @@ SIMPLIFY_MAX_OPS = 40            # sympy.simplify is slow: only derivatives this
 # cancel, factor, together and simplify compute with polynomials as dense as the derivative's
 # degree: past this one (x^33333333/(1 + x²) hung) only the derivative as differentiated is taken
 MAX_POLYNOMIAL_DEGREE = 10_000
+# factoring over the integers (Zassenhaus) is far slower: past this degree it is not tried
+# (the derivative of x³/(1 + x²⁹⁵) took 15 s to factor, while cancel and together take 0.01 s)
+MAX_FACTOR_DEGREE = 64
 MAX_FLOAT_DENOMINATOR = 10 ** 6  # a SymPy Float comes back only if it is a short decimal
 
 
@@ -47,8 +50,10 @@ def derivative(body: Expr, x: Var) -> Expr:
     raw = sp.diff(to_sympy(logistic(body), symbols), symbols[x]).replace(functions["abs"], sp.Abs)
     variables = {s: v for v, s in symbols.items()}
     forms = [raw]
-    if _degree(raw) <= MAX_POLYNOMIAL_DEGREE:
-        forms += [sp.cancel(raw), sp.factor(raw), sp.together(raw)]
+    degree = _degree(raw)
+    if degree <= MAX_POLYNOMIAL_DEGREE:
+        forms += [sp.cancel(raw)] + ([sp.factor(raw)] if degree <= MAX_FACTOR_DEGREE else []) + \
+            [sp.together(raw)]
         if sp.count_ops(raw) <= SIMPLIFY_MAX_OPS:
             forms.append(sp.simplify(raw))
     converted, errors = [], []
