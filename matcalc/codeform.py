@@ -125,7 +125,11 @@ def size(d) -> Cost:
 
 
 def entries(e: Expr) -> Cost:
-    return size(e.rows) * size(e.cols)
+    return entries_of(*e.shape)
+
+
+def entries_of(rows, cols) -> Cost:
+    return size(rows) * size(cols)
 
 
 # --- what one node costs, its operands computed --------------------------------------------------
@@ -427,7 +431,7 @@ def _smallest(tree, chain: list) -> tuple:
         else:
             rows, cols = visit(t[0], path + (0,))[0], visit(t[1], path + (1,))[1]
         if path == () or not isinstance(t, int) or not _special(chain[t]):
-            options.append(((size(rows) * size(cols))._key(), len(path), path))
+            options.append((entries_of(rows, cols)._key(), len(path), path))
         return rows, cols
     visit(tree, ())
     return min(options)[2]

@@ -643,3 +643,22 @@ def test_the_sizes_of_a_chain_of_kronecker_products_are_multiplied_once():
     text = "x ∈ ℝ^n; " + " ⊗ ".join(["x"] * 30)
     parse(text)
     assert _calls(lambda: parse(text), {"dim_mul"}) == 0
+
+
+def test_a_definition_is_looked_for_in_a_power_written_out_only_when_it_is_short():
+    """A definition's run is looked for in a product with its powers of blocks written out,
+    Y = XXᵀX in (XXᵀ)²X, but only where that writes at most MAX_WRITTEN_OUT factors: the
+    gradient of tr((AXB)¹⁰⁰⁰⁰⁰⁰⁰) beside a definition Y = AB wrote out 30 million factors (17 s)."""
+    from matcalc.ir import Power, Transpose
+    from matcalc.simplify.definitions import MAX_WRITTEN_OUT, _written_out
+    x, a, b = (Var(n, ("n", "n")) for n in "XAB")
+    square = Power(MatMul(x, Transpose(x)), 2)
+    assert _written_out([square, x]) == [x, Transpose(x), x, Transpose(x), x]
+    huge = Power(MatMul(a, x, b), 10_000_000)
+    assert _written_out([a, huge]) == [a, huge]
+    assert len(_written_out([Power(MatMul(a, x), MAX_WRITTEN_OUT // 2 + 1)])) == 1
+    result = derive("Y = AB; tr((AXB)^10000000) + tr(Y)", "X")
+    assert result.text.startswith("∂f/∂X = 10000000Aᵀ(BᵀXᵀAᵀ)⁹⁹⁹⁹⁹⁹⁹Bᵀ")
+    result = derive("W = XXᵀ; Y = (XXᵀ)²X; ℓ = ‖Y‖_F", "X")
+    assert result.text.startswith("∂ℓ/∂X = 5W²Y/ℓ")
+    assert result.check().ok

@@ -178,16 +178,26 @@ def _fold_scalar(e: Expr, name: Var, value: Expr) -> Expr:
     return simplify(MatMul(Num(c), name, *_power_list(have), *chain))
 
 
+MAX_WRITTEN_OUT = 64    # factors a power of a block is written out in, to look for a run in it
+
+
+def _written_out(factors) -> list:
+    """The factors with each power of a block written out where that writes at most
+    MAX_WRITTEN_OUT factors: (XXᵀ)²X = XXᵀXXᵀX (a larger power stays one factor: writing out
+    (AXB)¹⁰⁰⁰⁰⁰⁰⁰ took seconds)."""
+    return [f for a in factors for f in
+            (a.args[0].args * int(a.exp) if type(a) is Power and type(a.args[0]) is MatMul and
+             1 < a.exp and a.exp * len(a.args[0].args) <= MAX_WRITTEN_OUT else (a,))]
+
+
 def _fold_run(e: Expr, name: Var, value: Expr) -> Expr:
-    """A run of a product equal to the defined product written as its name (in the product with
-    its powers of blocks written out: Y = XXᵀX in (XXᵀ)²X = XXᵀY)."""
+    """A run of a product equal to the defined product written as its name, both with their
+    powers of blocks written out (_written_out): Y = XXᵀX in (XXᵀ)²X = XXᵀY."""
     if isinstance(e, MatMul) and isinstance(value, MatMul) and not is_scalar(value):
-        pattern = [a for a in value.args if not isinstance(a, Num)]
-        if len(pattern) != len(value.args):
+        if any(isinstance(a, Num) for a in value.args):
             return e
-        args = [f for a in e.args for f in
-                (a.args[0].args * int(a.exp) if type(a) is Power and type(a.args[0]) is MatMul
-                 and a.exp > 1 else (a,))]
+        pattern = _written_out(value.args)
+        args = _written_out(e.args)
         written = len(args)
         size = len(pattern)
         i = len(args) - size
