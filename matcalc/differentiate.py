@@ -522,12 +522,22 @@ def _within_kronecker_chain(e: Expr) -> None:
     up to k deep (the Jacobian of A ⊗ X ⊗ … ⊗ X with 50 factors took minutes to print).
     Refused past MAX_KRONECKER_CHAIN factors (the chain goes on inside a differential,
     d(A ⊗ B) ⊗ C)."""
-    factors = len(_kron_factors(e, through=D))
+    factors = _chain_length(e)
     if factors > MAX_KRONECKER_CHAIN:
         raise UnsupportedError(
             f"the adjoint of a factor of a chain of {factors:,} Kronecker products nests a "
             f"block sum for each factor: past the {MAX_KRONECKER_CHAIN} factors matcalc "
             f"writes out", hint="differentiate a shorter chain, or a sum of its entries")
+
+
+def _chain_length(e: Kron) -> int:
+    """How many factors long the chain of ⊗ around e is: its factors, however it nests, or the
+    symbols its rows or columns multiply, where more (each factor multiplies its size by its
+    own: k·k·…·m is a chain however it is written, through ∘ 2, a scalar factor or a
+    definition: Y₂ = Y₁ ⊗ b)."""
+    symbols = max(sum(not part.isdigit() for part in d.split("·")) if isinstance(d, str) else 0
+                  for d in e.shape)
+    return max(len(_kron_factors(e, through=D)), symbols)
 
 
 ADJ_PRODUCT = Rule("Frobenius rotation", "A : BC = BᵀA : C = ACᵀ : B")
