@@ -23,7 +23,9 @@ from .ir import Add, Expr, Func, MatMul, Num, Power, Var, is_scalar
 from .simplify import cost
 from .stable import logistic
 
-SIMPLIFY_MAX_OPS = 40            # sympy.simplify is slow: only derivatives this small get it
+SIMPLIFY_MAX_OPS = 40            # sympy.simplify is slow: only derivatives this small get it,
+# and none with tanh: simplify writes tanh′ with cosh, which matcalc cannot express, after a
+# trigsimp that took 1.7 s on (x³tanh(1 + x²))′
 # cancel, factor, together and simplify compute with polynomials as dense as the derivative's
 # degree: past this one (x^33333333/(1 + x²) hung) only the derivative as differentiated is taken
 MAX_POLYNOMIAL_DEGREE = 10_000
@@ -54,7 +56,7 @@ def derivative(body: Expr, x: Var) -> Expr:
     if degree <= MAX_POLYNOMIAL_DEGREE:
         forms += [sp.cancel(raw)] + ([sp.factor(raw)] if degree <= MAX_FACTOR_DEGREE else []) + \
             [sp.together(raw)]
-        if sp.count_ops(raw) <= SIMPLIFY_MAX_OPS:
+        if sp.count_ops(raw) <= SIMPLIFY_MAX_OPS and not raw.has(sp.tanh):
             forms.append(sp.simplify(raw))
     converted, errors = [], []
     for form in forms:
