@@ -221,8 +221,7 @@ class Printer:
                 return self._print(e, context)
             finally:
                 del self._memo
-        key = (e, context, self.explicit, self.colon, getattr(self, "names_apart", False),
-               self.sized, self.bars > 0)
+        key = (e, context, self.explicit, self.colon, self.sized, self.bars > 0)
         if key not in memo:
             outer, self.context = self.context, context     # where e stands (_scaled_hadamard)
             try:
@@ -561,27 +560,11 @@ class TextPrinter(Printer):
 
     minus, hmul, hdiv, kron, vulgar = "−", "∘", "⊘", "⊗", True
     function_names = {"sigmoid": "σ", "heaviside": "H"}
-    names_apart = False
-
-    def doprint(self, e: Expr) -> str:
-        text = super().doprint(e)
-        if not text.isascii() or self.names_apart:
-            return text
-        # plain ASCII is read in the ASCII dialect, where a run of letters is one name (Ax,
-        # rt) unless all capitals (XW): there the names are written apart, 2A·x
-        self.names_apart = True
-        try:
-            return super().doprint(e)
-        finally:
-            self.names_apart = False
 
     def product_separator(self, left: Expr, right: Expr, left_text: str, right_text: str) -> str:
         # a differential stands apart: dW X, not dWX
         if _differential(left) or _differential(right):
             return " "
-        if self.names_apart and left_text[-1:].isalpha() and right_text[:1].isalpha() and \
-                not (left_text[-1].isupper() and right_text[0].isupper()):
-            return "·"
         # a digit would join the number or name before it (2·3, not 23); letters that would
         # spell a function or a longer name with their neighbours need a dot (t·r, not tr)
         if right_text[:1] in "0123456789." + "".join(VULGAR.values()):

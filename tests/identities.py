@@ -80,8 +80,7 @@ ROWS = [
     Row("aᵀXa", "X", "aaᵀ", "Cookbook (72)"),
     Row("bᵀXᵀXc", "X", "X(bcᵀ + cbᵀ)", "Cookbook (77)"),
     Row("xᵀAx", "x", "(A + Aᵀ)x", "Cookbook (81)"),
-    # plain ASCII reads in the ASCII dialect, where Ax would be one name: 2A·x
-    Row("A ∈ 𝕊^n; xᵀAx", "x", "2A·x", "Cookbook (81), A symmetric"),
+    Row("A ∈ 𝕊^n; xᵀAx", "x", "2Ax", "Cookbook (81), A symmetric"),
     Row("xᵀAx + bᵀx", "x", "(A + Aᵀ)x + b", "Cookbook (95)-(96); (81) and (69)"),
     Row("aᵀX²b", "X", "abᵀXᵀ + Xᵀabᵀ", "Cookbook (91), n = 2"),
     # --- norms (Cookbook §2.6) ----------------------------------------------------------------
@@ -347,7 +346,7 @@ ROWS = [
     Row("mean(a + ρ)", "ρ", "1", "mean(a) + ρ", {"ρ": "scalar"}),
     Row("‖y − y + α‖²", "α", "2nα", "‖α𝟏‖² = nα²: the cancellation keeps the length",
         {"α": "scalar"}),
-    Row("sum(X ⊘ X)α", "α", "m·n", "X ⊘ X = 𝟏𝟏ᵀ, sum(𝟏𝟏ᵀ) = mn (plain ASCII mn would read as one name)",
+    Row("sum(X ⊘ X)α", "α", "mn", "X ⊘ X = 𝟏𝟏ᵀ, sum(𝟏𝟏ᵀ) = mn",
         {"X": "n x m"}),
     Row("tr(ρ + A)", "ρ", "n", "tr(A) + nρ", {"A": "n x n"}),
     Row("sum(mean(ρ + A, 1))", "ρ", "m", "the column means of A + ρ𝟏𝟏ᵀ, m of them",
@@ -465,7 +464,7 @@ JACOBIAN_ROWS = [
     Row("(aᵀXb)A", "X", "∂F_ij/∂X_rs = A_ij a_r b_s    (a 4-tensor of shape (k, p, n, m))",
         "F_ij = A_ij Σ a_r X_rs b_s"),
     Row("X, A ∈ ℝ^{n×m}; mean(logsoftmax(A) + var(X, 2), 1)", "X",
-        "∂F_j/∂X_kl = (2/(m·n)) (X − mean(X, 2))_kl    (a 3-tensor of shape (m, n, m))",
+        "∂F_j/∂X_kl = (2/(mn)) (X − mean(X, 2))_kl    (a 3-tensor of shape (m, n, m))",
         "F_j = Σ_i (L_ij + var_i)/n, ∂var_k/∂X_kl = 2(X_kl − mean_k)/m; J holds mean(·, 1)"),
     Row("X, A ∈ ℝ^{n×m}; S ∈ ℝ^{m×m}; (X ∘ A − mean(A ∘ A, 1) − mean(A, 2))ᵀsum(XS, 2)", "A",
         "∂F_i/∂A_kl = δ_il (XS𝟏)_k X_kl − (2 mean(XS𝟏)) δ_il A_kl − (1/m) (XS𝟏)_k    "

@@ -141,3 +141,15 @@ def test_a_declared_name_in_a_run_leaves_no_digits_alone(text, reading):
     result = derive(text, "λ")
     assert any(f"read as the product {reading} " in n for n in result.notes), result.notes
     assert result.check().ok
+
+
+def test_every_printed_line_writes_a_product_of_names_alike():
+    """The rule is one in every dialect, on output too: a line that happens to be plain ASCII
+    writes the product A·x as Ax like the lines beside it (it wrote Diag(cos(A·x + y))A above
+    G ↦ Aᵀ(G ∘ cos(Ax + y))), and still reads back as the product; a dot stays where the letters
+    would spell a word (t·r, not tr)."""
+    result = derive("sin(Ax + y)", "x")
+    lines = result.text.splitlines()[:3]
+    assert all("cos(Ax + y)" in line for line in lines), lines
+    assert tree("Diag(cos(Ax + y))A") == tree("Diag(cos(A·x + y))A")
+    assert "sin(t·r)" in derive("sum(cos(rt))", "r").text
