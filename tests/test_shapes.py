@@ -107,6 +107,11 @@ def test_attention_scales_by_a_scalar():
     ("θᵀx", "θ: vector of length n, from θᵀx (a transposed name is not a scalar)"),
     ("x²", "x: scalar, from x² (as a vector by convention it does not fit there)"),
     ("XW + b", "b: vector of length k (undeclared lower-case name: column vector by convention)"),
+    # a size the convention left free that a use makes 1: the note says which use
+    ("sum(rt)",
+     "t: vector of length 1, from rt (undeclared lower-case name: column vector by convention)"),
+    ("r(A(x)∘x)",
+     "A: 1×1 matrix, from r(A(x)∘x) (undeclared upper-case name: matrix by convention)"),
 ])
 def test_a_note_says_where_the_shape_came_from(text, note):
     assert note in parse(text).notes

@@ -21,6 +21,8 @@ class _Dims:
         self.where = None               # the span being elaborated
         self.watched: set[int] = set()  # fresh dimensions whose first use is wanted
         self.origin: dict = {}          # watched dimension → the span that first unified it
+        self._pending_one: dict = {}    # root → fresh dimensions of its class asked about (watch_one)
+        self.made_one: dict = {}        # such a dimension → the span where its class became 1
 
     def new(self, value=None) -> int:
         self.parent.append(len(self.parent))
@@ -50,6 +52,10 @@ class _Dims:
     def same(self, a: int, b: int) -> bool:
         return self.find(a) == self.find(b)
 
+    def watch_one(self, d: int):
+        """Note where the fresh dimension d becomes 1, if it does (made_one)."""
+        self._pending_one.setdefault(d, []).append(d)
+
     def _link(self, ra: int, rb: int):
         """Put the root rb under the root ra."""
         for r in (ra, rb):
@@ -58,6 +64,15 @@ class _Dims:
                 self.origin[r] = self.where
         self.parent[rb] = ra
         self.size[ra] += self.size[rb]
+        a, b = self._pending_one.pop(ra, None), self._pending_one.pop(rb, None)
+        if a and b:
+            a, b = (a, b) if len(a) >= len(b) else (b, a)
+            a.extend(b)                         # the shorter list into the longer: n log n
+        pending = a or b
+        if pending and self.value[ra] == 1:
+            self.made_one.update(dict.fromkeys(pending, self.where))
+        elif pending:
+            self._pending_one[ra] = pending
 
     def product(self, a: int, b: int) -> int:
         if self.is1(a):

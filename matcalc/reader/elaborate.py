@@ -394,13 +394,20 @@ class _Elaborator(_Operators, _Calls):
         c = self.dims.new() if kind == "matrix" else self.ONE
         if inferred and kind == "vector":
             self.dims.watched.add(r)
+        fresh = [d for d in (r, c) if d != self.ONE]
+        for d in fresh:
+            self.dims.watch_one(d)
 
         def note():
             shape = ("scalar" if kind == "scalar" else
                      f"vector of length {self.dim_name(r)}" if kind == "vector" else
                      f"{self.dim_name(r)}×{self.dim_name(c)} matrix")
             if not inferred:
-                return f"{name}: {shape} ({readings.convention(name)})"
+                # a size the convention left free that a use made 1 says where (t in rt)
+                made = next((self.dims.made_one[d] for d in fresh if d in self.dims.made_one),
+                            None)
+                use = f", from {self.src(made)}" if made else ""
+                return f"{name}: {shape}{use} ({readings.convention(name)})"
             use = self.src(self.dims.origin.get(r) or inferred.site)
             site = self.src(inferred.site)
             usual = f"as a {shapes[0][0]} by convention"
