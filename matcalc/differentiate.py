@@ -147,16 +147,18 @@ def _lin_matmul(e, d):
     return _terms(terms)
 
 
-def _kron_factors(e: Expr, through: type | None = None) -> list:
-    """The factors of a chain A₁ ⊗ … ⊗ Aₖ, however it nests; ``through``: a node type the
-    chain goes on inside (D: d(A ⊗ B) ⊗ C)."""
+def _kron_factors(e: Expr, through: tuple = ()) -> list:
+    """The factors of a chain A₁ ⊗ … ⊗ Aₖ, however it nests; ``through``: node types the
+    chain goes on inside (D: d(A ⊗ B) ⊗ C; ∘ and products: (2(A ⊗ B)) ⊗ C, ((A ⊗ B) ∘ 2) ⊗ C),
+    their scalar operands left out."""
     factors, todo = [], [e]
     while todo:
         node = todo.pop()
         if isinstance(node, Kron):
             todo.extend(node.args)
-        elif through is not None and isinstance(node, through):
-            todo.append(node.arg)
+        elif isinstance(node, through):
+            todo.extend(a for a in node.args if not is_scalar(a) and
+                        not (isinstance(a, Broadcast) and is_scalar(a.arg)))
         else:
             factors.append(node)
     return factors
@@ -531,13 +533,14 @@ def _within_kronecker_chain(e: Expr) -> None:
 
 
 def _chain_length(e: Kron) -> int:
-    """How many factors long the chain of ⊗ around e is: its factors, however it nests, or the
-    symbols its rows or columns multiply, where more (each factor multiplies its size by its
-    own: k·k·…·m is a chain however it is written, through ∘ 2, a scalar factor or a
-    definition: Y₂ = Y₁ ⊗ b)."""
+    """How many factors long the chain of ⊗ around e is: its factors other than scalars,
+    however it nests (through differentials, ∘ and products: x ⊗ 2n ∘ 2 ⊗ …), or the symbols
+    its rows or columns multiply, where more (each factor multiplies its size by its own:
+    k·k·…·m is a chain also through definitions, Y₂ = Y₁ ⊗ b)."""
     symbols = max(sum(not part.isdigit() for part in d.split("·")) if isinstance(d, str) else 0
                   for d in e.shape)
-    return max(len(_kron_factors(e, through=D)), symbols)
+    factors = _kron_factors(e, through=(D, Hadamard, MatMul, Transpose))
+    return max(sum(not is_scalar(f) for f in factors), symbols)
 
 
 ADJ_PRODUCT = Rule("Frobenius rotation", "A : BC = BᵀA : C = ACᵀ : B")
