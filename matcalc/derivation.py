@@ -446,6 +446,9 @@ def _naming_laws(gs: list, forms: list, named: dict) -> tuple:
     used = [n for n in named if any(Var(n, named[n].shape) in walk(e) for e in gs + forms)]
     if not used:
         return tuple(Law((g, f)) for g, f in zip(gs, forms) if g != f)
+    # of the names met, those the step needs: a name only carried along (the ℓ of WᵀY/ℓ =
+    # WY/ℓ) is not a law of it
+    used = [n for n in used if not _holds_without(n, gs, forms, named)] or used
     laws = []
     for n in used:
         v = Var(n, named[n].shape)
@@ -456,6 +459,12 @@ def _naming_laws(gs: list, forms: list, named: dict) -> tuple:
         else:
             laws.append(definition)
     return tuple(laws)
+
+
+def _holds_without(name: str, gs: list, forms: list, named: dict) -> bool:
+    """Are the terms their printed forms with every definition but name's written out?"""
+    values = {Var(n, e.shape): e for n, e in named.items() if n != name}
+    return all(_reordered(_put_in(g, values), _put_in(f, values)) for g, f in zip(gs, forms))
 
 
 def _differing(a: Expr, b: Expr) -> tuple:

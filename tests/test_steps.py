@@ -76,6 +76,9 @@ def test_seed_003_says_why_the_terms_are_equal():
     steps = derive(SEED_003, "X").steps
     assert "Wᵀ = W since W = XXᵀ" in steps
     assert "⇒ ∂ℓ/∂W = (∂ℓ/∂Y)Xᵀ" in steps                         # the question of seed 003
+    # the bracket gives the definitions the step needs, not ℓ's, which it only carries along
+    bracket = next(line for line in steps.splitlines() if "since W = XXᵀ" in line)
+    assert "Y = WX" in bracket and "ℓ =" not in bracket, bracket
 
 
 def test_a_jacobian_keeps_its_forms_after_the_steps():
