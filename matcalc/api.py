@@ -330,7 +330,7 @@ def derive(text: str, wrt, shapes: dict | None = None, kind: str = "auto") -> Re
             derivatives.append({"gradient": _gradient, "jacobian": _jacobian,
                                 "hessian": _hessian}[kind](program, var, definitions))
     for d in derivatives:
-        d.notes += _frechet_notes(d)
+        d.notes += _frechet_notes(d) + _symmetric_notes(program, d)
         var, definitions = d.wrt, d.definitions
         if var.name in dict(program.definitions):
             d.notes.insert(0, f"{var.name} is a defined name: it is held as an independent "
@@ -537,6 +537,55 @@ def _frechet_notes(d: Derivative) -> list:
              if t is not None]
     found = {(type(n).__name__, *n.params[:1]) for n in distinct_nodes(*trees)}
     return [note for key, note in FRECHET_NOTES.items() if key in found]
+
+
+MAX_SYMMETRIC_NOTE = 200    # nodes of a gradient looked at for a symmetric form
+
+
+def _symmetric_notes(program: Program, d: Derivative) -> list:
+    """For the undeclared square matrices M that the gradient holds with their transposes in a
+    sum, as in A + Aᵀ or Σ⁻¹ + Σ⁻ᵀ, the gradient where they are symmetric, if that is a sum of
+    fewer terms (Cookbook (81): (A + Aᵀ)x is 2Ax; a covariance Σ): a declaration away. M is
+    constant in the gradient, so its value there is the gradient at a symmetric M."""
+    if d.kind != "gradient" or len(distinct_nodes(d.expr)) > MAX_SYMMETRIC_NOTE or \
+            not any(isinstance(n, Transpose) for n in distinct_nodes(d.expr)):
+        return []
+
+    def symmetric(names: list) -> Expr:
+        held = {m: Var(m.name, m.shape, "symmetric") for m in names}
+        return textbook_form(substitute(d.expr, held),
+                             {n: substitute(e, held) for n, e in d.definitions.items()},
+                             substitute(d.function, held), d.result_name)
+
+    names = [m for m in program.variables
+             if m != d.wrt and not m.structure and m.name not in program.declared and
+             m.rows == m.cols != 1 and _leaves(d.expr, m.name) > 1]
+    fewest = _terms(symmetric(names)) if names else 0
+    if not names or fewest >= _terms(d.expr):
+        return []
+    for m in list(names):           # those the shorter sum needs (AᵀXBᵀ + AXB: A and B)
+        if len(names) > 1 and _terms(symmetric([n for n in names if n != m])) <= fewest:
+            names.remove(m)
+    sizes: dict = {}
+    for m in names:
+        sizes.setdefault(m.rows, []).append(m.name)
+    declared = "; ".join(f"{', '.join(group)} ∈ 𝕊^{n}" for n, group in sizes.items())
+    which = " and ".join([", ".join(m.name for m in names[:-1]), names[-1].name] if
+                         len(names) > 1 else [names[0].name])
+    return [f"if {which} {'are' if len(names) > 1 else 'is'} symmetric (declare {declared}), "
+            f"{d.symbol} = {to_text(symmetric(names))}"]
+
+
+def _leaves(e: Expr, name: str) -> int:
+    """How many times e writes the name."""
+    if isinstance(e, Var):
+        return e.name == name
+    return sum(_leaves(a, name) for a in e.args)
+
+
+def _terms(e: Expr) -> int:
+    """How many terms the sums in e write, beyond one each."""
+    return (len(e.args) - 1 if isinstance(e, Add) else 0) + sum(_terms(a) for a in e.args)
 
 
 def directions_last(e: Expr, directions: list[Var]) -> Expr:

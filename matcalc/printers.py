@@ -1322,9 +1322,12 @@ def ascii_text(text: str) -> str:
     """Prose (notes, messages) with its Unicode math spelled in ASCII: μ → mu, X̂ → X_hat,
     n×m → nxm, ∘ → .*; anything else unknown becomes '?'."""
     out = []
-    for ch in text:
+    for i, ch in enumerate(text):
         if ch in ACCENTS:
             out.append("_" + ACCENTS[ch])
+        elif ch == "∈":                  # a word: spaced once, 'A ∈ 𝕊^n' → 'A in S^n'
+            out.append(("" if text[i - 1:i] == " " else " ") + "in" +
+                       ("" if text[i + 1:i + 2] == " " else " "))
         elif ord(ch) < 128:
             out.append(ch)
         elif ch in LETTER_ASCII:
@@ -1340,7 +1343,7 @@ _ASCII_CHARS = {
     "′": "'", "∘": ".*", "⊘": "./", "ᵀ": "'", "−": "-", "½": "1/2", "‖": "||", "⊗": " kron ",
     "∂": "d", "→": "->", "×": "x", "—": "--", "–": "-", "𝟏": "1", "⁻": "^-", "¹": "1",
     "²": "^2", "³": "^3", "ℝ": "R", "𝕊": "S", "…": "...", "≤": "<=", "≥": ">=", "⇒": "=>",
-    "·": "*", "√": "sqrt", "∈": " in ", "↦": "|->", "δ": "delta", "∇": "grad ", "⟨": "<",
+    "·": "*", "√": "sqrt", "↦": "|->", "δ": "delta", "∇": "grad ", "⟨": "<",
     "⟩": ">", "∫": "integral", "é": "e",
 }
 

@@ -94,3 +94,38 @@ def test_structures_that_are_refused():
         parse("Q ∈ ℝ^{3×4} orthogonal; Qx")
     with pytest.raises(MatcalcError, match="must be square"):
         parse("D: n x m diagonal; tr(D)")
+
+
+SYMMETRIC_NOTES = [
+    ("xᵀAx", "x", "A is symmetric (declare A ∈ 𝕊^n)", "2Ax"),              # Cookbook (81)
+    ("½xᵀAx − bᵀx + c", "x", "A is symmetric (declare A ∈ 𝕊^n)", "Ax − b"),
+    ("−½ log det Σ − ½(x − μ)ᵀΣ⁻¹(x − μ)", "μ", "Σ is symmetric (declare Σ ∈ 𝕊^n)",
+     "Σ⁻¹(x − μ)"),                                                         # a covariance
+    ("tr(XᵀAXB)", "X", "A and B are symmetric (declare A ∈ 𝕊^n; B ∈ 𝕊^m)", "2AXB"),
+]
+
+
+@pytest.mark.parametrize("text, wrt, which, form", SYMMETRIC_NOTES,
+                         ids=[row[0] for row in SYMMETRIC_NOTES])
+def test_matrices_met_with_their_transposes_get_their_symmetric_form_in_a_note(text, wrt, which,
+                                                                             form):
+    """(A + Aᵀ)x is right for any A, but a covariance or a Hessian is symmetric: a note gives
+    the gradient at symmetric values, a declaration away; it is the gradient's value there."""
+    from matcalc.evaluate import evaluate
+    result = derive(text, wrt)
+    assert f"if {which}, ∂f/∂{wrt} = {form}" in result.notes
+    variables = {v.name: v for v in result.program.variables}
+    read = parse(form, {n: "x".join(map(str, v.shape)) for n, v in variables.items()
+                        if n in form}).result
+    (d,) = result.derivatives
+    sizes = assign_sizes([d.expr])
+    env = random_inputs(d.expr, list(variables.values()), sizes, np.random.default_rng(7))
+    for name in which.partition(" is")[0].partition(" are")[0].replace(" and", ",").split(", "):
+        env[name] = env[name] + env[name].T             # a symmetric value
+    assert np.allclose(evaluate(read, env, sizes), evaluate(d.expr, env, sizes))
+
+
+def test_no_symmetric_note_where_it_would_not_shorten_or_was_declared():
+    for text, wrt in (("‖AX‖_F²", "X"), ("A ∈ ℝ^{n×n}; xᵀAx", "x"), ("A ∈ 𝕊^n; xᵀAx", "x"),
+                      ("tr(AXAᵀ)", "X"), ("det(XXXXᵀAX)", "A")):      # X⁴AX: not a shorter sum
+        assert not any("is symmetric" in n for n in derive(text, wrt).notes), text
