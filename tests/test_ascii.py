@@ -13,7 +13,7 @@ from identities import JACOBIAN_ROWS, ROWS
 
 from matcalc import derive
 from matcalc.cli import main
-from matcalc.printers import latex_document, latex_notes
+from matcalc.printers import ascii_text, latex_document, latex_notes
 
 CASES = [(row.text, row.wrt, row.shapes, "auto") for row in ROWS] + \
     [(row.text, row.wrt, row.shapes, "jacobian") for row in JACOBIAN_ROWS] + \
@@ -80,3 +80,9 @@ def test_code_and_json_for_a_terminal_without_unicode(results, case, monkeypatch
         stdout.flush()
         written = stdout.buffer.getvalue().decode("ascii")
         assert same(written, original)
+
+
+def test_prose_spells_membership_as_one_spaced_word():
+    """∈ in a note is the word 'in', spaced once whether or not the prose spaced it."""
+    assert ascii_text("declare A ∈ 𝕊^n") == "declare A in S^n"
+    assert ascii_text("x∈ℝ") == "x in R"
