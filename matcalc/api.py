@@ -569,7 +569,8 @@ def _symmetric_notes(program: Program, d: Derivative) -> list:
     sizes: dict = {}
     for m in names:
         sizes.setdefault(m.rows, []).append(m.name)
-    declared = "; ".join(f"{', '.join(group)} ∈ 𝕊^{n}" for n, group in sizes.items())
+    declared = "; ".join(f"{', '.join(group)} ∈ 𝕊^{n if '·' not in str(n) else '{' + n + '}'}"
+                         for n, group in sizes.items())
     which = " and ".join([", ".join(m.name for m in names[:-1]), names[-1].name] if
                          len(names) > 1 else [names[0].name])
     return [f"if {which} {'are' if len(names) > 1 else 'is'} symmetric (declare {declared}), "
@@ -578,14 +579,20 @@ def _symmetric_notes(program: Program, d: Derivative) -> list:
 
 def _leaves(e: Expr, name: str) -> int:
     """How many times e writes the name."""
-    if isinstance(e, Var):
-        return e.name == name
-    return sum(_leaves(a, name) for a in e.args)
+    return _written(e, lambda n: isinstance(n, Var) and n.name == name, {})
 
 
 def _terms(e: Expr) -> int:
     """How many terms the sums in e write, beyond one each."""
-    return (len(e.args) - 1 if isinstance(e, Add) else 0) + sum(_terms(a) for a in e.args)
+    return _written(e, lambda n: len(n.args) - 1 if isinstance(n, Add) else 0, {})
+
+
+def _written(e: Expr, own, memo: dict) -> int:
+    """The sum of own(n) over the nodes n that e writes, a shared subtree each time it is
+    written (counted once per distinct node)."""
+    if e not in memo:
+        memo[e] = own(e) + sum(_written(a, own, memo) for a in e.args)
+    return memo[e]
 
 
 def directions_last(e: Expr, directions: list[Var]) -> Expr:
