@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 from .differentiate import gradient
 from .errors import MatcalcError, UnsupportedError, guarded
 from .ir import (Add, Commutation, D, Expr, Frob, Hadamard, Identity, MatMul, Num, Transpose, Var,
-                 Zero, dim_mul, distinct_nodes, fmt_shape, is_scalar, is_symmetric, substitute)
+                 Zero, dim_mul, distinct_nodes, fmt_shape, is_scalar, is_symmetric, occurrences,
+                 substitute)
 from .memo import for_input
 from .printers import ASCII_GREEK, ascii_text, to_ascii, to_latex, to_text
 from .reader import Program, parse
@@ -579,20 +580,12 @@ def _symmetric_notes(program: Program, d: Derivative) -> list:
 
 def _leaves(e: Expr, name: str) -> int:
     """How many times e writes the name."""
-    return _written(e, lambda n: isinstance(n, Var) and n.name == name, {})
+    return sum(k for n, k in occurrences(e).items() if isinstance(n, Var) and n.name == name)
 
 
 def _terms(e: Expr) -> int:
     """How many terms the sums in e write, beyond one each."""
-    return _written(e, lambda n: len(n.args) - 1 if isinstance(n, Add) else 0, {})
-
-
-def _written(e: Expr, own, memo: dict) -> int:
-    """The sum of own(n) over the nodes n that e writes, a shared subtree each time it is
-    written (counted once per distinct node)."""
-    if e not in memo:
-        memo[e] = own(e) + sum(_written(a, own, memo) for a in e.args)
-    return memo[e]
+    return sum((len(n.args) - 1) * k for n, k in occurrences(e).items() if isinstance(n, Add))
 
 
 def directions_last(e: Expr, directions: list[Var]) -> Expr:

@@ -394,9 +394,9 @@ class _Elaborator(_Operators, _Calls):
         c = self.dims.new() if kind == "matrix" else self.ONE
         if inferred and kind == "vector":
             self.dims.watched.add(r)
-        fresh = [d for d in (r, c) if d != self.ONE]
+        fresh = [d for d in (r, c) if d != self.ONE] if not inferred else []
         for d in fresh:
-            self.dims.watch_one(d)
+            self.dims.watch_one(d)              # where a use makes it 1, the note says
 
         def note():
             shape = ("scalar" if kind == "scalar" else
