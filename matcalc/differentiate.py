@@ -28,6 +28,7 @@ from .ir import (Add, Broadcast, Commutation, D, Det, Diag, DiagOf, Expr, Freche
                  SpectralFactor, Sum, Trace, Transpose, Unvec, UserFunc, Var, Variance, Vec, Zero,
                  count, dim_mul, is_scalar, parents_first, product, unbroadcast, walk)
 from .memo import memoized
+from .printers import to_text
 from .simplify import simplify
 from .simplify.functions import function_of
 from .simplify.powers import repeated_blocks
@@ -81,12 +82,9 @@ SPECTRAL_NOTE = {
 FUNC_NOTE = {
     "abs": "|x|′ = sign(x) holds almost everywhere (not at 0)",
     "sign": "sign′ = 0 almost everywhere: the Dirac term at 0 is dropped",
-    "relu": "relu′ = H holds almost everywhere (not at the kink 0)",
+    "relu": "relu′ = H, the Heaviside step (1 where x > 0, 0 where x < 0), holds almost everywhere (not at the kink 0)",
     "heaviside": "H′ = 0 almost everywhere: the Dirac term δ at the step is dropped",
 }
-# Said after the step's note where the derivative is 0: the variable stood only in masks.
-MASK_NOTE = (", so a mask H(C − λ) or (C > λ) passes no gradient to C; to keep the entries of C "
-             "above λ write C ∘ H(C − λ)")
 
 
 # --- linearization rules: dE in terms of the children's differentials -----------------------
@@ -677,8 +675,20 @@ def gradient(f: Expr, wrt: Var, definitions: dict) -> Gradient:
                 pending.setdefault(child, []).append(adj)
     result.expr = simplify(_sum_of(pending[wrt])) if wrt in pending else Zero(*wrt.shape)
     if isinstance(result.expr, Zero) and FUNC_NOTE["heaviside"] in result.notes:
-        result.notes[result.notes.index(FUNC_NOTE["heaviside"])] += MASK_NOTE
+        mask = next(n for n in order if isinstance(n, Func) and n.name == "heaviside" and dep(n))
+        result.notes[result.notes.index(FUNC_NOTE["heaviside"])] += _mask_note(mask, wrt)
     return result
+
+
+def _mask_note(mask: Func, x: Var) -> str:
+    """Said after the step's note where the derivative is 0, the variable standing only in
+    masks: which mask, and how to keep the entries it selects (seed 000's C > 0.2, meant as
+    C ∘ H(C − 0.2))."""
+    said = f", so the mask {to_text(mask)} passes no gradient to {x.name}"
+    if mask.shape == x.shape:
+        said += f"; to keep the entries of {x.name} it selects, write " \
+                f"{to_text(Hadamard(x, mask))}"
+    return said
 
 
 def _commutes_with_power(node: Expr, g: Expr) -> bool:

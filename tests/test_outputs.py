@@ -104,7 +104,8 @@ def test_jupyter_shows_the_notes():
     r = derive("½‖relu(XW₁ᵀ)W₂ᵀ − Y‖_F²", ["W₁", "W₂"])
     shown = r._repr_latex_()
     assert shown.startswith("\\begin{align*}") and shown.endswith("\\end{align*}")
-    assert r"&\text{note: }\text{relu}'\text{ = H holds almost everywhere" in shown
+    assert r"&\text{note: }\text{relu}'\text{ = H, the Heaviside step (1 where x }>\text{ 0" \
+        in shown
     assert shown.count(r"\text{where } E") == 1 and "$" not in shown
 
 
