@@ -126,8 +126,12 @@ def exp_over_sum_exp(e: Expr) -> Expr:
     if isinstance(e, MatMul):
         for a in e.args:
             if _is(a, "exp") and not is_scalar(a) and Power(Sum(a), -1) in e.args:
-                rest = [b for b in e.args if b not in (a, Power(Sum(a), -1))]
-                return MatMul(_softmax_of_all(a.arg), *rest) if rest else _softmax_of_all(a.arg)
+                # softmax in exp(A)'s place (xᵀ exp(xH)/sum(…) is xᵀ softmax, not softmax xᵀ);
+                # the quotient, a scalar, goes
+                args = list(e.args)
+                args[args.index(a)] = _softmax_of_all(a.arg)
+                args.remove(Power(Sum(a), -1))
+                return args[0] if len(args) == 1 else MatMul(*args)
     return e
 
 

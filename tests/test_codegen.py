@@ -251,6 +251,14 @@ def test_logsumexp_written_out_does_not_overflow():
     assert value == pytest.approx(800.0 + np.log(6.0), rel=1e-12)
 
 
+def test_softmax_stands_where_its_exp_stood():
+    """exp(A)/sum(exp(A)) is computed as softmax in the place of exp(A) in its product: the
+    gradient xᵀ exp(xH)/sum(exp(xH)) put it first, softmax·xᵀ, an internal error in the code
+    (fuzz seed 39)."""
+    check_generated("log(sum(exp(xH)))", "H")
+    check_generated("log(sum(exp(xH)))", "x")
+
+
 def test_sigmoid_keeps_its_relative_accuracy():
     result = derive("sum(log(σ(x)))", "x")
     value, grad = _functions(result, with_value=True)["grad_x"](np.array([-40.0, 40.0]))
