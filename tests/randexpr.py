@@ -29,6 +29,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from matcalc.reader.vocabulary import FUNCTION_SPELLINGS
+
 DIALECTS = ("unicode", "ascii", "latex")
 KINDS = ("gradient", "jacobian", "hessian")
 DIMS = ("n", "m", "k", "p")
@@ -219,10 +221,9 @@ def _juxtaposable_start(text: str) -> bool:
     return _is_function_start(text) and text[len(word):len(word) + 1] == "("
 
 
-FUNCTION_WORDS = ("tr", "det", "logdet", "log", "exp", "sin", "cos", "tanh", "sum", "mean",
-                  "var", "softmax", "logsoftmax", "logsumexp", "max", "min", "clip", "relu",
-                  "softplus", "diag", "Diag", "vec", "sqrt", "abs", "expm", "logm", "norm",
-                  "norm_nuc")
+# The words the reader takes for functions (tr, Tr, trace, …): a name juxtaposed with one
+# would be read as a longer name or another product.
+FUNCTION_WORDS = frozenset(FUNCTION_SPELLINGS)
 
 
 def _is_function_start(text: str) -> bool:
