@@ -723,7 +723,8 @@ def extrapolated(central, h: float, halvings: int, scale: float = 1.0,
                  settled: float = 1e-12) -> tuple:
     """Central differences central(step), Richardson-extrapolated (error O(h⁴)). The step is
     halved until successive estimates agree (AGREED: cos(‖X‖²) for ‖X‖² of 10⁵ needs a step of
-    10⁻⁶ where the first is 10⁻⁴), then at most ``halvings`` times more while they come closer
+    10⁻⁶ where the first is 10⁻⁴; where a later one moves away by more than that, they agreed
+    by chance and the search goes on), then at most ``halvings`` times more while they come closer
     (rounding makes them wander at smaller steps) or are not finite (a step that overflows f),
     until they differ by at most ``settled`` of the estimate (or of ``scale``, the size of the
     values met evaluating f, if larger), three estimates at least: two that agree may do so by
@@ -736,7 +737,7 @@ def extrapolated(central, h: float, halvings: int, scale: float = 1.0,
     previous, last, best, best_change = central(h), None, None, np.inf
     low = high = None                    # the range of the estimates, entry by entry
     ranged = 0                           # how many estimates it spans
-    left = LONGEST_SEARCH
+    left = searching = LONGEST_SEARCH    # searching: the halvings the search had left
     while left > 0:
         left -= 1
         finer = central(h / 2)
@@ -747,9 +748,14 @@ def extrapolated(central, h: float, halvings: int, scale: float = 1.0,
         change = np.inf if last is None else np.abs(estimate - last).max(initial=0.0)
         size = max(np.abs(estimate).max(initial=0.0), scale)
         if best is None and change <= AGREED * size:
-            left = halvings              # the first two that agree
+            searching, left = left, halvings     # the first two that agree
             low, high = np.minimum(last, estimate), np.maximum(last, estimate)
             ranged = 2
+        elif best is not None and change > AGREED * size:
+            # a later one moves further than rounding can: the estimates agreed by chance, at a
+            # step longer than the scale on which f bends (three of cos(s), s′ of 10⁶, agreed
+            # to 0.1% while 100% off, random composition 9974661); the search goes on
+            best, best_change, low, ranged, left = None, np.inf, None, 0, searching
         elif best is not None:
             low, high = np.minimum(low, estimate), np.maximum(high, estimate)
             ranged += 1

@@ -483,6 +483,35 @@ def test_two_estimates_that_agree_by_chance_do_not_settle_the_difference():
     assert abs(best[0] - truth) <= spread[0], (best, spread)
 
 
+def test_estimates_that_agree_at_too_long_a_step_do_not_settle_the_difference():
+    """At steps longer than the scale on which f bends, successive extrapolations may agree,
+    even closer and closer, on a wrong value; at a shorter step they leave it by far more than
+    rounding can (random composition 9974661: cos(s) with s′ of 10⁶, three estimates agreed
+    to 0.1% on 35,836 where the derivative is −968,746, and a right gradient was FAILED). The
+    search goes on to where they agree again."""
+    truth, wrong = -968746.0, 35836.0
+
+    def central(h):                      # a plateau of the long steps, the truth below 5e-6
+        return np.array([wrong + 1e3 * h if h >= 5e-6 else truth])
+
+    best, spread = extrapolated(central, 1e-4, 6, scale=5e6)
+    assert best[0] == truth and spread[0] == 0.0, (best, spread)
+
+
+# random composition 9974661 (--check said FAILED where the gradient is right)
+SHARP_COSINE = (
+    r"W_{1} \in \mathbb{R}^{n \times p}; V \in \mathbb{R}^{p \times m}; u, z \in \mathbb{R}^{m}; "
+    r"t_{1}, w \in \mathbb{R}^{n}; Z \in \mathbb{R}^{n \times m}; \gamma \in \mathbb{R}; "
+    r"\cos\left(\operatorname{sum}\left(W_{1} \cdot V \cdot (u + z) (\mathbf{1}^T z \cdot "
+    r"\left(t_{1}^{\top} \circ w^{T}\right)) \odot \operatorname{expm}\left(\gamma \cdot Z "
+    r"\cdot Z^{T} - t_{1}^T\right)\right) \cdot \gamma\right) + \gamma")
+
+
+def test_a_right_gradient_where_f_oscillates_fast_passes():
+    report = derive(SHARP_COSINE, "w").check()
+    assert report.ok, str(report)
+
+
 def test_a_wrong_block_is_caught_where_f_bends_sharply():
     """The same Hessian with the block ∂²f/∂G∂Aᵀ 0.1% off fails (its row G, at the sharp point)."""
     result = derive(SHARP, ["A", "G"], kind="hessian")
