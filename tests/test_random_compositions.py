@@ -41,14 +41,14 @@ def test_random_composition(seed):
 
 
 # Cases beyond the range above (`python tests/randcheck.py --start …`) that once failed a check.
-SEEDS = (1500013, 3500906, 4001856, 5400149, 7100299, 7100683)
+SEEDS = (1500013, 3500906, 4001856, 5400149, 7100299, 7100683, 9974661)
 
 # Cases drawn with spectral and matrix functions and structured declarations more often
 # (`python tests/randcheck.py --focus`) that once failed a check.
 FOCUS_SEEDS = (720174, 730391, 780096, 790317, 1200045, 1200793, 1400139, 1400296, 1400763,
                1401996, 1600701, 1801258, 3300078, 3301620, 3700161, 4302113, 4303940, 5100428,
                5200872, 5400604, 5500063, 6600003, 8603284, 8800171, 8810146, 9101844,
-               9600399, 9604912, 9973041)
+               9600399, 9604912, 9944611, 9973041)
 
 
 @functools.cache
