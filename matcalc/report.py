@@ -712,17 +712,18 @@ def _break_points(text: str, ops) -> tuple[list, dict]:
     points, braces, parens, i = [], 0, 0, 0
     lefts: list = []                                # the open \left groups, by index
     pairs: dict = {}
+    firsts = {op[0] for op in ops}                  # (an operator is looked for only there)
     while i < len(text):
-        if sizing := _SIZED.match(text, i):         # \left( or \right\|, and the space after
-            if sizing.group(1) == "left":
-                lefts.append(i)
-            else:
-                pairs[lefts.pop()] = i
-            i = sizing.end()
-            continue
         c = text[i]
         if c == "\\":
-            i += 2
+            if sizing := _SIZED.match(text, i):     # \left( or \right\|, and the space after
+                if sizing.group(1) == "left":
+                    lefts.append(i)
+                else:
+                    pairs[lefts.pop()] = i
+                i = sizing.end()
+            else:
+                i += 2
             continue
         if c == "{":
             braces += 1
@@ -732,7 +733,7 @@ def _break_points(text: str, ops) -> tuple[list, dict]:
             parens += 1
         elif c == ")":
             parens -= 1
-        elif braces == 0 and any(text.startswith(op, i) for op in ops):
+        elif braces == 0 and c in firsts and any(text.startswith(op, i) for op in ops):
             points.append((i, parens + len(lefts) + _binding(text, i), False, tuple(lefts)))
         elif braces == 0 and c == " " and _between_factors(text, i, ops):
             points.append((i, parens + len(lefts) + 0.75, True, tuple(lefts)))
@@ -758,6 +759,7 @@ def _between_factors(text: str, i: int, ops) -> bool:
 def _text_break_points(text: str, ops) -> list:
     """[(index, bracket depth, False, ())] of the operators a text line may break before."""
     points, depth, bars = [], 0, 0
+    firsts = {op[0] for op in ops}
     for i, c in enumerate(text):
         if c in "([⟨":
             depth += 1
@@ -765,7 +767,7 @@ def _text_break_points(text: str, ops) -> list:
             depth -= 1
         elif c == "‖":
             bars ^= 1
-        elif bars == 0 and any(text.startswith(op, i) for op in ops):
+        elif bars == 0 and c in firsts and any(text.startswith(op, i) for op in ops):
             points.append((i, depth + _binding(text, i), False, ()))
     return points
 
