@@ -275,8 +275,30 @@ def test_equally_cheap_changes_that_meet_are_one_reading():
     assert readings.read("αβ", elaborate) == "program ['α', 'β']"
 
 
-def test_a_vector_keeps_the_orientation_of_its_first_broadcast():
+def test_a_vector_keeps_one_orientation_in_every_broadcast():
     # the first A + t made t's length the row count of the square A, and the second read it
     # as a column: (A + tᵀ)(A + t), a product that no reading of the input states
     both = parse("A: n x n; (A + t)*(A + t)").result
-    assert both == parse("A: n x n; (A + tᵀ)*(A + tᵀ)").result
+    assert both == parse("A: n x n; t: n; (A + t)*(A + t)").result
+    rows = parse("A: n x m; (A + t)*(A + t)ᵀ").result
+    assert rows == parse("A: n x m; (A + tᵀ)*(A + tᵀ)ᵀ").result
+
+
+@pytest.mark.parametrize("undeclared, declared", [
+    # c's length is X's row count in the end (cᵀ(…) says so), not when X + c is read
+    ("sum(cᵀ(X + c))", "X: n x m; c: n; sum(cᵀ(X + c))"),
+    ("sum(cᵀ exp(X ∘ c))", "X: n x m; c: n; sum(cᵀ exp(X ∘ c))"),
+    # a square matrix: as a row c's length would be the row count too (random composition
+    # 20025: X̂ ∘ c read by rows undeclared, by columns declared)
+    ("sum(cᵀ exp(X̂ ∘ c)) + sum(X̂ X̂)", "X̂: n x n; c: n; sum(cᵀ exp(X̂ ∘ c)) + sum(X̂ X̂)"),
+    ("sum((X + c)X)", "X: n x n; c: n; sum((X + c)X)"),
+    # NumPy's rule where the length is the column count: XW + b, a row
+    ("sum(XW + b)", "X: n x m; W: m x k; b: k; sum(XW + bᵀ)"),
+])
+def test_an_undeclared_vector_broadcasts_as_it_would_declared_at_the_shape_read(
+        undeclared, declared):
+    """A column vector broadcast over a matrix is a column where its length is the row count,
+    else a row (NumPy's rule) — as the shapes are in the end: the orientation of an undeclared
+    vector was decided where it was met, before its uses said its length, and the same shapes
+    declared read otherwise (random compositions 20025, 20047)."""
+    assert parse(undeclared).result == parse(declared).result

@@ -71,6 +71,8 @@ class _Elaborator(_Operators, _Calls):
         self.uses: list[tuple] = []                  # (span, flex) of the names used
         self.broadcasts: list = []                   # readings.Broadcast, in order
         self.oriented: dict[str, bool] = {}          # vector name → broadcast as a row?
+        self.unoriented: dict = {}                   # vector name (or node) → broadcasts
+        #                                              whose orientation is settled at the end
         self.misfits: list = []                      # readings.Misfit, in order
         self.step = 0                                # tree nodes elaborated
         self.site = (0, 0)                           # the span of the node being elaborated
@@ -511,6 +513,7 @@ class _Elaborator(_Operators, _Calls):
             what = "a function definition" if kind == "function" else "a declaration"
             self.error(f"the input has no expression to differentiate: it ends with {what}",
                        [span], "add the expression as the last statement")
+        self.orient_the_rest()
         if not self.dims.settle():
             self.error("the sizes of a Kronecker product or vec do not match what they meet",
                        hint="declare the names it meets")
@@ -533,7 +536,8 @@ class _Elaborator(_Operators, _Calls):
         for name in self.variables:
             r, c, structure = self.symbols[name]
             variables.append(Var(name, (self.resolve(r), self.resolve(c)), structure))
-        notes = tuple(dict.fromkeys(n() if callable(n) else n for n in self.notes))
+        notes = tuple(dict.fromkeys(
+            note for note in (n() if callable(n) else n for n in self.notes) if note))
         return Program(self.text, definitions, result, self.result_name, tuple(variables),
                        notes, tuple(self.functions), tuple(self.declared))
 

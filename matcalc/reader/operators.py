@@ -122,27 +122,57 @@ class _Operators:
                            f"length to equal the columns ({self.dim_name(cols)})",
                            [v.span, m.span])
             return self.bcast(v, m.shape)
-        # a column vector: a column if its length is the row count already, else a row
-        # (NumPy's 1-D rule); a name keeps the orientation of its first broadcast, so that
-        # (A + t)(A + t) reads t the same in both places, whatever the first made known
+        # a column vector: a column if its length is the row count, else a row (NumPy's 1-D
+        # rule), as the shapes are in the end (a length still open when it is met is settled
+        # with the rest: `X + c` with X and c undeclared reads as with X ∈ ℝ^{n×n}, c ∈ ℝⁿ
+        # declared where the uses make X square); a name keeps one orientation in every
+        # broadcast, so that (A + t)(A + t) reads t the same in both places
         k, name = v.shape[0], (v.params[0] if v.kind == "Var" else None)
         as_row = self.oriented.get(name)
+        if as_row is None and dims.same(k, rows):
+            as_row = self.oriented[name] = False
+        node = self.bcast(v, m.shape)
+        broadcast = _Oriented(node, v, m, what)
         if as_row is None:
-            as_row = not dims.same(k, rows) and (dims.unify(k, cols) or not dims.unify(k, rows))
-        if not (dims.unify(k, cols) if as_row else dims.unify(k, rows)):
-            self.error(f"{self.src(v)} is {self.fmt(v.shape)} but {self.src(m)} is "
-                       f"{self.fmt(m.shape)} — to broadcast it as a row (as NumPy does) its "
-                       f"length must equal the columns ({self.dim_name(cols)}); as a column, "
-                       f"the rows ({self.dim_name(rows)})", [v.span, m.span])
-        if name is not None:
-            self.oriented[name] = as_row
-        if not as_row:
-            return self.bcast(v, m.shape)
-        text = self.src(v)
-        self.notes.append(lambda: f"{text} added to {_article(self.fmt(m.shape))} matrix "
-                                  f"broadcasts as a row {text}ᵀ, as NumPy does")
-        t = self.node("Transpose", (v,), (), (v.shape[1], v.shape[0]), v.span)
-        return self.bcast(t, m.shape)
+            self.unoriented.setdefault(name or id(node), []).append(broadcast)
+        else:
+            self.orient([broadcast], as_row)
+        self.notes.append(lambda: broadcast.note)
+        return node
+
+    def orient_the_rest(self):
+        """The broadcasts of column vectors whose orientation was left open, as the shapes
+        are now: a column where the length is the row count of every matrix the vector is
+        broadcast over, or can be (a square matrix: as a row its length would be the row
+        count too), else a row (NumPy's rule), else a column."""
+        dims = self.dims
+        for key, group in self.unoriented.items():
+            as_row = self.oriented.get(key) if isinstance(key, str) else None
+            if as_row is None:
+                k = group[0].vector.shape[0]
+                as_row = not all(dims.same(k, rows) or dims.same(rows, cols)
+                                 for rows, cols in (b.matrix.shape for b in group)) and (
+                    all(dims.unify(k, b.matrix.shape[1]) for b in group) or
+                    not all(dims.unify(k, b.matrix.shape[0]) for b in group))
+            self.orient(group, as_row)
+        self.unoriented = {}
+
+    def orient(self, group: list, as_row: bool):
+        """The broadcasts of a column vector as rows or as columns (its length unified)."""
+        for b in group:
+            v, m = b.vector, b.matrix
+            (rows, cols), k = m.shape, v.shape[0]
+            if not self.dims.unify(k, cols if as_row else rows):
+                self.error(f"{self.src(v)} is {self.fmt(v.shape)} but {self.src(m)} is "
+                           f"{self.fmt(m.shape)} — to broadcast it as a row (as NumPy does) "
+                           f"its length must equal the columns ({self.dim_name(cols)}); as a "
+                           f"column, the rows ({self.dim_name(rows)})", [v.span, m.span])
+            if as_row:
+                t = self.node("Transpose", (v,), (), (v.shape[1], v.shape[0]), v.span)
+                b.node._list, b.node._n = [t], 1
+                text = self.src(v)
+                b.note = f"{text} added to {_article(self.fmt(m.shape))} matrix broadcasts " \
+                    f"as a row {text}ᵀ, as NumPy does"
 
     def _compare(self, span, args):
         a, op, b = args
@@ -353,3 +383,12 @@ def _fmt_num(k: Fraction) -> str:
 def _article(shape_text: str) -> str:
     return ("an " if shape_text[:1] in "aeiouAEIOU8" or shape_text.startswith(("n×", "m×"))
             else "a ") + shape_text
+
+
+class _Oriented:
+    """A broadcast of a column vector over a matrix, with the note its orientation gives."""
+    __slots__ = ("matrix", "node", "note", "vector", "what")
+
+    def __init__(self, node, vector, matrix, what):
+        self.node, self.vector, self.matrix, self.what = node, vector, matrix, what
+        self.note = None
