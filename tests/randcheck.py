@@ -17,6 +17,10 @@ For one case (a gradient, a Jacobian or a Hessian, asked in one dialect), the ch
 - latex: the LaTeX (results and derivations) compiles (``compile_latex``, many cases at once);
 - self-check: Result.check() (--check) fails exactly when the result is wrong (on a right one it
   may say inconclusive, where the finite differences cannot resolve the error);
+- undeclared: the input without the declarations of its plain variables (rx.undeclared_text):
+  where the reader gives every variable the case's shape (its sizes renamed), the result tree
+  is the derivative; a reading at other shapes, or an error (it may ask), is counted, not
+  compared (the summary gives the counts);
 - a block Hessian (two variables): each row's ∇f, each block applied to a direction and the
   Hessian–vector product in a direction per variable, trees and generated hess()/hvp(), against
   second differences moving both variables (its printed forms are not read back yet);
@@ -32,6 +36,7 @@ Run thousands:  python tests/randcheck.py --cases 10000 [--checks tree,code] [--
 from __future__ import annotations
 
 import contextlib
+import copy
 import inspect
 import itertools
 import random
@@ -67,7 +72,7 @@ CLASSES = (
 # The checks, each a part of the outputs (a test may run some of them): "derive" (nothing but
 # MatcalcError/UnsupportedError escapes, a documented input is accepted) always runs.
 CHECKS = ("input", "tree", "code", "printed", "steps", "printed steps", "index",
-          "printed index", "latex", "self-check")
+          "printed index", "latex", "self-check", "undeclared")
 
 TIME_LIMIT = 120                      # seconds a case may take (on a loaded machine)
 RTOL = 1e-5                           # first derivatives (Richardson differences resolve ~1e-9)
@@ -93,6 +98,8 @@ class Report:
     findings: list = field(default_factory=list)
     latex: str = ""                   # the case's LaTeX, for compile_latex
     phase: str = "derive"             # the check running (findings are filed under it)
+    undeclared: str = ""              # how the input without declarations was read: the
+    #                                   same, otherwise, asked (an error), or "" (not tried)
 
     @property
     def ok(self) -> bool:
@@ -340,6 +347,7 @@ class _Checker:
         self.differentials: dict = {}   # name → spread of the differences taken for d(…)
         self.line_noise = 0.0           # what their spreads make of a line (evaluate_line)
         self.index_texts: dict = {}
+        self.sizes = case.sizes         # the values of the sizes of the reading checked
 
     # -- the truth, computed once ------------------------------------------------------------
     def truths(self):
@@ -417,7 +425,8 @@ class _Checker:
                 ("steps", self.check_steps, {"steps", "printed steps"}),
                 ("index", self.check_index, {"index", "printed index"}),
                 ("latex", self.collect_latex, {"latex"}),
-                ("self-check", self.self_check, {"self-check"}))):
+                ("self-check", self.self_check, {"self-check"}),
+                ("undeclared", self.check_undeclared, {"undeclared"}))):
             report.phase = check
             if on & needed_by:
                 run()
@@ -577,26 +586,86 @@ class _Checker:
         d, kind = self.d, self.case.kind
         try:
             if kind == "gradient":
-                self.compare_gradient(mc_evaluate(d.expr, self.env(), self.case.sizes, self.named()),
+                self.compare_gradient(mc_evaluate(d.expr, self.env(), self.sizes, self.named()),
                                       "wrong derivative", "result tree")
             elif kind == "jacobian":
-                self.compare_jacobian(mc_evaluate(d.expr, self.env(), self.case.sizes, self.named()),
+                self.compare_jacobian(mc_evaluate(d.expr, self.env(), self.sizes, self.named()),
                                       "wrong derivative", "vec form tree")
-                g = mc_evaluate(d.map_expr, self.env(**{d.map_var.name: self.g}), self.case.sizes,
+                g = mc_evaluate(d.map_expr, self.env(**{d.map_var.name: self.g}), self.sizes,
                                 self.named())
                 self.compare_vjp(g, "wrong derivative", "map form tree")
             else:
-                self.compare_gradient(mc_evaluate(d.gradient, self.env(), self.case.sizes,
+                self.compare_gradient(mc_evaluate(d.gradient, self.env(), self.sizes,
                                                   self.named()), "wrong derivative", "∇f tree")
-                self.compare_hessian(mc_evaluate(d.expr, self.env(), self.case.sizes, self.named()),
+                self.compare_hessian(mc_evaluate(d.expr, self.env(), self.sizes, self.named()),
                                      "wrong derivative", "Hessian tree")
-                hv = mc_evaluate(d.map_expr, self.env(**{d.map_var.name: self.v}), self.case.sizes,
+                hv = mc_evaluate(d.map_expr, self.env(**{d.map_var.name: self.v}), self.sizes,
                                  self.named())
                 self.compare_hvp(hv, "wrong derivative", "Hessian-vector product tree")
         except Crossed:
             raise
         except Exception as e:          # noqa: BLE001
             self.report.add("traceback", "evaluating the result tree", _trace(e))
+
+    def check_undeclared(self):
+        matcalc, MatcalcError, _ = _matcalc()
+        from matcalc.errors import InternalError
+        text = rx.undeclared_text(self.case)
+        if text is None:
+            return
+        wrt = self.case.wrt_name.ir
+        try:
+            result = matcalc.derive(text, wrt, kind=self.case.kind)
+        except InternalError as e:
+            self.report.add("traceback", "derive (undeclared)", f"{text}\n    {e.render()}")
+            return
+        except MatcalcError:
+            self.report.undeclared = "asked"
+            return
+        except Crossed:
+            raise
+        except Exception as e:          # noqa: BLE001 — any other exception is the defect
+            self.report.add("traceback", "derive (undeclared)", f"{text}\n    {_trace(e)}")
+            return
+        sizes = self.sizes_of(result.program)
+        if sizes is None or not self.same_function(result.program, sizes):
+            self.report.undeclared = "otherwise"
+            return
+        self.report.undeclared = "same"
+        reading = copy.copy(self)
+        reading.result, reading.d, reading.sizes = result, result.derivatives[0], sizes
+        reading.check_tree()
+
+    def same_function(self, program, sizes: dict) -> bool:
+        """Is the reading's function the case's at the values drawn? (At the same shapes a
+        vector may broadcast the other way: X̂ ∘ c by rows, not columns.)"""
+        got = mc_evaluate(program.result, self.values, sizes, dict(program.definitions))
+        return got.shape == self.truth.f0.shape and \
+            close(got, self.truth.f0, self.truth.scale_f, 1e-9)[0]
+
+    def sizes_of(self, program) -> dict | None:
+        """The values of the sizes of a reading: each variable's shape unified with the case's
+        (None where a variable has another shape)."""
+        shapes = {v.name.ir: self.case.size(v.shape) for v in self.case.variables}
+        sizes: dict = {}
+        products = []
+        for var in program.variables:
+            if var.name not in shapes:
+                return None
+            for got, want in zip(var.shape, shapes[var.name]):
+                if isinstance(got, int):
+                    if got != want:
+                        return None
+                elif "·" in got:
+                    products.append((got, want))
+                elif sizes.setdefault(got, want) != want:
+                    return None
+        for got, want in products:
+            factors = got.split("·")
+            if not all(f in sizes for f in factors) or \
+                    int(np.prod([sizes[f] for f in factors])) != want:
+                return None
+        return sizes
 
     # comparisons against the truth; each returns True when it holds
     def at_wrt_shape(self, x, cls, what):
@@ -1911,6 +1980,14 @@ def summary(reports: list) -> str:
     lines += [f"  {len(seeds):5d}  {kind}   (e.g. seed {min(seeds)})" for kind, seeds in
               sorted(by_kind.items(), key=lambda kv: (CLASSES.index(kv[0].split(":")[0]),
                                                        -len(kv[1])))]
+    read = Counter(r.undeclared for r in reports if r.undeclared)
+    if read:
+        lines.append("inputs without declarations: " + ", ".join(
+            f"{read[k]} {what}" for k, what in (
+                ("same", "read at the declared shapes (the derivative checked)"),
+                ("otherwise", "read at other shapes"), ("asked", "an error"))) +
+            " (e.g. seeds " + ", ".join(str(r.case.seed) for r in reports
+                                         if r.undeclared == "otherwise")[:60] + ")")
     unresolved = Counter(f.check for r in reports if r.status == "unresolved"
                          for f in r.findings if f.cls == "unresolved")
     lines += [f"cases unresolved (neither passed nor failed): {status['unresolved']}"

@@ -1853,10 +1853,13 @@ class Case:
         return ev
 
 
-def _declarations(case: Case, p: Printer) -> list[str]:
-    """One declaration per variable (sometimes several names of one shape together)."""
+def _declarations(case: Case, p: Printer, declared=None) -> list[str]:
+    """One declaration per variable (sometimes several names of one shape together); only of
+    those ``declared`` says, if given."""
     groups: dict = {}
     for v in case.variables:
+        if declared is not None and not declared(v):
+            continue
         groups.setdefault((v.shape, v.structure), []).append(v)
     out = []
     for (shape, structure), vs in groups.items():
@@ -1920,11 +1923,12 @@ def declaration(names: str, shape, structure: str, dialect: str, case, rng: rand
     return rf"{names} \in {space}{extra}"
 
 
-def render(case: Case, dialect: str, rng: random.Random) -> str:
-    """The whole input in one dialect: declarations, functions, definitions, the expression."""
+def render(case: Case, dialect: str, rng: random.Random, declared=None) -> str:
+    """The whole input in one dialect: declarations (of the variables ``declared`` says, if
+    given), functions, definitions, the expression."""
     in_use = {v.name.ir for v in case.variables} | {d.name.ir for d in case.definitions}
     p = Printer(dialect, rng, in_use)
-    statements = _declarations(case, p)
+    statements = _declarations(case, p, declared)
     statements += [f.statement(p) for f in case.functions]
     for d in case.definitions:
         op = p.pick("=", ":=") if p.u else "="
@@ -1935,6 +1939,28 @@ def render(case: Case, dialect: str, rng: random.Random) -> str:
     statements.append(body)
     sep = "; " if dialect != "latex" or rng.random() < 0.7 else r" \\ "
     return sep.join(statements)
+
+
+def undeclared_text(case: Case) -> str | None:
+    """The case's input in its dialect without the declarations the reader could do without
+    (``conventional``): it takes those shapes from the uses, and from the letter convention
+    what the uses leave open. None where every variable needs its declaration."""
+    if not any(conventional(v) for v in case.variables):
+        return None
+    return render(case, case.dialect, random.Random(case.seed),
+                  lambda v: not conventional(v))
+
+
+def conventional(v: Variable) -> bool:
+    """Is v of a shape its name may have undeclared (docs/language.md, "Types by convention"):
+    a plain variable (no structure) named by one letter (with subscripts or a mark), a capital
+    for a matrix, a small letter for a column vector or a scalar? (A longer name undeclared
+    is a product of letters.)"""
+    letter = v.name.ir.rstrip("₀₁₂₃₄₅₆₇₈₉").rstrip("\u0302\u0303\u0304\u0307")
+    if v.structure or len(letter) != 1 or not letter.isalpha():
+        return False
+    rows, cols = v.shape
+    return rows != 1 and cols != 1 if letter.isupper() else cols == 1
 
 
 def case(seed: int, kind: str | None = None, dialect: str | None = None,

@@ -170,3 +170,28 @@ def test_expm_of_a_huge_argument_has_no_value_and_ends_no_campaign():
     r = focused(7400973)
     assert r.status in ("checked", "unsupported") and not [
         f for f in r.findings if f.cls in rc.CLASSES], str(r)
+
+
+def test_an_input_without_its_declarations_is_checked_where_it_reads_the_same():
+    """Seed 0 without the declarations of its plain one-letter variables reads them at the
+    case's shapes (its sizes renamed), and the gradient of that reading is the case's."""
+    r = rc.check(rx.case(0), ("undeclared",))
+    assert r.undeclared == "same" and not r.findings, str(r)
+
+
+def test_a_wrong_derivative_of_the_input_without_declarations_is_a_failure(monkeypatch):
+    import matcalc
+    from matcalc.ir import MatMul, Num
+    case = rx.case(0)
+    text = rx.undeclared_text(case)
+    derive = matcalc.derive
+
+    def off(source, *args, **kwargs):
+        result = derive(source, *args, **kwargs)
+        if source == text:
+            d = result.derivatives[0]
+            d.expr = MatMul(Num("1.001"), d.expr)
+        return result
+    monkeypatch.setattr(matcalc, "derive", off)
+    r = rc.check(case, ("undeclared",))
+    assert [f.check for f in r.findings if f.cls == "wrong derivative"] == ["undeclared"], str(r)
