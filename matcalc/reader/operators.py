@@ -132,12 +132,16 @@ class _Operators:
         if as_row is None and dims.same(k, rows):
             as_row = self.oriented[name] = False
         node = self.bcast(v, m.shape)
-        broadcast = _Oriented(node, v, m, what)
+        broadcast = _Oriented(node, v, m)
         if as_row is None:
             self.unoriented.setdefault(name or id(node), []).append(broadcast)
         else:
             self.orient([broadcast], as_row)
-        self.notes.append(lambda: broadcast.note)
+        text = self.src(v)
+        # (a note of the end: the shape as finally named)
+        self.notes.append(lambda: broadcast.as_row and (
+            f"{text} added to {_article(self.fmt(m.shape))} matrix broadcasts as a row "
+            f"{text}ᵀ, as NumPy does"))
         return node
 
     def orient_the_rest(self):
@@ -167,12 +171,10 @@ class _Operators:
                            f"{self.fmt(m.shape)} — to broadcast it as a row (as NumPy does) "
                            f"its length must equal the columns ({self.dim_name(cols)}); as a "
                            f"column, the rows ({self.dim_name(rows)})", [v.span, m.span])
+            b.as_row = as_row
             if as_row:
                 t = self.node("Transpose", (v,), (), (v.shape[1], v.shape[0]), v.span)
                 b.node._list, b.node._n = [t], 1
-                text = self.src(v)
-                b.note = f"{text} added to {_article(self.fmt(m.shape))} matrix broadcasts " \
-                    f"as a row {text}ᵀ, as NumPy does"
 
     def _compare(self, span, args):
         a, op, b = args
@@ -386,9 +388,10 @@ def _article(shape_text: str) -> str:
 
 
 class _Oriented:
-    """A broadcast of a column vector over a matrix, with the note its orientation gives."""
-    __slots__ = ("matrix", "node", "note", "vector", "what")
+    """A broadcast of a column vector over a matrix: as a row, or a column, or (None) not yet
+    settled."""
+    __slots__ = ("as_row", "matrix", "node", "vector")
 
-    def __init__(self, node, vector, matrix, what):
-        self.node, self.vector, self.matrix, self.what = node, vector, matrix, what
-        self.note = None
+    def __init__(self, node, vector, matrix):
+        self.node, self.vector, self.matrix = node, vector, matrix
+        self.as_row = None
