@@ -24,7 +24,7 @@ CASES = int(os.environ.get("MATCALC_RANDOM_CASES", "300"))
 
 # The checks every seed passes: all of randcheck.CHECKS (`python tests/randcheck.py --help`).
 LANDED = ("input", "tree", "code", "printed", "steps", "printed steps", "index",
-          "printed index", "latex", "self-check")
+          "printed index", "latex", "self-check", "undeclared")
 
 
 @functools.cache
