@@ -1985,9 +1985,10 @@ def summary(reports: list) -> str:
         lines.append("inputs without declarations: " + ", ".join(
             f"{read[k]} {what}" for k, what in (
                 ("same", "read at the declared shapes (the derivative checked)"),
-                ("otherwise", "read at other shapes"), ("asked", "an error"))) +
-            " (e.g. seeds " + ", ".join(str(r.case.seed) for r in reports
-                                         if r.undeclared == "otherwise")[:60] + ")")
+                ("otherwise", "read otherwise (other shapes or another function)"),
+                ("asked", "an error"))) +
+            " (read otherwise, e.g. seeds " + ", ".join(
+                [str(r.case.seed) for r in reports if r.undeclared == "otherwise"][:8]) + ")")
     unresolved = Counter(f.check for r in reports if r.status == "unresolved"
                          for f in r.findings if f.cls == "unresolved")
     lines += [f"cases unresolved (neither passed nor failed): {status['unresolved']}"
