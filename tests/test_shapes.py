@@ -284,6 +284,14 @@ def test_a_vector_keeps_one_orientation_in_every_broadcast():
     assert rows == parse("A: n x m; (A + tᵀ)*(A + tᵀ)ᵀ").result
 
 
+def test_vectors_that_are_not_names_are_each_oriented_by_their_own_shapes():
+    # Ax, a column (its length A's row count), made the next vector that is no name a column
+    # too, and B + Bᵀy an error (in a draft of the orientation settled at the end)
+    declared = "A ∈ ℝ^{3×3}; B ∈ ℝ^{3×4}; x ∈ ℝ^3; y ∈ ℝ^3; "
+    assert parse(declared + "sum(A + Ax) + sum(B + Bᵀy)").result == \
+        parse(declared + "sum(A + Ax) + sum(B + (Bᵀy)ᵀ)").result
+
+
 @pytest.mark.parametrize("undeclared, declared", [
     # c's length is X's row count in the end (cᵀ(…) says so), not when X + c is read
     ("sum(cᵀ(X + c))", "X: n x m; c: n; sum(cᵀ(X + c))"),

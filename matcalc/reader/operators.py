@@ -128,9 +128,11 @@ class _Operators:
         # declared where the uses make X square); a name keeps one orientation in every
         # broadcast, so that (A + t)(A + t) reads t the same in both places
         k, name = v.shape[0], (v.params[0] if v.kind == "Var" else None)
-        as_row = self.oriented.get(name)
+        as_row = self.oriented.get(name) if name is not None else None
         if as_row is None and dims.same(k, rows):
-            as_row = self.oriented[name] = False
+            as_row = False
+            if name is not None:
+                self.oriented[name] = False
         node = self.bcast(v, m.shape)
         broadcast = _Oriented(node, v, m)
         if as_row is None:
