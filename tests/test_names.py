@@ -153,3 +153,16 @@ def test_every_printed_line_writes_a_product_of_names_alike():
     assert all("cos(Ax + y)" in line for line in lines), lines
     assert tree("Diag(cos(Ax + y))A") == tree("Diag(cos(A·x + y))A")
     assert "sin(t·r)" in derive("sum(cos(rt))", "r").text
+
+
+@pytest.mark.parametrize("text", ["X1̂", "aBX1̂", "x2̃y"])
+def test_an_accent_after_a_digit_is_an_unexpected_character(text):
+    """A run took an accent after a digit (X1̂) and then found no letter where it looked for
+    one: a traceback (fuzz seed 42). The accent is no part of the run; alone it is the same
+    error as ̂X."""
+    with pytest.raises(MatcalcError) as err:
+        parse(text)
+    assert err.value.message in ("unexpected character '\u0302'",
+                                 "unexpected character '\u0303'")
+    assert parse("X̂1").variables[0].name == "X̂₁"
+

@@ -24,7 +24,10 @@ from .vocabulary import (
 _SIZE = r"(?:[0-9]+|[A-Za-z][A-Za-z0-9_]*)(?:\s*[*·]\s*(?:[0-9]+|[A-Za-z][A-Za-z0-9_]*))*"
 _SIZES_RE = re.compile(r"\s*\(\s*(" + _SIZE + r")\s*(?:,\s*(" + _SIZE + r")\s*)?\)")
 _ASCII_WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_(?:[0-9]+|[A-Za-z]+))*")
-_RUN_RE = re.compile("[" + _LETTER + "][" + _LETTER + _MARKS + "0-9]*")
+# a run of letters and digits, an accent only on a letter (X̂1 is X̂₁; in X1̂ the accent
+# follows a digit and is no part of the run: an unexpected character, as alone)
+_RUN_RE = re.compile("[" + _LETTER + "][" + _MARKS + "]*(?:[" + _LETTER + "][" + _MARKS +
+                     "]*|[0-9])*")
 _LETTER_DIGITS_RE = re.compile("[" + _LETTER + "][0-9]*")
 _ACCENTED_RE = re.compile("([" + _LETTER + "][" + _MARKS + "]+[0-9]*)")
 
