@@ -17,10 +17,11 @@ For one case (a gradient, a Jacobian or a Hessian, asked in one dialect), the ch
 - latex: the LaTeX (results and derivations) compiles (``compile_latex``, many cases at once);
 - self-check: Result.check() (--check) fails exactly when the result is wrong (on a right one it
   may say inconclusive, where the finite differences cannot resolve the error);
-- undeclared: the input without the declarations of its plain variables (rx.undeclared_text):
-  where the reader gives every variable the case's shape (its sizes renamed), the result tree
-  is the derivative; a reading at other shapes, or an error (it may ask), is counted, not
-  compared (the summary gives the counts);
+- undeclared: the input without the declarations the reader can do without
+  (rx.undeclared_text): where the reader gives every variable the case's shape (its sizes
+  renamed) and f the case's value, the result tree is the derivative; a reading at other
+  shapes or of another function, or an error (it may ask), is counted, not compared (the
+  summary gives the counts);
 - a block Hessian (two variables): each row's ∇f, each block applied to a direction and the
   Hessian–vector product in a direction per variable, trees and generated hess()/hvp(), against
   second differences moving both variables (its printed forms are not read back yet);
@@ -608,6 +609,8 @@ class _Checker:
             self.report.add("traceback", "evaluating the result tree", _trace(e))
 
     def check_undeclared(self):
+        """The undeclared check (module docstring): the reading's tree, where it reads the
+        case's function at the case's shapes."""
         matcalc, MatcalcError, _ = _matcalc()
         from matcalc.errors import InternalError
         text = rx.undeclared_text(self.case)
