@@ -16,7 +16,7 @@ from functools import cached_property
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from .differentiate import gradient
+from .differentiate import FUNC_NOTE, Gradient, gradient
 from .errors import MatcalcError, UnsupportedError, guarded
 from .ir import (Add, Commutation, D, Expr, Frob, Hadamard, Identity, MatMul, Num, Transpose, Var,
                  Zero, dim_mul, distinct_nodes, fmt_shape, is_scalar, is_symmetric, occurrences,
@@ -345,11 +345,26 @@ def derive(text: str, wrt, shapes: dict | None = None, kind: str = "auto") -> Re
     return Result(program, derivatives)
 
 
+def gradient_notes(g: Gradient) -> list:
+    """The gradient's notes; where it is 0 because the variable stands only in masks, the
+    step's note says which mask, and how to keep the entries it selects (seed 000's C > 0.2,
+    meant as C ∘ H(C − 0.2))."""
+    notes = list(g.notes)
+    if g.mask is not None:
+        x = g.wrt
+        said = f", so the mask {to_text(g.mask)} passes no gradient to {x.name}"
+        if g.mask.shape == x.shape:
+            said += f"; to keep the entries of {x.name} it selects, write " \
+                    f"{to_text(Hadamard(x, g.mask))}"
+        notes[notes.index(FUNC_NOTE["heaviside"])] += said
+    return notes
+
+
 def _gradient(program: Program, var: Var, definitions: dict) -> Derivative:
     g = gradient(program.result, var, definitions)
     unstructured = textbook_form(g.expr, definitions, program.result, program.result_name)
     expr = over_structure(var, unstructured)
-    notes = list(g.notes) + structure_notes(var, unstructured)
+    notes = gradient_notes(g) + structure_notes(var, unstructured)
     return Derivative("gradient", var, expr, program.result, definitions, notes,
                       fname=_result_name(program, "f"),
                       result_name=program.result_name)
@@ -382,7 +397,7 @@ def _jacobian(program: Program, var: Var, definitions: dict) -> Derivative:
     index = index_form(J, f.shape, var, fname)
     map_expr = over_structure(var, textbook_form(vjp.expr, definitions, f,
                                                  program.result_name))
-    notes = list(vjp.notes) + structure_notes(var)
+    notes = gradient_notes(vjp) + structure_notes(var)
     if _mentions(J, Commutation):
         notes.append(K_NOTE)
     return Derivative("jacobian", var, J, f, definitions, notes,
@@ -526,7 +541,7 @@ def _hessian_block(grad: Expr, var: Var, other: Var, through: dict) -> tuple[Exp
 
 
 def _hessian_notes(g, blocks: list) -> list:
-    notes = list(g.notes) + structure_notes(g.wrt)
+    notes = gradient_notes(g) + structure_notes(g.wrt)
     if any(_mentions(H, Commutation) for H in blocks):
         notes.append(K_NOTE + "; (A ⊗ B)K_{n,q} = K_{m,p}(B ⊗ A) for a p×q B")
     return notes

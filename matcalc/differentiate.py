@@ -28,7 +28,6 @@ from .ir import (Add, Broadcast, Commutation, D, Det, Diag, DiagOf, Expr, Freche
                  SpectralFactor, Sum, Trace, Transpose, Unvec, UserFunc, Var, Variance, Vec, Zero,
                  count, dim_mul, is_scalar, parents_first, product, unbroadcast, walk)
 from .memo import memoized
-from .printers import to_text
 from .simplify import simplify
 from .simplify.functions import function_of
 from .simplify.powers import repeated_blocks
@@ -611,6 +610,7 @@ class Gradient:
     wrt: Var
     expr: Expr                          # ∂f/∂X, simplified
     notes: list = field(default_factory=list)
+    mask: Expr | None = None            # where ∂f/∂X is 0 through masks alone: the first
 
 
 def gradient(f: Expr, wrt: Var, definitions: dict) -> Gradient:
@@ -675,20 +675,10 @@ def gradient(f: Expr, wrt: Var, definitions: dict) -> Gradient:
                 pending.setdefault(child, []).append(adj)
     result.expr = simplify(_sum_of(pending[wrt])) if wrt in pending else Zero(*wrt.shape)
     if isinstance(result.expr, Zero) and FUNC_NOTE["heaviside"] in result.notes:
-        mask = next(n for n in order if isinstance(n, Func) and n.name == "heaviside" and dep(n))
-        result.notes[result.notes.index(FUNC_NOTE["heaviside"])] += _mask_note(mask, wrt)
+        # the variable stood only in masks: the first, for the note (api.gradient_notes)
+        result.mask = next(n for n in order if isinstance(n, Func) and n.name == "heaviside"
+                           and dep(n))
     return result
-
-
-def _mask_note(mask: Func, x: Var) -> str:
-    """Said after the step's note where the derivative is 0, the variable standing only in
-    masks: which mask, and how to keep the entries it selects (seed 000's C > 0.2, meant as
-    C ∘ H(C − 0.2))."""
-    said = f", so the mask {to_text(mask)} passes no gradient to {x.name}"
-    if mask.shape == x.shape:
-        said += f"; to keep the entries of {x.name} it selects, write " \
-                f"{to_text(Hadamard(x, mask))}"
-    return said
 
 
 def _commutes_with_power(node: Expr, g: Expr) -> bool:
