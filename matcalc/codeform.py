@@ -335,6 +335,9 @@ def _order_of(factors: tuple) -> tuple[Cost, object]:
     n = len(factors)
     if n > MAX_ORDERED:
         return min((_one_way(factors, 1), _one_way(factors, -1)), key=lambda ct: ct[0]._key())
+    if _uniform(factors):
+        # every product costs the same, so every order does: the ties' left-to-right order
+        return _one_way(factors, 1)
     # best[(i, j)]: cost (as a number, see _number), tree and signature of the product of
     # factors i..j
     digit = _digit(factors)
@@ -385,6 +388,14 @@ def _cost_of_number(v: int, digit: int) -> Cost:
         coefficients.append(x.numerator if x.denominator == 1 else x)
         v >>= digit
     return Cost(coefficients)
+
+
+def _uniform(factors: tuple) -> bool:
+    """Every size of the chain costs the same (N, or one number) and no factor has a kind:
+    each product (p×q)(q×r) then costs 2pqr + pr alike (the long chains of square matrices
+    that regrouping prices, each ordered over all its splits before)."""
+    return all(kind == "" for _, _, kind in factors) and \
+        len({size(d) for f in factors for d in f[:2]}) == 1
 
 
 def _one_way(factors: tuple, step: int) -> tuple[Cost, object]:
