@@ -139,8 +139,9 @@ def auto_name(ds: list, taken: set) -> tuple:
         name = _fresh_name(preferred, taken | {n for n, _ in named})
         var = Var(name, sub.shape)
         # its transpose is the name's (T₁ᵀ, not a T₂ = valueᵀ + b that hides VᵀT₁ᵀT₁V's
-        # symmetry from the reader)
-        forms = {simplify(Transpose(sub)): Transpose(var), sub: var}
+        # symmetry from the reader), and the transpose of that is the name ((T₁ᵀ)ᵀ is T₁)
+        transposed = simplify(Transpose(sub))
+        forms = {transposed: Transpose(var), Transpose(transposed): var, sub: var}
         # two spellings of one product side by side are one name twice: a power, (T₁ᵀ)²
         exprs = {k: fold_powers(substitute(e, forms)) for k, e in exprs.items()}
         named = [(n, fold_powers(substitute(e, forms))) for n, e in named] + [(name, sub)]

@@ -310,6 +310,15 @@ def test_a_base_repeated_through_a_powers_jacobian_is_named_on_every_line():
     assert index.startswith("∂F_ij/∂A_kl = (T₁⁵)_ik δ_jl (H(A − Y) − H(A − 1 − Y))_kl + ")
 
 
+
+def test_a_name_transposed_twice_is_the_name():
+    """A name stands for its subexpression S and Sᵀ for S's transpose; where the result spelt S
+    as the transpose of Sᵀ's form, it read ((T₂ᵀ)ᵀ)¹⁵ (fuzz seed 33, input 24625)."""
+    group = "(BᵀXᵀCXB)"
+    r = derive("tr" + group * 4 + "(B)" + group * 3, "X")
+    assert "where T" in r.text and "ᵀ)ᵀ" not in r.text, r.text
+    assert r.check().ok
+
 def test_an_entry_of_a_matrix_named_like_the_index_notation_is_parenthesized():
     """Σ_rs of a matrix Σ read as a sum over r and s, and δ_ik of a matrix δ as the Kronecker
     delta (random composition, focus seed 8800171): ∂(Σx + δx)_i/∂x_k = Σ_ik + δ_ik, written
