@@ -301,8 +301,7 @@ def test_bare_expression_has_no_result_name():
 def test_shapes_act_as_declarations():
     p = parse("‖XWᵀ‖_F²", {"X": "64x1024", "W": "512x1024"})
     assert p.variables == (Var("X", (64, 1024)), Var("W", (512, 1024)))
-    assert p.notes == (("'XW' read as the product X·W (a run of capitals; declare it to use it "
-                        "as one name)"),)
+    assert p.notes == ()          # a run of declared names needs no note
     assert result("lam*x", {"lam": "scalar", "x": "n"}) == MatMul(lam, x)
     assert result("S", {"S": "n x n symmetric"}) == Var("S", ("n", "n"), "symmetric")
     assert result("W1*x", {"W_1": "3x4"}) == MatMul(Var("W₁", (3, 4)), Var("x", (4, 1)))

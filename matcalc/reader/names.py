@@ -108,6 +108,7 @@ class _Names:
         if call and re.fullmatch("[a-z]{3,}", letters):
             self._unknown_function(run, start, end)
         before = len(self.tokens)
+        by_convention = False     # a piece that is no declared name: a letter's own reading
         i = 0
         while i < len(base):
             taken = None
@@ -126,9 +127,11 @@ class _Names:
                 j = len(run)           # the last letter takes the subscript, accent or primes
             piece = run[i:j]
             self._name(canonical_name(piece) or piece, start + i, start + j)
+            by_convention |= (canonical_name(piece) or piece) not in self.names
             i = j
         pieces = [t.value for t in self.tokens[before:]]
-        if len(pieces) > 1:
+        # a run of declared names (XW with X and W declared) is their product, nothing to say
+        if len(pieces) > 1 and by_convention:
             kind = "capitals" if run.isupper() else "letters"
             self.notes.append(f"'{run}' read as the product {'·'.join(pieces)} (a run of "
                               f"{kind}; declare it to use it as one name)")
