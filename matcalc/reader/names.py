@@ -125,9 +125,9 @@ class _Names:
             j = _LETTER_DIGITS_RE.match(base, i).end()
             if j == len(base):
                 j = len(run)           # the last letter takes the subscript, accent or primes
-            piece = run[i:j]
-            self._name(canonical_name(piece) or piece, start + i, start + j)
-            by_convention |= (canonical_name(piece) or piece) not in self.names
+            piece = canonical_name(run[i:j]) or run[i:j]
+            self._name(piece, start + i, start + j)
+            by_convention |= piece not in self.names
             i = j
         pieces = [t.value for t in self.tokens[before:]]
         # a run of declared names (XW with X and W declared) is their product, nothing to say
