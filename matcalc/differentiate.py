@@ -194,10 +194,20 @@ def _lin_power(e, d):
         # d(s^p) = p s^(p−1) ds
         rest = [] if k == 1 else ([x] if k == 2 else [Power(x, k - 1)])
         return MatMul(Num(k), *rest, d(x))
-    # a power of a power is one power, (Xᵃ)ᵏ = Xᵃᵏ for integers a and k: its |ak| terms are
-    # Xⁱ dX Xʲ, not k terms each holding the a terms of d(Xᵃ) (((X⁻¹⁰)⁻¹⁰)⁻¹⁰ has 1,000 terms)
-    while isinstance(x, Power) and x.exp.denominator == 1 and k.denominator == 1:
-        x, k = x.arg, x.exp * k
+    # a power of a power is one power, (Xᵃ)ᵏ = Xᵃᵏ for integers a and k, and so through a
+    # transpose, ((Xᵃ)ᵀ)ᵏ = (Xᵃᵏ)ᵀ: its |ak| terms are Xⁱ dX Xʲ, not k terms each holding the a
+    # terms of d(Xᵃ) (((X⁻¹⁰)⁻¹⁰)⁻¹⁰ has 1,000 terms; ((((Y⁻ᵀ)¹⁰)⁻ᵀ)¹⁰…)¹⁰⁰ nested the terms
+    # of each level in the next, until memory ran out)
+    transposed = False
+    while k.denominator == 1:
+        inner = x.arg if isinstance(x, Transpose) else x
+        if not (isinstance(inner, Power) and inner.exp.denominator == 1):
+            break
+        x, k, transposed = inner.arg, inner.exp * k, transposed != (inner is not x)
+    return Transpose(_lin_integer_power(x, k, d)) if transposed else _lin_integer_power(x, k, d)
+
+
+def _lin_integer_power(x, k, d):
     if k == 1:                                  # (X⁻¹)⁻¹ = X
         return d(x)
     _within_terms(int(abs(k)), "a matrix power")

@@ -692,11 +692,13 @@ def _symmetric_by_form(e: Expr) -> bool:
     return normal_form(Transpose(e)) == normal_form(e)
 
 
-@memoized(1 << 12)
+@memoized(1 << 14)
 def normal_form(e: Expr) -> Expr:
     """e with its transposes on the leaves and the terms of its sums in one order: two
-    spellings of one matrix, (A + B)ᵀ and Bᵀ + Aᵀ, have one normal form."""
-    return _transpose_normal(e, {}, {})
+    spellings of one matrix, (A + B)ᵀ and Bᵀ + Aᵀ, have one normal form (its parts' found
+    once for every tree they are in: asked of each of a deep nest's levels, each normalized
+    the levels below it again)."""
+    return _normal(e, {}, {})
 
 
 def _transpose_normal(e: Expr, definitions: dict, memo: dict) -> Expr:
@@ -715,7 +717,7 @@ def _has_power(e: Expr) -> bool:
 
 def _normal(e: Expr, definitions: dict, memo: dict) -> Expr:
     def normal(a: Expr) -> Expr:
-        return _transpose_normal(a, definitions, memo)
+        return _transpose_normal(a, definitions, memo) if definitions else normal_form(a)
 
     if isinstance(e, Var) and e.name in definitions:
         return normal(definitions[e.name])
@@ -759,14 +761,17 @@ def _normal(e: Expr, definitions: dict, memo: dict) -> Expr:
             rest = [product([f for f in a.args if f.shape != SCALAR]) if scaled(a) else a
                     for a in args]
             return normal(MatMul(*scalars, Hadamard(*rest)))
-    if isinstance(e, (Add, Hadamard)):                 # in any order
-        args.sort(key=repr)
+    # in any order: by hash (identity's), as the form is only compared, never printed (a
+    # term's text is as long as its tree, which sharing makes exponential in the DAG: sorted
+    # by it, ((((X²A)²A)²A)…)'s adjoints ran out of memory)
+    if isinstance(e, (Add, Hadamard)):
+        args.sort(key=hash)
     if isinstance(e, MatMul):
         # a stretched row or column among other factors is 𝟏r or c𝟏ᵀ, as it is written in
         # them: (c𝟏ᵀ)ᵀc𝟏ᵀ is 𝟏cᵀc𝟏ᵀ whichever way it is read
         args = [f for a in args for f in (_stretched(a) if isinstance(a, Broadcast) else (a,))]
     if isinstance(e, MatMul):                          # scalars first, in any order
-        args.sort(key=lambda f: (f.shape != SCALAR, repr(f) if f.shape == SCALAR else ""))
+        args.sort(key=lambda f: (f.shape != SCALAR, hash(f) if f.shape == SCALAR else 0))
         scalars = [f for f in args if f.shape == SCALAR]
         chain = args[len(scalars):]
         # 𝟏r and c𝟏ᵀ are the row r and the column c stretched: the broadcasts they print as

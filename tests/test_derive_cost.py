@@ -165,6 +165,46 @@ def test_a_power_of_powers_counts_the_terms_of_the_nest():
         derive("X10^-10^-10^-10", "X₁₀")
 
 
+
+def test_a_power_of_powers_through_transposes_counts_the_terms_of_the_nest():
+    """((Xᵃ)ᵀ)ᵏ = (Xᵃᵏ)ᵀ: the nest Y⁻ᵀ**10⁻ᵀ**10…**100 (fuzz seed 45, input 68964) was taken
+    level by level, each level's adjoint holding the terms of the one above it, until memory
+    ran out (24 GB); it is one power of 10⁷ terms, refused as such. Through a transpose the
+    folded power keeps the value."""
+    with pytest.raises(UnsupportedError, match="here 10,000,000: past the 200 terms"):
+        derive("Y⁻ᵀ" + "**10⁻ᵀ" * 5 + "**100", "Y")
+    for text, kind in (("((X²)ᵀ)³", "jacobian"), ("sum(((X⁻¹)ᵀ)²)", "gradient"),
+                       ("tr(A((X²)ᵀ)³)", "gradient"), ("sum((((X²)ᵀ)³)ᵀ)", "gradient")):
+        report = derive(text, "X", kind=kind).check()
+        assert report.ok, str(report)
+
+
+def _powers_and_products(depth: int) -> str:
+    text = "X"
+    for _ in range(depth):
+        text = f"({text})²A"
+    return f"sum({text})"
+
+
+def test_a_nest_of_powers_and_products_is_refused_in_linear_work():
+    """sum((((X²A)²A)²A…)): each level's adjoint writes the one above it twice, a tree of 2ᵏ
+    symbols shared in a DAG of k levels. The normal form that compares two such trees sorted
+    the terms of each sum by their text (as long as the tree: 20 levels ran out of memory), and
+    each level's normal form, and whether its adjoint commutes with its power, were found anew
+    for every level above (quadratic: 99 levels took 3 s); the error comes in linear work."""
+    for depth in (20, 99):
+        with pytest.raises(UnsupportedError, match="symbols: past the 50,000 matcalc writes"):
+            derive(_powers_and_products(depth), "X")
+
+    def work(depth):
+        _clear_memo_tables()
+
+        def refused():
+            with pytest.raises(UnsupportedError):
+                derive(_powers_and_products(depth), "X")
+        return _calls(refused)
+    assert work(64) < 2.6 * work(32)
+
 def test_a_differential_past_the_factors_written_out_is_a_clear_error():
     assert derive(_cyclic(50), "X").text
     with pytest.raises(UnsupportedError, match="102 factors has 51 terms as long as the product"):

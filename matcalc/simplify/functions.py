@@ -28,6 +28,7 @@ from ..ir import (
     normal_form,
     product,
 )
+from ..memo import memoized
 from .engine import simplify
 from .terms import ONE, coeff_and_rest, is_orthogonal, is_zero, scalars_out
 
@@ -125,10 +126,12 @@ def frechet_rules(e: Frechet) -> Expr:
     return e
 
 
+@memoized(1 << 14)
 def function_of(e: Expr, a: Expr) -> bool:
     """Is e a function of the matrix a by its form (a itself, I, a power, inverse or matrix
     function of one, their sums, products and multiples), so that it commutes with a? The same
-    of aᵀ for eᵀ."""
+    of aᵀ for eᵀ. (Memoized: an adjoint shares its parts, and asked part by part of a nest of
+    powers it was asked of each part once per level.)"""
     if isinstance(e, Transpose) and isinstance(a, Transpose):
         return function_of(e.arg, a.arg)
     if e == a or isinstance(e, Identity) or is_scalar(e) or normal_form(e) == normal_form(a):
