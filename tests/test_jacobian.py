@@ -319,6 +319,16 @@ def test_a_name_transposed_twice_is_the_name():
     assert "where T" in r.text and "ᵀ)ᵀ" not in r.text, r.text
     assert r.check().ok
 
+
+@pytest.mark.parametrize("text, written", [("(XAXAXA)ᵀ", "XAXA ⊗ Aᵀ"), ("(AXᵀ)³ ⊗ A", "(XAᵀ)² ⊗ A")])
+def test_a_transposed_power_is_the_power_of_the_simplified_transpose(text, written):
+    """((AXᵀ)²)ᵀ is written (XAᵀ)², not ((AXᵀ)ᵀ)² nor (AXᵀ)ᵀ(AXᵀ)ᵀ (54 of the slowest fuzzed
+    Jacobians wrote such a transpose of a transpose)."""
+    r = derive(text, "X")
+    vec = r.text.splitlines()[0]
+    assert written in vec and "ᵀ)ᵀ" not in vec, vec
+    assert r.check().ok
+
 def test_an_entry_of_a_matrix_named_like_the_index_notation_is_parenthesized():
     """Σ_rs of a matrix Σ read as a sum over r and s, and δ_ik of a matrix δ as the Kronecker
     delta (random composition, focus seed 8800171): ∂(Σx + δx)_i/∂x_k = Σ_ik + δ_ik, written

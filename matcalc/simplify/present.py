@@ -119,11 +119,12 @@ def _foldable(block: list) -> bool:
 @memoized(1 << 14)
 def fold_powers(e: Expr) -> Expr:
     """Repeated factors of a product as powers: XXᵀXXᵀX = (XXᵀ)²X, X⁻¹X⁻¹ = X⁻²; a transposed
-    power as the power of the transpose, (X²)ᵀ = (Xᵀ)², (X⁻²)ᵀ = (X⁻ᵀ)²."""
+    power as the power of the transpose, (X²)ᵀ = (Xᵀ)², (X⁻²)ᵀ = (X⁻ᵀ)², the transpose in
+    its simplified form (((AB)²)ᵀ = (BᵀAᵀ)², not ((AB)ᵀ)²; ((Xᵀ)²)ᵀ = X²)."""
     if isinstance(e, Transpose) and isinstance(e.arg, Power) and abs(e.arg.exp) > 1 and \
             e.arg.exp.denominator == 1:
         base, k = e.arg.arg, e.arg.exp
-        unit = fold_powers(Transpose(base if k > 0 else Power(base, Fraction(-1))))
+        unit = fold_powers(simplify(Transpose(base if k > 0 else Power(base, Fraction(-1)))))
         # a square folds only over a name: (X + A)⁻ᵀ(X + A)⁻ᵀ, not ((X + A)⁻ᵀ)², but (X⁻ᵀ)⁵⁰
         return MatMul(unit, unit) if abs(k) == 2 and not (isinstance(base, Var) and k > 0) \
             else Power(unit, abs(k))
